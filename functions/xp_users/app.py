@@ -1,0 +1,68 @@
+"""/api/xp/users: list members, read one, add / set / remove XP, recalculate a level."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http
+from xpshop.errors import ApiError, ErrorCode
+from xpshop.models import AddXpBody, RemoveXpBody, SetXpBody
+from xpshop.service import members
+
+logger = Logger()
+tracer = Tracer()
+app = http.make_resolver()
+
+MEMBER = "/api/xp/users/<guildId>/<userId>"
+
+
+@app.route("/api/xp/users", method=["GET", "POST", "PUT", "DELETE"], include_in_schema=False)
+def missing_guild():
+    raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/users/{guildId}")
+
+
+@app.get("/api/xp/users/<guildId>", tags=["users"], summary="List tracked members, XP descending")
+def list_users(
+    guildId: str,
+    offset: Annotated[int | None, Query(ge=0, description="Starting position (0-based)")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="Max users to return (default 10, max 100)")] = None,
+    page: Annotated[int | None, Query(ge=1, description="1-based page, an alternative to offset")] = None,
+):
+    start, size = http.page_window(offset, limit, page)
+    return http.ok(members.list_members(guildId, start, size))
+
+
+@app.get(MEMBER, tags=["users"], summary="A member's XP, level and progress")
+def get_user(guildId: str, userId: str):
+    return http.ok(members.get_member(guildId, userId))
+
+
+@app.post(MEMBER, tags=["users"], summary="Add XP (creates the member when absent)")
+def add_xp(guildId: str, userId: str, body: Annotated[AddXpBody, Body()]):
+    return http.once(app, lambda: (members.add_xp(guildId, userId, body.amount, body.reason), 200))
+
+
+@app.put(MEMBER, tags=["users"], summary="Set a member's XP")
+def set_xp(guildId: str, userId: str, body: Annotated[SetXpBody, Body()]):
+    return http.once(app, lambda: (members.set_xp(guildId, userId, body.xp, body.reason), 200))
+
+
+@app.delete(MEMBER, tags=["users"], summary="Remove XP (never below 0)")
+def remove_xp(guildId: str, userId: str, body: Annotated[RemoveXpBody, Body()]):
+    return http.once(app, lambda: (members.remove_xp(guildId, userId, body.amount, body.reason), 200))
+
+
+@app.post(f"{MEMBER}/recalc", tags=["users"], summary="Recompute a member's level from total XP")
+def recalc_user(guildId: str, userId: str):
+    return http.once(app, lambda: (members.recalc_member(guildId, userId), 200))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context)

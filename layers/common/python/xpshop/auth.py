@@ -1,0 +1,49 @@
+"""The admin key: where it comes from and how a request presents it."""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Mapping
+
+from .errors import ApiError, ErrorCode
+
+_CACHE_SECONDS = 300
+
+
+def admin_key() -> str | None:
+    """XPSHOP_ADMIN_KEY locally; deployed, the SSM SecureString named by ADMIN_KEY_PARAM (cached 5 min)."""
+    local = os.environ.get("XPSHOP_ADMIN_KEY")
+    if local:
+        return local
+    name = os.environ.get("ADMIN_KEY_PARAM")
+    if not name:
+        return None
+    from aws_lambda_powertools.utilities import parameters  # only deployed functions pay for this import
+
+    value = parameters.get_parameter(name, decrypt=True, max_age=_CACHE_SECONDS)
+    return str(value) if value else None
+
+
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """`Authorization: Bearer <key>` or `X-API-Key: <key>` (header names are case-insensitive)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    auth = lowered.get("authorization", "")
+    if auth[:7].lower() == "bearer " and auth[7:].strip():
+        return auth[7:].strip()
+    key = lowered.get("x-api-key", "").strip()
+    return key or None
+
+
+def is_admin(presented: str | None) -> bool:
+    expected = admin_key()
+    if not presented or not expected:
+        return False
+    return hmac.compare_digest(presented.encode(), expected.encode())
+
+
+def require_admin(headers: Mapping[str, str]) -> None:
+    presented = presented_key(headers)
+    if not is_admin(presented):
+        message = "A valid admin key is required" if presented is None else "The API key is not valid"
+        raise ApiError(ErrorCode.UNAUTHORIZED, message, {"WWW-Authenticate": 'Bearer realm="xpshop"'})

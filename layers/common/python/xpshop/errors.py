@@ -1,0 +1,89 @@
+"""Error codes and their HTTP status: the one place that maps one to the other."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # /api/xp codes from the XP seed
+    MISSING_GUILD_ID = "MISSING_GUILD_ID"
+    GUILD_NOT_FOUND = "GUILD_NOT_FOUND"
+    MISSING_USER_ID = "MISSING_USER_ID"
+    USER_NOT_FOUND = "USER_NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    INVALID_REQUEST = "INVALID_REQUEST"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    INVALID_CONFIG = "INVALID_CONFIG"
+    INVALID_LEVEL = "INVALID_LEVEL"
+    INVALID_ROLE_ID = "INVALID_ROLE_ID"
+    INVALID_MULTIPLIER = "INVALID_MULTIPLIER"
+    DUPLICATE_REWARD = "DUPLICATE_REWARD"
+    REWARD_NOT_FOUND = "REWARD_NOT_FOUND"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    # xpshop additions
+    UNAUTHORIZED = "UNAUTHORIZED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    REQUEST_IN_PROGRESS = "REQUEST_IN_PROGRESS"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+STATUS: dict[ErrorCode, int] = {
+    ErrorCode.MISSING_GUILD_ID: 400,
+    ErrorCode.GUILD_NOT_FOUND: 404,
+    ErrorCode.MISSING_USER_ID: 400,
+    ErrorCode.USER_NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.INVALID_AMOUNT: 400,
+    ErrorCode.INVALID_CONFIG: 400,
+    ErrorCode.INVALID_LEVEL: 400,
+    ErrorCode.INVALID_ROLE_ID: 400,
+    ErrorCode.INVALID_MULTIPLIER: 400,
+    ErrorCode.DUPLICATE_REWARD: 400,
+    ErrorCode.REWARD_NOT_FOUND: 404,
+    ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+    ErrorCode.REQUEST_IN_PROGRESS: 409,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+}
+
+
+class ApiError(Exception):
+    """A failure the caller can act on: carries a code, its status and a message naming the field."""
+
+    def __init__(self, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+    @property
+    def status(self) -> int:
+        return STATUS[self.code]
+
+
+class NotFound(ApiError):
+    """A guild, member, reward or route that does not exist."""
+
+
+class InvalidInput(ApiError):
+    """A parameter or body field that fails validation."""
+
+
+class Unavailable(ApiError):
+    """Storage is throttling or unreachable after retries."""
+
+    def __init__(self, message: str = "Storage is busy, retry shortly") -> None:
+        super().__init__(ErrorCode.SERVICE_UNAVAILABLE, message, {"Retry-After": "1"})
+
+
+class Conflict(ApiError):
+    """A concurrent change won repeatedly; the caller may retry."""

@@ -1,0 +1,160 @@
+"""Guild configuration: the model, system defaults, merge (guild > global > system) and validation.
+
+Overrides hold only the fields an admin set. Dict-valued fields (leaderboard, multipliers, theme, labels)
+merge one level deep, so setting `leaderboard.public` keeps the rest of `leaderboard`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from .errors import ErrorCode, InvalidInput
+from .ids import is_snowflake
+
+
+def _as_snowflake(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not is_snowflake(value):
+        raise ValueError("must be a Discord snowflake (17-20 digits)")
+    return value
+
+
+Snowflake = Annotated[str, BeforeValidator(_as_snowflake)]
+PositiveMultiplier = Annotated[float, Field(gt=0, le=100)]
+_STRICT = ConfigDict(extra="forbid", defer_build=True)
+
+
+class RoleReward(BaseModel):
+    model_config = _STRICT
+    level: int = Field(ge=1, le=10_000)
+    roleId: Snowflake
+
+
+class LeaderboardSettings(BaseModel):
+    model_config = _STRICT
+    public: bool | None = None
+
+
+class MultiplierSettings(BaseModel):
+    model_config = _STRICT
+    server: PositiveMultiplier | None = None
+    role: dict[Snowflake, PositiveMultiplier] | None = None
+    user: dict[Snowflake, PositiveMultiplier] | None = None
+
+
+class ThemeSettings(BaseModel):
+    model_config = _STRICT
+    embedColor: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] | None = None
+    backgroundUrl: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2048)] | None = None
+
+
+class LabelSettings(BaseModel):
+    model_config = _STRICT
+    xpDisplayName: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+
+
+class ConfigPatch(BaseModel):
+    """A partial configuration as accepted by PUT /api/xp/config/{guildId|global}."""
+
+    model_config = _STRICT
+    cooldownSeconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
+    xpRate: Annotated[float, Field(gt=0, le=100)] | None = None
+    noXpRoleIds: list[Snowflake] | None = Field(default=None, max_length=250)
+    noXpChannelIds: list[Snowflake] | None = Field(default=None, max_length=500)
+    roleRewards: list[RoleReward] | None = Field(default=None, max_length=250)
+    rewardsMode: Literal["stack", "replace"] | None = None
+    removeRewardOnXpLoss: bool | None = None
+    leaderboard: LeaderboardSettings | None = None
+    multipliers: MultiplierSettings | None = None
+    theme: ThemeSettings | None = None
+    labels: LabelSettings | None = None
+
+    @field_validator("noXpRoleIds", "noXpChannelIds")
+    @classmethod
+    def _dedupe(cls, ids: list[str] | None) -> list[str] | None:
+        return list(dict.fromkeys(ids)) if ids is not None else None
+
+    @field_validator("roleRewards")
+    @classmethod
+    def _one_reward_per_level(cls, rewards: list[RoleReward] | None) -> list[RoleReward] | None:
+        if rewards is not None:
+            levels = [r.level for r in rewards]
+            dupes = sorted({lv for lv in levels if levels.count(lv) > 1})
+            if dupes:
+                raise ValueError(f"more than one reward at level(s) {dupes}")
+            rewards = sorted(rewards, key=lambda r: r.level)
+        return rewards
+
+
+SYSTEM_DEFAULTS: dict[str, Any] = {
+    "cooldownSeconds": 60,
+    "xpRate": 1.0,
+    "noXpRoleIds": [],
+    "noXpChannelIds": [],
+    "roleRewards": [],
+    "rewardsMode": "stack",
+    "removeRewardOnXpLoss": False,
+    "leaderboard": {"public": False},
+    "multipliers": {"server": None, "role": {}, "user": {}},
+    "theme": {},
+    "labels": {"xpDisplayName": "XP"},
+}
+
+FIELDS = tuple(SYSTEM_DEFAULTS)
+
+
+def _describe(error: Any) -> str:
+    loc = ".".join(str(part) for part in error["loc"] if part != "[key]")
+    return f"{loc}: {error['msg']}" if loc else error["msg"]
+
+
+def validate_patch(raw: Any) -> dict[str, Any]:
+    """Validate a partial config; raise INVALID_CONFIG listing every problem; return the normalised patch."""
+    if not isinstance(raw, dict):
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, "Request body must be an object")
+    try:
+        patch = ConfigPatch.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_describe(e) for e in exc.errors(include_url=False)]
+        raise InvalidInput(ErrorCode.INVALID_CONFIG, "Invalid configuration: " + "; ".join(problems)) from exc
+    return patch.model_dump(exclude_unset=True, exclude_none=False, mode="json")
+
+
+def apply_patch(overrides: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """Overrides after a patch: scalars and lists replace, dict fields merge one level deep,
+    and null removes an override (the field falls back to the global/system value)."""
+    result = copy.deepcopy(overrides)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict):
+            merged = {**result.get(key, {}), **value}
+            result[key] = {k: v for k, v in merged.items() if v is not None}
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def merge(*layers: dict[str, Any]) -> dict[str, Any]:
+    """System defaults overlaid with each layer in order (global, then guild)."""
+    merged = copy.deepcopy(SYSTEM_DEFAULTS)
+    for layer in layers:
+        for key, value in (layer or {}).items():
+            if key not in merged:
+                continue  # a field retired from the schema stays stored but is not served
+            if isinstance(value, dict) and isinstance(merged[key], dict):
+                merged[key] = {**merged[key], **{k: v for k, v in value.items() if v is not None}}
+            elif value is not None:
+                merged[key] = copy.deepcopy(value)
+    return merged

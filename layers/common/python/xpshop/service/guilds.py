@@ -1,0 +1,23 @@
+"""Guild registry use cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ErrorCode, NotFound
+from ..store import guilds
+
+
+def require(guild_id: str) -> None:
+    if not guilds.exists(guild_id):
+        raise NotFound(ErrorCode.GUILD_NOT_FOUND, f"Guild {guild_id} is not registered")
+
+
+def register(guild_id: str, name: str | None, source: str = "api") -> tuple[dict[str, Any], bool]:
+    guild, created = guilds.register(guild_id, name, source)
+    return guild.as_dict(), created
+
+
+def list_guilds(limit: int, cursor: str | None) -> dict[str, Any]:
+    page, next_cursor = guilds.list_page(limit, cursor)
+    return {"guilds": [g.as_dict() for g in page], "nextCursor": next_cursor}

@@ -1,0 +1,50 @@
+"""Guild statistics and service health, from counters (no guild scan)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .. import __version__
+from ..store import members, stats
+from ..store.table import table
+from .config import config_summary, merged_guild
+
+
+def guild_stats(guild_id: str) -> dict[str, Any]:
+    totals = stats.read(guild_id)
+    top = members.page(guild_id, 0, 1)
+    cfg = merged_guild(guild_id)
+    count = totals.members
+    return {
+        "users": {
+            "total": count,
+            "topUser": {"userId": top[0].user_id, "xp": top[0].xp, "level": top[0].level} if top else None,
+        },
+        "xp": {"total": totals.xp, "average": round(totals.xp / count, 2) if count else 0},
+        "messages": {"total": totals.messages, "xpMessages": totals.xp_messages},
+        "levels": {
+            "average": round(totals.level_sum / count, 2) if count else 0,
+            "distribution": {str(level): n for level, n in totals.distribution.items()},
+        },
+        "config": config_summary(cfg),
+        "leaderboard": {"public": bool(cfg["leaderboard"].get("public"))},
+    }
+
+
+def health() -> dict[str, Any]:
+    try:
+        table().get_item(Key={"PK": "HEALTH", "SK": "HEALTH"}, ProjectionExpression="PK")
+        accessible = True
+    except (ClientError, BotoCoreError):
+        accessible = False
+    return {
+        "status": "healthy" if accessible else "degraded",
+        "timestamp": int(time.time() * 1000),
+        "version": __version__,
+        "storage": {"accessible": accessible},
+        "discord": {"configured": bool(os.environ.get("DISCORD_PUBLIC_KEY"))},
+    }

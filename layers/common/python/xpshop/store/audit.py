@@ -1,0 +1,47 @@
+"""XP audit trail: who changed a member's XP, by how much, and why. Expires by TTL."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from . import keys
+from .members import Change
+from .table import plain, table
+
+DEFAULT_RETENTION_DAYS = 90
+
+
+def record(guild_id: str, user_id: str, change: Change, reason: str | None, source: str) -> None:
+    now_ms = int(time.time() * 1000)
+    days = int(os.environ.get("AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    item: dict[str, Any] = {
+        **keys.audit(guild_id, user_id, now_ms, uuid.uuid4().hex[:12]),
+        "guildId": guild_id,
+        "userId": user_id,
+        "delta": change.new_xp - change.old_xp,
+        "oldXp": change.old_xp,
+        "newXp": change.new_xp,
+        "oldLevel": change.old_level,
+        "newLevel": change.new_level,
+        "source": source,
+        "at": now_ms,
+        "ttl": now_ms // 1000 + days * 86_400,
+    }
+    if reason:
+        item["reason"] = reason
+    table().put_item(Item=item)
+
+
+def recent(guild_id: str, user_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    resp = table().query(
+        KeyConditionExpression=Key("PK").eq(keys.guild_pk(guild_id))
+        & Key("SK").begins_with(keys.audit_prefix(user_id)),
+        ScanIndexForward=False,
+        Limit=limit,
+    )
+    return [keys.strip(plain(i)) for i in resp.get("Items", [])]

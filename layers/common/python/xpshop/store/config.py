@@ -1,0 +1,78 @@
+"""Guild and global configuration overrides: one item each, versioned for optimistic concurrency."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..errors import Unavailable
+from . import keys
+from .table import is_condition_failure, resource, table, table_name
+
+MAX_ATTEMPTS = 5
+
+
+def _decode(item: dict[str, Any]) -> dict[str, Any]:
+    """Config is stored as a JSON string: numbers keep their JSON types (1.0 stays a float)."""
+    raw = item.get("config")
+    return json.loads(raw) if isinstance(raw, str) else {}
+
+
+def _key(guild_id: str | None) -> dict[str, str]:
+    return keys.guild_config(guild_id) if guild_id else keys.global_config()
+
+
+def read_layers(guild_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(global overrides, guild overrides) in one BatchGetItem."""
+    wanted = [keys.global_config()] + ([keys.guild_config(guild_id)] if guild_id else [])
+    request: dict[str, Any] = {table_name(): {"Keys": wanted, "ConsistentRead": True}}
+    found: dict[str, dict[str, Any]] = {}
+    for _ in range(MAX_ATTEMPTS):
+        resp = resource().batch_get_item(RequestItems=request)
+        for item in resp.get("Responses", {}).get(table_name(), []):
+            found[item["PK"]] = _decode(item)
+        request = resp.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    else:
+        raise Unavailable()
+    guild = found.get(keys.guild_pk(guild_id), {}) if guild_id else {}
+    return found.get(keys.GLOBAL_PK, {}), guild
+
+
+def read(guild_id: str | None) -> tuple[dict[str, Any], int]:
+    """The overrides of one scope and their version (0 when never written)."""
+    item = table().get_item(Key=_key(guild_id), ConsistentRead=True).get("Item")
+    if not item:
+        return {}, 0
+    return _decode(item), int(item.get("version", 0))
+
+
+def update(guild_id: str | None, mutate: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """Apply `mutate` to the stored overrides and write them back if nobody else wrote in between.
+
+    The write is conditional on the version we read, so two concurrent updates never lose each other's
+    change: the loser re-reads and re-applies. `mutate` may raise to reject (nothing is written).
+    """
+    for _ in range(MAX_ATTEMPTS):
+        current, version = read(guild_id)
+        updated = mutate(current)
+        condition = "attribute_not_exists(PK)" if version == 0 else "version = :v"
+        values: dict[str, Any] = {":c": json.dumps(updated, separators=(",", ":")), ":next": version + 1}
+        if version:
+            values[":v"] = version
+        try:
+            table().update_item(
+                Key=_key(guild_id),
+                UpdateExpression="SET config = :c, version = :next",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+            return updated
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+    raise Unavailable("The configuration is being changed concurrently; retry shortly")

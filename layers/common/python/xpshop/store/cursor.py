@@ -1,0 +1,31 @@
+"""Opaque pagination cursors: url-safe base64 of DynamoDB's LastEvaluatedKey."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from ..errors import ErrorCode, InvalidInput
+
+
+def encode(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True, default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(token: str | None, allowed_keys: set[str]) -> dict[str, Any] | None:
+    """A cursor back to an ExclusiveStartKey; anything that isn't one we issued is a 400."""
+    if not token:
+        return None
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid pagination cursor") from exc
+    if not isinstance(key, dict) or set(key) != allowed_keys or not all(isinstance(v, str) for v in key.values()):
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid pagination cursor")
+    return key

@@ -1,0 +1,81 @@
+"""The guild registry: a guild exists once seen from Discord or registered by an admin."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from . import cursor, keys
+from .table import failed_item, is_condition_failure, plain, table
+
+# Registrations are never undone, so a positive answer can be remembered for the container's life.
+_KNOWN: set[str] = set()
+
+
+@dataclass(frozen=True, slots=True)
+class Guild:
+    guild_id: str
+    name: str | None
+    registered_at: int
+    source: str
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Guild:
+        item = plain(item)
+        return cls(str(item["guildId"]), item.get("name"), int(item["registeredAt"]), item.get("source", "api"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"guildId": self.guild_id, "name": self.name, "registeredAt": self.registered_at,
+                "source": self.source}
+
+
+def register(guild_id: str, name: str | None, source: str) -> tuple[Guild, bool]:
+    """Register a guild once; a repeat returns the existing record. Returns (guild, created)."""
+    now = int(time.time() * 1000)
+    item: dict[str, Any] = {**keys.guild_meta(guild_id), **keys.guild_index(guild_id), "guildId": guild_id,
+                            "registeredAt": now, "source": source}
+    if name:
+        item["name"] = name
+    try:
+        table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)",
+                         ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        _KNOWN.add(guild_id)
+        existing = failed_item(exc)
+        return Guild.from_item(existing or item), False
+    _KNOWN.add(guild_id)
+    return Guild.from_item(item), True
+
+
+def exists(guild_id: str) -> bool:
+    if guild_id in _KNOWN:
+        return True
+    resp = table().get_item(Key=keys.guild_meta(guild_id), ProjectionExpression="PK")
+    if "Item" in resp:
+        _KNOWN.add(guild_id)
+        return True
+    return False
+
+
+def forget_cache() -> None:
+    _KNOWN.clear()
+
+
+def list_page(limit: int, token: str | None) -> tuple[list[Guild], str | None]:
+    kwargs: dict[str, Any] = {
+        "IndexName": keys.GSI1,
+        "KeyConditionExpression": Key("GSI1PK").eq(keys.GUILDS_GSI1PK),
+        "Limit": limit,
+    }
+    start = cursor.decode(token, {"PK", "SK", "GSI1PK", "GSI1SK"})
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    resp = table().query(**kwargs)
+    guilds = [Guild.from_item(i) for i in resp.get("Items", [])]
+    return guilds, cursor.encode(resp.get("LastEvaluatedKey"))

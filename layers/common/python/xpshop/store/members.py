@@ -1,0 +1,253 @@
+"""Member XP items: every change is one conditional UpdateItem; no read precedes a write.
+
+Each member item stores `xp`, the derived `level`, and the curve position `inLevel`/`toNext`.
+An award that stays inside the current level is a single UpdateItem guarded by `toNext > amount`.
+When it would cross a level the guard fails and DynamoDB hands back the current item
+(ReturnValuesOnConditionCheckFailure), so the exact values are written with a second
+UpdateItem guarded by `xp = <what we saw>`. Every path is one guarded write; concurrent writers retry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from ..errors import ErrorCode, InvalidInput, NotFound, Unavailable
+from ..levels import MAX_XP, Curve
+from . import keys
+from .table import failed_item, is_condition_failure, plain, table
+
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user_id: str
+    xp: int
+    level: int
+    messages: int
+    xp_messages: int
+    last_awarded_at: int | None
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Member:
+        item = plain(item)
+        return cls(
+            user_id=str(item.get("userId") or keys.user_id_from_member_sk(item["SK"])),
+            xp=int(item.get("xp", 0)),
+            level=int(item.get("level", 0)),
+            messages=int(item.get("messages", 0)),
+            xp_messages=int(item.get("xpMessages", 0)),
+            last_awarded_at=item.get("lastAwardedAt"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The outcome of one write to a member."""
+
+    created: bool
+    old_xp: int
+    new_xp: int
+    old_level: int
+    new_level: int
+
+
+def get(guild_id: str, user_id: str) -> Member | None:
+    resp = table().get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True)
+    item = resp.get("Item")
+    return Member.from_item(item) if item else None
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve) -> dict[str, Any]:
+    p = curve.progress(xp)
+    return {
+        ":xp": xp,
+        ":level": p.level,
+        ":in": p.in_level,
+        ":to": p.to_next,
+        ":score": keys.score(xp, user_id),
+        ":now": _now_ms(),
+        ":uid": user_id,
+        ":gid": guild_id,
+        ":zero": 0,
+    }
+
+
+_SET_EXACT = (
+    "SET xp = :xp, #level = :level, inLevel = :in, toNext = :to, score = :score, updatedAt = :now, "
+    "userId = :uid, guildId = :gid, messages = if_not_exists(messages, :zero), "
+    "xpMessages = if_not_exists(xpMessages, :zero), createdAt = if_not_exists(createdAt, :now)"
+)
+
+
+def _write_exact(guild_id: str, user_id: str, seen: dict[str, Any] | None, new_xp: int, curve: Curve) -> None:
+    """Write xp and its level, provided the member is still as we saw it (absent, or at `seen.xp`)."""
+    values = _exact_values(guild_id, user_id, new_xp, curve)
+    if seen is None:
+        condition = "attribute_not_exists(PK)"
+    else:
+        condition = "xp = :seen"
+        values[":seen"] = seen["xp"]
+    table().update_item(
+        Key=keys.member(guild_id, user_id),
+        UpdateExpression=_SET_EXACT,
+        ConditionExpression=condition,
+        ExpressionAttributeNames={"#level": "level"},
+        ExpressionAttributeValues=values,
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+
+
+def _change(seen: dict[str, Any] | None, new_xp: int, curve: Curve) -> Change:
+    old_xp = int(seen["xp"]) if seen else 0
+    old_level = int(seen["level"]) if seen else 0
+    return Change(created=seen is None, old_xp=old_xp, new_xp=new_xp, old_level=old_level,
+                  new_level=curve.level(new_xp))
+
+
+def _retry_exact(guild_id: str, user_id: str, seen: dict[str, Any] | None, target, curve: Curve,
+                 missing_ok: bool = True) -> Change:
+    """Guarded exact writes until one lands. `target(seen) -> new xp` decides from what we saw."""
+    for _ in range(MAX_ATTEMPTS):
+        if seen is None and not missing_ok:
+            raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
+        new_xp = target(seen)
+        try:
+            _write_exact(guild_id, user_id, seen, new_xp, curve)
+            return _change(seen, new_xp, curve)
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            seen = plain(failed_item(exc))
+    raise Unavailable("The member is being updated concurrently; retry shortly")
+
+
+def _check_cap(new_xp: int) -> int:
+    if new_xp > MAX_XP:
+        raise InvalidInput(ErrorCode.INVALID_AMOUNT, f"amount would take xp above the maximum of {MAX_XP}")
+    return new_xp
+
+
+def add(guild_id: str, user_id: str, amount: int, curve: Curve) -> Change:
+    """Add XP (creates the member when absent)."""
+    step = amount * keys.SCORE_XP_UNIT
+    try:
+        resp = table().update_item(
+            Key=keys.member(guild_id, user_id),
+            UpdateExpression="SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, "
+            "score = score + :s, updatedAt = :now",
+            ConditionExpression="toNext > :a AND xp <= :cap",
+            ExpressionAttributeValues={":a": amount, ":s": step, ":now": _now_ms(), ":cap": MAX_XP - amount},
+            ReturnValues="ALL_OLD",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        old = plain(resp["Attributes"])
+        return Change(False, int(old["xp"]), int(old["xp"]) + amount, int(old["level"]), int(old["level"]))
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        seen = plain(failed_item(exc))
+    return _retry_exact(guild_id, user_id, seen, lambda s: _check_cap((s["xp"] if s else 0) + amount), curve)
+
+
+def remove(guild_id: str, user_id: str, amount: int, curve: Curve) -> Change:
+    """Remove XP, clamped at 0. A member without a record is USER_NOT_FOUND."""
+    try:
+        resp = table().update_item(
+            Key=keys.member(guild_id, user_id),
+            UpdateExpression="SET xp = xp - :a, inLevel = inLevel - :a, toNext = toNext + :a, "
+            "score = score - :s, updatedAt = :now",
+            ConditionExpression="attribute_exists(PK) AND inLevel >= :a",
+            ExpressionAttributeValues={":a": amount, ":s": amount * keys.SCORE_XP_UNIT, ":now": _now_ms()},
+            ReturnValues="ALL_OLD",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        old = plain(resp["Attributes"])
+        return Change(False, int(old["xp"]), int(old["xp"]) - amount, int(old["level"]), int(old["level"]))
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        seen = plain(failed_item(exc))
+    return _retry_exact(guild_id, user_id, seen, lambda s: max(0, s["xp"] - amount), curve, missing_ok=False)
+
+
+def set_xp(guild_id: str, user_id: str, xp: int, curve: Curve) -> Change:
+    """Set XP to an exact value (creates the member when absent): one unconditional UpdateItem."""
+    resp = table().update_item(
+        Key=keys.member(guild_id, user_id),
+        UpdateExpression=_SET_EXACT,
+        ExpressionAttributeNames={"#level": "level"},
+        ExpressionAttributeValues=_exact_values(guild_id, user_id, xp, curve),
+        ReturnValues="ALL_OLD",
+    )
+    old = plain(resp.get("Attributes")) or None
+    return _change(old, xp, curve)
+
+
+def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
+    """Recompute the stored level from total XP (repairs a stale cache after a curve change)."""
+    item = table().get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True).get("Item")
+    if not item:
+        raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
+    seen = plain(item)
+    p = curve.progress(int(seen["xp"]))
+    if (p.level, p.in_level, p.to_next) == (seen.get("level"), seen.get("inLevel"), seen.get("toNext")):
+        return _change(seen, int(seen["xp"]), curve)
+    return _retry_exact(guild_id, user_id, seen, lambda s: int(s["xp"]), curve, missing_ok=False)
+
+
+def page(guild_id: str, offset: int, limit: int) -> list[Member]:
+    """Members in leaderboard order (XP desc, user id asc), read from the Leaderboard index."""
+    wanted = offset + limit
+    seen = 0
+    result: list[Member] = []
+    for item in _leaderboard_items(guild_id, wanted):
+        if seen >= offset:
+            result.append(Member.from_item(item))
+        seen += 1
+        if seen >= wanted:
+            break
+    return result
+
+
+def _leaderboard_items(guild_id: str, max_items: int) -> Iterator[dict[str, Any]]:
+    kwargs: dict[str, Any] = {
+        "IndexName": keys.LEADERBOARD_INDEX,
+        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id)),
+        "ScanIndexForward": False,
+    }
+    remaining = max_items
+    while remaining > 0:
+        resp = table().query(Limit=min(remaining, 1000), **kwargs)
+        items = resp.get("Items", [])
+        yield from items
+        remaining -= len(items)
+        if "LastEvaluatedKey" not in resp:
+            return
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def count_ahead(guild_id: str, user_id: str, xp: int) -> int:
+    """How many members rank ahead of this one (a COUNT query on the index, no items returned)."""
+    kwargs: dict[str, Any] = {
+        "IndexName": keys.LEADERBOARD_INDEX,
+        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id)) & Key("score").gt(keys.score(xp, user_id)),
+        "Select": "COUNT",
+    }
+    total = 0
+    while True:
+        resp = table().query(**kwargs)
+        total += int(resp.get("Count", 0))
+        if "LastEvaluatedKey" not in resp:
+            return total
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

@@ -1,0 +1,82 @@
+"""Guild counters, sharded: members, total XP, messages, level sum and a level histogram.
+
+Each member write adds its delta to the shard of that member (user id mod STATS_SHARDS), so a busy guild
+spreads its counter writes over 16 items; reading the stats is one Query over those shards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from . import keys
+from .members import Change
+from .table import plain, table
+
+
+@dataclass(slots=True)
+class Totals:
+    members: int = 0
+    xp: int = 0
+    messages: int = 0
+    xp_messages: int = 0
+    level_sum: int = 0
+    distribution: dict[int, int] = field(default_factory=dict)
+
+
+def apply(guild_id: str, user_id: str, change: Change, messages: int = 0, xp_messages: int = 0) -> None:
+    """Add one member change to its counter shard (ADD on absent attributes starts from 0)."""
+    values: dict[str, Any] = {
+        ":members": 1 if change.created else 0,
+        ":xp": change.new_xp - change.old_xp,
+        ":levels": change.new_level - change.old_level,
+        ":messages": messages,
+        ":xpMessages": xp_messages,
+    }
+    names: dict[str, str] = {}
+    parts = ["members :members", "xp :xp", "levelSum :levels", "messages :messages", "xpMessages :xpMessages"]
+    if change.created or change.old_level != change.new_level:
+        names["#new"] = keys.level_counter(change.new_level)
+        values[":one"] = 1
+        parts.append("#new :one")
+        if not change.created:
+            names["#old"] = keys.level_counter(change.old_level)
+            values[":minus"] = -1
+            parts.append("#old :minus")
+    kwargs: dict[str, Any] = {
+        "Key": keys.stats_shard(guild_id, user_id),
+        "UpdateExpression": "ADD " + ", ".join(parts),
+        "ExpressionAttributeValues": values,
+    }
+    if names:
+        kwargs["ExpressionAttributeNames"] = names
+    table().update_item(**kwargs)
+
+
+def read(guild_id: str) -> Totals:
+    """Sum the shards of a guild: one Query (16 small items)."""
+    totals = Totals()
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id)) & Key("SK").begins_with(keys.STATS_PREFIX),
+        "ConsistentRead": True,
+    }
+    while True:
+        resp = table().query(**kwargs)
+        for raw in resp.get("Items", []):
+            item = plain(raw)
+            totals.members += int(item.get("members", 0))
+            totals.xp += int(item.get("xp", 0))
+            totals.messages += int(item.get("messages", 0))
+            totals.xp_messages += int(item.get("xpMessages", 0))
+            totals.level_sum += int(item.get("levelSum", 0))
+            for name, count in item.items():
+                level = keys.level_from_counter(name)
+                if level is not None and count:
+                    totals.distribution[level] = totals.distribution.get(level, 0) + int(count)
+        if "LastEvaluatedKey" not in resp:
+            break
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    totals.distribution = {lv: n for lv, n in sorted(totals.distribution.items()) if n}
+    return totals

@@ -1,0 +1,94 @@
+"""Config defaults, merge order (guild > global > system) and validation that lists every problem."""
+
+import pytest
+
+from xpshop.errors import ApiError, ErrorCode
+from xpshop.guild_config import SYSTEM_DEFAULTS, apply_patch, merge, validate_patch
+
+ROLE = "456789012345678901"
+
+
+def test_system_defaults():
+    cfg = merge()
+    assert cfg["cooldownSeconds"] == 60
+    assert cfg["xpRate"] == 1.0
+    assert cfg["rewardsMode"] == "stack"
+    assert cfg["removeRewardOnXpLoss"] is False
+    assert cfg["leaderboard"] == {"public": False}
+    assert cfg["labels"] == {"xpDisplayName": "XP"}
+    assert cfg == SYSTEM_DEFAULTS
+
+
+def test_guild_beats_global_beats_system():
+    cfg = merge({"cooldownSeconds": 45, "xpRate": 1.2}, {"xpRate": 2.0})
+    assert cfg["cooldownSeconds"] == 45
+    assert cfg["xpRate"] == 2.0
+    assert cfg["rewardsMode"] == "stack"
+
+
+def test_dict_fields_merge_one_level():
+    cfg = merge({"labels": {"xpDisplayName": "Points"}}, {"leaderboard": {"public": True}})
+    assert cfg["labels"] == {"xpDisplayName": "Points"}
+    assert cfg["leaderboard"] == {"public": True}
+
+
+def test_unknown_stored_fields_are_not_served():
+    assert "retired" not in merge({"retired": 1})
+
+
+def test_valid_patch_is_normalised():
+    patch = validate_patch({"cooldownSeconds": 45, "noXpChannelIds": [ROLE, int(ROLE)],
+                            "roleRewards": [{"level": 5, "roleId": ROLE}, {"level": 2, "roleId": int(ROLE)}]})
+    assert patch["noXpChannelIds"] == [ROLE]
+    assert [r["level"] for r in patch["roleRewards"]] == [2, 5]
+    assert all(r["roleId"] == ROLE for r in patch["roleRewards"])
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"cooldownSeconds": -1}, "cooldownSeconds"),
+        ({"xpRate": 0}, "xpRate"),
+        ({"xpRate": "fast"}, "xpRate"),
+        ({"noXpRoleIds": ["abc"]}, "noXpRoleIds"),
+        ({"noXpChannelIds": "123"}, "noXpChannelIds"),
+        ({"roleRewards": [{"level": 0, "roleId": ROLE}]}, "roleRewards"),
+        ({"roleRewards": [{"level": 1, "roleId": ROLE}, {"level": 1, "roleId": ROLE}]}, "roleRewards"),
+        ({"rewardsMode": "sometimes"}, "rewardsMode"),
+        ({"removeRewardOnXpLoss": "maybe"}, "removeRewardOnXpLoss"),
+        ({"leaderboard": {"public": "yes please"}}, "leaderboard"),
+        ({"multipliers": {"server": 0}}, "multipliers"),
+        ({"multipliers": {"role": {"nope": 2}}}, "multipliers"),
+        ({"theme": {"embedColor": "red"}}, "theme"),
+        ({"theme": {"backgroundUrl": "ftp://x"}}, "theme"),
+        ({"labels": {"xpDisplayName": ""}}, "labels"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_each_rule_rejects_with_the_field_named(patch, field):
+    with pytest.raises(ApiError) as err:
+        validate_patch(patch)
+    assert err.value.code is ErrorCode.INVALID_CONFIG
+    assert field in err.value.message
+
+
+def test_every_problem_is_listed():
+    with pytest.raises(ApiError) as err:
+        validate_patch({"cooldownSeconds": -1, "xpRate": 0, "bogus": True})
+    message = err.value.message
+    assert "cooldownSeconds" in message
+    assert "xpRate" in message
+    assert "bogus" in message
+
+
+def test_body_must_be_an_object():
+    with pytest.raises(ApiError) as err:
+        validate_patch([1, 2])
+    assert err.value.code is ErrorCode.INVALID_REQUEST
+
+
+def test_apply_patch_replaces_merges_and_resets():
+    current = {"xpRate": 2.0, "leaderboard": {"public": True}, "labels": {"xpDisplayName": "Pts"}}
+    after = apply_patch(current, {"xpRate": None, "labels": {"xpDisplayName": "Stars"}, "cooldownSeconds": 10})
+    assert after == {"leaderboard": {"public": True}, "labels": {"xpDisplayName": "Stars"}, "cooldownSeconds": 10}
+    assert current["xpRate"] == 2.0  # the input is not mutated
