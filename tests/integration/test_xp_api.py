@@ -1,0 +1,362 @@
+"""Every /api/xp endpoint through its handler, against DynamoDB Local: shapes, stored state, error codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.storage import member_item, new_guild_id, new_user_id, recorded_calls
+
+pytestmark = pytest.mark.integration
+ROLE = "456789012345678901"
+
+
+def users(guild: str, user: str | None = None) -> str:
+    return f"/api/xp/users/{guild}" + (f"/{user}" if user else "")
+
+
+# ------------------------------------------------------------------ guild registry
+
+
+def test_register_guild_is_idempotent_and_listed(api):
+    guild = new_guild_id()
+    first = api.put(f"/api/xp/guilds/{guild}", {"name": "Test guild"})
+    again = api.put(f"/api/xp/guilds/{guild}")
+    assert first.status == 201
+    assert first.data["created"] is True
+    assert again.status == 200
+    assert again.data["created"] is False
+    assert again.data["registeredAt"] == first.data["registeredAt"]
+    listed = api.get("/api/xp/guilds?limit=100").data
+    assert any(g["guildId"] == guild and g["name"] == "Test guild" for g in listed["guilds"])
+
+
+def test_guild_list_paginates_with_an_opaque_cursor(api):
+    for _ in range(3):
+        api.put(f"/api/xp/guilds/{new_guild_id()}")
+    first = api.get("/api/xp/guilds?limit=2").data
+    assert len(first["guilds"]) == 2
+    assert first["nextCursor"]
+    second = api.get(f"/api/xp/guilds?limit=2&cursor={first['nextCursor']}").data
+    assert {g["guildId"] for g in first["guilds"]}.isdisjoint({g["guildId"] for g in second["guilds"]})
+    bad = api.get("/api/xp/guilds?cursor=not-a-cursor")
+    assert bad.status == 400
+    assert bad.error["code"] == "INVALID_REQUEST"
+
+
+def test_register_rejects_a_malformed_guild_id(api):
+    r = api.put("/api/xp/guilds/abc")
+    assert r.status == 400
+    assert "guildId" in r.error["message"]
+
+
+def test_unregistered_guild_is_guild_not_found(api):
+    r = api.get(users(new_guild_id()))
+    assert r.status == 404
+    assert r.error["code"] == "GUILD_NOT_FOUND"
+
+
+# ------------------------------------------------------------------ users
+
+
+def test_add_creates_the_member_and_stores_level_with_xp(api, guild):
+    user = new_user_id()
+    r = api.post(users(guild, user), {"amount": 100, "reason": "api_award"})
+    assert r.status == 200
+    assert r.data == {"oldXp": 0, "newXp": 100, "oldLevel": 0, "newLevel": 0, "leveledUp": False}
+    r = api.post(users(guild, user), {"amount": 100})
+    assert r.data == {"oldXp": 100, "newXp": 200, "oldLevel": 0, "newLevel": 1, "leveledUp": True}
+    stored = member_item(guild, user)
+    assert (stored["xp"], stored["level"], stored["inLevel"], stored["toNext"]) == (200, 1, 45, 175)
+
+
+def test_get_member_progress_and_percentage(api, guild):
+    user = new_user_id()
+    api.put(users(guild, user), {"xp": 5500})
+    r = api.get(users(guild, user))
+    assert r.data == {
+        "user": {"xp": 5500, "level": 9, "messages": 0, "xpMessages": 0, "lastAwardedAt": None},
+        "progress": {"level": 9, "inLevel": 925, "toNext": 175},
+        "percentage": 84.09,
+    }
+
+
+def test_get_unknown_member_is_user_not_found(api, guild):
+    r = api.get(users(guild, new_user_id()))
+    assert r.status == 404
+    assert r.error["code"] == "USER_NOT_FOUND"
+
+
+def test_set_then_remove_clamps_at_zero(api, guild):
+    user = new_user_id()
+    assert api.put(users(guild, user), {"xp": 5000, "reason": "api_set"}).data == {
+        "oldXp": 0, "newXp": 5000, "oldLevel": 0, "newLevel": 9}
+    r = api.delete(users(guild, user), {"amount": 50, "reason": "api_penalty"})
+    assert r.data == {"oldXp": 5000, "newXp": 4950, "oldLevel": 9, "newLevel": 9, "leveledDown": False}
+    r = api.delete(users(guild, user), {"amount": 10_000})
+    assert r.data == {"oldXp": 4950, "newXp": 0, "oldLevel": 9, "newLevel": 0, "leveledDown": True}
+    assert member_item(guild, user)["level"] == 0
+
+
+def test_remove_from_a_member_without_record_is_user_not_found(api, guild):
+    user = new_user_id()
+    r = api.delete(users(guild, user), {"amount": 5})
+    assert r.status == 404
+    assert r.error["code"] == "USER_NOT_FOUND"
+    assert member_item(guild, user) is None
+
+
+def test_recalc_repairs_a_stale_level(api, guild):
+    from xpshop.store import keys
+    from xpshop.store.table import table
+
+    user = new_user_id()
+    api.put(users(guild, user), {"xp": 700})
+    table().update_item(Key=keys.member(guild, user), UpdateExpression="SET #l = :l",
+                        ExpressionAttributeNames={"#l": "level"}, ExpressionAttributeValues={":l": 1})
+    r = api.post(f"{users(guild, user)}/recalc")
+    assert r.data == {"oldLevel": 1, "newLevel": 3, "totalXp": 700, "reconciled": False}
+    assert member_item(guild, user)["level"] == 3
+    again = api.post(f"{users(guild, user)}/recalc")
+    assert again.data["oldLevel"] == again.data["newLevel"] == 3
+
+
+def test_reason_goes_to_the_audit_trail(api, guild):
+    from xpshop.store import audit
+
+    user = new_user_id()
+    api.post(users(guild, user), {"amount": 30, "reason": "helped a newcomer"})
+    records = audit.recent(guild, user)
+    assert records[0]["reason"] == "helped a newcomer"
+    assert records[0]["delta"] == 30
+    assert records[0]["ttl"] > records[0]["at"] // 1000
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "code"),
+    [
+        ("POST", {"amount": 0}, "INVALID_AMOUNT"),
+        ("POST", {"amount": -5}, "INVALID_AMOUNT"),
+        ("POST", {"amount": 2.5}, "INVALID_AMOUNT"),
+        ("POST", {"amount": "lots"}, "INVALID_AMOUNT"),
+        ("POST", {}, "INVALID_AMOUNT"),
+        ("PUT", {"xp": -1}, "INVALID_AMOUNT"),
+        ("DELETE", {"amount": 0}, "INVALID_AMOUNT"),
+        ("POST", {"amount": 5, "extra": 1}, "INVALID_REQUEST"),
+    ],
+)
+def test_bad_amounts(api, guild, method, body, code):
+    user = new_user_id()
+    r = api.request(method, users(guild, user), body)
+    assert r.status == 400
+    assert r.error["code"] == code
+    assert member_item(guild, user) is None
+
+
+def test_body_must_be_json_object(api, guild):
+    r = api.post(users(guild, new_user_id()), raw="{not json")
+    assert (r.status, r.error) == (400, {"code": "INVALID_REQUEST", "message": "Invalid JSON in request body"})
+    r = api.post(users(guild, new_user_id()), raw="[1, 2]")
+    assert r.error == {"code": "INVALID_REQUEST", "message": "Request body must be an object"}
+
+
+def test_malformed_user_id_is_invalid_request(api, guild):
+    r = api.post(users(guild, "12ab"), {"amount": 1})
+    assert r.status == 400
+    assert r.error["code"] == "INVALID_REQUEST"
+    assert "userId" in r.error["message"]
+
+
+def test_check_order_guild_before_user_before_method_before_body(api, guild):
+    unknown = new_guild_id()
+    assert api.post(users(unknown, "bad"), raw="{").error["code"] == "GUILD_NOT_FOUND"
+    assert api.request("PATCH", users(guild, "bad")).error["code"] == "INVALID_REQUEST"
+    r = api.request("PATCH", users(guild, new_user_id()), raw="{")
+    assert r.status == 405
+    assert r.error["code"] == "METHOD_NOT_ALLOWED"
+    assert r.headers["allow"] == "GET, POST, PUT, DELETE"
+
+
+def test_missing_ids(api):
+    assert api.get("/api/xp/users").error["code"] == "MISSING_GUILD_ID"
+    assert api.get("/api/xp/leaderboard").error["code"] == "MISSING_GUILD_ID"
+    assert api.get("/api/xp/stats").error["code"] == "MISSING_GUILD_ID"
+    assert api.get("/api/xp/config").error["code"] == "MISSING_GUILD_ID"
+
+
+def test_user_list_pagination(api, guild):
+    for i, xp in enumerate([500, 300, 300, 100, 50]):
+        api.put(users(guild, str(300000000000000000 + i)), {"xp": xp})
+    r = api.get(f"{users(guild)}?limit=2&offset=1").data
+    assert [u["xp"] for u in r["users"]] == [300, 300]
+    assert r["pagination"] == {"offset": 1, "limit": 2, "total": 5, "hasMore": True}
+    page3 = api.get(f"{users(guild)}?limit=2&page=3").data
+    assert [u["xp"] for u in page3["users"]] == [50]
+    assert page3["pagination"]["hasMore"] is False
+    assert set(page3["users"][0]) == {"userId", "xp", "level", "messages", "xpMessages", "lastAwardedAt"}
+    assert api.get(f"{users(guild)}?limit=1000").data["pagination"]["limit"] == 100
+    for bad in ("limit=abc", "offset=-1", "limit=0", "page=0"):
+        r = api.get(f"{users(guild)}?{bad}")
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), bad
+        assert bad.split("=")[0] in r.error["message"]
+
+
+# ------------------------------------------------------------------ leaderboard
+
+
+def test_leaderboard_order_ties_and_ranks(api, guild):
+    a, b, c, d = (str(400000000000000000 + i) for i in (4, 2, 3, 1))
+    for user, xp in ((a, 1000), (b, 500), (c, 500), (d, 0)):
+        api.put(users(guild, user), {"xp": xp})
+    board = api.get(f"/api/xp/leaderboard/{guild}").data
+    assert board["total"] == 4
+    assert [(e["userId"], e["rank"]) for e in board["entries"]] == [(a, 1), (b, 2), (c, 3), (d, 4)]
+    assert board["entries"][0] == {"userId": a, "xp": 1000, "level": 3, "rank": 1}
+    assert api.get(f"/api/xp/leaderboard/{guild}?offset=2&limit=1").data["entries"][0]["userId"] == c
+    assert api.get(f"/api/xp/leaderboard/{guild}/{c}").data == {"rank": 3, "total": 4}
+    assert api.get(f"/api/xp/leaderboard/{guild}/{d}").data == {"rank": 4, "total": 4}
+    assert api.get(f"/api/xp/leaderboard/{guild}/{new_user_id()}").error["code"] == "USER_NOT_FOUND"
+
+
+def test_leaderboard_is_public_only_when_configured(api, guild):
+    assert api.get(f"/api/xp/leaderboard/{guild}", key=None).status == 401
+    api.put(f"/api/xp/config/{guild}", {"leaderboard": {"public": True}})
+    assert api.get(f"/api/xp/leaderboard/{guild}", key=None).status == 200
+    assert api.get(f"/api/xp/leaderboard/{guild}", key="wrong").status == 401
+    assert api.get(f"/api/xp/users/{guild}", key=None).status == 401
+
+
+# ------------------------------------------------------------------ config
+
+
+def test_guild_config_merge_and_partial_update(api, guild):
+    api.put("/api/xp/config/global", {"cooldownSeconds": 45, "xpRate": 1.2})
+    try:
+        api.put(f"/api/xp/config/{guild}", {"xpRate": 1.5})
+        cfg = api.get(f"/api/xp/config/{guild}").data
+        assert (cfg["cooldownSeconds"], cfg["xpRate"], cfg["rewardsMode"]) == (45, 1.5, "stack")
+        assert api.get("/api/xp/config/global").data["xpRate"] == 1.2
+        reset = api.put(f"/api/xp/config/{guild}", {"xpRate": None}).data
+        assert reset["xpRate"] == 1.2
+    finally:
+        api.put("/api/xp/config/global", {"cooldownSeconds": None, "xpRate": None})
+
+
+def test_invalid_config_lists_every_problem(api, guild):
+    r = api.put(f"/api/xp/config/{guild}", {"cooldownSeconds": -1, "xpRate": 0, "colour": "red"})
+    assert r.status == 400
+    assert r.error["code"] == "INVALID_CONFIG"
+    for field in ("cooldownSeconds", "xpRate", "colour"):
+        assert field in r.error["message"]
+    assert api.get(f"/api/xp/config/{guild}").data["cooldownSeconds"] == 60
+
+
+def test_rewards_add_list_remove(api, guild):
+    path = f"/api/xp/config/{guild}/rewards"
+    added = api.post(path, {"level": 10, "roleId": ROLE}).data
+    assert added == {"rewards": [{"level": 10, "roleId": ROLE}], "added": {"level": 10, "roleId": ROLE}}
+    api.post(path, {"level": 5, "roleId": "456789012345678902"})
+    listed = api.get(path).data
+    assert [r["level"] for r in listed["rewards"]] == [5, 10]
+    assert (listed["mode"], listed["removeOnLoss"], listed["count"]) == ("stack", False, 2)
+    dup = api.post(path, {"level": 10, "roleId": ROLE})
+    assert (dup.status, dup.error["code"]) == (400, "DUPLICATE_REWARD")
+    removed = api.delete(path, {"level": 10}).data
+    assert removed == {"removed": {"level": 10, "roleId": ROLE}, "remaining": [{"level": 5, "roleId": "456789012345678902"}]}
+    missing = api.delete(path, {"level": 10})
+    assert (missing.status, missing.error["code"]) == (404, "REWARD_NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [({"level": 0, "roleId": ROLE}, "INVALID_LEVEL"), ({"level": "x", "roleId": ROLE}, "INVALID_LEVEL"),
+     ({"level": 3, "roleId": "123"}, "INVALID_ROLE_ID"), ({"level": 3}, "INVALID_ROLE_ID")],
+)
+def test_reward_validation(api, guild, body, code):
+    r = api.post(f"/api/xp/config/{guild}/rewards", body)
+    assert (r.status, r.error["code"]) == (400, code)
+
+
+def test_multipliers_put_merge_and_delete(api, guild):
+    path = f"/api/xp/config/{guild}/multipliers"
+    assert api.get(path).data == {"server": None, "role": {}, "user": {},
+                                  "effective": {"serverMultiplier": 1.0, "roleCount": 0, "userCount": 0, "total": 0}}
+    assert api.put(path, {"server": 2.0, "role": {ROLE: 1.5}}).data == {"server": 2.0, "role": {ROLE: 1.5}, "user": {}}
+    user = "789012345678901234"
+    merged = api.put(path, {"user": {user: 3}}).data
+    assert merged == {"server": 2.0, "role": {ROLE: 1.5}, "user": {user: 3.0}}
+    after = api.delete(path, {"role": [ROLE], "user": [user]}).data
+    assert after == {"server": 2.0, "role": {}, "user": {}}
+    assert api.delete(path, {"server": True}).data["server"] is None
+    assert api.get(path).data["effective"]["serverMultiplier"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "code"),
+    [("PUT", {"server": 0}, "INVALID_MULTIPLIER"), ("PUT", {"role": {ROLE: -1}}, "INVALID_MULTIPLIER"),
+     ("PUT", {"user": {ROLE: "big"}}, "INVALID_MULTIPLIER"), ("PUT", {"role": {"abc": 2}}, "INVALID_REQUEST"),
+     ("DELETE", {"role": ["abc"]}, "INVALID_REQUEST")],
+)
+def test_multiplier_validation(api, guild, method, body, code):
+    r = api.request(method, f"/api/xp/config/{guild}/multipliers", body)
+    assert (r.status, r.error["code"]) == (400, code)
+
+
+# ------------------------------------------------------------------ stats, health, auth, routing
+
+
+def test_stats_from_counters(api, guild):
+    for i, xp in enumerate([155, 375, 0]):
+        api.put(users(guild, str(500000000000000000 + i)), {"xp": xp})
+    api.post(users(guild, "500000000000000002"), {"amount": 10})
+    api.delete(users(guild, "500000000000000001"), {"amount": 1})
+    stats = api.get(f"/api/xp/stats/{guild}").data
+    assert stats["users"] == {"total": 3, "topUser": {"userId": "500000000000000001", "xp": 374, "level": 1}}
+    assert stats["xp"] == {"total": 539, "average": 179.67}
+    assert stats["levels"] == {"average": 0.67, "distribution": {"0": 1, "1": 2}}
+    assert stats["messages"] == {"total": 0, "xpMessages": 0}
+    assert stats["config"] == {"cooldownSeconds": 60, "xpRate": 1.0, "rewardsCount": 0, "multipliersCount": 0}
+    assert stats["leaderboard"] == {"public": False}
+
+
+def test_health_is_public(api):
+    r = api.get("/api/xp/health", key=None)
+    assert r.status == 200
+    assert r.data["status"] == "healthy"
+    assert r.data["storage"] == {"accessible": True}
+    assert api.post("/api/xp/health", key=None).headers["allow"] == "GET"
+
+
+def test_auth_required_and_both_headers_work(api, guild):
+    assert api.get(f"/api/xp/config/{guild}", key=None).error["code"] == "UNAUTHORIZED"
+    assert api.get(f"/api/xp/config/{guild}", key="nope").status == 401
+    from tests.conftest import ADMIN_KEY
+
+    assert api.get(f"/api/xp/config/{guild}", key=None, headers={"X-API-Key": ADMIN_KEY}).status == 200
+
+
+def test_unknown_route_is_not_found(api):
+    r = api.get("/api/xp/nothing-here")
+    assert (r.status, r.error["code"]) == (404, "NOT_FOUND")
+
+
+def test_no_endpoint_scans(api, guild):
+    user = new_user_id()
+    calls_by_request = []
+    with recorded_calls() as calls:
+        for method, path, body in [
+            ("POST", users(guild, user), {"amount": 10}), ("PUT", users(guild, user), {"xp": 400}),
+            ("DELETE", users(guild, user), {"amount": 5}), ("GET", users(guild, user), None),
+            ("GET", users(guild), None), ("POST", f"{users(guild, user)}/recalc", None),
+            ("GET", f"/api/xp/leaderboard/{guild}", None), ("GET", f"/api/xp/leaderboard/{guild}/{user}", None),
+            ("GET", f"/api/xp/config/{guild}", None), ("PUT", f"/api/xp/config/{guild}", {"xpRate": 2}),
+            ("GET", "/api/xp/config/global", None), ("GET", f"/api/xp/config/{guild}/rewards", None),
+            ("POST", f"/api/xp/config/{guild}/rewards", {"level": 3, "roleId": ROLE}),
+            ("GET", f"/api/xp/config/{guild}/multipliers", None),
+            ("PUT", f"/api/xp/config/{guild}/multipliers", {"server": 2}),
+            ("GET", f"/api/xp/stats/{guild}", None), ("GET", "/api/xp/health", None), ("GET", "/api/xp/guilds", None),
+        ]:
+            before = sum(calls.values())
+            assert api.request(method, path, body).status < 300, (method, path)
+            calls_by_request.append(sum(calls.values()) - before)
+    assert "Scan" not in calls
+    assert all(n <= 6 for n in calls_by_request), calls_by_request

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites (an in-process API client, ids, storage probes)."""

@@ -1,0 +1,57 @@
+"""Storage helpers for tests: cache resets and a recorder of the DynamoDB operations a call makes."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_guild_counter = itertools.count(1)
+_user_counter = itertools.count(1)
+
+
+def reset_storage_caches() -> None:
+    from xpshop import http
+    from xpshop.store import guilds, idempotency, table
+
+    table.reset()
+    guilds.forget_cache()
+    idempotency.persistence_layer.cache_clear()
+    http._idempotent_runner.cache_clear()
+
+
+def new_guild_id() -> str:
+    """A unique snowflake per call, so tests sharing one table never see each other's data."""
+    return str(100000000000000000 + next(_guild_counter))
+
+
+def new_user_id() -> str:
+    return str(200000000000000000 + next(_user_counter))
+
+
+@contextmanager
+def recorded_calls() -> Iterator[Counter[str]]:
+    """Count every DynamoDB API call made through the store's client (operation name -> count)."""
+    from xpshop.store.table import client
+
+    calls: Counter[str] = Counter()
+    events = client().meta.events
+
+    def record(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    events.register("before-call.dynamodb.*", record)
+    try:
+        yield calls
+    finally:
+        events.unregister("before-call.dynamodb.*", record)
+
+
+def member_item(guild_id: str, user_id: str) -> dict[str, Any] | None:
+    from xpshop.store import keys
+    from xpshop.store.table import plain, table
+
+    item = table().get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True).get("Item")
+    return plain(item) if item else None
