@@ -96,3 +96,14 @@ def guild(api):  # -> str
     guild_id = new_guild_id()
     assert api.put(f"/api/xp/guilds/{guild_id}").status == 201
     return guild_id
+
+
+@pytest.fixture(scope="session")
+def parallel(dynamodb_local: str):  # -> ParallelClient
+    """Worker processes sending real concurrent requests to DynamoDB Local (one pool per session)."""
+    from tests.support.parallel import ParallelClient
+
+    env = {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local}
+    client = ParallelClient(env, ADMIN_KEY)
+    yield client
+    client.close()

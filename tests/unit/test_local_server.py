@@ -308,9 +308,8 @@ def test_api_cors_preflight() -> None:
 def test_api_cors_headers_replace_the_handlers() -> None:
     api = LocalApi(ROUTES, echo, {**CORS, "AllowOrigins": ["http://app.test"]})
     allowed = api.handle(_request("/x", headers=[("Origin", "http://app.test")]))
-    assert [v for k, v in allowed.headers if k.lower() == "access-control-allow-origin"] == [
-        "http://app.test"
-    ]
+    origins = [v for k, v in allowed.headers if k.lower() == "access-control-allow-origin"]
+    assert origins == ["http://app.test"]  # the handler's own value is gone
     other = api.handle(_request("/x", headers=[("Origin", "http://other.test")]))
     assert other.header("access-control-allow-origin") is None
 
@@ -366,9 +365,8 @@ def _connect(server: LocalHttpServer) -> http.client.HTTPConnection:
 
 def test_round_trip(server: LocalHttpServer) -> None:
     conn = _connect(server)
-    conn.request(
-        "POST", "/items/a%20b?x=1&x=2", body=b'{"n": 1}', headers={"X-Test": "yes", "Origin": "http://o"}
-    )
+    headers = {"X-Test": "yes", "Origin": "http://o"}
+    conn.request("POST", "/items/a%20b?x=1&x=2", body=b'{"n": 1}', headers=headers)
     response = conn.getresponse()
     payload = json.loads(response.read())
     assert response.status == 201
@@ -401,9 +399,8 @@ def test_round_trip_not_found_head_and_preflight(server: LocalHttpServer) -> Non
     head = conn.getresponse()
     assert (head.status, head.read()) == (201, b"")
     assert int(head.getheader("content-length")) > 0
-    conn.request(
-        "OPTIONS", "/items/1", headers={"Origin": "http://o", "Access-Control-Request-Method": "PUT"}
-    )
+    preflight_headers = {"Origin": "http://o", "Access-Control-Request-Method": "PUT"}
+    conn.request("OPTIONS", "/items/1", headers=preflight_headers)
     preflight = conn.getresponse()
     assert (preflight.status, preflight.read()) == (204, b"")
     assert preflight.getheader("access-control-allow-methods") == "GET,POST"

@@ -136,7 +136,10 @@ TABLE = "xp-test"  # DynamoDB names have at least 3 characters
 def _stubbed_client() -> tuple[Any, Stubber]:
     # A real client with a Stubber validates our parameters against the DynamoDB API model.
     client = boto3.client(
-        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        "dynamodb",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
     )
     return client, Stubber(client)
 
@@ -303,9 +306,8 @@ def test_cors_configuration(template: dict[str, Any]) -> None:
     assert isinstance(cors["AllowOrigins"], list)
     assert all(isinstance(origin, str) and origin for origin in cors["AllowOrigins"])
     assert cors_configuration({"Resources": {}}) is None
-    enabled = {
-        "Resources": {"Api": {"Type": "AWS::Serverless::HttpApi", "Properties": {"CorsConfiguration": True}}}
-    }
+    api = {"Type": "AWS::Serverless::HttpApi", "Properties": {"CorsConfiguration": True}}
+    enabled = {"Resources": {"Api": api}}
     assert cors_configuration(enabled) == {
         "AllowOrigins": ["*"],
         "AllowMethods": ["*"],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +14,7 @@ from ..errors import Unavailable
 from . import keys
 from .table import is_condition_failure, resource, table, table_name
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 10
 
 
 def _decode(item: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +59,9 @@ def update(guild_id: str | None, mutate: Callable[[dict[str, Any]], dict[str, An
     The write is conditional on the version we read, so two concurrent updates never lose each other's
     change: the loser re-reads and re-applies. `mutate` may raise to reject (nothing is written).
     """
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 6)))  # jitter spreads competing writers
         current, version = read(guild_id)
         updated = mutate(current)
         condition = "attribute_not_exists(PK)" if version == 0 else "version = :v"

@@ -9,6 +9,7 @@ UpdateItem guarded by `xp = <what we saw>`. Every path is one guarded write; con
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from ..levels import MAX_XP, Curve
 from . import keys
 from .table import failed_item, is_condition_failure, plain, table
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,70 +116,85 @@ def _change(seen: dict[str, Any] | None, new_xp: int, curve: Curve) -> Change:
                   new_level=curve.level(new_xp))
 
 
-def _retry_exact(guild_id: str, user_id: str, seen: dict[str, Any] | None, target, curve: Curve,
-                 missing_ok: bool = True) -> Change:
-    """Guarded exact writes until one lands. `target(seen) -> new xp` decides from what we saw."""
-    for _ in range(MAX_ATTEMPTS):
-        if seen is None and not missing_ok:
-            raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
-        new_xp = target(seen)
-        try:
-            _write_exact(guild_id, user_id, seen, new_xp, curve)
-            return _change(seen, new_xp, curve)
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
-            seen = plain(failed_item(exc))
-    raise Unavailable("The member is being updated concurrently; retry shortly")
-
-
 def _check_cap(new_xp: int) -> int:
     if new_xp > MAX_XP:
         raise InvalidInput(ErrorCode.INVALID_AMOUNT, f"amount would take xp above the maximum of {MAX_XP}")
     return new_xp
 
 
-def add(guild_id: str, user_id: str, amount: int, curve: Curve) -> Change:
-    """Add XP (creates the member when absent)."""
-    step = amount * keys.SCORE_XP_UNIT
+def _backoff(attempt: int) -> None:
+    # Only exact writes can collide (a level crossing racing another writer); jitter spreads the retries.
+    time.sleep(random.uniform(0, 0.005 * 2**attempt))
+
+
+def _delta(guild_id: str, user_id: str, amount: int, removing: bool, curve: Curve) -> Change:
+    """Add (or remove) XP. Within a level this is one atomic UpdateItem that never conflicts; crossing a
+    level, the exact values are written conditionally on the XP we were handed back."""
+    sign = -1 if removing else 1
+    for attempt in range(MAX_ATTEMPTS):
+        seen = _try_in_level(guild_id, user_id, amount, removing)
+        if isinstance(seen, Change):
+            return seen
+        if seen is None and removing:
+            raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
+        if seen is not None and _fits_in_level(seen, amount, removing):
+            continue  # someone moved the member since; the atomic path applies again
+        old_xp = int(seen["xp"]) if seen else 0
+        new_xp = max(0, old_xp + sign * amount) if removing else _check_cap(old_xp + amount)
+        try:
+            _write_exact(guild_id, user_id, seen, new_xp, curve)
+            return _change(seen, new_xp, curve)
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            _backoff(attempt)
+    raise Unavailable("The member is being updated concurrently; retry shortly")
+
+
+def _fits_in_level(seen: dict[str, Any], amount: int, removing: bool) -> bool:
+    if removing:
+        return int(seen.get("inLevel", -1)) >= amount
+    return int(seen.get("toNext", 0)) > amount and int(seen["xp"]) <= MAX_XP - amount
+
+
+def _try_in_level(guild_id: str, user_id: str, amount: int, removing: bool) -> Change | dict[str, Any] | None:
+    """The atomic in-level update. Returns the change, or (when the guard fails) the current item/None."""
+    if removing:
+        expression = ("SET xp = xp - :a, inLevel = inLevel - :a, toNext = toNext + :a, score = score - :s, "
+                      "updatedAt = :now")
+        condition = "attribute_exists(PK) AND inLevel >= :a"
+        values: dict[str, Any] = {}
+    else:
+        expression = ("SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
+                      "updatedAt = :now")
+        condition = "toNext > :a AND xp <= :cap"
+        values = {":cap": MAX_XP - amount}
     try:
         resp = table().update_item(
             Key=keys.member(guild_id, user_id),
-            UpdateExpression="SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, "
-            "score = score + :s, updatedAt = :now",
-            ConditionExpression="toNext > :a AND xp <= :cap",
-            ExpressionAttributeValues={":a": amount, ":s": step, ":now": _now_ms(), ":cap": MAX_XP - amount},
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeValues={":a": amount, ":s": amount * keys.SCORE_XP_UNIT, ":now": _now_ms(), **values},
             ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-        old = plain(resp["Attributes"])
-        return Change(False, int(old["xp"]), int(old["xp"]) + amount, int(old["level"]), int(old["level"]))
     except ClientError as exc:
         if not is_condition_failure(exc):
             raise
-        seen = plain(failed_item(exc))
-    return _retry_exact(guild_id, user_id, seen, lambda s: _check_cap((s["xp"] if s else 0) + amount), curve)
+        return plain(failed_item(exc))
+    old = plain(resp["Attributes"])
+    new_xp = int(old["xp"]) + (-amount if removing else amount)
+    return Change(False, int(old["xp"]), new_xp, int(old["level"]), int(old["level"]))
+
+
+def add(guild_id: str, user_id: str, amount: int, curve: Curve) -> Change:
+    """Add XP (creates the member when absent)."""
+    return _delta(guild_id, user_id, amount, False, curve)
 
 
 def remove(guild_id: str, user_id: str, amount: int, curve: Curve) -> Change:
     """Remove XP, clamped at 0. A member without a record is USER_NOT_FOUND."""
-    try:
-        resp = table().update_item(
-            Key=keys.member(guild_id, user_id),
-            UpdateExpression="SET xp = xp - :a, inLevel = inLevel - :a, toNext = toNext + :a, "
-            "score = score - :s, updatedAt = :now",
-            ConditionExpression="attribute_exists(PK) AND inLevel >= :a",
-            ExpressionAttributeValues={":a": amount, ":s": amount * keys.SCORE_XP_UNIT, ":now": _now_ms()},
-            ReturnValues="ALL_OLD",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-        old = plain(resp["Attributes"])
-        return Change(False, int(old["xp"]), int(old["xp"]) - amount, int(old["level"]), int(old["level"]))
-    except ClientError as exc:
-        if not is_condition_failure(exc):
-            raise
-        seen = plain(failed_item(exc))
-    return _retry_exact(guild_id, user_id, seen, lambda s: max(0, s["xp"] - amount), curve, missing_ok=False)
+    return _delta(guild_id, user_id, amount, True, curve)
 
 
 def set_xp(guild_id: str, user_id: str, xp: int, curve: Curve) -> Change:
@@ -196,14 +212,23 @@ def set_xp(guild_id: str, user_id: str, xp: int, curve: Curve) -> Change:
 
 def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
     """Recompute the stored level from total XP (repairs a stale cache after a curve change)."""
-    item = table().get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True).get("Item")
-    if not item:
-        raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
-    seen = plain(item)
-    p = curve.progress(int(seen["xp"]))
-    if (p.level, p.in_level, p.to_next) == (seen.get("level"), seen.get("inLevel"), seen.get("toNext")):
-        return _change(seen, int(seen["xp"]), curve)
-    return _retry_exact(guild_id, user_id, seen, lambda s: int(s["xp"]), curve, missing_ok=False)
+    for attempt in range(MAX_ATTEMPTS):
+        item = table().get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True).get("Item")
+        if not item:
+            raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
+        seen = plain(item)
+        xp = int(seen["xp"])
+        p = curve.progress(xp)
+        if (p.level, p.in_level, p.to_next) == (seen.get("level"), seen.get("inLevel"), seen.get("toNext")):
+            return _change(seen, xp, curve)
+        try:
+            _write_exact(guild_id, user_id, seen, xp, curve)  # guarded by xp: a concurrent award wins
+            return _change(seen, xp, curve)
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            _backoff(attempt)
+    raise Unavailable("The member is being updated concurrently; retry shortly")
 
 
 def page(guild_id: str, offset: int, limit: int) -> list[Member]:
