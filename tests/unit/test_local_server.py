@@ -1,4 +1,5 @@
-"""local.server: API Gateway HTTP API behaviour (routing, payload 2.0 events, responses, CORS)."""
+"""local.server: API Gateway HTTP API behaviour (routing, payload 2.0 events, responses, CORS),
+and local.lambdas: loading and calling handlers in-process."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import http.client
 import json
 import logging
 import re
+import sys
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local import REPO_ROOT
+from local import REPO_ROOT, lambdas
 from local.server import (
     HttpRequest,
     LocalApi,
@@ -26,7 +30,7 @@ from local.server import (
     query_parameters,
     translate_result,
 )
-from local.template import DEFAULT_ROUTE, RouteSpec, http_routes, load_template
+from local.template import DEFAULT_ROUTE, FunctionSpec, RouteSpec, http_routes, load_template
 
 ROUTES = [
     RouteSpec("ANY", "/{proxy+}", "NotFound"),
@@ -405,3 +409,57 @@ def test_round_trip_not_found_head_and_preflight(server: LocalHttpServer) -> Non
     assert (preflight.status, preflight.read()) == (204, b"")
     assert preflight.getheader("access-control-allow-methods") == "GET,POST"
     conn.close()
+
+
+# ---------------------------------------------------------------- in-process handlers (a throwaway repo)
+
+FUNCTION_SOURCE = """
+import helper
+
+def lambda_handler(event, context):
+    return {"who": helper.WHO, "fn": context.function_name, "left": context.get_remaining_time_in_millis()}
+"""
+
+
+def _fake_function(root: Path, name: str) -> FunctionSpec:
+    code = root / "functions" / name
+    code.mkdir(parents=True)
+    (code / "app.py").write_text(FUNCTION_SOURCE)
+    (code / "helper.py").write_text(f"WHO = {name!r}\n")  # same module name in every function
+    return FunctionSpec(f"Tmp{name}Function", f"functions/{name}/", "app.lambda_handler", {}, timeout=5)
+
+
+def test_same_file_names_stay_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    first, second = _fake_function(tmp_path, "one"), _fake_function(tmp_path, "two")
+    try:
+        assert lambdas.load_handler(tmp_path, first) is lambdas.load_handler(tmp_path, first)  # cached
+        one = lambdas.invoke(tmp_path, first, {})
+        two = lambdas.invoke(tmp_path, second, {})
+    finally:
+        lambdas.clear_handler_cache()
+    assert (one["who"], one["fn"]) == ("one", "TmponeFunction")
+    assert (two["who"], two["fn"]) == ("two", "TmptwoFunction")
+    assert 0 < one["left"] <= 5000
+
+
+def test_missing_handler_is_a_clear_error(tmp_path: Path) -> None:
+    spec = FunctionSpec("TmpMissing", "functions/missing/", "app.lambda_handler", {})
+    with pytest.raises(lambdas.HandlerNotFoundError, match="TmpMissing"):
+        lambdas.load_handler(tmp_path, spec)
+
+
+def test_fake_context() -> None:
+    first = lambdas.FakeLambdaContext("Fn", timeout_s=2, memory_limit_in_mb=256)
+    second = lambdas.FakeLambdaContext("Fn")
+    assert first.aws_request_id != second.aws_request_id
+    assert first.invoked_function_arn.endswith(":function:Fn")
+    assert first.memory_limit_in_mb == 256
+    assert 1000 < first.get_remaining_time_in_millis() <= 2000
+    assert second.get_remaining_time_in_millis() > 2000  # 10 s by default
+
+
+def test_results_go_through_json_like_the_lambda_runtime() -> None:
+    assert lambdas.marshal_result({"a": (1, 2)}) == {"a": [1, 2]}
+    with pytest.raises(TypeError, match="MarshalError"):
+        lambdas.marshal_result({"xp": Decimal(5)})

@@ -1,0 +1,43 @@
+"""What Lambda will have: the function's CodeUri, the layer built for this host, and the runtime's boto3.
+
+The layer is built like `sam build` builds it (pip install -r requirements.txt -t python/ plus the package)
+into build/test-layer/, cached by the hash of its requirements, so only the first run pays for pip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from local import REPO_ROOT
+
+LAYER_SRC = REPO_ROOT / "layers" / "common"
+BUILD_ROOT = REPO_ROOT / "build" / "test-layer"
+RUNTIME_BOTO3 = "boto3==1.43.108"  # what the python3.13 Lambda runtime provides, pinned like the venv
+
+
+def _pip_target(target: Path, *requirements: str) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "--no-compile", "--target", str(target), *requirements], check=True)
+
+
+def build_layer() -> tuple[Path, Path]:
+    """(layer dir as /opt/python, runtime dir with boto3); rebuilt when the requirements change."""
+    requirements = (LAYER_SRC / "requirements.txt").read_bytes()
+    digest = hashlib.sha256(requirements + RUNTIME_BOTO3.encode()).hexdigest()[:12]
+    root = BUILD_ROOT / digest
+    deps, runtime = root / "deps", root / "runtime"
+    if not (root / ".complete").exists():
+        shutil.rmtree(root, ignore_errors=True)
+        _pip_target(deps, "-r", str(LAYER_SRC / "requirements.txt"))
+        _pip_target(runtime, RUNTIME_BOTO3)
+        (root / ".complete").touch()
+    layer = root / "opt" / "python"
+    shutil.rmtree(layer.parent, ignore_errors=True)
+    shutil.copytree(deps, layer)
+    shutil.copytree(LAYER_SRC / "python" / "xpshop", layer / "xpshop",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return layer, runtime
