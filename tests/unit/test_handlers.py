@@ -1,0 +1,120 @@
+"""Handlers on moto: routing, envelope, auth gate, check order and error mapping (logic, not the engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.storage import member_item
+
+G, U, R = "111111111111111111", "222222222222222222", "456789012345678901"
+
+
+@pytest.fixture
+def api(api_moto):
+    assert api_moto.put(f"/api/xp/guilds/{G}").status == 201
+    return api_moto
+
+
+def test_envelope_on_success_and_error(api):
+    ok = api.post(f"/api/xp/users/{G}/{U}", {"amount": 10})
+    assert ok.body == {"success": True, "data": {"oldXp": 0, "newXp": 10, "oldLevel": 0, "newLevel": 0,
+                                                 "leveledUp": False}}
+    assert ok.headers["content-type"] == "application/json"
+    err = api.get(f"/api/xp/users/{G}/{R}")
+    assert err.body == {"success": False, "error": {"code": "USER_NOT_FOUND",
+                                                    "message": f"User {R} has no XP record in guild {G}"}}
+
+
+def test_every_route_of_each_function_answers(api):
+    for method, path, body in [
+        ("GET", f"/api/xp/users/{G}", None), ("PUT", f"/api/xp/users/{G}/{U}", {"xp": 300}),
+        ("GET", f"/api/xp/leaderboard/{G}", None), ("GET", f"/api/xp/leaderboard/{G}/{U}", None),
+        ("GET", f"/api/xp/config/{G}", None), ("GET", "/api/xp/config/global", None),
+        ("GET", f"/api/xp/config/{G}/rewards", None), ("GET", f"/api/xp/config/{G}/multipliers", None),
+        ("GET", f"/api/xp/stats/{G}", None), ("GET", "/api/xp/health", None), ("GET", "/api/xp/guilds", None),
+    ]:
+        r = api.request(method, path, body)
+        assert r.status == 200, (method, path, r.body)
+        assert r.body["success"] is True
+
+
+def test_docs_are_served(api):
+    spec = api.get("/api/docs/openapi.json", key=None)
+    assert spec.status == 200
+    assert "/api/xp/users/{guildId}/{userId}" in spec.body["paths"]
+    page = api.get("/api/docs", key=None)
+    assert page.status == 200
+    assert "SwaggerUIBundle" in page.body
+
+
+@pytest.mark.parametrize(
+    ("key", "headers", "status"),
+    [(None, None, 401), ("wrong", None, 401), (None, {"X-API-Key": "test-admin-key"}, 200),
+     (None, {"Authorization": "bearer test-admin-key"}, 200), (None, {"Authorization": "Basic abc"}, 401)],
+)
+def test_admin_key_headers(api, key, headers, status):
+    assert api.get(f"/api/xp/config/{G}", key=key, headers=headers).status == status
+
+
+def test_unauthorized_comes_before_everything_else(api):
+    r = api.request("PATCH", "/api/xp/users/999999999999999999/bad", key=None, raw="{")
+    assert (r.status, r.error["code"]) == (401, "UNAUTHORIZED")
+    assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_validation_failure_still_reports_an_unknown_guild_first(api):
+    r = api.post(f"/api/xp/users/999999999999999999/{U}", {"amount": -1})
+    assert r.error["code"] == "GUILD_NOT_FOUND"
+
+
+def test_405_lists_allowed_methods(api):
+    for path, allow in [(f"/api/xp/users/{G}", "GET"), (f"/api/xp/users/{G}/{U}/recalc", "POST"),
+                        (f"/api/xp/config/{G}/rewards", "GET, POST, DELETE"), ("/api/xp/config/global", "GET, PUT"),
+                        (f"/api/xp/leaderboard/{G}", "GET")]:
+        r = api.request("PATCH", path)
+        assert r.status == 405, path
+        assert r.headers["allow"] == allow, path
+
+
+def test_amount_must_be_an_integer(api):
+    r = api.post(f"/api/xp/users/{G}/{U}", {"amount": 1.5})
+    assert (r.status, r.error["code"]) == (400, "INVALID_AMOUNT")
+    assert "amount" in r.error["message"]
+    assert member_item(G, U) is None
+
+
+def test_xp_above_the_maximum_is_refused(api):
+    from xpshop.levels import MAX_XP
+
+    api.put(f"/api/xp/users/{G}/{U}", {"xp": MAX_XP})
+    r = api.post(f"/api/xp/users/{G}/{U}", {"amount": 1})
+    assert (r.status, r.error["code"]) == (400, "INVALID_AMOUNT")
+    assert member_item(G, U)["xp"] == MAX_XP
+
+
+def test_storage_throttling_is_503(api, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from xpshop.store import members
+
+    def throttled(*_a, **_k):
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                          "GetItem")
+
+    monkeypatch.setattr(members, "get", throttled)
+    r = api.get(f"/api/xp/users/{G}/{U}")
+    assert (r.status, r.error["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert r.headers["retry-after"] == "1"
+
+
+def test_unexpected_error_is_500_internal_error(api, monkeypatch):
+    from xpshop.store import members
+
+    monkeypatch.setattr(members, "get", lambda *_: 1 / 0)
+    r = api.get(f"/api/xp/users/{G}/{U}")
+    assert (r.status, r.error) == (500, {"code": "INTERNAL_ERROR", "message": "Unexpected server error"})
+
+
+def test_bad_idempotency_key(api):
+    r = api.post(f"/api/xp/users/{G}/{U}", {"amount": 1}, headers={"Idempotency-Key": "x" * 300})
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
