@@ -1,0 +1,60 @@
+"""Start the local server exactly as `make dev` does (python -m local.dev) on free ports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from local import REPO_ROOT
+from local.ddb import free_port
+
+E2E_KEY = "e2e-admin-key"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    data_dir: Path = tmp_path_factory.mktemp("ddb-data")
+    env = {**os.environ, "XPSHOP_PORT": str(port), "XPSHOP_DDB_PORT": str(free_port()),
+           "XPSHOP_DATA_DIR": str(data_dir), "XPSHOP_ADMIN_KEY": E2E_KEY, "TABLE_NAME": "xpshop-e2e"}
+    env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    log = (data_dir.parent / "dev.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "local.dev"], cwd=REPO_ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"local.dev exited: {(data_dir.parent / 'dev.log').read_text()[-2000:]}")
+            try:
+                if requests.get(f"{url}/api/xp/health", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("local.dev did not answer within 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def http(server: str):  # -> requests.Session with the admin key
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {E2E_KEY}"
+    session.base_url = server  # type: ignore[attr-defined]
+    return session
