@@ -1,7 +1,7 @@
 """Generate the one OpenAPI document of every HTTP function (Powertools' OpenAPIMerge).
 
-    python -m local.openapi --write   # docs/openapi.json + functions/api_docs/openapi.json
-    python -m local.openapi --check   # exit 1 when either file is out of date
+python -m local.openapi --write   # docs/openapi.json + functions/api_docs/openapi.json
+python -m local.openapi --check   # exit 1 when either file is out of date
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from local import REPO_ROOT
@@ -39,9 +38,15 @@ def build_document() -> dict[str, Any]:
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
     from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 
+    _set_import_environment()
+    schemas = []
+    for spec in sorted(functions(load_template()).values(), key=lambda s: s.logical_id):
+        handler = load_handler(REPO_ROOT, spec)  # puts the layer on sys.path, as Lambda's /opt/python
+        app = getattr(sys.modules[handler.__module__], "app", None)
+        if app is not None and hasattr(app, "get_openapi_schema"):
+            schemas.append(json.loads(app.get_openapi_json_schema()))
     import xpshop
 
-    _set_import_environment()
     merge = OpenAPIMerge(
         title="xpshop API",
         version=xpshop.__version__,
@@ -53,11 +58,8 @@ def build_document() -> dict[str, Any]:
         security=[{"bearer": []}, {"apiKey": []}],
         on_conflict="error",
     )
-    for spec in sorted(functions(load_template()).values(), key=lambda s: s.logical_id):
-        handler = load_handler(REPO_ROOT, spec)
-        app = getattr(sys.modules[handler.__module__], "app", None)
-        if app is not None and hasattr(app, "get_openapi_schema"):
-            merge.add_schema(json.loads(app.get_openapi_json_schema()))
+    for schema in schemas:
+        merge.add_schema(schema)
     return merge.get_openapi_schema()
 
 

@@ -35,8 +35,11 @@ def _swagger_page() -> str:
 
 
 def _respond(status: int, content_type: str, body: str) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": content_type, "Cache-Control": "max-age=300"},
-            "body": body}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_type, "Cache-Control": "max-age=300"},
+        "body": body,
+    }
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

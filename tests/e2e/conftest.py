@@ -22,12 +22,19 @@ E2E_KEY = "e2e-admin-key"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     data_dir: Path = tmp_path_factory.mktemp("ddb-data")
-    env = {**os.environ, "XPSHOP_PORT": str(port), "XPSHOP_DDB_PORT": str(free_port()),
-           "XPSHOP_DATA_DIR": str(data_dir), "XPSHOP_ADMIN_KEY": E2E_KEY, "TABLE_NAME": "xpshop-e2e"}
+    env = {
+        **os.environ,
+        "XPSHOP_PORT": str(port),
+        "XPSHOP_DDB_PORT": str(free_port()),
+        "XPSHOP_DATA_DIR": str(data_dir),
+        "XPSHOP_ADMIN_KEY": E2E_KEY,
+        "TABLE_NAME": "xpshop-e2e",
+    }
     env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     log = (data_dir.parent / "dev.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "local.dev"], cwd=REPO_ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local.dev"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:

@@ -42,8 +42,7 @@ def test_parallel_adds_and_removes_keep_level_and_xp_in_step(api, guild, paralle
     path = f"/api/xp/users/{guild}/{user}"
     api.put(path, {"xp": 3000})
     rng = random.Random(7)
-    ops = [("POST" if rng.random() < 0.5 else "DELETE", path, {"amount": rng.randint(1, 120)}, None)
-           for _ in range(60)]
+    ops = [("POST" if rng.random() < 0.5 else "DELETE", path, {"amount": rng.randint(1, 120)}, None) for _ in range(60)]
     results = parallel.run(ops)
     assert all(status == 200 for status, _ in results)
     expected = 3000 + sum(b["amount"] if m == "POST" else -b["amount"] for m, _, b, _ in ops)
@@ -55,8 +54,9 @@ def test_parallel_adds_and_removes_keep_level_and_xp_in_step(api, guild, paralle
 
 def test_parallel_reward_adds_lose_nothing(api, guild, parallel):
     path = f"/api/xp/config/{guild}/rewards"
-    requests = [("POST", path, {"level": level, "roleId": str(600000000000000000 + level)}, None)
-                for level in range(1, 21)]
+    requests = [
+        ("POST", path, {"level": level, "roleId": str(600000000000000000 + level)}, None) for level in range(1, 21)
+    ]
     results = parallel.run(requests)
     assert all(status == 200 for status, _ in results)
     assert [r["level"] for r in api.get(path).data["rewards"]] == list(range(1, 21))

@@ -38,11 +38,27 @@ print(json.dumps(out))
 
 # Sample events per function, run in this order (the guild is registered first).
 EVENTS: dict[str, list[str]] = {
-    "XpConfigFunction": ["guilds_register", "guilds_list", "xp_config_get", "xp_config_put", "xp_config_global_get",
-                         "xp_rewards_add", "xp_rewards_list", "xp_rewards_remove", "xp_multipliers_put",
-                         "xp_multipliers_get", "xp_multipliers_delete"],
-    "XpUsersFunction": ["xp_users_add", "xp_users_get", "xp_users_set", "xp_users_remove", "xp_users_recalc",
-                        "xp_users_list"],
+    "XpConfigFunction": [
+        "guilds_register",
+        "guilds_list",
+        "xp_config_get",
+        "xp_config_put",
+        "xp_config_global_get",
+        "xp_rewards_add",
+        "xp_rewards_list",
+        "xp_rewards_remove",
+        "xp_multipliers_put",
+        "xp_multipliers_get",
+        "xp_multipliers_delete",
+    ],
+    "XpUsersFunction": [
+        "xp_users_add",
+        "xp_users_get",
+        "xp_users_set",
+        "xp_users_remove",
+        "xp_users_recalc",
+        "xp_users_list",
+    ],
     "XpLeaderboardFunction": ["xp_leaderboard_page", "xp_leaderboard_rank"],
     "XpStatsFunction": ["xp_stats_get", "xp_health"],
     "ApiDocsFunction": ["api_docs_openapi"],
@@ -66,14 +82,34 @@ def test_function_answers_with_only_codeuri_and_layer(logical_id, dynamodb_local
         event.get("headers", {}).pop("authorization", None)
         event.setdefault("headers", {})["x-api-key"] = ADMIN_KEY
         (tmp_path / Path(path).name).write_text(json.dumps(event))
-    env = {"PATH": os.environ["PATH"], "TABLE_NAME": os.environ["TABLE_NAME"], "XPSHOP_ADMIN_KEY": ADMIN_KEY,
-           "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local, "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "POWERTOOLS_TRACE_DISABLED": "true",
-           "POWERTOOLS_SERVICE_NAME": "xpshop", "AWS_LAMBDA_FUNCTION_NAME": logical_id}
+    env = {
+        "PATH": os.environ["PATH"],
+        "TABLE_NAME": os.environ["TABLE_NAME"],
+        "XPSHOP_ADMIN_KEY": ADMIN_KEY,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "xpshop",
+        "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+    }
     proc = subprocess.run(
-        [sys.executable, "-S", "-c", RUNNER, str(REPO_ROOT / spec.code_uri), str(layer), str(runtime),
-         *[str(tmp_path / Path(p).name) for p in events]],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            RUNNER,
+            str(REPO_ROOT / spec.code_uri),
+            str(layer),
+            str(runtime),
+            *[str(tmp_path / Path(p).name) for p in events],
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -89,7 +89,11 @@ def test_get_unknown_member_is_user_not_found(api, guild):
 def test_set_then_remove_clamps_at_zero(api, guild):
     user = new_user_id()
     assert api.put(users(guild, user), {"xp": 5000, "reason": "api_set"}).data == {
-        "oldXp": 0, "newXp": 5000, "oldLevel": 0, "newLevel": 9}
+        "oldXp": 0,
+        "newXp": 5000,
+        "oldLevel": 0,
+        "newLevel": 9,
+    }
     r = api.delete(users(guild, user), {"amount": 50, "reason": "api_penalty"})
     assert r.data == {"oldXp": 5000, "newXp": 4950, "oldLevel": 9, "newLevel": 9, "leveledDown": False}
     r = api.delete(users(guild, user), {"amount": 10_000})
@@ -111,8 +115,12 @@ def test_recalc_repairs_a_stale_level(api, guild):
 
     user = new_user_id()
     api.put(users(guild, user), {"xp": 700})
-    table().update_item(Key=keys.member(guild, user), UpdateExpression="SET #l = :l",
-                        ExpressionAttributeNames={"#l": "level"}, ExpressionAttributeValues={":l": 1})
+    table().update_item(
+        Key=keys.member(guild, user),
+        UpdateExpression="SET #l = :l",
+        ExpressionAttributeNames={"#l": "level"},
+        ExpressionAttributeValues={":l": 1},
+    )
     r = api.post(f"{users(guild, user)}/recalc")
     assert r.data == {"oldLevel": 1, "newLevel": 3, "totalXp": 700, "reconciled": False}
     assert member_item(guild, user)["level"] == 3
@@ -261,15 +269,22 @@ def test_rewards_add_list_remove(api, guild):
     dup = api.post(path, {"level": 10, "roleId": ROLE})
     assert (dup.status, dup.error["code"]) == (400, "DUPLICATE_REWARD")
     removed = api.delete(path, {"level": 10}).data
-    assert removed == {"removed": {"level": 10, "roleId": ROLE}, "remaining": [{"level": 5, "roleId": "456789012345678902"}]}
+    assert removed == {
+        "removed": {"level": 10, "roleId": ROLE},
+        "remaining": [{"level": 5, "roleId": "456789012345678902"}],
+    }
     missing = api.delete(path, {"level": 10})
     assert (missing.status, missing.error["code"]) == (404, "REWARD_NOT_FOUND")
 
 
 @pytest.mark.parametrize(
     ("body", "code"),
-    [({"level": 0, "roleId": ROLE}, "INVALID_LEVEL"), ({"level": "x", "roleId": ROLE}, "INVALID_LEVEL"),
-     ({"level": 3, "roleId": "123"}, "INVALID_ROLE_ID"), ({"level": 3}, "INVALID_ROLE_ID")],
+    [
+        ({"level": 0, "roleId": ROLE}, "INVALID_LEVEL"),
+        ({"level": "x", "roleId": ROLE}, "INVALID_LEVEL"),
+        ({"level": 3, "roleId": "123"}, "INVALID_ROLE_ID"),
+        ({"level": 3}, "INVALID_ROLE_ID"),
+    ],
 )
 def test_reward_validation(api, guild, body, code):
     r = api.post(f"/api/xp/config/{guild}/rewards", body)
@@ -278,8 +293,12 @@ def test_reward_validation(api, guild, body, code):
 
 def test_multipliers_put_merge_and_delete(api, guild):
     path = f"/api/xp/config/{guild}/multipliers"
-    assert api.get(path).data == {"server": None, "role": {}, "user": {},
-                                  "effective": {"serverMultiplier": 1.0, "roleCount": 0, "userCount": 0, "total": 0}}
+    assert api.get(path).data == {
+        "server": None,
+        "role": {},
+        "user": {},
+        "effective": {"serverMultiplier": 1.0, "roleCount": 0, "userCount": 0, "total": 0},
+    }
     assert api.put(path, {"server": 2.0, "role": {ROLE: 1.5}}).data == {"server": 2.0, "role": {ROLE: 1.5}, "user": {}}
     user = "789012345678901234"
     merged = api.put(path, {"user": {user: 3}}).data
@@ -292,9 +311,13 @@ def test_multipliers_put_merge_and_delete(api, guild):
 
 @pytest.mark.parametrize(
     ("method", "body", "code"),
-    [("PUT", {"server": 0}, "INVALID_MULTIPLIER"), ("PUT", {"role": {ROLE: -1}}, "INVALID_MULTIPLIER"),
-     ("PUT", {"user": {ROLE: "big"}}, "INVALID_MULTIPLIER"), ("PUT", {"role": {"abc": 2}}, "INVALID_REQUEST"),
-     ("DELETE", {"role": ["abc"]}, "INVALID_REQUEST")],
+    [
+        ("PUT", {"server": 0}, "INVALID_MULTIPLIER"),
+        ("PUT", {"role": {ROLE: -1}}, "INVALID_MULTIPLIER"),
+        ("PUT", {"user": {ROLE: "big"}}, "INVALID_MULTIPLIER"),
+        ("PUT", {"role": {"abc": 2}}, "INVALID_REQUEST"),
+        ("DELETE", {"role": ["abc"]}, "INVALID_REQUEST"),
+    ],
 )
 def test_multiplier_validation(api, guild, method, body, code):
     r = api.request(method, f"/api/xp/config/{guild}/multipliers", body)
@@ -344,16 +367,24 @@ def test_no_endpoint_scans(api, guild):
     calls_by_request = []
     with recorded_calls() as calls:
         for method, path, body in [
-            ("POST", users(guild, user), {"amount": 10}), ("PUT", users(guild, user), {"xp": 400}),
-            ("DELETE", users(guild, user), {"amount": 5}), ("GET", users(guild, user), None),
-            ("GET", users(guild), None), ("POST", f"{users(guild, user)}/recalc", None),
-            ("GET", f"/api/xp/leaderboard/{guild}", None), ("GET", f"/api/xp/leaderboard/{guild}/{user}", None),
-            ("GET", f"/api/xp/config/{guild}", None), ("PUT", f"/api/xp/config/{guild}", {"xpRate": 2}),
-            ("GET", "/api/xp/config/global", None), ("GET", f"/api/xp/config/{guild}/rewards", None),
+            ("POST", users(guild, user), {"amount": 10}),
+            ("PUT", users(guild, user), {"xp": 400}),
+            ("DELETE", users(guild, user), {"amount": 5}),
+            ("GET", users(guild, user), None),
+            ("GET", users(guild), None),
+            ("POST", f"{users(guild, user)}/recalc", None),
+            ("GET", f"/api/xp/leaderboard/{guild}", None),
+            ("GET", f"/api/xp/leaderboard/{guild}/{user}", None),
+            ("GET", f"/api/xp/config/{guild}", None),
+            ("PUT", f"/api/xp/config/{guild}", {"xpRate": 2}),
+            ("GET", "/api/xp/config/global", None),
+            ("GET", f"/api/xp/config/{guild}/rewards", None),
             ("POST", f"/api/xp/config/{guild}/rewards", {"level": 3, "roleId": ROLE}),
             ("GET", f"/api/xp/config/{guild}/multipliers", None),
             ("PUT", f"/api/xp/config/{guild}/multipliers", {"server": 2}),
-            ("GET", f"/api/xp/stats/{guild}", None), ("GET", "/api/xp/health", None), ("GET", "/api/xp/guilds", None),
+            ("GET", f"/api/xp/stats/{guild}", None),
+            ("GET", "/api/xp/health", None),
+            ("GET", "/api/xp/guilds", None),
         ]:
             before = sum(calls.values())
             assert api.request(method, path, body).status < 300, (method, path)

@@ -36,8 +36,16 @@ class ApiClient:
         self.admin_key = admin_key
         self.api: LocalApi = make_api(REPO_ROOT, load_template())
 
-    def request(self, method: str, path: str, body: Any = None, *, key: Any = ADMIN,
-                headers: dict[str, str] | None = None, raw: str | None = None) -> Result:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: Any = ADMIN,
+        headers: dict[str, str] | None = None,
+        raw: str | None = None,
+    ) -> Result:
         sent: list[tuple[str, str]] = [("host", "localhost")]
         if key is ADMIN:
             sent.append(("authorization", f"Bearer {self.admin_key}"))

@@ -20,8 +20,21 @@ RUNTIME_BOTO3 = "boto3==1.43.108"  # what the python3.13 Lambda runtime provides
 
 
 def _pip_target(target: Path, *requirements: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "--no-compile", "--target", str(target), *requirements], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(target),
+            *requirements,
+        ],
+        check=True,
+    )
 
 
 def build_layer() -> tuple[Path, Path]:
@@ -38,6 +51,5 @@ def build_layer() -> tuple[Path, Path]:
     layer = root / "opt" / "python"
     shutil.rmtree(layer.parent, ignore_errors=True)
     shutil.copytree(deps, layer)
-    shutil.copytree(LAYER_SRC / "python" / "xpshop", layer / "xpshop",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(LAYER_SRC / "python" / "xpshop", layer / "xpshop", ignore=shutil.ignore_patterns("__pycache__"))
     return layer, runtime

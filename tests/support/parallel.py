@@ -36,8 +36,9 @@ class ParallelClient:
 
     def __init__(self, env: dict[str, str], admin_key: str, workers: int = 8) -> None:
         context = multiprocessing.get_context("spawn")
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                                        initargs=(env, admin_key))
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(env, admin_key)
+        )
         self.workers = workers
         list(self.pool.map(_ready, range(workers * 4)))  # warm every worker before a test measures anything
 

@@ -37,8 +37,13 @@ def test_unknown_stored_fields_are_not_served():
 
 
 def test_valid_patch_is_normalised():
-    patch = validate_patch({"cooldownSeconds": 45, "noXpChannelIds": [ROLE, int(ROLE)],
-                            "roleRewards": [{"level": 5, "roleId": ROLE}, {"level": 2, "roleId": int(ROLE)}]})
+    patch = validate_patch(
+        {
+            "cooldownSeconds": 45,
+            "noXpChannelIds": [ROLE, int(ROLE)],
+            "roleRewards": [{"level": 5, "roleId": ROLE}, {"level": 2, "roleId": int(ROLE)}],
+        }
+    )
     assert patch["noXpChannelIds"] == [ROLE]
     assert [r["level"] for r in patch["roleRewards"]] == [2, 5]
     assert all(r["roleId"] == ROLE for r in patch["roleRewards"])

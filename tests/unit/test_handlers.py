@@ -17,21 +17,31 @@ def api(api_moto):
 
 def test_envelope_on_success_and_error(api):
     ok = api.post(f"/api/xp/users/{G}/{U}", {"amount": 10})
-    assert ok.body == {"success": True, "data": {"oldXp": 0, "newXp": 10, "oldLevel": 0, "newLevel": 0,
-                                                 "leveledUp": False}}
+    assert ok.body == {
+        "success": True,
+        "data": {"oldXp": 0, "newXp": 10, "oldLevel": 0, "newLevel": 0, "leveledUp": False},
+    }
     assert ok.headers["content-type"] == "application/json"
     err = api.get(f"/api/xp/users/{G}/{R}")
-    assert err.body == {"success": False, "error": {"code": "USER_NOT_FOUND",
-                                                    "message": f"User {R} has no XP record in guild {G}"}}
+    assert err.body == {
+        "success": False,
+        "error": {"code": "USER_NOT_FOUND", "message": f"User {R} has no XP record in guild {G}"},
+    }
 
 
 def test_every_route_of_each_function_answers(api):
     for method, path, body in [
-        ("GET", f"/api/xp/users/{G}", None), ("PUT", f"/api/xp/users/{G}/{U}", {"xp": 300}),
-        ("GET", f"/api/xp/leaderboard/{G}", None), ("GET", f"/api/xp/leaderboard/{G}/{U}", None),
-        ("GET", f"/api/xp/config/{G}", None), ("GET", "/api/xp/config/global", None),
-        ("GET", f"/api/xp/config/{G}/rewards", None), ("GET", f"/api/xp/config/{G}/multipliers", None),
-        ("GET", f"/api/xp/stats/{G}", None), ("GET", "/api/xp/health", None), ("GET", "/api/xp/guilds", None),
+        ("GET", f"/api/xp/users/{G}", None),
+        ("PUT", f"/api/xp/users/{G}/{U}", {"xp": 300}),
+        ("GET", f"/api/xp/leaderboard/{G}", None),
+        ("GET", f"/api/xp/leaderboard/{G}/{U}", None),
+        ("GET", f"/api/xp/config/{G}", None),
+        ("GET", "/api/xp/config/global", None),
+        ("GET", f"/api/xp/config/{G}/rewards", None),
+        ("GET", f"/api/xp/config/{G}/multipliers", None),
+        ("GET", f"/api/xp/stats/{G}", None),
+        ("GET", "/api/xp/health", None),
+        ("GET", "/api/xp/guilds", None),
     ]:
         r = api.request(method, path, body)
         assert r.status == 200, (method, path, r.body)
@@ -49,8 +59,13 @@ def test_docs_are_served(api):
 
 @pytest.mark.parametrize(
     ("key", "headers", "status"),
-    [(None, None, 401), ("wrong", None, 401), (None, {"X-API-Key": "test-admin-key"}, 200),
-     (None, {"Authorization": "bearer test-admin-key"}, 200), (None, {"Authorization": "Basic abc"}, 401)],
+    [
+        (None, None, 401),
+        ("wrong", None, 401),
+        (None, {"X-API-Key": "test-admin-key"}, 200),
+        (None, {"Authorization": "bearer test-admin-key"}, 200),
+        (None, {"Authorization": "Basic abc"}, 401),
+    ],
 )
 def test_admin_key_headers(api, key, headers, status):
     assert api.get(f"/api/xp/config/{G}", key=key, headers=headers).status == status
@@ -68,9 +83,13 @@ def test_validation_failure_still_reports_an_unknown_guild_first(api):
 
 
 def test_405_lists_allowed_methods(api):
-    for path, allow in [(f"/api/xp/users/{G}", "GET"), (f"/api/xp/users/{G}/{U}/recalc", "POST"),
-                        (f"/api/xp/config/{G}/rewards", "GET, POST, DELETE"), ("/api/xp/config/global", "GET, PUT"),
-                        (f"/api/xp/leaderboard/{G}", "GET")]:
+    for path, allow in [
+        (f"/api/xp/users/{G}", "GET"),
+        (f"/api/xp/users/{G}/{U}/recalc", "POST"),
+        (f"/api/xp/config/{G}/rewards", "GET, POST, DELETE"),
+        ("/api/xp/config/global", "GET, PUT"),
+        (f"/api/xp/leaderboard/{G}", "GET"),
+    ]:
         r = api.request("PATCH", path)
         assert r.status == 405, path
         assert r.headers["allow"] == allow, path
@@ -98,8 +117,9 @@ def test_storage_throttling_is_503(api, monkeypatch):
     from xpshop.store import members
 
     def throttled(*_a, **_k):
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-                          "GetItem")
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "GetItem"
+        )
 
     monkeypatch.setattr(members, "get", throttled)
     r = api.get(f"/api/xp/users/{G}/{U}")

@@ -84,6 +84,3 @@ class Unavailable(ApiError):
     def __init__(self, message: str = "Storage is busy, retry shortly") -> None:
         super().__init__(ErrorCode.SERVICE_UNAVAILABLE, message, {"Retry-After": "1"})
 
-
-class Conflict(ApiError):
-    """A concurrent change won repeatedly; the caller may retry."""

@@ -57,15 +57,22 @@ class Access(Enum):
 
 
 def ok(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps({"success": True, "data": data}, separators=(",", ":")),
-                    headers=dict(headers or {}))
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"success": True, "data": data}, separators=(",", ":")),
+        headers=dict(headers or {}),
+    )
 
 
 def fail(error: ApiError) -> Response:
     body = {"success": False, "error": {"code": str(error.code), "message": error.message}}
-    return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps(body, separators=(",", ":")), headers=dict(error.headers))
+    return Response(
+        status_code=error.status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body, separators=(",", ":")),
+        headers=dict(error.headers),
+    )
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -116,8 +123,11 @@ class Preflight:
             return
         from .service.config import merged_guild  # only for anonymous reads
 
-        if not (ids.is_snowflake(guild_id) and guild_service.guilds.exists(guild_id)
-                and merged_guild(guild_id)["leaderboard"].get("public")):
+        if not (
+            ids.is_snowflake(guild_id)
+            and guild_service.guilds.exists(guild_id)
+            and merged_guild(guild_id)["leaderboard"].get("public")
+        ):
             auth.require_admin(headers)
 
 
@@ -126,7 +136,7 @@ def _route_match(app: APIGatewayHttpResolver, path: str) -> tuple[list[str], str
     methods: list[str] = []
     pattern: str | None = None
     args: dict[str, str] = {}
-    for route in app._static_routes + app._dynamic_routes:  # noqa: SLF001 - Powertools keeps no public list
+    for route in app._static_routes + app._dynamic_routes:
         match = route.rule.match(path)
         if match and route.method not in methods:
             methods.append(route.method)
@@ -185,7 +195,7 @@ def make_resolver(
     def gate(app: APIGatewayHttpResolver, next_middleware: Callable[..., Response]) -> Response:
         route = app.context.get("_route")
         # Powertools runs middlewares for its not-found pseudo route too; that handler checks for itself.
-        if route is not None and route in app._static_routes + app._dynamic_routes:  # noqa: SLF001
+        if route is not None and route in app._static_routes + app._dynamic_routes:
             preflight.check(app, route.path, app.context.get("_route_args") or {})
         return next_middleware(app)
 
@@ -217,19 +227,29 @@ def make_resolver(
         except ApiError as earlier:
             return fail(earlier)
         allow = ", ".join(m for m in _ALL_METHODS if m in methods)
-        return fail(ApiError(ErrorCode.METHOD_NOT_ALLOWED,
-                             f"Method {app.current_event.http_method} is not allowed on {path}; use {allow}",
-                             {"Allow": allow}))
+        return fail(
+            ApiError(
+                ErrorCode.METHOD_NOT_ALLOWED,
+                f"Method {app.current_event.http_method} is not allowed on {path}; use {allow}",
+                {"Allow": allow},
+            )
+        )
 
     @app.exception_handler(IdempotencyValidationError)
     def handle_key_reuse(_: IdempotencyValidationError) -> Response:
-        return fail(ApiError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                             "This Idempotency-Key was already used with a different request"))
+        return fail(
+            ApiError(ErrorCode.IDEMPOTENCY_KEY_REUSED, "This Idempotency-Key was already used with a different request")
+        )
 
     @app.exception_handler(IdempotencyAlreadyInProgressError)
     def handle_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
-        return fail(ApiError(ErrorCode.REQUEST_IN_PROGRESS,
-                             "A request with this Idempotency-Key is still in progress", {"Retry-After": "1"}))
+        return fail(
+            ApiError(
+                ErrorCode.REQUEST_IN_PROGRESS,
+                "A request with this Idempotency-Key is still in progress",
+                {"Retry-After": "1"},
+            )
+        )
 
     @app.exception_handler(IdempotencyPersistenceLayerError)
     def handle_idempotency_store(exc: IdempotencyPersistenceLayerError) -> Response:
@@ -262,8 +282,9 @@ def make_resolver(
 
 @functools.cache
 def _idempotent_runner() -> Callable[..., dict[str, Any]]:
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence_layer(),
-                         config=IDEMPOTENCY_CONFIG)
+    @idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence_layer(), config=IDEMPOTENCY_CONFIG
+    )
     def run(request: dict[str, Any], operation: Callable[[], tuple[Any, int]]) -> dict[str, Any]:
         data, status = operation()
         return {"status": status, "data": data}

@@ -20,7 +20,6 @@ def effective_multiplier(
     return round(float(server if server is not None else 1.0) * role_factor * user_factor, 3)
 
 
-def multiplier_count(server: float | None, roles: Mapping[str, float] | None,
-                     users: Mapping[str, float] | None) -> int:
+def multiplier_count(server: float | None, roles: Mapping[str, float] | None, users: Mapping[str, float] | None) -> int:
     """How many multipliers a guild has configured (a server multiplier counts when set)."""
     return (1 if server is not None else 0) + len(roles or {}) + len(users or {})

@@ -35,8 +35,12 @@ def update_global(raw: Any) -> dict[str, Any]:
 def rewards(guild_id: str) -> dict[str, Any]:
     cfg = merged_guild(guild_id)
     listed = sorted(cfg["roleRewards"], key=lambda r: r["level"])
-    return {"rewards": listed, "mode": cfg["rewardsMode"], "removeOnLoss": cfg["removeRewardOnXpLoss"],
-            "count": len(listed)}
+    return {
+        "rewards": listed,
+        "mode": cfg["rewardsMode"],
+        "removeOnLoss": cfg["removeRewardOnXpLoss"],
+        "count": len(listed),
+    }
 
 
 def _effective_rewards(guild_id: str, overrides: dict[str, Any]) -> list[dict[str, Any]]:
@@ -87,9 +91,15 @@ def _multiplier_view(cfg: dict[str, Any]) -> dict[str, Any]:
 def multipliers(guild_id: str) -> dict[str, Any]:
     view = _multiplier_view(merged_guild(guild_id))
     server = view["server"]
-    return {**view, "effective": {"serverMultiplier": server if server is not None else 1.0,
-                                  "roleCount": len(view["role"]), "userCount": len(view["user"]),
-                                  "total": multiplier_count(server, view["role"], view["user"])}}
+    return {
+        **view,
+        "effective": {
+            "serverMultiplier": server if server is not None else 1.0,
+            "roleCount": len(view["role"]),
+            "userCount": len(view["user"]),
+            "total": multiplier_count(server, view["role"], view["user"]),
+        },
+    }
 
 
 def _current_multipliers(guild_id: str, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -97,8 +107,9 @@ def _current_multipliers(guild_id: str, overrides: dict[str, Any]) -> dict[str, 
     return _multiplier_view(merge(global_overrides, overrides))
 
 
-def put_multipliers(guild_id: str, server: float | None, role: dict[str, float], user: dict[str, float]
-                    ) -> dict[str, Any]:
+def put_multipliers(
+    guild_id: str, server: float | None, role: dict[str, float], user: dict[str, float]
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +145,9 @@ def delete_multipliers(guild_id: str, server: bool, role: list[str], user: list[
 
 def config_summary(cfg: dict[str, Any]) -> dict[str, Any]:
     m = cfg["multipliers"]
-    return {"cooldownSeconds": cfg["cooldownSeconds"], "xpRate": cfg["xpRate"],
-            "rewardsCount": len(cfg["roleRewards"]),
-            "multipliersCount": multiplier_count(m.get("server"), m.get("role"), m.get("user"))}
-
+    return {
+        "cooldownSeconds": cfg["cooldownSeconds"],
+        "xpRate": cfg["xpRate"],
+        "rewardsCount": len(cfg["roleRewards"]),
+        "multipliersCount": multiplier_count(m.get("server"), m.get("role"), m.get("user")),
+    }

@@ -21,8 +21,13 @@ def curve_for(guild_id: str) -> Curve:
 
 
 def member_view(m: Member) -> dict[str, Any]:
-    return {"xp": m.xp, "level": m.level, "messages": m.messages, "xpMessages": m.xp_messages,
-            "lastAwardedAt": m.last_awarded_at}
+    return {
+        "xp": m.xp,
+        "level": m.level,
+        "messages": m.messages,
+        "xpMessages": m.xp_messages,
+        "lastAwardedAt": m.last_awarded_at,
+    }
 
 
 def get_member(guild_id: str, user_id: str) -> dict[str, Any]:
@@ -54,29 +59,47 @@ def _after_write(guild_id: str, user_id: str, change: Change, reason: str | None
     except ClientError:
         logger.exception("audit record failed", extra={"guildId": guild_id, "userId": user_id})
     if change.old_level != change.new_level:
-        logger.info("level changed", extra={"guildId": guild_id, "userId": user_id, "oldLevel": change.old_level,
-                                           "newLevel": change.new_level, "reason": reason, "source": source})
+        logger.info(
+            "level changed",
+            extra={
+                "guildId": guild_id,
+                "userId": user_id,
+                "oldLevel": change.old_level,
+                "newLevel": change.new_level,
+                "reason": reason,
+                "source": source,
+            },
+        )
 
 
 def add_xp(guild_id: str, user_id: str, amount: int, reason: str | None, source: str = "api") -> dict[str, Any]:
     change = members.add(guild_id, user_id, amount, curve_for(guild_id))
     _after_write(guild_id, user_id, change, reason, source)
-    return {"oldXp": change.old_xp, "newXp": change.new_xp, "oldLevel": change.old_level,
-            "newLevel": change.new_level, "leveledUp": change.new_level > change.old_level}
+    return {
+        "oldXp": change.old_xp,
+        "newXp": change.new_xp,
+        "oldLevel": change.old_level,
+        "newLevel": change.new_level,
+        "leveledUp": change.new_level > change.old_level,
+    }
 
 
 def set_xp(guild_id: str, user_id: str, xp: int, reason: str | None, source: str = "api") -> dict[str, Any]:
     change = members.set_xp(guild_id, user_id, xp, curve_for(guild_id))
     _after_write(guild_id, user_id, change, reason, source)
-    return {"oldXp": change.old_xp, "newXp": change.new_xp, "oldLevel": change.old_level,
-            "newLevel": change.new_level}
+    return {"oldXp": change.old_xp, "newXp": change.new_xp, "oldLevel": change.old_level, "newLevel": change.new_level}
 
 
 def remove_xp(guild_id: str, user_id: str, amount: int, reason: str | None, source: str = "api") -> dict[str, Any]:
     change = members.remove(guild_id, user_id, amount, curve_for(guild_id))
     _after_write(guild_id, user_id, change, reason, source)
-    return {"oldXp": change.old_xp, "newXp": change.new_xp, "oldLevel": change.old_level,
-            "newLevel": change.new_level, "leveledDown": change.new_level < change.old_level}
+    return {
+        "oldXp": change.old_xp,
+        "newXp": change.new_xp,
+        "oldLevel": change.old_level,
+        "newLevel": change.new_level,
+        "leveledDown": change.new_level < change.old_level,
+    }
 
 
 def recalc_member(guild_id: str, user_id: str) -> dict[str, Any]:
@@ -84,15 +107,13 @@ def recalc_member(guild_id: str, user_id: str) -> dict[str, Any]:
     if change.old_level != change.new_level:
         stats.apply(guild_id, user_id, change)
     # Role rewards are reconciled by the Discord effects path, which is not deployed yet.
-    return {"oldLevel": change.old_level, "newLevel": change.new_level, "totalXp": change.new_xp,
-            "reconciled": False}
+    return {"oldLevel": change.old_level, "newLevel": change.new_level, "totalXp": change.new_xp, "reconciled": False}
 
 
 def leaderboard(guild_id: str, offset: int, limit: int) -> dict[str, Any]:
     total = stats.read(guild_id).members
     page = members.page(guild_id, offset, limit) if offset < total or total == 0 else []
-    entries = [{"userId": m.user_id, "xp": m.xp, "level": m.level, "rank": offset + i + 1}
-               for i, m in enumerate(page)]
+    entries = [{"userId": m.user_id, "xp": m.xp, "level": m.level, "rank": offset + i + 1} for i, m in enumerate(page)]
     return {"entries": entries, "total": total}
 
 

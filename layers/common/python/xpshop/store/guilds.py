@@ -29,20 +29,25 @@ class Guild:
         return cls(str(item["guildId"]), item.get("name"), int(item["registeredAt"]), item.get("source", "api"))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"guildId": self.guild_id, "name": self.name, "registeredAt": self.registered_at,
-                "source": self.source}
+        return {"guildId": self.guild_id, "name": self.name, "registeredAt": self.registered_at, "source": self.source}
 
 
 def register(guild_id: str, name: str | None, source: str) -> tuple[Guild, bool]:
     """Register a guild once; a repeat returns the existing record. Returns (guild, created)."""
     now = int(time.time() * 1000)
-    item: dict[str, Any] = {**keys.guild_meta(guild_id), **keys.guild_index(guild_id), "guildId": guild_id,
-                            "registeredAt": now, "source": source}
+    item: dict[str, Any] = {
+        **keys.guild_meta(guild_id),
+        **keys.guild_index(guild_id),
+        "guildId": guild_id,
+        "registeredAt": now,
+        "source": source,
+    }
     if name:
         item["name"] = name
     try:
-        table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)",
-                         ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        table().put_item(
+            Item=item, ConditionExpression="attribute_not_exists(PK)", ReturnValuesOnConditionCheckFailure="ALL_OLD"
+        )
     except ClientError as exc:
         if not is_condition_failure(exc):
             raise

@@ -87,7 +87,7 @@ def level_from_counter(attribute: str) -> int | None:
 
 
 def user_id_from_member_sk(sk: str) -> str:
-    return sk[len(MEMBER_PREFIX):]
+    return sk[len(MEMBER_PREFIX) :]
 
 
 def strip(item: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -112,8 +113,9 @@ def _write_exact(guild_id: str, user_id: str, seen: dict[str, Any] | None, new_x
 def _change(seen: dict[str, Any] | None, new_xp: int, curve: Curve) -> Change:
     old_xp = int(seen["xp"]) if seen else 0
     old_level = int(seen["level"]) if seen else 0
-    return Change(created=seen is None, old_xp=old_xp, new_xp=new_xp, old_level=old_level,
-                  new_level=curve.level(new_xp))
+    return Change(
+        created=seen is None, old_xp=old_xp, new_xp=new_xp, old_level=old_level, new_level=curve.level(new_xp)
+    )
 
 
 def _check_cap(new_xp: int) -> int:
@@ -160,13 +162,15 @@ def _fits_in_level(seen: dict[str, Any], amount: int, removing: bool) -> bool:
 def _try_in_level(guild_id: str, user_id: str, amount: int, removing: bool) -> Change | dict[str, Any] | None:
     """The atomic in-level update. Returns the change, or (when the guard fails) the current item/None."""
     if removing:
-        expression = ("SET xp = xp - :a, inLevel = inLevel - :a, toNext = toNext + :a, score = score - :s, "
-                      "updatedAt = :now")
+        expression = (
+            "SET xp = xp - :a, inLevel = inLevel - :a, toNext = toNext + :a, score = score - :s, updatedAt = :now"
+        )
         condition = "attribute_exists(PK) AND inLevel >= :a"
         values: dict[str, Any] = {}
     else:
-        expression = ("SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
-                      "updatedAt = :now")
+        expression = (
+            "SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, updatedAt = :now"
+        )
         condition = "toNext > :a AND xp <= :cap"
         values = {":cap": MAX_XP - amount}
     try:
@@ -233,16 +237,8 @@ def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
 
 def page(guild_id: str, offset: int, limit: int) -> list[Member]:
     """Members in leaderboard order (XP desc, user id asc), read from the Leaderboard index."""
-    wanted = offset + limit
-    seen = 0
-    result: list[Member] = []
-    for item in _leaderboard_items(guild_id, wanted):
-        if seen >= offset:
-            result.append(Member.from_item(item))
-        seen += 1
-        if seen >= wanted:
-            break
-    return result
+    wanted = _leaderboard_items(guild_id, offset + limit)
+    return [Member.from_item(item) for item in islice(wanted, offset, offset + limit)]
 
 
 def _leaderboard_items(guild_id: str, max_items: int) -> Iterator[dict[str, Any]]:

@@ -66,8 +66,8 @@ def is_condition_failure(exc: ClientError) -> bool:
 
 def failed_item(exc: ClientError) -> dict[str, Any] | None:
     """The item returned by ReturnValuesOnConditionCheckFailure=ALL_OLD (low-level format on the wire)."""
-    raw = exc.response.get("Item")
-    if not raw:
+    raw: Any = exc.response.get("Item")
+    if not isinstance(raw, dict) or not raw:
         return None
     return {k: _deserializer.deserialize(v) for k, v in raw.items()}
 
