@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 help: ## Show this menu
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements-dev.txt requirements-lock.txt layers/common/requirements.txt
+$(VENV)/.installed: requirements-dev.txt requirements-lock.txt layers/common/python/requirements.txt
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements-lock.txt

@@ -73,7 +73,10 @@ def _handler_file(repo_root: Path, spec: FunctionSpec) -> tuple[Path, str]:
 
 def layer_dirs(repo_root: Path, spec: FunctionSpec) -> list[Path]:
     """The python/ folders of the function's layers (always including layers/common/python)."""
-    candidates = [repo_root / uri / "python" for uri in spec.layers] + [repo_root / DEFAULT_LAYER_DIR]
+    # A prebuilt layer keeps its code under python/; a BuildMethod layer's ContentUri *is* /opt/python.
+    candidates = [
+        repo_root / uri / "python" if (repo_root / uri / "python").is_dir() else repo_root / uri for uri in spec.layers
+    ] + [repo_root / DEFAULT_LAYER_DIR]
     unique: list[Path] = []
     for path in (candidate.resolve() for candidate in candidates):
         if path.is_dir() and path not in unique:

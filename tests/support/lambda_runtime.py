@@ -14,7 +14,7 @@ from pathlib import Path
 
 from local import REPO_ROOT
 
-LAYER_SRC = REPO_ROOT / "layers" / "common"
+LAYER_SRC = REPO_ROOT / "layers" / "common" / "python"  # the layer ContentUri (sam build copies it to python/)
 BUILD_ROOT = REPO_ROOT / "build" / "test-layer"
 RUNTIME_BOTO3 = "boto3==1.43.108"  # what the python3.13 Lambda runtime provides, pinned like the venv
 
@@ -51,5 +51,5 @@ def build_layer() -> tuple[Path, Path]:
     layer = root / "opt" / "python"
     shutil.rmtree(layer.parent, ignore_errors=True)
     shutil.copytree(deps, layer)
-    shutil.copytree(LAYER_SRC / "python" / "xpshop", layer / "xpshop", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(LAYER_SRC / "xpshop", layer / "xpshop", ignore=shutil.ignore_patterns("__pycache__"))
     return layer, runtime

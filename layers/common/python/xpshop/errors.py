@@ -83,4 +83,3 @@ class Unavailable(ApiError):
 
     def __init__(self, message: str = "Storage is busy, retry shortly") -> None:
         super().__init__(ErrorCode.SERVICE_UNAVAILABLE, message, {"Retry-After": "1"})
-
