@@ -183,14 +183,29 @@ def _pick_ddb_port(host: str = "127.0.0.1") -> int:
     return port
 
 
-def _admin_key() -> tuple[str, bool]:
+KEY_FILE = REPO_ROOT / ".local" / "admin-key"
+
+
+def _admin_key(key_file: Path | None = None) -> tuple[str, bool]:
+    """XPSHOP_ADMIN_KEY, else the key a previous run generated (kept in .local/), else a new one."""
     key = os.environ.get("XPSHOP_ADMIN_KEY", "").strip()
-    return (key, False) if key else (secrets.token_urlsafe(24), True)
+    if key:
+        return key, False
+    if key_file is not None and key_file.is_file():
+        saved = key_file.read_text(encoding="utf-8").strip()
+        if saved:
+            return saved, True
+    key = secrets.token_urlsafe(24)
+    if key_file is not None:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(key + "\n", encoding="utf-8")
+        key_file.chmod(0o600)
+    return key, True
 
 
 def _banner(stack: Stack, generated_key: bool, data_dir: Path | None) -> str:
     storage = f"data in {data_dir}" if data_dir else "in memory"
-    key_note = "  (generated for this run; set XPSHOP_ADMIN_KEY to keep one)" if generated_key else ""
+    key_note = "  (generated, kept in .local/admin-key; XPSHOP_ADMIN_KEY overrides)" if generated_key else ""
     rule = "=" * 72
     return "\n".join(
         [
@@ -253,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _raise_interrupt)
     host = os.environ.get("XPSHOP_HOST", "127.0.0.1")
     table_name = os.environ.get("TABLE_NAME") or DEFAULT_TABLE_NAME
-    admin_key, generated = _admin_key()
+    admin_key, generated = _admin_key(None if args.check else KEY_FILE)
     if args.check:
         http_port, ddb_port, data_dir = 0, None, None  # never collides with a running dev server
     else:

@@ -1,0 +1,1 @@
+"""Benchmarks: DynamoDB requests, consumed capacity and latency per operation (`make bench`)."""
