@@ -15,7 +15,12 @@ from xpshop.service import stats
 logger = Logger()
 tracer = Tracer()
 HEALTH = "/api/xp/health"
-app = http.make_resolver(access={HEALTH: http.Access.PUBLIC})
+# Paths API Gateway sends to the catch-all because an id segment is empty.
+MISSING_IDS = [
+    (r"^/api/xp/(users|leaderboard|stats|config)/+$", ErrorCode.MISSING_GUILD_ID),
+    (r"^/api/xp/(users|leaderboard)/[^/]+/(/.*)?$", ErrorCode.MISSING_USER_ID),
+]
+app = http.make_resolver(access={HEALTH: http.Access.PUBLIC}, missing_id_paths=MISSING_IDS)
 
 
 @app.get(HEALTH, tags=["health"], summary="Service health (public)")

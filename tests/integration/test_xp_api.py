@@ -184,7 +184,12 @@ def test_check_order_guild_before_user_before_method_before_body(api, guild):
     assert r.headers["allow"] == "GET, POST, PUT, DELETE"
 
 
-def test_missing_ids(api):
+def test_missing_ids(api, guild):
+    assert api.get("/api/xp/users/").error["code"] == "MISSING_GUILD_ID"
+    assert api.get(f"/api/xp/leaderboard/{guild}/").error["code"] == "MISSING_USER_ID"
+    assert api.post(f"/api/xp/users/{guild}//recalc").error["code"] == "MISSING_USER_ID"
+    r = api.get(f"/api/xp/users/{guild}/%20")
+    assert (r.status, r.error["code"]) == (400, "MISSING_USER_ID")
     assert api.get("/api/xp/users").error["code"] == "MISSING_GUILD_ID"
     assert api.get("/api/xp/leaderboard").error["code"] == "MISSING_GUILD_ID"
     assert api.get("/api/xp/stats").error["code"] == "MISSING_GUILD_ID"

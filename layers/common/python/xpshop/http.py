@@ -11,9 +11,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -110,9 +112,13 @@ class Preflight:
             auth.require_admin(headers)
         elif mode is Access.LEADERBOARD:
             self._leaderboard_gate(headers, guild_id)
+        if guild_id is not None and not unquote(guild_id).strip():
+            raise InvalidInput(ErrorCode.MISSING_GUILD_ID, "guildId is required")
         if guild_id is not None and route_path not in self.unregistered_ok:
             guild_service.require(guild_id_param(guild_id))
         if "userId" in args:
+            if not unquote(args["userId"]).strip():
+                raise InvalidInput(ErrorCode.MISSING_USER_ID, "userId is required")
             ids.snowflake(args["userId"], "userId")
         app.append_context(_preflight_done=True)
 
@@ -182,13 +188,16 @@ def make_resolver(
     access: Mapping[str, Access] | None = None,
     unregistered_ok: set[str] | None = None,
     body_error_codes: Mapping[tuple[str, str], ErrorCode] | None = None,
+    missing_id_paths: Sequence[tuple[str, ErrorCode]] = (),
 ) -> APIGatewayHttpResolver:
     """A resolver with our envelope, auth gate, 404/405 handling and error mapping.
 
     access: route pattern -> Access (default ADMIN). unregistered_ok: route patterns whose guild need
     not be registered. body_error_codes: (METHOD, pattern) -> code for any bad body field on that route.
+    missing_id_paths: (regex, code) for unrouted paths whose id segment is empty (`/api/xp/users/`).
     """
     app = APIGatewayHttpResolver(enable_validation=True)
+    missing_ids = [(re.compile(pattern), code) for pattern, code in missing_id_paths]
     preflight = Preflight(access or {}, unregistered_ok or set())
     overrides = dict(body_error_codes or {})
 
@@ -221,6 +230,10 @@ def make_resolver(
         path = app.current_event.path
         methods, pattern, args = _route_match(app, path)
         if not methods or pattern is None:
+            for rule, code in missing_ids:
+                if rule.match(path):
+                    field = "guildId" if code is ErrorCode.MISSING_GUILD_ID else "userId"
+                    return fail(InvalidInput(code, f"{field} is required"))
             return fail(ApiError(ErrorCode.NOT_FOUND, f"No route for {app.current_event.http_method} {path}"))
         try:
             preflight.check(app, pattern, args)
