@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, views
 from xpshop.errors import ApiError, ErrorCode
 from xpshop.guild_config import ConfigPatch
 from xpshop.models import (
@@ -49,57 +49,106 @@ def missing_guild():
     raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/config/{guildId}")
 
 
-@app.get(GLOBAL, tags=["config"], summary="Global defaults (system defaults overlaid with global overrides)")
+@app.get(
+    GLOBAL,
+    tags=["config"],
+    summary="Global defaults (system defaults overlaid with global overrides)",
+    responses=views.responses(views.GuildConfigView),
+)
 def get_global_config():
     return http.ok(config.merged_global())
 
 
-@app.put(GLOBAL, tags=["config"], summary="Update global defaults (partial; null resets a field)")
+@app.put(
+    GLOBAL,
+    tags=["config"],
+    summary="Update global defaults (partial; null resets a field)",
+    responses=views.responses(views.GuildConfigView),
+)
 def put_global_config(body: Annotated[ConfigPatch, Body()]):
     return http.once(app, lambda: (config.update_global(_patch(body)), 200))
 
 
-@app.get(GUILD, tags=["config"], summary="The merged configuration of a guild (guild > global > system)")
+@app.get(
+    GUILD,
+    tags=["config"],
+    summary="The merged configuration of a guild (guild > global > system)",
+    responses=views.responses(views.GuildConfigView),
+)
 def get_guild_config(guildId: str):
     return http.ok(config.merged_guild(guildId))
 
 
-@app.put(GUILD, tags=["config"], summary="Update a guild's configuration (partial; null resets a field)")
+@app.put(
+    GUILD,
+    tags=["config"],
+    summary="Update a guild's configuration (partial; null resets a field)",
+    responses=views.responses(views.GuildConfigView),
+)
 def put_guild_config(guildId: str, body: Annotated[ConfigPatch, Body()]):
     return http.once(app, lambda: (config.update_guild(guildId, _patch(body)), 200))
 
 
-@app.get(REWARDS, tags=["rewards"], summary="Role rewards, sorted by level")
+@app.get(
+    REWARDS, tags=["rewards"], summary="Role rewards, sorted by level", responses=views.responses(views.RewardsView)
+)
 def get_rewards(guildId: str):
     return http.ok(config.rewards(guildId))
 
 
-@app.post(REWARDS, tags=["rewards"], summary="Add a role reward (one per level)")
+@app.post(
+    REWARDS, tags=["rewards"], summary="Add a role reward (one per level)", responses=views.responses(views.RewardAdded)
+)
 def add_reward(guildId: str, body: Annotated[AddRewardBody, Body()]):
     return http.once(app, lambda: (config.add_reward(guildId, body.level, body.roleId), 200))
 
 
-@app.delete(REWARDS, tags=["rewards"], summary="Remove the role reward at a level")
+@app.delete(
+    REWARDS,
+    tags=["rewards"],
+    summary="Remove the role reward at a level",
+    responses=views.responses(views.RewardRemoved),
+)
 def remove_reward(guildId: str, body: Annotated[RemoveRewardBody, Body()]):
     return http.once(app, lambda: (config.remove_reward(guildId, body.level), 200))
 
 
-@app.get(MULTIPLIERS, tags=["multipliers"], summary="Server, role and user multipliers")
+@app.get(
+    MULTIPLIERS,
+    tags=["multipliers"],
+    summary="Server, role and user multipliers",
+    responses=views.responses(views.MultipliersView),
+)
 def get_multipliers(guildId: str):
     return http.ok(config.multipliers(guildId))
 
 
-@app.put(MULTIPLIERS, tags=["multipliers"], summary="Set or update multipliers (merged)")
+@app.put(
+    MULTIPLIERS,
+    tags=["multipliers"],
+    summary="Set or update multipliers (merged)",
+    responses=views.responses(views.MultiplierMaps),
+)
 def put_multipliers(guildId: str, body: Annotated[PutMultipliersBody, Body()]):
     return http.once(app, lambda: (config.put_multipliers(guildId, body.server, body.role, body.user), 200))
 
 
-@app.delete(MULTIPLIERS, tags=["multipliers"], summary="Remove specific multipliers")
+@app.delete(
+    MULTIPLIERS,
+    tags=["multipliers"],
+    summary="Remove specific multipliers",
+    responses=views.responses(views.MultiplierMaps),
+)
 def delete_multipliers(guildId: str, body: Annotated[DeleteMultipliersBody, Body()]):
     return http.once(app, lambda: (config.delete_multipliers(guildId, body.server, body.role, body.user), 200))
 
 
-@app.get("/api/xp/guilds", tags=["guilds"], summary="Registered guilds (cursor pagination)")
+@app.get(
+    "/api/xp/guilds",
+    tags=["guilds"],
+    summary="Registered guilds (cursor pagination)",
+    responses=views.responses(views.GuildsPage),
+)
 def list_guilds(
     limit: Annotated[int | None, Query(ge=1, le=100, description="Max guilds (default 50)")] = None,
     cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
@@ -107,7 +156,12 @@ def list_guilds(
     return http.ok(guilds.list_guilds(limit or 50, cursor))
 
 
-@app.put(REGISTRY, tags=["guilds"], summary="Register a guild (idempotent): 201 when new, 200 when known")
+@app.put(
+    REGISTRY,
+    tags=["guilds"],
+    summary="Register a guild (idempotent): 201 when new, 200 when known",
+    responses=views.responses(views.GuildRegistered, "Registered (201) or already known (200)", (200, 201)),
+)
 def register_guild(guildId: str, body: Annotated[RegisterGuildBody | None, Body()] = None):
     guild_id = http.guild_id_param(guildId)
     guild, created = guilds.register(guild_id, body.name if body else None)

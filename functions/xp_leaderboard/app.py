@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, views
 from xpshop.errors import ApiError, ErrorCode
 from xpshop.service import members
 
@@ -25,7 +25,12 @@ def missing_guild():
     raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/leaderboard/{guildId}")
 
 
-@app.get(PAGE, tags=["leaderboard"], summary="A page of the leaderboard (XP desc, ties by user id)")
+@app.get(
+    PAGE,
+    tags=["leaderboard"],
+    summary="A page of the leaderboard (XP desc, ties by user id)",
+    responses=views.responses(views.LeaderboardPage),
+)
 def get_leaderboard(
     guildId: str,
     offset: Annotated[int | None, Query(ge=0, description="Starting position (0-based)")] = None,
@@ -36,7 +41,7 @@ def get_leaderboard(
     return http.ok(members.leaderboard(guildId, start, size))
 
 
-@app.get(RANK, tags=["leaderboard"], summary="A member's rank")
+@app.get(RANK, tags=["leaderboard"], summary="A member's rank", responses=views.responses(views.Rank))
 def get_rank(guildId: str, userId: str):
     return http.ok(members.rank(guildId, userId))
 

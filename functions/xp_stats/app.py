@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, views
 from xpshop.errors import ApiError, ErrorCode
 from xpshop.service import stats
 
@@ -23,7 +23,7 @@ MISSING_IDS = [
 app = http.make_resolver(access={HEALTH: http.Access.PUBLIC}, missing_id_paths=MISSING_IDS)
 
 
-@app.get(HEALTH, tags=["health"], summary="Service health (public)")
+@app.get(HEALTH, tags=["health"], summary="Service health (public)", responses=views.responses(views.Health))
 def get_health():
     return http.ok(stats.health())
 
@@ -33,7 +33,12 @@ def missing_guild():
     raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/stats/{guildId}")
 
 
-@app.get("/api/xp/stats/<guildId>", tags=["stats"], summary="Aggregate statistics from counters")
+@app.get(
+    "/api/xp/stats/<guildId>",
+    tags=["stats"],
+    summary="Aggregate statistics from counters",
+    responses=views.responses(views.GuildStats),
+)
 def get_stats(guildId: str):
     return http.ok(stats.guild_stats(guildId))
 

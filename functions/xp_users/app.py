@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, views
 from xpshop.errors import ApiError, ErrorCode
 from xpshop.models import AddXpBody, RemoveXpBody, SetXpBody
 from xpshop.service import members
@@ -26,7 +26,12 @@ def missing_guild():
     raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/users/{guildId}")
 
 
-@app.get("/api/xp/users/<guildId>", tags=["users"], summary="List tracked members, XP descending")
+@app.get(
+    "/api/xp/users/<guildId>",
+    tags=["users"],
+    summary="List tracked members, XP descending",
+    responses=views.responses(views.MembersPage),
+)
 def list_users(
     guildId: str,
     offset: Annotated[int | None, Query(ge=0, description="Starting position (0-based)")] = None,
@@ -37,27 +42,36 @@ def list_users(
     return http.ok(members.list_members(guildId, start, size))
 
 
-@app.get(MEMBER, tags=["users"], summary="A member's XP, level and progress")
+@app.get(
+    MEMBER, tags=["users"], summary="A member's XP, level and progress", responses=views.responses(views.MemberDetail)
+)
 def get_user(guildId: str, userId: str):
     return http.ok(members.get_member(guildId, userId))
 
 
-@app.post(MEMBER, tags=["users"], summary="Add XP (creates the member when absent)")
+@app.post(
+    MEMBER, tags=["users"], summary="Add XP (creates the member when absent)", responses=views.responses(views.XpAdded)
+)
 def add_xp(guildId: str, userId: str, body: Annotated[AddXpBody, Body()]):
     return http.once(app, lambda: (members.add_xp(guildId, userId, body.amount, body.reason), 200))
 
 
-@app.put(MEMBER, tags=["users"], summary="Set a member's XP")
+@app.put(MEMBER, tags=["users"], summary="Set a member's XP", responses=views.responses(views.XpSet))
 def set_xp(guildId: str, userId: str, body: Annotated[SetXpBody, Body()]):
     return http.once(app, lambda: (members.set_xp(guildId, userId, body.xp, body.reason), 200))
 
 
-@app.delete(MEMBER, tags=["users"], summary="Remove XP (never below 0)")
+@app.delete(MEMBER, tags=["users"], summary="Remove XP (never below 0)", responses=views.responses(views.XpRemoved))
 def remove_xp(guildId: str, userId: str, body: Annotated[RemoveXpBody, Body()]):
     return http.once(app, lambda: (members.remove_xp(guildId, userId, body.amount, body.reason), 200))
 
 
-@app.post(f"{MEMBER}/recalc", tags=["users"], summary="Recompute a member's level from total XP")
+@app.post(
+    f"{MEMBER}/recalc",
+    tags=["users"],
+    summary="Recompute a member's level from total XP",
+    responses=views.responses(views.Recalculated),
+)
 def recalc_user(guildId: str, userId: str):
     return http.once(app, lambda: (members.recalc_member(guildId, userId), 200))
 

@@ -396,3 +396,39 @@ def test_no_endpoint_scans(api, guild):
             calls_by_request.append(sum(calls.values()) - before)
     assert "Scan" not in calls
     assert all(n <= 6 for n in calls_by_request), calls_by_request
+
+
+def test_responses_match_the_documented_shapes(api, guild):
+    """Contract: every success body validates against its OpenAPI model, which forbids extra fields."""
+    from xpshop import views
+
+    user = new_user_id()
+    cases = [
+        ("PUT", f"/api/xp/guilds/{new_guild_id()}", None, views.GuildRegistered),
+        ("GET", "/api/xp/guilds", None, views.GuildsPage),
+        ("POST", users(guild, user), {"amount": 200}, views.XpAdded),
+        ("PUT", users(guild, user), {"xp": 900}, views.XpSet),
+        ("DELETE", users(guild, user), {"amount": 5}, views.XpRemoved),
+        ("GET", users(guild, user), None, views.MemberDetail),
+        ("GET", users(guild), None, views.MembersPage),
+        ("POST", f"{users(guild, user)}/recalc", None, views.Recalculated),
+        ("GET", f"/api/xp/leaderboard/{guild}", None, views.LeaderboardPage),
+        ("GET", f"/api/xp/leaderboard/{guild}/{user}", None, views.Rank),
+        ("PUT", f"/api/xp/config/{guild}", {"theme": {"embedColor": "#FFAA00"}}, views.GuildConfigView),
+        ("GET", f"/api/xp/config/{guild}", None, views.GuildConfigView),
+        ("GET", "/api/xp/config/global", None, views.GuildConfigView),
+        ("POST", f"/api/xp/config/{guild}/rewards", {"level": 2, "roleId": ROLE}, views.RewardAdded),
+        ("GET", f"/api/xp/config/{guild}/rewards", None, views.RewardsView),
+        ("DELETE", f"/api/xp/config/{guild}/rewards", {"level": 2}, views.RewardRemoved),
+        ("PUT", f"/api/xp/config/{guild}/multipliers", {"server": 1.5, "user": {user: 2}}, views.MultiplierMaps),
+        ("GET", f"/api/xp/config/{guild}/multipliers", None, views.MultipliersView),
+        ("DELETE", f"/api/xp/config/{guild}/multipliers", {"server": True}, views.MultiplierMaps),
+        ("GET", f"/api/xp/stats/{guild}", None, views.GuildStats),
+        ("GET", "/api/xp/health", None, views.Health),
+    ]
+    for method, path, body, model in cases:
+        r = api.request(method, path, body)
+        assert r.status in (200, 201), (method, path, r.body)
+        views.Envelope[model].model_validate(r.body)
+    error = api.get(users(guild, new_user_id()))
+    views.ErrorEnvelope.model_validate(error.body)

@@ -1,0 +1,272 @@
+"""Response shapes of /api/xp, for the OpenAPI document and for contract tests.
+
+The use cases return plain dicts; these models state what those dicts hold. A contract test validates
+real responses against them (extra fields forbidden), so the document cannot drift from the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+_VIEW = ConfigDict(extra="forbid", defer_build=True)
+
+
+class Envelope(BaseModel, Generic[T]):
+    model_config = _VIEW
+    success: Literal[True] = True
+    data: T
+
+
+class ErrorBody(BaseModel):
+    model_config = _VIEW
+    code: str = Field(description="One of the documented error codes, e.g. USER_NOT_FOUND")
+    message: str = Field(description="What went wrong, naming the field at fault")
+
+
+class ErrorEnvelope(BaseModel):
+    model_config = _VIEW
+    success: Literal[False] = False
+    error: ErrorBody
+
+
+class MemberStats(BaseModel):
+    model_config = _VIEW
+    xp: int
+    level: int
+    messages: int
+    xpMessages: int
+    lastAwardedAt: int | None = Field(description="Epoch ms of the last message award, null if none")
+
+
+class ListedMember(MemberStats):
+    userId: str
+
+
+class Progress(BaseModel):
+    model_config = _VIEW
+    level: int
+    inLevel: int = Field(description="XP earned inside the current level")
+    toNext: int = Field(description="XP still needed for the next level")
+
+
+class MemberDetail(BaseModel):
+    model_config = _VIEW
+    user: MemberStats
+    progress: Progress
+    percentage: float = Field(description="inLevel / (inLevel + toNext) * 100, 2 decimals")
+
+
+class Pagination(BaseModel):
+    model_config = _VIEW
+    offset: int
+    limit: int
+    total: int
+    hasMore: bool
+
+
+class MembersPage(BaseModel):
+    model_config = _VIEW
+    users: list[ListedMember]
+    pagination: Pagination
+
+
+class XpSet(BaseModel):
+    model_config = _VIEW
+    oldXp: int
+    newXp: int
+    oldLevel: int
+    newLevel: int
+
+
+class XpAdded(XpSet):
+    leveledUp: bool
+
+
+class XpRemoved(XpSet):
+    leveledDown: bool
+
+
+class Recalculated(BaseModel):
+    model_config = _VIEW
+    oldLevel: int
+    newLevel: int
+    totalXp: int
+    reconciled: bool = Field(description="Whether role rewards were reconciled with Discord")
+
+
+class LeaderboardEntry(BaseModel):
+    model_config = _VIEW
+    userId: str
+    xp: int
+    level: int
+    rank: int
+
+
+class LeaderboardPage(BaseModel):
+    model_config = _VIEW
+    entries: list[LeaderboardEntry]
+    total: int
+
+
+class Rank(BaseModel):
+    model_config = _VIEW
+    rank: int
+    total: int
+
+
+class Reward(BaseModel):
+    model_config = _VIEW
+    level: int
+    roleId: str
+
+
+class MultiplierMaps(BaseModel):
+    model_config = _VIEW
+    server: float | None
+    role: dict[str, float]
+    user: dict[str, float]
+
+
+class GuildConfigView(BaseModel):
+    model_config = _VIEW
+    cooldownSeconds: int
+    xpRate: float
+    noXpRoleIds: list[str]
+    noXpChannelIds: list[str]
+    roleRewards: list[Reward]
+    rewardsMode: Literal["stack", "replace"]
+    removeRewardOnXpLoss: bool
+    leaderboard: dict[str, Any]
+    multipliers: MultiplierMaps
+    theme: dict[str, Any]
+    labels: dict[str, Any]
+
+
+class RewardsView(BaseModel):
+    model_config = _VIEW
+    rewards: list[Reward]
+    mode: Literal["stack", "replace"]
+    removeOnLoss: bool
+    count: int
+
+
+class RewardAdded(BaseModel):
+    model_config = _VIEW
+    rewards: list[Reward]
+    added: Reward
+
+
+class RewardRemoved(BaseModel):
+    model_config = _VIEW
+    removed: Reward
+    remaining: list[Reward]
+
+
+class EffectiveMultipliers(BaseModel):
+    model_config = _VIEW
+    serverMultiplier: float
+    roleCount: int
+    userCount: int
+    total: int
+
+
+class MultipliersView(MultiplierMaps):
+    effective: EffectiveMultipliers
+
+
+class TopUser(BaseModel):
+    model_config = _VIEW
+    userId: str
+    xp: int
+    level: int
+
+
+class UserStats(BaseModel):
+    model_config = _VIEW
+    total: int
+    topUser: TopUser | None
+
+
+class XpTotals(BaseModel):
+    model_config = _VIEW
+    total: int
+    average: float
+
+
+class MessageTotals(BaseModel):
+    model_config = _VIEW
+    total: int
+    xpMessages: int
+
+
+class LevelStats(BaseModel):
+    model_config = _VIEW
+    average: float
+    distribution: dict[str, int] = Field(description="level -> members at that level")
+
+
+class ConfigSummary(BaseModel):
+    model_config = _VIEW
+    cooldownSeconds: int
+    xpRate: float
+    rewardsCount: int
+    multipliersCount: int
+
+
+class GuildStats(BaseModel):
+    model_config = _VIEW
+    users: UserStats
+    xp: XpTotals
+    messages: MessageTotals
+    levels: LevelStats
+    config: ConfigSummary
+    leaderboard: dict[str, bool]
+
+
+class Health(BaseModel):
+    model_config = _VIEW
+    status: Literal["healthy", "degraded"]
+    timestamp: int
+    version: str
+    storage: dict[str, bool]
+    discord: dict[str, bool]
+
+
+class GuildView(BaseModel):
+    model_config = _VIEW
+    guildId: str
+    name: str | None
+    registeredAt: int
+    source: str
+
+
+class GuildRegistered(GuildView):
+    created: bool
+
+
+class GuildsPage(BaseModel):
+    model_config = _VIEW
+    guilds: list[GuildView]
+    nextCursor: str | None
+
+
+def responses(
+    model: type[BaseModel],
+    description: str = "Success",
+    statuses: tuple[int, ...] = (200,),
+    errors: tuple[int, ...] = (400, 401, 404, 405),
+) -> dict[int, dict[str, Any]]:
+    """The `responses=` argument of a Powertools route: our envelope around `model`, plus error envelopes."""
+    content = {"application/json": {"model": Envelope[model]}}  # type: ignore[valid-type]
+    documented: dict[int, dict[str, Any]] = {
+        status: {"description": description, "content": content} for status in statuses
+    }
+    for code in errors:
+        documented[code] = {
+            "description": "Error (see the error codes)",
+            "content": {"application/json": {"model": ErrorEnvelope}},
+        }
+    return documented
