@@ -43,6 +43,8 @@ def local_overrides(endpoint: str, table_name: str, admin_key: str) -> dict[str,
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         "POWERTOOLS_METRICS_DISABLED": "true",  # no EMF lines mixed into the logs
         "POWERTOOLS_DEV": "false",
+        # Offline-mode UUIDs unless a profile service (e.g. https://api.mojang.com or a fake) is configured.
+        "MINECRAFT_PROFILE_API": os.environ.get("MINECRAFT_PROFILE_API", "offline"),
     }
 
 

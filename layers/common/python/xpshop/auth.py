@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from .errors import ApiError, ErrorCode
 
@@ -47,3 +48,33 @@ def require_admin(headers: Mapping[str, str]) -> None:
     if not is_admin(presented):
         message = "A valid admin key is required" if presented is None else "The API key is not valid"
         raise ApiError(ErrorCode.UNAUTHORIZED, message, {"WWW-Authenticate": 'Bearer realm="xpshop"'})
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling the shop API: the admin, or the owner of a user API key."""
+
+    admin: bool
+    discord_id: str | None = None
+
+
+def identify(headers: Mapping[str, str]) -> Caller:
+    """The admin or a user key's owner; 401 for no key and for an unknown or revoked one."""
+    presented = presented_key(headers)
+    if is_admin(presented):
+        return Caller(admin=True)
+    if presented is not None:
+        from .store.profiles import key_owner  # user keys live in the table
+
+        owner = key_owner(presented)
+        if owner is not None:
+            return Caller(admin=False, discord_id=owner)
+    message = "An API key is required" if presented is None else "The API key is not valid"
+    raise ApiError(ErrorCode.UNAUTHORIZED, message, {"WWW-Authenticate": 'Bearer realm="xpshop"'})
+
+
+def require_shop_admin(headers: Mapping[str, str]) -> Caller:
+    caller = identify(headers)
+    if not caller.admin:
+        raise ApiError(ErrorCode.FORBIDDEN, "This endpoint needs the admin key; a user key cannot use it")
+    return caller

@@ -53,6 +53,9 @@ class Access(Enum):
     PUBLIC = "public"
     ADMIN = "admin"
     LEADERBOARD = "leaderboard"  # public when the guild's leaderboard.public is true, else admin
+    SHOP_ADMIN = "shop-admin"  # admin key; a user key gets 403
+    ANY_KEY = "any-key"  # admin key or any user key
+    OWN_ACCOUNT = "own-account"  # admin key, or a user key acting on its own account (see `account`)
 
 
 # ----------------------------------------------------------------------------- envelope
@@ -64,6 +67,13 @@ def ok(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"success": True, "data": data}, separators=(",", ":")),
         headers=dict(headers or {}),
+    )
+
+
+def plain(data: Any, status: int = 200) -> Response:
+    """A success body without the envelope: the shop API (/api/v1) keeps the seed's shapes."""
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(data, separators=(",", ":"))
     )
 
 
@@ -110,6 +120,10 @@ class Preflight:
         guild_id = args.get("guildId")
         if mode is Access.ADMIN:
             auth.require_admin(headers)
+        elif mode is Access.SHOP_ADMIN:
+            app.append_context(caller=auth.require_shop_admin(headers))
+        elif mode in (Access.ANY_KEY, Access.OWN_ACCOUNT):
+            app.append_context(caller=auth.identify(headers))
         elif mode is Access.LEADERBOARD:
             self._leaderboard_gate(headers, guild_id)
         if guild_id is not None and not unquote(guild_id).strip():
@@ -160,7 +174,11 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
 
 
-def validation_error(errors: list[Mapping[str, Any]], override: ErrorCode | None) -> ApiError:
+def validation_error(
+    errors: list[Mapping[str, Any]],
+    override: ErrorCode | None,
+    field_codes: Mapping[str, ErrorCode] = FIELD_ERROR_CODES,
+) -> ApiError:
     """Powertools validation errors as one of our codes, naming every field at fault."""
     for e in errors:
         if e.get("type") == "json_invalid":
@@ -173,7 +191,7 @@ def validation_error(errors: list[Mapping[str, Any]], override: ErrorCode | None
     if override is not None and loc[:1] == ("body",):
         code = override
     elif loc[:1] == ("body",) and len(loc) > 1 and "[key]" not in loc:
-        code = FIELD_ERROR_CODES.get(str(loc[1]), ErrorCode.INVALID_REQUEST)
+        code = field_codes.get(str(loc[1]), ErrorCode.INVALID_REQUEST)
     else:
         code = ErrorCode.INVALID_REQUEST
     prefix = "Invalid configuration: " if code is ErrorCode.INVALID_CONFIG else ""
@@ -189,6 +207,7 @@ def make_resolver(
     unregistered_ok: set[str] | None = None,
     body_error_codes: Mapping[tuple[str, str], ErrorCode] | None = None,
     missing_id_paths: Sequence[tuple[str, ErrorCode]] = (),
+    field_codes: Mapping[str, ErrorCode] = FIELD_ERROR_CODES,
 ) -> APIGatewayHttpResolver:
     """A resolver with our envelope, auth gate, 404/405 handling and error mapping.
 
@@ -223,7 +242,7 @@ def make_resolver(
         except ApiError as earlier:
             return fail(earlier)
         method = app.current_event.http_method.upper()
-        return fail(validation_error(list(exc.errors()), overrides.get((method, pattern))))
+        return fail(validation_error(list(exc.errors()), overrides.get((method, pattern)), field_codes))
 
     @app.not_found
     def handle_not_found(_: NotFoundError) -> Response:
@@ -305,21 +324,40 @@ def _idempotent_runner() -> Callable[..., dict[str, Any]]:
     return run
 
 
-def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]]) -> Response:
+def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]], envelope: bool = True) -> Response:
     """Run a write; with an `Idempotency-Key` header a retry of the same request replays the first answer."""
     event = app.current_event
     key = (event.headers or {}).get(IDEMPOTENCY_HEADER)
+    respond = ok if envelope else plain
     if key is None:
         data, status = operation()
-        return ok(data, status)
+        return respond(data, status)
     if not (1 <= len(key) <= 255) or not key.isprintable():
         raise InvalidInput(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1-255 printable characters")
     scope = f"{event.http_method} {event.path} {key}"
     fingerprint = hashlib.sha256((event.body or "").encode()).hexdigest()
     result = _idempotent_runner()(request={"key": scope, "fingerprint": fingerprint}, operation=operation)
-    return ok(result["data"], int(result["status"]))
+    return respond(result["data"], int(result["status"]))
+
+
+def caller(app: APIGatewayHttpResolver) -> auth.Caller:
+    """Who called an ANY_KEY / OWN_ACCOUNT / SHOP_ADMIN route (set by the preflight)."""
+    found = app.context.get("caller")
+    if not isinstance(found, auth.Caller):
+        raise RuntimeError("caller() used on a route without a key-based Access mode")
+    return found
+
+
+def _query_as_body(event: dict[str, Any]) -> dict[str, Any]:
+    """POST/PUT/PATCH/DELETE parameters may come as a query string (the shop seed's callers do that):
+    with no body, the query parameters become the JSON body, so one validation path serves both."""
+    method = event.get("requestContext", {}).get("http", {}).get("method", "")
+    query = event.get("queryStringParameters")
+    if method in ("POST", "PUT", "PATCH", "DELETE") and query and not (event.get("body") or "").strip():
+        return {**event, "body": json.dumps(query), "isBase64Encoded": False}
+    return event
 
 
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     IDEMPOTENCY_CONFIG.register_lambda_context(context)
-    return app.resolve(event, context)
+    return app.resolve(_query_as_body(event), context)

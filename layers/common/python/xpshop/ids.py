@@ -1,8 +1,10 @@
-"""Identifier formats: Discord snowflakes."""
+"""Identifier formats: Discord snowflakes, Minecraft UUIDs, short random ids."""
 
 from __future__ import annotations
 
 import re
+import secrets
+import string
 from typing import Any
 
 from .errors import ErrorCode, InvalidInput
@@ -25,3 +27,22 @@ def snowflake(value: Any, field: str, code: ErrorCode = ErrorCode.INVALID_REQUES
     if not is_snowflake(value):
         raise InvalidInput(code, f"{field} must be a Discord snowflake (17-20 digits), got {value!r}")
     return str(value)
+
+
+_UUID = re.compile(r"^[0-9a-f]{32}$")
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def minecraft_uuid(value: Any) -> str | None:
+    """A Minecraft UUID in its 32-hex lowercase form (dashes accepted on input), or None if it isn't one."""
+    if not isinstance(value, str):
+        return None
+    compact = value.strip().lower().replace("-", "")
+    if len(value.strip()) not in (32, 36) or not _UUID.match(compact):
+        return None
+    return compact
+
+
+def short_id(length: int = 8) -> str:
+    """A random alphanumeric id (cosmetics, categories, coupons, creator codes): 62^8 ~ 2e14 values."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))

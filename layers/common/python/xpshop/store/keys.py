@@ -9,6 +9,18 @@
 | guild counters  | GUILD#<g>     | STATS#<shard>                       |
 | XP audit record | GUILD#<g>     | AUDIT#<u>#<ms>#<id>  (TTL)          |
 | idempotency     | IDEMPOTENCY#<function> | <hash>  (Powertools)       |
+| shop profile    | USER#<d>      | PROFILE                             |
+| ownership       | USER#<d>      | OWN#<cosmeticId>  (GSI1: OWNERS#<c> / <d>) |
+| ledger entry    | USER#<d>      | TX#<ms>#<id>                        |
+| account link    | MC#<uuid>     | LINK        (GSI1: LINKS / <d>)     |
+| user API key    | APIKEY#<sha256> | META      (USER#<d> / APIKEY points back) |
+| cosmetic        | COSMETIC#<id> | META        (GSI1: COSMETICS / <id>) |
+| category        | CATEGORY#<id> | META        (GSI1: CATEGORIES / <id>) |
+| coupon          | COUPON#<id>   | META        (GSI1: COUPONS / <id>)  |
+| redemption      | COUPON#<id>   | REDEEMED#<d>                        |
+| creator code    | CREATOR#<id>  | META        (GSI1: CREATORS / <id>) |
+| creator code use| CREATOR#<id>  | USE#<ms>#<id>                       |
+| unique name     | NAME#<kind>#<lowercased name> | META -> the id it names |
 """
 
 from __future__ import annotations
@@ -93,3 +105,90 @@ def user_id_from_member_sk(sk: str) -> str:
 def strip(item: dict[str, Any]) -> dict[str, Any]:
     """An item without its key and index attributes (what the domain sees)."""
     return {k: v for k, v in item.items() if k not in {"PK", "SK", "GSI1PK", "GSI1SK", "score"}}
+
+
+# ---------------------------------------------------------------- shop
+
+PROFILE = "PROFILE"
+OWN_PREFIX = "OWN#"
+TX_PREFIX = "TX#"
+USE_PREFIX = "USE#"
+REDEEMED_PREFIX = "REDEEMED#"
+LINKS_GSI1PK = "LINKS"
+
+
+def user_pk(discord_id: str) -> str:
+    return f"USER#{discord_id}"
+
+
+def profile(discord_id: str) -> dict[str, str]:
+    return {"PK": user_pk(discord_id), "SK": PROFILE}
+
+
+def owned(discord_id: str, cosmetic_id: str) -> dict[str, str]:
+    return {"PK": user_pk(discord_id), "SK": f"{OWN_PREFIX}{cosmetic_id}"}
+
+
+def owners_index(cosmetic_id: str, discord_id: str) -> dict[str, str]:
+    return {"GSI1PK": f"OWNERS#{cosmetic_id}", "GSI1SK": discord_id}
+
+
+def owners_gsi1pk(cosmetic_id: str) -> str:
+    return f"OWNERS#{cosmetic_id}"
+
+
+def ledger(discord_id: str, at_ms: int, entry_id: str) -> dict[str, str]:
+    return {"PK": user_pk(discord_id), "SK": f"{TX_PREFIX}{at_ms:013d}#{entry_id}"}
+
+
+def link(uuid: str) -> dict[str, str]:
+    return {"PK": f"MC#{uuid}", "SK": "LINK"}
+
+
+def link_index(discord_id: str) -> dict[str, str]:
+    return {"GSI1PK": LINKS_GSI1PK, "GSI1SK": discord_id}
+
+
+def api_key(digest: str) -> dict[str, str]:
+    return {"PK": f"APIKEY#{digest}", "SK": META}
+
+
+def user_api_key(discord_id: str) -> dict[str, str]:
+    return {"PK": user_pk(discord_id), "SK": "APIKEY"}
+
+
+# Catalog entities: (kind, listing partition on GSI1)
+COSMETIC = "COSMETIC"
+CATEGORY = "CATEGORY"
+COUPON = "COUPON"
+CREATOR = "CREATOR"
+_LISTINGS = {COSMETIC: "COSMETICS", CATEGORY: "CATEGORIES", COUPON: "COUPONS", CREATOR: "CREATORS"}
+
+
+def entity(kind: str, entity_id: str) -> dict[str, str]:
+    return {"PK": f"{kind}#{entity_id}", "SK": META}
+
+
+def entity_index(kind: str, entity_id: str) -> dict[str, str]:
+    return {"GSI1PK": _LISTINGS[kind], "GSI1SK": entity_id}
+
+
+def listing(kind: str) -> str:
+    return _LISTINGS[kind]
+
+
+def name(kind: str, display_name: str) -> dict[str, str]:
+    """The item that makes a name unique within its kind (case-insensitive)."""
+    return {"PK": f"NAME#{kind}#{display_name.strip().lower()}", "SK": META}
+
+
+def redemption(coupon_id: str, discord_id: str) -> dict[str, str]:
+    return {"PK": f"{COUPON}#{coupon_id}", "SK": f"{REDEEMED_PREFIX}{discord_id}"}
+
+
+def creator_use(creator_id: str, at_ms: int, use_id: str) -> dict[str, str]:
+    return {"PK": f"{CREATOR}#{creator_id}", "SK": f"{USE_PREFIX}{at_ms:013d}#{use_id}"}
+
+
+def creator_pk(creator_id: str) -> str:
+    return f"{CREATOR}#{creator_id}"

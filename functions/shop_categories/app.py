@@ -1,0 +1,54 @@
+"""/api/v1/categories: list, create, rename, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http
+from xpshop.http import Access
+from xpshop.service import shop
+from xpshop.shop_models import CategoryCreate, CategoryDelete, CategoryRename
+
+logger = Logger()
+tracer = Tracer()
+P = "/api/v1/categories"
+app = http.make_resolver(
+    access={
+        f"{P}/list": Access.ANY_KEY,
+        f"{P}/create": Access.SHOP_ADMIN,
+        f"{P}/rename": Access.SHOP_ADMIN,
+        f"{P}/delete": Access.SHOP_ADMIN,
+    },
+    field_codes={},
+)
+
+
+@app.get(f"{P}/list", tags=["shop categories"], summary="Every category (any key)")
+def list_categories():
+    return http.plain(shop.list_categories())
+
+
+@app.post(f"{P}/create", tags=["shop categories"], summary="Create a category (admin)")
+def create_category(body: Annotated[CategoryCreate, Body()]):
+    return http.once(app, lambda: (shop.create_category(body.name), 201), envelope=False)
+
+
+@app.patch(f"{P}/rename", tags=["shop categories"], summary="Rename a category found by old_name (admin)")
+def rename_category(body: Annotated[CategoryRename, Body()]):
+    return http.once(app, lambda: (shop.rename_category(body.old_name, body.new_name), 200), envelope=False)
+
+
+@app.delete(f"{P}/delete", tags=["shop categories"], summary="Delete an empty category (admin)")
+def delete_category(body: Annotated[CategoryDelete, Body()]):
+    return http.once(app, lambda: (shop.delete_category(body.category_id), 200), envelope=False)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context)

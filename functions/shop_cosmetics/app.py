@@ -1,0 +1,103 @@
+"""/api/v1/cosmetics: catalog (list, shop, create, update, delete) and ownership (buy, grant, revoke, equip)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http
+from xpshop.http import Access
+from xpshop.service import shop
+from xpshop.shop_models import (
+    CosmeticCreate,
+    CosmeticDelete,
+    CosmeticUpdate,
+    EquipBody,
+    OwnershipBody,
+    UnequipBody,
+)
+
+logger = Logger()
+tracer = Tracer()
+P = "/api/v1/cosmetics"
+app = http.make_resolver(
+    access={
+        f"{P}/list": Access.ANY_KEY,
+        f"{P}/shop": Access.ANY_KEY,
+        f"{P}/create": Access.SHOP_ADMIN,
+        f"{P}/update": Access.SHOP_ADMIN,
+        f"{P}/delete": Access.SHOP_ADMIN,
+        f"{P}/buy": Access.OWN_ACCOUNT,
+        f"{P}/grant": Access.SHOP_ADMIN,
+        f"{P}/revoke": Access.SHOP_ADMIN,
+        f"{P}/equip": Access.OWN_ACCOUNT,
+        f"{P}/unequip": Access.OWN_ACCOUNT,
+    },
+    field_codes={},
+)
+
+
+@app.get(f"{P}/list", tags=["shop cosmetics"], summary="Every cosmetic (any key)")
+def list_cosmetics():
+    return http.plain(shop.list_cosmetics())
+
+
+@app.get(f"{P}/shop", tags=["shop cosmetics"], summary="Cosmetics for sale (cost > 0) (any key)")
+def list_shop():
+    return http.plain(shop.list_cosmetics(buyable_only=True))
+
+
+@app.post(f"{P}/create", tags=["shop cosmetics"], summary="Create a cosmetic; answers it with its new id (admin)")
+def create_cosmetic(body: Annotated[CosmeticCreate, Body()]):
+    return http.once(app, lambda: (shop.create_cosmetic(body.model_dump()), 201), envelope=False)
+
+
+@app.patch(f"{P}/update", tags=["shop cosmetics"], summary="Edit a cosmetic found by original_name (admin)")
+def update_cosmetic(body: Annotated[CosmeticUpdate, Body()]):
+    changes = body.model_dump(exclude_unset=True, exclude={"original_name"})
+    return http.once(app, lambda: (shop.update_cosmetic(body.original_name, changes), 200), envelope=False)
+
+
+@app.delete(f"{P}/delete", tags=["shop cosmetics"], summary="Delete a cosmetic by name; lockers are cleaned (admin)")
+def delete_cosmetic(body: Annotated[CosmeticDelete, Body()]):
+    return http.once(app, lambda: (shop.delete_cosmetic(body.cosmetic), 200), envelope=False)
+
+
+@app.post(f"{P}/buy", tags=["shop cosmetics"], summary="Buy a cosmetic (own key or admin)")
+def buy_cosmetic(body: Annotated[OwnershipBody, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (shop.buy(discord_id, body.cosmeticid), 200), envelope=False)
+
+
+@app.post(f"{P}/grant", tags=["shop cosmetics"], summary="Give a cosmetic without charge (admin)")
+def grant_cosmetic(body: Annotated[OwnershipBody, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (shop.grant(discord_id, body.cosmeticid), 200), envelope=False)
+
+
+@app.delete(f"{P}/revoke", tags=["shop cosmetics"], summary="Take a cosmetic away (and unequip it) (admin)")
+def revoke_cosmetic(body: Annotated[OwnershipBody, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (shop.revoke(discord_id, body.cosmeticid), 200), envelope=False)
+
+
+@app.post(f"{P}/equip", tags=["shop cosmetics"], summary="Equip an owned cosmetic in its slot (own key or admin)")
+def equip_cosmetic(body: Annotated[EquipBody, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id)
+    return http.plain(shop.equip(discord_id, body.cosmetictype, body.cosmeticid))
+
+
+@app.delete(f"{P}/unequip", tags=["shop cosmetics"], summary="Empty a slot (own key or admin)")
+def unequip_cosmetic(body: Annotated[UnequipBody, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id)
+    return http.plain(shop.unequip(discord_id, body.cosmetictype))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context)

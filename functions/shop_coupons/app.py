@@ -1,0 +1,65 @@
+"""/api/v1/coupons: list, create, edit, delete, redeem."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http
+from xpshop.http import Access
+from xpshop.service import shop
+from xpshop.shop_models import CouponCreate, CouponDelete, CouponEdit, RedeemBody
+
+logger = Logger()
+tracer = Tracer()
+P = "/api/v1/coupons"
+app = http.make_resolver(
+    access={
+        f"{P}/list": Access.SHOP_ADMIN,
+        f"{P}/create": Access.SHOP_ADMIN,
+        f"{P}/edit": Access.SHOP_ADMIN,
+        f"{P}/delete": Access.SHOP_ADMIN,
+        f"{P}/redeem": Access.OWN_ACCOUNT,
+    },
+    field_codes={},
+)
+
+
+@app.get(f"{P}/list", tags=["shop coupons"], summary="Every coupon, active or not (admin)")
+def list_coupons(
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="Page size; without it: every coupon")] = None,
+    cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
+):
+    return http.plain(shop.list_coupons(limit, cursor))
+
+
+@app.post(f"{P}/create", tags=["shop coupons"], summary="Create a coupon (admin)")
+def create_coupon(body: Annotated[CouponCreate, Body()]):
+    return http.once(app, lambda: (shop.create_coupon(body.model_dump(exclude_unset=True)), 201), envelope=False)
+
+
+@app.patch(f"{P}/edit", tags=["shop coupons"], summary="Edit a coupon found by original_code (admin)")
+def edit_coupon(body: Annotated[CouponEdit, Body()]):
+    changes = body.model_dump(exclude_unset=True, exclude={"original_code", "original_name"})
+    return http.once(app, lambda: (shop.edit_coupon(body.target, changes), 200), envelope=False)
+
+
+@app.delete(f"{P}/delete", tags=["shop coupons"], summary="Delete a coupon (deactivating keeps its history) (admin)")
+def delete_coupon(body: Annotated[CouponDelete, Body()]):
+    return http.once(app, lambda: (shop.delete_coupon(body.code), 200), envelope=False)
+
+
+@app.post(f"{P}/redeem", tags=["shop coupons"], summary="Redeem a coupon (own key or admin)")
+def redeem_coupon(body: Annotated[RedeemBody, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (shop.redeem(discord_id, body.code), 200), envelope=False)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context)

@@ -1,0 +1,83 @@
+"""/api/v1/creatorcodes: list, supporting, create, update, delete, set."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http
+from xpshop.http import Access
+from xpshop.service import shop
+from xpshop.shop_models import (
+    CreatorCodeCreate,
+    CreatorCodeDelete,
+    CreatorCodeSet,
+    CreatorCodeUpdate,
+    account_param,
+)
+
+logger = Logger()
+tracer = Tracer()
+P = "/api/v1/creatorcodes"
+app = http.make_resolver(
+    access={
+        f"{P}/list": Access.SHOP_ADMIN,
+        f"{P}/supporting": Access.ANY_KEY,
+        f"{P}/create": Access.SHOP_ADMIN,
+        f"{P}/update": Access.SHOP_ADMIN,
+        f"{P}/delete": Access.SHOP_ADMIN,
+        f"{P}/set": Access.OWN_ACCOUNT,
+    },
+    field_codes={},
+)
+
+
+@app.get(f"{P}/list", tags=["shop creator codes"], summary="Every creator code with its uses (admin)")
+def list_creator_codes(
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="Codes per page; without it: every code")] = None,
+    cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
+    uses_limit: Annotated[int | None, Query(ge=0, le=10_000, description="Max uses listed per code")] = None,
+):
+    return http.plain(shop.list_creator_codes(limit, cursor, uses_limit))
+
+
+@app.get(f"{P}/supporting", tags=["shop creator codes"], summary="Whether a user supports a creator code (any key)")
+def is_supporting(
+    id: Annotated[str, Query(description="Discord ID or Minecraft UUID")],
+    creator_code: Annotated[str, Query(min_length=1, max_length=32)],
+):
+    discord_id = shop.resolve_account(account_param(id))  # any key may ask about anyone
+    return http.plain(shop.supporting(discord_id, creator_code))
+
+
+@app.post(f"{P}/create", tags=["shop creator codes"], summary="Create a creator code (admin)")
+def create_creator_code(body: Annotated[CreatorCodeCreate, Body()]):
+    return http.once(app, lambda: (shop.create_creator_code(body.code, body.assigned_user), 201), envelope=False)
+
+
+@app.patch(f"{P}/update", tags=["shop creator codes"], summary="Rename a code or change its owner (admin)")
+def update_creator_code(body: Annotated[CreatorCodeUpdate, Body()]):
+    return http.once(
+        app, lambda: (shop.update_creator_code(body.original_code, body.new_code, body.new_owner), 200), envelope=False
+    )
+
+
+@app.delete(f"{P}/delete", tags=["shop creator codes"], summary="Delete a creator code (admin)")
+def delete_creator_code(body: Annotated[CreatorCodeDelete, Body()]):
+    return http.once(app, lambda: (shop.delete_creator_code(body.code), 200), envelope=False)
+
+
+@app.post(f"{P}/set", tags=["shop creator codes"], summary='Support a creator code, "0" to stop (own key or admin)')
+def set_creator_code(body: Annotated[CreatorCodeSet, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (shop.set_creator_code(discord_id, body.code), 200), envelope=False)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context)

@@ -1,0 +1,38 @@
+"""/api/v1/credits: modify (signed change, never below 0) and set."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http
+from xpshop.http import Access
+from xpshop.service import shop
+from xpshop.shop_models import CreditsModify, CreditsSet
+
+logger = Logger()
+tracer = Tracer()
+P = "/api/v1/credits"
+app = http.make_resolver(access={f"{P}/modify": Access.SHOP_ADMIN, f"{P}/set": Access.SHOP_ADMIN}, field_codes={})
+
+
+@app.patch(f"{P}/modify", tags=["shop credits"], summary="Add or remove credits; never below 0 (admin)")
+def modify_credits(body: Annotated[CreditsModify, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
+    return http.once(app, lambda: (shop.modify_credits(discord_id, body.amount), 200), envelope=False)
+
+
+@app.patch(f"{P}/set", tags=["shop credits"], summary="Set a balance (admin)")
+def set_credits(body: Annotated[CreditsSet, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
+    return http.once(app, lambda: (shop.set_credits(discord_id, body.new_amount), 200), envelope=False)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context)

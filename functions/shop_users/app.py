@@ -1,0 +1,81 @@
+"""/api/v1/users (info, transactions, list, link, unlink) and /api/v1/keys (user API keys)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http
+from xpshop.http import Access
+from xpshop.service import shop
+from xpshop.shop_models import Account, LinkBody, account_param
+
+logger = Logger()
+tracer = Tracer()
+INFO, TRANSACTIONS, LIST = "/api/v1/users/info", "/api/v1/users/transactions", "/api/v1/users/list"
+LINK, UNLINK, KEYS = "/api/v1/users/link", "/api/v1/users/unlink", "/api/v1/keys"
+app = http.make_resolver(
+    access={
+        INFO: Access.OWN_ACCOUNT,
+        TRANSACTIONS: Access.SHOP_ADMIN,
+        LIST: Access.SHOP_ADMIN,
+        LINK: Access.SHOP_ADMIN,
+        UNLINK: Access.SHOP_ADMIN,
+        KEYS: Access.SHOP_ADMIN,
+    },
+    field_codes={},
+)
+Limit = Annotated[int | None, Query(ge=1, le=1000, description="Page size; without limit/cursor: everything")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
+
+
+@app.get(INFO, tags=["shop users"], summary="A user's credits, equipped cosmetics and locker (own key or admin)")
+def user_info(id: Annotated[str, Query(description="Discord ID or Minecraft UUID")]):
+    discord_id = shop.account_for(http.caller(app), account_param(id))
+    return http.plain(shop.user_info(discord_id))
+
+
+@app.get(TRANSACTIONS, tags=["shop users"], summary="A user's ledger: purchases, grants, credit changes (admin)")
+def user_transactions(
+    id: Annotated[str, Query(description="Discord ID or Minecraft UUID")], limit: Limit = None, cursor: Cursor = None
+):
+    discord_id = shop.account_for(http.caller(app), account_param(id))
+    return http.plain(shop.transactions(discord_id, limit, cursor))
+
+
+@app.get(LIST, tags=["shop users"], summary="Linked accounts {discordId: uuid} (admin)")
+def linked_accounts(limit: Limit = None, cursor: Cursor = None):
+    return http.plain(shop.linked_accounts(limit, cursor))
+
+
+@app.post(LINK, tags=["shop users"], summary="Link a Discord account to a Minecraft account (admin)")
+def link_account(body: Annotated[LinkBody, Body()]):
+    return http.once(app, lambda: (shop.link(body.discordid, body.minecraft_username), 200), envelope=False)
+
+
+@app.delete(UNLINK, tags=["shop users"], summary="Unlink a Discord account and its Minecraft account (admin)")
+def unlink_account(body: Annotated[Account, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (shop.unlink(discord_id), 200), envelope=False)
+
+
+@app.post(KEYS, tags=["shop keys"], summary="Issue a user API key (shown once; replaces the previous one) (admin)")
+def issue_key(body: Annotated[Account, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
+    return http.plain(shop.issue_key(discord_id), 201)
+
+
+@app.delete(KEYS, tags=["shop keys"], summary="Revoke a user's API key (admin)")
+def revoke_key(body: Annotated[Account, Body()]):
+    discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
+    return http.plain(shop.revoke_key(discord_id))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context)

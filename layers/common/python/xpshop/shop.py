@@ -1,0 +1,76 @@
+"""Pure shop rules: cosmetic types and slots, prices, creator payout, coupon eligibility."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from .errors import ErrorCode
+
+# Equip slots, one per type, in the order the seed's users/info shows them.
+COSMETIC_TYPES = ("bandana", "bodywear", "cloak", "glasses", "hat", "mask", "pet", "shoes", "wings")
+CLOAK = "cloak"
+DEFAULT_CREATOR_PERCENT = 5
+MAX_CREDITS = 10**12  # far beyond any real balance; keeps arithmetic and storage exact
+
+
+def creator_percent() -> int:
+    """The share of a purchase paid to the creator whose code the buyer set (CREATOR_PAYOUT_PERCENT)."""
+    raw = os.environ.get("CREATOR_PAYOUT_PERCENT", "")
+    try:
+        value = int(raw) if raw else DEFAULT_CREATOR_PERCENT
+    except ValueError:
+        return DEFAULT_CREATOR_PERCENT
+    return min(max(value, 0), 100)
+
+
+def creator_payout(cost: int, percent: int) -> int:
+    """floor(cost x percent / 100): a 50-credit item at 5 % pays the creator 2."""
+    return cost * percent // 100
+
+
+def slot_attribute(cosmetic_type: str) -> str:
+    """The profile attribute that holds what is equipped in a slot (top-level, so SET needs no map)."""
+    return f"eq_{cosmetic_type}"
+
+
+def url_with_suffix(value: str, suffixes: tuple[str, ...]) -> bool:
+    """An http(s) URL whose path ends with one of the suffixes (case-insensitive)."""
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and parsed.path.lower().endswith(suffixes)
+
+
+@dataclass(frozen=True, slots=True)
+class CouponState:
+    active: bool
+    uses: int | None  # total redemptions allowed, None = unlimited
+    used: int
+    expires: int | None  # unix seconds
+    day_limit: int | None
+
+
+def coupon_refusal(coupon: CouponState, now_s: int, through_api: bool) -> tuple[ErrorCode, str] | None:
+    """Why a coupon cannot be redeemed right now, or None. (The transaction re-checks all of it.)"""
+    if not coupon.active:
+        return ErrorCode.COUPON_INACTIVE, "This coupon is not active"
+    if coupon.expires is not None and coupon.expires <= now_s:
+        return ErrorCode.COUPON_EXPIRED, "This coupon has expired"
+    if coupon.uses is not None and coupon.used >= coupon.uses:
+        return ErrorCode.COUPON_EXHAUSTED, "This coupon has no uses left"
+    if coupon.day_limit is not None and through_api:
+        return (
+            ErrorCode.COUPON_DAY_LIMIT,
+            "This coupon has a day_limit: redeem it with the Discord /redeem command, which knows when you joined",
+        )
+    return None
+
+
+def joined_within(joined_at_s: int, day_limit: int, now_s: int) -> bool:
+    """Whether a member who joined at `joined_at_s` may still redeem a coupon limited to `day_limit` days."""
+    return now_s - joined_at_s <= day_limit * 86_400
+
+
+def equipped_view(profile: dict[str, Any]) -> dict[str, str | None]:
+    return {t: profile.get(slot_attribute(t)) for t in COSMETIC_TYPES}

@@ -1,0 +1,159 @@
+"""Creator codes: unique codes, an owner who earns a share of the purchases of the members supporting it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from ..errors import Conflict, ErrorCode, NotFound
+from . import catalog, cursor, keys, tx
+from .table import plain, table
+
+REMOVE_CODE = "0"
+
+
+def by_code(code: str) -> dict[str, Any]:
+    creator_id = catalog.id_by_name(keys.CREATOR, code)
+    item = catalog._get(keys.CREATOR, creator_id) if creator_id else None
+    if item is None:
+        raise NotFound(ErrorCode.CREATOR_CODE_NOT_FOUND, f"No creator code {code!r}")
+    return item
+
+
+def create(code: str, owner: str) -> dict[str, Any]:
+    item = catalog.create_named(keys.CREATOR, code, {"code": code, "owner": owner})
+    return {"code": item["code"], "id": item["id"], "owner": item["owner"]}
+
+
+def update(original_code: str, new_code: str | None, new_owner: str | None) -> dict[str, Any]:
+    current = by_code(original_code)
+    sets = {k: v for k, v in (("code", new_code), ("owner", new_owner)) if v is not None}
+    names = {f"#a{i}": k for i, k in enumerate(sets)}
+    values = {f":v{i}": v for i, v in enumerate(sets.values())}
+    items = [
+        tx.update(
+            keys.entity(keys.CREATOR, current["id"]),
+            "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets))),
+            "attribute_exists(PK)",
+            names=names,
+            values=values,
+        )
+    ]
+    if new_code:
+        items += catalog.rename_items(keys.CREATOR, current["id"], current["code"], new_code)
+    try:
+        tx.write(items)
+    except tx.Cancelled as exc:
+        if exc.failed(0):
+            raise NotFound(ErrorCode.CREATOR_CODE_NOT_FOUND, f"No creator code {original_code!r}") from exc
+        raise Conflict(ErrorCode.DUPLICATE_CODE, f"A creator code {new_code!r} already exists") from exc
+    return {**current, **sets}
+
+
+def delete(code: str) -> None:
+    """Delete the code; members who supported it simply stop paying anyone (their pointer leads nowhere)."""
+    current = by_code(code)
+    try:
+        tx.write(
+            [
+                tx.delete(keys.entity(keys.CREATOR, current["id"]), "attribute_exists(PK)"),
+                tx.delete(keys.name(keys.CREATOR, current["code"]), "id = :id", values={":id": current["id"]}),
+            ]
+        )
+    except tx.Cancelled as exc:
+        raise NotFound(ErrorCode.CREATOR_CODE_NOT_FOUND, f"No creator code {code!r}") from exc
+
+
+def set_for(discord_id: str, code: str) -> None:
+    """Support a creator ("0" stops supporting). Nobody can support their own code."""
+    if code == REMOVE_CODE:
+        try:
+            table().update_item(
+                Key=keys.profile(discord_id),
+                UpdateExpression="REMOVE creatorCode",
+                ConditionExpression="attribute_exists(PK)",
+            )
+        except table().meta.client.exceptions.ConditionalCheckFailedException as exc:
+            raise NotFound(ErrorCode.USER_NOT_FOUND, f"No shop account for {discord_id}") from exc
+        return
+    creator = by_code(code)
+    if creator["owner"] == discord_id:
+        raise Conflict(ErrorCode.SELF_SUPPORT, "You cannot support your own creator code")
+    try:
+        tx.write(
+            [
+                tx.update(
+                    keys.profile(discord_id),
+                    "SET creatorCode = :id",
+                    "attribute_exists(PK)",
+                    values={":id": creator["id"]},
+                ),
+                tx.check(
+                    keys.entity(keys.CREATOR, creator["id"]),
+                    "#o = :owner",
+                    names={"#o": "owner"},
+                    values={":owner": creator["owner"]},
+                ),
+            ]
+        )
+    except tx.Cancelled as exc:
+        if exc.failed(0):
+            raise NotFound(ErrorCode.USER_NOT_FOUND, f"No shop account for {discord_id}") from exc
+        raise Conflict(ErrorCode.CONFLICT, "The creator code changed concurrently; retry") from exc
+
+
+def supporting(profile: dict[str, Any], code: str) -> bool:
+    creator_id = catalog.id_by_name(keys.CREATOR, code)
+    if creator_id is None:
+        raise NotFound(ErrorCode.CREATOR_CODE_NOT_FOUND, f"No creator code {code!r}")
+    return profile.get("creatorCode") == creator_id
+
+
+def uses(creator_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(keys.creator_pk(creator_id)) & Key("SK").begins_with(keys.USE_PREFIX)
+    }
+    found: list[dict[str, Any]] = []
+    while True:
+        if limit is not None:
+            kwargs["Limit"] = limit - len(found)
+        resp = table().query(**kwargs)
+        for raw in resp.get("Items", []):
+            item = plain(raw)
+            found.append(
+                {
+                    "amount_to_creator": item["amount_to_creator"],
+                    "cost": item["cost"],
+                    "customer": str(item["customer"]),
+                    "item_bought": item["item_bought"],
+                    "timestamp": item["timestamp"],
+                }
+            )
+        if "LastEvaluatedKey" not in resp or (limit is not None and len(found) >= limit):
+            return found
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def page(limit: int | None, token: str | None, uses_limit: int | None) -> tuple[list[dict[str, Any]], str | None]:
+    kwargs: dict[str, Any] = {
+        "IndexName": keys.GSI1,
+        "KeyConditionExpression": Key("GSI1PK").eq(keys.listing(keys.CREATOR)),
+    }
+    start = cursor.decode(token, {"PK", "SK", "GSI1PK", "GSI1SK"})
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    codes: list[dict[str, Any]] = []
+    while True:
+        if limit is not None:
+            kwargs["Limit"] = limit - len(codes)
+        resp = table().query(**kwargs)
+        codes += [plain(i) for i in resp.get("Items", [])]
+        last = resp.get("LastEvaluatedKey")
+        if not last or (limit is not None and len(codes) >= limit):
+            break
+        kwargs["ExclusiveStartKey"] = last
+    listed = [
+        {"code": c["code"], "id": c["id"], "owner": str(c["owner"]), "uses": uses(c["id"], uses_limit)} for c in codes
+    ]
+    return listed, cursor.encode(last) if limit is not None else None

@@ -1,0 +1,103 @@
+"""TransactWriteItems with the resource-level types: build items, run them, explain a cancellation.
+
+Every multi-item rule of the shop (buy, redeem, link, rename, ...) is one call to `write`, so either all
+of its items are written or none is.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..errors import Unavailable
+from .table import client, table_name
+
+MAX_ATTEMPTS = 8
+# The client behind the Table resource converts Python values to AttributeValues itself, so the items
+# here hold plain values, like every other call in the store.
+
+
+def _with_expressions(
+    op: dict[str, Any], condition: str | None, names: dict[str, str] | None, values: dict[str, Any] | None
+) -> dict[str, Any]:
+    if condition:
+        op["ConditionExpression"] = condition
+    if names:
+        op["ExpressionAttributeNames"] = names
+    if values:
+        op["ExpressionAttributeValues"] = values
+    op["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return op
+
+
+def put(
+    item: dict[str, Any],
+    condition: str | None = None,
+    names: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    op = {"TableName": table_name(), "Item": item}
+    return {"Put": _with_expressions(op, condition, names, values)}
+
+
+def update(
+    key: dict[str, str],
+    expression: str,
+    condition: str | None = None,
+    names: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    op = {"TableName": table_name(), "Key": key, "UpdateExpression": expression}
+    return {"Update": _with_expressions(op, condition, names, values)}
+
+
+def delete(
+    key: dict[str, str],
+    condition: str | None = None,
+    names: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    op = {"TableName": table_name(), "Key": key}
+    return {"Delete": _with_expressions(op, condition, names, values)}
+
+
+def check(
+    key: dict[str, str], condition: str, names: dict[str, str] | None = None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    op = {"TableName": table_name(), "Key": key}
+    return {"ConditionCheck": _with_expressions(op, condition, names, values)}
+
+
+@dataclass
+class Cancelled(Exception):
+    """The transaction was refused: `reasons[i]` is the code for item i ("None" when that item was fine)."""
+
+    reasons: list[str]
+
+    def failed(self, index: int) -> bool:
+        return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+
+def write(items: list[dict[str, Any]], token: str | None = None) -> None:
+    """Run one TransactWriteItems; retry (with jitter) only when it collided with another transaction."""
+    kwargs: dict[str, Any] = {"TransactItems": items}
+    if token:
+        kwargs["ClientRequestToken"] = token
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            client().transact_write_items(**kwargs)
+            return
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons or not any(
+                r in ("TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded") for r in reasons
+            ):
+                raise Cancelled(reasons) from exc
+            time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 6)))
+    raise Unavailable("Too many concurrent changes to the same items; retry shortly")
