@@ -69,7 +69,7 @@ def buy(discord_id: str, cosmetic_id: str) -> dict[str, Any]:
                     "purchase",
                     cosmeticId=cosmetic_id,
                     cost=cost,
-                    creatorCode=creator["code"] if payout else None,
+                    creatorCode=creator["code"] if creator and payout else None,
                     payout=payout or None,
                 )
             ),
