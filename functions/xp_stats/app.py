@@ -18,6 +18,7 @@ HEALTH = "/api/xp/health"
 # Paths API Gateway sends to the catch-all because an id segment is empty.
 MISSING_IDS = [
     (r"^/api/xp/(users|leaderboard|stats|config)/+$", ErrorCode.MISSING_GUILD_ID),
+    (r"^/api/xp/(users|leaderboard|stats|config)//", ErrorCode.MISSING_GUILD_ID),
     (r"^/api/xp/(users|leaderboard)/[^/]+/(/.*)?$", ErrorCode.MISSING_USER_ID),
 ]
 app = http.make_resolver(access={HEALTH: http.Access.PUBLIC}, missing_id_paths=MISSING_IDS)

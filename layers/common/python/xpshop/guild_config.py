@@ -14,6 +14,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
     ValidationError,
     field_validator,
 )
@@ -31,26 +34,29 @@ def _as_snowflake(value: Any) -> Any:
 
 
 Snowflake = Annotated[str, BeforeValidator(_as_snowflake)]
-PositiveMultiplier = Annotated[float, Field(gt=0, le=100)]
+# Numbers and booleans are strict: "5", true or "yes" are refused where a number or a boolean is expected.
+PositiveMultiplier = Annotated[StrictFloat, Field(gt=0, le=100)]
+MAX_MULTIPLIERS = 250
+MAX_REWARDS = 250
 _STRICT = ConfigDict(extra="forbid", defer_build=True)
 
 
 class RoleReward(BaseModel):
     model_config = _STRICT
-    level: int = Field(ge=1, le=10_000)
+    level: StrictInt = Field(ge=1, le=10_000)
     roleId: Snowflake
 
 
 class LeaderboardSettings(BaseModel):
     model_config = _STRICT
-    public: bool | None = None
+    public: StrictBool | None = None
 
 
 class MultiplierSettings(BaseModel):
     model_config = _STRICT
     server: PositiveMultiplier | None = None
-    role: dict[Snowflake, PositiveMultiplier] | None = None
-    user: dict[Snowflake, PositiveMultiplier] | None = None
+    role: dict[Snowflake, PositiveMultiplier] | None = Field(default=None, max_length=MAX_MULTIPLIERS)
+    user: dict[Snowflake, PositiveMultiplier] | None = Field(default=None, max_length=MAX_MULTIPLIERS)
 
 
 class ThemeSettings(BaseModel):
@@ -68,13 +74,13 @@ class ConfigPatch(BaseModel):
     """A partial configuration as accepted by PUT /api/xp/config/{guildId|global}."""
 
     model_config = _STRICT
-    cooldownSeconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
-    xpRate: Annotated[float, Field(gt=0, le=100)] | None = None
+    cooldownSeconds: Annotated[StrictInt, Field(ge=0, le=86_400)] | None = None
+    xpRate: Annotated[StrictFloat, Field(gt=0, le=100)] | None = None
     noXpRoleIds: list[Snowflake] | None = Field(default=None, max_length=250)
     noXpChannelIds: list[Snowflake] | None = Field(default=None, max_length=500)
-    roleRewards: list[RoleReward] | None = Field(default=None, max_length=250)
+    roleRewards: list[RoleReward] | None = Field(default=None, max_length=MAX_REWARDS)
     rewardsMode: Literal["stack", "replace"] | None = None
-    removeRewardOnXpLoss: bool | None = None
+    removeRewardOnXpLoss: StrictBool | None = None
     leaderboard: LeaderboardSettings | None = None
     multipliers: MultiplierSettings | None = None
     theme: ThemeSettings | None = None

@@ -40,6 +40,9 @@ logger = Logger(child=True)
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
+# Pages are read from the leaderboard index entry by entry up to the offset; beyond this depth the cost
+# stops being reasonable until rank buckets exist (issue 6), so deeper offsets are refused, not slow.
+MAX_OFFSET = 100_000
 IDEMPOTENCY_HEADER = "idempotency-key"
 IDEMPOTENCY_CONFIG = IdempotencyConfig(
     event_key_jmespath="key",
@@ -95,6 +98,9 @@ def page_window(offset: int | None, limit: int | None, page: int | None = None) 
     size = min(limit if limit is not None else DEFAULT_LIMIT, MAX_LIMIT)
     if offset is None:
         offset = (page - 1) * size if page else 0
+    if offset > MAX_OFFSET:
+        field = "offset" if page is None else "page"
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, f"{field}: pages start at most {MAX_OFFSET} entries deep")
     return offset, size
 
 
@@ -244,6 +250,15 @@ def make_resolver(
         method = app.current_event.http_method.upper()
         return fail(validation_error(list(exc.errors()), overrides.get((method, pattern)), field_codes))
 
+    @app.exception_handler(RecursionError)
+    def handle_nested_json(_: RecursionError) -> Response:
+        route = app.context.get("_route")
+        try:
+            preflight.check(app, route.path if route else "", app.context.get("_route_args") or {})
+        except ApiError as earlier:
+            return fail(earlier)
+        return fail(InvalidInput(ErrorCode.INVALID_REQUEST, "Invalid JSON in request body (nested too deeply)"))
+
     @app.not_found
     def handle_not_found(_: NotFoundError) -> Response:
         path = app.current_event.path
@@ -324,6 +339,14 @@ def _idempotent_runner() -> Callable[..., dict[str, Any]]:
     return run
 
 
+def _canonical(body: str | None) -> str:
+    """The body with formatting removed, so the same request re-sent with other spacing is the same."""
+    try:
+        return json.dumps(json.loads(body or "null"), sort_keys=True, separators=(",", ":"))
+    except (ValueError, RecursionError):
+        return body or ""
+
+
 def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]], envelope: bool = True) -> Response:
     """Run a write; with an `Idempotency-Key` header a retry of the same request replays the first answer."""
     event = app.current_event
@@ -335,7 +358,7 @@ def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]], 
     if not (1 <= len(key) <= 255) or not key.isprintable():
         raise InvalidInput(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1-255 printable characters")
     scope = f"{event.http_method} {event.path} {key}"
-    fingerprint = hashlib.sha256((event.body or "").encode()).hexdigest()
+    fingerprint = hashlib.sha256(_canonical(event.body).encode()).hexdigest()
     result = _idempotent_runner()(request={"key": scope, "fingerprint": fingerprint}, operation=operation)
     return respond(result["data"], int(result["status"]))
 
@@ -348,16 +371,22 @@ def caller(app: APIGatewayHttpResolver) -> auth.Caller:
     return found
 
 
-def _query_as_body(event: dict[str, Any]) -> dict[str, Any]:
-    """POST/PUT/PATCH/DELETE parameters may come as a query string (the shop seed's callers do that):
-    with no body, the query parameters become the JSON body, so one validation path serves both."""
+def _normalise(event: dict[str, Any]) -> dict[str, Any]:
+    """Read every request body as JSON, like the reference API does, whatever its Content-Type; and when a
+    POST/PUT/PATCH/DELETE has no body, its query parameters become the JSON body (the shop seed's callers
+    send parameters that way), so one validation path serves both."""
     method = event.get("requestContext", {}).get("http", {}).get("method", "")
+    if method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return event
     query = event.get("queryStringParameters")
-    if method in ("POST", "PUT", "PATCH", "DELETE") and query and not (event.get("body") or "").strip():
-        return {**event, "body": json.dumps(query), "isBase64Encoded": False}
+    if query and not (event.get("body") or "").strip():
+        event = {**event, "body": json.dumps(query), "isBase64Encoded": False}
+    if event.get("body"):
+        headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
+        event = {**event, "headers": {**headers, "content-type": "application/json"}}
     return event
 
 
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     IDEMPOTENCY_CONFIG.register_lambda_context(context)
-    return app.resolve(_query_as_body(event), context)
+    return app.resolve(_normalise(event), context)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from .errors import ErrorCode
-from .guild_config import ConfigPatch, PositiveMultiplier, Snowflake
+from .guild_config import MAX_MULTIPLIERS, ConfigPatch, PositiveMultiplier, Snowflake
 from .levels import MAX_XP
 
 _BODY = ConfigDict(extra="forbid", defer_build=True)
@@ -16,45 +16,45 @@ Reason = Annotated[str, Field(max_length=500, description="Why, kept in the audi
 
 class AddXpBody(BaseModel):
     model_config = _BODY
-    amount: int = Field(gt=0, le=MAX_XP, description="XP to add, a positive integer")
+    amount: StrictInt = Field(gt=0, le=MAX_XP, description="XP to add, a positive integer")
     reason: Reason | None = None
 
 
 class SetXpBody(BaseModel):
     model_config = _BODY
-    xp: int = Field(ge=0, le=MAX_XP, description="The member's new total XP")
+    xp: StrictInt = Field(ge=0, le=MAX_XP, description="The member's new total XP")
     reason: Reason | None = None
 
 
 class RemoveXpBody(BaseModel):
     model_config = _BODY
-    amount: int = Field(gt=0, le=MAX_XP, description="XP to remove; the total never goes below 0")
+    amount: StrictInt = Field(gt=0, le=MAX_XP, description="XP to remove; the total never goes below 0")
     reason: Reason | None = None
 
 
 class AddRewardBody(BaseModel):
     model_config = _BODY
-    level: int = Field(ge=1, le=10_000)
+    level: StrictInt = Field(ge=1, le=10_000)
     roleId: Snowflake
 
 
 class RemoveRewardBody(BaseModel):
     model_config = _BODY
-    level: int = Field(ge=1, le=10_000)
+    level: StrictInt = Field(ge=1, le=10_000)
 
 
 class PutMultipliersBody(BaseModel):
     model_config = _BODY
     server: PositiveMultiplier | None = None
-    role: dict[Snowflake, PositiveMultiplier] = Field(default_factory=dict)
-    user: dict[Snowflake, PositiveMultiplier] = Field(default_factory=dict)
+    role: dict[Snowflake, PositiveMultiplier] = Field(default_factory=dict, max_length=MAX_MULTIPLIERS)
+    user: dict[Snowflake, PositiveMultiplier] = Field(default_factory=dict, max_length=MAX_MULTIPLIERS)
 
 
 class DeleteMultipliersBody(BaseModel):
     model_config = _BODY
-    server: bool = False
-    role: list[Snowflake] = Field(default_factory=list)
-    user: list[Snowflake] = Field(default_factory=list)
+    server: StrictBool = False
+    role: list[Snowflake] = Field(default_factory=list, max_length=MAX_MULTIPLIERS)
+    user: list[Snowflake] = Field(default_factory=list, max_length=MAX_MULTIPLIERS)
 
 
 class RegisterGuildBody(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ErrorCode, InvalidInput, NotFound
-from ..guild_config import apply_patch, merge, validate_patch
+from ..guild_config import MAX_MULTIPLIERS, MAX_REWARDS, apply_patch, merge, validate_patch
 from ..multipliers import multiplier_count
 from ..store import config as store
 
@@ -59,6 +59,8 @@ def add_reward(guild_id: str, level: int, role_id: str) -> dict[str, Any]:
         listed = _effective_rewards(guild_id, current)
         if any(r["level"] == level for r in listed):
             raise InvalidInput(ErrorCode.DUPLICATE_REWARD, f"Role reward already exists at level {level}")
+        if len(listed) >= MAX_REWARDS:
+            raise InvalidInput(ErrorCode.INVALID_LEVEL, f"A guild can have at most {MAX_REWARDS} role rewards")
         listed = sorted([*listed, added], key=lambda r: r["level"])
         result["rewards"] = listed
         return apply_patch(current, {"roleRewards": listed})
@@ -102,45 +104,62 @@ def multipliers(guild_id: str) -> dict[str, Any]:
     }
 
 
-def _current_multipliers(guild_id: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    global_overrides, _ = store.read_layers(None)
-    return _multiplier_view(merge(global_overrides, overrides))
+def _own_multipliers(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The guild's own multiplier overrides (not the inherited ones), ready to edit."""
+    own = dict(overrides.get("multipliers") or {})
+    return {"server": own.get("server"), "role": dict(own.get("role") or {}), "user": dict(own.get("user") or {})}
+
+
+def _with_multipliers(overrides: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """Overrides holding only the multipliers the guild set itself (empty ones fall back to global)."""
+    kept = {k: v for k, v in own.items() if v}
+    result = {k: v for k, v in overrides.items() if k != "multipliers"}
+    if kept:
+        result["multipliers"] = kept
+    return result
+
+
+def _check_sizes(view: dict[str, Any]) -> None:
+    for kind in ("role", "user"):
+        if len(view[kind]) > MAX_MULTIPLIERS:
+            raise InvalidInput(
+                ErrorCode.INVALID_MULTIPLIER, f"{kind}: at most {MAX_MULTIPLIERS} {kind} multipliers per guild"
+            )
 
 
 def put_multipliers(
     guild_id: str, server: float | None, role: dict[str, float], user: dict[str, float]
 ) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+    """Merge into the guild's own multipliers; inherited (global) values stay inherited."""
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
-        view = _current_multipliers(guild_id, current)
+        own = _own_multipliers(current)
         if server is not None:
-            view["server"] = server
-        view["role"].update(role)
-        view["user"].update(user)
-        result.update(view)
-        return {**current, "multipliers": view}
+            own["server"] = server
+        own["role"].update(role)
+        own["user"].update(user)
+        _check_sizes(own)
+        return _with_multipliers(current, own)
 
     store.update(guild_id, mutate)
-    return result
+    return _multiplier_view(merged_guild(guild_id))
 
 
 def delete_multipliers(guild_id: str, server: bool, role: list[str], user: list[str]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+    """Remove the guild's own multipliers; a removed server multiplier falls back to the global one."""
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
-        view = _current_multipliers(guild_id, current)
+        own = _own_multipliers(current)
         if server:
-            view["server"] = None
+            own["server"] = None
         for rid in role:
-            view["role"].pop(rid, None)
+            own["role"].pop(rid, None)
         for uid in user:
-            view["user"].pop(uid, None)
-        result.update(view)
-        return {**current, "multipliers": view}
+            own["user"].pop(uid, None)
+        return _with_multipliers(current, own)
 
     store.update(guild_id, mutate)
-    return result
+    return _multiplier_view(merged_guild(guild_id))
 
 
 def config_summary(cfg: dict[str, Any]) -> dict[str, Any]:

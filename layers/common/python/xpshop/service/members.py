@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
 
 from ..errors import ErrorCode, NotFound
 from ..levels import DEFAULT_CURVE, Curve
@@ -38,25 +37,32 @@ def get_member(guild_id: str, user_id: str) -> dict[str, Any]:
     return {"user": member_view(member), "progress": progress.as_dict(), "percentage": progress.percentage}
 
 
+def _page(guild_id: str, offset: int, limit: int) -> tuple[list[Member], bool]:
+    """A page from the index, and whether more follow (one extra entry read, so it never relies on counters)."""
+    found = members.page(guild_id, offset, limit + 1)
+    return found[:limit], len(found) > limit
+
+
 def list_members(guild_id: str, offset: int, limit: int) -> dict[str, Any]:
-    total = stats.read(guild_id).members
-    page = members.page(guild_id, offset, limit) if offset < total or total == 0 else []
+    page, has_more = _page(guild_id, offset, limit)
     return {
         "users": [{"userId": m.user_id, **member_view(m)} for m in page],
-        "pagination": {"offset": offset, "limit": limit, "total": total, "hasMore": offset + len(page) < total},
+        "pagination": {"offset": offset, "limit": limit, "total": stats.read(guild_id).members, "hasMore": has_more},
     }
 
 
 def _after_write(guild_id: str, user_id: str, change: Change, reason: str | None, source: str) -> None:
     """Counters and audit follow the member write. The member item is the truth: if these fail after
     retries the change stands, and the recalculation job rebuilds counters from members."""
+    # The member write is committed: from here on nothing may fail the request, or a retry (even with the
+    # same Idempotency-Key) would apply the change a second time.
     try:
         stats.apply(guild_id, user_id, change)
-    except ClientError:
+    except Exception:
         logger.exception("stats counter update failed", extra={"guildId": guild_id, "userId": user_id})
     try:
         audit.record(guild_id, user_id, change, reason, source)
-    except ClientError:
+    except Exception:
         logger.exception("audit record failed", extra={"guildId": guild_id, "userId": user_id})
     if change.old_level != change.new_level:
         logger.info(
@@ -105,16 +111,18 @@ def remove_xp(guild_id: str, user_id: str, amount: int, reason: str | None, sour
 def recalc_member(guild_id: str, user_id: str) -> dict[str, Any]:
     change = members.relevel(guild_id, user_id, curve_for(guild_id))
     if change.old_level != change.new_level:
-        stats.apply(guild_id, user_id, change)
+        try:
+            stats.apply(guild_id, user_id, change)
+        except Exception:
+            logger.exception("stats counter update failed", extra={"guildId": guild_id, "userId": user_id})
     # Role rewards are reconciled by the Discord effects path, which is not deployed yet.
     return {"oldLevel": change.old_level, "newLevel": change.new_level, "totalXp": change.new_xp, "reconciled": False}
 
 
 def leaderboard(guild_id: str, offset: int, limit: int) -> dict[str, Any]:
-    total = stats.read(guild_id).members
-    page = members.page(guild_id, offset, limit) if offset < total or total == 0 else []
+    page, _ = _page(guild_id, offset, limit)
     entries = [{"userId": m.user_id, "xp": m.xp, "level": m.level, "rank": offset + i + 1} for i, m in enumerate(page)]
-    return {"entries": entries, "total": total}
+    return {"entries": entries, "total": stats.read(guild_id).members}
 
 
 def rank(guild_id: str, user_id: str) -> dict[str, Any]:

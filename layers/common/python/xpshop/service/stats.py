@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import __version__
-from ..store import members, stats
+from ..store import keys, members, stats
 from ..store.table import table
 from .config import config_summary, merged_guild
 
@@ -37,7 +37,7 @@ def guild_stats(guild_id: str) -> dict[str, Any]:
 
 def health() -> dict[str, Any]:
     try:
-        table().get_item(Key={"PK": "HEALTH", "SK": "HEALTH"}, ProjectionExpression="PK")
+        table().get_item(Key=keys.health_probe(), ProjectionExpression="PK")
         accessible = True
     except (ClientError, BotoCoreError):
         accessible = False

@@ -61,7 +61,7 @@ def update(guild_id: str | None, mutate: Callable[[dict[str, Any]], dict[str, An
     """
     for attempt in range(MAX_ATTEMPTS):
         if attempt:
-            time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 6)))  # jitter spreads competing writers
+            time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))  # jitter spreads competing writers
         current, version = read(guild_id)
         updated = mutate(current)
         condition = "attribute_not_exists(PK)" if version == 0 else "version = :v"

@@ -139,7 +139,9 @@ def page(limit: int | None, token: str | None) -> tuple[list[dict[str, Any]], st
         "IndexName": keys.GSI1,
         "KeyConditionExpression": Key("GSI1PK").eq(keys.listing(keys.COUPON)),
     }
-    start = cursor.decode(token, {"PK", "SK", "GSI1PK", "GSI1SK"})
+    start = cursor.decode(
+        token, {"PK", "SK", "GSI1PK", "GSI1SK"}, keys.gsi1_cursor_check(keys.listing(keys.COUPON), f"{keys.COUPON}#")
+    )
     if start:
         kwargs["ExclusiveStartKey"] = start
     found: list[dict[str, Any]] = []

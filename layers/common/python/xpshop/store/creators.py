@@ -140,7 +140,9 @@ def page(limit: int | None, token: str | None, uses_limit: int | None) -> tuple[
         "IndexName": keys.GSI1,
         "KeyConditionExpression": Key("GSI1PK").eq(keys.listing(keys.CREATOR)),
     }
-    start = cursor.decode(token, {"PK", "SK", "GSI1PK", "GSI1SK"})
+    start = cursor.decode(
+        token, {"PK", "SK", "GSI1PK", "GSI1SK"}, keys.gsi1_cursor_check(keys.listing(keys.CREATOR), f"{keys.CREATOR}#")
+    )
     if start:
         kwargs["ExclusiveStartKey"] = start
     codes: list[dict[str, Any]] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import ErrorCode, InvalidInput
@@ -17,8 +18,11 @@ def encode(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(token: str | None, allowed_keys: set[str]) -> dict[str, Any] | None:
-    """A cursor back to an ExclusiveStartKey; anything that isn't one we issued is a 400."""
+def decode(
+    token: str | None, allowed_keys: set[str], belongs: Callable[[dict[str, str]], bool] | None = None
+) -> dict[str, Any] | None:
+    """A cursor back to an ExclusiveStartKey; anything that isn't one we issued for this listing is a 400
+    (`belongs` checks the key points into the same partition, so a crafted cursor cannot reach DynamoDB)."""
     if not token:
         return None
     try:
@@ -28,4 +32,6 @@ def decode(token: str | None, allowed_keys: set[str]) -> dict[str, Any] | None:
         raise InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid pagination cursor") from exc
     if not isinstance(key, dict) or set(key) != allowed_keys or not all(isinstance(v, str) for v in key.values()):
         raise InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid pagination cursor")
+    if belongs is not None and not belongs(key):
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, "cursor does not belong to this listing")
     return key

@@ -61,7 +61,8 @@ def register(guild_id: str, name: str | None, source: str) -> tuple[Guild, bool]
 def exists(guild_id: str) -> bool:
     if guild_id in _KNOWN:
         return True
-    resp = table().get_item(Key=keys.guild_meta(guild_id), ProjectionExpression="PK")
+    # Strongly consistent: a guild registered a moment ago through another function must be found.
+    resp = table().get_item(Key=keys.guild_meta(guild_id), ProjectionExpression="PK", ConsistentRead=True)
     if "Item" in resp:
         _KNOWN.add(guild_id)
         return True
@@ -78,7 +79,7 @@ def list_page(limit: int, token: str | None) -> tuple[list[Guild], str | None]:
         "KeyConditionExpression": Key("GSI1PK").eq(keys.GUILDS_GSI1PK),
         "Limit": limit,
     }
-    start = cursor.decode(token, {"PK", "SK", "GSI1PK", "GSI1SK"})
+    start = cursor.decode(token, {"PK", "SK", "GSI1PK", "GSI1SK"}, keys.gsi1_cursor_check(keys.GUILDS_GSI1PK, "GUILD#"))
     if start:
         kwargs["ExclusiveStartKey"] = start
     resp = table().query(**kwargs)

@@ -6,7 +6,7 @@
 | guild config    | GUILD#<g>     | CONFIG                              |
 | global config   | GLOBAL        | CONFIG                              |
 | member XP       | GUILD#<g>     | MEMBER#<u>  (Leaderboard: PK/score) |
-| guild counters  | GUILD#<g>     | STATS#<shard>                       |
+| guild counters  | GUILD#<g>#STATS#<shard> | STATS  (16 shards)        |
 | XP audit record | GUILD#<g>     | AUDIT#<u>#<ms>#<id>  (TTL)          |
 | idempotency     | IDEMPOTENCY#<function> | <hash>  (Powertools)       |
 | shop profile    | USER#<d>      | PROFILE                             |
@@ -66,7 +66,17 @@ def member(guild_id: str, user_id: str) -> dict[str, str]:
 
 
 def stats_shard(guild_id: str, user_id: str) -> dict[str, str]:
-    return {"PK": guild_pk(guild_id), "SK": f"{STATS_PREFIX}{int(user_id) % STATS_SHARDS:02d}"}
+    """The counter shard a member's changes go to. Each shard has its own partition key, so a busy guild's
+    counter writes spread over 16 partitions instead of all landing on the guild's."""
+    return stats_shard_key(guild_id, int(user_id) % STATS_SHARDS)
+
+
+def stats_shard_key(guild_id: str, shard: int) -> dict[str, str]:
+    return {"PK": f"{guild_pk(guild_id)}#{STATS_PREFIX}{shard:02d}", "SK": "STATS"}
+
+
+def all_stats_shards(guild_id: str) -> list[dict[str, str]]:
+    return [stats_shard_key(guild_id, shard) for shard in range(STATS_SHARDS)]
 
 
 def audit(guild_id: str, user_id: str, at_ms: int, record_id: str) -> dict[str, str]:
@@ -75,6 +85,11 @@ def audit(guild_id: str, user_id: str, at_ms: int, record_id: str) -> dict[str, 
 
 def audit_prefix(user_id: str) -> str:
     return f"{AUDIT_PREFIX}{user_id}#"
+
+
+def health_probe() -> dict[str, str]:
+    """A key that never holds an item: reading it proves the table answers."""
+    return {"PK": "HEALTH", "SK": "HEALTH"}
 
 
 def guild_index(guild_id: str) -> dict[str, str]:
@@ -192,3 +207,23 @@ def creator_use(creator_id: str, at_ms: int, use_id: str) -> dict[str, str]:
 
 def creator_pk(creator_id: str) -> str:
     return f"{CREATOR}#{creator_id}"
+
+
+def gsi1_cursor_check(gsi1pk: str, pk_prefix: str, sk: str = META) -> Any:
+    """A pagination-cursor check for a GSI1 listing whose items are `<pk_prefix><GSI1SK>` / `sk`."""
+
+    def belongs(key: dict[str, str]) -> bool:
+        return key["GSI1PK"] == gsi1pk and key["SK"] == sk and key["PK"] == f"{pk_prefix}{key['GSI1SK']}"
+
+    return belongs
+
+
+def ledger_cursor_check(discord_id: str) -> Any:
+    def belongs(key: dict[str, str]) -> bool:
+        return key["PK"] == user_pk(discord_id) and key["SK"].startswith(TX_PREFIX)
+
+    return belongs
+
+
+def link_cursor_check(key: dict[str, str]) -> bool:
+    return key["GSI1PK"] == LINKS_GSI1PK and key["SK"] == "LINK" and key["PK"].startswith("MC#")

@@ -92,7 +92,7 @@ def ledger_page(discord_id: str, limit: int | None, token: str | None) -> tuple[
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": Key("PK").eq(keys.user_pk(discord_id)) & Key("SK").begins_with(keys.TX_PREFIX),
     }
-    start = cursor.decode(token, {"PK", "SK"})
+    start = cursor.decode(token, {"PK", "SK"}, keys.ledger_cursor_check(discord_id))
     if start:
         kwargs["ExclusiveStartKey"] = start
     items: list[dict[str, Any]] = []
@@ -209,7 +209,7 @@ def unlink(discord_id: str) -> str:
 
 def links_page(limit: int | None, token: str | None) -> tuple[dict[str, str], str | None]:
     kwargs: dict[str, Any] = {"IndexName": keys.GSI1, "KeyConditionExpression": Key("GSI1PK").eq(keys.LINKS_GSI1PK)}
-    start = cursor.decode(token, {"PK", "SK", "GSI1PK", "GSI1SK"})
+    start = cursor.decode(token, {"PK", "SK", "GSI1PK", "GSI1SK"}, keys.link_cursor_check)
     if start:
         kwargs["ExclusiveStartKey"] = start
     found: dict[str, str] = {}

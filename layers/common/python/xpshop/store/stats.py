@@ -1,7 +1,8 @@
 """Guild counters, sharded: members, total XP, messages, level sum and a level histogram.
 
-Each member write adds its delta to the shard of that member (user id mod STATS_SHARDS), so a busy guild
-spreads its counter writes over 16 items; reading the stats is one Query over those shards.
+Each member write adds its delta to the shard of that member (user id mod STATS_SHARDS); every shard has
+its own partition key, so a busy guild spreads its counter writes over 16 partitions. Reading the stats is
+one BatchGetItem of the 16 shards.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
+from ..errors import Unavailable
 from . import keys
 from .members import Change
-from .table import plain, table
+from .table import plain, resource, table, table_name
 
 
 @dataclass(slots=True)
@@ -56,27 +56,28 @@ def apply(guild_id: str, user_id: str, change: Change, messages: int = 0, xp_mes
 
 
 def read(guild_id: str) -> Totals:
-    """Sum the shards of a guild: one Query (16 small items)."""
+    """Sum the 16 shards of a guild: one BatchGetItem."""
     totals = Totals()
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id)) & Key("SK").begins_with(keys.STATS_PREFIX),
-        "ConsistentRead": True,
-    }
-    while True:
-        resp = table().query(**kwargs)
-        for raw in resp.get("Items", []):
-            item = plain(raw)
-            totals.members += int(item.get("members", 0))
-            totals.xp += int(item.get("xp", 0))
-            totals.messages += int(item.get("messages", 0))
-            totals.xp_messages += int(item.get("xpMessages", 0))
-            totals.level_sum += int(item.get("levelSum", 0))
-            for name, count in item.items():
-                level = keys.level_from_counter(name)
-                if level is not None and count:
-                    totals.distribution[level] = totals.distribution.get(level, 0) + int(count)
-        if "LastEvaluatedKey" not in resp:
+    request: dict[str, Any] = {table_name(): {"Keys": keys.all_stats_shards(guild_id), "ConsistentRead": True}}
+    found: list[dict[str, Any]] = []
+    for _ in range(5):
+        resp = resource().batch_get_item(RequestItems=request)
+        found += resp.get("Responses", {}).get(table_name(), [])
+        request = resp.get("UnprocessedKeys") or {}
+        if not request:
             break
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    else:
+        raise Unavailable()
+    for raw in found:
+        item = plain(raw)
+        totals.members += int(item.get("members", 0))
+        totals.xp += int(item.get("xp", 0))
+        totals.messages += int(item.get("messages", 0))
+        totals.xp_messages += int(item.get("xpMessages", 0))
+        totals.level_sum += int(item.get("levelSum", 0))
+        for name, count in item.items():
+            level = keys.level_from_counter(name)
+            if level is not None and count:
+                totals.distribution[level] = totals.distribution.get(level, 0) + int(count)
     totals.distribution = {lv: n for lv, n in sorted(totals.distribution.items()) if n}
     return totals

@@ -99,5 +99,5 @@ def write(items: list[dict[str, Any]], token: str | None = None) -> None:
                 r in ("TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded") for r in reasons
             ):
                 raise Cancelled(reasons) from exc
-            time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 6)))
+            time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
     raise Unavailable("Too many concurrent changes to the same items; retry shortly")

@@ -1,0 +1,94 @@
+"""Shop rules under real parallel requests (worker processes) against DynamoDB Local."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import shop
+from tests.support.storage import new_user_id
+
+pytestmark = pytest.mark.integration
+
+
+def _ledger(discord_id: str) -> list[dict]:
+    from xpshop.store import profiles
+
+    entries, _ = profiles.ledger_page(discord_id, None, None)
+    return entries
+
+
+def test_hundred_parallel_buys_with_credits_for_ten(api, parallel):
+    category = shop.category(api)
+    items = [shop.cosmetic(api, category, cost=7) for _ in range(100)]
+    user = shop.funded_user(api, new_user_id(), 70)
+    results = parallel.run(
+        [("POST", "/api/v1/cosmetics/buy", {"id": user, "cosmeticid": c["id"]}, None) for c in items]
+    )
+    statuses = [status for status, _ in results]
+    assert statuses.count(200) == 10, statuses
+    assert statuses.count(409) == 90
+    assert all(body["error"]["code"] == "INSUFFICIENT_CREDITS" for status, body in results if status == 409)
+    info = api.get(f"/api/v1/users/info?id={user}").body
+    assert info["credits"] == 0
+    assert len(info["cosmetics"]["locker"]) == 10
+    purchases = [e for e in _ledger(user) if e["type"] == "purchase"]
+    assert sorted(e["cosmeticId"] for e in purchases) == sorted(info["cosmetics"]["locker"])
+    assert sum(e["cost"] for e in purchases) == 70
+
+
+def test_fifty_users_race_for_a_five_use_coupon(api, parallel):
+    code = shop.unique("RACE")
+    assert api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 10, "uses": 5}).status == 201
+    users = [shop.funded_user(api, new_user_id(), 0) for _ in range(50)]
+    results = parallel.run([("POST", "/api/v1/coupons/redeem", {"id": u, "code": code}, None) for u in users])
+    statuses = [status for status, _ in results]
+    assert statuses.count(200) == 5, statuses
+    assert all(body["error"]["code"] == "COUPON_EXHAUSTED" for status, body in results if status != 200)
+    listed = {c["code"]: c for c in api.get("/api/v1/coupons/list").body}
+    assert listed[code]["used"] == 5
+    credited = [u for u in users if api.get(f"/api/v1/users/info?id={u}").body["credits"] == 10]
+    assert len(credited) == 5
+
+
+def test_one_user_redeeming_five_times_in_parallel_gets_it_once(api, parallel):
+    code = shop.unique("ONCE")
+    assert api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 25}).status == 201
+    user = shop.funded_user(api, new_user_id(), 0)
+    results = parallel.run([("POST", "/api/v1/coupons/redeem", {"id": user, "code": code}, None)] * 5)
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200, 409, 409, 409, 409]
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 25
+    assert [e["type"] for e in _ledger(user)].count("redeem") == 1
+
+
+def test_one_minecraft_account_linked_to_two_discord_ids_in_parallel(api, parallel):
+    name = shop.unique("Steve")[:16]
+    a, b = new_user_id(), new_user_id()
+    results = parallel.run(
+        [("POST", "/api/v1/users/link", {"discordid": d, "minecraft_username": name}, None) for d in (a, b, a, b)]
+    )
+    winners = {body["discord_id"] for status, body in results if status == 200}
+    assert len(winners) == 1
+    assert all(body["error"]["code"] == "ALREADY_LINKED" for status, body in results if status != 200)
+    winner = winners.pop()
+    loser = b if winner == a else a
+    links = api.get("/api/v1/users/list").body
+    assert links.get(winner) is not None
+    assert loser not in links
+
+
+def test_parallel_buys_of_one_item_charge_once(api, parallel):
+    category = shop.category(api)
+    item = shop.cosmetic(api, category, cost=30)
+    user = shop.funded_user(api, new_user_id(), 100)
+    results = parallel.run([("POST", "/api/v1/cosmetics/buy", {"id": user, "cosmeticid": item["id"]}, None)] * 8)
+    assert sorted(status for status, _ in results) == [200] + [409] * 7
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 70
+
+
+def test_parallel_credit_changes_add_up(api, parallel):
+    user = shop.funded_user(api, new_user_id(), 100)
+    results = parallel.run([("PATCH", "/api/v1/credits/modify", {"id": user, "amount": d}, None) for d in [5, -3] * 20])
+    assert all(status == 200 for status, _ in results)
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 140
+    assert sum(e["amount"] for e in _ledger(user) if e["type"] == "credits_modify") == 40
