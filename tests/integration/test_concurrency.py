@@ -100,3 +100,17 @@ def test_failed_request_is_not_cached_by_its_key(api, guild, parallel):
     assert api.delete(path, {"amount": 5}, headers=headers).status == 404
     api.put(path, {"xp": 100})
     assert api.delete(path, {"amount": 5}, headers=headers).data["newXp"] == 95
+
+
+def test_parallel_removes_clamp_at_zero_exactly(api, guild, parallel):
+    user = new_user_id()
+    path = f"/api/xp/users/{guild}/{user}"
+    api.put(path, {"xp": 100})
+    results = parallel.run([("DELETE", path, {"amount": 10}, None)] * 20)
+    assert all(status == 200 for status, _ in results)
+    removed = sum(body["data"]["oldXp"] - body["data"]["newXp"] for _, body in results)
+    assert removed == 100  # ten removals took 10 each, the rest found 0 and removed nothing
+    item = member_item(guild, user)
+    assert item["xp"] == 0
+    _consistent(item)
+    assert api.get(f"/api/xp/stats/{guild}").data["xp"]["total"] == 0

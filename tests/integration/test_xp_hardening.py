@@ -1,0 +1,170 @@
+"""Inputs and failures found in review: each must be a clear 4xx (never a 500) and leave state exact."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from tests.support.storage import member_item, new_guild_id, new_user_id
+
+pytestmark = pytest.mark.integration
+
+
+def users(guild: str, user: str | None = None) -> str:
+    return f"/api/xp/users/{guild}" + (f"/{user}" if user else "")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "Application/JSON", "application/x-www-form-urlencoded"])
+def test_json_body_is_read_whatever_the_content_type(api, guild, content_type):
+    user = new_user_id()
+    r = api.post(users(guild, user), raw='{"amount": 5}', headers={"content-type": content_type})
+    assert r.status == 200, r.body
+    assert member_item(guild, user)["xp"] == 5
+
+
+def test_form_encoded_body_is_a_clear_400(api, guild):
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    r = api.post(users(guild, new_user_id()), raw="amount=100", headers=form)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
+    assert "JSON" in r.error["message"]
+
+
+def test_auth_still_comes_first_with_odd_content_types(api, guild):
+    r = api.post(users(guild, new_user_id()), raw='{"amount": 5}', key=None, headers={"content-type": "text/plain"})
+    assert r.status == 401
+
+
+def test_deeply_nested_json_is_400(api, guild):
+    r = api.post(users(guild, new_user_id()), raw="[" * 100_000)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [({"amount": True}, "INVALID_AMOUNT"), ({"amount": "100"}, "INVALID_AMOUNT"), ({"amount": 1.0}, "INVALID_AMOUNT")],
+)
+def test_numbers_are_strict(api, guild, body, code):
+    user = new_user_id()
+    r = api.post(users(guild, user), body)
+    assert (r.status, r.error["code"]) == (400, code)
+    assert member_item(guild, user) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body", "code"),
+    [
+        ("/rewards", "POST", {"level": True, "roleId": "456789012345678901"}, "INVALID_LEVEL"),
+        ("/rewards", "POST", {"level": "5", "roleId": "456789012345678901"}, "INVALID_LEVEL"),
+        ("/multipliers", "PUT", {"server": True}, "INVALID_MULTIPLIER"),
+        ("/multipliers", "PUT", {"server": "2"}, "INVALID_MULTIPLIER"),
+        ("/multipliers", "DELETE", {"server": "yes"}, "INVALID_REQUEST"),
+        ("", "PUT", {"cooldownSeconds": True}, "INVALID_CONFIG"),
+        ("", "PUT", {"leaderboard": {"public": "yes"}}, "INVALID_CONFIG"),
+    ],
+)
+def test_config_values_are_strict(api, guild, path, method, body, code):
+    r = api.request(method, f"/api/xp/config/{guild}{path}", body)
+    assert (r.status, r.error["code"]) == (400, code)
+    assert api.get(f"/api/xp/config/{guild}").data["leaderboard"]["public"] is False
+
+
+@pytest.mark.parametrize("query", ["offset=10000000000000000000", "page=99999999999999999999999",
+                                   "offset=9223372036854775800&limit=100", "offset=100001"])
+def test_huge_offsets_are_400(api, guild, query):
+    for base in (users(guild), f"/api/xp/leaderboard/{guild}"):
+        r = api.get(f"{base}?{query}")
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), (base, query)
+
+
+def test_crafted_cursor_is_400(api):
+    crafted = {"PK": "x", "SK": "y", "GSI1PK": "OTHER", "GSI1SK": "z"}
+    token = base64.urlsafe_b64encode(json.dumps(crafted).encode()).decode().rstrip("=")
+    r = api.get(f"/api/xp/guilds?cursor={token}")
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
+
+
+def test_too_many_multipliers_is_400(api, guild):
+    roles = {str(600000000000000000 + i): 1.5 for i in range(251)}
+    r = api.put(f"/api/xp/config/{guild}/multipliers", {"role": roles})
+    assert (r.status, r.error["code"]) == (400, "INVALID_MULTIPLIER")
+
+
+def test_empty_guild_segment_in_the_middle(api, guild):
+    assert api.get(f"/api/xp/users//{new_user_id()}").error["code"] == "MISSING_GUILD_ID"
+    assert api.get("/api/xp/config//rewards").error["code"] == "MISSING_GUILD_ID"
+
+
+def test_guild_multipliers_do_not_freeze_global_values(api, guild):
+    try:
+        api.put("/api/xp/config/global", {"multipliers": {"server": 2.0}})
+        api.put(f"/api/xp/config/{guild}/multipliers", {"role": {"456789012345678901": 1.5}})
+        api.put("/api/xp/config/global", {"multipliers": {"server": 3.0}})
+        assert api.get(f"/api/xp/config/{guild}/multipliers").data["server"] == 3.0
+        api.put(f"/api/xp/config/{guild}/multipliers", {"server": 5.0})
+        removed = api.delete(f"/api/xp/config/{guild}/multipliers", {"server": True}).data
+        assert removed["server"] == 3.0  # falls back to the global value, and says so
+        assert api.get(f"/api/xp/config/{guild}/multipliers").data["server"] == 3.0
+    finally:
+        api.put("/api/xp/config/global", {"multipliers": None})
+
+
+def test_a_counter_failure_after_the_write_does_not_fail_or_double_the_request(api, guild, monkeypatch):
+    from botocore.exceptions import ReadTimeoutError
+
+    from xpshop.store import stats
+
+    def timeout(*_a, **_k):
+        raise ReadTimeoutError(endpoint_url="http://dynamodb")
+
+    monkeypatch.setattr(stats, "apply", timeout)
+    user = new_user_id()
+    headers = {"Idempotency-Key": "after-write-failure"}
+    first = api.post(users(guild, user), {"amount": 10}, headers=headers)
+    again = api.post(users(guild, user), {"amount": 10}, headers=headers)
+    assert first.status == again.status == 200
+    assert member_item(guild, user)["xp"] == 10
+
+
+def test_pages_do_not_depend_on_counters(api, guild, monkeypatch):
+    from xpshop.store import stats
+
+    for i in range(3):
+        api.put(users(guild, str(700000000000000000 + i)), {"xp": 10 * (i + 1)})
+    monkeypatch.setattr(stats, "read", lambda _g: stats.Totals())  # counters lost entirely
+    page = api.get(f"{users(guild)}?limit=2").data
+    assert len(page["users"]) == 2
+    assert page["pagination"]["hasMore"] is True
+    assert len(api.get(f"/api/xp/leaderboard/{guild}").data["entries"]) == 3
+
+
+def test_ties_order_by_numeric_user_id_across_lengths(api, guild):
+    short, long_ = "99999999999999999", "100000000000000000"  # 17 and 18 digits
+    for user in (long_, short):
+        api.put(users(guild, user), {"xp": 50})
+    board = api.get(f"/api/xp/leaderboard/{guild}").data["entries"]
+    assert [e["userId"] for e in board] == [short, long_]
+
+
+def test_idempotency_fingerprint_ignores_formatting(api, guild):
+    path = users(guild, new_user_id())
+    headers = {"Idempotency-Key": "formatting"}
+    assert api.post(path, raw='{"amount": 1}', headers=headers).status == 200
+    assert api.post(path, raw='{"amount":1}', headers=headers).status == 200
+
+
+def test_guild_registered_elsewhere_is_found_at_once(api):
+    from xpshop.store import guilds
+
+    guild = new_guild_id()
+    guilds.forget_cache()
+    assert api.get(f"/api/xp/config/{guild}").status == 404
+    assert api.put(f"/api/xp/guilds/{guild}").status == 201
+    guilds.forget_cache()
+    assert api.get(f"/api/xp/config/{guild}").status == 200
+
+
+def test_docs_wrong_method_is_405(api):
+    r = api.post("/api/docs", key=None)
+    assert (r.status, r.headers["allow"]) == (405, "GET")
