@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup venv node dev dev-clean demo invoke test test-unit test-integration test-e2e lint format \
-	build openapi openapi-check bench clean pr
+	build deploy openapi openapi-check bench clean pr
 
 help: ## Show this menu
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ format: venv ## Apply ruff's formatting and autofixes
 
 build: venv ## sam build (no container; needs python3.13 on PATH, taken from the interpreter above)
 	PATH="$(PYTHON_BIN_DIR):$$PATH" $(VENV)/bin/sam build --template template.yaml
+
+deploy: build ## sam deploy with samconfig.toml's defaults (GUIDED=1 asks the questions and saves the answers)
+	$(VENV)/bin/sam deploy $(if $(GUIDED),--guided,)
 
 openapi: venv ## Regenerate docs/openapi.json (and the copy the docs function serves)
 	$(PY) -m local.openapi --write
