@@ -70,8 +70,15 @@ def test_config_values_are_strict(api, guild, path, method, body, code):
     assert api.get(f"/api/xp/config/{guild}").data["leaderboard"]["public"] is False
 
 
-@pytest.mark.parametrize("query", ["offset=10000000000000000000", "page=99999999999999999999999",
-                                   "offset=9223372036854775800&limit=100", "offset=100001"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "offset=10000000000000000000",
+        "page=99999999999999999999999",
+        "offset=9223372036854775800&limit=100",
+        "offset=100001",
+    ],
+)
 def test_huge_offsets_are_400(api, guild, query):
     for base in (users(guild), f"/api/xp/leaderboard/{guild}"):
         r = api.get(f"{base}?{query}")

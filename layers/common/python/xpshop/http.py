@@ -189,7 +189,7 @@ def validation_error(
     for e in errors:
         if e.get("type") == "json_invalid":
             return InvalidInput(ErrorCode.INVALID_REQUEST, "Invalid JSON in request body")
-        if tuple(e.get("loc", ())) == ("body",):
+        if tuple(e.get("loc", ())) == ("body",) and e.get("type") != "value_error":
             return InvalidInput(ErrorCode.INVALID_REQUEST, "Request body must be an object")
     problems = "; ".join(_describe(e) for e in errors)
     first = errors[0] if errors else {}
