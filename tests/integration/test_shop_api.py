@@ -315,7 +315,7 @@ def test_auth_matrix(api, catalog):
     key = api.post("/api/v1/keys", {"id": owner}).body["key"]
     hat = catalog["hat"]["id"]
     own_account = [
-        ("GET", f"/api/v1/users/info?id={{u}}", None),
+        ("GET", "/api/v1/users/info?id={u}", None),
         ("POST", "/api/v1/cosmetics/buy", {"id": "{u}", "cosmeticid": hat}),
         ("POST", "/api/v1/creatorcodes/set", {"id": "{u}", "code": "0"}),
         ("DELETE", "/api/v1/cosmetics/unequip", {"id": "{u}", "cosmetictype": "hat"}),
