@@ -1,0 +1,44 @@
+"""Linking through a Minecraft profile service (a fake Mojang on localhost), and offline mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.fake_mojang import fake_profile_service
+from tests.support.storage import new_user_id
+
+pytestmark = pytest.mark.integration
+NOTCH = "069a79f444e94726a5befca90e38aaf5"
+
+
+def test_link_resolves_the_username_through_the_service(api, monkeypatch):
+    with fake_profile_service({"Notch": NOTCH}) as base:
+        monkeypatch.setenv("MINECRAFT_PROFILE_API", base)
+        user = new_user_id()
+        r = api.post("/api/v1/users/link", {"discordid": user, "minecraft_username": "notch"})
+        assert r.status == 200, r.body
+        assert r.body["uuid"] == NOTCH
+        assert api.get(f"/api/v1/users/info?id={NOTCH}").body["discord_id"] == user
+        unknown = api.post("/api/v1/users/link", {"discordid": new_user_id(), "minecraft_username": "Nobody123"})
+        assert (unknown.status, unknown.error["code"]) == (404, "MINECRAFT_PROFILE_NOT_FOUND")
+
+
+def test_profile_service_errors_are_503_and_write_nothing(api, monkeypatch):
+    with fake_profile_service({}, fail_with=500) as base:
+        monkeypatch.setenv("MINECRAFT_PROFILE_API", base)
+        user = new_user_id()
+        r = api.post("/api/v1/users/link", {"discordid": user, "minecraft_username": "Steve"})
+        assert (r.status, r.error["code"]) == (503, "SERVICE_UNAVAILABLE")
+        assert api.get(f"/api/v1/users/info?id={user}").status == 404
+
+
+def test_unreachable_profile_service_is_503(api, monkeypatch):
+    monkeypatch.setenv("MINECRAFT_PROFILE_API", "http://127.0.0.1:9")
+    r = api.post("/api/v1/users/link", {"discordid": new_user_id(), "minecraft_username": "Steve"})
+    assert (r.status, r.error["code"]) == (503, "SERVICE_UNAVAILABLE")
+
+
+def test_offline_mode_derives_the_offline_uuid(api, monkeypatch):
+    monkeypatch.setenv("MINECRAFT_PROFILE_API", "offline")
+    r = api.post("/api/v1/users/link", {"discordid": new_user_id(), "minecraft_username": "Notch"})
+    assert r.body["uuid"] == "b50ad385829d3141a2167e7d7539ba7f"  # what an offline-mode server computes

@@ -1,0 +1,84 @@
+"""Pure shop rules: payout, coupon eligibility, URLs, ids."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xpshop import ids
+from xpshop.errors import ErrorCode
+from xpshop.minecraft import offline_uuid
+from xpshop.shop import CouponState, coupon_refusal, creator_payout, creator_percent, joined_within, url_with_suffix
+
+
+def test_payout_matches_the_seed_example():
+    assert creator_payout(50, 5) == 2
+    assert creator_payout(19, 5) == 0
+    assert creator_payout(100, 0) == 0
+
+
+@given(cost=st.integers(0, 10**9), percent=st.integers(0, 100))
+def test_payout_never_exceeds_the_share(cost, percent):
+    payout = creator_payout(cost, percent)
+    assert 0 <= payout <= cost * percent / 100 < payout + 1
+
+
+def test_creator_percent_from_environment(monkeypatch):
+    monkeypatch.delenv("CREATOR_PAYOUT_PERCENT", raising=False)
+    assert creator_percent() == 5
+    monkeypatch.setenv("CREATOR_PAYOUT_PERCENT", "12")
+    assert creator_percent() == 12
+    monkeypatch.setenv("CREATOR_PAYOUT_PERCENT", "900")
+    assert creator_percent() == 100
+
+
+@pytest.mark.parametrize(
+    ("state", "through_api", "code"),
+    [
+        (CouponState(False, None, 0, None, None), True, ErrorCode.COUPON_INACTIVE),
+        (CouponState(True, None, 0, 100, None), True, ErrorCode.COUPON_EXPIRED),
+        (CouponState(True, 5, 5, None, None), True, ErrorCode.COUPON_EXHAUSTED),
+        (CouponState(True, None, 0, None, 7), True, ErrorCode.COUPON_DAY_LIMIT),
+        (CouponState(True, None, 0, None, 7), False, None),
+        (CouponState(True, 5, 4, 10**10, None), True, None),
+    ],
+)
+def test_coupon_refusal(state, through_api, code):
+    refusal = coupon_refusal(state, now_s=1000, through_api=through_api)
+    assert (refusal[0] if refusal else None) == code
+
+
+def test_day_limit_against_join_date():
+    assert joined_within(joined_at_s=0, day_limit=7, now_s=7 * 86_400)
+    assert not joined_within(joined_at_s=0, day_limit=7, now_s=7 * 86_400 + 1)
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://cdn.example/a.png", True),
+        ("http://cdn.example/A.PNG?x=1", True),
+        ("ftp://cdn.example/a.png", False),
+        ("https://cdn.example/a.png.exe", False),
+        ("a.png", False),
+        ("https:///a.png", False),
+    ],
+)
+def test_url_suffix(url, ok):
+    assert url_with_suffix(url, (".png",)) is ok
+
+
+def test_minecraft_uuid_forms():
+    assert ids.minecraft_uuid("069a79f4-44e9-4726-a5be-fca90e38aaf5") == "069a79f444e94726a5befca90e38aaf5"
+    assert ids.minecraft_uuid("069A79F444E94726A5BEFCA90E38AAF5") == "069a79f444e94726a5befca90e38aaf5"
+    assert ids.minecraft_uuid("069a79f4-44e9") is None
+    assert ids.minecraft_uuid(123) is None
+
+
+def test_offline_uuid_is_what_minecraft_computes():
+    assert offline_uuid("Notch") == "b50ad385829d3141a2167e7d7539ba7f"
+
+
+def test_short_ids():
+    made = {ids.short_id() for _ in range(1000)}
+    assert len(made) == 1000
+    assert all(len(i) == 8 and i.isalnum() for i in made)
