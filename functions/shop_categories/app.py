@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
+from xpshop import shop_views as sv
 from xpshop.http import Access
 from xpshop.service import shop
 from xpshop.shop_models import CategoryCreate, CategoryDelete, CategoryRename
@@ -28,22 +29,42 @@ app = http.make_resolver(
 )
 
 
-@app.get(f"{P}/list", tags=["shop categories"], summary="Every category (any key)")
+@app.get(
+    f"{P}/list",
+    tags=["shop categories"],
+    summary="Every category (any key)",
+    responses=sv.shop_responses(list[sv.Category]),
+)
 def list_categories():
     return http.plain(shop.list_categories())
 
 
-@app.post(f"{P}/create", tags=["shop categories"], summary="Create a category (admin)")
+@app.post(
+    f"{P}/create",
+    tags=["shop categories"],
+    summary="Create a category (admin)",
+    responses=sv.shop_responses(sv.Category, statuses=(201,)),
+)
 def create_category(body: Annotated[CategoryCreate, Body()]):
     return http.once(app, lambda: (shop.create_category(body.name), 201), envelope=False)
 
 
-@app.patch(f"{P}/rename", tags=["shop categories"], summary="Rename a category found by old_name (admin)")
+@app.patch(
+    f"{P}/rename",
+    tags=["shop categories"],
+    summary="Rename a category found by old_name (admin)",
+    responses=sv.shop_responses(sv.Category),
+)
 def rename_category(body: Annotated[CategoryRename, Body()]):
     return http.once(app, lambda: (shop.rename_category(body.old_name, body.new_name), 200), envelope=False)
 
 
-@app.delete(f"{P}/delete", tags=["shop categories"], summary="Delete an empty category (admin)")
+@app.delete(
+    f"{P}/delete",
+    tags=["shop categories"],
+    summary="Delete an empty category (admin)",
+    responses=sv.shop_responses(sv.CategoryDeleted),
+)
 def delete_category(body: Annotated[CategoryDelete, Body()]):
     return http.once(app, lambda: (shop.delete_category(body.category_id), 200), envelope=False)
 

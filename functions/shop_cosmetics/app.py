@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
+from xpshop import shop_views as sv
 from xpshop.http import Access
 from xpshop.service import shop
 from xpshop.shop_models import (
@@ -41,57 +42,107 @@ app = http.make_resolver(
 )
 
 
-@app.get(f"{P}/list", tags=["shop cosmetics"], summary="Every cosmetic (any key)")
+@app.get(
+    f"{P}/list",
+    tags=["shop cosmetics"],
+    summary="Every cosmetic (any key)",
+    responses=sv.shop_responses(list[sv.Cosmetic]),
+)
 def list_cosmetics():
     return http.plain(shop.list_cosmetics())
 
 
-@app.get(f"{P}/shop", tags=["shop cosmetics"], summary="Cosmetics for sale (cost > 0) (any key)")
+@app.get(
+    f"{P}/shop",
+    tags=["shop cosmetics"],
+    summary="Cosmetics for sale (cost > 0) (any key)",
+    responses=sv.shop_responses(list[sv.Cosmetic]),
+)
 def list_shop():
     return http.plain(shop.list_cosmetics(buyable_only=True))
 
 
-@app.post(f"{P}/create", tags=["shop cosmetics"], summary="Create a cosmetic; answers it with its new id (admin)")
+@app.post(
+    f"{P}/create",
+    tags=["shop cosmetics"],
+    summary="Create a cosmetic; answers it with its new id (admin)",
+    responses=sv.shop_responses(sv.Cosmetic, statuses=(201,)),
+)
 def create_cosmetic(body: Annotated[CosmeticCreate, Body()]):
     return http.once(app, lambda: (shop.create_cosmetic(body.model_dump()), 201), envelope=False)
 
 
-@app.patch(f"{P}/update", tags=["shop cosmetics"], summary="Edit a cosmetic found by original_name (admin)")
+@app.patch(
+    f"{P}/update",
+    tags=["shop cosmetics"],
+    summary="Edit a cosmetic found by original_name (admin)",
+    responses=sv.shop_responses(sv.CosmeticEdited),
+)
 def update_cosmetic(body: Annotated[CosmeticUpdate, Body()]):
     changes = body.model_dump(exclude_unset=True, exclude={"original_name"})
     return http.once(app, lambda: (shop.update_cosmetic(body.original_name, changes), 200), envelope=False)
 
 
-@app.delete(f"{P}/delete", tags=["shop cosmetics"], summary="Delete a cosmetic by name; lockers are cleaned (admin)")
+@app.delete(
+    f"{P}/delete",
+    tags=["shop cosmetics"],
+    summary="Delete a cosmetic by name; lockers are cleaned (admin)",
+    responses=sv.shop_responses(sv.Deleted),
+)
 def delete_cosmetic(body: Annotated[CosmeticDelete, Body()]):
     return http.once(app, lambda: (shop.delete_cosmetic(body.cosmetic), 200), envelope=False)
 
 
-@app.post(f"{P}/buy", tags=["shop cosmetics"], summary="Buy a cosmetic (own key or admin)")
+@app.post(
+    f"{P}/buy",
+    tags=["shop cosmetics"],
+    summary="Buy a cosmetic (own key or admin)",
+    responses=sv.shop_responses(sv.Bought),
+)
 def buy_cosmetic(body: Annotated[OwnershipBody, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id)
     return http.once(app, lambda: (shop.buy(discord_id, body.cosmeticid), 200), envelope=False)
 
 
-@app.post(f"{P}/grant", tags=["shop cosmetics"], summary="Give a cosmetic without charge (admin)")
+@app.post(
+    f"{P}/grant",
+    tags=["shop cosmetics"],
+    summary="Give a cosmetic without charge (admin)",
+    responses=sv.shop_responses(sv.Granted),
+)
 def grant_cosmetic(body: Annotated[OwnershipBody, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id)
     return http.once(app, lambda: (shop.grant(discord_id, body.cosmeticid), 200), envelope=False)
 
 
-@app.delete(f"{P}/revoke", tags=["shop cosmetics"], summary="Take a cosmetic away (and unequip it) (admin)")
+@app.delete(
+    f"{P}/revoke",
+    tags=["shop cosmetics"],
+    summary="Take a cosmetic away (and unequip it) (admin)",
+    responses=sv.shop_responses(sv.RevokedCosmetic),
+)
 def revoke_cosmetic(body: Annotated[OwnershipBody, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id)
     return http.once(app, lambda: (shop.revoke(discord_id, body.cosmeticid), 200), envelope=False)
 
 
-@app.post(f"{P}/equip", tags=["shop cosmetics"], summary="Equip an owned cosmetic in its slot (own key or admin)")
+@app.post(
+    f"{P}/equip",
+    tags=["shop cosmetics"],
+    summary="Equip an owned cosmetic in its slot (own key or admin)",
+    responses=sv.shop_responses(sv.EquippedResult),
+)
 def equip_cosmetic(body: Annotated[EquipBody, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id)
     return http.plain(shop.equip(discord_id, body.cosmetictype, body.cosmeticid))
 
 
-@app.delete(f"{P}/unequip", tags=["shop cosmetics"], summary="Empty a slot (own key or admin)")
+@app.delete(
+    f"{P}/unequip",
+    tags=["shop cosmetics"],
+    summary="Empty a slot (own key or admin)",
+    responses=sv.shop_responses(sv.Unequipped),
+)
 def unequip_cosmetic(body: Annotated[UnequipBody, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id)
     return http.plain(shop.unequip(discord_id, body.cosmetictype))

@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
+from xpshop import shop_views as sv
 from xpshop.http import Access
 from xpshop.service import shop
 from xpshop.shop_models import CouponCreate, CouponDelete, CouponEdit, RedeemBody
@@ -29,7 +30,12 @@ app = http.make_resolver(
 )
 
 
-@app.get(f"{P}/list", tags=["shop coupons"], summary="Every coupon, active or not (admin)")
+@app.get(
+    f"{P}/list",
+    tags=["shop coupons"],
+    summary="Every coupon, active or not (admin)",
+    responses=sv.shop_responses(list[sv.Coupon] | sv.CouponsPage),
+)
 def list_coupons(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="Page size; without it: every coupon")] = None,
     cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
@@ -37,23 +43,43 @@ def list_coupons(
     return http.plain(shop.list_coupons(limit, cursor))
 
 
-@app.post(f"{P}/create", tags=["shop coupons"], summary="Create a coupon (admin)")
+@app.post(
+    f"{P}/create",
+    tags=["shop coupons"],
+    summary="Create a coupon (admin)",
+    responses=sv.shop_responses(sv.CouponCreated, statuses=(201,)),
+)
 def create_coupon(body: Annotated[CouponCreate, Body()]):
     return http.once(app, lambda: (shop.create_coupon(body.model_dump(exclude_unset=True)), 201), envelope=False)
 
 
-@app.patch(f"{P}/edit", tags=["shop coupons"], summary="Edit a coupon found by original_code (admin)")
+@app.patch(
+    f"{P}/edit",
+    tags=["shop coupons"],
+    summary="Edit a coupon found by original_code (admin)",
+    responses=sv.shop_responses(sv.CouponEdited),
+)
 def edit_coupon(body: Annotated[CouponEdit, Body()]):
     changes = body.model_dump(exclude_unset=True, exclude={"original_code", "original_name"})
     return http.once(app, lambda: (shop.edit_coupon(body.target, changes), 200), envelope=False)
 
 
-@app.delete(f"{P}/delete", tags=["shop coupons"], summary="Delete a coupon (deactivating keeps its history) (admin)")
+@app.delete(
+    f"{P}/delete",
+    tags=["shop coupons"],
+    summary="Delete a coupon (deactivating keeps its history) (admin)",
+    responses=sv.shop_responses(sv.Deleted),
+)
 def delete_coupon(body: Annotated[CouponDelete, Body()]):
     return http.once(app, lambda: (shop.delete_coupon(body.code), 200), envelope=False)
 
 
-@app.post(f"{P}/redeem", tags=["shop coupons"], summary="Redeem a coupon (own key or admin)")
+@app.post(
+    f"{P}/redeem",
+    tags=["shop coupons"],
+    summary="Redeem a coupon (own key or admin)",
+    responses=sv.shop_responses(sv.Redeemed),
+)
 def redeem_coupon(body: Annotated[RedeemBody, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id)
     return http.once(app, lambda: (shop.redeem(discord_id, body.code), 200), envelope=False)

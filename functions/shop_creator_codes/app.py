@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
+from xpshop import shop_views as sv
 from xpshop.http import Access
 from xpshop.service import shop
 from xpshop.shop_models import (
@@ -36,7 +37,12 @@ app = http.make_resolver(
 )
 
 
-@app.get(f"{P}/list", tags=["shop creator codes"], summary="Every creator code with its uses (admin)")
+@app.get(
+    f"{P}/list",
+    tags=["shop creator codes"],
+    summary="Every creator code with its uses (admin)",
+    responses=sv.shop_responses(list[sv.CreatorCode] | sv.CreatorCodesPage),
+)
 def list_creator_codes(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="Codes per page; without it: every code")] = None,
     cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
@@ -45,7 +51,12 @@ def list_creator_codes(
     return http.plain(shop.list_creator_codes(limit, cursor, uses_limit))
 
 
-@app.get(f"{P}/supporting", tags=["shop creator codes"], summary="Whether a user supports a creator code (any key)")
+@app.get(
+    f"{P}/supporting",
+    tags=["shop creator codes"],
+    summary="Whether a user supports a creator code (any key)",
+    responses=sv.shop_responses(sv.Supporting),
+)
 def is_supporting(
     id: Annotated[str, Query(description="Discord ID or Minecraft UUID")],
     creator_code: Annotated[str, Query(min_length=1, max_length=32)],
@@ -54,24 +65,44 @@ def is_supporting(
     return http.plain(shop.supporting(discord_id, creator_code))
 
 
-@app.post(f"{P}/create", tags=["shop creator codes"], summary="Create a creator code (admin)")
+@app.post(
+    f"{P}/create",
+    tags=["shop creator codes"],
+    summary="Create a creator code (admin)",
+    responses=sv.shop_responses(sv.CreatorCodeCreated, statuses=(201,)),
+)
 def create_creator_code(body: Annotated[CreatorCodeCreate, Body()]):
     return http.once(app, lambda: (shop.create_creator_code(body.code, body.assigned_user), 201), envelope=False)
 
 
-@app.patch(f"{P}/update", tags=["shop creator codes"], summary="Rename a code or change its owner (admin)")
+@app.patch(
+    f"{P}/update",
+    tags=["shop creator codes"],
+    summary="Rename a code or change its owner (admin)",
+    responses=sv.shop_responses(sv.CreatorCodeEdited),
+)
 def update_creator_code(body: Annotated[CreatorCodeUpdate, Body()]):
     return http.once(
         app, lambda: (shop.update_creator_code(body.original_code, body.new_code, body.new_owner), 200), envelope=False
     )
 
 
-@app.delete(f"{P}/delete", tags=["shop creator codes"], summary="Delete a creator code (admin)")
+@app.delete(
+    f"{P}/delete",
+    tags=["shop creator codes"],
+    summary="Delete a creator code (admin)",
+    responses=sv.shop_responses(sv.Deleted),
+)
 def delete_creator_code(body: Annotated[CreatorCodeDelete, Body()]):
     return http.once(app, lambda: (shop.delete_creator_code(body.code), 200), envelope=False)
 
 
-@app.post(f"{P}/set", tags=["shop creator codes"], summary='Support a creator code, "0" to stop (own key or admin)')
+@app.post(
+    f"{P}/set",
+    tags=["shop creator codes"],
+    summary='Support a creator code, "0" to stop (own key or admin)',
+    responses=sv.shop_responses(sv.Processed),
+)
 def set_creator_code(body: Annotated[CreatorCodeSet, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id)
     return http.once(app, lambda: (shop.set_creator_code(discord_id, body.code), 200), envelope=False)

@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
+from xpshop import shop_views as sv
 from xpshop.http import Access
 from xpshop.service import shop
 from xpshop.shop_models import CreditsModify, CreditsSet
@@ -20,13 +21,18 @@ P = "/api/v1/credits"
 app = http.make_resolver(access={f"{P}/modify": Access.SHOP_ADMIN, f"{P}/set": Access.SHOP_ADMIN}, field_codes={})
 
 
-@app.patch(f"{P}/modify", tags=["shop credits"], summary="Add or remove credits; never below 0 (admin)")
+@app.patch(
+    f"{P}/modify",
+    tags=["shop credits"],
+    summary="Add or remove credits; never below 0 (admin)",
+    responses=sv.shop_responses(sv.Credits),
+)
 def modify_credits(body: Annotated[CreditsModify, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
     return http.once(app, lambda: (shop.modify_credits(discord_id, body.amount), 200), envelope=False)
 
 
-@app.patch(f"{P}/set", tags=["shop credits"], summary="Set a balance (admin)")
+@app.patch(f"{P}/set", tags=["shop credits"], summary="Set a balance (admin)", responses=sv.shop_responses(sv.Credits))
 def set_credits(body: Annotated[CreditsSet, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
     return http.once(app, lambda: (shop.set_credits(discord_id, body.new_amount), 200), envelope=False)

@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
+from xpshop import shop_views as sv
 from xpshop.http import Access
 from xpshop.service import shop
 from xpshop.shop_models import Account, LinkBody, account_param
@@ -33,13 +34,23 @@ Limit = Annotated[int | None, Query(ge=1, le=1000, description="Page size; witho
 Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
 
 
-@app.get(INFO, tags=["shop users"], summary="A user's credits, equipped cosmetics and locker (own key or admin)")
+@app.get(
+    INFO,
+    tags=["shop users"],
+    summary="A user's credits, equipped cosmetics and locker (own key or admin)",
+    responses=sv.shop_responses(sv.UserInfo),
+)
 def user_info(id: Annotated[str, Query(description="Discord ID or Minecraft UUID")]):
     discord_id = shop.account_for(http.caller(app), account_param(id))
     return http.plain(shop.user_info(discord_id))
 
 
-@app.get(TRANSACTIONS, tags=["shop users"], summary="A user's ledger: purchases, grants, credit changes (admin)")
+@app.get(
+    TRANSACTIONS,
+    tags=["shop users"],
+    summary="A user's ledger: purchases, grants, credit changes (admin)",
+    responses=sv.shop_responses(sv.UserTransactions),
+)
 def user_transactions(
     id: Annotated[str, Query(description="Discord ID or Minecraft UUID")], limit: Limit = None, cursor: Cursor = None
 ):
@@ -47,29 +58,51 @@ def user_transactions(
     return http.plain(shop.transactions(discord_id, limit, cursor))
 
 
-@app.get(LIST, tags=["shop users"], summary="Linked accounts {discordId: uuid} (admin)")
+@app.get(
+    LIST,
+    tags=["shop users"],
+    summary="Linked accounts {discordId: uuid} (admin)",
+    responses=sv.shop_responses(dict[str, str] | sv.LinksPage),
+)
 def linked_accounts(limit: Limit = None, cursor: Cursor = None):
     return http.plain(shop.linked_accounts(limit, cursor))
 
 
-@app.post(LINK, tags=["shop users"], summary="Link a Discord account to a Minecraft account (admin)")
+@app.post(
+    LINK,
+    tags=["shop users"],
+    summary="Link a Discord account to a Minecraft account (admin)",
+    responses=sv.shop_responses(sv.Linked),
+)
 def link_account(body: Annotated[LinkBody, Body()]):
     return http.once(app, lambda: (shop.link(body.discordid, body.minecraft_username), 200), envelope=False)
 
 
-@app.delete(UNLINK, tags=["shop users"], summary="Unlink a Discord account and its Minecraft account (admin)")
+@app.delete(
+    UNLINK,
+    tags=["shop users"],
+    summary="Unlink a Discord account and its Minecraft account (admin)",
+    responses=sv.shop_responses(sv.Unlinked),
+)
 def unlink_account(body: Annotated[Account, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id)
     return http.once(app, lambda: (shop.unlink(discord_id), 200), envelope=False)
 
 
-@app.post(KEYS, tags=["shop keys"], summary="Issue a user API key (shown once; replaces the previous one) (admin)")
+@app.post(
+    KEYS,
+    tags=["shop keys"],
+    summary="Issue a user API key (shown once; replaces the previous one) (admin)",
+    responses=sv.shop_responses(sv.IssuedKey, statuses=(201,)),
+)
 def issue_key(body: Annotated[Account, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
     return http.plain(shop.issue_key(discord_id), 201)
 
 
-@app.delete(KEYS, tags=["shop keys"], summary="Revoke a user's API key (admin)")
+@app.delete(
+    KEYS, tags=["shop keys"], summary="Revoke a user's API key (admin)", responses=sv.shop_responses(sv.RevokedKey)
+)
 def revoke_key(body: Annotated[Account, Body()]):
     discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
     return http.plain(shop.revoke_key(discord_id))

@@ -21,10 +21,21 @@ def test_shop_sequence(server):
         return r.json()
 
     category = call("POST", "/categories/create", 201, json={"name": "Lightning Set"})
-    hat = call("POST", "/cosmetics/create", 201, json={
-        "name": "Storm Hat", "type": "hat", "description": "Crackles.", "categoryid": category["id"], "cost": "50",
-        "showcase_image_url": "https://cdn.example/storm.png", "model_source_url": "https://cdn.example/storm.cfg",
-        "texture_source_url": "https://cdn.example/storm-texture.png"})
+    hat = call(
+        "POST",
+        "/cosmetics/create",
+        201,
+        json={
+            "name": "Storm Hat",
+            "type": "hat",
+            "description": "Crackles.",
+            "categoryid": category["id"],
+            "cost": "50",
+            "showcase_image_url": "https://cdn.example/storm.png",
+            "model_source_url": "https://cdn.example/storm.cfg",
+            "texture_source_url": "https://cdn.example/storm-texture.png",
+        },
+    )
     assert call("PATCH", "/credits/modify", json={"id": BUYER, "amount": "120"}) == {"credits": 120}
     assert call("POST", "/creatorcodes/create", 201, json={"code": "fbr", "assigned_user": CREATOR})["created"] is True
     # parameters as a query string, as the seed's callers send them
@@ -32,19 +43,20 @@ def test_shop_sequence(server):
     bought = call("POST", "/cosmetics/buy", json={"id": BUYER, "cosmeticid": hat["id"]})
     assert (bought["bought"], bought["credits"], bought["creator"]) == (True, 70, {"code": "fbr", "payout": 2})
     assert call("POST", "/cosmetics/equip", json={"id": BUYER, "cosmetictype": "hat", "cosmeticid": hat["id"]}) == {
-        "equipped": True}
+        "equipped": True
+    }
     info = call("GET", f"/users/info?id={BUYER}")
     assert info["credits"] == 70
     assert info["cosmetics"]["equipped"]["hat"] == hat["id"]
     assert info["cosmetics"]["locker"] == [hat["id"]]
     txs = call("GET", f"/users/transactions?id={BUYER}")["transactions"]
     assert [(t["type"], t["cosmeticId"], t["cost"]) for t in txs if t["type"] == "purchase"] == [
-        ("purchase", hat["id"], 50)]
+        ("purchase", hat["id"], 50)
+    ]
     codes = call("GET", "/creatorcodes/list")
     fbr = next(c for c in codes if c["code"] == "fbr")
     assert fbr["owner"] == CREATOR
-    assert [(u["customer"], u["amount_to_creator"], u["item_bought"]) for u in fbr["uses"]] == [
-        (BUYER, 2, hat["id"])]
+    assert [(u["customer"], u["amount_to_creator"], u["item_bought"]) for u in fbr["uses"]] == [(BUYER, 2, hat["id"])]
     assert call("GET", f"/users/info?id={CREATOR}")["credits"] == 2
     key = call("POST", "/keys", 201, json={"id": BUYER})["key"]
     mine = requests.get(f"{server}/api/v1/users/info?id={BUYER}", headers={"X-API-Key": key}, timeout=10)

@@ -456,3 +456,55 @@ def test_unknown_route_and_method(api):
     assert api.get("/api/v1/cosmetics/nothing").error["code"] == "NOT_FOUND"
     r = api.request("PUT", "/api/v1/cosmetics/buy")
     assert (r.status, r.headers["allow"]) == (405, "POST")
+
+
+def test_responses_match_the_documented_shapes(api, catalog):
+    """Contract: every success body validates against its OpenAPI model (extra fields forbidden)."""
+    from pydantic import TypeAdapter
+
+    from xpshop import shop_views as sv
+
+    user, creator = shop.funded_user(api, new_user_id(), 500), new_user_id()
+    code, coupon = shop.unique("c"), shop.unique("C")
+    hat = catalog["hat"]
+    cases = [
+        ("GET", "/api/v1/categories/list", None, list[sv.Category]),
+        ("GET", "/api/v1/cosmetics/list", None, list[sv.Cosmetic]),
+        ("GET", "/api/v1/cosmetics/shop", None, list[sv.Cosmetic]),
+        ("PATCH", "/api/v1/credits/modify", {"id": user, "amount": 1}, sv.Credits),
+        ("PATCH", "/api/v1/credits/set", {"id": user, "new_amount": 500}, sv.Credits),
+        ("POST", "/api/v1/creatorcodes/create", {"code": code, "assigned_user": creator}, sv.CreatorCodeCreated),
+        ("POST", "/api/v1/creatorcodes/set", {"id": user, "code": code}, sv.Processed),
+        ("GET", f"/api/v1/creatorcodes/supporting?id={user}&creator_code={code}", None, sv.Supporting),
+        ("POST", "/api/v1/cosmetics/buy", {"id": user, "cosmeticid": hat["id"]}, sv.Bought),
+        ("POST", "/api/v1/cosmetics/equip", {"id": user, "cosmetictype": "hat", "cosmeticid": hat["id"]},
+         sv.EquippedResult),
+        ("POST", "/api/v1/cosmetics/grant", {"id": user, "cosmeticid": catalog["cloak"]["id"]}, sv.Granted),
+        ("DELETE", "/api/v1/cosmetics/revoke", {"id": user, "cosmeticid": catalog["cloak"]["id"]}, sv.RevokedCosmetic),
+        ("DELETE", "/api/v1/cosmetics/unequip", {"id": user, "cosmetictype": "hat"}, sv.Unequipped),
+        ("PATCH", "/api/v1/cosmetics/update", {"original_name": hat["name"], "description": "new"}, sv.CosmeticEdited),
+        ("POST", "/api/v1/users/link", {"discordid": user, "minecraft_username": shop.unique("L")[:16]}, sv.Linked),
+        ("GET", f"/api/v1/users/info?id={user}", None, sv.UserInfo),
+        ("GET", f"/api/v1/users/transactions?id={user}", None, sv.UserTransactions),
+        ("GET", f"/api/v1/users/transactions?id={user}&limit=2", None, sv.UserTransactions),
+        ("GET", "/api/v1/users/list", None, dict[str, str]),
+        ("GET", "/api/v1/users/list?limit=1", None, sv.LinksPage),
+        ("DELETE", "/api/v1/users/unlink", {"id": user}, sv.Unlinked),
+        ("POST", "/api/v1/keys", {"id": user}, sv.IssuedKey),
+        ("DELETE", "/api/v1/keys", {"id": user}, sv.RevokedKey),
+        ("POST", "/api/v1/coupons/create", {"code": coupon, "credit_grant": 5}, sv.CouponCreated),
+        ("PATCH", "/api/v1/coupons/edit", {"original_code": coupon, "uses": 3}, sv.CouponEdited),
+        ("POST", "/api/v1/coupons/redeem", {"id": user, "code": coupon}, sv.Redeemed),
+        ("GET", "/api/v1/coupons/list", None, list[sv.Coupon]),
+        ("GET", "/api/v1/coupons/list?limit=1", None, sv.CouponsPage),
+        ("GET", "/api/v1/creatorcodes/list", None, list[sv.CreatorCode]),
+        ("GET", "/api/v1/creatorcodes/list?limit=1&uses_limit=1", None, sv.CreatorCodesPage),
+        ("PATCH", "/api/v1/creatorcodes/update", {"original_code": code, "new_owner": new_user_id()},
+         sv.CreatorCodeEdited),
+        ("DELETE", "/api/v1/creatorcodes/delete", {"code": code}, sv.Deleted),
+        ("DELETE", "/api/v1/coupons/delete", {"code": coupon}, sv.Deleted),
+    ]
+    for method, path, body, model in cases:
+        r = api.request(method, path, body)
+        assert r.status in (200, 201), (method, path, r.body)
+        TypeAdapter(model).validate_python(r.body)

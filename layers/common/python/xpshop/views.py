@@ -254,13 +254,15 @@ class GuildsPage(BaseModel):
 
 
 def responses(
-    model: type[BaseModel],
+    model: Any,
     description: str = "Success",
     statuses: tuple[int, ...] = (200,),
     errors: tuple[int, ...] = (400, 401, 404, 405),
+    envelope: bool = True,
 ) -> dict[int, dict[str, Any]]:
-    """The `responses=` argument of a Powertools route: our envelope around `model`, plus error envelopes."""
-    content = {"application/json": {"model": Envelope[model]}}  # type: ignore[valid-type]
+    """The `responses=` argument of a Powertools route: `model` (in our envelope for /api/xp; bare for the
+    shop, which keeps the seed's shapes), plus the error envelope for the listed error statuses."""
+    content = {"application/json": {"model": Envelope[model] if envelope else model}}
     documented: dict[int, dict[str, Any]] = {
         status: {"description": description, "content": content} for status in statuses
     }
