@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import shop
 from tests.support.fake_mojang import fake_profile_service
 from tests.support.storage import new_user_id
 
@@ -39,6 +40,9 @@ def test_unreachable_profile_service_is_503(api, monkeypatch):
 
 
 def test_offline_mode_derives_the_offline_uuid(api, monkeypatch):
+    from xpshop.minecraft import offline_uuid  # pinned to Minecraft's own value in the unit tests
+
     monkeypatch.setenv("MINECRAFT_PROFILE_API", "offline")
-    r = api.post("/api/v1/users/link", {"discordid": new_user_id(), "minecraft_username": "Notch"})
-    assert r.body["uuid"] == "b50ad385829d3141a2167e7d7539ba7f"  # what an offline-mode server computes
+    name = shop.unique("Offline")[:16]
+    r = api.post("/api/v1/users/link", {"discordid": new_user_id(), "minecraft_username": name})
+    assert r.body["uuid"] == offline_uuid(name)
