@@ -109,6 +109,39 @@ def measure(api: LocalApi, meter: Meter, name: str, op: Callable[[int], tuple[st
     return Row(name, total / repeat, by_api, meter.rcu / repeat, meter.wcu / repeat, statistics.median(latencies), p95)
 
 
+def measure_shop(api: LocalApi, meter: Meter, repeat: int) -> list[Row]:
+    """Buy, redeem and the reads around them, on a catalog of `repeat` cosmetics."""
+    buyer, creator = "920000000000000001", "920000000000000002"
+    category = call(api, "POST", "/api/v1/categories/create", {"name": "Bench"})["id"]
+    items = [
+        call(api, "POST", "/api/v1/cosmetics/create", {
+            "name": f"Bench hat {i}", "type": "hat", "description": "d", "categoryid": category, "cost": 10,
+            "showcase_image_url": "https://x/s.png", "model_source_url": "https://x/m.cfg",
+            "texture_source_url": "https://x/t.png"})["id"]
+        for i in range(2 * repeat)
+    ]
+    call(api, "PATCH", "/api/v1/credits/set", {"id": buyer, "new_amount": 10**6})
+    call(api, "POST", "/api/v1/creatorcodes/create", {"code": "bench", "assigned_user": creator})
+    redeemers = [str(930000000000000000 + i) for i in range(repeat)]
+    for user in redeemers:
+        call(api, "PATCH", "/api/v1/credits/set", {"id": user, "new_amount": 0})
+    call(api, "POST", "/api/v1/coupons/create", {"code": "BENCH", "credit_grant": 5, "cosmetic_grant": items[-1]})
+    rows = [measure(api, meter, "shop: buy (no creator code)",
+                    lambda i: ("POST", "/api/v1/cosmetics/buy", {"id": buyer, "cosmeticid": items[i]}), repeat)]
+    call(api, "POST", "/api/v1/creatorcodes/set", {"id": buyer, "code": "bench"})
+    rows += [
+        measure(api, meter, "shop: buy (supporting a creator)",
+                lambda i: ("POST", "/api/v1/cosmetics/buy", {"id": buyer, "cosmeticid": items[repeat + i]}), repeat),
+        measure(api, meter, "shop: redeem (credits + cosmetic)",
+                lambda i: ("POST", "/api/v1/coupons/redeem", {"id": redeemers[i], "code": "BENCH"}), repeat),
+        measure(api, meter, "shop: users/info", lambda i: ("GET", f"/api/v1/users/info?id={buyer}", None), repeat),
+        measure(api, meter, "shop: credits/modify",
+                lambda i: ("PATCH", "/api/v1/credits/modify", {"id": buyer, "amount": 1}), repeat),
+        measure(api, meter, "shop: cosmetics/shop", lambda i: ("GET", "/api/v1/cosmetics/shop", None), repeat),
+    ]
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--members", type=int, default=2000)
@@ -148,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             ("health", lambda i: ("GET", "/api/xp/health", None)),
         ]
         rows = [measure(api, meter, name, op, args.repeat) for name, op in ops]
+        rows += measure_shop(api, meter, args.repeat)
     text = render(rows, args, load_s)
     print(text)
     if not args.no_write:
@@ -194,8 +228,13 @@ def render(rows: list[Row], args: argparse.Namespace, load_s: float) -> str:
         "  `PutItem` for the audit record. The guild-exists check is cached per container after the first hit.",
         "- Leaderboard pages read `offset + limit` index entries (cost grows with the offset) and a rank counts",
         "  the entries ahead with `Select=COUNT`; exact constant-cost ranks at 1M members are issue 6.",
-        "- Stats are one `Query` over 16 counter shards plus one `Query` for the top member and one",
-        "  `BatchGetItem` for the config.",
+        "- Stats are one `BatchGetItem` of the 16 counter shards (each its own partition key), one `Query`",
+        "  for the top member and one `BatchGetItem` for the config.",
+        "- A buy is one `TransactWriteItems` (debit, ownership, price check, ledger; with a creator code also the",
+        "  creator check, payout, use record and the creator's ledger entry) after reading the profile, the",
+        "  cosmetic and the creator code, and one read of the new balance for the answer. A redeem is one",
+        "  `TransactWriteItems` (use count, redemption, credits, ledger, ownership, cosmetic check) after",
+        "  reading the coupon by code. Transactions cost twice the WCU of plain writes.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -28,13 +28,13 @@ app = http.make_resolver(access={f"{P}/modify": Access.SHOP_ADMIN, f"{P}/set": A
     responses=sv.shop_responses(sv.Credits),
 )
 def modify_credits(body: Annotated[CreditsModify, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
+    discord_id = shop.account_for(http.caller(app), body.id)
     return http.once(app, lambda: (shop.modify_credits(discord_id, body.amount), 200), envelope=False)
 
 
 @app.patch(f"{P}/set", tags=["shop credits"], summary="Set a balance (admin)", responses=sv.shop_responses(sv.Credits))
 def set_credits(body: Annotated[CreditsSet, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
+    discord_id = shop.account_for(http.caller(app), body.id)
     return http.once(app, lambda: (shop.set_credits(discord_id, body.new_amount), 200), envelope=False)
 
 

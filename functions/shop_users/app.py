@@ -96,7 +96,7 @@ def unlink_account(body: Annotated[Account, Body()]):
     responses=sv.shop_responses(sv.IssuedKey, statuses=(201,)),
 )
 def issue_key(body: Annotated[Account, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
+    discord_id = shop.account_for(http.caller(app), body.id)
     return http.plain(shop.issue_key(discord_id), 201)
 
 
@@ -104,7 +104,7 @@ def issue_key(body: Annotated[Account, Body()]):
     KEYS, tags=["shop keys"], summary="Revoke a user's API key (admin)", responses=sv.shop_responses(sv.RevokedKey)
 )
 def revoke_key(body: Annotated[Account, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id, must_exist=False)
+    discord_id = shop.account_for(http.caller(app), body.id)
     return http.plain(shop.revoke_key(discord_id))
 
 

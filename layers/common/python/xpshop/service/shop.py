@@ -12,8 +12,11 @@ from ..shop import equipped_view
 from ..store import catalog, coupons, creators, profiles, purchases
 
 
-def account_for(caller: Caller, account_id: str, must_exist: bool = True) -> str:
-    """The Discord ID behind `id`; a user key may only name its own account (403 otherwise)."""
+def account_for(caller: Caller, account_id: str, must_exist: bool = False) -> str:
+    """The Discord ID behind `id`; a user key may only name its own account (403 otherwise).
+
+    A Discord ID is not looked up here: every operation answers USER_NOT_FOUND itself (its transaction or
+    read needs the profile anyway), which saves a read per request."""
     if not caller.admin:
         own = caller.discord_id
         named = account_id if ids.is_snowflake(account_id) else profiles.linked_discord_id(account_id)
