@@ -114,10 +114,21 @@ def measure_shop(api: LocalApi, meter: Meter, repeat: int) -> list[Row]:
     buyer, creator = "920000000000000001", "920000000000000002"
     category = call(api, "POST", "/api/v1/categories/create", {"name": "Bench"})["id"]
     items = [
-        call(api, "POST", "/api/v1/cosmetics/create", {
-            "name": f"Bench hat {i}", "type": "hat", "description": "d", "categoryid": category, "cost": 10,
-            "showcase_image_url": "https://x/s.png", "model_source_url": "https://x/m.cfg",
-            "texture_source_url": "https://x/t.png"})["id"]
+        call(
+            api,
+            "POST",
+            "/api/v1/cosmetics/create",
+            {
+                "name": f"Bench hat {i}",
+                "type": "hat",
+                "description": "d",
+                "categoryid": category,
+                "cost": 10,
+                "showcase_image_url": "https://x/s.png",
+                "model_source_url": "https://x/m.cfg",
+                "texture_source_url": "https://x/t.png",
+            },
+        )["id"]
         for i in range(2 * repeat)
     ]
     call(api, "PATCH", "/api/v1/credits/set", {"id": buyer, "new_amount": 10**6})
@@ -126,17 +137,39 @@ def measure_shop(api: LocalApi, meter: Meter, repeat: int) -> list[Row]:
     for user in redeemers:
         call(api, "PATCH", "/api/v1/credits/set", {"id": user, "new_amount": 0})
     call(api, "POST", "/api/v1/coupons/create", {"code": "BENCH", "credit_grant": 5, "cosmetic_grant": items[-1]})
-    rows = [measure(api, meter, "shop: buy (no creator code)",
-                    lambda i: ("POST", "/api/v1/cosmetics/buy", {"id": buyer, "cosmeticid": items[i]}), repeat)]
+    rows = [
+        measure(
+            api,
+            meter,
+            "shop: buy (no creator code)",
+            lambda i: ("POST", "/api/v1/cosmetics/buy", {"id": buyer, "cosmeticid": items[i]}),
+            repeat,
+        )
+    ]
     call(api, "POST", "/api/v1/creatorcodes/set", {"id": buyer, "code": "bench"})
     rows += [
-        measure(api, meter, "shop: buy (supporting a creator)",
-                lambda i: ("POST", "/api/v1/cosmetics/buy", {"id": buyer, "cosmeticid": items[repeat + i]}), repeat),
-        measure(api, meter, "shop: redeem (credits + cosmetic)",
-                lambda i: ("POST", "/api/v1/coupons/redeem", {"id": redeemers[i], "code": "BENCH"}), repeat),
+        measure(
+            api,
+            meter,
+            "shop: buy (supporting a creator)",
+            lambda i: ("POST", "/api/v1/cosmetics/buy", {"id": buyer, "cosmeticid": items[repeat + i]}),
+            repeat,
+        ),
+        measure(
+            api,
+            meter,
+            "shop: redeem (credits + cosmetic)",
+            lambda i: ("POST", "/api/v1/coupons/redeem", {"id": redeemers[i], "code": "BENCH"}),
+            repeat,
+        ),
         measure(api, meter, "shop: users/info", lambda i: ("GET", f"/api/v1/users/info?id={buyer}", None), repeat),
-        measure(api, meter, "shop: credits/modify",
-                lambda i: ("PATCH", "/api/v1/credits/modify", {"id": buyer, "amount": 1}), repeat),
+        measure(
+            api,
+            meter,
+            "shop: credits/modify",
+            lambda i: ("PATCH", "/api/v1/credits/modify", {"id": buyer, "amount": 1}),
+            repeat,
+        ),
         measure(api, meter, "shop: cosmetics/shop", lambda i: ("GET", "/api/v1/cosmetics/shop", None), repeat),
     ]
     return rows

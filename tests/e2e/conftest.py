@@ -18,8 +18,9 @@ from local.ddb import free_port
 E2E_KEY = "e2e-admin-key"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh `make dev` server (own data dir) per test module, so modules never see each other's data."""
     port = free_port()
     data_dir: Path = tmp_path_factory.mktemp("ddb-data")
     env = {
@@ -31,7 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "TABLE_NAME": "xpshop-e2e",
     }
     env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
-    log = (data_dir.parent / "dev.log").open("w")
+    log = (data_dir / "dev.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "local.dev"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
@@ -40,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"local.dev exited: {(data_dir.parent / 'dev.log').read_text()[-2000:]}")
+                raise RuntimeError(f"local.dev exited: {(data_dir / 'dev.log').read_text()[-2000:]}")
             try:
                 if requests.get(f"{url}/api/xp/health", timeout=1).status_code == 200:
                     break
