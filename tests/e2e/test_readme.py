@@ -21,14 +21,14 @@ def _blocks(marker: str) -> str:
 def _run(block: str, server: str) -> list[tuple[int, str]]:
     lines = []
     for line in block.splitlines():
-        if line.startswith("export KEY=") or line.startswith("export API="):
+        if line.startswith(("export KEY=", "export API=")):
             continue
-        if line.startswith("curl "):  # print each status after its body, tagged with the line's own comment
-            expected = re.search(r"#\s*(\d{3})", line)
-            line = line.replace(
-                "curl ", f"curl -s -o /dev/null -w '%{{http_code}} {expected.group(1) if expected else '2xx'}\\n' ", 1
-            )
-        lines.append(line)
+        if line.startswith("curl "):  # print each status, tagged with the status the line's comment expects
+            found = re.search(r"#\s*(\d{3})", line)
+            expected = found.group(1) if found else "2xx"
+            lines.append(line.replace("curl ", f"curl -s -o /dev/null -w '%{{http_code}} {expected}\\n' ", 1))
+        else:
+            lines.append(line)
     script = f"set -eu\nexport KEY={E2E_KEY} API={server}\n" + "\n".join(lines)
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
