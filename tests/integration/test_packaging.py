@@ -62,6 +62,7 @@ EVENTS: dict[str, list[str]] = {
     "XpLeaderboardFunction": ["xp_leaderboard_page", "xp_leaderboard_rank"],
     "XpStatsFunction": ["xp_stats_get", "xp_health"],
     "ApiDocsFunction": ["api_docs_openapi"],
+    "RecalcFunction": ["recalc_guild"],
     "ShopCreditsFunction": ["shop_credits_modify", "shop_credits_set"],
     "ShopUsersFunction": [
         "shop_users_link",

@@ -70,6 +70,16 @@ class LabelSettings(BaseModel):
     xpDisplayName: Annotated[str, Field(min_length=1, max_length=32)] | None = None
 
 
+class CurveSettings(BaseModel):
+    """XP from level L-1 to L is a*L^2 + b*L + c. Bounded so that levels stay sane (level 100 needs at most
+    ~37M XP with the maxima) and the cumulative XP stays exact within the XP cap."""
+
+    model_config = _STRICT
+    a: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    b: Annotated[StrictInt, Field(ge=0, le=1_000)] | None = None
+    c: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
+
+
 class ConfigPatch(BaseModel):
     """A partial configuration as accepted by PUT /api/xp/config/{guildId|global}."""
 
@@ -85,6 +95,7 @@ class ConfigPatch(BaseModel):
     multipliers: MultiplierSettings | None = None
     theme: ThemeSettings | None = None
     labels: LabelSettings | None = None
+    curve: CurveSettings | None = None
 
     @field_validator("noXpRoleIds", "noXpChannelIds")
     @classmethod
@@ -115,6 +126,7 @@ SYSTEM_DEFAULTS: dict[str, Any] = {
     "multipliers": {"server": None, "role": {}, "user": {}},
     "theme": {},
     "labels": {"xpDisplayName": "XP"},
+    "curve": {"a": 5, "b": 50, "c": 100},
 }
 
 FIELDS = tuple(SYSTEM_DEFAULTS)

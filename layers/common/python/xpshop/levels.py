@@ -47,6 +47,12 @@ class Curve:
     def level(self, total_xp: int) -> int:
         return self.progress(total_xp).level
 
+    @classmethod
+    def from_config(cls, curve: dict[str, int] | None) -> Curve:
+        """The curve of a merged guild configuration (`curve: {a, b, c}`)."""
+        values = curve or {}
+        return cls(a=int(values.get("a", 5)), b=int(values.get("b", 50)), c=int(values.get("c", 100)))
+
 
 @dataclass(frozen=True, slots=True)
 class Progress:

@@ -143,6 +143,7 @@ class GuildConfigView(BaseModel):
     multipliers: MultiplierMaps
     theme: dict[str, Any]
     labels: dict[str, Any]
+    curve: dict[str, int] = Field(description="XP from level L-1 to L: a*L^2 + b*L + c")
 
 
 class RewardsView(BaseModel):
@@ -233,6 +234,23 @@ class Health(BaseModel):
     version: str
     storage: dict[str, bool]
     discord: dict[str, bool]
+
+
+class GuildRecalc(BaseModel):
+    model_config = _VIEW
+    guildId: str
+    members: int = Field(description="Members read so far (all of them when done)")
+    releveled: int = Field(description="Stored levels that were rewritten")
+    countersRewritten: int = Field(description="Counter shards that differed and were rewritten")
+    done: bool = Field(description="False: paused before the time limit; the next run resumes")
+    resumed: bool
+
+
+class RecalcReport(BaseModel):
+    model_config = _VIEW
+    guilds: list[GuildRecalc]
+    couponsDeactivated: int
+    complete: bool
 
 
 class GuildView(BaseModel):

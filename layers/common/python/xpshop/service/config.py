@@ -8,6 +8,8 @@ from ..errors import ErrorCode, InvalidInput, NotFound
 from ..guild_config import MAX_MULTIPLIERS, MAX_REWARDS, apply_patch, merge, validate_patch
 from ..multipliers import multiplier_count
 from ..store import config as store
+from ..store import recalc as recalc_store
+from . import curves
 
 
 def merged_guild(guild_id: str) -> dict[str, Any]:
@@ -23,12 +25,18 @@ def merged_global() -> dict[str, Any]:
 def update_guild(guild_id: str, raw: Any) -> dict[str, Any]:
     patch = validate_patch(raw)
     store.update(guild_id, lambda current: apply_patch(current, patch))
+    if "curve" in patch:  # stored levels follow the old curve until the recalculation job runs
+        curves.forget(guild_id)
+        recalc_store.mark(guild_id, "curve changed")
     return merged_guild(guild_id)
 
 
 def update_global(raw: Any) -> dict[str, Any]:
     patch = validate_patch(raw)
     store.update(None, lambda current: apply_patch(current, patch))
+    if "curve" in patch:
+        curves.forget()
+        recalc_store.mark(None, "global curve changed")
     return merged_global()
 
 

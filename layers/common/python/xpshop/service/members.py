@@ -7,22 +7,20 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ..errors import ErrorCode, NotFound
-from ..levels import DEFAULT_CURVE, Curve
+from ..levels import Curve
 from ..store import audit, members, stats
 from ..store.members import Change, Member
+from .curves import curve_for
 
 logger = Logger(child=True)
 
 
-def curve_for(guild_id: str) -> Curve:
-    """The level curve of a guild (per-guild curves are a later feature; all use the default today)."""
-    return DEFAULT_CURVE
-
-
-def member_view(m: Member) -> dict[str, Any]:
+def member_view(m: Member, curve: Curve) -> dict[str, Any]:
+    """A member as the API shows it. The level is derived from XP with the guild's current curve: the stored
+    level is a cache that the recalculation job brings in line after a curve change."""
     return {
         "xp": m.xp,
-        "level": m.level,
+        "level": curve.level(m.xp),
         "messages": m.messages,
         "xpMessages": m.xp_messages,
         "lastAwardedAt": m.last_awarded_at,
@@ -33,8 +31,9 @@ def get_member(guild_id: str, user_id: str) -> dict[str, Any]:
     member = members.get(guild_id, user_id)
     if member is None:
         raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
-    progress = curve_for(guild_id).progress(member.xp)
-    return {"user": member_view(member), "progress": progress.as_dict(), "percentage": progress.percentage}
+    curve = curve_for(guild_id)
+    progress = curve.progress(member.xp)
+    return {"user": member_view(member, curve), "progress": progress.as_dict(), "percentage": progress.percentage}
 
 
 def _page(guild_id: str, offset: int, limit: int) -> tuple[list[Member], bool]:
@@ -45,8 +44,9 @@ def _page(guild_id: str, offset: int, limit: int) -> tuple[list[Member], bool]:
 
 def list_members(guild_id: str, offset: int, limit: int) -> dict[str, Any]:
     page, has_more = _page(guild_id, offset, limit)
+    curve = curve_for(guild_id)
     return {
-        "users": [{"userId": m.user_id, **member_view(m)} for m in page],
+        "users": [{"userId": m.user_id, **member_view(m, curve)} for m in page],
         "pagination": {"offset": offset, "limit": limit, "total": stats.read(guild_id).members, "hasMore": has_more},
     }
 
@@ -121,7 +121,11 @@ def recalc_member(guild_id: str, user_id: str) -> dict[str, Any]:
 
 def leaderboard(guild_id: str, offset: int, limit: int) -> dict[str, Any]:
     page, _ = _page(guild_id, offset, limit)
-    entries = [{"userId": m.user_id, "xp": m.xp, "level": m.level, "rank": offset + i + 1} for i, m in enumerate(page)]
+    curve = curve_for(guild_id)
+    entries = [
+        {"userId": m.user_id, "xp": m.xp, "level": curve.level(m.xp), "rank": offset + i + 1}
+        for i, m in enumerate(page)
+    ]
     return {"entries": entries, "total": stats.read(guild_id).members}
 
 

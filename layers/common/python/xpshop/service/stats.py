@@ -12,6 +12,7 @@ from .. import __version__
 from ..store import keys, members, stats
 from ..store.table import table
 from .config import config_summary, merged_guild
+from .curves import curve_for
 
 
 def guild_stats(guild_id: str) -> dict[str, Any]:
@@ -22,7 +23,9 @@ def guild_stats(guild_id: str) -> dict[str, Any]:
     return {
         "users": {
             "total": count,
-            "topUser": {"userId": top[0].user_id, "xp": top[0].xp, "level": top[0].level} if top else None,
+            "topUser": {"userId": top[0].user_id, "xp": top[0].xp, "level": curve_for(guild_id).level(top[0].xp)}
+            if top
+            else None,
         },
         "xp": {"total": totals.xp, "average": round(totals.xp / count, 2) if count else 0},
         "messages": {"total": totals.messages, "xpMessages": totals.xp_messages},

@@ -227,3 +227,22 @@ def redeem(discord_id: str, code: str, through_api: bool = True) -> dict[str, An
             raise Conflict(ErrorCode.ALREADY_OWNED, f"{discord_id} already owns {cosmetic['name']!r}") from exc
         raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, "The coupon's cosmetic no longer exists") from exc
     return {"redeemed": True, "rewards": {"credits": credits, "cosmetic": cosmetic["name"] if cosmetic else None}}
+
+
+def deactivate_expired(now_s: int) -> int:
+    """Set active=false on coupons past their expiry (status only; their history stays). Returns how many."""
+    from boto3.dynamodb.conditions import Attr
+
+    changed = 0
+    for item in catalog.listing(keys.COUPON, Attr("active").eq(True) & Attr("expires").lte(now_s)):
+        try:
+            table().update_item(
+                Key=keys.entity(keys.COUPON, item["id"]),
+                UpdateExpression="SET active = :f",
+                ConditionExpression="active = :t AND expires <= :now",
+                ExpressionAttributeValues={":f": False, ":t": True, ":now": now_s},
+            )
+            changed += 1
+        except table().meta.client.exceptions.ConditionalCheckFailedException:
+            continue
+    return changed

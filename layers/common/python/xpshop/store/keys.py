@@ -8,6 +8,8 @@
 | member XP       | GUILD#<g>     | MEMBER#<u>  (Leaderboard: PK/score) |
 | guild counters  | GUILD#<g>#STATS#<shard> | STATS  (16 shards)        |
 | XP audit record | GUILD#<g>     | AUDIT#<u>#<ms>#<id>  (TTL)          |
+| recalc marker   | GUILD#<g> / GLOBAL | RECALC  (GSI1: RECALC / <g>)   |
+| recalc progress | GUILD#<g>     | RECALCJOB   (cursor, partial totals) |
 | idempotency     | IDEMPOTENCY#<function> | <hash>  (Powertools)       |
 | shop profile    | USER#<d>      | PROFILE                             |
 | ownership       | USER#<d>      | OWN#<cosmeticId>  (GSI1: OWNERS#<c> / <d>) |
@@ -227,3 +229,25 @@ def ledger_cursor_check(discord_id: str) -> Any:
 
 def link_cursor_check(key: dict[str, str]) -> bool:
     return key["GSI1PK"] == LINKS_GSI1PK and key["SK"] == "LINK" and key["PK"].startswith("MC#")
+
+
+# ---------------------------------------------------------------- recalculation
+
+RECALC_GSI1PK = "RECALC"
+
+
+def recalc_marker(guild_id: str | None) -> dict[str, str]:
+    """Marks a guild (or, with None, every guild) as needing its levels recalculated."""
+    return {"PK": guild_pk(guild_id) if guild_id else GLOBAL_PK, "SK": "RECALC"}
+
+
+def recalc_marker_index(guild_id: str) -> dict[str, str]:
+    return {"GSI1PK": RECALC_GSI1PK, "GSI1SK": guild_id}
+
+
+def recalc_checkpoint(guild_id: str) -> dict[str, str]:
+    return {"PK": guild_pk(guild_id), "SK": "RECALCJOB"}
+
+
+def member_prefix() -> str:
+    return MEMBER_PREFIX

@@ -272,3 +272,21 @@ def count_ahead(guild_id: str, user_id: str, xp: int) -> int:
         if "LastEvaluatedKey" not in resp:
             return total
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def relevel_seen(guild_id: str, seen: dict[str, Any], curve: Curve) -> Change:
+    """Bring an already-read member (a page of the recalculation) in line with `curve`: no write when it
+    already is; otherwise one write guarded by the XP that was read, re-read and retried if an award won."""
+    xp = int(seen["xp"])
+    p = curve.progress(xp)
+    user_id = str(seen.get("userId") or keys.user_id_from_member_sk(seen["SK"]))
+    current = (seen.get("level"), seen.get("inLevel"), seen.get("toNext"), seen.get("score"))
+    if current == (p.level, p.in_level, p.to_next, keys.score(xp, user_id)):
+        return _change(seen, xp, curve)
+    try:
+        _write_exact(guild_id, user_id, seen, xp, curve)
+        return _change(seen, xp, curve)
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+    return relevel(guild_id, user_id, curve)

@@ -1,0 +1,61 @@
+"""The recalculation job: on its EventBridge schedule, and on demand at POST /api/xp/recalc[/{guildId}]."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http, views
+from xpshop.service import recalc
+
+logger = Logger()
+tracer = Tracer()
+app = http.make_resolver()
+HTTP_BUDGET_SECONDS = 25.0  # API Gateway answers 503 after 30 s, whatever the function's timeout
+
+
+def _budget(context: Any, cap: float | None = None) -> Callable[[], float]:
+    deadline = time.monotonic() + cap if cap else None
+
+    def time_left() -> float:
+        left = context.get_remaining_time_in_millis() / 1000
+        return min(left, deadline - time.monotonic()) if deadline else left
+
+    return time_left
+
+
+@app.post(
+    "/api/xp/recalc",
+    tags=["recalc"],
+    summary="Recalculate every guild now (the schedule finishes the rest)",
+    responses=views.responses(views.RecalcReport),
+)
+def recalc_everything():
+    recalc.request(None)
+    return http.ok(recalc.run(_budget(app.lambda_context, HTTP_BUDGET_SECONDS)))
+
+
+@app.post(
+    "/api/xp/recalc/<guildId>",
+    tags=["recalc"],
+    summary="Recalculate one guild now (resumable)",
+    responses=views.responses(views.RecalcReport),
+)
+def recalc_guild(guildId: str):
+    recalc.request(guildId)
+    return http.ok(recalc.run(_budget(app.lambda_context, HTTP_BUDGET_SECONDS), [guildId]))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("source") == "aws.events" or "detail-type" in event:  # the schedule
+        report = recalc.run(_budget(context))
+        logger.info("scheduled recalculation", extra={"report": report})
+        return report
+    return http.resolve(app, event, context)

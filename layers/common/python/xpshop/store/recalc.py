@@ -1,0 +1,111 @@
+"""The recalculation job's storage: markers, resumable progress, member pages, counter rebuild.
+
+A guild is recalculated when marked (its curve changed, or an admin asked). The job reads the guild's
+members page by page, rewrites only the levels that differ (each write guarded by the XP it read, so a
+concurrent award is never lost), and sums fresh counters. It checkpoints its cursor and partial sums
+after every page, so an invocation that runs out of time resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from . import keys
+from .table import is_condition_failure, plain, table
+
+PAGE_SIZE = 200
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def mark(guild_id: str | None, reason: str) -> None:
+    """Ask for a recalculation of one guild (or of every guild with None)."""
+    item: dict[str, Any] = {**keys.recalc_marker(guild_id), "markedAt": now_ms(), "reason": reason}
+    if guild_id:
+        item.update(keys.recalc_marker_index(guild_id))
+    table().put_item(Item=item)
+
+
+def marker(guild_id: str | None) -> dict[str, Any] | None:
+    item = table().get_item(Key=keys.recalc_marker(guild_id), ConsistentRead=True).get("Item")
+    return plain(item) if item else None
+
+
+def clear_marker(guild_id: str | None, marked_at: int) -> None:
+    """Remove the marker unless it was set again while the job ran (then the next run goes again)."""
+    try:
+        table().delete_item(
+            Key=keys.recalc_marker(guild_id),
+            ConditionExpression="markedAt = :m",
+            ExpressionAttributeValues={":m": marked_at},
+        )
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+
+
+def marked_guilds() -> list[str]:
+    kwargs: dict[str, Any] = {"IndexName": keys.GSI1, "KeyConditionExpression": Key("GSI1PK").eq(keys.RECALC_GSI1PK)}
+    found: list[str] = []
+    while True:
+        resp = table().query(**kwargs)
+        found += [str(i["GSI1SK"]) for i in resp.get("Items", [])]
+        if "LastEvaluatedKey" not in resp:
+            return found
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def load_progress(guild_id: str) -> dict[str, Any] | None:
+    item = table().get_item(Key=keys.recalc_checkpoint(guild_id), ConsistentRead=True).get("Item")
+    return json.loads(item["state"]) if item else None
+
+
+def save_progress(guild_id: str, state: dict[str, Any]) -> None:
+    table().put_item(Item={**keys.recalc_checkpoint(guild_id), "state": json.dumps(state), "savedAt": now_ms()})
+
+
+def clear_progress(guild_id: str) -> None:
+    table().delete_item(Key=keys.recalc_checkpoint(guild_id))
+
+
+def member_pages(guild_id: str, start: dict[str, Any] | None) -> Iterator[tuple[list[dict[str, Any]], Any]]:
+    """(members, cursor after them) per page, from `start`; the cursor is None after the last page."""
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id)) & Key("SK").begins_with(keys.member_prefix()),
+        "ConsistentRead": True,
+        "Limit": PAGE_SIZE,
+    }
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    while True:
+        resp = table().query(**kwargs)
+        last = resp.get("LastEvaluatedKey")
+        yield [plain(i) for i in resp.get("Items", [])], last
+        if not last:
+            return
+        kwargs["ExclusiveStartKey"] = last
+
+
+def read_shards(guild_id: str) -> dict[int, dict[str, Any]]:
+    from .table import resource, table_name
+
+    request = {table_name(): {"Keys": keys.all_stats_shards(guild_id), "ConsistentRead": True}}
+    found: dict[int, dict[str, Any]] = {}
+    while request:
+        resp = resource().batch_get_item(RequestItems=request)
+        for item in resp.get("Responses", {}).get(table_name(), []):
+            found[int(item["PK"].rsplit("#", 1)[1])] = keys.strip(plain(item))
+        request = resp.get("UnprocessedKeys") or {}
+    return found
+
+
+def write_shard(guild_id: str, shard: int, totals: dict[str, Any]) -> None:
+    table().put_item(Item={**keys.stats_shard_key(guild_id, shard), **totals})

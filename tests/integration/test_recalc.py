@@ -1,0 +1,162 @@
+"""The recalculation job on DynamoDB Local: curve changes, resumable runs, idempotence, live traffic."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.support.storage import member_item, new_user_id, recorded_calls
+
+pytestmark = pytest.mark.integration
+
+
+def forever() -> float:
+    return 1e9
+
+
+def seed(api, guild: str, count: int, base: int) -> list[str]:
+    users = [str(base + i) for i in range(count)]
+    for i, user in enumerate(users):
+        api.put(f"/api/xp/users/{guild}/{user}", {"xp": 37 * i * i % 20_000})
+    return users
+
+
+def assert_in_line(guild: str, users: list[str], curve) -> None:
+    from xpshop.store import keys
+
+    for user in users:
+        item = member_item(guild, user)
+        p = curve.progress(item["xp"])
+        assert (item["level"], item["inLevel"], item["toNext"]) == (p.level, p.in_level, p.to_next), user
+        assert item["score"] == keys.score(item["xp"], user)
+
+
+def test_curve_change_then_recalc_brings_levels_in_line(api, guild):
+    from xpshop.levels import Curve
+
+    users = seed(api, guild, 40, 810000000000000000)
+    steep = {"a": 20, "b": 100, "c": 300}
+    api.put(f"/api/xp/config/{guild}", {"curve": steep})
+    top = max(users, key=lambda u: member_item(guild, u)["xp"])
+    # reads already follow the new curve, before any recalculation
+    shown = api.get(f"/api/xp/users/{guild}/{top}").data
+    assert shown["user"]["level"] == Curve(**steep).level(shown["user"]["xp"])
+    from xpshop.service import recalc
+
+    report = recalc.run(forever)
+    mine = next(g for g in report["guilds"] if g["guildId"] == guild)
+    assert mine["done"] is True
+    assert mine["members"] == 40
+    assert mine["releveled"] > 0
+    assert_in_line(guild, users, Curve(**steep))
+    stats = api.get(f"/api/xp/stats/{guild}").data
+    assert stats["users"]["total"] == 40
+    expected_levels = [Curve(**steep).level(member_item(guild, u)["xp"]) for u in users]
+    assert sum(stats["levels"]["distribution"].values()) == 40
+    assert stats["levels"]["average"] == round(sum(expected_levels) / 40, 2)
+
+
+def test_a_second_run_writes_nothing(api, guild):
+    from xpshop.service import recalc
+
+    seed(api, guild, 10, 820000000000000000)
+    api.put(f"/api/xp/config/{guild}", {"curve": {"a": 7}})
+    recalc.run(forever)
+    with recorded_calls() as calls:
+        report = recalc.run(forever)
+    assert guild not in [g["guildId"] for g in report["guilds"]]
+    assert not {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"} & set(calls)
+    with recorded_calls() as calls:  # even when asked for explicitly, an in-line guild is only read
+        report = recalc.run(forever, [guild])
+    assert report["guilds"][0]["releveled"] == 0
+    assert report["guilds"][0]["countersRewritten"] == 0
+    assert not {"PutItem", "UpdateItem", "TransactWriteItems"} & set(calls)
+
+
+def test_interrupted_and_resumed_equals_one_run(api, guild, monkeypatch):
+    from xpshop.levels import Curve
+    from xpshop.service import recalc
+    from xpshop.store import recalc as recalc_store
+
+    monkeypatch.setattr(recalc_store, "PAGE_SIZE", 7)
+    users = seed(api, guild, 30, 830000000000000000)
+    api.put(f"/api/xp/config/{guild}", {"curve": {"a": 9, "b": 10, "c": 50}})
+    pages_allowed = iter([10.0, 10.0, 0.0])  # two pages, then "out of time"
+    first = recalc.run(lambda: next(pages_allowed, 0.0), [guild])
+    assert first["guilds"][0]["done"] is False
+    assert recalc_store.load_progress(guild) is not None
+    second = recalc.run(forever, [guild])
+    assert second["guilds"][0] == {**second["guilds"][0], "done": True, "resumed": True, "members": 30}
+    assert recalc_store.load_progress(guild) is None
+    assert_in_line(guild, users, Curve(a=9, b=10, c=50))
+    stats = api.get(f"/api/xp/stats/{guild}").data
+    assert stats["users"]["total"] == 30
+    assert stats["xp"]["total"] == sum(member_item(guild, u)["xp"] for u in users)
+
+
+def test_awards_during_a_run_are_not_lost(api, guild):
+    from xpshop.levels import Curve
+    from xpshop.service import recalc
+
+    users = seed(api, guild, 60, 840000000000000000)
+    api.put(f"/api/xp/config/{guild}", {"curve": {"a": 3, "b": 20, "c": 80}})
+    before = {u: member_item(guild, u)["xp"] for u in users}
+    awarded: dict[str, int] = {}
+
+    def award() -> None:
+        for i, user in enumerate(users[::3]):
+            api.post(f"/api/xp/users/{guild}/{user}", {"amount": 11 + i})
+            awarded[user] = 11 + i
+
+    worker = threading.Thread(target=award)
+    worker.start()
+    recalc.run(forever, [guild])
+    worker.join()
+    for user in users:
+        assert member_item(guild, user)["xp"] == before[user] + awarded.get(user, 0)
+    recalc.run(forever, [guild])
+    assert_in_line(guild, users, Curve(a=3, b=20, c=80))
+
+
+def test_global_curve_change_marks_every_guild(api, guild):
+    from xpshop.service import recalc
+
+    seed(api, guild, 3, 850000000000000000)
+    try:
+        api.put("/api/xp/config/global", {"curve": {"c": 120}})
+        report = recalc.run(forever)
+        assert guild in [g["guildId"] for g in report["guilds"]]
+        assert report["complete"] is True
+        assert recalc.run(forever)["guilds"] == []
+    finally:
+        api.put("/api/xp/config/global", {"curve": None})
+        recalc.run(forever)
+
+
+def test_recalc_endpoints(api, guild):
+    seed(api, guild, 5, 860000000000000000)
+    r = api.post(f"/api/xp/recalc/{guild}")
+    assert r.status == 200
+    assert r.data["guilds"][0]["guildId"] == guild
+    assert r.data["guilds"][0]["done"] is True
+    assert api.post("/api/xp/recalc/999999999999999999").error["code"] == "GUILD_NOT_FOUND"
+    assert api.post(f"/api/xp/recalc/{guild}", key=None).status == 401
+    assert api.post("/api/xp/recalc").data["complete"] is True
+
+
+def test_expired_coupons_are_deactivated(api):
+    from xpshop.service import recalc
+
+    code = f"EXP{new_user_id()[-6:]}"
+    api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 1, "expires": 1000})
+    report = recalc.run(forever, [])
+    assert report["couponsDeactivated"] >= 1
+    listed = {c["code"]: c for c in api.get("/api/v1/coupons/list").body}
+    assert listed[code]["active"] is False
+
+
+def test_curve_validation(api, guild):
+    for bad in ({"a": 0}, {"b": -1}, {"c": 0}, {"a": 1000}, {"a": "5"}, {"d": 1}):
+        r = api.put(f"/api/xp/config/{guild}", {"curve": bad})
+        assert (r.status, r.error["code"]) == (400, "INVALID_CONFIG"), bad
