@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from local import REPO_ROOT
+from local.layer import build_layer
 from local.template import functions, load_template
 from tests.conftest import ADMIN_KEY
-from tests.support.lambda_runtime import build_layer
 
 pytestmark = pytest.mark.integration
 
