@@ -1,0 +1,24 @@
+"""`make bench` keeps working: a tiny run (no timing is asserted; benchmarks are not tests)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from local import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def test_bench_runs():
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "--members", "60", "--repeat", "2", "--no-write", "--no-imports"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "| add XP (same level) |" in out.stdout
+    assert "naive: stats" in out.stdout
