@@ -11,6 +11,14 @@ from tests.support.storage import member_item, new_user_id, recorded_calls
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(autouse=True)
+def settled_at_once(monkeypatch):
+    """Markers normally stay until every container's cached curve has expired (30 s); not in these tests."""
+    from xpshop.service import curves
+
+    monkeypatch.setattr(curves, "CACHE_SECONDS", -10.0)
+
+
 def forever() -> float:
     return 1e9
 
@@ -160,3 +168,82 @@ def test_curve_validation(api, guild):
     for bad in ({"a": 0}, {"b": -1}, {"c": 0}, {"a": 1000}, {"a": "5"}, {"d": 1}):
         r = api.put(f"/api/xp/config/{guild}", {"curve": bad})
         assert (r.status, r.error["code"]) == (400, "INVALID_CONFIG"), bad
+
+
+def test_counters_stay_exact_with_awards_while_paused(api, guild, monkeypatch):
+    from xpshop.service import recalc
+    from xpshop.store import recalc as recalc_store
+
+    monkeypatch.setattr(recalc_store, "PAGE_SIZE", 5)
+    users = seed(api, guild, 12, 870000000000000000)
+    api.put(f"/api/xp/config/{guild}", {"curve": {"a": 9}})
+    budget = iter([10.0, 10.0, 0.0])
+    assert recalc.run(lambda: next(budget, 0.0), [guild])["guilds"][0]["done"] is False
+    assert api.post(f"/api/xp/users/{guild}/{users[0]}", {"amount": 500}).status == 200  # already summed
+    assert api.post(f"/api/xp/users/{guild}/869999999999999999", {"amount": 50}).status == 200  # a newcomer
+    recalc.run(forever, [guild])
+    stats = api.get(f"/api/xp/stats/{guild}").data
+    everyone = [*users, "869999999999999999"]
+    assert stats["users"]["total"] == 13
+    assert stats["xp"]["total"] == sum(member_item(guild, u)["xp"] for u in everyone)
+
+
+def test_counter_drift_is_repaired_when_quiet(api, guild):
+    from xpshop.service import recalc
+    from xpshop.store import stats
+
+    users = seed(api, guild, 6, 875000000000000000)
+    from xpshop.store.members import Change
+
+    stats.apply(guild, users[0], Change(False, 0, 999, 0, 0))  # a lost or doubled delta
+    assert api.get(f"/api/xp/stats/{guild}").data["xp"]["total"] != sum(member_item(guild, u)["xp"] for u in users)
+    report = recalc.run(forever, [guild])
+    assert report["guilds"][0]["countersRewritten"] >= 1
+    assert api.get(f"/api/xp/stats/{guild}").data["xp"]["total"] == sum(member_item(guild, u)["xp"] for u in users)
+
+
+def test_a_second_curve_change_while_paused_restarts_the_pass(api, guild, monkeypatch):
+    from xpshop.levels import Curve
+    from xpshop.service import recalc
+    from xpshop.store import recalc as recalc_store
+
+    monkeypatch.setattr(recalc_store, "PAGE_SIZE", 5)
+    users = seed(api, guild, 12, 872000000000000000)
+    api.put(f"/api/xp/config/{guild}", {"curve": {"a": 9}})
+    budget = iter([10.0, 0.0])
+    recalc.run(lambda: next(budget, 0.0), [guild])
+    api.put(f"/api/xp/config/{guild}", {"curve": {"a": 40, "b": 200, "c": 400}})
+    recalc.run(forever)
+    assert_in_line(guild, users, Curve(a=40, b=200, c=400))
+
+
+def test_a_global_pass_longer_than_one_run_finishes(api, monkeypatch):
+    from tests.support.storage import new_guild_id
+    from xpshop.service import recalc
+    from xpshop.store import recalc as recalc_store
+
+    monkeypatch.setattr(recalc_store, "PAGE_SIZE", 2)
+    guilds = []
+    for g in range(3):
+        gid = new_guild_id()
+        assert api.put(f"/api/xp/guilds/{gid}").status == 201
+        seed(api, gid, 6, 876000000000000000 + g * 100)
+        guilds.append(gid)
+    monkeypatch.setattr(recalc, "_all_guilds", lambda after=None: [g for g in guilds if after is None or g > after])
+    recalc_store.mark(None, "test")
+
+    def pages(n: int):
+        calls = {"n": 0}
+
+        def left() -> float:
+            calls["n"] += 1
+            return 10.0 if calls["n"] <= n else 0.0
+
+        return left
+
+    for _ in range(10):
+        if recalc.run(pages(5))["complete"]:
+            break
+    else:
+        pytest.fail("the global pass never completed")
+    assert recalc_store.marker(None) is None

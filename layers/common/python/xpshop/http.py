@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from . import auth, ids
 from .errors import ApiError, ErrorCode, InvalidInput, Unavailable
@@ -313,6 +313,11 @@ def make_resolver(
 
     @app.exception_handler(BotoCoreError)
     def handle_botocore(exc: BotoCoreError) -> Response:
+        if isinstance(
+            exc, ParamValidationError
+        ):  # a value our validation let through: a bug, but not the caller's fault to retry
+            logger.exception("request parameter refused by the SDK")
+            return fail(InvalidInput(ErrorCode.INVALID_REQUEST, "A parameter is out of the accepted range"))
         logger.exception("storage unreachable")
         return fail(Unavailable("Storage is unreachable, retry shortly"))
 
@@ -357,7 +362,9 @@ def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]], 
         return respond(data, status)
     if not (1 <= len(key) <= 255) or not key.isprintable():
         raise InvalidInput(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1-255 printable characters")
-    scope = f"{event.http_method} {event.path} {key}"
+    who = app.context.get("caller")
+    caller_scope = "admin" if who is None or who.admin else f"user:{who.discord_id}"
+    scope = f"{caller_scope} {event.http_method} {event.path} {key}"  # one caller's key never blocks another's
     fingerprint = hashlib.sha256(_canonical(event.body).encode()).hexdigest()
     result = _idempotent_runner()(request={"key": scope, "fingerprint": fingerprint}, operation=operation)
     return respond(result["data"], int(result["status"]))

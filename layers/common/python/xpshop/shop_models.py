@@ -6,6 +6,7 @@ POST/PATCH/PUT/DELETE parameters come from the JSON body, or from the query stri
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -65,7 +66,15 @@ def _url(*suffixes: str) -> Any:
 AccountId = Annotated[str, BeforeValidator(_account), Field(description="Discord ID or Minecraft UUID")]
 DiscordId = Annotated[str, BeforeValidator(_snowflake)]
 ShortId = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{8}$", description="8-character id")]
-DisplayName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+def _visible(value: str) -> str:
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in value):
+        raise ValueError("must not contain control or invisible characters")
+    return value
+
+
+DisplayName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_visible)]
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 Cost = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_CREDITS)]
 Credits = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_CREDITS)]
@@ -210,6 +219,9 @@ class CouponEdit(CouponFields):
     def _addressed(self) -> CouponEdit:
         if not (self.original_code or self.original_name):
             raise ValueError("original_code is required")
+        for field in ("code", "active"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
         if not self.model_fields_set - {"original_code", "original_name"}:
             raise ValueError("give at least one field to edit besides original_code")
         return self

@@ -49,7 +49,7 @@ class Transaction(BaseModel):
     model_config = _VIEW
     type: str = Field(description="purchase, grant, revoke, redeem, credits_modify, credits_set, creator_payout")
     cosmeticId: str | None
-    cost: int | None
+    cost: int = Field(description="Credits paid (0 for entries that are not purchases)")
     amount: int | None
     timestamp: int = Field(description="Unix seconds")
     couponCode: str | None = None

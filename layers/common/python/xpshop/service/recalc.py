@@ -1,7 +1,11 @@
-"""The recalculation job: levels after a curve change, counters rebuilt, expired coupons deactivated.
+"""The recalculation job: levels after a curve change, counters repaired, expired coupons deactivated.
 
 Runs on a schedule and on demand; stops well before its time runs out, checkpointing, and the next run
 resumes. Idempotent: a guild already in line is read but not written, and an unmarked guild is skipped.
+
+Counters beside live traffic: a level the job rewrites is applied to the counters as a delta (like any
+other member change). The full rebuild of a shard from the members is written only if no other write
+reached that shard during the pass (each shard counts its writes in `ver`); otherwise the deltas stand.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ..store import coupons, guilds, keys, members, recalc
+from ..store import catalog, coupons, guilds, keys, members, recalc, stats
+from ..store.members import Change
 from . import curves
 
 logger = Logger(child=True)
@@ -20,9 +25,12 @@ SAFETY_SECONDS = 3.0
 COUNTER_FIELDS = ("members", "xp", "levelSum", "messages", "xpMessages")
 
 
+def _shard(user_id: str) -> str:
+    return str(int(user_id) % keys.STATS_SHARDS)
+
+
 def _add(totals: dict[str, dict[str, int]], user_id: str, xp: int, level: int, item: dict[str, Any]) -> None:
-    shard = str(int(user_id) % keys.STATS_SHARDS)
-    bucket = totals.setdefault(shard, dict.fromkeys(COUNTER_FIELDS, 0))
+    bucket = totals.setdefault(_shard(user_id), dict.fromkeys(COUNTER_FIELDS, 0))
     bucket["members"] += 1
     bucket["xp"] += xp
     bucket["levelSum"] += level
@@ -32,32 +40,58 @@ def _add(totals: dict[str, dict[str, int]], user_id: str, xp: int, level: int, i
     bucket[name] = bucket.get(name, 0) + 1
 
 
-def _rewrite_counters(guild_id: str, totals: dict[str, dict[str, int]]) -> int:
-    """Write the shards whose rebuilt totals differ from what is stored; returns how many were written."""
+def _repair_counters(guild_id: str, state: dict[str, Any]) -> tuple[int, int]:
+    """Rewrite the shards whose rebuilt totals differ, if untouched by others; (rewritten, skipped)."""
     stored = recalc.read_shards(guild_id)
-    written = 0
+    rewritten = skipped = 0
     for shard in range(keys.STATS_SHARDS):
-        fresh = {k: v for k, v in totals.get(str(shard), {}).items() if v}
-        current = {k: int(v) for k, v in stored.get(shard, {}).items() if v}
-        if fresh != current:
-            recalc.write_shard(guild_id, shard, fresh)
-            written += 1
-    return written
+        fresh = {k: v for k, v in state["totals"].get(str(shard), {}).items() if v}
+        current = {k: int(v) for k, v in stored.get(shard, {}).items() if v and k != "ver"}
+        if fresh == current:
+            continue
+        expected = int(state["versions"].get(str(shard), 0)) + int(state["ownWrites"].get(str(shard), 0))
+        if recalc.write_shard(guild_id, shard, fresh, expected):
+            rewritten += 1
+        else:
+            skipped += 1  # live traffic reached this shard during the pass: its deltas stand
+    return rewritten, skipped
+
+
+def _settled(marked_at: int | None) -> bool:
+    """A marker may go once every container has dropped the curve it cached before the change."""
+    return marked_at is None or time.time() * 1000 - marked_at > (curves.CACHE_SECONDS + 5) * 1000
 
 
 def recalc_guild(guild_id: str, time_left: Callable[[], float]) -> dict[str, Any]:
     marker = recalc.marker(guild_id)
+    marked_at = int(marker["markedAt"]) if marker else None
     curves.forget(guild_id)
     curve = curves.curve_for(guild_id)
     state = recalc.load_progress(guild_id)
+    if state is not None and state.get("markedAt") != marked_at:
+        state = None  # asked again (e.g. another curve change) since that pass started: start over
     resumed = state is not None
-    state = state or {"cursor": None, "totals": {}, "members": 0, "releveled": 0}
+    if state is None:
+        versions = recalc.shard_versions(guild_id)  # before any member is read
+        state = {
+            "markedAt": marked_at,
+            "cursor": None,
+            "totals": {},
+            "members": 0,
+            "releveled": 0,
+            "versions": {str(k): v for k, v in versions.items()},
+            "ownWrites": {},
+        }
     for page, cursor in recalc.member_pages(guild_id, state["cursor"]):
         for item in page:
-            change = members.relevel_seen(guild_id, item, curve)
-            if change.old_level != change.new_level or item.get("level") != change.new_level:
-                state["releveled"] += 1
             user_id = str(item.get("userId") or keys.user_id_from_member_sk(item["SK"]))
+            change = members.relevel_seen(guild_id, item, curve)
+            if change.old_level != change.new_level:
+                stats.apply(
+                    guild_id, user_id, Change(False, change.new_xp, change.new_xp, change.old_level, change.new_level)
+                )
+                state["ownWrites"][_shard(user_id)] = state["ownWrites"].get(_shard(user_id), 0) + 1
+                state["releveled"] += 1
             _add(state["totals"], user_id, change.new_xp, change.new_level, item)
             state["members"] += 1
         state["cursor"] = cursor
@@ -72,11 +106,13 @@ def recalc_guild(guild_id: str, time_left: Callable[[], float]) -> dict[str, Any
                 "done": False,
                 "resumed": resumed,
             }
-    rewritten = _rewrite_counters(guild_id, state["totals"])
+    rewritten, skipped = _repair_counters(guild_id, state)
     if resumed:
         recalc.clear_progress(guild_id)
-    if marker:
+    if marker and _settled(marked_at):
         recalc.clear_marker(guild_id, int(marker["markedAt"]))
+    if skipped:
+        logger.info("counter shards left to their deltas", extra={"guildId": guild_id, "skipped": skipped})
     return {
         "guildId": guild_id,
         "members": state["members"],
@@ -87,12 +123,13 @@ def recalc_guild(guild_id: str, time_left: Callable[[], float]) -> dict[str, Any
     }
 
 
-def _all_guilds() -> list[str]:
+def _all_guilds(after: str | None = None) -> list[str]:
+    """Every registered guild in id order, after `after` (where an earlier global pass stopped)."""
     found: list[str] = []
     token = None
     while True:
         page, token = guilds.list_page(100, token)
-        found += [g.guild_id for g in page]
+        found += [g.guild_id for g in page if after is None or g.guild_id > after]
         if not token:
             return found
 
@@ -100,8 +137,14 @@ def _all_guilds() -> list[str]:
 def run(time_left: Callable[[], float], guild_ids: list[str] | None = None) -> dict[str, Any]:
     """Recalculate the given guilds, or every marked one (all guilds after a global change)."""
     global_marker = recalc.marker(None) if guild_ids is None else None
+    global_marked_at = int(global_marker["markedAt"]) if global_marker else None
     if guild_ids is None:
-        guild_ids = _all_guilds() if global_marker else recalc.marked_guilds()
+        if global_marker:
+            progress = recalc.global_progress()
+            after = progress["after"] if progress and progress.get("markedAt") == global_marked_at else None
+            guild_ids = _all_guilds(after)
+        else:
+            guild_ids = recalc.marked_guilds()
     reports = []
     complete = True
     for guild_id in guild_ids:
@@ -110,10 +153,18 @@ def run(time_left: Callable[[], float], guild_ids: list[str] | None = None) -> d
             break
         report = recalc_guild(guild_id, time_left)
         reports.append(report)
-        complete = complete and report["done"]
-    if global_marker and complete:
+        if not report["done"]:
+            complete = False
+            break
+        if global_marked_at is not None:
+            recalc.save_global_progress(global_marked_at, guild_id)
+    if global_marker and complete and _settled(global_marked_at):
+        recalc.clear_global_progress()
         recalc.clear_marker(None, int(global_marker["markedAt"]))
-    deactivated = coupons.deactivate_expired(int(time.time())) if time_left() > SAFETY_SECONDS else 0
+    extra = time_left() > SAFETY_SECONDS
+    deactivated = coupons.deactivate_expired(int(time.time())) if extra else 0
+    if extra:
+        catalog.finish_retypes()
     return {"guilds": reports, "couponsDeactivated": deactivated, "complete": complete}
 
 

@@ -20,8 +20,9 @@ def account_for(caller: Caller, account_id: str, must_exist: bool = False) -> st
     if not caller.admin:
         own = caller.discord_id
         named = account_id if ids.is_snowflake(account_id) else profiles.linked_discord_id(account_id)
-        if named != own:
+        if named is None or named != own:
             raise ApiError(ErrorCode.FORBIDDEN, "A user key can only act on its own account")
+        return named  # what was checked is what is used (no second lookup a relink could change)
     return profiles.resolve(account_id, must_exist)
 
 
@@ -52,7 +53,7 @@ def transactions(discord_id: str, limit: int | None, cursor: str | None) -> dict
         {
             "type": e["type"],
             "cosmeticId": e.get("cosmeticId"),
-            "cost": e.get("cost"),
+            "cost": e.get("cost", 0),
             "amount": e.get("amount"),
             "timestamp": e["timestamp"],
             **({"couponCode": e["couponCode"]} if e.get("couponCode") else {}),

@@ -6,6 +6,7 @@ category counter, so a name is never taken twice and a category never loses trac
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -156,6 +157,12 @@ def delete_category(category_id: str) -> None:
                 + ("..." if len(held) > 20 else "")
                 + ". Move or delete them first.",
             ) from exc
+        latest = _get(keys.CATEGORY, category_id)
+        if latest is not None:
+            raise Conflict(
+                ErrorCode.CATEGORY_NOT_EMPTY,
+                f"Category {category['name']!r} still counts {latest.get('cosmeticCount')} cosmetic(s)",
+            ) from exc
         raise NotFound(ErrorCode.CATEGORY_NOT_FOUND, f"No category with id {category_id}") from exc
 
 
@@ -237,12 +244,20 @@ def update_cosmetic(original_name: str, changes: dict[str, Any]) -> dict[str, An
     """Edit by name. The item is written only if nobody changed it since we read it (version)."""
     current = cosmetic_by_name(original_name)
     cosmetic_id = current["id"]
+    if current.get("retypeFrom"):  # an earlier type change stopped before its sweep finished: finish it first
+        _finish_retype(cosmetic_id, current["retypeFrom"])
+        current = cosmetic_by_name(original_name)
     new_type = changes.get("type")
     if new_type and current["type"] == CLOAK and new_type != CLOAK:
         raise Conflict(ErrorCode.TYPE_MISMATCH, "A cloak's type cannot be changed")
     if new_type and new_type != CLOAK and not (changes.get("model_source_url") or current.get("modelSourceUrl")):
         raise Conflict(ErrorCode.TYPE_MISMATCH, f"model_source_url is required to make {original_name!r} a {new_type}")
     sets = {COSMETIC_FIELDS[k]: v for k, v in changes.items() if v is not None}
+    retyped = bool(new_type and new_type != current["type"])
+    if retyped:
+        # Recorded in the same write: owners' old slots are swept after it, and a run that stops midway is
+        # finished by the next update or by the recalculation job (finish_retypes).
+        sets["retypeFrom"] = current["type"]
     names = {f"#a{i}": attr for i, attr in enumerate(sets)}
     values: dict[str, Any] = {f":v{i}": v for i, v in enumerate(sets.values())}
     values.update({":version": current["version"], ":next": current["version"] + 1})
@@ -269,8 +284,8 @@ def update_cosmetic(original_name: str, changes: dict[str, Any]) -> dict[str, An
         if moved and exc.failed(len(items) - 1):
             raise NotFound(ErrorCode.CATEGORY_NOT_FOUND, f"No category with id {sets['categoryId']}") from exc
         raise Conflict(ErrorCode.DUPLICATE_NAME, f"A cosmetic named {sets.get('name')!r} already exists") from exc
-    if new_type and new_type != current["type"]:
-        _unequip_everywhere(cosmetic_id, current["type"])
+    if retyped:
+        _finish_retype(cosmetic_id, current["type"])
     return cosmetic_view({**current, **sets})
 
 
@@ -304,29 +319,71 @@ def _unequip_everywhere(cosmetic_id: str, cosmetic_type: str) -> None:
             continue
 
 
+def _finish_retype(cosmetic_id: str, old_type: str) -> None:
+    _unequip_everywhere(cosmetic_id, old_type)
+    try:
+        table().update_item(
+            Key=keys.entity(keys.COSMETIC, cosmetic_id),
+            UpdateExpression="REMOVE retypeFrom",
+            ConditionExpression="retypeFrom = :old",
+            ExpressionAttributeValues={":old": old_type},
+        )
+    except table().meta.client.exceptions.ConditionalCheckFailedException:
+        pass  # retyped again meanwhile: that change finishes its own sweep
+
+
+def finish_retypes() -> int:
+    """Finish owner sweeps that a type change started but did not complete (called by the recalc job)."""
+    pending = listing(keys.COSMETIC, Attr("retypeFrom").exists())
+    for item in pending:
+        _finish_retype(item["id"], item["retypeFrom"])
+    return len(pending)
+
+
+SWEEP_PASSES = 10
+
+
 def delete_cosmetic(name: str) -> None:
-    """Mark the cosmetic (no new buys, grants or equips), take it out of every locker and slot, then delete
-    it with its name and category count. A retry after a crash resumes where it stopped."""
+    """Mark the cosmetic (no new buys, grants, equips or edits), take it out of every locker and slot, then
+    delete it with its name and category count. A retry after an interruption resumes where it stopped."""
     cosmetic_id = id_by_name(keys.COSMETIC, name)
-    current = _get(keys.COSMETIC, cosmetic_id) if cosmetic_id else None
-    if current is None or cosmetic_id is None:
+    if cosmetic_id is None:
         raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic named {name!r}")
-    table().update_item(
-        Key=keys.entity(keys.COSMETIC, cosmetic_id),
-        UpdateExpression="SET deleting = :t",
-        ExpressionAttributeValues={":t": True},
-    )
-    slot = slot_attribute(current["type"])
-    for _sweep in range(2):  # a second pass catches an ownership written just before the mark reached the index
+    try:  # what to act on comes from the marked item itself, not from an earlier read
+        marked = table().update_item(
+            Key=keys.entity(keys.COSMETIC, cosmetic_id),
+            UpdateExpression="SET deleting = :t",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":t": True},
+            ReturnValues="ALL_NEW",
+        )
+    except table().meta.client.exceptions.ConditionalCheckFailedException as exc:
+        raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic named {name!r}") from exc
+    current = plain(marked["Attributes"])
+    slots = {slot_attribute(current["type"])}
+    if current.get("retypeFrom"):
+        slots.add(slot_attribute(current["retypeFrom"]))
+    for _ in range(SWEEP_PASSES):
+        # owners come from an index (eventually consistent): sweep until the cosmetic's own count says none
         for discord_id in owners(cosmetic_id):
-            remove_ownership(discord_id, cosmetic_id, slot)
-    tx.write(
-        [
-            tx.delete(keys.entity(keys.COSMETIC, cosmetic_id), "attribute_exists(PK)"),
-            tx.delete(keys.name(keys.COSMETIC, name), "id = :id", values={":id": cosmetic_id}),
-            _category_count(current["categoryId"], -1),
-        ]
-    )
+            for slot in sorted(slots):
+                remove_ownership(discord_id, cosmetic_id, slot)
+        item = _get(keys.COSMETIC, cosmetic_id)
+        if item is None or int(item.get("ownerCount", 0)) <= 0:
+            break
+        time.sleep(0.2)
+    else:
+        raise Unavailable("Some owners are not visible yet; retry the delete to finish it")
+    try:
+        tx.write(
+            [
+                tx.delete(keys.entity(keys.COSMETIC, cosmetic_id), "attribute_exists(PK)"),
+                tx.delete(keys.name(keys.COSMETIC, current["name"]), "id = :id", values={":id": cosmetic_id}),
+                _category_count(current["categoryId"], -1),
+            ]
+        )
+    except tx.Cancelled as exc:
+        raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic named {name!r}") from exc
 
 
 def remove_ownership(discord_id: str, cosmetic_id: str, slot: str, ledger: dict[str, Any] | None = None) -> bool:
@@ -336,7 +393,15 @@ def remove_ownership(discord_id: str, cosmetic_id: str, slot: str, ledger: dict[
     for _ in range(tx.MAX_ATTEMPTS):
         profile = get(discord_id) or {}
         equipped = profile.get(slot) == cosmetic_id
-        items = [tx.delete(keys.owned(discord_id, cosmetic_id), "attribute_exists(PK)")]
+        items = [
+            tx.delete(keys.owned(discord_id, cosmetic_id), "attribute_exists(PK)"),
+            tx.update(
+                keys.entity(keys.COSMETIC, cosmetic_id),
+                "ADD ownerCount :minus",
+                "attribute_exists(PK)",
+                values={":minus": -1},
+            ),
+        ]
         if equipped:
             items.append(
                 tx.update(
@@ -362,7 +427,7 @@ def remove_ownership(discord_id: str, cosmetic_id: str, slot: str, ledger: dict[
             tx.write(items)
             return True
         except tx.Cancelled as exc:
-            if exc.failed(0):
+            if exc.failed(0) or exc.failed(1):
                 return False
             continue  # the slot changed between our read and the write: look again
     raise Unavailable("The profile is changing concurrently; retry")

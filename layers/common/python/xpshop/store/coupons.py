@@ -208,8 +208,11 @@ def redeem(discord_id: str, code: str, through_api: bool = True) -> dict[str, An
                 },
                 "attribute_not_exists(PK)",
             ),
-            tx.check(
-                keys.entity(keys.COSMETIC, cosmetic["id"]), "attribute_exists(PK) AND attribute_not_exists(deleting)"
+            tx.update(  # one more owner of the cosmetic (see purchases._count_owner)
+                keys.entity(keys.COSMETIC, cosmetic["id"]),
+                "ADD ownerCount :one",
+                "attribute_exists(PK) AND attribute_not_exists(deleting)",
+                values={":one": 1},
             ),
         ]
     try:

@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 META = "META"
@@ -195,8 +196,10 @@ def listing(kind: str) -> str:
 
 
 def name(kind: str, display_name: str) -> dict[str, str]:
-    """The item that makes a name unique within its kind (case-insensitive)."""
-    return {"PK": f"NAME#{kind}#{display_name.strip().lower()}", "SK": META}
+    """The item that makes a name unique within its kind: compared after Unicode NFKC normalisation and
+    case folding, so "Café" typed two ways or "HAT"/"hat" are the same name."""
+    folded = unicodedata.normalize("NFKC", display_name).strip().casefold()
+    return {"PK": f"NAME#{kind}#{folded}", "SK": META}
 
 
 def redemption(coupon_id: str, discord_id: str) -> dict[str, str]:
@@ -215,20 +218,32 @@ def gsi1_cursor_check(gsi1pk: str, pk_prefix: str, sk: str = META) -> Any:
     """A pagination-cursor check for a GSI1 listing whose items are `<pk_prefix><GSI1SK>` / `sk`."""
 
     def belongs(key: dict[str, str]) -> bool:
-        return key["GSI1PK"] == gsi1pk and key["SK"] == sk and key["PK"] == f"{pk_prefix}{key['GSI1SK']}"
+        return (
+            key["GSI1PK"] == gsi1pk
+            and key["SK"] == sk
+            and bool(key["GSI1SK"].strip())
+            and key["GSI1SK"].isalnum()
+            and key["PK"] == f"{pk_prefix}{key['GSI1SK']}"
+        )
 
     return belongs
 
 
 def ledger_cursor_check(discord_id: str) -> Any:
     def belongs(key: dict[str, str]) -> bool:
-        return key["PK"] == user_pk(discord_id) and key["SK"].startswith(TX_PREFIX)
+        return key["PK"] == user_pk(discord_id) and key["SK"].startswith(TX_PREFIX) and len(key["SK"]) > 20
 
     return belongs
 
 
 def link_cursor_check(key: dict[str, str]) -> bool:
-    return key["GSI1PK"] == LINKS_GSI1PK and key["SK"] == "LINK" and key["PK"].startswith("MC#")
+    return (
+        key["GSI1PK"] == LINKS_GSI1PK
+        and key["SK"] == "LINK"
+        and key["GSI1SK"].isdigit()
+        and len(key["PK"]) == 35
+        and key["PK"].startswith("MC#")
+    )
 
 
 # ---------------------------------------------------------------- recalculation
@@ -247,6 +262,10 @@ def recalc_marker_index(guild_id: str) -> dict[str, str]:
 
 def recalc_checkpoint(guild_id: str) -> dict[str, str]:
     return {"PK": guild_pk(guild_id), "SK": "RECALCJOB"}
+
+
+def recalc_checkpoint_global() -> dict[str, str]:
+    return {"PK": GLOBAL_PK, "SK": "RECALCJOB"}
 
 
 def member_prefix() -> str:

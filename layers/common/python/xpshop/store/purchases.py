@@ -26,12 +26,15 @@ def _ownership_item(discord_id: str, cosmetic: dict[str, Any], source: str) -> d
     }
 
 
-def _cosmetic_unchanged(cosmetic: dict[str, Any]) -> dict[str, Any]:
-    return tx.check(
-        keys.entity(keys.COSMETIC, cosmetic["id"]),
-        "attribute_exists(PK) AND attribute_not_exists(deleting) AND version = :v",
-        values={":v": cosmetic["version"]},
-    )
+def _count_owner(cosmetic: dict[str, Any], guard_version: bool = True) -> dict[str, Any]:
+    """The cosmetic must still exist (not being deleted, at the version that was read), and it counts one more
+    owner: deleting it sweeps owners until this count, read consistently, is back to 0."""
+    condition = "attribute_exists(PK) AND attribute_not_exists(deleting)"
+    values: dict[str, Any] = {":one": 1}
+    if guard_version:
+        condition += " AND version = :v"
+        values[":v"] = cosmetic["version"]
+    return tx.update(keys.entity(keys.COSMETIC, cosmetic["id"]), "ADD ownerCount :one", condition, values=values)
 
 
 def _creator_of(profile: dict[str, Any]) -> dict[str, Any] | None:
@@ -62,7 +65,7 @@ def buy(discord_id: str, cosmetic_id: str) -> dict[str, Any]:
                 values=values,
             ),
             tx.put(_ownership_item(discord_id, cosmetic, "purchase"), "attribute_not_exists(PK)"),
-            _cosmetic_unchanged(cosmetic),
+            _count_owner(cosmetic),
             tx.put(
                 ledger_entry(
                     discord_id,
@@ -143,9 +146,7 @@ def grant(discord_id: str, cosmetic_id: str) -> None:
         tx.write(
             [
                 tx.put(_ownership_item(discord_id, cosmetic, "grant"), "attribute_not_exists(PK)"),
-                tx.check(
-                    keys.entity(keys.COSMETIC, cosmetic_id), "attribute_exists(PK) AND attribute_not_exists(deleting)"
-                ),
+                _count_owner(cosmetic, guard_version=False),
                 tx.put(ledger_entry(discord_id, "grant", cosmeticId=cosmetic_id, cost=0)),
             ]
         )
@@ -183,8 +184,11 @@ def equip(discord_id: str, cosmetic_type: str, cosmetic_id: str) -> None:
                     names={"#slot": slot_attribute(cosmetic_type)},
                     values={":id": cosmetic_id},
                 ),
-                tx.check(
-                    keys.entity(keys.COSMETIC, cosmetic_id), "attribute_exists(PK) AND attribute_not_exists(deleting)"
+                tx.check(  # same type as read: a concurrent type change cannot put it in the wrong slot
+                    keys.entity(keys.COSMETIC, cosmetic_id),
+                    "attribute_exists(PK) AND attribute_not_exists(deleting) AND #t = :type",
+                    names={"#t": "type"},
+                    values={":type": cosmetic_type},
                 ),
             ]
         )

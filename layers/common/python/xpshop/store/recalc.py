@@ -107,5 +107,36 @@ def read_shards(guild_id: str) -> dict[int, dict[str, Any]]:
     return found
 
 
-def write_shard(guild_id: str, shard: int, totals: dict[str, Any]) -> None:
-    table().put_item(Item={**keys.stats_shard_key(guild_id, shard), **totals})
+def shard_versions(guild_id: str) -> dict[int, int]:
+    return {shard: int(item.get("ver", 0)) for shard, item in read_shards(guild_id).items()}
+
+
+def write_shard(guild_id: str, shard: int, totals: dict[str, Any], expected_version: int) -> bool:
+    """Replace a shard's counters, only if no other write reached it since `expected_version` was read."""
+    condition = "attribute_not_exists(PK)" if expected_version == 0 else "ver = :v"
+    kwargs: dict[str, Any] = {
+        "Item": {**keys.stats_shard_key(guild_id, shard), **totals, "ver": expected_version},
+        "ConditionExpression": condition,
+    }
+    if expected_version:
+        kwargs["ExpressionAttributeValues"] = {":v": expected_version}
+    try:
+        table().put_item(**kwargs)
+        return True
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        return False
+
+
+def global_progress() -> dict[str, Any] | None:
+    item = table().get_item(Key=keys.recalc_checkpoint_global(), ConsistentRead=True).get("Item")
+    return plain(item) if item else None
+
+
+def save_global_progress(marked_at: int, after: str) -> None:
+    table().put_item(Item={**keys.recalc_checkpoint_global(), "markedAt": marked_at, "after": after})
+
+
+def clear_global_progress() -> None:
+    table().delete_item(Key=keys.recalc_checkpoint_global())

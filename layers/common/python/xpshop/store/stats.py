@@ -36,10 +36,18 @@ def apply(guild_id: str, user_id: str, change: Change, messages: int = 0, xp_mes
         ":xpMessages": xp_messages,
     }
     names: dict[str, str] = {}
-    parts = ["members :members", "xp :xp", "levelSum :levels", "messages :messages", "xpMessages :xpMessages"]
+    # `ver` counts the writes to a shard, so a counter rebuild can tell that live traffic touched it.
+    parts = [
+        "members :members",
+        "xp :xp",
+        "levelSum :levels",
+        "messages :messages",
+        "xpMessages :xpMessages",
+        "ver :one",
+    ]
+    values[":one"] = 1
     if change.created or change.old_level != change.new_level:
         names["#new"] = keys.level_counter(change.new_level)
-        values[":one"] = 1
         parts.append("#new :one")
         if not change.created:
             names["#old"] = keys.level_counter(change.old_level)

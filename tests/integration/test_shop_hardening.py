@@ -1,0 +1,172 @@
+"""Shop races and inputs found in review: each must end in a consistent state and a clear answer."""
+
+from __future__ import annotations
+
+import base64
+import json
+import unicodedata
+
+import pytest
+
+from tests.support import shop
+from tests.support.storage import new_user_id
+
+pytestmark = pytest.mark.integration
+
+
+def category_item(category_id: str) -> dict:
+    from xpshop.store import keys
+    from xpshop.store.table import plain, table
+
+    return plain(table().get_item(Key=keys.entity(keys.CATEGORY, category_id), ConsistentRead=True)["Item"])
+
+
+def test_parallel_deletes_of_one_cosmetic(api, parallel):
+    category = shop.category(api)
+    item = shop.cosmetic(api, category)
+    results = parallel.run([("DELETE", "/api/v1/cosmetics/delete", {"cosmetic": item["name"]}, None)] * 6)
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(200) >= 1
+    assert set(statuses) <= {200, 404}, results
+    assert category_item(category)["cosmeticCount"] == 0
+    assert api.request("DELETE", "/api/v1/categories/delete", {"category_id": category}).status == 200
+
+
+def test_delete_racing_a_move_keeps_category_counts_right(api, parallel):
+    first, second = shop.category(api), shop.category(api)
+    item = shop.cosmetic(api, first)
+    results = parallel.run(
+        [
+            ("PATCH", "/api/v1/cosmetics/update", {"original_name": item["name"], "categoryid": second}, None),
+            ("DELETE", "/api/v1/cosmetics/delete", {"cosmetic": item["name"]}, None),
+        ]
+    )
+    assert all(status < 500 for status, _ in results), results
+    assert category_item(first)["cosmeticCount"] == 0
+    assert category_item(second)["cosmeticCount"] == 0
+    for category in (first, second):
+        assert api.request("DELETE", "/api/v1/categories/delete", {"category_id": category}).status == 200
+
+
+def test_delete_racing_a_rename_frees_the_name(api, parallel):
+    category = shop.category(api)
+    item = shop.cosmetic(api, category)
+    renamed = item["name"] + " II"
+    results = parallel.run(
+        [
+            ("PATCH", "/api/v1/cosmetics/update", {"original_name": item["name"], "name": renamed}, None),
+            ("DELETE", "/api/v1/cosmetics/delete", {"cosmetic": item["name"]}, None),
+        ]
+    )
+    assert all(status < 500 for status, _ in results), results
+    listed = [c["name"] for c in api.get("/api/v1/cosmetics/list").body]
+    if renamed in listed:  # the rename won and the delete found nothing by the old name
+        assert api.request("DELETE", "/api/v1/cosmetics/delete", {"cosmetic": renamed}).status == 200
+    for name in (item["name"], renamed):
+        assert shop.cosmetic(api, category, name=name)["name"] == name  # both names are free again
+
+
+def test_interrupted_type_change_is_finished_by_the_next_update(api, monkeypatch):
+    from xpshop.store import catalog
+
+    user = shop.funded_user(api, new_user_id(), 0)
+    item = shop.cosmetic(api, shop.category(api), kind="hat")
+    api.post("/api/v1/cosmetics/grant", {"id": user, "cosmeticid": item["id"]})
+    api.post("/api/v1/cosmetics/equip", {"id": user, "cosmetictype": "hat", "cosmeticid": item["id"]})
+    real = catalog._unequip_everywhere
+
+    def timeout(*_a, **_k):
+        raise TimeoutError("the function ran out of time mid-sweep")
+
+    monkeypatch.setattr(catalog, "_unequip_everywhere", timeout)
+    assert (
+        api.request("PATCH", "/api/v1/cosmetics/update", {"original_name": item["name"], "type": "mask"}).status == 500
+    )
+    monkeypatch.setattr(catalog, "_unequip_everywhere", real)
+    assert api.request("PATCH", "/api/v1/cosmetics/update", {"original_name": item["name"], "cost": 3}).status == 200
+    equipped = api.get(f"/api/v1/users/info?id={user}").body["cosmetics"]["equipped"]
+    assert equipped["hat"] is None
+    wrong_slot = api.post("/api/v1/cosmetics/equip", {"id": user, "cosmetictype": "hat", "cosmeticid": item["id"]})
+    assert (wrong_slot.status, wrong_slot.error["code"]) == (409, "TYPE_MISMATCH")
+
+
+def test_interrupted_type_change_is_finished_by_the_recalc_job(api, monkeypatch):
+    from xpshop.service import recalc
+    from xpshop.store import catalog
+
+    user = shop.funded_user(api, new_user_id(), 0)
+    item = shop.cosmetic(api, shop.category(api), kind="hat")
+    api.post("/api/v1/cosmetics/grant", {"id": user, "cosmeticid": item["id"]})
+    api.post("/api/v1/cosmetics/equip", {"id": user, "cosmetictype": "hat", "cosmeticid": item["id"]})
+    real = catalog._unequip_everywhere
+    monkeypatch.setattr(catalog, "_unequip_everywhere", lambda *_a: (_ for _ in ()).throw(TimeoutError()))
+    api.request("PATCH", "/api/v1/cosmetics/update", {"original_name": item["name"], "type": "mask"})
+    monkeypatch.setattr(catalog, "_unequip_everywhere", real)
+    recalc.run(lambda: 1e9, [])
+    assert api.get(f"/api/v1/users/info?id={user}").body["cosmetics"]["equipped"]["hat"] is None
+
+
+def test_owner_count_follows_ownership(api):
+    from xpshop.store import catalog
+
+    item = shop.cosmetic(api, shop.category(api), cost=1)
+    users = [shop.funded_user(api, new_user_id(), 10) for _ in range(3)]
+    api.post("/api/v1/cosmetics/buy", {"id": users[0], "cosmeticid": item["id"]})
+    api.post("/api/v1/cosmetics/grant", {"id": users[1], "cosmeticid": item["id"]})
+    code = shop.unique("OWN")
+    api.post("/api/v1/coupons/create", {"code": code, "cosmetic_grant": item["id"]})
+    api.post("/api/v1/coupons/redeem", {"id": users[2], "code": code})
+    assert catalog.get_cosmetic(item["id"])["ownerCount"] == 3
+    api.request("DELETE", "/api/v1/cosmetics/revoke", {"id": users[1], "cosmeticid": item["id"]})
+    assert catalog.get_cosmetic(item["id"])["ownerCount"] == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PATCH", "/api/v1/coupons/edit", {"original_code": "ANY", "code": None}),
+        ("PATCH", "/api/v1/coupons/edit", {"original_code": "ANY", "active": None}),
+        ("GET", "/api/v1/creatorcodes/list?uses_limit=0", None),
+    ],
+)
+def test_bad_inputs_are_400(api, method, path, body):
+    r = api.request(method, path, body)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/coupons/list", "/api/v1/users/list", "/api/v1/creatorcodes/list"])
+def test_crafted_cursors_are_400(api, path):
+    for crafted in (
+        {"PK": "COUPON#", "SK": "META", "GSI1PK": "COUPONS", "GSI1SK": ""},
+        {"PK": "MC#", "SK": "LINK", "GSI1PK": "LINKS", "GSI1SK": ""},
+        {"PK": "CREATOR#", "SK": "META", "GSI1PK": "CREATORS", "GSI1SK": ""},
+    ):
+        token = base64.urlsafe_b64encode(json.dumps(crafted).encode()).decode().rstrip("=")
+        r = api.get(f"{path}?limit=1&cursor={token}")
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), (path, crafted)
+
+
+def test_names_are_unique_after_normalisation(api):
+    base = shop.unique("Café ")
+    assert api.post("/api/v1/categories/create", {"name": unicodedata.normalize("NFC", base)}).status == 201
+    for twin in (unicodedata.normalize("NFD", base), base.upper()):
+        r = api.post("/api/v1/categories/create", {"name": twin})
+        assert (r.status, r.error["code"]) == (409, "DUPLICATE_NAME"), twin
+    hidden = api.post("/api/v1/categories/create", {"name": base + "\u200b"})
+    assert (hidden.status, hidden.error["code"]) == (400, "INVALID_REQUEST")
+
+
+def test_idempotency_keys_are_per_caller(api):
+    a, b = shop.funded_user(api, new_user_id(), 100), shop.funded_user(api, new_user_id(), 100)
+    item = shop.cosmetic(api, shop.category(api), cost=5)
+    key_a = api.post("/api/v1/keys", {"id": a}).body["key"]
+    key_b = api.post("/api/v1/keys", {"id": b}).body["key"]
+    same = {"Idempotency-Key": "order-1"}
+    assert api.post("/api/v1/cosmetics/buy", {"id": a, "cosmeticid": item["id"]}, key=key_a, headers=same).status == 200
+    assert api.post("/api/v1/cosmetics/buy", {"id": b, "cosmeticid": item["id"]}, key=key_b, headers=same).status == 200
+
+
+def test_transactions_report_cost_zero_for_non_purchases(api):
+    user = shop.funded_user(api, new_user_id(), 5)
+    entries = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
+    assert entries[0]["cost"] == 0
