@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr
 
 from .. import ids
 from ..errors import Conflict, ErrorCode, NotFound, Unavailable
 from ..shop import CLOAK, slot_attribute
-from . import keys, tx
+from . import keys, pages, tx
 from .profiles import now_ms
 from .table import plain, table
 
@@ -34,16 +34,7 @@ def id_by_name(kind: str, name: str) -> str | None:
 
 def listing(kind: str, filter_expression: Any = None) -> list[dict[str, Any]]:
     """Every entity of a kind, from its GSI1 partition (a Query, never a Scan)."""
-    kwargs: dict[str, Any] = {"IndexName": keys.GSI1, "KeyConditionExpression": Key("GSI1PK").eq(keys.listing(kind))}
-    if filter_expression is not None:
-        kwargs["FilterExpression"] = filter_expression
-    items: list[dict[str, Any]] = []
-    while True:
-        resp = table().query(**kwargs)
-        items += [plain(i) for i in resp.get("Items", [])]
-        if "LastEvaluatedKey" not in resp:
-            return items
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return pages.gsi1_all(keys.listing(kind), filter_expression)
 
 
 def create_named(
@@ -290,17 +281,7 @@ def update_cosmetic(original_name: str, changes: dict[str, Any]) -> dict[str, An
 
 
 def owners(cosmetic_id: str) -> list[str]:
-    kwargs: dict[str, Any] = {
-        "IndexName": keys.GSI1,
-        "KeyConditionExpression": Key("GSI1PK").eq(keys.owners_gsi1pk(cosmetic_id)),
-    }
-    found: list[str] = []
-    while True:
-        resp = table().query(**kwargs)
-        found += [str(i["GSI1SK"]) for i in resp.get("Items", [])]
-        if "LastEvaluatedKey" not in resp:
-            return found
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return [str(i["GSI1SK"]) for i in pages.gsi1_all(keys.owners_gsi1pk(cosmetic_id))]
 
 
 def _unequip_everywhere(cosmetic_id: str, cosmetic_type: str) -> None:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from ..errors import Conflict, ErrorCode, NotFound
 from ..shop import CouponState, coupon_refusal
-from . import catalog, cursor, keys, tx
+from . import catalog, keys, pages, tx
 from .profiles import ledger_entry, now_ms
-from .table import plain, table
+from .table import table
 
 # request field -> stored attribute
 FIELDS = {
@@ -135,25 +133,9 @@ def delete(code: str) -> None:
 
 
 def page(limit: int | None, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    kwargs: dict[str, Any] = {
-        "IndexName": keys.GSI1,
-        "KeyConditionExpression": Key("GSI1PK").eq(keys.listing(keys.COUPON)),
-    }
-    start = cursor.decode(
-        token, {"PK", "SK", "GSI1PK", "GSI1SK"}, keys.gsi1_cursor_check(keys.listing(keys.COUPON), f"{keys.COUPON}#")
-    )
-    if start:
-        kwargs["ExclusiveStartKey"] = start
-    found: list[dict[str, Any]] = []
-    while True:
-        if limit is not None:
-            kwargs["Limit"] = limit - len(found)
-        resp = table().query(**kwargs)
-        found += [view(plain(i)) for i in resp.get("Items", [])]
-        last = resp.get("LastEvaluatedKey")
-        if not last or (limit is not None and len(found) >= limit):
-            return found, cursor.encode(last) if limit is not None else None
-        kwargs["ExclusiveStartKey"] = last
+    belongs = keys.gsi1_cursor_check(keys.listing(keys.COUPON), f"{keys.COUPON}#")
+    found, next_cursor = pages.gsi1_page(keys.listing(keys.COUPON), limit, token, belongs)
+    return [view(i) for i in found], next_cursor
 
 
 def redeem(discord_id: str, code: str, through_api: bool = True) -> dict[str, Any]:

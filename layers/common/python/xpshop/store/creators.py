@@ -7,8 +7,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from ..errors import Conflict, ErrorCode, NotFound
-from . import catalog, cursor, keys, tx
-from .table import plain, table
+from . import catalog, keys, pages, tx
+from .table import table
 
 REMOVE_CODE = "0"
 
@@ -114,48 +114,23 @@ def uses(creator_id: str, limit: int | None = None) -> list[dict[str, Any]]:
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": Key("PK").eq(keys.creator_pk(creator_id)) & Key("SK").begins_with(keys.USE_PREFIX)
     }
-    found: list[dict[str, Any]] = []
-    while True:
-        if limit is not None:
-            kwargs["Limit"] = limit - len(found)
-        resp = table().query(**kwargs)
-        for raw in resp.get("Items", []):
-            item = plain(raw)
-            found.append(
-                {
-                    "amount_to_creator": item["amount_to_creator"],
-                    "cost": item["cost"],
-                    "customer": str(item["customer"]),
-                    "item_bought": item["item_bought"],
-                    "timestamp": item["timestamp"],
-                }
-            )
-        if "LastEvaluatedKey" not in resp or (limit is not None and len(found) >= limit):
-            return found
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    found, _ = pages.query_page(kwargs, limit, None, {"PK", "SK"}, lambda _key: True)
+    return [
+        {
+            "amount_to_creator": i["amount_to_creator"],
+            "cost": i["cost"],
+            "customer": str(i["customer"]),
+            "item_bought": i["item_bought"],
+            "timestamp": i["timestamp"],
+        }
+        for i in found
+    ]
 
 
 def page(limit: int | None, token: str | None, uses_limit: int | None) -> tuple[list[dict[str, Any]], str | None]:
-    kwargs: dict[str, Any] = {
-        "IndexName": keys.GSI1,
-        "KeyConditionExpression": Key("GSI1PK").eq(keys.listing(keys.CREATOR)),
-    }
-    start = cursor.decode(
-        token, {"PK", "SK", "GSI1PK", "GSI1SK"}, keys.gsi1_cursor_check(keys.listing(keys.CREATOR), f"{keys.CREATOR}#")
-    )
-    if start:
-        kwargs["ExclusiveStartKey"] = start
-    codes: list[dict[str, Any]] = []
-    while True:
-        if limit is not None:
-            kwargs["Limit"] = limit - len(codes)
-        resp = table().query(**kwargs)
-        codes += [plain(i) for i in resp.get("Items", [])]
-        last = resp.get("LastEvaluatedKey")
-        if not last or (limit is not None and len(codes) >= limit):
-            break
-        kwargs["ExclusiveStartKey"] = last
+    belongs = keys.gsi1_cursor_check(keys.listing(keys.CREATOR), f"{keys.CREATOR}#")
+    codes, next_cursor = pages.gsi1_page(keys.listing(keys.CREATOR), limit, token, belongs)
     listed = [
         {"code": c["code"], "id": c["id"], "owner": str(c["owner"]), "uses": uses(c["id"], uses_limit)} for c in codes
     ]
-    return listed, cursor.encode(last) if limit is not None else None
+    return listed, next_cursor

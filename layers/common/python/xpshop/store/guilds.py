@@ -6,10 +6,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from . import cursor, keys
+from . import keys, pages
 from .table import failed_item, is_condition_failure, plain, table
 
 # Registrations are never undone, so a positive answer can be remembered for the container's life.
@@ -74,14 +73,6 @@ def forget_cache() -> None:
 
 
 def list_page(limit: int, token: str | None) -> tuple[list[Guild], str | None]:
-    kwargs: dict[str, Any] = {
-        "IndexName": keys.GSI1,
-        "KeyConditionExpression": Key("GSI1PK").eq(keys.GUILDS_GSI1PK),
-        "Limit": limit,
-    }
-    start = cursor.decode(token, {"PK", "SK", "GSI1PK", "GSI1SK"}, keys.gsi1_cursor_check(keys.GUILDS_GSI1PK, "GUILD#"))
-    if start:
-        kwargs["ExclusiveStartKey"] = start
-    resp = table().query(**kwargs)
-    guilds = [Guild.from_item(i) for i in resp.get("Items", [])]
-    return guilds, cursor.encode(resp.get("LastEvaluatedKey"))
+    belongs = keys.gsi1_cursor_check(keys.GUILDS_GSI1PK, "GUILD#")
+    found, next_cursor = pages.gsi1_page(keys.GUILDS_GSI1PK, limit, token, belongs)
+    return [Guild.from_item(i) for i in found], next_cursor

@@ -12,7 +12,7 @@ from boto3.dynamodb.conditions import Key
 
 from .. import ids
 from ..errors import Conflict, ErrorCode, NotFound
-from . import cursor, keys, tx
+from . import keys, pages, tx
 from .table import plain, table
 
 KEY_PREFIX = "xps_"
@@ -92,19 +92,8 @@ def ledger_page(discord_id: str, limit: int | None, token: str | None) -> tuple[
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": Key("PK").eq(keys.user_pk(discord_id)) & Key("SK").begins_with(keys.TX_PREFIX),
     }
-    start = cursor.decode(token, {"PK", "SK"}, keys.ledger_cursor_check(discord_id))
-    if start:
-        kwargs["ExclusiveStartKey"] = start
-    items: list[dict[str, Any]] = []
-    while True:
-        if limit is not None:
-            kwargs["Limit"] = limit - len(items)
-        resp = table().query(**kwargs)
-        items += [keys.strip(plain(i)) for i in resp.get("Items", [])]
-        last = resp.get("LastEvaluatedKey")
-        if not last or (limit is not None and len(items) >= limit):
-            return items, cursor.encode(last) if limit is not None else None
-        kwargs["ExclusiveStartKey"] = last
+    found, next_cursor = pages.query_page(kwargs, limit, token, {"PK", "SK"}, keys.ledger_cursor_check(discord_id))
+    return [keys.strip(i) for i in found], next_cursor
 
 
 # ---------------------------------------------------------------- credits
@@ -208,21 +197,8 @@ def unlink(discord_id: str) -> str:
 
 
 def links_page(limit: int | None, token: str | None) -> tuple[dict[str, str], str | None]:
-    kwargs: dict[str, Any] = {"IndexName": keys.GSI1, "KeyConditionExpression": Key("GSI1PK").eq(keys.LINKS_GSI1PK)}
-    start = cursor.decode(token, {"PK", "SK", "GSI1PK", "GSI1SK"}, keys.link_cursor_check)
-    if start:
-        kwargs["ExclusiveStartKey"] = start
-    found: dict[str, str] = {}
-    while True:
-        if limit is not None:
-            kwargs["Limit"] = limit - len(found)
-        resp = table().query(**kwargs)
-        for item in resp.get("Items", []):
-            found[str(item["discordId"])] = str(item["uuid"])
-        last = resp.get("LastEvaluatedKey")
-        if not last or (limit is not None and len(found) >= limit):
-            return found, cursor.encode(last) if limit is not None else None
-        kwargs["ExclusiveStartKey"] = last
+    found, next_cursor = pages.gsi1_page(keys.LINKS_GSI1PK, limit, token, keys.link_cursor_check)
+    return {str(i["discordId"]): str(i["uuid"]) for i in found}, next_cursor
 
 
 # ---------------------------------------------------------------- user API keys

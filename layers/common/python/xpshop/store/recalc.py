@@ -16,7 +16,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from . import keys
+from . import keys, pages
 from .table import is_condition_failure, plain, table
 
 PAGE_SIZE = 200
@@ -53,14 +53,7 @@ def clear_marker(guild_id: str | None, marked_at: int) -> None:
 
 
 def marked_guilds() -> list[str]:
-    kwargs: dict[str, Any] = {"IndexName": keys.GSI1, "KeyConditionExpression": Key("GSI1PK").eq(keys.RECALC_GSI1PK)}
-    found: list[str] = []
-    while True:
-        resp = table().query(**kwargs)
-        found += [str(i["GSI1SK"]) for i in resp.get("Items", [])]
-        if "LastEvaluatedKey" not in resp:
-            return found
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return [str(i["GSI1SK"]) for i in pages.gsi1_all(keys.RECALC_GSI1PK)]
 
 
 def load_progress(guild_id: str) -> dict[str, Any] | None:
