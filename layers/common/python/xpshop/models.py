@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from .errors import ErrorCode
-from .guild_config import MAX_MULTIPLIERS, ConfigPatch, PositiveMultiplier, Snowflake
+from .guild_config import MAX_MULTIPLIERS, PositiveMultiplier, Snowflake
 from .levels import MAX_XP
 
 _BODY = ConfigDict(extra="forbid", defer_build=True)
@@ -61,8 +61,6 @@ class RegisterGuildBody(BaseModel):
     model_config = _BODY
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
-
-__all__ = ["ConfigPatch"]
 
 # Which error code a bad body field earns (the XP seed's codes); other fields are INVALID_REQUEST.
 FIELD_ERROR_CODES: dict[str, ErrorCode] = {
