@@ -27,6 +27,14 @@ def _call(request: Request) -> tuple[int, Any]:
     return result.status, result.body
 
 
+def _call_function(job: tuple[str, tuple[Any, ...]]) -> Any:
+    import importlib
+
+    target, args = job
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)(*args)
+
+
 def _ready(_: int) -> int:
     return os.getpid()
 
@@ -44,6 +52,10 @@ class ParallelClient:
 
     def run(self, requests: list[Request]) -> list[tuple[int, Any]]:
         return list(self.pool.map(_call, requests))
+
+    def call(self, target: str, calls: list[tuple[Any, ...]]) -> list[Any]:
+        """Run `module:function(*args)` once per args tuple, in parallel across the worker processes."""
+        return list(self.pool.map(_call_function, [(target, args) for args in calls]))
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)

@@ -1,4 +1,4 @@
-"""The level curve of each guild (config `curve`), cached briefly per container.
+"""Each guild's merged configuration and level curve, cached briefly per container.
 
 Awards and reads need the curve on every request; the guild's config changes rarely, so a container
 keeps it for CACHE_SECONDS. A change made elsewhere is picked up within that time, and the
@@ -8,24 +8,35 @@ recalculation job repairs any level written with the previous curve meanwhile.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from ..guild_config import merge
 from ..levels import Curve
 from ..store import config as config_store
 
 CACHE_SECONDS = 30.0
-_cache: dict[str, tuple[float, Curve]] = {}
+_cache: dict[str, tuple[float, dict[str, Any], Curve]] = {}
 
 
-def curve_for(guild_id: str) -> Curve:
+def _load(guild_id: str) -> tuple[dict[str, Any], Curve]:
     hit = _cache.get(guild_id)
     now = time.monotonic()
     if hit and hit[0] > now:
-        return hit[1]
+        return hit[1], hit[2]
     global_overrides, guild_overrides = config_store.read_layers(guild_id)
-    curve = Curve.from_config(merge(global_overrides, guild_overrides)["curve"])
-    _cache[guild_id] = (now + CACHE_SECONDS, curve)
-    return curve
+    config = merge(global_overrides, guild_overrides)
+    curve = Curve.from_config(config["curve"])
+    _cache[guild_id] = (now + CACHE_SECONDS, config, curve)
+    return config, curve
+
+
+def curve_for(guild_id: str) -> Curve:
+    return _load(guild_id)[1]
+
+
+def config_for(guild_id: str) -> dict[str, Any]:
+    """The merged config as of at most CACHE_SECONDS ago (for the message path; the API reads it fresh)."""
+    return _load(guild_id)[0]
 
 
 def forget(guild_id: str | None = None) -> None:

@@ -290,3 +290,144 @@ def relevel_seen(guild_id: str, seen: dict[str, Any], curve: Curve) -> Change:
         if not is_condition_failure(exc):
             raise
     return relevel(guild_id, user_id, curve)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageCount:
+    """The outcome of one message: `counted` False for a message already counted (a redelivery)."""
+
+    counted: bool
+    awarded: int
+    change: Change | None
+    xp_message: bool = False  # the award path applied (outside cooldown and no-XP rules)
+
+
+def _create_defaults(guild_id: str, user_id: str, curve: Curve) -> tuple[str, dict[str, Any]]:
+    """SET clauses that give a member created by this write the fields of a member at 0 XP."""
+    return (
+        "userId = :uid, guildId = :gid, xp = if_not_exists(xp, :zero), #level = if_not_exists(#level, :zero), "
+        "inLevel = if_not_exists(inLevel, :zero), toNext = if_not_exists(toNext, :first), "
+        "score = if_not_exists(score, :s0), xpMessages = if_not_exists(xpMessages, :zero), "
+        "createdAt = if_not_exists(createdAt, :now), updatedAt = :now",
+        {
+            ":uid": user_id,
+            ":gid": guild_id,
+            ":zero": 0,
+            ":first": curve.xp_for_level(1),
+            ":s0": keys.score(0, user_id),
+            ":now": _now_ms(),
+        },
+    )
+
+
+_NEW_MESSAGE = "(attribute_not_exists(lastMessageId) OR lastMessageId < :mid)"
+
+
+def _count_only(
+    guild_id: str, user_id: str, message_id: int, curve: Curve, in_cooldown_since: int | None
+) -> dict[str, Any] | Change:
+    """Count the message without XP (no-XP rule, or still in cooldown). Returns the change, or the item seen
+    when the guard failed."""
+    defaults, values = _create_defaults(guild_id, user_id, curve)
+    values.update({":one": 1, ":mid": message_id})
+    condition = _NEW_MESSAGE
+    if in_cooldown_since is not None:  # only while the cooldown still runs; otherwise the award path decides
+        condition += " AND lastAwardedAt > :edge"
+        values[":edge"] = in_cooldown_since
+    try:
+        resp = table().update_item(
+            Key=keys.member(guild_id, user_id),
+            UpdateExpression=f"SET messages = if_not_exists(messages, :zero) + :one, lastMessageId = :mid, {defaults}",
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#level": "level"},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_OLD",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        return plain(failed_item(exc)) or {}
+    old = plain(resp.get("Attributes")) or None
+    if old is None:
+        return Change(True, 0, 0, 0, 0)
+    return Change(False, int(old["xp"]), int(old["xp"]), int(old["level"]), int(old["level"]))
+
+
+def count_message(
+    guild_id: str, user_id: str, message_id: str, *, at_ms: int, xp: int | None, cooldown_ms: int, curve: Curve
+) -> MessageCount:
+    """Count a message once (by message id: Discord ids grow with time, and a member's messages arrive in
+    order on a FIFO queue group) and award `xp` unless in cooldown. Each attempt is one guarded UpdateItem;
+    an award inside the current level is the only write."""
+    mid = int(message_id)
+    edge = at_ms - cooldown_ms
+    for attempt in range(MAX_ATTEMPTS):
+        if xp is None:
+            outcome = _count_only(guild_id, user_id, mid, curve, None)
+            if isinstance(outcome, Change):
+                return MessageCount(True, 0, outcome)
+            return MessageCount(False, 0, None)  # the guard only checks the message id: already counted
+        try:
+            resp = table().update_item(
+                Key=keys.member(guild_id, user_id),
+                UpdateExpression="SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
+                "messages = messages + :one, xpMessages = xpMessages + :one, lastAwardedAt = :at, "
+                "lastMessageId = :mid, updatedAt = :at",
+                ConditionExpression=f"{_NEW_MESSAGE} AND (attribute_not_exists(lastAwardedAt) OR "
+                "lastAwardedAt <= :edge) AND toNext > :a AND xp <= :cap",
+                ExpressionAttributeValues={
+                    ":a": xp,
+                    ":s": xp * keys.SCORE_XP_UNIT,
+                    ":one": 1,
+                    ":at": at_ms,
+                    ":mid": mid,
+                    ":edge": edge,
+                    ":cap": MAX_XP - xp,
+                },
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            old = plain(resp["Attributes"])
+            change = Change(False, int(old["xp"]), int(old["xp"]) + xp, int(old["level"]), int(old["level"]))
+            return MessageCount(True, xp, change, xp_message=True)
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            seen = plain(failed_item(exc))
+        if seen and seen.get("lastMessageId") is not None and int(seen["lastMessageId"]) >= mid:
+            return MessageCount(False, 0, None)  # a redelivery
+        if seen and seen.get("lastAwardedAt") is not None and int(seen["lastAwardedAt"]) > edge:
+            outcome = _count_only(guild_id, user_id, mid, curve, edge)  # in cooldown: count, no XP
+            if isinstance(outcome, Change):
+                return MessageCount(True, 0, outcome)
+            continue  # the member changed in between: decide again
+        new_xp = min((int(seen["xp"]) if seen else 0) + xp, MAX_XP)
+        values = _exact_values(guild_id, user_id, new_xp, curve)
+        values.update({":one": 1, ":at": at_ms, ":mid": mid})
+        if seen:
+            condition = "xp = :seen AND " + _NEW_MESSAGE
+            values[":seen"] = seen["xp"]
+        else:
+            condition = "attribute_not_exists(PK)"
+        try:
+            table().update_item(
+                Key=keys.member(guild_id, user_id),
+                UpdateExpression=_SET_EXACT.replace(
+                    "messages = if_not_exists(messages, :zero)", "messages = if_not_exists(messages, :zero) + :one"
+                ).replace(
+                    "xpMessages = if_not_exists(xpMessages, :zero)",
+                    "xpMessages = if_not_exists(xpMessages, :zero) + :one",
+                )
+                + ", lastAwardedAt = :at, lastMessageId = :mid",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#level": "level"},
+                ExpressionAttributeValues=values,
+            )
+            awarded = new_xp - (int(seen["xp"]) if seen else 0)
+            return MessageCount(True, awarded, _change(seen, new_xp, curve), xp_message=True)
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            _backoff(attempt)
+    raise Unavailable("The member is being updated concurrently; retry shortly")

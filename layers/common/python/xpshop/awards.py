@@ -1,0 +1,34 @@
+"""Message XP rules: who earns what for a message (pure; the store applies it in one guarded write)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .multipliers import effective_multiplier
+
+BASE_MIN, BASE_MAX = 15, 25
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAward:
+    """What a message is worth before the cooldown: `xp` None means it earns nothing (no-XP rule)."""
+
+    xp: int | None
+    cooldown_ms: int
+
+
+def message_award(
+    cfg: dict[str, Any], user_id: str, channel_id: str, role_ids: Sequence[str], rng: random.Random | None = None
+) -> MessageAward:
+    """Base 15-25 x xpRate x (server x best role x user multiplier), rounded down; nothing in a no-XP channel
+    or for a member holding any no-XP role. The cooldown (per member, all channels) is applied by the store."""
+    cooldown_ms = int(cfg["cooldownSeconds"]) * 1000
+    if channel_id in cfg["noXpChannelIds"] or any(r in cfg["noXpRoleIds"] for r in role_ids):
+        return MessageAward(None, cooldown_ms)
+    m = cfg["multipliers"]
+    multiplier = effective_multiplier(m.get("server"), m.get("role"), m.get("user"), role_ids, user_id)
+    base = (rng or random).randint(BASE_MIN, BASE_MAX)
+    return MessageAward(int(base * float(cfg["xpRate"]) * multiplier), cooldown_ms)

@@ -1,0 +1,91 @@
+"""Message XP: count each gateway message once and award XP by the guild's rules (the queue consumer's logic)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from ..awards import message_award
+from ..guild_config import Snowflake
+from ..store import guilds, members, stats
+from ..store.members import Change
+from .curves import config_for, curve_for
+
+logger = Logger(child=True)
+
+
+def _epoch_ms(value: Any) -> Any:
+    """Discord timestamps come as ISO 8601; the relay may also send epoch milliseconds."""
+    if isinstance(value, str) and not value.isdigit():
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    return value
+
+
+class MessageEvent(BaseModel):
+    """One chat message as the gateway relay forwards it."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True, populate_by_name=True)
+    messageId: Snowflake
+    guildId: Snowflake
+    channelId: Snowflake
+    userId: Snowflake
+    roleIds: list[Snowflake] = Field(default_factory=list, max_length=250)
+    timestamp: Annotated[int, BeforeValidator(_epoch_ms), Field(ge=1_420_070_400_000)]  # not before Discord's epoch
+    bot: bool = False
+
+
+class Tally:
+    """Counter deltas of a batch, applied once per member shard at the end (not once per message)."""
+
+    def __init__(self) -> None:
+        self._by_member: dict[tuple[str, str], list[tuple[Change, int, int]]] = defaultdict(list)
+
+    def add(self, guild_id: str, user_id: str, change: Change, xp_message: bool) -> None:
+        self._by_member[(guild_id, user_id)].append((change, 1, 1 if xp_message else 0))
+
+    def flush(self) -> None:
+        for (guild_id, user_id), changes in self._by_member.items():
+            first, last = changes[0][0], changes[-1][0]
+            merged = Change(first.created, first.old_xp, last.new_xp, first.old_level, last.new_level)
+            stats.apply(
+                guild_id, user_id, merged, messages=sum(c[1] for c in changes), xp_messages=sum(c[2] for c in changes)
+            )
+        self._by_member.clear()
+
+
+def count(event: MessageEvent, tally: Tally) -> dict[str, Any]:
+    """Count one message (once, whatever the redeliveries) and award its XP if due."""
+    if event.bot:
+        return {"counted": False, "reason": "bot"}
+    if not guilds.exists(event.guildId):  # a message from a guild means the bot is in it
+        guilds.register(event.guildId, None, "gateway")
+    cfg = config_for(event.guildId)
+    award = message_award(cfg, event.userId, event.channelId, event.roleIds)
+    result = members.count_message(
+        event.guildId,
+        event.userId,
+        event.messageId,
+        at_ms=event.timestamp,
+        xp=award.xp,
+        cooldown_ms=award.cooldown_ms,
+        curve=curve_for(event.guildId),
+    )
+    if not result.counted or result.change is None:
+        return {"counted": False, "reason": "duplicate"}
+    tally.add(event.guildId, event.userId, result.change, xp_message=result.xp_message)
+    if result.change.old_level != result.change.new_level:
+        logger.info(
+            "level changed",
+            extra={
+                "guildId": event.guildId,
+                "userId": event.userId,
+                "oldLevel": result.change.old_level,
+                "newLevel": result.change.new_level,
+                "source": "message",
+            },
+        )
+    return {"counted": True, "awarded": result.awarded}

@@ -1,0 +1,65 @@
+"""SQS FIFO events as Lambda receives them, and the consumer handler loaded like Lambda loads it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+from local import REPO_ROOT
+from local.lambdas import FakeLambdaContext, load_handler
+from local.template import functions, load_template
+
+_ids = itertools.count(1)
+
+
+def message(
+    guild: str,
+    user: str,
+    message_id: int,
+    at_ms: int,
+    channel: str = "300000000000000001",
+    roles: list[str] | None = None,
+    bot: bool = False,
+) -> dict[str, Any]:
+    return {
+        "messageId": str(message_id),
+        "guildId": guild,
+        "channelId": channel,
+        "userId": user,
+        "roleIds": roles or [],
+        "timestamp": at_ms,
+        "bot": bot,
+    }
+
+
+def sqs_event(bodies: list[Any]) -> dict[str, Any]:
+    records = []
+    for body in bodies:
+        n = next(_ids)
+        group = f"{body.get('guildId')}:{body.get('userId')}" if isinstance(body, dict) else "bad"
+        records.append(
+            {
+                "messageId": f"sqs-{n}",
+                "receiptHandle": f"rh-{n}",
+                "body": json.dumps(body),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1795400000000",
+                    "MessageGroupId": group,
+                    "MessageDeduplicationId": str(body.get("messageId")) if isinstance(body, dict) else "x",
+                    "SequenceNumber": str(n),
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:xpshop-messages.fifo",
+                "awsRegion": "us-east-1",
+            }
+        )
+    return {"Records": records}
+
+
+def consume(bodies: list[Any]) -> dict[str, Any]:
+    spec = functions(load_template())["XpConsumerFunction"]
+    return load_handler(REPO_ROOT, spec)(sqs_event(bodies), FakeLambdaContext.for_function(spec))
