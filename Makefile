@@ -42,7 +42,7 @@ demo: setup ## Load a demo guild (a few hundred members) into the running `make 
 
 invoke: setup ## Invoke one function in-process: make invoke FN=XpUsersFunction EVENT=events/xp_users_get.json
 	@test -n "$(FN)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json"; exit 2; }
-	XPSHOP_ADMIN_KEY=$${XPSHOP_ADMIN_KEY:-change-me} $(PY) -m local.invoke $(FN) $(EVENT)
+	XPSHOP_ADMIN_KEY=$${XPSHOP_ADMIN_KEY:-change-me} XPSHOP_RELAY_KEY=$${XPSHOP_RELAY_KEY:-change-me-relay} $(PY) -m local.invoke $(FN) $(EVENT)
 
 test: setup ## Every test: unit (moto), integration (DynamoDB Local), e2e (HTTP)
 	$(PY) -m pytest

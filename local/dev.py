@@ -25,8 +25,9 @@ from typing import Any, Self
 
 from local import DEFAULT_TABLE_NAME, REPO_ROOT
 from local.ddb import DynamoDBLocal, DynamoDBLocalError, free_port, port_is_free
+from local.queue import CONSUMER, LocalQueue
 from local.server import LocalHttpServer, make_server
-from local.template import TEMPLATE_PATH, create_table, load_template, local_environment
+from local.template import TEMPLATE_PATH, create_table, functions, load_template, local_environment
 
 DEFAULT_HTTP_PORT = 3000
 DEFAULT_DDB_PORT = 8000
@@ -36,6 +37,8 @@ HEALTH_PATH = "/api/xp/health"
 def local_overrides(endpoint: str, table_name: str, admin_key: str) -> dict[str, str]:
     """The variables a local run sets on top of the template's environment."""
     return {
+        "RELAY_KEY_PARAM": "",  # no SSM locally: the ingestion endpoint uses XPSHOP_RELAY_KEY
+        "XPSHOP_RELAY_KEY": os.environ.get("XPSHOP_RELAY_KEY") or admin_key + "-relay",
         "TABLE_NAME": table_name,
         "XPSHOP_ADMIN_KEY": admin_key,
         "ADMIN_KEY_PARAM": "",  # no SSM locally: the handlers use XPSHOP_ADMIN_KEY
@@ -79,6 +82,7 @@ class Stack:
     admin_key: str
     env: dict[str, str]
     thread: threading.Thread
+    queue: LocalQueue | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def stop(self) -> None:
@@ -86,6 +90,8 @@ class Stack:
             self.server.shutdown()
             self.thread.join(timeout=10)
         self.server.server_close()
+        if self.queue is not None:
+            self.queue.stop()
         self.ddb.stop()
         _restore_env(self._saved_env)
         self._saved_env = {}
@@ -132,12 +138,20 @@ def start_stack(
     """
     template = load_template(Path(repo_root) / "template.yaml")
     ddb = DynamoDBLocal(port=ddb_port, db_path=data_dir, repo_root=repo_root).start()
-    saved = {name: os.environ.get(name) for name in _env_names(template)}
+    saved = {name: os.environ.get(name) for name in _env_names(template) | QUEUE_ENV}
+    queue: LocalQueue | None = None
     try:
         env = configure_environment(ddb.endpoint, table_name, admin_key, template=template)
         ensure_table(ddb, template, table_name)
+        # The message queue: an SQS server on loopback, drained into the consumer like Lambda's poller.
+        queue = LocalQueue(Path(repo_root), functions(template).get(CONSUMER)).start()
+        queue_env = {"AWS_ENDPOINT_URL_SQS": queue.endpoint, "MESSAGES_QUEUE_URL": queue.url}
+        os.environ.update(queue_env)
+        env.update(queue_env)
         server = make_server(Path(repo_root), template, host, http_port, quiet=quiet)
     except BaseException:
+        if queue is not None:
+            queue.stop()
         ddb.stop()
         _restore_env(saved)
         raise
@@ -151,8 +165,12 @@ def start_stack(
         admin_key=admin_key,
         env=env,
         thread=thread,
+        queue=queue,
         _saved_env=saved,
     )
+
+
+QUEUE_ENV = {"AWS_ENDPOINT_URL_SQS", "MESSAGES_QUEUE_URL"}
 
 
 def _env_names(template: dict[str, Any]) -> set[str]:
@@ -215,6 +233,8 @@ def _banner(stack: Stack, generated_key: bool, data_dir: Path | None) -> str:
             f"  xpshop local API     {stack.url}",
             f"  DynamoDB Local       {stack.ddb.endpoint}  table {stack.table_name} ({storage})",
             f"  Admin key            {stack.admin_key}{key_note}",
+            f"  Relay key            {stack.env.get('XPSHOP_RELAY_KEY', '')}  (POST /api/xp/ingest/messages)",
+            f"  Message queue        {stack.queue.url if stack.queue else 'off'} -> XpConsumerFunction",
             f"  API docs             {stack.url}/api/docs",
             "",
             f"  curl {stack.url}{HEALTH_PATH}",

@@ -107,3 +107,33 @@ def parallel(dynamodb_local: str):  # -> ParallelClient
     client = ParallelClient(env, ADMIN_KEY)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def sqs_server() -> Iterator[str]:
+    """A local SQS (moto server) for the ingestion endpoint; yields its endpoint."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def messages_queue(sqs_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh FIFO queue the ingestion endpoint sends to; yields its URL."""
+    import uuid
+
+    import boto3
+
+    from xpshop import message_queue
+
+    client = boto3.client("sqs", endpoint_url=sqs_server)
+    url = client.create_queue(QueueName=f"m-{uuid.uuid4().hex[:8]}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs_server)
+    monkeypatch.setenv("MESSAGES_QUEUE_URL", url)
+    message_queue.reset()
+    yield url
+    message_queue.reset()

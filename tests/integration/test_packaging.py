@@ -67,6 +67,7 @@ EVENTS: dict[str, list[str]] = {
     "ApiDocsFunction": ["api_docs_openapi"],
     "RecalcFunction": ["recalc_guild"],
     "XpConsumerFunction": ["xp_consumer_messages"],
+    "XpIngestFunction": ["xp_ingest_messages"],
     "ShopCreditsFunction": ["shop_credits_modify", "shop_credits_set"],
     "ShopUsersFunction": [
         "shop_users_link",
@@ -86,7 +87,7 @@ EVENTS: dict[str, list[str]] = {
     "ShopCouponsFunction": ["shop_coupons_create", "shop_coupons_list", "shop_coupons_redeem"],
 }
 # Shop samples use fixed names ("WELCOME", "fbr"): another test may have taken them first (409 is an answer).
-ANSWERS = {200, 201, 409}
+ANSWERS = {200, 201, 202, 409}
 
 
 def test_every_template_function_has_sample_events():
@@ -97,7 +98,7 @@ def test_every_template_function_has_sample_events():
 
 
 @pytest.mark.parametrize("logical_id", list(EVENTS))
-def test_function_answers_with_only_codeuri_and_layer(logical_id, dynamodb_local, tmp_path: Path):
+def test_function_answers_with_only_codeuri_and_layer(logical_id, dynamodb_local, messages_queue, tmp_path: Path):
     layer, runtime = build_layer()
     spec = functions(load_template())[logical_id]
     events = [str(REPO_ROOT / "events" / f"{name}.json") for name in EVENTS[logical_id]]
@@ -117,6 +118,9 @@ def test_function_answers_with_only_codeuri_and_layer(logical_id, dynamodb_local
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "xpshop",
         "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+        "XPSHOP_RELAY_KEY": ADMIN_KEY,
+        "MESSAGES_QUEUE_URL": messages_queue,
+        "AWS_ENDPOINT_URL_SQS": os.environ["AWS_ENDPOINT_URL_SQS"],
     }
     proc = subprocess.run(
         [

@@ -78,3 +78,26 @@ def require_shop_admin(headers: Mapping[str, str]) -> Caller:
     if not caller.admin:
         raise ApiError(ErrorCode.FORBIDDEN, "This endpoint needs the admin key; a user key cannot use it")
     return caller
+
+
+def relay_key() -> str | None:
+    """The gateway relay's key: XPSHOP_RELAY_KEY locally, else the SSM SecureString named by RELAY_KEY_PARAM."""
+    local = os.environ.get("XPSHOP_RELAY_KEY")
+    if local:
+        return local
+    name = os.environ.get("RELAY_KEY_PARAM")
+    if not name:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_parameter(name, decrypt=True, max_age=_CACHE_SECONDS)
+    return str(value) if value else None
+
+
+def require_relay(headers: Mapping[str, str]) -> None:
+    """Only the relay may push messages (its own secret: the admin key is not accepted here)."""
+    presented = presented_key(headers)
+    expected = relay_key()
+    if not presented or not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
+        message = "The relay key is required" if presented is None else "The relay key is not valid"
+        raise ApiError(ErrorCode.UNAUTHORIZED, message, {"WWW-Authenticate": 'Bearer realm="xpshop-relay"'})

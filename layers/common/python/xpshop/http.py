@@ -59,6 +59,7 @@ class Access(Enum):
     SHOP_ADMIN = "shop-admin"  # admin key; a user key gets 403
     ANY_KEY = "any-key"  # admin key or any user key
     OWN_ACCOUNT = "own-account"  # admin key, or a user key acting on its own account (see `account`)
+    RELAY = "relay"  # the gateway relay's key only
 
 
 # ----------------------------------------------------------------------------- envelope
@@ -130,6 +131,8 @@ class Preflight:
             app.append_context(caller=auth.require_shop_admin(headers))
         elif mode in (Access.ANY_KEY, Access.OWN_ACCOUNT):
             app.append_context(caller=auth.identify(headers))
+        elif mode is Access.RELAY:
+            auth.require_relay(headers)
         elif mode is Access.LEADERBOARD:
             self._leaderboard_gate(headers, guild_id)
         if guild_id is not None and not unquote(guild_id).strip():

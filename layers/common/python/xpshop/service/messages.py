@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from .. import message_queue
 from ..awards import message_award
 from ..guild_config import Snowflake
 from ..store import guilds, members, stats
@@ -36,6 +37,20 @@ class MessageEvent(BaseModel):
     roleIds: list[Snowflake] = Field(default_factory=list, max_length=250)
     timestamp: Annotated[int, BeforeValidator(_epoch_ms), Field(ge=1_420_070_400_000)]  # not before Discord's epoch
     bot: bool = False
+
+
+class IngestBody(BaseModel):
+    """A batch from the gateway relay."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+    messages: list[MessageEvent] = Field(min_length=1, max_length=100)
+
+
+def ingest(body: IngestBody) -> dict[str, Any]:
+    """Queue the human messages of a batch for the consumer (bots are dropped here)."""
+    human = [m.model_dump(mode="json") for m in body.messages if not m.bot]
+    accepted = message_queue.send(human) if human else 0
+    return {"accepted": accepted, "skipped": len(body.messages) - len(human)}
 
 
 class Tally:

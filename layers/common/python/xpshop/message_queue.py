@@ -1,0 +1,53 @@
+"""The queue between the ingestion endpoint and the message consumer (SQS FIFO).
+
+One message group per member (`<guild>:<user>`), so a member's messages are consumed in order, and the
+Discord message id as deduplication id, so a relay retry within five minutes is dropped by SQS itself
+(the consumer's `lastMessageId` guard covers any later redelivery).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from .errors import Unavailable
+
+BATCH = 10  # SendMessageBatch's limit
+
+
+@functools.cache
+def _client() -> Any:
+    return boto3.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 5}))
+
+
+def reset() -> None:
+    _client.cache_clear()
+
+
+def send(events: Sequence[dict[str, Any]]) -> int:
+    """Queue message events (dicts with messageId, guildId, userId, ...); returns how many were accepted."""
+    queue_url = os.environ.get("MESSAGES_QUEUE_URL", "")
+    if not queue_url:
+        raise Unavailable("The message queue is not configured")
+    for start in range(0, len(events), BATCH):
+        chunk = events[start : start + BATCH]
+        entries = [
+            {
+                "Id": str(i),
+                "MessageBody": json.dumps(e, separators=(",", ":")),
+                "MessageGroupId": f"{e['guildId']}:{e['userId']}",
+                "MessageDeduplicationId": e["messageId"],
+            }
+            for i, e in enumerate(chunk)
+        ]
+        resp = _client().send_message_batch(QueueUrl=queue_url, Entries=entries)
+        if resp.get("Failed"):
+            # The relay retries the whole request: what was queued already is deduplicated by message id.
+            raise Unavailable(f"The queue refused {len(resp['Failed'])} message(s); retry")
+    return len(events)

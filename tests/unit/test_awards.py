@@ -1,0 +1,29 @@
+"""Message award rules (pure)."""
+
+import random
+
+from xpshop.awards import message_award
+from xpshop.guild_config import merge
+
+U, C, R = "222222222222222222", "333333333333333333", "444444444444444444"
+
+
+def test_default_award_is_15_to_25_with_a_minute_cooldown():
+    rng = random.Random(1)
+    awards = {message_award(merge(), U, C, [], rng).xp for _ in range(500)}
+    assert awards == set(range(15, 26))
+    assert message_award(merge(), U, C, []).cooldown_ms == 60_000
+
+
+def test_no_xp_channel_and_role():
+    cfg = merge({"noXpChannelIds": [C], "noXpRoleIds": [R]})
+    assert message_award(cfg, U, C, []).xp is None
+    assert message_award(cfg, U, "555555555555555555", ["666666666666666666", R]).xp is None
+    assert message_award(cfg, U, "555555555555555555", ["666666666666666666"]).xp is not None
+
+
+def test_rate_and_multipliers():
+    cfg = merge({"xpRate": 2.0, "multipliers": {"server": 1.5, "role": {R: 3.0}, "user": {U: 0.5}}})
+    rng = random.Random(7)
+    base = random.Random(7).randint(15, 25)
+    assert message_award(cfg, U, C, [R], rng).xp == int(base * 2.0 * 2.25)
