@@ -195,7 +195,11 @@ def test_every_function_has_routes_and_a_code_directory(template: dict[str, Any]
     handler = template["Globals"]["Function"]["Handler"]
     for logical_id, spec in specs.items():
         assert spec.logical_id == logical_id
-        assert spec.routes, f"{logical_id} has no HttpApi route"
+        events = template["Resources"][logical_id]["Properties"].get("Events", {}).values()
+        if any(e["Type"] == "HttpApi" for e in events):
+            assert spec.routes, f"{logical_id} has no HttpApi route"
+        else:  # a queue consumer or a scheduled job: no route to serve
+            assert not spec.routes
         assert (REPO_ROOT / spec.code_uri).is_dir(), f"{logical_id}: {spec.code_uri} is missing"
         assert spec.handler == template["Resources"][logical_id]["Properties"].get("Handler", handler)
         assert spec.timeout > 0
