@@ -232,6 +232,68 @@ def import_times() -> list[tuple[str, float]]:
     return results
 
 
+def measure_messages(meter: Meter, repeat: int) -> list[Row]:
+    """The consumer on batches of 10 messages from 10 members (outside cooldown, inside a level): per message."""
+    import json as _json
+
+    from local.lambdas import FakeLambdaContext, load_handler
+    from local.template import functions
+
+    spec = functions(load_template())["XpConsumerFunction"]
+    handler = load_handler(REPO_ROOT, spec)
+    base_mid = 1_400_000_000_000_000_000
+
+    def batch(round_: int) -> dict[str, Any]:
+        records = []
+        for j in range(10):
+            user = str(FIRST_USER + 5000 + j)
+            body = {
+                "messageId": str(base_mid + round_ * 100 + j),
+                "guildId": GUILD,
+                "channelId": "300000000000000001",
+                "userId": user,
+                "roleIds": [],
+                "timestamp": 1_795_400_000_000 + round_ * 61_000,
+                "bot": False,
+            }
+            records.append(
+                {
+                    "messageId": f"b{round_}-{j}",
+                    "receiptHandle": "r",
+                    "body": _json.dumps(body),
+                    "attributes": {"MessageGroupId": f"{GUILD}:{user}", "SequenceNumber": str(j)},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                    "awsRegion": "us-east-1",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q.fifo",
+                    "md5OfBody": "",
+                }
+            )
+        return {"Records": records}
+
+    handler(batch(0), FakeLambdaContext.for_function(spec))  # members and config cache warm
+    meter.reset()
+    latencies = []
+    for i in range(1, repeat + 1):
+        started = time.perf_counter()
+        handler(batch(i), FakeLambdaContext.for_function(spec))
+        latencies.append((time.perf_counter() - started) * 1000 / 10)
+    latencies.sort()
+    per = repeat * 10
+    by_api = ", ".join(f"{k} {v / per:g}" for k, v in sorted(meter.calls.items()))
+    throughput = 1000 / statistics.median(latencies)
+    row = Row(
+        f"message award via the consumer (per message; ~{throughput:.0f} msg/s here)",
+        sum(meter.calls.values()) / per,
+        by_api,
+        meter.rcu / per,
+        meter.wcu / per,
+        statistics.median(latencies),
+        latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))],
+    )
+    return [row]
+
+
 def measure_shop(api: LocalApi, meter: Meter, repeat: int) -> list[Row]:
     """Buy, redeem and the reads around them, on a catalog of `repeat` cosmetics."""
     buyer, creator = "920000000000000001", "920000000000000002"
@@ -335,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             ("health", lambda i: ("GET", "/api/xp/health", None)),
         ]
         rows = [measure(api, meter, name, op, args.repeat) for name, op in ops]
+        rows += measure_messages(meter, args.repeat)
         rows += measure_shop(api, meter, args.repeat)
         baseline = naive_rows(meter, GUILD, args.repeat, args.members)
     imports = [] if args.no_imports else import_times()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -54,22 +53,27 @@ def ingest(body: IngestBody) -> dict[str, Any]:
 
 
 class Tally:
-    """Counter deltas of a batch, applied once per member shard at the end (not once per message)."""
+    """Counter deltas of a batch, summed per guild and written once per guild at the end (not per message)."""
 
     def __init__(self) -> None:
-        self._by_member: dict[tuple[str, str], list[tuple[Change, int, int]]] = defaultdict(list)
+        self._by_guild: dict[str, tuple[str, stats.Totals]] = {}
 
     def add(self, guild_id: str, user_id: str, change: Change, xp_message: bool) -> None:
-        self._by_member[(guild_id, user_id)].append((change, 1, 1 if xp_message else 0))
+        _, totals = self._by_guild.setdefault(guild_id, (user_id, stats.Totals()))
+        totals.members += 1 if change.created else 0
+        totals.xp += change.new_xp - change.old_xp
+        totals.level_sum += change.new_level - change.old_level
+        totals.messages += 1
+        totals.xp_messages += 1 if xp_message else 0
+        if change.created or change.old_level != change.new_level:
+            totals.distribution[change.new_level] = totals.distribution.get(change.new_level, 0) + 1
+            if not change.created:
+                totals.distribution[change.old_level] = totals.distribution.get(change.old_level, 0) - 1
 
     def flush(self) -> None:
-        for (guild_id, user_id), changes in self._by_member.items():
-            first, last = changes[0][0], changes[-1][0]
-            merged = Change(first.created, first.old_xp, last.new_xp, first.old_level, last.new_level)
-            stats.apply(
-                guild_id, user_id, merged, messages=sum(c[1] for c in changes), xp_messages=sum(c[2] for c in changes)
-            )
-        self._by_member.clear()
+        for guild_id, (shard_user, totals) in self._by_guild.items():
+            stats.apply_totals(guild_id, shard_user, totals)
+        self._by_guild.clear()
 
 
 def count(event: MessageEvent, tally: Tally) -> dict[str, Any]:

@@ -63,6 +63,40 @@ def apply(guild_id: str, user_id: str, change: Change, messages: int = 0, xp_mes
     table().update_item(**kwargs)
 
 
+def apply_totals(guild_id: str, shard_user_id: str, totals: Totals) -> None:
+    """Add summed deltas (a whole batch of a guild) in one write; any shard will do, the reads sum them all."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {
+        ":members": totals.members,
+        ":xp": totals.xp,
+        ":levels": totals.level_sum,
+        ":messages": totals.messages,
+        ":xpMessages": totals.xp_messages,
+        ":one": 1,
+    }
+    parts = [
+        "members :members",
+        "xp :xp",
+        "levelSum :levels",
+        "messages :messages",
+        "xpMessages :xpMessages",
+        "ver :one",
+    ]
+    for i, (level, count) in enumerate(sorted(totals.distribution.items())):
+        if count:
+            names[f"#l{i}"] = keys.level_counter(level)
+            values[f":l{i}"] = count
+            parts.append(f"#l{i} :l{i}")
+    kwargs: dict[str, Any] = {
+        "Key": keys.stats_shard(guild_id, shard_user_id),
+        "UpdateExpression": "ADD " + ", ".join(parts),
+        "ExpressionAttributeValues": values,
+    }
+    if names:
+        kwargs["ExpressionAttributeNames"] = names
+    table().update_item(**kwargs)
+
+
 def read(guild_id: str) -> Totals:
     """Sum the 16 shards of a guild: one BatchGetItem."""
     totals = Totals()
