@@ -516,3 +516,81 @@ def test_responses_match_the_documented_shapes(api, catalog):
         r = api.request(method, path, body)
         assert r.status in (200, 201), (method, path, r.body)
         TypeAdapter(model).validate_python(r.body)
+
+
+ADMIN_ONLY = [
+    ("GET", "/api/v1/users/transactions?id={own}", None),
+    ("GET", "/api/v1/users/list", None),
+    ("POST", "/api/v1/users/link", {"discordid": "{own}", "minecraft_username": "Someone"}),
+    ("DELETE", "/api/v1/users/unlink", {"id": "{own}"}),
+    ("POST", "/api/v1/keys", {"id": "{own}"}),
+    ("DELETE", "/api/v1/keys", {"id": "{own}"}),
+    ("POST", "/api/v1/cosmetics/create", {"name": "x"}),
+    ("PATCH", "/api/v1/cosmetics/update", {"original_name": "x", "cost": 1}),
+    ("DELETE", "/api/v1/cosmetics/delete", {"cosmetic": "x"}),
+    ("POST", "/api/v1/cosmetics/grant", {"id": "{own}", "cosmeticid": "{hat}"}),
+    ("DELETE", "/api/v1/cosmetics/revoke", {"id": "{own}", "cosmeticid": "{hat}"}),
+    ("POST", "/api/v1/categories/create", {"name": "x"}),
+    ("PATCH", "/api/v1/categories/rename", {"old_name": "x", "new_name": "y"}),
+    ("DELETE", "/api/v1/categories/delete", {"category_id": "AAAAAAAA"}),
+    ("PATCH", "/api/v1/credits/modify", {"id": "{own}", "amount": 5}),
+    ("PATCH", "/api/v1/credits/set", {"id": "{own}", "new_amount": 5}),
+    ("GET", "/api/v1/coupons/list", None),
+    ("POST", "/api/v1/coupons/create", {"code": "X", "credit_grant": 1}),
+    ("PATCH", "/api/v1/coupons/edit", {"original_code": "X", "uses": 1}),
+    ("DELETE", "/api/v1/coupons/delete", {"code": "X"}),
+    ("GET", "/api/v1/creatorcodes/list", None),
+    ("POST", "/api/v1/creatorcodes/create", {"code": "x", "assigned_user": "{own}"}),
+    ("PATCH", "/api/v1/creatorcodes/update", {"original_code": "x", "new_code": "y"}),
+    ("DELETE", "/api/v1/creatorcodes/delete", {"code": "x"}),
+]
+OWN_ACCOUNT = [
+    ("GET", "/api/v1/users/info?id={who}", None),
+    ("POST", "/api/v1/cosmetics/buy", {"id": "{who}", "cosmeticid": "{hat}"}),
+    ("POST", "/api/v1/cosmetics/equip", {"id": "{who}", "cosmetictype": "hat", "cosmeticid": "{hat}"}),
+    ("DELETE", "/api/v1/cosmetics/unequip", {"id": "{who}", "cosmetictype": "hat"}),
+    ("POST", "/api/v1/coupons/redeem", {"id": "{who}", "code": "NOPE"}),
+    ("POST", "/api/v1/creatorcodes/set", {"id": "{who}", "code": "0"}),
+]
+ANY_KEY = [
+    ("GET", "/api/v1/cosmetics/list", None),
+    ("GET", "/api/v1/cosmetics/shop", None),
+    ("GET", "/api/v1/categories/list", None),
+    ("GET", "/api/v1/creatorcodes/supporting?id={other}&creator_code=none", None),
+]
+
+
+def _fill(value, names):
+    if isinstance(value, str):
+        for k, v in names.items():
+            value = value.replace("{" + k + "}", v)
+        return value
+    if isinstance(value, dict):
+        return {k: _fill(v, names) for k, v in value.items()}
+    return value
+
+
+def test_auth_matrix_on_every_endpoint(api, catalog):
+    """No key and unknown keys: 401 everywhere; a user key: 403 on admin routes and on other accounts."""
+    own, other = shop.funded_user(api, new_user_id(), 100), shop.funded_user(api, new_user_id(), 100)
+    key = api.post("/api/v1/keys", {"id": own}).body["key"]
+    names = {"own": own, "other": other, "hat": catalog["hat"]["id"]}
+    for method, path, body in ADMIN_ONLY + OWN_ACCOUNT + ANY_KEY:
+        filled = _fill(path, {**names, "who": own}), _fill(body, {**names, "who": own})
+        assert api.request(method, filled[0], filled[1], key=None).status == 401, path
+        assert api.request(method, filled[0], filled[1], key="xps_unknown").status == 401, path
+    for method, path, body in ADMIN_ONLY:
+        r = api.request(method, _fill(path, names), _fill(body, names), key=key)
+        assert (r.status, r.error["code"]) == (403, "FORBIDDEN"), path
+    for method, path, body in OWN_ACCOUNT:
+        theirs = api.request(
+            method, _fill(path, {**names, "who": other}), _fill(body, {**names, "who": other}), key=key
+        )
+        assert (theirs.status, theirs.error["code"]) == (403, "FORBIDDEN"), path
+        mine = api.request(method, _fill(path, {**names, "who": own}), _fill(body, {**names, "who": own}), key=key)
+        assert mine.status not in (401, 403), (path, mine.body)
+        admin = api.request(method, _fill(path, {**names, "who": other}), _fill(body, {**names, "who": other}))
+        assert admin.status not in (401, 403), (path, admin.body)
+    for method, path, body in ANY_KEY:
+        r = api.request(method, _fill(path, names), _fill(body, names), key=key)
+        assert r.status not in (401, 403), path
