@@ -85,10 +85,18 @@ def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve) -> dict[st
     }
 
 
-_SET_EXACT = (
+_SET_LEVELLED = (
     "SET xp = :xp, #level = :level, inLevel = :in, toNext = :to, score = :score, updatedAt = :now, "
-    "userId = :uid, guildId = :gid, messages = if_not_exists(messages, :zero), "
-    "xpMessages = if_not_exists(xpMessages, :zero), createdAt = if_not_exists(createdAt, :now)"
+    "userId = :uid, guildId = :gid, createdAt = if_not_exists(createdAt, :now)"
+)
+# An API change: message counts untouched (created at 0).
+_SET_EXACT = (
+    f"{_SET_LEVELLED}, messages = if_not_exists(messages, :zero), xpMessages = if_not_exists(xpMessages, :zero)"
+)
+# A rewarded message: counted, and its award time and id recorded, in the same write.
+_SET_EXACT_MESSAGE = (
+    f"{_SET_LEVELLED}, messages = if_not_exists(messages, :zero) + :one, "
+    "xpMessages = if_not_exists(xpMessages, :zero) + :one, lastAwardedAt = :at, lastMessageId = :mid"
 )
 
 
@@ -413,13 +421,7 @@ def count_message(
         try:
             table().update_item(
                 Key=keys.member(guild_id, user_id),
-                UpdateExpression=_SET_EXACT.replace(
-                    "messages = if_not_exists(messages, :zero)", "messages = if_not_exists(messages, :zero) + :one"
-                ).replace(
-                    "xpMessages = if_not_exists(xpMessages, :zero)",
-                    "xpMessages = if_not_exists(xpMessages, :zero) + :one",
-                )
-                + ", lastAwardedAt = :at, lastMessageId = :mid",
+                UpdateExpression=_SET_EXACT_MESSAGE,
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#level": "level"},
                 ExpressionAttributeValues=values,
