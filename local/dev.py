@@ -25,8 +25,9 @@ from typing import Any, Self
 
 from local import DEFAULT_TABLE_NAME, REPO_ROOT
 from local.ddb import DynamoDBLocal, DynamoDBLocalError, free_port, port_is_free
-from local.queue import CONSUMER, LocalQueue
+from local.queue import LocalQueue, default_queues
 from local.server import LocalHttpServer, make_server
+from local.stream import EFFECTS, StreamPoller, filters_of
 from local.template import TEMPLATE_PATH, create_table, functions, load_template, local_environment
 
 DEFAULT_HTTP_PORT = 3000
@@ -48,6 +49,15 @@ def local_overrides(endpoint: str, table_name: str, admin_key: str) -> dict[str,
         "POWERTOOLS_DEV": "false",
         # Offline-mode UUIDs unless a profile service (e.g. https://api.mojang.com or a fake) is configured.
         "MINECRAFT_PROFILE_API": os.environ.get("MINECRAFT_PROFILE_API", "offline"),
+        # Discord: the application's public key verifies interactions; without a bot token, role rewards
+        # and announcements are skipped (credits per level still apply). DISCORD_API_BASE_URL may name a fake.
+        "DISCORD_PUBLIC_KEY": os.environ.get("DISCORD_PUBLIC_KEY", ""),
+        "DISCORD_BOT_TOKEN_PARAM": "",
+        **(
+            {"DISCORD_API_BASE_URL": os.environ["DISCORD_API_BASE_URL"]}
+            if os.environ.get("DISCORD_API_BASE_URL")
+            else {}
+        ),
     }
 
 
@@ -83,6 +93,7 @@ class Stack:
     env: dict[str, str]
     thread: threading.Thread
     queue: LocalQueue | None = None
+    stream: StreamPoller | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def stop(self) -> None:
@@ -90,6 +101,8 @@ class Stack:
             self.server.shutdown()
             self.thread.join(timeout=10)
         self.server.server_close()
+        if self.stream is not None:
+            self.stream.stop()
         if self.queue is not None:
             self.queue.stop()
         self.ddb.stop()
@@ -140,16 +153,25 @@ def start_stack(
     ddb = DynamoDBLocal(port=ddb_port, db_path=data_dir, repo_root=repo_root).start()
     saved = {name: os.environ.get(name) for name in _env_names(template) | QUEUE_ENV}
     queue: LocalQueue | None = None
+    stream: StreamPoller | None = None
     try:
         env = configure_environment(ddb.endpoint, table_name, admin_key, template=template)
         ensure_table(ddb, template, table_name)
         # The message queue: an SQS server on loopback, drained into the consumer like Lambda's poller.
-        queue = LocalQueue(Path(repo_root), functions(template).get(CONSUMER)).start()
-        queue_env = {"AWS_ENDPOINT_URL_SQS": queue.endpoint, "MESSAGES_QUEUE_URL": queue.url}
+        queue = LocalQueue(Path(repo_root), None, default_queues(functions(template))).start()
+        queue_env = {"AWS_ENDPOINT_URL_SQS": queue.endpoint, **queue.urls}
         os.environ.update(queue_env)
         env.update(queue_env)
+        # The table's stream: level changes drained into the effects function like Lambda's poller.
+        effects = functions(template)[EFFECTS]
+        patterns, batch_size = filters_of(effects, template)
+        stream = StreamPoller(
+            ddb.endpoint, table_name, effects, Path(repo_root), patterns=patterns, batch_size=batch_size
+        ).start()
         server = make_server(Path(repo_root), template, host, http_port, quiet=quiet)
     except BaseException:
+        if stream is not None:
+            stream.stop()
         if queue is not None:
             queue.stop()
         ddb.stop()
@@ -166,11 +188,12 @@ def start_stack(
         env=env,
         thread=thread,
         queue=queue,
+        stream=stream,
         _saved_env=saved,
     )
 
 
-QUEUE_ENV = {"AWS_ENDPOINT_URL_SQS", "MESSAGES_QUEUE_URL"}
+QUEUE_ENV = {"AWS_ENDPOINT_URL_SQS", "MESSAGES_QUEUE_URL", "INTERACTIONS_QUEUE_URL"}
 
 
 def _env_names(template: dict[str, Any]) -> set[str]:
@@ -235,6 +258,8 @@ def _banner(stack: Stack, generated_key: bool, data_dir: Path | None) -> str:
             f"  Admin key            {stack.admin_key}{key_note}",
             f"  Relay key            {stack.env.get('XPSHOP_RELAY_KEY', '')}  (POST /api/xp/ingest/messages)",
             f"  Message queue        {stack.queue.url if stack.queue else 'off'} -> XpConsumerFunction",
+            f"  Discord interactions {stack.url}/discord/interactions  (public key: DISCORD_PUBLIC_KEY)",
+            f"  Level-up effects     table stream -> EffectsFunction (Discord REST: {_discord_target()})",
             f"  API docs             {stack.url}/api/docs",
             "",
             f"  curl {stack.url}{HEALTH_PATH}",
@@ -244,6 +269,12 @@ def _banner(stack: Stack, generated_key: bool, data_dir: Path | None) -> str:
             rule,
         ]
     )
+
+
+def _discord_target() -> str:
+    if not os.environ.get("DISCORD_BOT_TOKEN"):
+        return "off, no DISCORD_BOT_TOKEN"
+    return os.environ.get("DISCORD_API_BASE_URL") or "https://discord.com/api/v10"
 
 
 def check(stack: Stack) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +18,47 @@ from local.template import FunctionSpec
 logger = logging.getLogger("local.queue")
 QUEUE_NAME = "xpshop-messages.fifo"
 CONSUMER = "XpConsumerFunction"
+INTERACTIONS_QUEUE_NAME = "xpshop-interactions"
+WORKER = "DiscordWorkerFunction"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """One queue of template.yaml as run locally: its name, attributes, consumer and the variable naming it."""
+
+    name: str
+    attributes: dict[str, str]
+    consumer: FunctionSpec | None
+    env_var: str
+
+
+def default_queues(specs: dict[str, FunctionSpec]) -> list[QueueSpec]:
+    return [
+        QueueSpec(
+            QUEUE_NAME, {"FifoQueue": "true", "VisibilityTimeout": "30"}, specs.get(CONSUMER), "MESSAGES_QUEUE_URL"
+        ),
+        QueueSpec(INTERACTIONS_QUEUE_NAME, {"VisibilityTimeout": "30"}, specs.get(WORKER), "INTERACTIONS_QUEUE_URL"),
+    ]
 
 
 class LocalQueue:
-    def __init__(self, repo_root: Path, consumer: FunctionSpec | None) -> None:
+    """An SQS server (moto) with the project's queues, each drained into its consumer by a poller thread."""
+
+    def __init__(self, repo_root: Path, consumer: FunctionSpec | None, queues: list[QueueSpec] | None = None) -> None:
         self.repo_root = repo_root
-        self.consumer = consumer
+        self.queues = queues or [
+            QueueSpec(QUEUE_NAME, {"FifoQueue": "true", "VisibilityTimeout": "30"}, consumer, "MESSAGES_QUEUE_URL")
+        ]
         self._server: Any = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self.endpoint = ""
-        self.url = ""
+        self.urls: dict[str, str] = {}  # env var -> queue URL
+
+    @property
+    def url(self) -> str:
+        """The message queue's URL."""
+        return self.urls.get("MESSAGES_QUEUE_URL", "")
 
     def start(self) -> LocalQueue:
         from moto.server import ThreadedMotoServer
@@ -37,12 +68,15 @@ class LocalQueue:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
-        self.url = self._client().create_queue(
-            QueueName=QUEUE_NAME, Attributes={"FifoQueue": "true", "VisibilityTimeout": "30"}
-        )["QueueUrl"]
-        if self.consumer is not None:
-            self._thread = threading.Thread(target=self._poll, name="local-queue-poller", daemon=True)
-            self._thread.start()
+        for spec in self.queues:
+            url = self._client().create_queue(QueueName=spec.name, Attributes=spec.attributes)["QueueUrl"]
+            self.urls[spec.env_var] = url
+            if spec.consumer is not None:
+                thread = threading.Thread(
+                    target=self._poll, args=(spec, url), name=f"local-queue-{spec.name}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
         return self
 
     def _client(self) -> Any:
@@ -54,21 +88,21 @@ class LocalQueue:
             aws_secret_access_key="local",
         )
 
-    def _poll(self) -> None:
+    def _poll(self, spec: QueueSpec, url: str) -> None:
         client = self._client()
         while not self._stop.is_set():
             try:
                 received = client.receive_message(
-                    QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+                    QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
                 ).get("Messages", [])
                 if received:
-                    self._deliver(client, received)
+                    self._deliver(client, spec, url, received)
             except Exception:  # a broken batch must not stop the poller; the message becomes visible again
                 logger.exception("local queue delivery failed")
                 time.sleep(1)
 
-    def _deliver(self, client: Any, received: list[dict[str, Any]]) -> None:
-        assert self.consumer is not None
+    def _deliver(self, client: Any, spec: QueueSpec, url: str, received: list[dict[str, Any]]) -> None:
+        assert spec.consumer is not None
         records = [
             {
                 "messageId": m["MessageId"],
@@ -78,12 +112,12 @@ class LocalQueue:
                 "messageAttributes": {},
                 "md5OfBody": m.get("MD5OfBody", ""),
                 "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{QUEUE_NAME}",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{spec.name}",
                 "awsRegion": "us-east-1",
             }
             for m in received
         ]
-        result = lambdas.invoke(self.repo_root, self.consumer, {"Records": records})
+        result = lambdas.invoke(self.repo_root, spec.consumer, {"Records": records})
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
@@ -91,11 +125,11 @@ class LocalQueue:
             if m["MessageId"] not in failed
         ]
         if done:
-            client.delete_message_batch(QueueUrl=self.url, Entries=done)
+            client.delete_message_batch(QueueUrl=url, Entries=done)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)
         if self._server is not None:
             self._server.stop()

@@ -137,3 +137,55 @@ def messages_queue(sqs_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     message_queue.reset()
     yield url
     message_queue.reset()
+
+
+@pytest.fixture
+def discord_app(monkeypatch: pytest.MonkeyPatch):  # -> DiscordApp
+    """The Discord side for one test: a signing key pair (public half configured), a fake Discord REST API
+    with a bot token, and the interactions queue on the local SQS when a test asks for it."""
+    from tests.support.discord import Signer
+    from tests.support.fake_discord import FakeDiscord
+
+    signer = Signer()
+    with FakeDiscord(token="test-bot-token") as fake:
+        monkeypatch.setenv("DISCORD_PUBLIC_KEY", signer.public_hex)
+        monkeypatch.setenv("DISCORD_BOT_TOKEN", "test-bot-token")
+        monkeypatch.setenv("DISCORD_API_BASE_URL", fake.base_url)
+        yield DiscordApp(signer, fake)
+
+
+class DiscordApp:
+    def __init__(self, signer, fake) -> None:  # type: ignore[no-untyped-def]
+        self.signer = signer
+        self.fake = fake
+
+
+@pytest.fixture
+def interactions_queue(sqs_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh standard queue for deferred interactions; yields its URL."""
+    import uuid
+
+    import boto3
+
+    from xpshop import message_queue
+
+    client = boto3.client("sqs", endpoint_url=sqs_server)
+    url = client.create_queue(QueueName=f"i-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs_server)
+    monkeypatch.setenv("INTERACTIONS_QUEUE_URL", url)
+    message_queue.reset()
+    yield url
+    message_queue.reset()
+
+
+@pytest.fixture
+def table_stream(ddb_local: str):  # -> StreamPoller
+    """The table's stream from now on, delivered to the effects function on `drain()` (as Lambda would)."""
+    from local import REPO_ROOT
+    from local.stream import EFFECTS, StreamPoller, filters_of
+    from local.template import functions, load_template
+
+    template = load_template()
+    spec = functions(template)[EFFECTS]
+    patterns, batch_size = filters_of(spec, template)
+    return StreamPoller(ddb_local, TABLE_NAME, spec, REPO_ROOT, patterns=patterns, batch_size=batch_size)

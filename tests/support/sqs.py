@@ -63,3 +63,40 @@ def sqs_event(bodies: list[Any]) -> dict[str, Any]:
 def consume(bodies: list[Any]) -> dict[str, Any]:
     spec = functions(load_template())["XpConsumerFunction"]
     return load_handler(REPO_ROOT, spec)(sqs_event(bodies), FakeLambdaContext.for_function(spec))
+
+
+def receive_all(queue_url: str) -> list[dict[str, Any]]:
+    """Every message waiting on a (local) queue, as SQS hands them to Lambda; they are not deleted."""
+    import boto3
+
+    client = boto3.client("sqs")
+    found: list[dict[str, Any]] = []
+    while True:
+        batch = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
+        if not batch:
+            return found
+        found += batch
+
+
+def run_worker(received: list[dict[str, Any]]) -> dict[str, Any]:
+    """Deliver received messages to the Discord worker function as an SQS event."""
+    spec = functions(load_template())["DiscordWorkerFunction"]
+    event = {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795400000000"},
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:xpshop-interactions",
+                "awsRegion": "us-east-1",
+            }
+            for m in received
+        ]
+    }
+    return load_handler(REPO_ROOT, spec)(event, FakeLambdaContext.for_function(spec))

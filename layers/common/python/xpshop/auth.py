@@ -101,3 +101,18 @@ def require_relay(headers: Mapping[str, str]) -> None:
     if not presented or not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
         message = "The relay key is required" if presented is None else "The relay key is not valid"
         raise ApiError(ErrorCode.UNAUTHORIZED, message, {"WWW-Authenticate": 'Bearer realm="xpshop-relay"'})
+
+
+def discord_bot_token() -> str | None:
+    """The bot token for Discord's REST API: DISCORD_BOT_TOKEN locally, else the SSM SecureString named by
+    DISCORD_BOT_TOKEN_PARAM (cached 5 min). Interaction webhooks (deferred answers) need none."""
+    local = os.environ.get("DISCORD_BOT_TOKEN")
+    if local:
+        return local
+    name = os.environ.get("DISCORD_BOT_TOKEN_PARAM")
+    if not name:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_parameter(name, decrypt=True, max_age=_CACHE_SECONDS)
+    return str(value) if value else None

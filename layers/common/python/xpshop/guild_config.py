@@ -80,6 +80,14 @@ class CurveSettings(BaseModel):
     c: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
 
 
+class AnnouncementSettings(BaseModel):
+    """Level-up announcements: off until a channel is set. The message may use {user}, {level} and {xp}."""
+
+    model_config = _STRICT
+    channelId: Snowflake | None = None
+    message: Annotated[str, Field(min_length=1, max_length=1_000)] | None = None
+
+
 class ConfigPatch(BaseModel):
     """A partial configuration as accepted by PUT /api/xp/config/{guildId|global}."""
 
@@ -96,6 +104,11 @@ class ConfigPatch(BaseModel):
     theme: ThemeSettings | None = None
     labels: LabelSettings | None = None
     curve: CurveSettings | None = None
+    # Discord (xpshop): XP for using commands, the "Give XP" message command, announcements, credits.
+    commandXp: StrictBool | None = None
+    giveXpAmount: Annotated[StrictInt, Field(ge=1, le=100_000)] | None = None
+    levelUpAnnouncement: AnnouncementSettings | None = None
+    creditsPerLevel: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
 
     @field_validator("noXpRoleIds", "noXpChannelIds")
     @classmethod
@@ -127,6 +140,10 @@ SYSTEM_DEFAULTS: dict[str, Any] = {
     "theme": {},
     "labels": {"xpDisplayName": "XP"},
     "curve": {"a": 5, "b": 50, "c": 100},
+    "commandXp": True,
+    "giveXpAmount": 50,
+    "levelUpAnnouncement": {"channelId": None, "message": "GG {user}, you reached level {level}!"},
+    "creditsPerLevel": 0,
 }
 
 FIELDS = tuple(SYSTEM_DEFAULTS)

@@ -51,3 +51,15 @@ def send(events: Sequence[dict[str, Any]]) -> int:
             # The relay retries the whole request: what was queued already is deduplicated by message id.
             raise Unavailable(f"The queue refused {len(resp['Failed'])} message(s); retry")
     return len(events)
+
+
+def defer_interaction(interaction: dict[str, Any]) -> None:
+    """Hand a deferred interaction to the worker (standard SQS queue): the webhook has already answered
+    "thinking" and the worker edits that answer. Raises Unavailable when the queue is unreachable."""
+    queue_url = os.environ.get("INTERACTIONS_QUEUE_URL", "")
+    if not queue_url:
+        raise Unavailable("The interactions queue is not configured")
+    try:
+        _client().send_message(QueueUrl=queue_url, MessageBody=json.dumps(interaction, separators=(",", ":")))
+    except Exception as exc:  # the webhook must still answer Discord within 3 s
+        raise Unavailable("The interactions queue refused the work; retry") from exc

@@ -144,6 +144,10 @@ class GuildConfigView(BaseModel):
     theme: dict[str, Any]
     labels: dict[str, Any]
     curve: dict[str, int] = Field(description="XP from level L-1 to L: a*L^2 + b*L + c")
+    commandXp: bool = Field(description="Slash and context commands earn XP like messages")
+    giveXpAmount: int = Field(description='XP the "Give XP" message command awards')
+    levelUpAnnouncement: dict[str, Any] = Field(description="{channelId, message}: off while channelId is null")
+    creditsPerLevel: int = Field(description="Shop credits paid once per level reached (0: off)")
 
 
 class RewardsView(BaseModel):

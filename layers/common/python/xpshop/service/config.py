@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import ErrorCode, InvalidInput, NotFound
@@ -28,6 +29,20 @@ def update_guild(guild_id: str, raw: Any) -> dict[str, Any]:
     if "curve" in patch:  # stored levels follow the old curve until the recalculation job runs
         curves.forget(guild_id)
         recalc_store.mark(guild_id, "curve changed")
+    return merged_guild(guild_id)
+
+
+def edit_guild(guild_id: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """Patch derived from the current merged config (e.g. add one channel to a list), applied under the
+    config item's version guard: two admins editing at once both land, neither overwrites the other."""
+
+    def mutate(current: dict[str, Any]) -> dict[str, Any]:
+        global_overrides, _ = store.read_layers(None)
+        patch = validate_patch(change(merge(global_overrides, current)))
+        return apply_patch(current, patch)
+
+    store.update(guild_id, mutate)
+    curves.forget(guild_id)
     return merged_guild(guild_id)
 
 

@@ -76,6 +76,33 @@ class Tally:
         self._by_guild.clear()
 
 
+def count_command(
+    guild_id: str, user_id: str, interaction_id: str, *, channel_id: str, role_ids: list[str], at_ms: int
+) -> dict[str, Any]:
+    """A slash or context command used in a guild counts like a message (same cooldown and no-XP rules),
+    deduplicated by interaction id, unless the guild turned command XP off."""
+    cfg = config_for(guild_id)
+    if not cfg.get("commandXp", True):
+        return {"counted": False, "reason": "off"}
+    award = message_award(cfg, user_id, channel_id, role_ids)
+    result = members.count_message(
+        guild_id,
+        user_id,
+        interaction_id,
+        at_ms=at_ms,
+        xp=award.xp,
+        cooldown_ms=award.cooldown_ms,
+        curve=curve_for(guild_id),
+        id_attr=members.INTERACTION_ID_ATTR,
+    )
+    if not result.counted or result.change is None:
+        return {"counted": False, "reason": "duplicate"}
+    tally = Tally()
+    tally.add(guild_id, user_id, result.change, xp_message=result.xp_message)
+    tally.flush()
+    return {"counted": True, "awarded": result.awarded}
+
+
 def count(event: MessageEvent, tally: Tally) -> dict[str, Any]:
     """Count one message (once, whatever the redeliveries) and award its XP if due."""
     if event.bot:

@@ -23,6 +23,9 @@
 | creator code    | CREATOR#<id>  | META        (GSI1: CREATORS / <id>) |
 | creator code use| CREATOR#<id>  | USE#<ms>#<id>                       |
 | unique name     | NAME#<kind>#<lowercased name> | META -> the id it names |
+| once marker     | GUILD#<g>     | ONCE#<kind>#<ref>  (e.g. Give XP per message; TTL) |
+| level effects   | GUILD#<g>     | EFFECT#<u>#<level>  (announced; TTL)  |
+| level credits   | USER#<d>      | LEVELPAID#<g>#<level>  (paid once, kept) |
 """
 
 from __future__ import annotations
@@ -270,3 +273,16 @@ def recalc_checkpoint_global() -> dict[str, str]:
 
 def member_prefix() -> str:
     return MEMBER_PREFIX
+
+
+# Discord side effects: markers that make a command or an effect happen once.
+def once(guild_id: str, kind: str, ref: str) -> dict[str, str]:
+    return {"PK": guild_pk(guild_id), "SK": f"ONCE#{kind}#{ref}"}
+
+
+def level_effect(guild_id: str, user_id: str, level: int) -> dict[str, str]:
+    return {"PK": guild_pk(guild_id), "SK": f"EFFECT#{user_id}#{level}"}
+
+
+def level_paid(discord_id: str, guild_id: str, level: int) -> dict[str, str]:
+    return {"PK": user_pk(discord_id), "SK": f"LEVELPAID#{guild_id}#{level}"}

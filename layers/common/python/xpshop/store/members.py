@@ -96,7 +96,7 @@ _SET_EXACT = (
 # A rewarded message: counted, and its award time and id recorded, in the same write.
 _SET_EXACT_MESSAGE = (
     f"{_SET_LEVELLED}, messages = if_not_exists(messages, :zero) + :one, "
-    "xpMessages = if_not_exists(xpMessages, :zero) + :one, lastAwardedAt = :at, lastMessageId = :mid"
+    "xpMessages = if_not_exists(xpMessages, :zero) + :one, lastAwardedAt = :at, #lastId = :mid"
 )
 
 
@@ -328,11 +328,15 @@ def _create_defaults(guild_id: str, user_id: str, curve: Curve) -> tuple[str, di
     )
 
 
-_NEW_MESSAGE = "(attribute_not_exists(lastMessageId) OR lastMessageId < :mid)"
+# Messages are deduplicated by `lastMessageId`, commands (interactions) by `lastInteractionId`: both are
+# snowflakes, but relayed messages reach us later than interactions, so one watermark would drop them.
+_NEW_MESSAGE = "(attribute_not_exists(#lastId) OR #lastId < :mid)"
+MESSAGE_ID_ATTR = "lastMessageId"
+INTERACTION_ID_ATTR = "lastInteractionId"
 
 
 def _count_only(
-    guild_id: str, user_id: str, message_id: int, curve: Curve, in_cooldown_since: int | None
+    guild_id: str, user_id: str, message_id: int, curve: Curve, in_cooldown_since: int | None, *, id_attr: str
 ) -> dict[str, Any] | Change:
     """Count the message without XP (no-XP rule, or still in cooldown). Returns the change, or the item seen
     when the guard failed."""
@@ -345,9 +349,9 @@ def _count_only(
     try:
         resp = table().update_item(
             Key=keys.member(guild_id, user_id),
-            UpdateExpression=f"SET messages = if_not_exists(messages, :zero) + :one, lastMessageId = :mid, {defaults}",
+            UpdateExpression=f"SET messages = if_not_exists(messages, :zero) + :one, #lastId = :mid, {defaults}",
             ConditionExpression=condition,
-            ExpressionAttributeNames={"#level": "level"},
+            ExpressionAttributeNames={"#level": "level", "#lastId": id_attr},
             ExpressionAttributeValues=values,
             ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -363,7 +367,15 @@ def _count_only(
 
 
 def count_message(
-    guild_id: str, user_id: str, message_id: str, *, at_ms: int, xp: int | None, cooldown_ms: int, curve: Curve
+    guild_id: str,
+    user_id: str,
+    message_id: str,
+    *,
+    at_ms: int,
+    xp: int | None,
+    cooldown_ms: int,
+    curve: Curve,
+    id_attr: str = MESSAGE_ID_ATTR,
 ) -> MessageCount:
     """Count a message once (by message id: Discord ids grow with time, and a member's messages arrive in
     order on a FIFO queue group) and award `xp` unless in cooldown. Each attempt is one guarded UpdateItem;
@@ -372,7 +384,7 @@ def count_message(
     edge = at_ms - cooldown_ms
     for attempt in range(MAX_ATTEMPTS):
         if xp is None:
-            outcome = _count_only(guild_id, user_id, mid, curve, None)
+            outcome = _count_only(guild_id, user_id, mid, curve, None, id_attr=id_attr)
             if isinstance(outcome, Change):
                 return MessageCount(True, 0, outcome)
             return MessageCount(False, 0, None)  # the guard only checks the message id: already counted
@@ -381,7 +393,7 @@ def count_message(
                 Key=keys.member(guild_id, user_id),
                 UpdateExpression="SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
                 "messages = messages + :one, xpMessages = xpMessages + :one, lastAwardedAt = :at, "
-                "lastMessageId = :mid, updatedAt = :at",
+                "#lastId = :mid, updatedAt = :at",
                 ConditionExpression=f"{_NEW_MESSAGE} AND (attribute_not_exists(lastAwardedAt) OR "
                 "lastAwardedAt <= :edge) AND toNext > :a AND xp <= :cap",
                 ExpressionAttributeValues={
@@ -393,6 +405,7 @@ def count_message(
                     ":edge": edge,
                     ":cap": MAX_XP - xp,
                 },
+                ExpressionAttributeNames={"#lastId": id_attr},
                 ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -403,10 +416,10 @@ def count_message(
             if not is_condition_failure(exc):
                 raise
             seen = plain(failed_item(exc))
-        if seen and seen.get("lastMessageId") is not None and int(seen["lastMessageId"]) >= mid:
+        if seen and seen.get(id_attr) is not None and int(seen[id_attr]) >= mid:
             return MessageCount(False, 0, None)  # a redelivery
         if seen and seen.get("lastAwardedAt") is not None and int(seen["lastAwardedAt"]) > edge:
-            outcome = _count_only(guild_id, user_id, mid, curve, edge)  # in cooldown: count, no XP
+            outcome = _count_only(guild_id, user_id, mid, curve, edge, id_attr=id_attr)  # in cooldown: count, no XP
             if isinstance(outcome, Change):
                 return MessageCount(True, 0, outcome)
             continue  # the member changed in between: decide again
@@ -423,7 +436,7 @@ def count_message(
                 Key=keys.member(guild_id, user_id),
                 UpdateExpression=_SET_EXACT_MESSAGE,
                 ConditionExpression=condition,
-                ExpressionAttributeNames={"#level": "level"},
+                ExpressionAttributeNames={"#level": "level", "#lastId": id_attr},
                 ExpressionAttributeValues=values,
             )
             awarded = new_xp - (int(seen["xp"]) if seen else 0)

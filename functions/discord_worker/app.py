@@ -1,0 +1,40 @@
+"""Deferred Discord commands: the webhook answered "thinking" (type 5) and queued the interaction; this
+runs the command and edits that answer through the interaction's webhook (no bot token needed).
+
+Records that fail for a transient reason (Discord 5xx, rate limit, DynamoDB) are reported back so SQS
+retries only them; the command itself runs once per interaction id (see `finish_deferred`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop.discord.interactions import finish_deferred
+from xpshop.discord.rest import DiscordError
+from xpshop.service.effects import webhook_client
+
+logger = Logger()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def handle(record: SQSRecord) -> None:
+    try:
+        finish_deferred(json.loads(record.body), webhook_client())
+    except DiscordError as exc:
+        if not exc.permanent:
+            raise  # 5xx, rate limit: the queue delivers it again (the command itself is not re-run)
+        # e.g. the interaction token expired (15 minutes) or the message was deleted: nothing to retry
+        logger.warning("deferred answer refused by Discord", extra={"status": exc.status, "code": exc.code})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

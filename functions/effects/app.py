@@ -1,0 +1,35 @@
+"""Level-up effects, fed by the table's stream (filtered to member items in template.yaml).
+
+A record whose stored level moved (any path: API, messages, commands, recalculation) gets its role
+rewards reconciled, its announcement and its credits (see xpshop.service.effects). A transient failure
+(rate limit beyond what the client waits, Discord 5xx) fails the record; the stream retries it and, after
+the retries, sends it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop.service import effects
+
+logger = Logger()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def handle(record: DynamoDBRecord) -> dict[str, Any] | None:
+    change = effects.level_change_from_images(record.dynamodb.old_image or {}, record.dynamodb.new_image or {})
+    if change is None:
+        return None
+    return effects.apply(change, effects.rest_client()).as_dict()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -1,0 +1,1 @@
+"""Discord: signature verification, REST client, command definitions, interaction handling."""

@@ -1,0 +1,491 @@
+"""Application command interactions: parse, check permissions, route to the XP services, answer.
+
+The webhook calls `respond` after the signature check; deferred commands come back through `run` in the
+worker, which edits the "thinking" answer. Every rule lives in the services (the same ones the HTTP API
+uses), so `/rank` and `GET /api/xp/users/...` can never disagree.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from ..errors import ApiError, NotFound
+from . import commands, embeds
+
+logger = Logger(child=True)
+
+# Interaction and response types (https://discord.com/developers/docs/interactions/receiving-and-responding)
+PING, APPLICATION_COMMAND = 1, 2
+PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE = 1, 4, 5
+DISCORD_EPOCH_MS = 1_420_070_400_000
+LEADERBOARD_PAGE_SIZE = 10
+
+
+def snowflake_ms(snowflake: str) -> int:
+    """The creation time a Discord id carries (ms since the Unix epoch)."""
+    return (int(snowflake) >> 22) + DISCORD_EPOCH_MS
+
+
+@dataclass
+class Interaction:
+    """The parts of an interaction payload the commands use."""
+
+    raw: dict[str, Any]
+    id: str
+    application_id: str
+    token: str
+    guild_id: str | None
+    channel_id: str | None
+    user: dict[str, Any]
+    roles: list[str]
+    permissions: int
+    joined_at: str | None
+    name: str
+    kind: int
+    path: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    target_id: str | None = None
+    resolved: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> str:
+        return str(self.user["id"])
+
+    @property
+    def route(self) -> tuple[str, ...]:
+        return (self.name, *self.path)
+
+    def resolved_user(self, user_id: str) -> dict[str, Any]:
+        return dict((self.resolved.get("users") or {}).get(user_id) or {"id": user_id})
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> Interaction:
+        data = raw.get("data") or {}
+        member = raw.get("member") or {}
+        user = member.get("user") or raw.get("user") or {}
+        path: list[str] = []
+        options = data.get("options") or []
+        # Sub-command groups and sub-commands nest: walk down to the leaf's options.
+        while options and options[0].get("type") in (commands.SUB_COMMAND, commands.SUB_COMMAND_GROUP):
+            path.append(options[0]["name"])
+            options = options[0].get("options") or []
+        return cls(
+            raw=raw,
+            id=str(raw["id"]),
+            application_id=str(raw.get("application_id", "")),
+            token=str(raw.get("token", "")),
+            guild_id=raw.get("guild_id"),
+            channel_id=raw.get("channel_id") or (raw.get("channel") or {}).get("id"),
+            user=user,
+            roles=[str(r) for r in member.get("roles") or []],
+            permissions=int(member.get("permissions") or 0),
+            joined_at=member.get("joined_at"),
+            name=str(data.get("name", "")),
+            kind=int(data.get("type", commands.CHAT_INPUT)),
+            path=tuple(path),
+            options={o["name"]: o.get("value") for o in options},
+            target_id=data.get("target_id"),
+            resolved=data.get("resolved") or {},
+        )
+
+
+class Refused(Exception):
+    """A command the invoker may not run, or cannot run here: answered privately, nothing done."""
+
+
+def _guild(i: Interaction) -> str:
+    if not i.guild_id:
+        raise Refused("This command only works in a server.")
+    return str(i.guild_id)
+
+
+def _require_manager(i: Interaction) -> None:
+    if not i.permissions & (commands.MANAGE_GUILD | commands.ADMINISTRATOR):
+        raise Refused("You need the **Manage Server** permission for this command.")
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def respond(raw: dict[str, Any]) -> dict[str, Any]:
+    """The webhook's answer to a verified interaction (a PING is answered before this is imported)."""
+    if raw.get("type") != APPLICATION_COMMAND:
+        return {"type": CHANNEL_MESSAGE, "data": embeds.error("This kind of interaction is not supported.")}
+    i = Interaction.parse(raw)
+    if i.guild_id:
+        _register_guild(i.guild_id)
+    if _is_deferred(i):
+        try:
+            _check(i)  # permissions and context first: refuse at once rather than "thinking" then refusing
+        except Refused as exc:
+            return {"type": CHANNEL_MESSAGE, "data": embeds.error(str(exc))}
+        except ApiError as exc:
+            return {"type": CHANNEL_MESSAGE, "data": embeds.error(exc.message)}
+        from .. import message_queue
+
+        try:
+            message_queue.defer_interaction(raw)
+        except ApiError:
+            logger.exception("could not defer an interaction", extra={"command": i.route})
+            return {"type": CHANNEL_MESSAGE, "data": embeds.error("I'm busy right now; try again in a moment.")}
+        answer: dict[str, Any] = {"type": DEFERRED_CHANNEL_MESSAGE, "data": {"flags": embeds.EPHEMERAL}}
+    else:
+        answer = {"type": CHANNEL_MESSAGE, "data": run(i)}
+    _command_xp(i)
+    return answer
+
+
+def unexpected_failure() -> dict[str, Any]:
+    return {"type": CHANNEL_MESSAGE, "data": embeds.error("Something went wrong on our side; please try again.")}
+
+
+def run(i: Interaction) -> dict[str, Any]:
+    """Run a command and return the message to show (errors become private messages, never exceptions)."""
+    handler = _HANDLERS.get(i.route) if i.kind == commands.CHAT_INPUT else _CONTEXT.get((i.kind, i.name))
+    if handler is None:
+        logger.warning("unknown command", extra={"command": i.route, "kind": i.kind})
+        return embeds.error("Unknown command: the bot's commands may need re-registering.")
+    try:
+        _check(i)
+        return handler(i)
+    except Refused as exc:
+        return embeds.error(str(exc))
+    except ApiError as exc:
+        return embeds.error(exc.message)
+
+
+def finish_deferred(raw: dict[str, Any], rest: Any) -> dict[str, Any]:
+    """The worker's half of a deferred command: run it once and edit the "thinking" message with the result.
+
+    The queue may deliver twice and the edit may fail after the command ran: the result is kept under the
+    interaction id, so a redelivery only repeats the edit, never the command (a purchase is not made twice).
+    """
+    import json
+
+    from ..store import markers
+
+    i = Interaction.parse(raw)
+    if i.guild_id:
+        kept = markers.get_once(i.guild_id, "deferred", i.id)
+        if kept is None and markers.claim_once(i.guild_id, "deferred", i.id):
+            try:
+                payload = run(i)
+            except Exception:
+                markers.release_once(i.guild_id, "deferred", i.id)
+                raise
+            markers.keep_result(i.guild_id, "deferred", i.id, json.dumps(payload))
+        else:  # ran before (a redelivery), or another delivery is running it right now
+            kept = kept or markers.get_once(i.guild_id, "deferred", i.id)
+            payload = json.loads(kept["payload"]) if kept and kept.get("payload") else _STILL_RUNNING
+    else:
+        payload = run(i)
+    rest.edit_original_response(i.application_id, i.token, {k: v for k, v in payload.items() if k != "flags"})
+    return payload
+
+
+_STILL_RUNNING = embeds.error("This command did not finish; please run it again.")
+
+
+def _is_deferred(i: Interaction) -> bool:
+    return i.kind == commands.CHAT_INPUT and (i.route in commands.DEFERRED or i.route[:2] in commands.DEFERRED)
+
+
+def _check(i: Interaction) -> None:
+    if i.route[0] in _MANAGER_COMMANDS or (i.kind, i.name) in _MANAGER_CONTEXT:
+        _require_manager(i)
+    if i.route[0] in _GUILD_COMMANDS or i.kind != commands.CHAT_INPUT:
+        _guild(i)
+
+
+def _register_guild(guild_id: str) -> None:
+    """Any interaction from a guild registers it (the XP API answers GUILD_NOT_FOUND for unknown guilds)."""
+    from ..store import guilds
+
+    try:
+        if not guilds.exists(guild_id):
+            guilds.register(guild_id, None, "discord")
+    except Exception:  # never fail a command over the registry; the next interaction tries again
+        logger.exception("guild registration failed", extra={"guildId": guild_id})
+
+
+def _command_xp(i: Interaction) -> None:
+    """A command used in a guild earns XP like a message (same cooldown and no-XP rules), once per
+    interaction id, unless the guild switched it off. It never fails the command."""
+    if not i.guild_id or i.user.get("bot"):
+        return
+    from ..service import messages
+
+    try:
+        messages.count_command(
+            i.guild_id, i.user_id, i.id, channel_id=i.channel_id or "0", role_ids=i.roles, at_ms=snowflake_ms(i.id)
+        )
+    except Exception:
+        logger.exception("command XP failed", extra={"guildId": i.guild_id, "userId": i.user_id})
+
+
+# ---------------------------------------------------------------- XP commands
+
+
+def _config(guild_id: str) -> dict[str, Any]:
+    from ..service import config
+
+    return config.merged_guild(guild_id)
+
+
+def _rank_of(i: Interaction, user_id: str) -> dict[str, Any]:
+    from ..service import members
+
+    guild_id = _guild(i)
+    user = i.resolved_user(user_id) if user_id != i.user_id else i.user
+    try:
+        detail = members.get_member(guild_id, user_id)
+    except NotFound:
+        who = "You have" if user_id == i.user_id else f"{embeds.mention(user_id)} has"
+        return embeds.done(f"{who} no XP yet: chat a little and check again!", ephemeral=True)
+    return embeds.rank_card(user, detail, members.rank(guild_id, user_id), _config(guild_id))
+
+
+def _rank(i: Interaction) -> dict[str, Any]:
+    return _rank_of(i, str(i.options.get("user") or i.user_id))
+
+
+def _view_rank(i: Interaction) -> dict[str, Any]:
+    return _rank_of(i, str(i.target_id))
+
+
+def _leaderboard(i: Interaction) -> dict[str, Any]:
+    from ..service import members
+
+    guild_id = _guild(i)
+    page = int(i.options.get("page") or 1)
+    board = members.leaderboard(guild_id, (page - 1) * LEADERBOARD_PAGE_SIZE, LEADERBOARD_PAGE_SIZE)
+    return embeds.leaderboard_page(
+        board["entries"], page=page, total=board["total"], per_page=LEADERBOARD_PAGE_SIZE, cfg=_config(guild_id)
+    )
+
+
+def _reason(i: Interaction) -> str:
+    given = i.options.get("reason")
+    return f"{given} (by {i.user_id} via /xp)" if given else f"by {i.user_id} via /xp"
+
+
+def _xp_change(i: Interaction) -> dict[str, Any]:
+    from ..service import members
+
+    guild_id, target, action = _guild(i), str(i.options["user"]), i.path[0]
+    if action == "give":
+        r = members.add_xp(guild_id, target, int(i.options["amount"]), _reason(i), source="discord")
+        verb = f"Gave **{int(i.options['amount']):,}** XP to"
+    elif action == "remove":
+        r = members.remove_xp(guild_id, target, int(i.options["amount"]), _reason(i), source="discord")
+        verb = f"Removed **{int(i.options['amount']):,}** XP from"
+    else:
+        r = members.set_xp(guild_id, target, int(i.options["xp"]), _reason(i), source="discord")
+        verb = "Set the XP of"
+    levels = (
+        f"level {r['oldLevel']} → **{r['newLevel']}**" if r["oldLevel"] != r["newLevel"] else f"level {r['newLevel']}"
+    )
+    return embeds.done(
+        f"{verb} {embeds.mention(target)}: {r['oldXp']:,} → **{r['newXp']:,}** XP ({levels}).", _config(guild_id)
+    )
+
+
+def _xp_recalc(i: Interaction) -> dict[str, Any]:
+    guild_id = _guild(i)
+    if i.options.get("user"):
+        from ..service import members
+
+        target = str(i.options["user"])
+        r = members.recalc_member(guild_id, target)
+        return embeds.done(
+            f"Recalculated {embeds.mention(target)}: level {r['oldLevel']} → **{r['newLevel']}** "
+            f"({r['totalXp']:,} XP).",
+            ephemeral=True,
+        )
+    from ..service import recalc
+
+    deadline = time.monotonic() + 10 * 60  # the worker's own timeout bounds it; the report says if it paused
+    recalc.request(guild_id)
+    report = recalc.recalc_guild(guild_id, lambda: deadline - time.monotonic())
+    status = "done" if report["done"] else "paused (the scheduled job continues it)"
+    return embeds.done(
+        f"Recalculation {status}: {report['members']:,} members checked, {report['releveled']:,} re-leveled.",
+        ephemeral=True,
+    )
+
+
+# ---------------------------------------------------------------- /xp config
+
+
+def _edit(i: Interaction, change: Callable[[dict[str, Any]], dict[str, Any]], summary: str) -> dict[str, Any]:
+    from ..service import config
+
+    cfg = config.edit_guild(_guild(i), change)
+    return embeds.done(f"✅ {summary}", cfg, ephemeral=True)
+
+
+def _toggle_id(key: str, action: str, value: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def change(cfg: dict[str, Any]) -> dict[str, Any]:
+        current = list(cfg[key])
+        if action == "add":
+            return {key: [*current, value] if value not in current else current}
+        return {key: [x for x in current if x != value]}
+
+    return change
+
+
+def _config_show(i: Interaction) -> dict[str, Any]:
+    cfg = _config(_guild(i))
+    rewards = ", ".join(f"L{r['level']} {embeds.mention_role(r['roleId'])}" for r in cfg["roleRewards"]) or "none"
+    announce = cfg["levelUpAnnouncement"]
+    m = cfg["multipliers"]
+    lines = [
+        f"**Cooldown** {cfg['cooldownSeconds']} s · **rate** ×{cfg['xpRate']}",
+        f"**No-XP channels** {', '.join(f'<#{c}>' for c in cfg['noXpChannelIds']) or 'none'}",
+        f"**No-XP roles** {', '.join(embeds.mention_role(r) for r in cfg['noXpRoleIds']) or 'none'}",
+        f"**Rewards** ({cfg['rewardsMode']}, remove on loss: {'yes' if cfg['removeRewardOnXpLoss'] else 'no'}) "
+        f"{rewards}",
+        f"**Multipliers** server ×{m.get('server') or 1.0}, {len(m.get('role') or {})} role, "
+        f"{len(m.get('user') or {})} user",
+        f"**Command XP** {'on' if cfg['commandXp'] else 'off'} · **Give XP** {cfg['giveXpAmount']} XP",
+        "**Announcements** " + (f"<#{announce['channelId']}>" if announce.get("channelId") else "off"),
+        f"**Credits per level** {cfg['creditsPerLevel']}",
+    ]
+    return embeds.message(
+        embeds=[{"title": "Leveling configuration", "description": "\n".join(lines), "color": embeds.color_of(cfg)}],
+        ephemeral=True,
+    )
+
+
+def _announce(o: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    channel = o.get("channel")
+    patch: dict[str, Any] = {"channelId": str(channel) if channel else None}
+    if o.get("message"):
+        patch["message"] = o["message"]
+    summary = f"Level-ups are announced in <#{channel}>." if channel else "Level-up announcements are off."
+    return {"levelUpAnnouncement": patch}, summary
+
+
+def _listed(key: str, option: str, o: dict[str, Any], what: str) -> tuple[Callable[..., dict[str, Any]], str]:
+    action, value = o["action"], str(o[option])
+    return _toggle_id(key, action, value), f"{what} {'now earn no XP' if action == 'add' else 'earn XP again'}."
+
+
+# /xp config <sub>: options -> (a patch, or a function of the merged config returning one; the summary)
+_CONFIG_EDITS: dict[str, Callable[[dict[str, Any]], tuple[Any, str]]] = {
+    "cooldown": lambda o: ({"cooldownSeconds": int(o["seconds"])}, f"Cooldown set to {o['seconds']} s."),
+    "rate": lambda o: ({"xpRate": float(o["rate"])}, f"XP rate set to ×{o['rate']}."),
+    "no-xp-channel": lambda o: _listed("noXpChannelIds", "channel", o, f"Messages in <#{o['channel']}>"),
+    "no-xp-role": lambda o: _listed("noXpRoleIds", "role", o, f"Members with {embeds.mention_role(str(o['role']))}"),
+    "reward-mode": lambda o: ({"rewardsMode": o["mode"]}, f"Reward mode set to **{o['mode']}**."),
+    "remove-on-loss": lambda o: (
+        {"removeRewardOnXpLoss": bool(o["enabled"])},
+        f"Reward roles are {'removed' if o['enabled'] else 'kept'} when members lose levels.",
+    ),
+    "command-xp": lambda o: (
+        {"commandXp": bool(o["enabled"])},
+        f"Commands {'earn' if o['enabled'] else 'no longer earn'} XP.",
+    ),
+    "credits-per-level": lambda o: (
+        {"creditsPerLevel": int(o["amount"])},
+        f"{int(o['amount']):,} credits per level reached.",
+    ),
+    "announce": _announce,
+}
+
+
+def _config_set(i: Interaction) -> dict[str, Any]:
+    edit, summary = _CONFIG_EDITS[i.path[-1]](i.options)
+    change = edit if callable(edit) else (lambda _cfg: edit)
+    return _edit(i, change, summary)
+
+
+def _config_reward(i: Interaction) -> dict[str, Any]:
+    from ..service import config
+
+    guild_id, level = _guild(i), int(i.options["level"])
+    if i.path[-1] == "reward-add":
+        role = str(i.options["role"])
+        config.add_reward(guild_id, level, role)
+        return embeds.done(f"✅ Members reaching level {level} get {embeds.mention_role(role)}.", ephemeral=True)
+    removed = config.remove_reward(guild_id, level)["removed"]
+    return embeds.done(
+        f"✅ Removed the level {level} reward ({embeds.mention_role(removed['roleId'])}).", ephemeral=True
+    )
+
+
+def _config_multiplier(i: Interaction) -> dict[str, Any]:
+    from ..service import config
+
+    guild_id, value = _guild(i), float(i.options["value"])
+    role, user = i.options.get("role"), i.options.get("user")
+    if role and user:
+        raise Refused("Give a role or a user, not both.")
+    scope, target = ("role", str(role)) if role else ("user", str(user)) if user else ("server", None)
+    label = (
+        embeds.mention_role(target) if scope == "role" and target else embeds.mention(target) if target else "server"
+    )
+    roles, users = ([target] if scope == "role" and target else []), ([target] if scope == "user" and target else [])
+    if value == 0:
+        config.delete_multipliers(guild_id, scope == "server", roles, users)
+        return embeds.done(f"✅ Removed the {label} multiplier.", ephemeral=True)
+    config.put_multipliers(
+        guild_id, value if scope == "server" else None, dict.fromkeys(roles, value), dict.fromkeys(users, value)
+    )
+    return embeds.done(f"✅ {label} multiplier set to ×{value}.", ephemeral=True)
+
+
+# ---------------------------------------------------------------- context commands
+
+
+def _give_xp(i: Interaction) -> dict[str, Any]:
+    """Reward the author of a helpful message, once per message whoever clicks."""
+    from ..service import members
+    from ..store import markers
+
+    guild_id = _guild(i)
+    message_id = str(i.target_id)
+    message = ((i.resolved.get("messages") or {}).get(message_id)) or {}
+    author = message.get("author") or {}
+    if not author.get("id"):
+        raise Refused("I can't see that message's author.")
+    if author.get("bot"):
+        raise Refused("Bots don't earn XP.")
+    if author["id"] == i.user_id:
+        raise Refused("You can't reward your own message.")
+    amount = int(_config(guild_id)["giveXpAmount"])
+    if not markers.claim_once(guild_id, "givexp", message_id, by=i.user_id, userId=author["id"]):
+        return embeds.done("That message has already been rewarded.", ephemeral=True)
+    try:
+        members.add_xp(guild_id, str(author["id"]), amount, f"helpful message {message_id} (by {i.user_id})", "discord")
+    except Exception:
+        markers.release_once(guild_id, "givexp", message_id)  # nothing half-done: the next click may try again
+        raise
+    return embeds.done(f"🎁 {embeds.mention(author['id'])} earned **{amount:,}** XP for a helpful message.")
+
+
+_HANDLERS: dict[tuple[str, ...], Callable[[Interaction], dict[str, Any]]] = {
+    ("rank",): _rank,
+    ("leaderboard",): _leaderboard,
+    ("xp", "give"): _xp_change,
+    ("xp", "remove"): _xp_change,
+    ("xp", "set"): _xp_change,
+    ("xp", "recalc"): _xp_recalc,
+    ("xp", "config", "show"): _config_show,
+    ("xp", "config", "reward-add"): _config_reward,
+    ("xp", "config", "reward-remove"): _config_reward,
+    **{("xp", "config", sub): _config_set for sub in _CONFIG_EDITS},
+    ("xp", "config", "multiplier"): _config_multiplier,
+}
+_CONTEXT: dict[tuple[int, str], Callable[[Interaction], dict[str, Any]]] = {
+    (commands.USER, commands.VIEW_RANK): _view_rank,
+    (commands.MESSAGE, commands.GIVE_XP): _give_xp,
+}
+_MANAGER_COMMANDS = {"xp"}
+_MANAGER_CONTEXT = {(commands.MESSAGE, commands.GIVE_XP)}
+_GUILD_COMMANDS = {"rank", "leaderboard", "xp"}

@@ -1,0 +1,172 @@
+"""Level-up effects: role rewards, the announcement and credits, for every path that changes a level.
+
+Member writes reach this through the table's stream (API add/set/remove, messages, commands, Give XP and
+the recalculation alike), so no path can forget to send them and an award stays one write. Each effect is
+idempotent: roles are reconciled against the roles the member holds, the announcement is claimed once per
+(guild, user, level), and credits are paid once per (user, guild, level) for ever.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from .. import rewards
+from ..auth import discord_bot_token
+from ..discord.rest import DiscordError, DiscordRest, RateLimited
+from ..store import keys, markers
+from .curves import config_for
+
+logger = Logger(child=True)
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+
+
+@dataclass(frozen=True, slots=True)
+class LevelChange:
+    guild_id: str
+    user_id: str
+    old_level: int
+    new_level: int
+    xp: int
+
+
+@dataclass
+class Outcome:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # roles Discord refused for good (permissions, deleted)
+    announced: bool = False
+    credits_paid: int = 0
+    member_missing: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "removed": self.removed,
+            "skipped": self.skipped,
+            "announced": self.announced,
+            "creditsPaid": self.credits_paid,
+            "memberMissing": self.member_missing,
+        }
+
+
+def level_change_from_images(old: dict[str, Any], new: dict[str, Any]) -> LevelChange | None:
+    """The level change a stream record of a member item carries, or None (no level move, not a member,
+    or a deletion). The stored level is the one the writer derived with the guild's curve."""
+    if not new or not str(new.get("SK", "")).startswith(keys.MEMBER_PREFIX):
+        return None
+    old_level, new_level = int(old.get("level", 0) or 0), int(new.get("level", 0) or 0)
+    if old_level == new_level:
+        return None
+    return LevelChange(
+        guild_id=str(new["guildId"]),
+        user_id=str(new["userId"]),
+        old_level=old_level,
+        new_level=new_level,
+        xp=int(new.get("xp", 0)),
+    )
+
+
+# In a function, a few quick retries; beyond that the event source (stream or queue) retries the record.
+REST_ATTEMPTS = 3
+
+
+def api_base() -> str:
+    return os.environ.get("DISCORD_API_BASE_URL") or DEFAULT_API_BASE
+
+
+def rest_client() -> DiscordRest | None:
+    """The bot's REST client, or None when no bot token is configured (role and announcement effects off)."""
+    token = discord_bot_token()
+    return DiscordRest(token, api_base(), max_attempts=REST_ATTEMPTS) if token else None
+
+
+def webhook_client() -> DiscordRest:
+    """For interaction webhooks (deferred answers): authorised by the interaction token, no bot token."""
+    return DiscordRest(None, api_base(), max_attempts=REST_ATTEMPTS)
+
+
+def apply(change: LevelChange, rest: DiscordRest | None) -> Outcome:
+    """Apply the effects of one level change. Raises on a transient failure (rate limit beyond what the
+    client waits, 5xx, network) so the stream retries the record; what already happened is not repeated."""
+    cfg = config_for(change.guild_id)
+    outcome = Outcome()
+    if rest is not None:
+        _reconcile_roles(change, cfg, rest, outcome)
+    if change.new_level > change.old_level:
+        if rest is not None:
+            _announce(change, cfg, rest, outcome)
+        _pay_credits(change, cfg, outcome)
+    logger.info("level effects", extra={**change.__dict__, **outcome.as_dict()})
+    return outcome
+
+
+def _reconcile_roles(change: LevelChange, cfg: dict[str, Any], rest: DiscordRest, outcome: Outcome) -> None:
+    if not cfg["roleRewards"]:
+        return
+    member = rest.get_member(change.guild_id, change.user_id)
+    if member is None:  # left the server: nothing to give or take
+        outcome.member_missing = True
+        return
+    todo = rewards.plan(
+        cfg["roleRewards"],
+        mode=cfg["rewardsMode"],
+        remove_on_loss=bool(cfg["removeRewardOnXpLoss"]),
+        old_level=change.old_level,
+        new_level=change.new_level,
+        held=[str(r) for r in member.get("roles") or []],
+    )
+    reason = f"xpshop: level {change.new_level}"
+    for role in sorted(todo.add):
+        if _role_call(rest.add_member_role, change, role, reason, outcome):
+            outcome.added.append(role)
+    for role in sorted(todo.remove):
+        if _role_call(rest.remove_member_role, change, role, reason, outcome):
+            outcome.removed.append(role)
+
+
+def _role_call(call: Any, change: LevelChange, role: str, reason: str, outcome: Outcome) -> bool:
+    try:
+        call(change.guild_id, change.user_id, role, reason=reason)
+    except RateLimited:
+        raise
+    except DiscordError as exc:
+        if not exc.permanent:
+            raise
+        # Missing permission or a deleted role: retrying cannot fix it; the admin sees it in the logs.
+        logger.warning(
+            "role reward refused by Discord",
+            extra={"guildId": change.guild_id, "roleId": role, "status": exc.status, "code": exc.code},
+        )
+        outcome.skipped.append(role)
+        return False
+    return True
+
+
+def _announce(change: LevelChange, cfg: dict[str, Any], rest: DiscordRest, outcome: Outcome) -> None:
+    settings = cfg.get("levelUpAnnouncement") or {}
+    channel = settings.get("channelId")
+    if not channel or not markers.claim_level_effect(change.guild_id, change.user_id, change.new_level):
+        return
+    text = rewards.render_announcement(str(settings["message"]), change.user_id, change.new_level, change.xp)
+    try:
+        rest.create_message(channel, {"content": text, "allowed_mentions": {"users": [change.user_id]}})
+    except DiscordError as exc:
+        if exc.permanent:  # e.g. the channel is gone or the bot can't post there
+            logger.warning("announcement refused by Discord", extra={"channelId": channel, "status": exc.status})
+            return
+        markers.release_level_effect(change.guild_id, change.user_id, change.new_level)  # let the retry post it
+        raise
+    outcome.announced = True
+
+
+def _pay_credits(change: LevelChange, cfg: dict[str, Any], outcome: Outcome) -> None:
+    amount = int(cfg.get("creditsPerLevel") or 0)
+    if amount <= 0:
+        return
+    for level in range(change.old_level + 1, change.new_level + 1):
+        if markers.pay_level_credits(change.user_id, change.guild_id, level, amount):
+            outcome.credits_paid += amount

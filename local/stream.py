@@ -1,0 +1,203 @@
+"""The table's stream locally: read DynamoDB Local's stream and hand batches to a function, as Lambda's
+event source mapping does (template.yaml's filter criteria applied, failed records retried).
+
+    poller = StreamPoller(endpoint, table_name, effects_spec, repo_root).start()   # background thread
+    poller.drain()                                                                  # or: deliver what's there now
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local import lambdas
+from local.template import FunctionSpec
+
+logger = logging.getLogger("local.stream")
+EFFECTS = "EffectsFunction"
+RETRIES = 3
+
+
+# ---------------------------------------------------------------- filter criteria (the subset we use)
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """EventBridge-style pattern matching as Lambda filters use it: dicts nest, lists are alternatives,
+    and `prefix`, `exists`, `anything-but` rules."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        for key, sub in pattern.items():
+            if isinstance(sub, list) and any(isinstance(r, dict) and "exists" in r for r in sub):
+                wanted = next(r["exists"] for r in sub if isinstance(r, dict) and "exists" in r)
+                if (key in value) != wanted:
+                    return False
+                continue
+            if key not in value or not matches(sub, value[key]):
+                return False
+        return True
+    if isinstance(pattern, list):
+        return any(_rule(rule, value) for rule in pattern)
+    return bool(pattern == value)
+
+
+def _rule(rule: Any, value: Any) -> bool:
+    if isinstance(rule, dict):
+        if "prefix" in rule:
+            return isinstance(value, str) and value.startswith(rule["prefix"])
+        if "anything-but" in rule:
+            banned = rule["anything-but"]
+            return value not in (banned if isinstance(banned, list) else [banned])
+        return matches(rule, value)
+    return bool(rule == value)
+
+
+def filters_of(spec: FunctionSpec, template: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """The DynamoDB event's filter patterns and batch size, from the function's template properties."""
+    props = template["Resources"][spec.logical_id]["Properties"]
+    for event in (props.get("Events") or {}).values():
+        if event.get("Type") == "DynamoDB":
+            p = event.get("Properties", {})
+            filters = (p.get("FilterCriteria") or {}).get("Filters") or []
+            return [json.loads(f["Pattern"]) for f in filters], int(p.get("BatchSize", 100))
+    return [], 100
+
+
+# ---------------------------------------------------------------- poller
+
+
+class StreamPoller:
+    def __init__(
+        self,
+        endpoint: str,
+        table_name: str,
+        consumer: FunctionSpec,
+        repo_root: Path,
+        *,
+        patterns: list[dict[str, Any]] | None = None,
+        batch_size: int = 100,
+        invoke: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.table_name = table_name
+        self.consumer = consumer
+        self.repo_root = repo_root
+        self.patterns = patterns or []
+        self.batch_size = batch_size
+        self._invoke = invoke or (lambda event: lambdas.invoke(repo_root, consumer, event))
+        self._iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: shard closed and read)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.delivered = 0
+        self.dropped = 0
+        client = self._client("dynamodb")
+        self.stream_arn = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self._discover(start="LATEST")  # like StartingPosition: LATEST
+
+    def _client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def _discover(self, start: str = "TRIM_HORIZON") -> None:
+        streams = self._client("dynamodbstreams")
+        shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"].get("Shards", [])
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id in self._iterators:
+                continue
+            closed = "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
+            if start == "LATEST" and closed:
+                self._iterators[shard_id] = None  # history from before we started: not ours to deliver
+                continue
+            self._iterators[shard_id] = streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=start
+            )["ShardIterator"]
+
+    def drain(self) -> int:
+        """Deliver every record available now; returns how many reached the function."""
+        with self._lock:
+            streams = self._client("dynamodbstreams")
+            self._discover()
+            delivered = 0
+            for shard_id, first in list(self._iterators.items()):
+                position = first
+                while position:
+                    resp = streams.get_records(ShardIterator=position, Limit=1000)
+                    records = resp.get("Records", [])
+                    position = resp.get("NextShardIterator")
+                    if records:
+                        delivered += self._deliver([_plain(r) for r in records])
+                    else:
+                        break
+                self._iterators[shard_id] = position
+            return delivered
+
+    def _deliver(self, records: list[dict[str, Any]]) -> int:
+        wanted = [r for r in records if not self.patterns or any(matches(p, r) for p in self.patterns)]
+        for start in range(0, len(wanted), self.batch_size):
+            batch = wanted[start : start + self.batch_size]
+            for attempt in range(RETRIES + 1):
+                result = self._invoke({"Records": batch}) or {}
+                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+                if not failed:
+                    break
+                # Lambda retries from the first failed record on; so do we (after a pause).
+                first = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed)
+                batch = batch[first:]
+                if attempt == RETRIES:
+                    logger.error("stream records dropped after retries", extra={"count": len(batch)})
+                    self.dropped += len(batch)
+                else:
+                    time.sleep(0.2 * (attempt + 1))
+        self.delivered += len(wanted)
+        return len(wanted)
+
+    def start(self) -> StreamPoller:
+        self._thread = threading.Thread(target=self._run, name="local-stream-poller", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.drain():
+                    self._stop.wait(0.25)
+            except Exception:
+                logger.exception("local stream delivery failed")
+                self._stop.wait(1)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def _plain(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as Lambda delivers it: JSON-safe (boto3 gives datetimes) with the event source fields."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+    return {
+        "eventID": record.get("eventID"),
+        "eventName": record.get("eventName"),
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.get("awsRegion", "us-east-1"),
+        "dynamodb": dynamodb,
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/local/stream/local",
+    }

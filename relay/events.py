@@ -1,0 +1,106 @@
+"""Ingestion events built from plain values and checked locally (no discord.py import here).
+
+The backend refuses a whole batch (400) when one event in it is invalid, so every event is checked here,
+with the backend's rules (`xpshop.service.messages.MessageEvent`), before it is queued.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+# Discord snowflakes are 17-19 digits today; 20 leaves room until 2090 (the backend's rule).
+_SNOWFLAKE = re.compile(r"^[1-9][0-9]{16,19}$")
+_MAX_SNOWFLAKE = 2**64 - 1
+DISCORD_EPOCH_MS = 1_420_070_400_000  # 2015-01-01T00:00:00Z: the backend refuses earlier timestamps
+MAX_ROLE_IDS = 250  # the backend's limit (also Discord's limit of roles per guild)
+
+Event = dict[str, Any]
+
+
+class InvalidEvent(ValueError):
+    """An event the backend would refuse (it would fail the whole batch)."""
+
+
+def _snowflake(value: Any, field: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _SNOWFLAKE.match(value) or int(value) > _MAX_SNOWFLAKE:
+        raise InvalidEvent(f"{field} must be a Discord snowflake (17-20 digits), got {value!r}")
+    return value
+
+
+def _epoch_ms(value: Any) -> int:
+    """A datetime (naive means UTC), epoch milliseconds (int or digit string) or an ISO 8601 string -> epoch ms."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        ms = int(moment.timestamp() * 1000)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        ms = value
+    elif isinstance(value, str) and value.isdigit():
+        ms = int(value)
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidEvent(f"timestamp must be ISO 8601 or epoch milliseconds, got {value!r}") from None
+        ms = _epoch_ms(moment)
+    else:
+        raise InvalidEvent(f"timestamp must be ISO 8601 or epoch milliseconds, got {value!r}")
+    if ms < DISCORD_EPOCH_MS:
+        raise InvalidEvent(f"timestamp {value!r} is before Discord's epoch (2015)")
+    return ms
+
+
+def event_from_message(
+    *,
+    message_id: int | str,
+    guild_id: int | str,
+    channel_id: int | str,
+    user_id: int | str,
+    role_ids: Iterable[int | str] = (),
+    timestamp: datetime | int | str,
+    bot: bool = False,
+) -> Event:
+    """The ingestion event of one chat message, from plain values; raises `InvalidEvent`.
+
+    Ids may be ints (as discord.py gives them) or strings; they are sent as strings. Role ids are
+    deduplicated in order; the timestamp is sent as epoch milliseconds.
+    """
+    roles = list(dict.fromkeys(_snowflake(r, "roleIds[]") for r in role_ids))
+    if len(roles) > MAX_ROLE_IDS:
+        raise InvalidEvent(f"roleIds has {len(roles)} ids, at most {MAX_ROLE_IDS} are accepted")
+    if not isinstance(bot, bool):
+        raise InvalidEvent(f"bot must be a boolean, got {bot!r}")
+    return {
+        "messageId": _snowflake(message_id, "messageId"),
+        "guildId": _snowflake(guild_id, "guildId"),
+        "channelId": _snowflake(channel_id, "channelId"),
+        "userId": _snowflake(user_id, "userId"),
+        "roleIds": roles,
+        "timestamp": _epoch_ms(timestamp),
+        "bot": bot,
+    }
+
+
+def validate_event(event: Mapping[str, Any]) -> Event:
+    """Check (and normalise) an event already in the wire shape; raises `InvalidEvent`."""
+    if not isinstance(event, Mapping):
+        raise InvalidEvent(f"an event must be a JSON object, got {type(event).__name__}")
+    missing = [k for k in ("messageId", "guildId", "channelId", "userId", "timestamp") if k not in event]
+    if missing:
+        raise InvalidEvent(f"missing {', '.join(missing)}")
+    role_ids = event.get("roleIds", [])
+    if not isinstance(role_ids, list | tuple):
+        raise InvalidEvent(f"roleIds must be a list, got {role_ids!r}")
+    return event_from_message(
+        message_id=event["messageId"],
+        guild_id=event["guildId"],
+        channel_id=event["channelId"],
+        user_id=event["userId"],
+        role_ids=role_ids,
+        timestamp=event["timestamp"],
+        bot=event.get("bot", False),
+    )

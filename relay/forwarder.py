@@ -1,0 +1,286 @@
+"""Batch chat-message events and POST them to xpshop's ingestion endpoint (asyncio + aiohttp, no discord.py).
+
+Delivery is at least once: a batch is retried on 408/429/5xx and connection errors (the backend deduplicates
+by messageId), and dropped without retry on other answers (400: invalid batch, 401/403: wrong relay key,
+404: wrong URL...). Events are validated on `submit`, so one bad event never fails a whole batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+
+from .events import Event, InvalidEvent, validate_event
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 100  # the endpoint's limit
+RETRYABLE = frozenset({408, 425, 429})  # and every 5xx
+AUTH_FAILURES = frozenset({401, 403})
+
+
+def default_session_factory() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
+
+
+@dataclass
+class Counters:
+    """What happened to the events so far (`dropped` counts every lost event, whatever the reason)."""
+
+    submitted: int = 0  # accepted by submit() into the queue
+    sent: int = 0  # delivered: answered 2xx by the backend
+    dropped: int = 0  # lost: queue full, invalid, refused by the backend, retries exhausted, after stop
+    queue_full: int = 0  # of which: refused by submit() because the queue was full
+    invalid: int = 0  # of which: refused by submit() because the backend would refuse them
+    retried: int = 0  # retry attempts (a batch retried 3 times counts 3)
+    failed_batches: int = 0  # batches given up (refused or out of attempts)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class Forwarder:
+    """Queue events, batch them (up to `max_batch` events or `max_delay` seconds) and POST them with retries.
+
+    `submit` must be called from the event loop's thread (discord.py's event handlers are). The forwarder
+    opens its HTTP session with `session_factory` on `start` and closes it on `stop`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        relay_key: str,
+        *,
+        max_batch: int = MAX_BATCH,
+        max_delay: float = 1.0,
+        max_queue: int = 10_000,
+        max_attempts: int = 8,
+        session_factory: Callable[[], aiohttp.ClientSession] = default_session_factory,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        base_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 300.0,
+        stop_timeout: float | None = 60.0,
+    ) -> None:
+        if not url:
+            raise ValueError("url is required")
+        if not relay_key:
+            raise ValueError("relay_key is required")
+        if not 1 <= max_batch <= MAX_BATCH:
+            raise ValueError(f"max_batch must be between 1 and {MAX_BATCH}")
+        if max_delay < 0 or max_queue < 1 or max_attempts < 1:
+            raise ValueError("max_delay must be >= 0, max_queue and max_attempts >= 1")
+        self.url = url
+        self._headers = {"X-API-Key": relay_key, "Content-Type": "application/json"}
+        self.max_batch = max_batch
+        self.max_delay = max_delay
+        self.max_queue = max_queue
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.stop_timeout = stop_timeout
+        self._session_factory = session_factory
+        self._sleep = sleep
+        self.counters = Counters()
+        # (monotonic time of submit, event), oldest first
+        self._queue: deque[tuple[float, Event]] = deque()
+        self._wake = asyncio.Event()
+        self._session: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight = 0
+        self._stopping = False
+
+    # --- public API ----------------------------------------------------------------------------------
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def stats(self) -> dict[str, int]:
+        return {**asdict(self.counters), "queued": len(self._queue)}
+
+    def submit(self, event: Mapping[str, Any]) -> bool:
+        """Queue one event without blocking; False (and counted) when it is invalid, the queue is full or stopped.
+
+        Back-pressure drops the NEWEST event (this one), not the oldest: the caller's False then means
+        exactly "this event was not taken", the queued events keep their order and none already accepted
+        is silently discarded. Either way a message is lost while the backend is unreachable; which one
+        matters little for XP (members earn XP at most once per cooldown, so bursts are mostly redundant).
+        """
+        if self._stopping:
+            self.counters.dropped += 1
+            return False
+        try:
+            checked = validate_event(event)
+        except InvalidEvent as exc:
+            self.counters.invalid += 1
+            self.counters.dropped += 1
+            logger.warning("relay: invalid event not queued: %s", exc)
+            return False
+        if len(self._queue) >= self.max_queue:
+            self.counters.queue_full += 1
+            self.counters.dropped += 1
+            if self.counters.queue_full == 1 or self.counters.queue_full % 1000 == 0:
+                logger.warning(
+                    "relay: queue full (%d events), dropping new events (%d so far)",
+                    self.max_queue,
+                    self.counters.queue_full,
+                )
+            return False
+        self._queue.append((time.monotonic(), checked))
+        self.counters.submitted += 1
+        # Wake the sender when a batch starts (its delay starts) or fills up; not on every event.
+        if len(self._queue) == 1 or len(self._queue) >= self.max_batch:
+            self._wake.set()
+        return True
+
+    async def start(self) -> None:
+        if self._task is not None:
+            raise RuntimeError("the forwarder is already started")
+        self._stopping = False
+        self._session = self._session_factory()
+        self._task = asyncio.create_task(self._run(), name="relay-forwarder")
+
+    async def stop(self) -> None:
+        """Send what is queued (without waiting for `max_delay`), then close the session.
+
+        Gives up after `stop_timeout` seconds (the backend may be down): the events left are counted as dropped.
+        """
+        self._stopping = True
+        self._wake.set()
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(task), self.stop_timeout)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                lost = len(self._queue) + self._in_flight
+                self._queue.clear()
+                self._in_flight = 0
+                self.counters.dropped += lost
+                logger.error("relay: stop timed out after %ss, %d events dropped", self.stop_timeout, lost)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        logger.info("relay: forwarder stopped %s", self.stats())
+
+    # --- the sender ----------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            if len(self._queue) < self.max_batch and not self._stopping:
+                remaining = self._queue[0][0] + self.max_delay - time.monotonic()
+                if remaining > 0:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), remaining)
+                    continue  # the delay passed, the batch filled up or stop() was called
+            batch = [self._queue.popleft()[1] for _ in range(min(self.max_batch, len(self._queue)))]
+            self._in_flight = len(batch)
+            try:
+                await self._deliver(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the sender must outlive any surprise; the batch is lost, not the relay
+                logger.exception("relay: unexpected error, %d events dropped", len(batch))
+                self.counters.failed_batches += 1
+                self.counters.dropped += len(batch)
+            self._in_flight = 0
+
+    async def _deliver(self, batch: list[Event]) -> None:
+        """POST one batch until it is accepted, refused, or out of attempts (everything is counted)."""
+        session = self._session
+        if session is None:
+            raise RuntimeError("the forwarder is not started")
+        body = {"messages": batch}
+        for attempt in range(1, self.max_attempts + 1):
+            retry_after: float | None = None
+            try:
+                async with session.post(self.url, json=body, headers=self._headers) as response:
+                    status = response.status
+                    text = await response.text()
+                    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                status, text = None, f"{type(exc).__name__}: {exc}"
+
+            if status is not None and 200 <= status < 300:
+                self.counters.sent += len(batch)
+                logger.debug("relay: batch of %d delivered (%s): %s", len(batch), status, text[:200])
+                return
+            if status in AUTH_FAILURES:
+                logger.critical(
+                    "relay: ingestion refused the relay key (%s), %d events dropped: check XPSHOP_RELAY_KEY "
+                    "against the backend's relay key (%s)",
+                    status,
+                    len(batch),
+                    text[:200],
+                )
+                self._give_up(batch)
+                return
+            if status is not None and status not in RETRYABLE and status < 500:
+                logger.error("relay: batch of %d refused (%s), dropped: %s", len(batch), status, text[:500])
+                self._give_up(batch)
+                return
+            if attempt == self.max_attempts:
+                logger.error(
+                    "relay: batch of %d dropped after %d attempts (last: %s)", len(batch), attempt, status or text
+                )
+                self._give_up(batch)
+                return
+            delay = self._backoff(attempt, retry_after)
+            self.counters.retried += 1
+            logger.warning(
+                "relay: batch of %d not delivered (%s), attempt %d/%d, retrying in %.2fs",
+                len(batch),
+                status or text,
+                attempt,
+                self.max_attempts,
+                delay,
+            )
+            await self._sleep(delay)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """`Retry-After` when the backend gave one (capped), else exponential backoff with jitter."""
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        ceiling = min(self.max_backoff, self.base_backoff * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # "equal jitter": spread out, never near zero
+
+    def _give_up(self, batch: list[Event]) -> None:
+        self.counters.failed_batches += 1
+        self.counters.dropped += len(batch)

@@ -1,0 +1,499 @@
+"""The gateway relay: event checks, the forwarder against a real local fake ingestion server, the bot's filter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from relay.bot import RelayClient, RelayConfig, message_event, relay_intents
+from relay.events import InvalidEvent, event_from_message, validate_event
+from relay.forwarder import Forwarder, retry_after_seconds
+
+KEY = "relay-test-key"
+GUILD = 111111111111111111
+CHANNEL = 222222222222222222
+USER = 333333333333333333
+ROLE = 444444444444444444
+CREATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+CREATED_MS = 1_767_323_045_000
+
+
+def make_event(n: int) -> dict[str, Any]:
+    return {
+        "messageId": str(1_300_000_000_000_000_000 + n),
+        "guildId": str(GUILD),
+        "channelId": str(CHANNEL),
+        "userId": str(USER),
+        "roleIds": [],
+        "timestamp": CREATED_MS + n,
+        "bot": False,
+    }
+
+
+def ids(events: list[dict[str, Any]]) -> list[str]:
+    return [e["messageId"] for e in events]
+
+
+class FakeIngest:
+    """POST /ingest on 127.0.0.1: records every call; `script` lists the next answers (status, headers)."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[dict[str, Any]]] = []  # every batch received, including refused ones
+        self.accepted: list[list[dict[str, Any]]] = []  # the batches answered 202
+        self.keys: list[str | None] = []
+        self.script: list[tuple[int, dict[str, str]]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    def fail_next(self, status: int, times: int = 1, headers: dict[str, str] | None = None) -> None:
+        self.script.extend([(status, headers or {})] * times)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append(body["messages"])
+        self.keys.append(request.headers.get("X-API-Key"))
+        if self.script:
+            status, headers = self.script.pop(0)
+            return web.json_response({"success": False, "error": {"code": "X"}}, status=status, headers=headers)
+        self.accepted.append(body["messages"])
+        return web.json_response(
+            {"success": True, "data": {"accepted": len(body["messages"]), "skipped": 0}}, status=202
+        )
+
+    async def __aenter__(self) -> FakeIngest:
+        app = web.Application()
+        app.router.add_post("/ingest", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/ingest"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    def delivered(self) -> list[dict[str, Any]]:
+        return [event for batch in self.accepted for event in batch]
+
+
+class Sleeps:
+    """The injected backoff sleep: records the waits, returns at once."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await asyncio.sleep(0)
+
+
+async def until(condition: Callable[[], bool], limit: float = 5.0) -> None:
+    """Wait (polling) for a condition; the limit only guards against a hang, it is not a timing check."""
+    async with asyncio.timeout(limit):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+def run_with_server(scenario: Callable[[FakeIngest], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with FakeIngest() as server:
+            await scenario(server)
+
+    asyncio.run(main())
+
+
+def forwarder(server: FakeIngest, sleeps: Sleeps | None = None, **options: Any) -> Forwarder:
+    options.setdefault("max_delay", 0.05)
+    return Forwarder(server.url, KEY, sleep=sleeps or Sleeps(), **options)
+
+
+# --- events ------------------------------------------------------------------------------------------
+
+
+def test_event_from_message_normalises_plain_values() -> None:
+    event = event_from_message(
+        message_id=1_300_000_000_000_000_001,
+        guild_id=GUILD,
+        channel_id=str(CHANNEL),
+        user_id=USER,
+        role_ids=[ROLE, str(ROLE)],
+        timestamp=CREATED,
+    )
+    assert event == {
+        "messageId": "1300000000000000001",
+        "guildId": str(GUILD),
+        "channelId": str(CHANNEL),
+        "userId": str(USER),
+        "roleIds": [str(ROLE)],
+        "timestamp": CREATED_MS,
+        "bot": False,
+    }
+    for stamp in ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05+00:00", str(CREATED_MS), CREATED_MS):
+        assert validate_event({**event, "timestamp": stamp})["timestamp"] == CREATED_MS
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"messageId": "12"},
+        {"guildId": "abc"},
+        {"userId": True},
+        {"channelId": None},
+        {"roleIds": ["1"]},
+        {"roleIds": "444444444444444444"},
+        {"roleIds": [str(10**17 + i) for i in range(251)]},
+        {"timestamp": "yesterday"},
+        {"timestamp": 1_000},
+        {"timestamp": None},
+        {"bot": "no"},
+    ],
+)
+def test_invalid_events_are_refused(change: dict[str, Any]) -> None:
+    with pytest.raises(InvalidEvent):
+        validate_event({**make_event(1), **change})
+
+
+def test_missing_field_is_refused() -> None:
+    event = make_event(1)
+    del event["userId"]
+    with pytest.raises(InvalidEvent, match="userId"):
+        validate_event(event)
+
+
+def test_retry_after_header_forms() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds("0.5") == 0.5
+    assert retry_after_seconds("Thu, 01 Jan 2026 00:00:10 GMT", now=now) == 10.0
+    assert retry_after_seconds("Wed, 31 Dec 2025 00:00:00 GMT", now=now) == 0.0
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+
+
+# --- the forwarder -----------------------------------------------------------------------------------
+
+
+def test_batches_by_size() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        fwd = forwarder(server, max_delay=30.0)
+        await fwd.start()
+        events = [make_event(i) for i in range(250)]
+        assert all(fwd.submit(e) for e in events)
+        await until(lambda: len(server.accepted) == 2)  # two full batches go without waiting for max_delay
+        await fwd.stop()  # the last 50 go on stop
+        assert [len(b) for b in server.accepted] == [100, 100, 50]
+        assert ids(server.delivered()) == ids(events)
+        assert set(server.keys) == {KEY}
+        assert fwd.counters.sent == 250
+        assert fwd.counters.dropped == fwd.counters.retried == fwd.counters.failed_batches == 0
+
+    run_with_server(scenario)
+
+
+def test_batches_by_delay() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        fwd = forwarder(server, max_delay=0.05)
+        await fwd.start()
+        for i in range(3):
+            fwd.submit(make_event(i))
+        await until(lambda: len(server.accepted) == 1)  # sent by the delay, the forwarder still running
+        assert fwd.queued == 0
+        fwd.submit(make_event(3))
+        await until(lambda: len(server.accepted) == 2)
+        await fwd.stop()
+        assert [len(b) for b in server.accepted] == [3, 1]
+        assert fwd.counters.sent == 4
+
+    run_with_server(scenario)
+
+
+def test_smaller_max_batch() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        fwd = forwarder(server, max_batch=10, max_delay=30.0)
+        await fwd.start()
+        for i in range(25):
+            fwd.submit(make_event(i))
+        await fwd.stop()
+        assert [len(b) for b in server.accepted] == [10, 10, 5]
+
+    run_with_server(scenario)
+
+
+def test_retries_after_500_then_delivers() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        sleeps = Sleeps()
+        fwd = forwarder(server, sleeps, base_backoff=1.0)
+        server.fail_next(500, times=2)
+        await fwd.start()
+        events = [make_event(i) for i in range(5)]
+        for e in events:
+            fwd.submit(e)
+        await until(lambda: len(server.accepted) == 1)
+        await fwd.stop()
+        assert len(server.calls) == 3  # the same batch three times
+        assert ids(server.delivered()) == ids(events)
+        assert fwd.counters.retried == 2
+        assert fwd.counters.sent == 5
+        assert fwd.counters.dropped == fwd.counters.failed_batches == 0
+        # exponential backoff with jitter: within [ceiling/2, ceiling] for ceilings 1 s then 2 s
+        assert len(sleeps.waits) == 2
+        assert 0.5 <= sleeps.waits[0] <= 1.0
+        assert 1.0 <= sleeps.waits[1] <= 2.0
+
+    run_with_server(scenario)
+
+
+def test_429_retry_after_is_honoured() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        sleeps = Sleeps()
+        fwd = forwarder(server, sleeps)
+        server.fail_next(429, headers={"Retry-After": "7"})
+        server.fail_next(503, headers={"Retry-After": "2"})
+        await fwd.start()
+        fwd.submit(make_event(1))
+        await fwd.stop()
+        assert sleeps.waits == [7.0, 2.0]
+        assert ids(server.delivered()) == ids([make_event(1)])
+        assert fwd.counters.retried == 2
+
+    run_with_server(scenario)
+
+
+def test_400_is_dropped_without_retry() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        sleeps = Sleeps()
+        fwd = forwarder(server, sleeps)
+        server.fail_next(400)
+        await fwd.start()
+        for i in range(3):
+            fwd.submit(make_event(i))
+        await until(lambda: len(server.calls) == 1)
+        fwd.submit(make_event(10))  # the next batch is not affected
+        await fwd.stop()
+        assert len(server.calls) == 2
+        assert ids(server.delivered()) == ids([make_event(10)])
+        assert sleeps.waits == []
+        assert fwd.counters.retried == 0
+        assert fwd.counters.dropped == 3
+        assert fwd.counters.failed_batches == 1
+        assert fwd.counters.sent == 1
+
+    run_with_server(scenario)
+
+
+def test_401_is_dropped_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario(server: FakeIngest) -> None:
+        fwd = forwarder(server)
+        server.fail_next(401)
+        await fwd.start()
+        fwd.submit(make_event(1))
+        fwd.submit(make_event(2))
+        await fwd.stop()
+        assert len(server.calls) == 1
+        assert server.accepted == []
+        assert fwd.counters.dropped == 2
+        assert fwd.counters.failed_batches == 1
+        assert fwd.counters.retried == 0
+
+    with caplog.at_level(logging.CRITICAL, logger="relay.forwarder"):
+        run_with_server(scenario)
+    assert any("XPSHOP_RELAY_KEY" in r.getMessage() for r in caplog.records if r.levelno == logging.CRITICAL)
+
+
+def test_connection_errors_are_retried_until_max_attempts() -> None:
+    async def main() -> None:
+        with socket.socket() as sock:  # a port nothing listens on
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        sleeps = Sleeps()
+        fwd = Forwarder(f"http://127.0.0.1:{port}/ingest", KEY, max_delay=0.05, max_attempts=4, sleep=sleeps)
+        await fwd.start()
+        fwd.submit(make_event(1))
+        fwd.submit(make_event(2))
+        await fwd.stop()
+        assert len(sleeps.waits) == 3  # between the 4 attempts
+        assert fwd.counters.retried == 3
+        assert fwd.counters.failed_batches == 1
+        assert fwd.counters.dropped == 2
+        assert fwd.counters.sent == 0
+
+    asyncio.run(main())
+
+
+def test_queue_full_drops_the_newest() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        fwd = forwarder(server, max_queue=5)
+        events = [make_event(i) for i in range(8)]
+        results = [fwd.submit(e) for e in events]  # not started: nothing drains the queue
+        assert results == [True] * 5 + [False] * 3
+        assert fwd.counters.queue_full == 3
+        assert fwd.counters.dropped == 3
+        assert fwd.queued == 5
+        await fwd.start()
+        await fwd.stop()
+        assert ids(server.delivered()) == ids(events[:5])
+        assert fwd.counters.sent == 5
+
+    run_with_server(scenario)
+
+
+def test_invalid_event_is_refused_locally_and_the_batch_goes_through() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        fwd = forwarder(server)
+        await fwd.start()
+        assert fwd.submit(make_event(1))
+        assert not fwd.submit({**make_event(2), "userId": "not-a-snowflake"})
+        assert fwd.submit(make_event(3))
+        await fwd.stop()
+        assert ids(server.delivered()) == ids([make_event(1), make_event(3)])
+        assert fwd.counters.invalid == 1
+        assert fwd.counters.dropped == 1
+
+    run_with_server(scenario)
+
+
+def test_stop_flushes_without_waiting_for_the_delay() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        fwd = forwarder(server, max_delay=3600.0)
+        await fwd.start()
+        events = [make_event(i) for i in range(130)]
+        for e in events:
+            fwd.submit(e)
+        await fwd.stop()
+        assert ids(server.delivered()) == ids(events)
+        assert fwd.queued == 0
+        assert not fwd.submit(make_event(999))  # stopped: refused and counted
+        assert fwd.counters.dropped == 1
+
+    run_with_server(scenario)
+
+
+def test_stop_gives_up_after_its_timeout() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        async def slow_sleep(seconds: float) -> None:
+            await asyncio.sleep(3600)
+
+        server.fail_next(500, times=10)
+        fwd = Forwarder(server.url, KEY, max_delay=0.0, sleep=slow_sleep, stop_timeout=0.1)
+        await fwd.start()
+        fwd.submit(make_event(1))
+        fwd.submit(make_event(2))
+        await until(lambda: len(server.calls) == 1)
+        await fwd.stop()
+        assert fwd.counters.dropped == 2
+        assert fwd.counters.sent == 0
+
+    run_with_server(scenario)
+
+
+def test_forwarder_arguments_are_checked() -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        Forwarder("http://x", KEY, max_batch=101)
+    with pytest.raises(ValueError, match="relay_key"):
+        Forwarder("http://x", "")
+
+
+# --- the bot -----------------------------------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def submit(self, event: dict[str, Any]) -> bool:
+        self.events.append(event)
+        return True
+
+
+def stand_in_message(
+    *,
+    guild: bool = True,
+    bot: bool = False,
+    member: bool = True,
+    system: bool = False,
+    webhook: bool = False,
+) -> SimpleNamespace:
+    """Just what the relay reads of a discord.Message (and its Member or User author)."""
+    author = SimpleNamespace(id=USER, bot=bot)
+    if member:  # Member.roles starts with @everyone, whose id is the guild's
+        author.roles = [SimpleNamespace(id=GUILD), SimpleNamespace(id=ROLE)]
+    return SimpleNamespace(
+        id=1_300_000_000_000_000_001,
+        guild=SimpleNamespace(id=GUILD) if guild else None,
+        channel=SimpleNamespace(id=CHANNEL),
+        author=author,
+        created_at=CREATED,
+        webhook_id=555555555555555555 if webhook else None,
+        is_system=lambda: system,
+    )
+
+
+def on_message(message: SimpleNamespace) -> list[dict[str, Any]]:
+    recorder = Recorder()
+    client = RelayClient(recorder)
+    asyncio.run(client.on_message(message))  # type: ignore[arg-type]
+    return recorder.events
+
+
+def test_bot_forwards_a_member_message_without_everyone() -> None:
+    assert on_message(stand_in_message()) == [
+        {
+            "messageId": "1300000000000000001",
+            "guildId": str(GUILD),
+            "channelId": str(CHANNEL),
+            "userId": str(USER),
+            "roleIds": [str(ROLE)],
+            "timestamp": CREATED_MS,
+            "bot": False,
+        }
+    ]
+
+
+def test_bot_forwards_a_user_author_without_roles() -> None:
+    [event] = on_message(stand_in_message(member=False))
+    assert event["roleIds"] == []
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [{"guild": False}, {"bot": True}, {"system": True}, {"webhook": True}],
+    ids=["dm", "bot", "system", "webhook"],
+)
+def test_bot_skips_what_earns_no_xp(kind: dict[str, bool]) -> None:
+    assert on_message(stand_in_message(**kind)) == []
+    assert message_event(stand_in_message(**kind)) is None  # type: ignore[arg-type]
+
+
+def test_intents_are_not_privileged() -> None:
+    intents = relay_intents()
+    assert intents.guilds
+    assert intents.guild_messages
+    assert not intents.message_content
+    assert not intents.members
+    assert not intents.presences
+    assert not intents.dm_messages
+
+
+def test_config_from_env() -> None:
+    env = {"DISCORD_BOT_TOKEN": "t", "XPSHOP_INGEST_URL": "https://api.example.com/i", "XPSHOP_RELAY_KEY": "k"}
+    config = RelayConfig.from_env(env)
+    assert (config.max_batch, config.max_delay) == (100, 1.0)
+    config = RelayConfig.from_env({**env, "RELAY_MAX_BATCH": "20", "RELAY_MAX_DELAY": "0.25"})
+    assert (config.max_batch, config.max_delay) == (20, 0.25)
+    with pytest.raises(ValueError, match="XPSHOP_RELAY_KEY"):
+        RelayConfig.from_env({**env, "XPSHOP_RELAY_KEY": ""})
+    with pytest.raises(ValueError, match="RELAY_MAX_BATCH"):
+        RelayConfig.from_env({**env, "RELAY_MAX_BATCH": "500"})
+    with pytest.raises(ValueError, match="RELAY_MAX_BATCH"):
+        RelayConfig.from_env({**env, "RELAY_MAX_BATCH": "lots"})
