@@ -151,8 +151,12 @@ class StreamPoller:
         for start in range(0, len(wanted), self.batch_size):
             batch = wanted[start : start + self.batch_size]
             for attempt in range(RETRIES + 1):
-                result = self._invoke({"Records": batch}) or {}
-                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+                try:
+                    result = self._invoke({"Records": batch}) or {}
+                    failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+                except Exception:  # the invocation failed as a whole: Lambda retries the whole batch
+                    logger.exception("stream batch failed")
+                    failed = {r["dynamodb"]["SequenceNumber"] for r in batch}
                 if not failed:
                     break
                 # Lambda retries from the first failed record on; so do we (after a pause).

@@ -22,14 +22,13 @@ tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def handle(record: DynamoDBRecord) -> dict[str, Any] | None:
-    change = effects.level_change_from_images(record.dynamodb.old_image or {}, record.dynamodb.new_image or {})
-    if change is None:
-        return None
-    return effects.apply(change, effects.rest_client()).as_dict()
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    rest = effects.rest_client()  # one client per batch: its rate-limit buckets span the batch's calls
+
+    def handle(record: DynamoDBRecord) -> dict[str, Any] | None:
+        change = effects.level_change_from_images(record.dynamodb.old_image or {}, record.dynamodb.new_image or {})
+        return effects.apply(change, rest).as_dict() if change else None
+
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from local import REPO_ROOT
+from local.discord_events import SAMPLE_PUBLIC_KEY, signed_event
 from local.layer import build_layer
 from local.template import functions, load_template
 from tests.conftest import ADMIN_KEY
@@ -85,6 +86,9 @@ EVENTS: dict[str, list[str]] = {
         "shop_creatorcodes_supporting",
     ],
     "ShopCouponsFunction": ["shop_coupons_create", "shop_coupons_list", "shop_coupons_redeem"],
+    "DiscordInteractionsFunction": ["discord_ping", "discord_rank", "discord_xp_give"],
+    "DiscordWorkerFunction": ["discord_worker_deferred"],
+    "EffectsFunction": ["effects_level_up"],
 }
 # Shop samples use fixed names ("WELCOME", "fbr"): another test may have taken them first (409 is an answer).
 ANSWERS = {200, 201, 202, 409}
@@ -98,12 +102,16 @@ def test_every_template_function_has_sample_events():
 
 
 @pytest.mark.parametrize("logical_id", list(EVENTS))
-def test_function_answers_with_only_codeuri_and_layer(logical_id, dynamodb_local, messages_queue, tmp_path: Path):
+def test_function_answers_with_only_codeuri_and_layer(
+    logical_id, dynamodb_local, messages_queue, discord_app, tmp_path: Path
+):
     layer, runtime = build_layer()
     spec = functions(load_template())[logical_id]
     events = [str(REPO_ROOT / "events" / f"{name}.json") for name in EVENTS[logical_id]]
     for path in events:  # the samples carry a placeholder key; this run's admin key replaces it
         event = json.loads(Path(path).read_text())
+        if "x-signature-ed25519" in event.get("headers", {}):  # signed samples: signed again, now
+            event = signed_event(json.loads(event["body"]))
         event.get("headers", {}).pop("authorization", None)
         event.setdefault("headers", {})["x-api-key"] = ADMIN_KEY
         (tmp_path / Path(path).name).write_text(json.dumps(event))
@@ -121,6 +129,8 @@ def test_function_answers_with_only_codeuri_and_layer(logical_id, dynamodb_local
         "XPSHOP_RELAY_KEY": ADMIN_KEY,
         "MESSAGES_QUEUE_URL": messages_queue,
         "AWS_ENDPOINT_URL_SQS": os.environ["AWS_ENDPOINT_URL_SQS"],
+        "DISCORD_PUBLIC_KEY": SAMPLE_PUBLIC_KEY,
+        "DISCORD_API_BASE_URL": discord_app.fake.base_url,  # the worker edits its answer there
     }
     proc = subprocess.run(
         [

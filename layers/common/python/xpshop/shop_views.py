@@ -47,13 +47,17 @@ class UserInfo(BaseModel):
 
 class Transaction(BaseModel):
     model_config = _VIEW
-    type: str = Field(description="purchase, grant, revoke, redeem, credits_modify, credits_set, creator_payout")
+    type: str = Field(
+        description="purchase, grant, revoke, redeem, credits_modify, credits_set, creator_payout, level_reward"
+    )
     cosmeticId: str | None
     cost: int = Field(description="Credits paid (0 for entries that are not purchases)")
     amount: int | None
     timestamp: int = Field(description="Unix seconds")
     couponCode: str | None = None
     creatorCode: str | None = None
+    guildId: str | None = Field(default=None, description="level_reward: the guild where the level was reached")
+    level: int | None = Field(default=None, description="level_reward: the level reached")
 
 
 class UserTransactions(BaseModel):

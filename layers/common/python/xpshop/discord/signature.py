@@ -33,7 +33,8 @@ def verify(
 ) -> bool:
     """True when `signature_hex` signs `timestamp + body` with the application's key and the timestamp is
     recent. Any malformed input (missing header, bad hex, wrong length, non-numeric timestamp) is False."""
-    if not public_key_hex or not signature_hex or not timestamp or not timestamp.isdigit():
+    # isascii: str.isdigit() also accepts digits like "²" that int() refuses
+    if not public_key_hex or not signature_hex or not timestamp or not (timestamp.isascii() and timestamp.isdigit()):
         return False
     if abs((time.time() if now is None else now) - int(timestamp)) > max_skew:
         return False

@@ -9,7 +9,7 @@ idempotent: roles are reconciled against the roles the member holds, the announc
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -100,7 +100,7 @@ def apply(change: LevelChange, rest: DiscordRest | None) -> Outcome:
         if rest is not None:
             _announce(change, cfg, rest, outcome)
         _pay_credits(change, cfg, outcome)
-    logger.info("level effects", extra={**change.__dict__, **outcome.as_dict()})
+    logger.info("level effects", extra={**asdict(change), **outcome.as_dict()})
     return outcome
 
 

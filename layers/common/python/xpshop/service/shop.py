@@ -58,6 +58,7 @@ def transactions(discord_id: str, limit: int | None, cursor: str | None) -> dict
             "timestamp": e["timestamp"],
             **({"couponCode": e["couponCode"]} if e.get("couponCode") else {}),
             **({"creatorCode": e["creatorCode"]} if e.get("creatorCode") else {}),
+            **({"guildId": e["guildId"], "level": int(e["level"])} if e.get("type") == "level_reward" else {}),
         }
         for e in entries
     ]

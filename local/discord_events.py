@@ -1,0 +1,193 @@
+"""Sample Discord events for `sam local invoke` / `make invoke`, signed with a published sample key.
+
+    python -m local.discord_events            # (re)write events/discord_*.json, signed now
+
+Discord refuses signatures older than 5 minutes and so does the webhook: re-sign right before invoking.
+Invoke with the sample key's public half: DISCORD_PUBLIC_KEY=<SAMPLE_PUBLIC_KEY> (printed by this script).
+The key is for samples only; never configure it on a real application.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from local import REPO_ROOT
+
+SAMPLE_SEED = bytes.fromhex("78707368" * 8)  # fixed "xpsh" x 8: anyone can sign with it, by design
+SAMPLE_KEY = SigningKey(SAMPLE_SEED)
+SAMPLE_PUBLIC_KEY = SAMPLE_KEY.verify_key.encode().hex()
+APP_ID = "900000000000000001"
+GUILD = "111111111111111111"
+USER = "222222222222222222"
+MODERATOR = "222222222222222299"
+CHANNEL = "300000000000000001"
+
+
+def _member(user_id: str, permissions: str) -> dict[str, Any]:
+    return {
+        "user": {"id": user_id, "username": "sample", "global_name": "Sample", "avatar": None},
+        "roles": [],
+        "permissions": permissions,
+        "joined_at": "2024-01-01T00:00:00.000000+00:00",
+    }
+
+
+def _interaction(interaction_id: str, data: dict[str, Any], user_id: str = USER, permissions: str = "0") -> dict:
+    return {
+        "id": interaction_id,
+        "application_id": APP_ID,
+        "type": 2,
+        "token": f"sample-token-{interaction_id}",
+        "version": 1,
+        "guild_id": GUILD,
+        "channel_id": CHANNEL,
+        "member": _member(user_id, permissions),
+        "data": data,
+    }
+
+
+PAYLOADS: dict[str, dict[str, Any]] = {
+    "discord_ping": {"id": "1400000000000000001", "application_id": APP_ID, "type": 1, "version": 1},
+    "discord_rank": _interaction("1400000000000000002", {"id": "1", "name": "rank", "type": 1}),
+    "discord_xp_give": _interaction(
+        "1400000000000000003",
+        {
+            "id": "2",
+            "name": "xp",
+            "type": 1,
+            "options": [
+                {
+                    "name": "give",
+                    "type": 1,
+                    "options": [
+                        {"name": "user", "type": 6, "value": USER},
+                        {"name": "amount", "type": 4, "value": 200},
+                    ],
+                }
+            ],
+        },
+        MODERATOR,
+        str(1 << 5),
+    ),
+}
+
+
+def signed_event(payload: dict[str, Any], timestamp: int | None = None) -> dict[str, Any]:
+    """An API Gateway HTTP API (v2) event carrying `payload`, signed by the sample key at `timestamp`."""
+    body = json.dumps(payload, separators=(",", ":"))
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SAMPLE_KEY.sign(ts.encode() + body.encode()).signature.hex()
+    return {
+        "version": "2.0",
+        "routeKey": "POST /discord/interactions",
+        "rawPath": "/discord/interactions",
+        "rawQueryString": "",
+        "headers": {
+            "content-type": "application/json",
+            "x-signature-ed25519": signature,
+            "x-signature-timestamp": ts,
+            "host": "localhost",
+        },
+        "requestContext": {
+            "http": {"method": "POST", "path": "/discord/interactions", "sourceIp": "127.0.0.1"},
+            "routeKey": "POST /discord/interactions",
+            "stage": "$default",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def deferred_event() -> dict[str, Any]:
+    """What the worker receives from the interactions queue: a deferred `/xp recalc user:` interaction."""
+    payload = _interaction(
+        "1400000000000000004",
+        {
+            "id": "2",
+            "name": "xp",
+            "type": 1,
+            "options": [{"name": "recalc", "type": 1, "options": [{"name": "user", "type": 6, "value": USER}]}],
+        },
+        MODERATOR,
+        str(1 << 5),
+    )
+    return {
+        "Records": [
+            {
+                "messageId": "sqs-deferred-1",
+                "receiptHandle": "rh-deferred-1",
+                "body": json.dumps(payload, separators=(",", ":")),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795400000000"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:xpshop-interactions",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
+def stream_event() -> dict[str, Any]:
+    """A table stream record of a member going from level 0 to level 1 (what the effects function gets)."""
+
+    def image(xp: int, level: int) -> dict[str, Any]:
+        return {
+            "PK": {"S": f"GUILD#{GUILD}"},
+            "SK": {"S": f"MEMBER#{USER}"},
+            "guildId": {"S": GUILD},
+            "userId": {"S": USER},
+            "xp": {"N": str(xp)},
+            "level": {"N": str(level)},
+        }
+
+    return {
+        "Records": [
+            {
+                "eventID": "sample-1",
+                "eventName": "MODIFY",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "ApproximateCreationDateTime": 1795400000,
+                    "Keys": {"PK": {"S": f"GUILD#{GUILD}"}, "SK": {"S": f"MEMBER#{USER}"}},
+                    "OldImage": image(150, 0),
+                    "NewImage": image(160, 1),
+                    "SequenceNumber": "100000000000000000001",
+                    "SizeBytes": 120,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/xpshop/stream/sample",
+            }
+        ]
+    }
+
+
+def write(events_dir: Path = REPO_ROOT / "events") -> list[Path]:
+    written = []
+    for name, payload in PAYLOADS.items():
+        written.append(_dump(events_dir / f"{name}.json", signed_event(payload)))
+    written.append(_dump(events_dir / "discord_worker_deferred.json", deferred_event()))
+    written.append(_dump(events_dir / "effects_level_up.json", stream_event()))
+    return written
+
+
+def _dump(path: Path, event: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(event, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    for path in write():
+        print(f"wrote {path.relative_to(REPO_ROOT)}")
+    print(f"DISCORD_PUBLIC_KEY={SAMPLE_PUBLIC_KEY}  (sample key: signatures are valid for 5 minutes)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""Level-up effects on DynamoDB Local's real stream, against the fake Discord: role rewards (stack, replace,
+loss), rate limits and refusals, announcements and credits, from every path that changes a level."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.storage import new_user_id
+
+pytestmark = pytest.mark.integration
+ROLE_1, ROLE_2, ROLE_5 = "610000000000000001", "610000000000000002", "610000000000000005"
+OTHER_ROLE = "619999999999999999"
+CHANNEL = "310000000000000077"
+LEVEL_XP = {0: 0, 1: 155, 2: 375, 3: 670, 5: 1525}  # cumulative XP at the start of a level (default curve)
+
+
+@pytest.fixture
+def rewarded(api, guild, discord_app):
+    """A guild with rewards at levels 1, 2 and 5 (stack mode by default)."""
+    rewards = [{"level": 1, "roleId": ROLE_1}, {"level": 2, "roleId": ROLE_2}, {"level": 5, "roleId": ROLE_5}]
+    _configure(api, guild, {"roleRewards": rewards})
+    return guild
+
+
+def _configure(api, guild: str, patch: dict) -> None:
+    assert api.put(f"/api/xp/config/{guild}", patch).status == 200
+    from xpshop.service import curves
+
+    curves.forget(guild)
+
+
+def _member(discord_app, guild: str, roles: tuple[str, ...] = ()) -> str:
+    user = new_user_id()
+    discord_app.fake.set_member(guild, user, roles=list(roles))
+    return user
+
+
+def _set_xp(api, guild: str, user: str, xp: int) -> None:
+    assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": xp}).status == 200
+
+
+def test_stack_mode_gives_every_reward_up_to_the_level(api, rewarded, discord_app, table_stream):
+    user = _member(discord_app, rewarded, (OTHER_ROLE,))
+    _set_xp(api, rewarded, user, LEVEL_XP[2])
+    table_stream.drain()
+    assert discord_app.fake.member_roles(rewarded, user) == {OTHER_ROLE, ROLE_1, ROLE_2}
+    puts = discord_app.fake.calls_to("PUT", f"/guilds/{rewarded}/members/{user}/roles/")
+    assert puts[0].headers["x-audit-log-reason"] == "xpshop%3A%20level%202"
+
+
+def test_replace_mode_keeps_only_the_highest_reward(api, rewarded, discord_app, table_stream):
+    _configure(api, rewarded, {"rewardsMode": "replace"})
+    user = _member(discord_app, rewarded, (OTHER_ROLE,))
+    _set_xp(api, rewarded, user, LEVEL_XP[1])
+    table_stream.drain()
+    assert discord_app.fake.member_roles(rewarded, user) == {OTHER_ROLE, ROLE_1}
+    _set_xp(api, rewarded, user, LEVEL_XP[5] + 10)
+    table_stream.drain()
+    assert discord_app.fake.member_roles(rewarded, user) == {OTHER_ROLE, ROLE_5}
+
+
+def test_roles_stay_on_loss_unless_configured(api, rewarded, discord_app, table_stream):
+    user = _member(discord_app, rewarded)
+    _set_xp(api, rewarded, user, LEVEL_XP[2])
+    table_stream.drain()
+    _set_xp(api, rewarded, user, LEVEL_XP[1])
+    table_stream.drain()
+    assert discord_app.fake.member_roles(rewarded, user) == {ROLE_1, ROLE_2}  # removeRewardOnXpLoss is off
+
+    _configure(api, rewarded, {"removeRewardOnXpLoss": True})
+    _set_xp(api, rewarded, user, LEVEL_XP[2])
+    table_stream.drain()
+    assert api.delete(f"/api/xp/users/{rewarded}/{user}", {"amount": 300}).status == 200  # back to level 0
+    table_stream.drain()
+    assert discord_app.fake.member_roles(rewarded, user) == set()
+
+
+def test_duplicate_role_ids_count_at_their_highest_level(api, guild, discord_app, table_stream):
+    _configure(api, guild, {"roleRewards": [{"level": 1, "roleId": ROLE_1}, {"level": 3, "roleId": ROLE_1}]})
+    user = _member(discord_app, guild)
+    _set_xp(api, guild, user, LEVEL_XP[2])
+    table_stream.drain()
+    assert discord_app.fake.member_roles(guild, user) == set()  # ROLE_1 is the level 3 reward
+    _set_xp(api, guild, user, LEVEL_XP[3])
+    table_stream.drain()
+    assert discord_app.fake.member_roles(guild, user) == {ROLE_1}
+
+
+def test_held_roles_are_not_granted_again(api, rewarded, discord_app, table_stream):
+    user = _member(discord_app, rewarded, (ROLE_1,))
+    _set_xp(api, rewarded, user, LEVEL_XP[2])
+    table_stream.drain()
+    puts = discord_app.fake.calls_to("PUT", f"/guilds/{rewarded}/members/{user}/roles/")
+    assert [c.path.rsplit("/", 1)[-1] for c in puts] == [ROLE_2]
+
+
+def test_a_rate_limited_grant_is_retried_then_succeeds(api, rewarded, discord_app, table_stream):
+    user = _member(discord_app, rewarded)
+    discord_app.fake.rate_limit("PUT", rf"/guilds/{rewarded}/members/{user}/roles/.*", times=1, retry_after=0.05)
+    _set_xp(api, rewarded, user, LEVEL_XP[1])
+    table_stream.drain()
+    assert discord_app.fake.member_roles(rewarded, user) == {ROLE_1}
+    assert len(discord_app.fake.calls_to("PUT", f"/guilds/{rewarded}/members/{user}/roles/")) == 2
+
+
+def test_a_long_rate_limit_fails_the_record_and_the_stream_retries_it(api, rewarded, discord_app, table_stream):
+    user = _member(discord_app, rewarded)
+    # Longer than the client waits in-process: the record fails, the event source retries it later.
+    discord_app.fake.rate_limit("PUT", rf"/guilds/{rewarded}/members/{user}/roles/.*", times=1, retry_after=60)
+    _set_xp(api, rewarded, user, LEVEL_XP[1])
+    from local import stream
+
+    waits: list[float] = []
+    table_stream_sleep = stream.time.sleep
+    stream.time.sleep = waits.append  # the poller's pause between retries
+    try:
+        table_stream.drain()
+    finally:
+        stream.time.sleep = table_stream_sleep
+    assert waits  # at least one retry of the failed record
+    assert discord_app.fake.member_roles(rewarded, user) == {ROLE_1}
+
+
+def test_refused_roles_are_skipped_not_retried(api, rewarded, discord_app, table_stream):
+    user = _member(discord_app, rewarded)
+    discord_app.fake.forbid_role(rewarded, ROLE_1)
+    discord_app.fake.delete_role(rewarded, ROLE_2)
+    _set_xp(api, rewarded, user, LEVEL_XP[5])
+    table_stream.drain()
+    assert discord_app.fake.member_roles(rewarded, user) == {ROLE_5}
+    for role in (ROLE_1, ROLE_2):  # one try each: a missing permission or a deleted role is not retried
+        assert len(discord_app.fake.calls_to("PUT", f"/guilds/{rewarded}/members/{user}/roles/{role}")) == 1
+
+
+def test_a_member_who_left_is_skipped(api, rewarded, discord_app, table_stream):
+    user = new_user_id()  # not in the fake guild
+    _set_xp(api, rewarded, user, LEVEL_XP[2])
+    table_stream.drain()
+    assert not discord_app.fake.calls_to("PUT", f"/guilds/{rewarded}/members/{user}/roles/")
+
+
+def test_announcement_once_per_level_with_the_template(api, guild, discord_app, table_stream):
+    _configure(api, guild, {"levelUpAnnouncement": {"channelId": CHANNEL, "message": "{user} hit {level} ({xp} XP)"}})
+    user = _member(discord_app, guild)
+    _set_xp(api, guild, user, 1600)
+    table_stream.drain()
+    posted = discord_app.fake.messages[CHANNEL]
+    assert [m["content"] for m in posted] == [f"<@{user}> hit 5 (1,600 XP)"]
+    assert posted[0]["allowed_mentions"] == {"users": [user]}
+    # the same level reached again (lost and regained) is not announced twice
+    _set_xp(api, guild, user, 10)
+    table_stream.drain()
+    _set_xp(api, guild, user, 1600)
+    table_stream.drain()
+    assert len(discord_app.fake.messages[CHANNEL]) == 1
+
+
+def test_announcements_are_off_by_default(api, guild, discord_app, table_stream):
+    user = _member(discord_app, guild)
+    _set_xp(api, guild, user, 1600)
+    table_stream.drain()
+    assert not discord_app.fake.calls_to("POST", "/channels/")
+
+
+def test_credits_per_level_are_paid_once_per_level(api, guild, discord_app, table_stream):
+    _configure(api, guild, {"creditsPerLevel": 10})
+    user = _member(discord_app, guild)
+    _set_xp(api, guild, user, LEVEL_XP[3])
+    table_stream.drain()
+    assert _credits(api, user) == 30
+    _set_xp(api, guild, user, 0)
+    table_stream.drain()
+    _set_xp(api, guild, user, LEVEL_XP[5])
+    table_stream.drain()
+    assert _credits(api, user) == 50  # levels 4 and 5 only: 1-3 were paid already
+    ledger = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
+    paid = [(e["guildId"], e["level"], e["amount"]) for e in ledger if e["type"] == "level_reward"]
+    assert sorted(paid) == [(guild, level, 10) for level in range(1, 6)]
+
+
+def _credits(api, user: str) -> int:
+    return int(api.get(f"/api/v1/users/info?id={user}").body["credits"])
+
+
+def test_redelivered_records_change_nothing_more(api, rewarded, discord_app, table_stream):
+    _configure(api, rewarded, {"creditsPerLevel": 5, "levelUpAnnouncement": {"channelId": CHANNEL}})
+    user = _member(discord_app, rewarded)
+    _set_xp(api, rewarded, user, LEVEL_XP[2])
+    delivered: list[dict] = []
+    table_stream._invoke, invoke = (lambda e: delivered.append(e) or invoke(e)), table_stream._invoke
+    table_stream.drain()
+    calls = len(discord_app.fake.calls)
+    for event in delivered:  # the stream hands the same records again
+        invoke(event)
+    assert _credits(api, user) == 10
+    assert len(discord_app.fake.messages[CHANNEL]) == 1
+    assert not [c for c in discord_app.fake.calls[calls:] if c.method != "GET"]  # only member lookups
+
+
+def test_message_awards_reach_the_effects_too(api, rewarded, discord_app, table_stream):
+    from tests.support.sqs import consume, message
+
+    user = _member(discord_app, rewarded)
+    _set_xp(api, rewarded, user, LEVEL_XP[1] - 1)
+    table_stream.drain()
+    consume([message(rewarded, user, 1_300_000_000_000_000_001, 1_795_400_000_000)])
+    table_stream.drain()
+    assert discord_app.fake.member_roles(rewarded, user) == {ROLE_1}
+
+
+def test_recalculation_after_a_curve_change_reconciles_roles(api, rewarded, discord_app, table_stream):
+    user = _member(discord_app, rewarded)
+    _set_xp(api, rewarded, user, 400)  # level 2 on the default curve
+    table_stream.drain()
+    assert discord_app.fake.member_roles(rewarded, user) == {ROLE_1, ROLE_2}
+    _configure(api, rewarded, {"curve": {"a": 1, "b": 0, "c": 10}, "removeRewardOnXpLoss": False})
+    assert api.post(f"/api/xp/recalc/{rewarded}").status == 200  # levels follow the cheaper curve: level 9
+    table_stream.drain()
+    assert discord_app.fake.member_roles(rewarded, user) == {ROLE_1, ROLE_2, ROLE_5}
+
+
+def test_without_a_bot_token_only_credits_apply(api, guild, discord_app, table_stream, monkeypatch):
+    monkeypatch.delenv("DISCORD_BOT_TOKEN")
+    _configure(
+        api,
+        guild,
+        {
+            "creditsPerLevel": 7,
+            "roleRewards": [{"level": 1, "roleId": ROLE_1}],
+            "levelUpAnnouncement": {"channelId": CHANNEL},
+        },
+    )
+    user = _member(discord_app, guild)
+    _set_xp(api, guild, user, LEVEL_XP[1])
+    table_stream.drain()
+    assert discord_app.fake.calls == [] or all(c.method == "GET" for c in discord_app.fake.calls)
+    assert discord_app.fake.member_roles(guild, user) == set()
+    assert _credits(api, user) == 7
