@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup venv node dev dev-clean demo invoke test test-unit test-integration test-e2e lint format \
-	build deploy openapi openapi-check bench clean pr
+	build deploy openapi openapi-check bench clean pr register-commands discord-events relay
 
 help: ## Show this menu
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -75,6 +75,15 @@ deploy: build ## sam deploy with samconfig.toml's defaults (GUIDED=1 asks the qu
 
 openapi: venv ## Regenerate docs/openapi.json (and the copy the docs function serves)
 	$(PY) -m local.openapi --write
+
+register-commands: venv ## Upload the slash/context commands to Discord (GUILD=<id> for one server, instant)
+	$(PY) -m local.register_commands $(if $(GUILD),--guild $(GUILD),)
+
+discord-events: venv ## Re-sign the Discord sample events in events/ (signatures are valid for 5 minutes)
+	$(PY) -m local.discord_events
+
+relay: venv ## Run the gateway relay (DISCORD_BOT_TOKEN, XPSHOP_INGEST_URL, XPSHOP_RELAY_KEY)
+	$(PY) -m relay
 
 bench: setup ## Benchmarks (request counts, consumed capacity, latency) -> docs/PERFORMANCE.md
 	$(PY) -m bench

@@ -92,7 +92,7 @@ def message_event(message: discord.Message) -> Event | None:
         return event_from_message(
             message_id=message.id,
             guild_id=guild.id,
-            channel_id=message.channel.id,
+            channel_id=_rule_channel_id(message.channel),
             user_id=author.id,
             role_ids=[role.id for role in roles if role.id != guild.id],
             timestamp=message.created_at,
@@ -101,6 +101,13 @@ def message_event(message: discord.Message) -> Event | None:
     except InvalidEvent as exc:
         logger.warning("relay: message %s not forwarded: %s", message.id, exc)
         return None
+
+
+def _rule_channel_id(channel: Any) -> int:
+    """The channel no-XP rules apply to: a thread's parent (threads are created on the fly, so admins list the
+    parent channel), else the channel itself."""
+    parent_id = getattr(channel, "parent_id", None) if isinstance(channel, discord.Thread) else None
+    return int(parent_id or channel.id)
 
 
 class RelayClient(discord.AutoShardedClient):

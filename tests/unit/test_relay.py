@@ -497,3 +497,15 @@ def test_config_from_env() -> None:
         RelayConfig.from_env({**env, "RELAY_MAX_BATCH": "500"})
     with pytest.raises(ValueError, match="RELAY_MAX_BATCH"):
         RelayConfig.from_env({**env, "RELAY_MAX_BATCH": "lots"})
+
+
+def test_a_thread_message_counts_in_its_parent_channel() -> None:
+    """No-XP channel rules name channels; a thread under one is covered through its parent."""
+    import discord
+
+    thread = discord.Thread.__new__(discord.Thread)
+    thread.id, thread.parent_id = 777777777777777777, CHANNEL
+    message = stand_in_message()
+    message.channel = thread
+    [event] = on_message(message)
+    assert event["channelId"] == str(CHANNEL)
