@@ -38,7 +38,7 @@ def test_creator_percent_from_environment(monkeypatch):
         (CouponState(True, None, 0, 100, None), True, ErrorCode.COUPON_EXPIRED),
         (CouponState(True, 5, 5, None, None), True, ErrorCode.COUPON_EXHAUSTED),
         (CouponState(True, None, 0, None, 7), True, ErrorCode.COUPON_DAY_LIMIT),
-        (CouponState(True, None, 0, None, 7), False, None),
+        (CouponState(True, None, 0, None, 7), False, ErrorCode.COUPON_DAY_LIMIT),  # Discord, join date unknown
         (CouponState(True, 5, 4, 10**10, None), True, None),
     ],
 )
@@ -82,3 +82,16 @@ def test_short_ids():
     made = {ids.short_id() for _ in range(1000)}
     assert len(made) == 1000
     assert all(len(i) == 8 and i.isalnum() for i in made)
+
+
+@pytest.mark.parametrize(
+    ("joined_days_ago", "allowed"), [(0, True), (6.9, True), (7, True), (7.01, False), (30, False)]
+)
+def test_day_limit_through_discord(joined_days_ago, allowed):
+    from xpshop.shop import days_in_server
+
+    now = 10**9
+    joined = int(now - joined_days_ago * 86_400)
+    refusal = coupon_refusal(CouponState(True, None, 0, None, 7), now_s=now, through_api=False, joined_at_s=joined)
+    assert (refusal is None) == allowed
+    assert (days_in_server(joined, now) <= 7) == allowed  # the transaction's guard agrees with the rule

@@ -51,8 +51,11 @@ class CouponState:
     day_limit: int | None
 
 
-def coupon_refusal(coupon: CouponState, now_s: int, through_api: bool) -> tuple[ErrorCode, str] | None:
-    """Why a coupon cannot be redeemed right now, or None. (The transaction re-checks all of it.)"""
+def coupon_refusal(
+    coupon: CouponState, now_s: int, through_api: bool, joined_at_s: int | None = None
+) -> tuple[ErrorCode, str] | None:
+    """Why a coupon cannot be redeemed right now, or None. (The transaction re-checks all of it.)
+    `joined_at_s`: when the member joined the server (Discord's /redeem knows it; the API does not)."""
     if not coupon.active:
         return ErrorCode.COUPON_INACTIVE, "This coupon is not active"
     if coupon.expires is not None and coupon.expires <= now_s:
@@ -64,7 +67,19 @@ def coupon_refusal(coupon: CouponState, now_s: int, through_api: bool) -> tuple[
             ErrorCode.COUPON_DAY_LIMIT,
             "This coupon has a day_limit: redeem it with the Discord /redeem command, which knows when you joined",
         )
+    if coupon.day_limit is not None and (
+        joined_at_s is None or not joined_within(joined_at_s, coupon.day_limit, now_s)
+    ):
+        return (
+            ErrorCode.COUPON_DAY_LIMIT,
+            f"This coupon is for members who joined the server in the last {coupon.day_limit} day(s)",
+        )
     return None
+
+
+def days_in_server(joined_at_s: int, now_s: int) -> int:
+    """Whole days begun since joining: a coupon with day_limit L is open while L >= this (see joined_within)."""
+    return max(0, -(-(now_s - joined_at_s) // 86_400))
 
 
 def joined_within(joined_at_s: int, day_limit: int, now_s: int) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..shop import COSMETIC_TYPES
+
 # Application command types
 CHAT_INPUT, USER, MESSAGE = 1, 2, 3
 # Option types
@@ -178,6 +180,51 @@ COMMANDS: list[dict[str, Any]] = [
             ),
             _CONFIG,
         ],
+    },
+    # the shop: every member's own account (their Discord id)
+    {"name": "shop", "type": CHAT_INPUT, "description": "Cosmetics for sale", **_GUILD_ONLY},
+    {
+        "name": "buy",
+        "type": CHAT_INPUT,
+        "description": "Buy a cosmetic with your credits",
+        "options": [_opt(STRING, "cosmetic", "The cosmetic's name", required=True, max_length=100)],
+        **_GUILD_ONLY,
+    },
+    {
+        "name": "equip",
+        "type": CHAT_INPUT,
+        "description": "Wear a cosmetic you own",
+        "options": [_opt(STRING, "cosmetic", "The cosmetic's name", required=True, max_length=100)],
+        **_GUILD_ONLY,
+    },
+    {
+        "name": "unequip",
+        "type": CHAT_INPUT,
+        "description": "Empty a cosmetic slot",
+        "options": [_opt(STRING, "slot", "Which slot", required=True, choices=_choices(*COSMETIC_TYPES))],
+        **_GUILD_ONLY,
+    },
+    {"name": "locker", "type": CHAT_INPUT, "description": "Your cosmetics and what you wear", **_GUILD_ONLY},
+    {"name": "credits", "type": CHAT_INPUT, "description": "Your credit balance", **_GUILD_ONLY},
+    {
+        "name": "redeem",
+        "type": CHAT_INPUT,
+        "description": "Redeem a coupon code",
+        "options": [_opt(STRING, "code", "The coupon code", required=True, max_length=64)],
+        **_GUILD_ONLY,
+    },
+    {
+        "name": "creator-code",
+        "type": CHAT_INPUT,
+        "description": "Support a creator: a share of your purchases goes to them",
+        "options": [_opt(STRING, "code", "The creator code", required=True, max_length=64)],
+        **_GUILD_ONLY,
+    },
+    {
+        "name": "apikey",
+        "type": CHAT_INPUT,
+        "description": "Get your personal shop API key (only you see it)",
+        **_GUILD_ONLY,
     },
     {"name": VIEW_RANK, "type": USER, **_GUILD_ONLY},
     {"name": GIVE_XP, "type": MESSAGE, **_ADMIN},

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from ..errors import Conflict, ErrorCode, NotFound
-from ..shop import CouponState, coupon_refusal
+from ..shop import CouponState, coupon_refusal, days_in_server
 from . import catalog, keys, pages, tx
 from .profiles import ledger_entry, now_ms
 from .table import table
@@ -138,11 +138,12 @@ def page(limit: int | None, token: str | None) -> tuple[list[dict[str, Any]], st
     return [view(i) for i in found], next_cursor
 
 
-def redeem(discord_id: str, code: str, through_api: bool = True) -> dict[str, Any]:
-    """Redeem once per user while active, unexpired and with uses left: one transaction with the grants."""
+def redeem(discord_id: str, code: str, through_api: bool = True, joined_at_s: int | None = None) -> dict[str, Any]:
+    """Redeem once per user while active, unexpired and with uses left: one transaction with the grants.
+    Through Discord, `joined_at_s` (when the member joined the server) is checked against the day_limit."""
     coupon = by_code(code)
     now_s = int(time.time())
-    refusal = coupon_refusal(_state(coupon), now_s, through_api)
+    refusal = coupon_refusal(_state(coupon), now_s, through_api, joined_at_s)
     if refusal:
         raise Conflict(*refusal)
     cosmetic = catalog.get_cosmetic(coupon["cosmeticGrant"]) if coupon.get("cosmeticGrant") else None
@@ -152,14 +153,18 @@ def redeem(discord_id: str, code: str, through_api: bool = True) -> dict[str, An
         "(attribute_not_exists(expires) OR expires > :now)",
         "(attribute_not_exists(uses) OR used < uses)",
     ]
-    if through_api:
+    values: dict[str, Any] = {":true": True, ":now": now_s, ":one": 1}
+    if through_api or joined_at_s is None:
         guard.append("attribute_not_exists(dayLimit)")
+    else:  # a day_limit set or lowered meanwhile is honoured by the same write
+        guard.append("(attribute_not_exists(dayLimit) OR dayLimit >= :days)")
+        values[":days"] = days_in_server(joined_at_s, now_s)
     items = [
         tx.update(
             keys.entity(keys.COUPON, coupon["id"]),
             "SET used = used + :one",
             " AND ".join(guard),
-            values={":true": True, ":now": now_s, ":one": 1},
+            values=values,
         ),
         tx.put(
             {**keys.redemption(coupon["id"], discord_id), "discordId": discord_id, "at": now_ms()},
@@ -204,7 +209,7 @@ def redeem(discord_id: str, code: str, through_api: bool = True) -> dict[str, An
             raise Conflict(ErrorCode.COUPON_ALREADY_REDEEMED, f"{discord_id} already redeemed {code!r}") from exc
         if exc.failed(0):
             latest = by_code(code)
-            again = coupon_refusal(_state(latest), int(time.time()), through_api)
+            again = coupon_refusal(_state(latest), int(time.time()), through_api, joined_at_s)
             raise Conflict(*(again or (ErrorCode.COUPON_EXHAUSTED, "This coupon has no uses left"))) from exc
         if exc.failed(2):
             raise NotFound(ErrorCode.USER_NOT_FOUND, f"No shop account for {discord_id}") from exc
