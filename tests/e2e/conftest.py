@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,18 @@ E2E_KEY = "e2e-admin-key"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh `make dev` server (own data dir) per test module, so modules never see each other's data."""
+    with dev_server(tmp_path_factory) as url:
+        yield url
+
+
+@contextmanager
+def dev_server(tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `python -m local.dev` on free ports until the block ends; yields its URL."""
     port = free_port()
     data_dir: Path = tmp_path_factory.mktemp("ddb-data")
     env = {
         **os.environ,
+        **(extra_env or {}),
         "XPSHOP_PORT": str(port),
         "XPSHOP_DDB_PORT": str(free_port()),
         "XPSHOP_DATA_DIR": str(data_dir),

@@ -26,8 +26,8 @@ def merged_global() -> dict[str, Any]:
 def update_guild(guild_id: str, raw: Any) -> dict[str, Any]:
     patch = validate_patch(raw)
     store.update(guild_id, lambda current: apply_patch(current, patch))
+    curves.forget(guild_id)  # this container sees the change at once; others within curves.CACHE_SECONDS
     if "curve" in patch:  # stored levels follow the old curve until the recalculation job runs
-        curves.forget(guild_id)
         recalc_store.mark(guild_id, "curve changed")
     return merged_guild(guild_id)
 

@@ -18,7 +18,7 @@ from .. import rewards
 from ..auth import discord_bot_token
 from ..discord.rest import DiscordError, DiscordRest, RateLimited
 from ..store import keys, markers
-from .curves import config_for
+from .config import merged_guild
 
 logger = Logger(child=True)
 DEFAULT_API_BASE = "https://discord.com/api/v10"
@@ -92,7 +92,7 @@ def webhook_client() -> DiscordRest:
 def apply(change: LevelChange, rest: DiscordRest | None) -> Outcome:
     """Apply the effects of one level change. Raises on a transient failure (rate limit beyond what the
     client waits, 5xx, network) so the stream retries the record; what already happened is not repeated."""
-    cfg = config_for(change.guild_id)
+    cfg = merged_guild(change.guild_id)  # read fresh: level changes are rare, a reward added a moment ago counts
     outcome = Outcome()
     if rest is not None:
         _reconcile_roles(change, cfg, rest, outcome)
