@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from local import REPO_ROOT
@@ -294,6 +295,121 @@ def measure_messages(meter: Meter, repeat: int) -> list[Row]:
     return [row]
 
 
+def _rank_interaction(user: str, n: int) -> dict[str, Any]:
+    from local.discord_events import APP_ID
+
+    return {
+        "id": str(((1_795_400_000_000 - 1_420_070_400_000) << 22) + n * (1 << 22)),
+        "application_id": APP_ID,
+        "type": 2,
+        "token": f"bench-{n}",
+        "guild_id": GUILD,
+        "channel_id": "300000000000000001",
+        "member": {"user": {"id": user, "username": "bench"}, "roles": [], "permissions": "0"},
+        "data": {"id": "1", "name": "rank", "type": 1},
+    }
+
+
+def measure_discord(meter: Meter, repeat: int, members: int) -> list[Row]:
+    """The interactions webhook, warm: PING, and /rank of a member in the middle (verify, read, rank, answer,
+    plus the command's own XP write)."""
+    from local.discord_events import SAMPLE_PUBLIC_KEY, signed_event
+    from local.lambdas import FakeLambdaContext, load_handler
+    from local.template import functions
+
+    os.environ["DISCORD_PUBLIC_KEY"] = SAMPLE_PUBLIC_KEY
+    spec = functions(load_template())["DiscordInteractionsFunction"]
+    handler = load_handler(REPO_ROOT, spec)
+    rows = []
+    for name, make in (
+        ("Discord PING (signature check only)", lambda i: {"id": "1", "type": 1}),
+        (
+            "Discord /rank (member in the middle; includes its command XP write)",
+            lambda i: _rank_interaction(str(FIRST_USER + (i * 53) % members), i + 1),
+        ),
+    ):
+        handler(signed_event(make(10_000)), FakeLambdaContext.for_function(spec))  # warm
+        meter.reset()
+        latencies = []
+        for i in range(repeat):
+            event = signed_event(make(i))
+            started = time.perf_counter()
+            result = handler(event, FakeLambdaContext.for_function(spec))
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert result["statusCode"] == 200, result
+        latencies.sort()
+        by_api = ", ".join(f"{k} {v / repeat:g}" for k, v in sorted(meter.calls.items()))
+        rows.append(
+            Row(
+                name,
+                sum(meter.calls.values()) / repeat,
+                by_api or "none",
+                meter.rcu / repeat,
+                meter.wcu / repeat,
+                statistics.median(latencies),
+                latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))],
+            )
+        )
+    return rows
+
+
+COLD_RANK = """
+import json, sys, time
+code, layer, runtime, ping, rank = sys.argv[1:6]
+sys.path[:0] = [code, layer, runtime]
+t0 = time.perf_counter()
+import app
+t1 = time.perf_counter()
+app.lambda_handler(json.load(open(ping)), None)
+t2 = time.perf_counter()
+out = app.lambda_handler(json.load(open(rank)), None)
+t3 = time.perf_counter()
+assert out["statusCode"] == 200, out
+print(json.dumps({"import": (t1 - t0) * 1000, "ping": (t2 - t1) * 1000, "rank": (t3 - t2) * 1000}))
+"""
+
+
+def cold_discord(endpoint: str, members: int) -> dict[str, float]:
+    """A fresh process with only CodeUri + layer: import, first PING, then the first /rank (median of 3)."""
+    import tempfile
+
+    from local.discord_events import SAMPLE_PUBLIC_KEY, signed_event
+    from local.layer import build_layer
+    from local.template import functions
+
+    layer, runtime = build_layer()
+    code = REPO_ROOT / functions(load_template())["DiscordInteractionsFunction"].code_uri
+    samples: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(3):
+            ping, rank = Path(tmp) / "ping.json", Path(tmp) / "rank.json"
+            ping.write_text(json.dumps(signed_event({"id": "1", "type": 1})))
+            user = str(FIRST_USER + (n * 101) % members)
+            rank.write_text(json.dumps(signed_event(_rank_interaction(user, 20_000 + n))))
+            out = subprocess.run(
+                [sys.executable, "-S", "-c", COLD_RANK, str(code), str(layer), str(runtime), str(ping), str(rank)],
+                capture_output=True,
+                text=True,
+                check=False,
+                env={
+                    "PATH": os.environ["PATH"],
+                    "TABLE_NAME": TABLE,
+                    "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+                    "AWS_DEFAULT_REGION": "us-east-1",
+                    "AWS_ACCESS_KEY_ID": "bench",
+                    "AWS_SECRET_ACCESS_KEY": "bench",
+                    "POWERTOOLS_TRACE_DISABLED": "true",
+                    "POWERTOOLS_LOG_LEVEL": "WARNING",
+                    "DISCORD_PUBLIC_KEY": SAMPLE_PUBLIC_KEY,
+                },
+            )
+            if out.returncode == 0:
+                samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            else:
+                print(out.stderr[-2000:], file=sys.stderr)
+    return {k: statistics.median(s[k] for s in samples) for k in ("import", "ping", "rank")} if samples else {}
+
+
 def measure_shop(api: LocalApi, meter: Meter, repeat: int) -> list[Row]:
     """Buy, redeem and the reads around them, on a catalog of `repeat` cosmetics."""
     buyer, creator = "920000000000000001", "920000000000000002"
@@ -399,9 +515,11 @@ def main(argv: list[str] | None = None) -> int:
         rows = [measure(api, meter, name, op, args.repeat) for name, op in ops]
         rows += measure_messages(meter, args.repeat)
         rows += measure_shop(api, meter, args.repeat)
+        rows += measure_discord(meter, args.repeat, args.members)
+        cold = {} if args.no_imports else cold_discord(ddb.endpoint, args.members)
         baseline = naive_rows(meter, GUILD, args.repeat, args.members)
     imports = [] if args.no_imports else import_times()
-    text = render(rows, baseline, imports, args, load_s)
+    text = render(rows, baseline, imports, args, load_s, cold=cold)
     print(text)
     if not args.no_write:
         OUTPUT.write_text(text, encoding="utf-8")
@@ -418,7 +536,13 @@ def _machine() -> str:
 
 
 def render(
-    rows: list[Row], baseline: list[Row], imports: list[tuple[str, float]], args: argparse.Namespace, load_s: float
+    rows: list[Row],
+    baseline: list[Row],
+    imports: list[tuple[str, float]],
+    args: argparse.Namespace,
+    load_s: float,
+    *,
+    cold: dict[str, float] | None = None,
 ) -> str:
     lines = [
         "# Performance",
@@ -466,6 +590,20 @@ def render(
             "|---|---:|",
         ]
         lines += [f"| {name} | {ms:.0f} |" for name, ms in imports]
+    if cold:
+        lines += [
+            "",
+            "## Discord webhook, cold (fresh process, CodeUri + layer only, median of 3)",
+            "",
+            "| step | ms |",
+            "|---|---:|",
+            f"| import the handler module (signature path: PyNaCl + json) | {cold['import']:.0f} |",
+            f"| first PING (verify + answer) | {cold['ping']:.0f} |",
+            f"| first /rank after it (loads commands, boto3, Powertools; 4 reads + the command XP write) |"
+            f" {cold['rank']:.0f} |",
+            "",
+            "Discord's window is 3 s from the request; Lambda's own cold start (runtime init) comes on top.",
+        ]
     lines += [
         "",
         f"Loading {args.members} members (BatchWriteItem, then the recalculation job to build the counters) took"

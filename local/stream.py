@@ -24,6 +24,7 @@ from local.template import FunctionSpec
 logger = logging.getLogger("local.stream")
 EFFECTS = "EffectsFunction"
 RETRIES = 3
+DISCOVERY_SECONDS = 5.0
 
 
 # ---------------------------------------------------------------- filter criteria (the subset we use)
@@ -97,6 +98,7 @@ class StreamPoller:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._next_discovery = 0.0
         self.delivered = 0
         self.dropped = 0
         client = self._client("dynamodb")
@@ -127,11 +129,14 @@ class StreamPoller:
                 StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=start
             )["ShardIterator"]
 
-    def drain(self) -> int:
-        """Deliver every record available now; returns how many reached the function."""
+    def drain(self, *, rediscover: bool = True) -> int:
+        """Deliver every record available now; returns how many reached the function. The background loop
+        looks for new shards only every few seconds (`rediscover=False`): they appear rarely."""
         with self._lock:
             streams = self._client("dynamodbstreams")
-            self._discover()
+            if rediscover or time.monotonic() >= self._next_discovery:
+                self._discover()
+                self._next_discovery = time.monotonic() + DISCOVERY_SECONDS
             delivered = 0
             for shard_id, first in list(self._iterators.items()):
                 position = first
@@ -178,7 +183,7 @@ class StreamPoller:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if not self.drain():
+                if not self.drain(rediscover=False):
                     self._stop.wait(0.25)
             except Exception:
                 logger.exception("local stream delivery failed")

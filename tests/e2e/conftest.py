@@ -52,9 +52,9 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, st
             if proc.poll() is not None:
                 raise RuntimeError(f"local.dev exited: {(data_dir / 'dev.log').read_text()[-2000:]}")
             try:
-                if requests.get(f"{url}/api/xp/health", timeout=1).status_code == 200:
+                if requests.get(f"{url}/api/xp/health", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet / first call still importing
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("local.dev did not answer within 60 s")

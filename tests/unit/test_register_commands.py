@@ -23,7 +23,7 @@ def test_global_registration_uploads_every_definition(monkeypatch, capsys):
         assert [c["name"] for c in uploaded] == [c["name"] for c in commands.definitions()]
         (call,) = fake.calls_to("PUT", f"/applications/{APP}/commands")
         assert call.headers["authorization"] == "Bot bot-token"
-    assert "registered 5 commands globally" in capsys.readouterr().out
+    assert f"registered {len(commands.definitions())} commands globally" in capsys.readouterr().out
 
 
 def test_guild_registration_and_a_refusal(monkeypatch, capsys):
