@@ -27,7 +27,7 @@ from local import DEFAULT_TABLE_NAME, REPO_ROOT
 from local.ddb import DynamoDBLocal, DynamoDBLocalError, free_port, port_is_free
 from local.queue import LocalQueue, default_queues
 from local.server import LocalHttpServer, make_server
-from local.stream import EFFECTS, StreamPoller, filters_of
+from local.stream import EFFECTS, RANK_INDEX, StreamPoller, poller_for
 from local.template import TEMPLATE_PATH, create_table, functions, load_template, local_environment
 
 DEFAULT_HTTP_PORT = 3000
@@ -94,6 +94,7 @@ class Stack:
     thread: threading.Thread
     queue: LocalQueue | None = None
     stream: StreamPoller | None = None
+    rank_stream: StreamPoller | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def stop(self) -> None:
@@ -101,8 +102,9 @@ class Stack:
             self.server.shutdown()
             self.thread.join(timeout=10)
         self.server.server_close()
-        if self.stream is not None:
-            self.stream.stop()
+        for poller in (self.stream, self.rank_stream):
+            if poller is not None:
+                poller.stop()
         if self.queue is not None:
             self.queue.stop()
         self.ddb.stop()
@@ -154,6 +156,7 @@ def start_stack(
     saved = {name: os.environ.get(name) for name in _env_names(template) | QUEUE_ENV}
     queue: LocalQueue | None = None
     stream: StreamPoller | None = None
+    rank_stream: StreamPoller | None = None
     try:
         env = configure_environment(ddb.endpoint, table_name, admin_key, template=template)
         ensure_table(ddb, template, table_name)
@@ -162,16 +165,15 @@ def start_stack(
         queue_env = {"AWS_ENDPOINT_URL_SQS": queue.endpoint, **queue.urls}
         os.environ.update(queue_env)
         env.update(queue_env)
-        # The table's stream: level changes drained into the effects function like Lambda's poller.
-        effects = functions(template)[EFFECTS]
-        patterns, batch_size = filters_of(effects, template)
-        stream = StreamPoller(
-            ddb.endpoint, table_name, effects, Path(repo_root), patterns=patterns, batch_size=batch_size
-        ).start()
+        # The table's stream, read like Lambda's pollers: member changes to the rank index (counters for
+        # ranks and pages) and to the level-up effects.
+        rank_stream = poller_for(RANK_INDEX, template, ddb.endpoint, table_name, Path(repo_root)).start()
+        stream = poller_for(EFFECTS, template, ddb.endpoint, table_name, Path(repo_root)).start()
         server = make_server(Path(repo_root), template, host, http_port, quiet=quiet)
     except BaseException:
-        if stream is not None:
-            stream.stop()
+        for poller in (stream, rank_stream):
+            if poller is not None:
+                poller.stop()
         if queue is not None:
             queue.stop()
         ddb.stop()
@@ -189,6 +191,7 @@ def start_stack(
         thread=thread,
         queue=queue,
         stream=stream,
+        rank_stream=rank_stream,
         _saved_env=saved,
     )
 
@@ -259,6 +262,7 @@ def _banner(stack: Stack, generated_key: bool, data_dir: Path | None) -> str:
             f"  Relay key            {stack.env.get('XPSHOP_RELAY_KEY', '')}  (POST /api/xp/ingest/messages)",
             f"  Message queue        {stack.queue.url if stack.queue else 'off'} -> XpConsumerFunction",
             f"  Discord interactions {stack.url}/discord/interactions  (public key: DISCORD_PUBLIC_KEY)",
+            "  Rank counters        table stream -> RankIndexFunction",
             f"  Level-up effects     table stream -> EffectsFunction (Discord REST: {_discord_target()})",
             f"  API docs             {stack.url}/api/docs",
             "",

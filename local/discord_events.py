@@ -169,12 +169,26 @@ def stream_event() -> dict[str, Any]:
     }
 
 
+def rank_stream_event() -> dict[str, Any]:
+    """Stream records the rank index function receives: a member created at 160 XP, then moved to 1,200."""
+    event = stream_event()
+    created, moved = json.loads(json.dumps(event["Records"][0])), event["Records"][0]
+    created.update(eventID="sample-0", eventName="INSERT")
+    created["dynamodb"].pop("OldImage")
+    created["dynamodb"]["SequenceNumber"] = "100000000000000000000"
+    moved["dynamodb"]["OldImage"] = json.loads(json.dumps(moved["dynamodb"]["NewImage"]))
+    moved["dynamodb"]["NewImage"]["xp"] = {"N": "1200"}
+    moved["dynamodb"]["NewImage"]["level"] = {"N": "4"}
+    return {"Records": [created, moved]}
+
+
 def write(events_dir: Path = REPO_ROOT / "events") -> list[Path]:
     written = []
     for name, payload in PAYLOADS.items():
         written.append(_dump(events_dir / f"{name}.json", signed_event(payload)))
     written.append(_dump(events_dir / "discord_worker_deferred.json", deferred_event()))
     written.append(_dump(events_dir / "effects_level_up.json", stream_event()))
+    written.append(_dump(events_dir / "rank_index_member_changes.json", rank_stream_event()))
     return written
 
 

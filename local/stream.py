@@ -23,6 +23,7 @@ from local.template import FunctionSpec
 
 logger = logging.getLogger("local.stream")
 EFFECTS = "EffectsFunction"
+RANK_INDEX = "RankIndexFunction"
 RETRIES = 3
 DISCOVERY_SECONDS = 5.0
 
@@ -63,13 +64,31 @@ def _rule(rule: Any, value: Any) -> bool:
 
 def filters_of(spec: FunctionSpec, template: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """The DynamoDB event's filter patterns and batch size, from the function's template properties."""
+    p = _stream_event(spec, template)
+    filters = (p.get("FilterCriteria") or {}).get("Filters") or []
+    return [json.loads(f["Pattern"]) for f in filters], int(p.get("BatchSize", 100))
+
+
+def _stream_event(spec: FunctionSpec, template: dict[str, Any]) -> dict[str, Any]:
     props = template["Resources"][spec.logical_id]["Properties"]
     for event in (props.get("Events") or {}).values():
         if event.get("Type") == "DynamoDB":
-            p = event.get("Properties", {})
-            filters = (p.get("FilterCriteria") or {}).get("Filters") or []
-            return [json.loads(f["Pattern"]) for f in filters], int(p.get("BatchSize", 100))
-    return [], 100
+            return dict(event.get("Properties", {}))
+    return {}
+
+
+def poller_for(
+    logical_id: str, template: dict[str, Any], endpoint: str | None, table_name: str, repo_root: Path
+) -> StreamPoller:
+    """A poller configured like the function's event source mapping in template.yaml."""
+    from local.template import functions
+
+    spec = functions(template)[logical_id]
+    patterns, batch_size = filters_of(spec, template)
+    start = str(_stream_event(spec, template).get("StartingPosition", "LATEST"))
+    return StreamPoller(
+        endpoint, table_name, spec, repo_root, patterns=patterns, batch_size=batch_size, starting_position=start
+    )
 
 
 # ---------------------------------------------------------------- poller
@@ -78,7 +97,7 @@ def filters_of(spec: FunctionSpec, template: dict[str, Any]) -> tuple[list[dict[
 class StreamPoller:
     def __init__(
         self,
-        endpoint: str,
+        endpoint: str | None,
         table_name: str,
         consumer: FunctionSpec,
         repo_root: Path,
@@ -86,6 +105,7 @@ class StreamPoller:
         patterns: list[dict[str, Any]] | None = None,
         batch_size: int = 100,
         invoke: Callable[[dict[str, Any]], Any] | None = None,
+        starting_position: str = "LATEST",
     ) -> None:
         self.endpoint = endpoint
         self.table_name = table_name
@@ -103,9 +123,11 @@ class StreamPoller:
         self.dropped = 0
         client = self._client("dynamodb")
         self.stream_arn = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-        self._discover(start="LATEST")  # like StartingPosition: LATEST
+        self._discover(start=starting_position)  # LATEST: from now on; TRIM_HORIZON: all the stream holds
 
     def _client(self, service: str) -> Any:
+        if self.endpoint is None:  # moto's in-process mock (unit tests)
+            return boto3.client(service, region_name="us-east-1")
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
@@ -117,6 +139,8 @@ class StreamPoller:
     def _discover(self, start: str = "TRIM_HORIZON") -> None:
         streams = self._client("dynamodbstreams")
         shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"].get("Shards", [])
+        # parents before children: a shard's records come before those of the shards it split into
+        shards.sort(key=lambda sh: int(sh.get("SequenceNumberRange", {}).get("StartingSequenceNumber", "0")))
         for shard in shards:
             shard_id = shard["ShardId"]
             if shard_id in self._iterators:
@@ -128,6 +152,12 @@ class StreamPoller:
             self._iterators[shard_id] = streams.get_shard_iterator(
                 StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=start
             )["ShardIterator"]
+
+    def start_from_now(self) -> None:
+        """Skip what the stream holds so far (whatever the starting position): deliver only what follows."""
+        with self._lock:
+            self._iterators.clear()
+            self._discover(start="LATEST")
 
     def drain(self, *, rediscover: bool = True) -> int:
         """Deliver every record available now; returns how many reached the function. The background loop

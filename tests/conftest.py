@@ -74,18 +74,34 @@ def ddb_local(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 @pytest.fixture
 def api_moto(moto_table: str):  # -> ApiClient
-    """The in-process API over moto."""
+    """The in-process API over moto (rank counters kept from moto's stream before each read)."""
     from tests.support.client import ApiClient
 
-    return ApiClient(ADMIN_KEY)
+    return ApiClient(ADMIN_KEY, before_read=_rank_poller(None).drain)
 
 
 @pytest.fixture
-def api(ddb_local: str):  # -> ApiClient
-    """The in-process API over DynamoDB Local."""
+def rank_stream(ddb_local: str):  # -> StreamPoller
+    """The table's stream from now on, delivered to the rank index function on `drain()`."""
+    return _rank_poller(ddb_local)
+
+
+@pytest.fixture
+def api(rank_stream):  # -> ApiClient
+    """The in-process API over DynamoDB Local; GETs first deliver the stream to the rank index."""
     from tests.support.client import ApiClient
 
-    return ApiClient(ADMIN_KEY)
+    return ApiClient(ADMIN_KEY, before_read=rank_stream.drain)
+
+
+def _rank_poller(endpoint: str | None):  # -> StreamPoller
+    from local import REPO_ROOT
+    from local.stream import RANK_INDEX, poller_for
+    from local.template import load_template
+
+    poller = poller_for(RANK_INDEX, load_template(), endpoint, TABLE_NAME, REPO_ROOT)
+    poller.start_from_now()  # the session's table holds other tests' history: this test's records only
+    return poller
 
 
 @pytest.fixture
@@ -182,10 +198,7 @@ def interactions_queue(sqs_server: str, monkeypatch: pytest.MonkeyPatch) -> Iter
 def table_stream(ddb_local: str):  # -> StreamPoller
     """The table's stream from now on, delivered to the effects function on `drain()` (as Lambda would)."""
     from local import REPO_ROOT
-    from local.stream import EFFECTS, StreamPoller, filters_of
-    from local.template import functions, load_template
+    from local.stream import EFFECTS, poller_for
+    from local.template import load_template
 
-    template = load_template()
-    spec = functions(template)[EFFECTS]
-    patterns, batch_size = filters_of(spec, template)
-    return StreamPoller(ddb_local, TABLE_NAME, spec, REPO_ROOT, patterns=patterns, batch_size=batch_size)
+    return poller_for(EFFECTS, load_template(), ddb_local, TABLE_NAME, REPO_ROOT)

@@ -89,6 +89,7 @@ EVENTS: dict[str, list[str]] = {
     "DiscordInteractionsFunction": ["discord_ping", "discord_rank", "discord_xp_give"],
     "DiscordWorkerFunction": ["discord_worker_deferred"],
     "EffectsFunction": ["effects_level_up"],
+    "RankIndexFunction": ["rank_index_member_changes"],
 }
 # Shop samples use fixed names ("WELCOME", "fbr"): another test may have taken them first (409 is an answer).
 ANSWERS = {200, 201, 202, 409}

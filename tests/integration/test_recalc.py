@@ -103,19 +103,20 @@ def test_interrupted_and_resumed_equals_one_run(api, guild, monkeypatch):
     assert stats["xp"]["total"] == sum(member_item(guild, u)["xp"] for u in users)
 
 
-def test_awards_during_a_run_are_not_lost(api, guild):
+def test_awards_during_a_run_are_not_lost(api, guild, parallel):
     from xpshop.levels import Curve
     from xpshop.service import recalc
 
     users = seed(api, guild, 60, 840000000000000000)
     api.put(f"/api/xp/config/{guild}", {"curve": {"a": 3, "b": 20, "c": 80}})
     before = {u: member_item(guild, u)["xp"] for u in users}
-    awarded: dict[str, int] = {}
+    awarded = {user: 11 + i for i, user in enumerate(users[::3])}
 
-    def award() -> None:
-        for i, user in enumerate(users[::3]):
-            api.post(f"/api/xp/users/{guild}/{user}", {"amount": 11 + i})
-            awarded[user] = 11 + i
+    def award() -> None:  # from worker processes (this thread only waits for them), while the job runs here
+        requests = [
+            ("POST", f"/api/xp/users/{guild}/{user}", {"amount": amount}, None) for user, amount in awarded.items()
+        ]
+        assert all(status == 200 for status, _ in parallel.run(requests))
 
     worker = threading.Thread(target=award)
     worker.start()

@@ -4,6 +4,7 @@ events) into the real handlers, exactly as `make dev` serves them, without a soc
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,9 +33,12 @@ class Result:
 
 
 class ApiClient:
-    def __init__(self, admin_key: str) -> None:
+    def __init__(self, admin_key: str, before_read: Callable[[], Any] | None = None) -> None:
         self.admin_key = admin_key
         self.api: LocalApi = make_api(REPO_ROOT, load_template())
+        # Rank counters follow the table's stream: before a read, deliver what the stream holds, as the
+        # rank index function would have a moment later in AWS.
+        self.before_read = before_read
 
     def request(
         self,
@@ -59,6 +63,8 @@ class ApiClient:
         if payload:
             sent.append(("content-type", "application/json"))
         sent.extend((k.lower(), v) for k, v in (headers or {}).items())
+        if method == "GET" and self.before_read is not None:
+            self.before_read()
         response = self.api.handle(HttpRequest(method=method, target=path, headers=sent, body=payload))
         text = response.body.decode() if response.body else ""
         try:

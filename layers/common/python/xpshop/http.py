@@ -40,9 +40,8 @@ logger = Logger(child=True)
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-# Pages are read from the leaderboard index entry by entry up to the offset; beyond this depth the cost
-# stops being reasonable until rank buckets exist (issue 6), so deeper offsets are refused, not slow.
-MAX_OFFSET = 100_000
+# A page costs the same at any depth (rank counters locate it); the bound only keeps numbers sane.
+MAX_OFFSET = 100_000_000
 IDEMPOTENCY_HEADER = "idempotency-key"
 IDEMPOTENCY_CONFIG = IdempotencyConfig(
     event_key_jmespath="key",

@@ -165,9 +165,10 @@ def _command_xp(i: Interaction) -> None:
 
 
 def _config(guild_id: str) -> dict[str, Any]:
-    from ..service import config
+    """The guild's config for display (colour, XP label): the cached copy the awards use (<= 30 s old)."""
+    from ..service import curves
 
-    return config.merged_guild(guild_id)
+    return curves.config_for(guild_id)
 
 
 def _rank_of(i: Interaction, user_id: str) -> dict[str, Any]:
@@ -176,11 +177,11 @@ def _rank_of(i: Interaction, user_id: str) -> dict[str, Any]:
     guild_id = _guild(i)
     user = i.resolved_user(user_id) if user_id != i.user_id else i.user
     try:
-        detail = members.get_member(guild_id, user_id)
+        detail, position = members.rank_card(guild_id, user_id)
     except NotFound:
         who = "You have" if user_id == i.user_id else f"{embeds.mention(user_id)} has"
         return embeds.done(f"{who} no XP yet: chat a little and check again!", ephemeral=True)
-    return embeds.rank_card(user, detail, members.rank(guild_id, user_id), _config(guild_id))
+    return embeds.rank_card(user, detail, position, _config(guild_id))
 
 
 def _rank(i: Interaction) -> dict[str, Any]:
@@ -273,7 +274,9 @@ def _toggle_id(key: str, action: str, value: str) -> Callable[[dict[str, Any]], 
 
 
 def _config_show(i: Interaction) -> dict[str, Any]:
-    cfg = _config(_guild(i))
+    from ..service import config
+
+    cfg = config.merged_guild(_guild(i))  # fresh: an admin checks what they just changed
     rewards = ", ".join(f"L{r['level']} {embeds.mention_role(r['roleId'])}" for r in cfg["roleRewards"]) or "none"
     announce = cfg["levelUpAnnouncement"]
     m = cfg["multipliers"]

@@ -10,6 +10,7 @@ from ..errors import ErrorCode, NotFound
 from ..levels import Curve
 from ..store import audit, members, stats
 from ..store.members import Change, Member
+from . import ranking
 from .curves import curve_for
 
 logger = Logger(child=True)
@@ -27,27 +28,43 @@ def member_view(m: Member, curve: Curve) -> dict[str, Any]:
     }
 
 
-def get_member(guild_id: str, user_id: str) -> dict[str, Any]:
+def _require(guild_id: str, user_id: str) -> Member:
     member = members.get(guild_id, user_id)
     if member is None:
         raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
+    return member
+
+
+def _detail(guild_id: str, member: Member) -> dict[str, Any]:
     curve = curve_for(guild_id)
     progress = curve.progress(member.xp)
     return {"user": member_view(member, curve), "progress": progress.as_dict(), "percentage": progress.percentage}
 
 
-def _page(guild_id: str, offset: int, limit: int) -> tuple[list[Member], bool]:
-    """A page from the index, and whether more follow (one extra entry read, so it never relies on counters)."""
-    found = members.page(guild_id, offset, limit + 1)
-    return found[:limit], len(found) > limit
+def get_member(guild_id: str, user_id: str) -> dict[str, Any]:
+    return _detail(guild_id, _require(guild_id, user_id))
+
+
+def rank_card(guild_id: str, user_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A member's detail and rank from one read of the member (what /rank shows)."""
+    member = _require(guild_id, user_id)
+    position, total = ranking.rank(guild_id, user_id, member.xp)
+    return _detail(guild_id, member), {"rank": position, "total": total}
+
+
+def _page(guild_id: str, offset: int, limit: int) -> tuple[list[Member], bool, int]:
+    """A page in leaderboard order at any depth (rank counters locate it), whether more follow, the total."""
+    found = ranking.page(guild_id, offset, limit)
+    page = [Member.from_item(item) for item in found.items]
+    return page, offset + len(page) < found.total, found.total
 
 
 def list_members(guild_id: str, offset: int, limit: int) -> dict[str, Any]:
-    page, has_more = _page(guild_id, offset, limit)
+    page, has_more, total = _page(guild_id, offset, limit)
     curve = curve_for(guild_id)
     return {
         "users": [{"userId": m.user_id, **member_view(m, curve)} for m in page],
-        "pagination": {"offset": offset, "limit": limit, "total": stats.read(guild_id).members, "hasMore": has_more},
+        "pagination": {"offset": offset, "limit": limit, "total": total, "hasMore": has_more},
     }
 
 
@@ -120,18 +137,16 @@ def recalc_member(guild_id: str, user_id: str) -> dict[str, Any]:
 
 
 def leaderboard(guild_id: str, offset: int, limit: int) -> dict[str, Any]:
-    page, _ = _page(guild_id, offset, limit)
+    page, _, total = _page(guild_id, offset, limit)
     curve = curve_for(guild_id)
     entries = [
         {"userId": m.user_id, "xp": m.xp, "level": curve.level(m.xp), "rank": offset + i + 1}
         for i, m in enumerate(page)
     ]
-    return {"entries": entries, "total": stats.read(guild_id).members}
+    return {"entries": entries, "total": total}
 
 
 def rank(guild_id: str, user_id: str) -> dict[str, Any]:
-    member = members.get(guild_id, user_id)
-    if member is None:
-        raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
-    ahead = members.count_ahead(guild_id, user_id, member.xp)
-    return {"rank": ahead + 1, "total": stats.read(guild_id).members}
+    member = _require(guild_id, user_id)
+    position, total = ranking.rank(guild_id, user_id, member.xp)
+    return {"rank": position, "total": total}

@@ -23,6 +23,7 @@
 | creator code    | CREATOR#<id>  | META        (GSI1: CREATORS / <id>) |
 | creator code use| CREATOR#<id>  | USE#<ms>#<id>                       |
 | unique name     | NAME#<kind>#<lowercased name> | META -> the id it names |
+| rank counter    | GUILD#<g>#RANK#<level>[#<parent>...] | <key, zero-padded>  (n, seq) |
 | once marker     | GUILD#<g>     | ONCE#<kind>#<ref>  (e.g. Give XP per message; TTL) |
 | level effects   | GUILD#<g>     | EFFECT#<u>#<level>  (announced; TTL)  |
 | level credits   | USER#<d>      | LEVELPAID#<g>#<level>  (paid once, kept) |
@@ -286,3 +287,12 @@ def level_effect(guild_id: str, user_id: str, level: int) -> dict[str, str]:
 
 def level_paid(discord_id: str, guild_id: str, level: int) -> dict[str, str]:
     return {"PK": user_pk(discord_id), "SK": f"LEVELPAID#{guild_id}#{level}"}
+
+
+# Rank counters (xpshop.ranking): one partition per parent, so a level's counters are one Query.
+def rank_counters_pk(guild_id: str, level: str, parent: tuple[int, ...]) -> str:
+    return f"{guild_pk(guild_id)}#RANK#{level}" + "".join(f"#{p}" for p in parent)
+
+
+def rank_counter(guild_id: str, level: str, parent: tuple[int, ...], key: int) -> dict[str, str]:
+    return {"PK": rank_counters_pk(guild_id, level, parent), "SK": f"{key:012d}"}

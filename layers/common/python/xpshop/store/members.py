@@ -266,22 +266,6 @@ def _leaderboard_items(guild_id: str, max_items: int) -> Iterator[dict[str, Any]
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
 
-def count_ahead(guild_id: str, user_id: str, xp: int) -> int:
-    """How many members rank ahead of this one (a COUNT query on the index, no items returned)."""
-    kwargs: dict[str, Any] = {
-        "IndexName": keys.LEADERBOARD_INDEX,
-        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id)) & Key("score").gt(keys.score(xp, user_id)),
-        "Select": "COUNT",
-    }
-    total = 0
-    while True:
-        resp = table().query(**kwargs)
-        total += int(resp.get("Count", 0))
-        if "LastEvaluatedKey" not in resp:
-            return total
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-
-
 def relevel_seen(guild_id: str, seen: dict[str, Any], curve: Curve) -> Change:
     """Bring an already-read member (a page of the recalculation) in line with `curve`: no write when it
     already is; otherwise one write guarded by the XP that was read, re-read and retried if an award won."""

@@ -1,0 +1,34 @@
+"""The rank index: keeps the rank counters (xpshop.ranking) in step with member XP, from the table's stream.
+
+Every member write that moves XP (any path) arrives here in order per guild; a batch becomes one guarded
+update per counter it changes (see xpshop.service.ranking.apply_records). Awards stay one write; ranks
+and pages at any depth read a few counters. A failed batch is retried whole (bisected on error): counters
+already updated for it refuse it again by the stream sequence number, so nothing counts twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop.service import ranking
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_source(data_class=DynamoDBStreamEvent)
+def lambda_handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any]:
+    records = [
+        (str(r.dynamodb.sequence_number), r.dynamodb.old_image, r.dynamodb.new_image)
+        for r in event.records
+        if r.dynamodb is not None
+    ]
+    changed = ranking.apply_records(records)
+    logger.info("rank counters updated", extra={"records": len(records), "counters": changed})
+    return {"batchItemFailures": []}  # the whole batch went in (a failure raises: the batch is retried)

@@ -1,0 +1,124 @@
+"""Exact ranks and leaderboard pages at any depth from the rank counters (xpshop.ranking), and the rank
+index function's work: turning stream records into counter deltas.
+
+Requests: a rank is 3-5 (member, A, B, C or T, and a COUNT over its ties when it shares its XP); a page at
+any offset is 4-5 (A, B, C, T at 0 XP, then one index Query from that point). None grows with the guild.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import ranking
+from ..ranking import A, B, C, Position, T
+from ..store import keys
+from ..store import ranking as store
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]  # index entries (userId, xp, level, messages, xpMessages, lastAwardedAt)
+    total: int
+
+
+def total(guild_id: str) -> int:
+    return sum(store.counts(guild_id, A).values())
+
+
+def rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
+    """(1-based rank, members ranked) of a member at `xp`. Counters follow the stream (about a second
+    behind): a member created a moment ago is ranked, and counted in the total, before they catch up."""
+    position, members = _rank(guild_id, user_id, xp)
+    return position, max(members, position)
+
+
+def _rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
+    a_counts = store.counts(guild_id, A)
+    members = sum(a_counts.values())
+    if xp == 0:
+        t_counts = store.counts(guild_id, T)
+        t = ranking.tie_range(user_id)
+        ahead = members - sum(t_counts.values()) + ranking.below(t_counts, t)
+        if t_counts.get(t, 0) > 1:  # others in my user-id range at 0 XP: those with a smaller id
+            ahead += store.count_scores(
+                guild_id, keys.score(0, user_id), keys.score(0, str(ranking.zero_range_start(t)))
+            )
+        return ahead + 1, members
+    a, b, c = ranking.path(xp)
+    b_counts = store.counts(guild_id, B, (a,))
+    c_counts = store.counts(guild_id, C, (a, b))
+    ahead = ranking.above(a_counts, a) + ranking.above(b_counts, b) + ranking.above(c_counts, c)
+    if c_counts.get(c, 0) > 1:  # ties at exactly this XP: those with a smaller user id
+        ahead += store.count_scores(guild_id, keys.score(xp, user_id), keys.score(xp, "0"))
+    return ahead + 1, members
+
+
+def page(guild_id: str, offset: int, limit: int) -> Page:
+    """The members at positions offset .. offset+limit-1 (0-based) in leaderboard order."""
+    a_counts = store.counts(guild_id, A)
+    members = sum(a_counts.values())
+    start = _locate(guild_id, a_counts, offset)
+    if start is None:
+        return Page([], members)
+    return Page(store.scores_from(guild_id, keys.score(start.xp, str(start.from_user_id)), start.skip, limit), members)
+
+
+def _locate(guild_id: str, a_counts: Mapping[int, int], offset: int) -> ranking.Start | None:
+    found = ranking.pick(a_counts, offset, descending=True)
+    if found is None:
+        return None
+    a, left = found
+    # Counters are separate items updated one by one: a reader between two updates of one batch may find a
+    # level holding a member fewer than its parent said; clamping keeps the walk on the nearest member.
+    b_pick = ranking.pick_clamped(store.counts(guild_id, B, (a,)), left, descending=True)
+    if b_pick is None:
+        return None
+    b, left = b_pick
+    c_pick = ranking.pick_clamped(store.counts(guild_id, C, (a, b)), left, descending=True)
+    if c_pick is None:
+        return None
+    c, left = c_pick
+    xp = a * ranking.MILLION + b * ranking.THOUSAND + c
+    if xp != 0:
+        return ranking.Start(xp, 0, left)
+    t_pick = ranking.pick_clamped(store.counts(guild_id, T), left, descending=False)
+    if t_pick is None:
+        return None
+    t, left = t_pick
+    return ranking.Start(0, ranking.zero_range_start(t), left)
+
+
+# ---------------------------------------------------------------- the rank index function
+
+
+def _position(image: Mapping[str, Any] | None) -> Position | None:
+    if not image or "xp" not in image or not str(image.get("SK", "")).startswith(keys.MEMBER_PREFIX):
+        return None
+    return int(image["xp"]), str(image.get("userId") or keys.user_id_from_member_sk(str(image["SK"])))
+
+
+def apply_records(records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]]) -> int:
+    """(sequence number, old image, new image) of member items, in stream order -> counter updates, one
+    guarded update per counter per guild. Returns how many counters changed."""
+    moves: dict[str, list[tuple[Position | None, Position | None]]] = defaultdict(list)
+    last_seq: dict[str, str] = {}
+    for seq, old, new in records:
+        before, after = _position(old), _position(new)
+        if before == after:
+            continue  # messages counted without XP, stats fields: the order did not move
+        image = new or old or {}
+        guild_id = str(image.get("guildId") or str(image["PK"]).removeprefix("GUILD#"))
+        moves[guild_id].append((before, after))
+        last_seq[guild_id] = max(last_seq.get(guild_id, ""), seq.zfill(store.SEQ_WIDTH))
+    changed = 0
+    for guild_id, changes in moves.items():
+        changed += store.apply(guild_id, ranking.deltas(changes), last_seq[guild_id])
+    return changed
+
+
+def rebuild(guild_id: str, members: Iterable[Position]) -> None:
+    """Counters for a guild loaded without the stream (bulk import): computed from its members."""
+    store.put_all(guild_id, ranking.deltas((None, position) for position in members))

@@ -1,0 +1,132 @@
+"""Exact ranks and pages at any depth from the rank counters, on DynamoDB Local's real stream, against a
+brute-force oracle (hypothesis): ties, members at 0 XP, XP around the thousand/million boundaries, moves
+between counters, and redelivered or bisected stream batches."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.storage import new_guild_id
+
+pytestmark = pytest.mark.integration
+
+EDGE_XP = [0, 1, 5, 999, 1000, 1001, 1999, 999_999, 1_000_000, 1_000_001, 2_500_000]
+xp_values = st.one_of(st.sampled_from(EDGE_XP), st.integers(0, 2500))
+# user ids: some spread over the snowflake range, some packed into one 0-XP tie range (same id // 10^15)
+user_ids = st.one_of(
+    st.integers(10**16, 2**64 - 1),
+    st.integers(0, 10**14).map(lambda n: 1_234_000_000_000_000_000 + n),
+).map(str)
+
+
+def _oracle(members: dict[str, int]) -> list[str]:
+    return sorted(members, key=lambda u: (-members[u], int(u)))
+
+
+def _check(api, guild: str, members: dict[str, int]) -> None:
+    order = _oracle(members)
+    for position, user in enumerate(order, start=1):
+        got = api.get(f"/api/xp/leaderboard/{guild}/{user}").data
+        assert got == {"rank": position, "total": len(order)}, (user, members[user], position, got)
+    for limit in (1, 3, 10):
+        for offset in range(0, len(order) + 2, max(1, limit - 1)):
+            page = api.get(f"/api/xp/leaderboard/{guild}?offset={offset}&limit={limit}").data
+            assert [e["userId"] for e in page["entries"]] == order[offset : offset + limit], (offset, limit)
+            assert [e["rank"] for e in page["entries"]] == list(range(offset + 1, offset + 1 + len(page["entries"])))
+            assert page["total"] == len(order)
+    listed = api.get(f"/api/xp/users/{guild}?offset=0&limit=100").data
+    assert [u["userId"] for u in listed["users"]] == order[:100]
+    assert listed["pagination"]["total"] == len(order)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    initial=st.dictionaries(user_ids, xp_values, min_size=1, max_size=30),
+    moves=st.lists(st.tuples(st.integers(0, 29), xp_values), max_size=12),
+)
+def test_ranks_and_pages_match_the_oracle(api, initial, moves):
+    guild = new_guild_id()
+    assert api.put(f"/api/xp/guilds/{guild}").status == 201
+    members = dict(initial)
+    for user, xp in members.items():
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": xp}).status == 200
+    _check(api, guild, members)
+    users = list(members)
+    for index, xp in moves:  # moves between counters (and within one), then everything again
+        user = users[index % len(users)]
+        current = members[user]
+        if xp >= current:
+            assert api.post(f"/api/xp/users/{guild}/{user}", {"amount": xp - current}).status in (200, 400)
+            members[user] = xp if xp > current else current
+            if xp == current:
+                continue
+        else:
+            assert api.delete(f"/api/xp/users/{guild}/{user}", {"amount": current - xp}).status == 200
+            members[user] = xp
+    _check(api, guild, members)
+
+
+def test_a_redelivered_or_bisected_batch_counts_once(api, guild):
+    """The rank index takes a batch's deltas once: a retry (whole, or in halves) changes nothing more."""
+    from local.stream import StreamPoller
+
+    poller: StreamPoller = api.before_read.__self__
+    seen: list[dict] = []
+    deliver = poller._invoke
+    poller._invoke = lambda event: seen.append(event) or deliver(event)
+    users = [str(300_000_000_000_000_000 + i) for i in range(6)]
+    for n, user in enumerate(users):
+        api.put(f"/api/xp/users/{guild}/{user}", {"xp": 100 * n})
+    members = {u: 100 * n for n, u in enumerate(users)}
+    _check(api, guild, members)
+    for event in seen:  # the whole batch again, then each half, as a bisecting retry would
+        records = event["Records"]
+        deliver(event)
+        deliver({"Records": records[: len(records) // 2]})
+        deliver({"Records": records[len(records) // 2 :]})
+    _check(api, guild, members)
+
+
+def test_a_page_deep_in_a_big_zero_xp_crowd(api, guild):
+    """Members at 0 XP rank by user id; their tie ranges keep deep pages and ranks exact."""
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.store import members as store
+
+    users = [str(1_234_000_000_000_000_000 + i * 7_919_000_000_000) for i in range(300)]  # ~3 per tie range
+    for user in users:
+        store.set_xp(guild, user, 0, DEFAULT_CURVE)
+    top = str(999_999_999_999_999_999)
+    store.set_xp(guild, top, 10, DEFAULT_CURVE)
+    members = {**dict.fromkeys(users, 0), top: 10}
+    order = _oracle(members)
+    page = api.get(f"/api/xp/leaderboard/{guild}?offset=250&limit=10").data
+    assert [e["userId"] for e in page["entries"]] == order[250:260]
+    for user in (users[0], users[123], users[-1]):
+        assert api.get(f"/api/xp/leaderboard/{guild}/{user}").data["rank"] == order.index(user) + 1
+
+
+def test_requests_per_rank_and_page_do_not_grow_with_depth(api, guild):
+    from tests.support.storage import recorded_calls
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.store import members as store
+
+    users = [str(400_000_000_000_000_000 + i) for i in range(400)]
+    for n, user in enumerate(users):
+        store.set_xp(guild, user, 5 + (n * 37) % 3000, DEFAULT_CURVE)
+    api.rank_ready = api.before_read()
+    for offset in (0, 200, 390):
+        with recorded_calls() as calls:
+            api.api.handle(_get(f"/api/xp/leaderboard/{guild}?offset={offset}&limit=10", api.admin_key))
+        assert sum(calls.values()) <= 5, calls
+    for user in (users[0], users[200], users[399]):
+        with recorded_calls() as calls:
+            api.api.handle(_get(f"/api/xp/leaderboard/{guild}/{user}", api.admin_key))
+        assert sum(calls.values()) <= 5, calls
+
+
+def _get(path: str, key: str):
+    from local.server import HttpRequest
+
+    return HttpRequest(method="GET", target=path, headers=[("host", "t"), ("x-api-key", key)], body=b"")

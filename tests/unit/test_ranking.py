@@ -1,0 +1,132 @@
+"""The rank counter algorithm (xpshop.ranking + service.ranking) against a brute-force oracle, with an
+in-memory store behind it: many more and larger guilds than DynamoDB Local can take in a unit test."""
+
+from __future__ import annotations
+
+from collections import Counter as Multiset
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xpshop import ranking
+from xpshop.service import ranking as service
+from xpshop.store import keys
+
+EDGE_XP = [0, 1, 999, 1000, 1001, 999_999, 1_000_000, 1_000_001, 7_654_321]
+xp_values = st.one_of(st.sampled_from(EDGE_XP), st.integers(0, 3000), st.integers(0, 10**15 - 1))
+user_ids = st.one_of(
+    st.integers(10**16, 2**64 - 1),
+    st.integers(0, 10**14).map(lambda n: 1_234_000_000_000_000_000 + n),  # one 0-XP tie range
+).map(str)
+
+
+class MemoryStore:
+    """store.ranking's reads over a dict of members and the counters the deltas produced."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, int] = {}
+        self.counters: Multiset[ranking.Counter] = Multiset()
+
+    def move(self, user: str, xp: int | None) -> None:
+        old = (self.members[user], user) if user in self.members else None
+        new = (xp, user) if xp is not None else None
+        for counter, delta in ranking.deltas([(old, new)]).items():
+            self.counters[counter] += delta
+        if xp is None:
+            self.members.pop(user, None)
+        else:
+            self.members[user] = xp
+
+    def counts(self, guild_id: str, level: str, parent: tuple[int, ...] = ()) -> dict[int, int]:
+        return {c.key: n for c, n in self.counters.items() if c.level == level and c.parent == parent and n}
+
+    def _scores(self) -> list[tuple[int, str]]:
+        return sorted(((keys.score(xp, u), u) for u, xp in self.members.items()), reverse=True)
+
+    def count_scores(self, guild_id: str, low_exclusive: int, high_inclusive: int) -> int:
+        return sum(1 for score, _ in self._scores() if low_exclusive < score <= high_inclusive)
+
+    def scores_from(self, guild_id: str, start_score: int, skip: int, limit: int) -> list[dict]:
+        below = [{"userId": u, "xp": self.members[u]} for score, u in self._scores() if score <= start_score]
+        return below[skip : skip + limit]
+
+
+@pytest.fixture
+def memory(monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
+    store = MemoryStore()
+    for name in ("counts", "count_scores", "scores_from"):
+        monkeypatch.setattr(service.store, name, getattr(store, name))
+    return store
+
+
+def _order(members: dict[str, int]) -> list[str]:
+    return sorted(members, key=lambda u: (-members[u], int(u)))
+
+
+def _check(memory: MemoryStore) -> None:
+    order = _order(memory.members)
+    for position, user in enumerate(order, start=1):
+        assert service.rank("g", user, memory.members[user]) == (position, len(order))
+    for offset in [*range(0, min(len(order), 40) + 2), len(order) - 1, len(order), len(order) + 5]:
+        for limit in (1, 7):
+            page = service.page("g", offset, limit)
+            assert [e["userId"] for e in page.items] == order[max(offset, 0) : offset + limit]
+            assert page.total == len(order)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    members=st.dictionaries(user_ids, xp_values, min_size=1, max_size=120),
+    moves=st.lists(st.tuples(st.integers(0, 119), st.one_of(st.none(), xp_values)), max_size=40),
+)
+def test_ranks_and_pages_match_the_oracle(memory_factory, members, moves):
+    memory = memory_factory()
+    for user, xp in members.items():
+        memory.move(user, xp)
+    _check(memory)
+    users = list(members)
+    for index, xp in moves:
+        memory.move(users[index % len(users)], xp)
+    if memory.members:
+        _check(memory)
+
+
+@pytest.fixture
+def memory_factory(monkeypatch: pytest.MonkeyPatch):  # a fresh store per hypothesis example (made in it)
+    def make() -> MemoryStore:
+        store = MemoryStore()
+        for name in ("counts", "count_scores", "scores_from"):
+            monkeypatch.setattr(service.store, name, getattr(store, name))
+        return store
+
+    return make
+
+
+def test_a_large_zero_xp_crowd_and_deep_pages(memory):
+    for i in range(5000):
+        memory.move(str(1_100_000_000_000_000_000 + i * 104_729_000_000), 0 if i % 3 else i)
+    order = _order(memory.members)
+    for offset in (0, 1666, 1667, 2500, 4990):
+        assert [e["userId"] for e in service.page("g", offset, 10).items] == order[offset : offset + 10]
+    for user in order[::499]:
+        assert service.rank("g", user, memory.members[user])[0] == order.index(user) + 1
+
+
+def test_deltas_leave_out_what_did_not_move():
+    assert ranking.deltas([((500, "1"), (500, "1"))]) == {}
+    moved = ranking.deltas([((500, "1"), (520, "1"))])
+    assert moved == {ranking.Counter("C", (0, 0), 500): -1, ranking.Counter("C", (0, 0), 520): 1}
+    crossing = ranking.deltas([((999_999, "1"), (1_000_000, "1"))])
+    assert {c.level for c in crossing} == {"A", "B", "C"}
+    leaving_zero = ranking.deltas([((0, "5"), (20, "5"))])
+    assert ranking.Counter("T", (), 0) in leaving_zero
+
+
+def test_pick_and_clamp():
+    counts = {5: 2, 3: 0, 1: 4}
+    assert ranking.pick(counts, 0, descending=True) == (5, 0)
+    assert ranking.pick(counts, 2, descending=True) == (1, 0)
+    assert ranking.pick(counts, 6, descending=True) is None
+    assert ranking.pick_clamped(counts, 60, descending=True) == (1, 3)
+    assert ranking.pick_clamped({}, 0, descending=True) is None
