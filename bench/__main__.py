@@ -142,7 +142,7 @@ def bulk_load(guild: str, count: int) -> float:
                 }
             )
     recalc.run(lambda: 1e9, [guild])  # stats counters
-    ranking.rebuild(guild, positions)  # rank counters (the stream keeps them from here on)
+    ranking.import_members(guild, positions)  # rank counters (the stream keeps them from here on)
     return time.perf_counter() - started
 
 

@@ -53,6 +53,7 @@ def local_overrides(endpoint: str, table_name: str, admin_key: str) -> dict[str,
         # and announcements are skipped (credits per level still apply). DISCORD_API_BASE_URL may name a fake.
         "DISCORD_PUBLIC_KEY": os.environ.get("DISCORD_PUBLIC_KEY", ""),
         "DISCORD_BOT_TOKEN_PARAM": "",
+        "SHOP_GUILD_IDS": os.environ.get("SHOP_GUILD_IDS", ""),
         **(
             {"DISCORD_API_BASE_URL": os.environ["DISCORD_API_BASE_URL"]}
             if os.environ.get("DISCORD_API_BASE_URL")

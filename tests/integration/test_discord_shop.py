@@ -104,7 +104,8 @@ def test_a_redelivered_purchase_charges_once(api, guild, discord_app, interactio
     assert len(edits) == 2 and edits[0] == edits[1]
 
 
-def test_redeem_checks_day_limit_against_joined_at(api, guild, discord_app, interactions_queue):
+def test_redeem_checks_day_limit_against_joined_at(api, guild, discord_app, interactions_queue, monkeypatch):
+    monkeypatch.setenv("SHOP_GUILD_IDS", guild)
     code = shop.unique("NEWBIE")
     assert api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 15, "day_limit": 7}).status == 201
     recent = shop.funded_user(api, new_user_id(), 0)
@@ -162,3 +163,14 @@ def test_shop_answers_carry_no_unexpected_fields(api, guild, discord_app, catalo
     assert answer["type"] == 4
     assert set(answer["data"]) <= {"content", "embeds", "flags", "allowed_mentions"}
     json.dumps(answer)
+
+
+def test_day_limit_coupons_only_count_join_dates_of_trusted_servers(api, guild, discord_app, interactions_queue):
+    """A fresh server always has a fresh join date: outside SHOP_GUILD_IDS a day_limit coupon is refused."""
+    code = shop.unique("FRESH")
+    assert api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 15, "day_limit": 7}).status == 201
+    user = shop.funded_user(api, new_user_id(), 0)
+    joined_now = datetime.now(UTC).isoformat()
+    text = _deferred(discord_app, interactions_queue, guild, user, "redeem", [d.option("code", code)], joined_now)
+    assert "joined the server in the last 7 day(s)" in text
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 0

@@ -162,7 +162,8 @@ def test_announcements_are_off_by_default(api, guild, discord_app, table_stream)
     assert not discord_app.fake.calls_to("POST", "/channels/")
 
 
-def test_credits_per_level_are_paid_once_per_level(api, guild, discord_app, table_stream):
+def test_credits_per_level_are_paid_once_per_level(api, guild, discord_app, table_stream, monkeypatch):
+    monkeypatch.setenv("SHOP_GUILD_IDS", f"111111111111111111,{guild}")
     _configure(api, guild, {"creditsPerLevel": 10})
     user = _member(discord_app, guild)
     _set_xp(api, guild, user, LEVEL_XP[3])
@@ -175,14 +176,29 @@ def test_credits_per_level_are_paid_once_per_level(api, guild, discord_app, tabl
     assert _credits(api, user) == 50  # levels 4 and 5 only: 1-3 were paid already
     ledger = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
     paid = [(e["guildId"], e["level"], e["amount"]) for e in ledger if e["type"] == "level_reward"]
-    assert sorted(paid) == [(guild, level, 10) for level in range(1, 6)]
+    assert sorted(paid) == [(guild, 3, 30), (guild, 5, 20)]  # one transaction per level-up, levels never twice
+
+
+def test_a_huge_level_jump_pays_in_one_transaction(api, guild, discord_app, table_stream, monkeypatch):
+    from tests.support.storage import recorded_calls
+
+    monkeypatch.setenv("SHOP_GUILD_IDS", guild)
+    _configure(api, guild, {"creditsPerLevel": 2})
+    user = _member(discord_app, guild)
+    _set_xp(api, guild, user, 10**12)  # ~ level 8,400
+    with recorded_calls() as calls:
+        table_stream.drain()
+    assert calls["TransactWriteItems"] == 1
+    level = api.get(f"/api/xp/users/{guild}/{user}").data["user"]["level"]
+    assert _credits(api, user) == 2 * level
 
 
 def _credits(api, user: str) -> int:
     return int(api.get(f"/api/v1/users/info?id={user}").body["credits"])
 
 
-def test_redelivered_records_change_nothing_more(api, rewarded, discord_app, table_stream):
+def test_redelivered_records_change_nothing_more(api, rewarded, discord_app, table_stream, monkeypatch):
+    monkeypatch.setenv("SHOP_GUILD_IDS", rewarded)
     _configure(api, rewarded, {"creditsPerLevel": 5, "levelUpAnnouncement": {"channelId": CHANNEL}})
     user = _member(discord_app, rewarded)
     _set_xp(api, rewarded, user, LEVEL_XP[2])
@@ -213,14 +229,24 @@ def test_recalculation_after_a_curve_change_reconciles_roles(api, rewarded, disc
     _set_xp(api, rewarded, user, 400)  # level 2 on the default curve
     table_stream.drain()
     assert discord_app.fake.member_roles(rewarded, user) == {ROLE_1, ROLE_2}
-    _configure(api, rewarded, {"curve": {"a": 1, "b": 0, "c": 10}, "removeRewardOnXpLoss": False})
+    _configure(
+        api,
+        rewarded,
+        {
+            "curve": {"a": 1, "b": 0, "c": 10},
+            "removeRewardOnXpLoss": False,
+            "levelUpAnnouncement": {"channelId": CHANNEL},
+        },
+    )
     assert api.post(f"/api/xp/recalc/{rewarded}").status == 200  # levels follow the cheaper curve: level 9
     table_stream.drain()
     assert discord_app.fake.member_roles(rewarded, user) == {ROLE_1, ROLE_2, ROLE_5}
+    assert not discord_app.fake.messages.get(CHANNEL)  # a curve change announces nothing (thousands at once)
 
 
 def test_without_a_bot_token_only_credits_apply(api, guild, discord_app, table_stream, monkeypatch):
     monkeypatch.delenv("DISCORD_BOT_TOKEN")
+    monkeypatch.setenv("SHOP_GUILD_IDS", guild)
     _configure(
         api,
         guild,
@@ -236,3 +262,13 @@ def test_without_a_bot_token_only_credits_apply(api, guild, discord_app, table_s
     assert discord_app.fake.calls == [] or all(c.method == "GET" for c in discord_app.fake.calls)
     assert discord_app.fake.member_roles(guild, user) == set()
     assert _credits(api, user) == 7
+
+
+def test_servers_the_shop_does_not_trust_pay_no_credits(api, guild, discord_app, table_stream, monkeypatch):
+    """Credits are one balance across servers: a server anyone can add the bot to must not mint them."""
+    monkeypatch.setenv("SHOP_GUILD_IDS", "111111111111111111")
+    _configure(api, guild, {"creditsPerLevel": 1_000_000})
+    user = _member(discord_app, guild)
+    _set_xp(api, guild, user, LEVEL_XP[5])
+    table_stream.drain()
+    assert api.get(f"/api/v1/users/info?id={user}").status == 404  # no shop account, no credits

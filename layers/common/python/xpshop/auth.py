@@ -116,3 +116,10 @@ def discord_bot_token() -> str | None:
 
     value = parameters.get_parameter(name, decrypt=True, max_age=_CACHE_SECONDS)
     return str(value) if value else None
+
+
+def shop_guild_ids() -> frozenset[str]:
+    """The Discord servers the shop trusts (SHOP_GUILD_IDS, comma separated): only their level-ups pay
+    credits and only their join dates count for a coupon's day_limit. Credits are one balance per user
+    across servers, so a server anyone can add the bot to must not be able to mint them."""
+    return frozenset(g.strip() for g in os.environ.get("SHOP_GUILD_IDS", "").split(",") if g.strip())

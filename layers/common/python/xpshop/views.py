@@ -246,6 +246,7 @@ class GuildRecalc(BaseModel):
     members: int = Field(description="Members read so far (all of them when done)")
     releveled: int = Field(description="Stored levels that were rewritten")
     countersRewritten: int = Field(description="Counter shards that differed and were rewritten")
+    rankRepaired: int = Field(description="Members moved in the rank counters (never counted, or a change lost)")
     done: bool = Field(description="False: paused before the time limit; the next run resumes")
     resumed: bool
 

@@ -68,7 +68,10 @@ def respond(raw: dict[str, Any]) -> dict[str, Any]:
             return {"type": CHANNEL_MESSAGE, "data": embeds.error("I'm busy right now; try again in a moment.")}
         answer: dict[str, Any] = {"type": DEFERRED_CHANNEL_MESSAGE, "data": {"flags": embeds.EPHEMERAL}}
     else:
-        answer = {"type": CHANNEL_MESSAGE, "data": run(i)}
+        data, accepted = _run(i)
+        answer = {"type": CHANNEL_MESSAGE, "data": data}
+        if not accepted:  # refused (permissions, no server, bad input): no XP for it
+            return answer
     _command_xp(i)
     return answer
 
@@ -79,17 +82,22 @@ def unexpected_failure() -> dict[str, Any]:
 
 def run(i: Interaction) -> dict[str, Any]:
     """Run a command and return the message to show (errors become private messages, never exceptions)."""
+    return _run(i)[0]
+
+
+def _run(i: Interaction) -> tuple[dict[str, Any], bool]:
+    """The message to show, and whether the command was carried out (False: refused or failed)."""
     handler = _HANDLERS.get(i.route) if i.kind == commands.CHAT_INPUT else _CONTEXT.get((i.kind, i.name))
     if handler is None:
         logger.warning("unknown command", extra={"command": i.route, "kind": i.kind})
-        return embeds.error("Unknown command: the bot's commands may need re-registering.")
+        return embeds.error("Unknown command: the bot's commands may need re-registering."), False
     try:
         _check(i)
-        return handler(i)
+        return handler(i), True
     except Refused as exc:
-        return embeds.error(str(exc))
+        return embeds.error(str(exc)), False
     except ApiError as exc:
-        return embeds.error(exc.message)
+        return embeds.error(exc.message), False
 
 
 def finish_deferred(raw: dict[str, Any], rest: Any) -> dict[str, Any]:
@@ -121,7 +129,11 @@ def finish_deferred(raw: dict[str, Any], rest: Any) -> dict[str, Any]:
     return payload
 
 
-_STILL_RUNNING = embeds.error("This command did not finish; please run it again.")
+# A delivery found the command started but without a result (a worker stopped mid-way): its outcome is
+# unknown, so the member is pointed at what shows it rather than invited to run it (and pay) again.
+_STILL_RUNNING = embeds.error(
+    "This command may not have finished. Check /credits and /locker (or /rank) before running it again."
+)
 
 
 def _is_deferred(i: Interaction) -> bool:

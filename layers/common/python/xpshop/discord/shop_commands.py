@@ -101,9 +101,11 @@ def credits(i: Interaction) -> dict[str, Any]:
 
 
 def redeem(i: Interaction) -> dict[str, Any]:
+    from ..auth import shop_guild_ids
     from ..store import coupons
 
-    joined = _joined_at_s(i.joined_at)
+    # A join date counts for day_limit coupons only in the shop's own servers (anyone can make a new one).
+    joined = _joined_at_s(i.joined_at) if i.guild_id in shop_guild_ids() else None
     result = coupons.redeem(i.user_id, str(i.options["code"]).strip(), through_api=False, joined_at_s=joined)
     rewards = result["rewards"]
     got = [f"{rewards['credits']:,} credits"] if rewards.get("credits") else []

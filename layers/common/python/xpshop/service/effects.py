@@ -8,6 +8,7 @@ idempotent: roles are reconciled against the roles the member holds, the announc
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -15,9 +16,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from .. import rewards
-from ..auth import discord_bot_token
+from ..auth import discord_bot_token, shop_guild_ids
 from ..discord.rest import DiscordError, DiscordRest, RateLimited
 from ..store import keys, markers
+from ..store.members import LEVEL_BY_RECALC
 from .config import merged_guild
 
 logger = Logger(child=True)
@@ -31,6 +33,7 @@ class LevelChange:
     old_level: int
     new_level: int
     xp: int
+    by_recalc: bool = False  # the level caught up with a curve change: roles yes, announcement no
 
 
 @dataclass
@@ -67,6 +70,7 @@ def level_change_from_images(old: dict[str, Any], new: dict[str, Any]) -> LevelC
         old_level=old_level,
         new_level=new_level,
         xp=int(new.get("xp", 0)),
+        by_recalc=new.get("levelSource") == LEVEL_BY_RECALC,
     )
 
 
@@ -97,7 +101,7 @@ def apply(change: LevelChange, rest: DiscordRest | None) -> Outcome:
     if rest is not None:
         _reconcile_roles(change, cfg, rest, outcome)
     if change.new_level > change.old_level:
-        if rest is not None:
+        if rest is not None and not change.by_recalc:  # a curve change would post thousands at once
             _announce(change, cfg, rest, outcome)
         _pay_credits(change, cfg, outcome)
     logger.info("level effects", extra={**asdict(change), **outcome.as_dict()})
@@ -153,7 +157,10 @@ def _announce(change: LevelChange, cfg: dict[str, Any], rest: DiscordRest, outco
         return
     text = rewards.render_announcement(str(settings["message"]), change.user_id, change.new_level, change.xp)
     try:
-        rest.create_message(channel, {"content": text, "allowed_mentions": {"users": [change.user_id]}})
+        # The nonce makes Discord drop a second post of the same announcement (a retry after a lost answer).
+        nonce = hashlib.sha256(f"{change.guild_id}:{change.user_id}:{change.new_level}".encode()).hexdigest()[:25]
+        payload = {"content": text, "allowed_mentions": {"users": [change.user_id]}, "nonce": nonce}
+        rest.create_message(channel, {**payload, "enforce_nonce": True})
     except DiscordError as exc:
         if exc.permanent:  # e.g. the channel is gone or the bot can't post there
             logger.warning("announcement refused by Discord", extra={"channelId": channel, "status": exc.status})
@@ -167,6 +174,11 @@ def _pay_credits(change: LevelChange, cfg: dict[str, Any], outcome: Outcome) -> 
     amount = int(cfg.get("creditsPerLevel") or 0)
     if amount <= 0:
         return
-    for level in range(change.old_level + 1, change.new_level + 1):
-        if markers.pay_level_credits(change.user_id, change.guild_id, level, amount):
-            outcome.credits_paid += amount
+    if change.guild_id not in shop_guild_ids():
+        logger.warning(
+            "creditsPerLevel ignored: the guild is not one of SHOP_GUILD_IDS", extra={"guildId": change.guild_id}
+        )
+        return
+    outcome.credits_paid = markers.pay_level_credits(
+        change.user_id, change.guild_id, change.old_level, change.new_level, amount
+    )

@@ -7,7 +7,6 @@ any offset is 4-5 (A, B, C, T at 0 XP, then one index Query from that point). No
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -101,24 +100,35 @@ def _position(image: Mapping[str, Any] | None) -> Position | None:
 
 
 def apply_records(records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]]) -> int:
-    """(sequence number, old image, new image) of member items, in stream order -> counter updates, one
-    guarded update per counter per guild. Returns how many counters changed."""
-    moves: dict[str, list[tuple[Position | None, Position | None]]] = defaultdict(list)
-    last_seq: dict[str, str] = {}
+    """(sequence number, old image, new image) of member items, in stream order -> one move per member
+    (its first old position to its last new one), each applied once whatever the redeliveries. Returns how
+    many members moved in the counters."""
+    moves: dict[tuple[str, str], list[Any]] = {}
     for seq, old, new in records:
         before, after = _position(old), _position(new)
+        image = new or old or {}
+        if not str(image.get("SK", "")).startswith(keys.MEMBER_PREFIX):
+            continue
+        guild_id = str(image.get("guildId") or str(image["PK"]).removeprefix("GUILD#"))
+        user_id = str(image.get("userId") or keys.user_id_from_member_sk(str(image["SK"])))
+        found = moves.get((guild_id, user_id))
+        if found is None:
+            moves[(guild_id, user_id)] = [before, after, seq]
+        else:  # a later record of the same member in this batch: keep the first old, take the last new
+            found[1], found[2] = after, seq
+    moved = 0
+    for (guild_id, user_id), (before, after, seq) in moves.items():
         if before == after:
             continue  # messages counted without XP, stats fields: the order did not move
-        image = new or old or {}
-        guild_id = str(image.get("guildId") or str(image["PK"]).removeprefix("GUILD#"))
-        moves[guild_id].append((before, after))
-        last_seq[guild_id] = max(last_seq.get(guild_id, ""), seq.zfill(store.SEQ_WIDTH))
-    changed = 0
-    for guild_id, changes in moves.items():
-        changed += store.apply(guild_id, ranking.deltas(changes), last_seq[guild_id])
-    return changed
+        moved += store.move(guild_id, user_id, before, after, seq)
+    return moved
 
 
-def rebuild(guild_id: str, members: Iterable[Position]) -> None:
-    """Counters for a guild loaded without the stream (bulk import): computed from its members."""
-    store.put_all(guild_id, ranking.deltas((None, position) for position in members))
+def repair(guild_id: str, members: Iterable[Position]) -> int:
+    """Members whose counted position differs from their XP (never counted, or a change lost) are moved."""
+    return store.repair(guild_id, members)
+
+
+def import_members(guild_id: str, members: Iterable[Position]) -> None:
+    """Counters for a guild loaded in bulk with nothing else writing (the bench)."""
+    store.import_members(guild_id, members)

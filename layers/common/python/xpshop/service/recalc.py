@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from ..store import catalog, coupons, guilds, keys, members, recalc, stats
 from ..store.members import Change
-from . import curves
+from . import curves, ranking
 
 logger = Logger(child=True)
 SAFETY_SECONDS = 3.0
@@ -83,6 +83,10 @@ def recalc_guild(guild_id: str, time_left: Callable[[], float]) -> dict[str, Any
             "ownWrites": {},
         }
     for page, cursor in recalc.member_pages(guild_id, state["cursor"]):
+        # Rank counters: members never counted (older than the rank index) or whose change was lost.
+        state["rankRepaired"] = state.get("rankRepaired", 0) + ranking.repair(
+            guild_id, [(int(i["xp"]), str(i.get("userId") or keys.user_id_from_member_sk(i["SK"]))) for i in page]
+        )
         for item in page:
             user_id = str(item.get("userId") or keys.user_id_from_member_sk(item["SK"]))
             change = members.relevel_seen(guild_id, item, curve)
@@ -103,6 +107,7 @@ def recalc_guild(guild_id: str, time_left: Callable[[], float]) -> dict[str, Any
                 "members": state["members"],
                 "releveled": state["releveled"],
                 "countersRewritten": 0,
+                "rankRepaired": state.get("rankRepaired", 0),
                 "done": False,
                 "resumed": resumed,
             }
@@ -118,6 +123,7 @@ def recalc_guild(guild_id: str, time_left: Callable[[], float]) -> dict[str, Any
         "members": state["members"],
         "releveled": state["releveled"],
         "countersRewritten": rewritten,
+        "rankRepaired": state.get("rankRepaired", 0),
         "done": True,
         "resumed": resumed,
     }

@@ -23,10 +23,11 @@
 | creator code    | CREATOR#<id>  | META        (GSI1: CREATORS / <id>) |
 | creator code use| CREATOR#<id>  | USE#<ms>#<id>                       |
 | unique name     | NAME#<kind>#<lowercased name> | META -> the id it names |
-| rank counter    | GUILD#<g>#RANK#<level>[#<parent>...] | <key, zero-padded>  (n, seq) |
+| rank counter    | GUILD#<g>#RANK#<level>[#<parent>...] | <key, zero-padded>  (n) |
+| ranked position | GUILD#<g>#RANKED#<u> | RANKED  (xp counted, seq of the last stream record applied) |
 | once marker     | GUILD#<g>     | ONCE#<kind>#<ref>  (e.g. Give XP per message; TTL) |
 | level effects   | GUILD#<g>     | EFFECT#<u>#<level>  (announced; TTL)  |
-| level credits   | USER#<d>      | LEVELPAID#<g>#<level>  (paid once, kept) |
+| level credits   | USER#<d>      | LEVELPAID#<g>  (paidUpTo: the highest level paid, kept) |
 """
 
 from __future__ import annotations
@@ -285,8 +286,8 @@ def level_effect(guild_id: str, user_id: str, level: int) -> dict[str, str]:
     return {"PK": guild_pk(guild_id), "SK": f"EFFECT#{user_id}#{level}"}
 
 
-def level_paid(discord_id: str, guild_id: str, level: int) -> dict[str, str]:
-    return {"PK": user_pk(discord_id), "SK": f"LEVELPAID#{guild_id}#{level}"}
+def level_paid(discord_id: str, guild_id: str) -> dict[str, str]:
+    return {"PK": user_pk(discord_id), "SK": f"LEVELPAID#{guild_id}"}
 
 
 # Rank counters (xpshop.ranking): one partition per parent, so a level's counters are one Query.
@@ -296,3 +297,8 @@ def rank_counters_pk(guild_id: str, level: str, parent: tuple[int, ...]) -> str:
 
 def rank_counter(guild_id: str, level: str, parent: tuple[int, ...], key: int) -> dict[str, str]:
     return {"PK": rank_counters_pk(guild_id, level, parent), "SK": f"{key:012d}"}
+
+
+def ranked(guild_id: str, user_id: str) -> dict[str, str]:
+    """The position a member is counted at in the rank counters (its own partition: no hot key)."""
+    return {"PK": f"{guild_pk(guild_id)}#RANKED#{user_id}", "SK": "RANKED"}

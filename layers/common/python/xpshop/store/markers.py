@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..errors import Unavailable
 from . import keys, tx
 from .profiles import ledger_entry, now_ms
 from .table import is_condition_failure, table
@@ -62,25 +63,44 @@ def release_level_effect(guild_id: str, user_id: str, level: int) -> None:
     table().delete_item(Key=keys.level_effect(guild_id, user_id, level))
 
 
-def pay_level_credits(discord_id: str, guild_id: str, level: int, amount: int) -> bool:
-    """Pay `amount` credits for reaching `level` in a guild, at most once ever (a level lost and regained
-    pays nothing more). One transaction: the paid marker, the balance and its ledger entry."""
-    try:
-        tx.write(
-            [
-                tx.put(
-                    {**keys.level_paid(discord_id, guild_id, level), "amount": amount, "at": now_ms()},
-                    "attribute_not_exists(PK)",
-                ),
-                tx.update(
-                    keys.profile(discord_id),
-                    "SET discordId = :did, credits = if_not_exists(credits, :zero) + :amount, "
-                    "createdAt = if_not_exists(createdAt, :now)",
-                    values={":did": discord_id, ":amount": amount, ":zero": 0, ":now": now_ms()},
-                ),
-                tx.put(ledger_entry(discord_id, "level_reward", amount=amount, guildId=guild_id, level=level)),
-            ]
-        )
-    except tx.Cancelled:
-        return False
-    return True
+def pay_level_credits(discord_id: str, guild_id: str, old_level: int, new_level: int, per_level: int) -> int:
+    """Pay `per_level` credits for each level reached in a guild that was never paid before: the levels above
+    the highest one paid (or above `old_level` the first time) up to `new_level`. A level lost and regained
+    pays nothing more. One transaction (high-water mark, balance, ledger) guarded by the mark that was read;
+    returns the credits paid."""
+    for _ in range(5):
+        mark = table().get_item(Key=keys.level_paid(discord_id, guild_id), ConsistentRead=True).get("Item")
+        base = int(mark["paidUpTo"]) if mark else old_level
+        levels = new_level - base
+        if levels <= 0:
+            return 0
+        amount = levels * per_level
+        guard = ("paidUpTo = :base", {":base": base}) if mark else ("attribute_not_exists(PK)", {})
+        try:
+            tx.write(
+                [
+                    tx.update(
+                        keys.level_paid(discord_id, guild_id),
+                        "SET paidUpTo = :new, updatedAt = :now",
+                        guard[0],
+                        values={":new": new_level, ":now": now_ms(), **guard[1]},
+                    ),
+                    tx.update(
+                        keys.profile(discord_id),
+                        "SET discordId = :did, credits = if_not_exists(credits, :zero) + :amount, "
+                        "createdAt = if_not_exists(createdAt, :now)",
+                        values={":did": discord_id, ":amount": amount, ":zero": 0, ":now": now_ms()},
+                    ),
+                    tx.put(
+                        ledger_entry(
+                            discord_id, "level_reward", amount=amount, guildId=guild_id, level=new_level, levels=levels
+                        )
+                    ),
+                ]
+            )
+        except tx.Cancelled as exc:
+            if exc.failed(0):
+                continue  # paid concurrently (a redelivery racing this one): read the mark again
+            raise
+        return amount
+    raise Unavailable("Level credits kept colliding with concurrent payments; retry")

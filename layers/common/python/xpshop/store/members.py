@@ -70,9 +70,15 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve) -> dict[str, Any]:
+# Who last set the stored level: "xp" (an XP change) or "recalc" (a curve change caught up). The level-up
+# effects read it from the stream: a recalculation reconciles roles but announces nothing.
+LEVEL_BY_XP, LEVEL_BY_RECALC = "xp", "recalc"
+
+
+def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve, source: str = LEVEL_BY_XP) -> dict[str, Any]:
     p = curve.progress(xp)
     return {
+        ":src": source,
         ":xp": xp,
         ":level": p.level,
         ":in": p.in_level,
@@ -87,7 +93,7 @@ def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve) -> dict[st
 
 _SET_LEVELLED = (
     "SET xp = :xp, #level = :level, inLevel = :in, toNext = :to, score = :score, updatedAt = :now, "
-    "userId = :uid, guildId = :gid, createdAt = if_not_exists(createdAt, :now)"
+    "userId = :uid, guildId = :gid, createdAt = if_not_exists(createdAt, :now), levelSource = :src"
 )
 # An API change: message counts untouched (created at 0).
 _SET_EXACT = (
@@ -100,9 +106,17 @@ _SET_EXACT_MESSAGE = (
 )
 
 
-def _write_exact(guild_id: str, user_id: str, seen: dict[str, Any] | None, new_xp: int, curve: Curve) -> None:
+def _write_exact(
+    guild_id: str,
+    user_id: str,
+    seen: dict[str, Any] | None,
+    new_xp: int,
+    curve: Curve,
+    *,
+    source: str = LEVEL_BY_XP,
+) -> None:
     """Write xp and its level, provided the member is still as we saw it (absent, or at `seen.xp`)."""
-    values = _exact_values(guild_id, user_id, new_xp, curve)
+    values = _exact_values(guild_id, user_id, new_xp, curve, source)
     if seen is None:
         condition = "attribute_not_exists(PK)"
     else:
@@ -234,7 +248,7 @@ def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
         if (p.level, p.in_level, p.to_next) == (seen.get("level"), seen.get("inLevel"), seen.get("toNext")):
             return _change(seen, xp, curve)
         try:
-            _write_exact(guild_id, user_id, seen, xp, curve)  # guarded by xp: a concurrent award wins
+            _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC)  # guarded by xp: an award wins
             return _change(seen, xp, curve)
         except ClientError as exc:
             if not is_condition_failure(exc):
@@ -276,7 +290,7 @@ def relevel_seen(guild_id: str, seen: dict[str, Any], curve: Curve) -> Change:
     if current == (p.level, p.in_level, p.to_next, keys.score(xp, user_id)):
         return _change(seen, xp, curve)
     try:
-        _write_exact(guild_id, user_id, seen, xp, curve)
+        _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC)
         return _change(seen, xp, curve)
     except ClientError as exc:
         if not is_condition_failure(exc):

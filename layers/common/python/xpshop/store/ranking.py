@@ -1,56 +1,135 @@
-"""Rank counters (see xpshop.ranking) and the score-index reads that resolve ties and fill pages.
+"""Rank counters (see xpshop.ranking), the position each member is counted at, and the score-index reads
+that resolve ties and fill pages.
 
-Counter items are small ({n, seq}), so an update costs 1 WCU. They are written only by the rank index
-function, from the table's stream, with the stream sequence number as a guard: a counter takes a batch's
-delta only if it has not taken that batch (or a later one) already, so retried or bisected batches never
-count twice.
+Every change to the counters is one TransactWriteItems with the member's *ranked* item (the XP it is
+counted at and the stream sequence number of the last change applied): the counters always add up to the
+ranked items, a redelivered or reordered record is refused by the ranked item's condition, and a member
+whose ranked item disagrees with the member (never counted, or a change lost) is repaired by the same
+move. Counter items are small ({n}), one partition per parent, so a level is one Query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
-from ..ranking import Counter
-from . import keys
-from .table import is_condition_failure, plain, resource, table
+from .. import ranking
+from ..ranking import Counter, Position
+from . import keys, tx
+from .table import plain, resource, table
 
 SEQ_WIDTH = 40  # stream sequence numbers are 21-40 digits: zero-padded, they compare as strings
-_WORKERS = 8
+REPAIR_SEQ = "0" * SEQ_WIDTH  # a repair is older than any stream record: the record wins afterwards
 
 
 def seq_key(sequence_number: str) -> str:
     return sequence_number.zfill(SEQ_WIDTH)
 
 
-def _add(guild_id: str, counter: Counter, delta: int, seq: str) -> bool:
+def _counter_updates(guild_id: str, changes: Mapping[Counter, int]) -> list[dict[str, Any]]:
+    return [
+        tx.update(keys.rank_counter(guild_id, c.level, c.parent, c.key), "ADD n :d", values={":d": d})
+        for c, d in changes.items()
+    ]
+
+
+def _ranked_write(
+    guild_id: str, user_id: str, new: Position | None, seq: str, guard: tuple[str, dict[str, Any]]
+) -> dict[str, Any]:
+    key = keys.ranked(guild_id, user_id)
+    condition, values = guard
+    if new is None:
+        return tx.delete(key, condition, values=values or None)
+    return tx.update(key, "SET xp = :xp, seq = :seq", condition, values={":xp": new[0], ":seq": seq, **values})
+
+
+def _try(
+    guild_id: str,
+    user_id: str,
+    move_: tuple[Position | None, Position | None],
+    seq: str,
+    guard: tuple[str, dict[str, Any]],
+) -> bool:
+    """One transaction: move the member's ranked item from `counted` to `new` and the counters with it,
+    if the ranked item is as `guard` says. False when it was not (nothing written)."""
+    counted, new = move_
+    items = [_ranked_write(guild_id, user_id, new, seq, guard)]
+    items += _counter_updates(guild_id, ranking.deltas([(counted, new)]))
     try:
-        table().update_item(
-            Key=keys.rank_counter(guild_id, counter.level, counter.parent, counter.key),
-            UpdateExpression="ADD n :d SET seq = :seq",
-            ConditionExpression="attribute_not_exists(seq) OR seq < :seq",
-            ExpressionAttributeValues={":d": delta, ":seq": seq},
-        )
-    except ClientError as exc:
-        if is_condition_failure(exc):
-            return False  # this batch (or a later one) is in already
+        tx.write(items)
+    except tx.Cancelled as exc:
+        if exc.failed(0):
+            return False
         raise
     return True
 
 
-def apply(guild_id: str, changes: Mapping[Counter, int], sequence_number: str) -> int:
-    """Add a batch's net deltas to a guild's counters (concurrently: they are independent items).
-    Returns how many counters changed."""
+def move(guild_id: str, user_id: str, old: Position | None, new: Position | None, sequence_number: str) -> bool:
+    """Apply one member change (old -> new, as the stream record says; None = absent) once. Returns whether
+    the counters changed (False: the record was applied before, or nothing moved)."""
     seq = seq_key(sequence_number)
-    if not changes:
-        return 0
-    with ThreadPoolExecutor(max_workers=min(_WORKERS, len(changes))) as pool:
-        done = list(pool.map(lambda item: _add(guild_id, item[0], item[1], seq), changes.items()))
-    return sum(done)
+    # The usual case: the member is counted where the record says it was.
+    if old is None:
+        guard: tuple[str, dict[str, Any]] = ("attribute_not_exists(PK)", {})
+    else:
+        guard = ("xp = :old AND seq < :seq", {":old": old[0], ":seq": seq} if new is None else {":old": old[0]})
+    if old != new and _try(guild_id, user_id, (old, new), seq, guard):
+        return True
+    # Otherwise read what is counted: applied already, never counted (older than the rank index), or
+    # counted elsewhere (a repair got there first): move from what is counted.
+    for _ in range(5):
+        item = table().get_item(Key=keys.ranked(guild_id, user_id), ConsistentRead=True).get("Item")
+        if item and str(item["seq"]) >= seq:
+            return False
+        counted = (int(item["xp"]), user_id) if item else None
+        if counted == new:
+            if item is None:
+                return False
+            return _try(guild_id, user_id, (counted, new), seq, ("seq = :seen", {":seen": item["seq"]}))
+        guard = ("attribute_not_exists(PK)", {}) if item is None else ("seq = :seen", {":seen": item["seq"]})
+        if _try(guild_id, user_id, (counted, new), seq, guard):
+            return True
+    return False
+
+
+def repair(guild_id: str, members: Iterable[Position]) -> int:
+    """Bring the ranked items (and counters) of these members in line with their XP as read: one
+    BatchGetItem per 100 members, one transaction per member that differs. Safe beside the stream: a repair
+    carries the lowest sequence number, so a record still in flight is applied over it correctly."""
+    fixed = 0
+    batch = list(members)
+    for start in range(0, len(batch), 100):
+        chunk = batch[start : start + 100]
+        found = _ranked_items(guild_id, [user for _, user in chunk])
+        for xp, user in chunk:
+            item = found.get(user)
+            counted = (int(item["xp"]), user) if item else None
+            if counted == (xp, user):
+                continue
+            guard = ("attribute_not_exists(PK)", {}) if item is None else ("seq = :seen", {":seen": item["seq"]})
+            seq = str(item["seq"]) if item else REPAIR_SEQ
+            if _try(guild_id, user, (counted, (xp, user)), seq, guard):
+                fixed += 1
+    return fixed
+
+
+def _ranked_items(guild_id: str, user_ids: list[str]) -> dict[str, dict[str, Any]]:
+    request = {
+        table().name: {
+            "Keys": [keys.ranked(guild_id, u) for u in user_ids],
+            "ConsistentRead": True,
+            "ProjectionExpression": "PK, xp, seq",
+        }
+    }
+    found: dict[str, dict[str, Any]] = {}
+    while request:
+        resp = resource().batch_get_item(RequestItems=request)
+        for item in resp.get("Responses", {}).get(table().name, []):
+            found[str(item["PK"]).rsplit("#", 1)[-1]] = plain(item)
+        request = resp.get("UnprocessedKeys") or {}
+    return found
 
 
 def counts(guild_id: str, level: str, parent: tuple[int, ...] = ()) -> dict[int, int]:
@@ -108,10 +187,13 @@ def scores_from(guild_id: str, start_score: int, skip: int, limit: int) -> list[
     return [plain(item) for item in found[skip:wanted]]
 
 
-def put_all(guild_id: str, totals: Mapping[Counter, int]) -> None:
-    """Write counters outright (a guild imported without the stream, e.g. the bench's bulk load)."""
+def import_members(guild_id: str, members: Iterable[Position]) -> None:
+    """Ranked items and counters written outright, for a guild loaded in bulk with nothing else writing
+    (the bench). Anything live goes through `move` / `repair`."""
+    members = list(members)
+    totals = ranking.deltas((None, position) for position in members)
     with resource().Table(table().name).batch_writer() as batch:
+        for xp, user in members:
+            batch.put_item(Item={**keys.ranked(guild_id, user), "xp": xp, "seq": REPAIR_SEQ})
         for counter, n in totals.items():
-            batch.put_item(
-                Item={**keys.rank_counter(guild_id, counter.level, counter.parent, counter.key), "n": n, "seq": "0"}
-            )
+            batch.put_item(Item={**keys.rank_counter(guild_id, counter.level, counter.parent, counter.key), "n": n})
