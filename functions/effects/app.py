@@ -8,6 +8,7 @@ the retries, sends it to the dead-letter queue.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -25,10 +26,11 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    rest = effects.rest_client()  # one client per batch: its rate-limit buckets span the batch's calls
+    # One client per batch (its rate-limit buckets span the batch's calls), made when a record needs it.
+    rest_for = functools.cache(effects.rest_client)
 
     def handle(record: DynamoDBRecord) -> dict[str, Any] | None:
         change = effects.level_change_from_images(record.dynamodb.old_image or {}, record.dynamodb.new_image or {})
-        return effects.apply(change, rest).as_dict() if change else None
+        return effects.apply(change, rest_for).as_dict() if change else None
 
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

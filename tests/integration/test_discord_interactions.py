@@ -402,3 +402,20 @@ def test_a_failed_edit_is_retried_by_the_queue(api, guild, discord_app, interact
     discord_app.fake.reset()
     assert run_worker(queued) == {"batchItemFailures": []}
     assert discord_app.fake.webhook_messages[(d.APP_ID, payload["token"])]
+
+
+def test_a_replayed_xp_give_changes_xp_once(api, guild, discord_app):
+    """The same signed interaction sent again within its 5 minutes (or delivered twice) runs once."""
+    target = new_user_id()
+    payload = d.command(
+        guild,
+        new_user_id(),
+        "xp",
+        "give",
+        options=[d.option("user", target, 6), d.option("amount", 40, 4)],
+        permissions=d.MANAGE_GUILD,
+    )
+    _, first = d.call(discord_app.signer, payload)
+    _, again = d.call(discord_app.signer, payload)
+    assert "Gave **40** XP" in _text(first) and "already handled" in _text(again)
+    assert member_item(guild, target)["xp"] == 40

@@ -93,6 +93,8 @@ def _run(i: Interaction) -> tuple[dict[str, Any], bool]:
         return embeds.error("Unknown command: the bot's commands may need re-registering."), False
     try:
         _check(i)
+        if _changes_state(i) and i.guild_id and not _first_delivery(i):
+            return embeds.done("This command was already handled.", ephemeral=True), False
         return handler(i), True
     except Refused as exc:
         return embeds.error(str(exc)), False
@@ -134,6 +136,22 @@ def finish_deferred(raw: dict[str, Any], rest: Any) -> dict[str, Any]:
 _STILL_RUNNING = embeds.error(
     "This command may not have finished. Check /credits and /locker (or /rank) before running it again."
 )
+
+
+_READ_ONLY = {("rank",), ("leaderboard",), ("shop",), ("locker",), ("credits",), ("xp", "config", "show")}
+
+
+def _changes_state(i: Interaction) -> bool:
+    """Commands that change something run once per interaction id: a signed request replayed within its
+    5 minutes (or delivered twice) must not give XP twice. Deferred commands are guarded in the worker,
+    Give XP once per message."""
+    return i.kind == commands.CHAT_INPUT and i.route not in _READ_ONLY and not _is_deferred(i)
+
+
+def _first_delivery(i: Interaction) -> bool:
+    from ..store import markers
+
+    return markers.claim_once(str(i.guild_id), "interaction", i.id, ttl_seconds=3600)
 
 
 def _is_deferred(i: Interaction) -> bool:

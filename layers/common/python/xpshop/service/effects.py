@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -93,11 +94,16 @@ def webhook_client() -> DiscordRest:
     return DiscordRest(None, api_base(), max_attempts=REST_ATTEMPTS)
 
 
-def apply(change: LevelChange, rest: DiscordRest | None) -> Outcome:
+def apply(change: LevelChange, rest_for: Callable[[], DiscordRest | None]) -> Outcome:
     """Apply the effects of one level change. Raises on a transient failure (rate limit beyond what the
-    client waits, 5xx, network) so the stream retries the record; what already happened is not repeated."""
+    client waits, 5xx, network) so the stream retries the record; what already happened is not repeated.
+    `rest_for` gives the Discord client (None: no bot token), asked only when an effect needs Discord, so a
+    guild with credits but no roles does not depend on the token's parameter store."""
     cfg = merged_guild(change.guild_id)  # read fresh: level changes are rare, a reward added a moment ago counts
     outcome = Outcome()
+    announces = change.new_level > change.old_level and not change.by_recalc
+    needs_discord = bool(cfg["roleRewards"]) or (announces and (cfg.get("levelUpAnnouncement") or {}).get("channelId"))
+    rest = rest_for() if needs_discord else None
     if rest is not None:
         _reconcile_roles(change, cfg, rest, outcome)
     if change.new_level > change.old_level:

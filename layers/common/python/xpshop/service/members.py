@@ -132,7 +132,7 @@ def recalc_member(guild_id: str, user_id: str) -> dict[str, Any]:
             stats.apply(guild_id, user_id, change)
         except Exception:
             logger.exception("stats counter update failed", extra={"guildId": guild_id, "userId": user_id})
-    # Role rewards are reconciled by the Discord effects path, which is not deployed yet.
+    # Role rewards follow asynchronously: the level change reaches the effects function through the stream.
     return {"oldLevel": change.old_level, "newLevel": change.new_level, "totalXp": change.new_xp, "reconciled": False}
 
 

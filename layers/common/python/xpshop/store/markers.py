@@ -30,9 +30,9 @@ def _claim(key: dict[str, str], ttl_seconds: int, **fields: Any) -> bool:
     return True
 
 
-def claim_once(guild_id: str, kind: str, ref: str, **fields: Any) -> bool:
-    """True for the first claim of (guild, kind, ref); False for every later one."""
-    return _claim(keys.once(guild_id, kind, ref), ONCE_TTL_SECONDS, **fields)
+def claim_once(guild_id: str, kind: str, ref: str, *, ttl_seconds: int = ONCE_TTL_SECONDS, **fields: Any) -> bool:
+    """True for the first claim of (guild, kind, ref); False for every later one (within the TTL)."""
+    return _claim(keys.once(guild_id, kind, ref), ttl_seconds, **fields)
 
 
 def release_once(guild_id: str, kind: str, ref: str) -> None:
