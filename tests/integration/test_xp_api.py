@@ -26,8 +26,13 @@ def test_register_guild_is_idempotent_and_listed(api):
     assert again.status == 200
     assert again.data["created"] is False
     assert again.data["registeredAt"] == first.data["registeredAt"]
-    listed = api.get("/api/xp/guilds?limit=100").data
-    assert any(g["guildId"] == guild and g["name"] == "Test guild" for g in listed["guilds"])
+    listed, cursor = [], None  # the session's table holds every test's guilds: walk all the pages
+    while True:
+        page = api.get("/api/xp/guilds?limit=100" + (f"&cursor={cursor}" if cursor else "")).data
+        listed += page["guilds"]
+        if not (cursor := page.get("nextCursor")):
+            break
+    assert any(g["guildId"] == guild and g["name"] == "Test guild" for g in listed)
 
 
 def test_guild_list_paginates_with_an_opaque_cursor(api):
