@@ -12,18 +12,23 @@ from .errors import ApiError, ErrorCode
 _CACHE_SECONDS = 300
 
 
-def admin_key() -> str | None:
-    """XPSHOP_ADMIN_KEY locally; deployed, the SSM SecureString named by ADMIN_KEY_PARAM (cached 5 min)."""
-    local = os.environ.get("XPSHOP_ADMIN_KEY")
+def _secret(local_env: str, param_env: str) -> str | None:
+    """A secret from `local_env` (local runs), else the SSM SecureString named by `param_env` (cached 5 min)."""
+    local = os.environ.get(local_env)
     if local:
         return local
-    name = os.environ.get("ADMIN_KEY_PARAM")
+    name = os.environ.get(param_env)
     if not name:
         return None
     from aws_lambda_powertools.utilities import parameters  # only deployed functions pay for this import
 
     value = parameters.get_parameter(name, decrypt=True, max_age=_CACHE_SECONDS)
     return str(value) if value else None
+
+
+def admin_key() -> str | None:
+    """XPSHOP_ADMIN_KEY locally; deployed, the SSM SecureString named by ADMIN_KEY_PARAM."""
+    return _secret("XPSHOP_ADMIN_KEY", "ADMIN_KEY_PARAM")
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
@@ -82,16 +87,7 @@ def require_shop_admin(headers: Mapping[str, str]) -> Caller:
 
 def relay_key() -> str | None:
     """The gateway relay's key: XPSHOP_RELAY_KEY locally, else the SSM SecureString named by RELAY_KEY_PARAM."""
-    local = os.environ.get("XPSHOP_RELAY_KEY")
-    if local:
-        return local
-    name = os.environ.get("RELAY_KEY_PARAM")
-    if not name:
-        return None
-    from aws_lambda_powertools.utilities import parameters
-
-    value = parameters.get_parameter(name, decrypt=True, max_age=_CACHE_SECONDS)
-    return str(value) if value else None
+    return _secret("XPSHOP_RELAY_KEY", "RELAY_KEY_PARAM")
 
 
 def require_relay(headers: Mapping[str, str]) -> None:
@@ -106,16 +102,7 @@ def require_relay(headers: Mapping[str, str]) -> None:
 def discord_bot_token() -> str | None:
     """The bot token for Discord's REST API: DISCORD_BOT_TOKEN locally, else the SSM SecureString named by
     DISCORD_BOT_TOKEN_PARAM (cached 5 min). Interaction webhooks (deferred answers) need none."""
-    local = os.environ.get("DISCORD_BOT_TOKEN")
-    if local:
-        return local
-    name = os.environ.get("DISCORD_BOT_TOKEN_PARAM")
-    if not name:
-        return None
-    from aws_lambda_powertools.utilities import parameters
-
-    value = parameters.get_parameter(name, decrypt=True, max_age=_CACHE_SECONDS)
-    return str(value) if value else None
+    return _secret("DISCORD_BOT_TOKEN", "DISCORD_BOT_TOKEN_PARAM")
 
 
 def shop_guild_ids() -> frozenset[str]:
