@@ -123,8 +123,14 @@ def bulk_load(guild: str, count: int) -> float:
     with table().batch_writer() as batch:
         for i in range(count):
             user = str(FIRST_USER + i)
-            # every 10th member at 0 XP (ranked by user id), the rest spread over 0-50k with some ties
-            xp = 0 if i % 10 == 0 and i else (i * 7919) % 50_000 + (100_000 if i == 0 else 0)
+            # every 10th member at 0 XP (ranked by user id), every 10th + 1 at 15-25 XP (one message: the big
+            # crowd of ties), the rest spread over 0-50k with some ties
+            if i % 10 == 0 and i:
+                xp = 0
+            elif i % 10 == 1:
+                xp = 15 + (i // 10) % 11
+            else:
+                xp = (i * 7919) % 50_000 + (100_000 if i == 0 else 0)
             positions.append((xp, user))
             p = DEFAULT_CURVE.progress(xp)
             batch.put_item(
@@ -487,6 +493,7 @@ def guild_for(size_index: int) -> str:
 def xp_ops(guild: str, members: int) -> list[tuple[str, Callable[[int], tuple[str, str, Any]]]]:
     u = lambda i: FIRST_USER + 1 + (i * 37) % (members - 1)  # noqa: E731  (index 0 is the top member)
     zero = lambda i: FIRST_USER + 10 * (1 + (i * 31) % max(1, members // 10 - 1))  # noqa: E731  (every 10th: 0 XP)
+    crowd = lambda i: zero(i) + 1  # noqa: E731  (every 10th + 1: 15-25 XP)
     ops: list[tuple[str, Callable[[int], tuple[str, str, Any]]]] = [
         ("add XP (same level)", lambda i: ("POST", f"/api/xp/users/{guild}/{u(i)}", {"amount": 1})),
         ("add XP (crossing a level)", lambda i: ("POST", f"/api/xp/users/{guild}/{u(i)}", {"amount": 60_000})),
@@ -505,6 +512,10 @@ def xp_ops(guild: str, members: int) -> list[tuple[str, Callable[[int], tuple[st
     ops += [
         ("rank (member in the middle)", lambda i: ("GET", f"/api/xp/leaderboard/{guild}/{u(i)}", None)),
         ("rank (member at 0 XP, among the ties)", lambda i: ("GET", f"/api/xp/leaderboard/{guild}/{zero(i)}", None)),
+        (
+            "rank (member at 15-25 XP, one message's crowd)",
+            lambda i: ("GET", f"/api/xp/leaderboard/{guild}/{crowd(i)}", None),
+        ),
         ("stats", lambda i: ("GET", f"/api/xp/stats/{guild}", None)),
         ("get config", lambda i: ("GET", f"/api/xp/config/{guild}", None)),
         ("health", lambda i: ("GET", "/api/xp/health", None)),
@@ -603,21 +614,23 @@ NOTES = [
     "  one `PutItem` for the audit record. A message award is one `UpdateItem` (the counter shard once per",
     "  guild per batch), with no read.",
     "- Ranks and pages come from the rank counters (`xpshop/ranking.py`): small counter items per million, per",
-    "  thousand and per exact XP value, plus per user-id range for the 0-XP crowd, each level one `Query` of one",
-    "  partition. A rank is the member `GetItem` + the A, B, C (or A, T) queries + a `COUNT` over the members",
-    "  sharing its exact XP when there are any; a page is A, B, C (T) + one index `Query` from that point. The",
-    "  count of requests does not depend on the guild's size or the depth; RCU grows with how many counter",
-    "  items a level holds (at most 1,000 for B and C; one per distinct million of XP for A; one per user-id",
-    "  range, up to ~20,000, for T).",
+    "  thousand and per exact XP value, plus per user-id range within each exact XP below 1,000 (where the",
+    "  crowds of ties are: 0 XP, one message's 15-25), each level one `Query` of one partition. A rank is the",
+    "  member `GetItem` + A, B, C (from 1,000 XP), A, C, T (below) or A, T (0 XP) + a `COUNT` over the members",
+    "  sharing its exact XP (and, below 1,000, its user-id range) when there are any; a page is A, B, C (T) +",
+    "  one index `Query` from that point. The count of requests does not depend on the guild's size or the",
+    "  depth; RCU grows with how many counter items a level holds (at most 1,000 for B and C; one per",
+    "  distinct million of XP for A; one per user-id range, ~1,400 over today's ids, for T).",
     "- The counters are kept by the rank index function from the table's stream, asynchronously (about a",
     "  second behind in AWS): each member XP change costs it ~2 counter `UpdateItem`s (leave one C item, join",
-    "  another; B/A/T only across their boundaries), merged per stream batch and guarded by the stream",
-    "  sequence number so a retried batch never counts twice. That is the price of exact deep ranks; the award",
-    "  itself stays one write.",
+    "  another; 2 more T items below 1,000 XP; B/A only across their boundaries), merged per stream batch and",
+    "  guarded by the stream sequence number so a retried batch never counts twice. That is the price of",
+    "  exact deep ranks; the award itself stays one write.",
     "- 1,000,000 members: not loaded here (DynamoDB Local takes ~10 min per 100k with the counters). The",
     "  request counts above are the same at any size (the structure has a fixed depth); what grows is the",
     "  size of the counter partitions read, bounded as said above, and the tie `COUNT` for members sharing",
-    "  one exact non-zero XP (about 7,000 index entries per 1 MB page: +1 request per ~7,000 such ties).",
+    "  one exact XP of 1,000 or more (about 7,000 index entries per 1 MB page: +1 request per ~7,000 such",
+    "  ties; below 1,000 XP the count covers one user-id range, ~700 members of a 1M guild on average).",
     "- Cold imports miss the 300 ms target except for the Discord webhook's signature path: boto3 alone is",
     "  ~450 ms on this machine, then Powertools' event handler and pydantic.",
     "- A buy is one `TransactWriteItems` (debit, ownership, price check, ledger; with a creator code also the",

@@ -1,5 +1,7 @@
 """The table's stream locally: read DynamoDB Local's stream and hand batches to a function, as Lambda's
-event source mapping does (template.yaml's filter criteria applied, failed records retried).
+event source mapping does: template.yaml's filter criteria applied, failed records retried as its
+`MaximumRetryAttempts` says (-1 holds the shard at the failing record until it succeeds, as Lambda does;
+a finite count drops the records after it).
 
     poller = StreamPoller(endpoint, table_name, effects_spec, repo_root).start()   # background thread
     poller.drain()                                                                  # or: deliver what's there now
@@ -24,7 +26,7 @@ from local.template import FunctionSpec
 logger = logging.getLogger("local.stream")
 EFFECTS = "EffectsFunction"
 RANK_INDEX = "RankIndexFunction"
-RETRIES = 3
+RETRIES = 3  # attempts per drain: a finite template count is capped here to keep local drains quick
 DISCOVERY_SECONDS = 5.0
 
 
@@ -62,6 +64,11 @@ def _rule(rule: Any, value: Any) -> bool:
     return bool(rule == value)
 
 
+def retries_of(spec: FunctionSpec, template: dict[str, Any]) -> int:
+    """The mapping's `MaximumRetryAttempts` (-1: until the record succeeds, Lambda's default)."""
+    return int(_stream_event(spec, template).get("MaximumRetryAttempts", -1))
+
+
 def filters_of(spec: FunctionSpec, template: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """The DynamoDB event's filter patterns and batch size, from the function's template properties."""
     p = _stream_event(spec, template)
@@ -87,7 +94,14 @@ def poller_for(
     patterns, batch_size = filters_of(spec, template)
     start = str(_stream_event(spec, template).get("StartingPosition", "LATEST"))
     return StreamPoller(
-        endpoint, table_name, spec, repo_root, patterns=patterns, batch_size=batch_size, starting_position=start
+        endpoint,
+        table_name,
+        spec,
+        repo_root,
+        patterns=patterns,
+        batch_size=batch_size,
+        starting_position=start,
+        max_retries=retries_of(spec, template),
     )
 
 
@@ -106,6 +120,7 @@ class StreamPoller:
         batch_size: int = 100,
         invoke: Callable[[dict[str, Any]], Any] | None = None,
         starting_position: str = "LATEST",
+        max_retries: int = RETRIES,
     ) -> None:
         self.endpoint = endpoint
         self.table_name = table_name
@@ -113,6 +128,7 @@ class StreamPoller:
         self.repo_root = repo_root
         self.patterns = patterns or []
         self.batch_size = batch_size
+        self.max_retries = max_retries  # -1: never drop, hold the shard (next drain tries again)
         self._invoke = invoke or (lambda event: lambdas.invoke(repo_root, consumer, event))
         self._iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: shard closed and read)
         self._stop = threading.Event()
@@ -121,6 +137,7 @@ class StreamPoller:
         self._next_discovery = 0.0
         self.delivered = 0
         self.dropped = 0
+        self.held = 0  # records waiting behind a failing one on a shard whose mapping never drops
         client = self._client("dynamodb")
         self.stream_arn = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         self._discover(start=starting_position)  # LATEST: from now on; TRIM_HORIZON: all the stream holds
@@ -168,24 +185,36 @@ class StreamPoller:
                 self._discover()
                 self._next_discovery = time.monotonic() + DISCOVERY_SECONDS
             delivered = 0
+            self.held = 0
             for shard_id, first in list(self._iterators.items()):
                 position = first
                 while position:
                     resp = streams.get_records(ShardIterator=position, Limit=1000)
                     records = resp.get("Records", [])
                     position = resp.get("NextShardIterator")
-                    if records:
-                        delivered += self._deliver([_plain(r) for r in records])
-                    else:
+                    if not records:
+                        break
+                    count, stuck = self._deliver([_plain(r) for r in records])
+                    delivered += count
+                    if stuck is not None:  # hold the shard here: the next drain starts at the failing record
+                        position = streams.get_shard_iterator(
+                            StreamArn=self.stream_arn,
+                            ShardId=shard_id,
+                            ShardIteratorType="AT_SEQUENCE_NUMBER",
+                            SequenceNumber=stuck,
+                        )["ShardIterator"]
                         break
                 self._iterators[shard_id] = position
             return delivered
 
-    def _deliver(self, records: list[dict[str, Any]]) -> int:
+    def _deliver(self, records: list[dict[str, Any]]) -> tuple[int, str | None]:
+        """Deliver in batches; returns how many were delivered and, when the mapping never drops, the
+        sequence number of the record the shard must wait at (None when all went through)."""
         wanted = [r for r in records if not self.patterns or any(matches(p, r) for p in self.patterns)]
+        attempts = RETRIES if self.max_retries < 0 else min(self.max_retries, RETRIES)
         for start in range(0, len(wanted), self.batch_size):
             batch = wanted[start : start + self.batch_size]
-            for attempt in range(RETRIES + 1):
+            for attempt in range(attempts + 1):
                 try:
                     result = self._invoke({"Records": batch}) or {}
                     failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
@@ -197,13 +226,19 @@ class StreamPoller:
                 # Lambda retries from the first failed record on; so do we (after a pause).
                 first = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed)
                 batch = batch[first:]
-                if attempt == RETRIES:
+                if attempt < attempts:
+                    time.sleep(0.2 * (attempt + 1))
+                elif self.max_retries < 0:
+                    done = start + len(wanted[start : start + self.batch_size]) - len(batch)
+                    self.held = len(wanted) - done
+                    logger.error("stream records held after failures", extra={"count": self.held})
+                    self.delivered += done
+                    return done, batch[0]["dynamodb"]["SequenceNumber"]
+                else:
                     logger.error("stream records dropped after retries", extra={"count": len(batch)})
                     self.dropped += len(batch)
-                else:
-                    time.sleep(0.2 * (attempt + 1))
         self.delivered += len(wanted)
-        return len(wanted)
+        return len(wanted), None
 
     def start(self) -> StreamPoller:
         self._thread = threading.Thread(target=self._run, name="local-stream-poller", daemon=True)

@@ -4,6 +4,8 @@ between counters, and redelivered or bisected stream batches."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -124,6 +126,33 @@ def test_requests_per_rank_and_page_do_not_grow_with_depth(api, guild):
         with recorded_calls() as calls:
             api.api.handle(_get(f"/api/xp/leaderboard/{guild}/{user}", api.admin_key))
         assert sum(calls.values()) <= 5, calls
+
+
+def test_a_crowd_at_one_message_worth_of_xp(api, guild):
+    """Most members of a big guild sit at 15-25 XP (one message): ranks and pages inside that crowd are
+    exact and stay within five requests, because each exact XP below 1000 has its own user-id ranges."""
+    from tests.support.storage import recorded_calls
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.store import members as store
+
+    # 330 members over 11 XP values and ~30 tie ranges (several members per range and value), 10 regulars
+    users = [str(1_100_000_000_000_000_000 + i * 91_000_000_000_000) for i in range(330)]
+    members = {user: 15 + n % 11 for n, user in enumerate(users)}
+    members |= {str(900_000_000_000_000_000 + n): 2000 + n for n in range(10)}
+    for user, xp in members.items():
+        store.set_xp(guild, user, xp, DEFAULT_CURVE)
+    order = _oracle(members)
+    api.rank_ready = api.before_read()
+    for user in order[::7]:
+        with recorded_calls() as calls:
+            got = api.api.handle(_get(f"/api/xp/leaderboard/{guild}/{user}", api.admin_key))
+        assert sum(calls.values()) <= 5, calls
+        assert json.loads(got.body)["data"]["rank"] == order.index(user) + 1, (user, members[user])
+    for offset in (0, 9, 10, 41, 170, 333, 339):
+        with recorded_calls() as calls:
+            got = api.api.handle(_get(f"/api/xp/leaderboard/{guild}?offset={offset}&limit=10", api.admin_key))
+        assert sum(calls.values()) <= 5, calls
+        assert [e["userId"] for e in json.loads(got.body)["data"]["entries"]] == order[offset : offset + 10], offset
 
 
 def _get(path: str, key: str):

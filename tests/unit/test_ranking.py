@@ -14,7 +14,7 @@ from xpshop.service import ranking as service
 from xpshop.store import keys
 
 EDGE_XP = [0, 1, 999, 1000, 1001, 999_999, 1_000_000, 1_000_001, 7_654_321]
-xp_values = st.one_of(st.sampled_from(EDGE_XP), st.integers(0, 3000), st.integers(0, 10**15 - 1))
+xp_values = st.one_of(st.sampled_from(EDGE_XP), st.integers(1, 30), st.integers(0, 3000), st.integers(0, 10**15 - 1))
 user_ids = st.one_of(
     st.integers(10**16, 2**64 - 1),
     st.integers(0, 10**14).map(lambda n: 1_234_000_000_000_000_000 + n),  # one 0-XP tie range
@@ -113,14 +113,49 @@ def test_a_large_zero_xp_crowd_and_deep_pages(memory):
         assert service.rank("g", user, memory.members[user])[0] == order.index(user) + 1
 
 
+def test_a_crowd_at_one_message_worth_of_xp_stays_within_the_request_bound(memory, monkeypatch):
+    """Tens of thousands at 15-25 XP (one message each): ranks and pages inside the crowd read at most
+    four things (counters and one bounded COUNT or index read), plus the member's GetItem = 5 requests."""
+    for i in range(6000):
+        # ids over ~40 tie ranges, XP 15-25 like a single message, a few regulars above
+        memory.move(str(1_000_000_000_000_000_000 + i * 7_000_000_000_000), 15 + i % 11 if i % 50 else 5000 + i)
+    order = _order(memory.members)
+    reads: list[str] = []
+    for name in ("counts", "count_scores", "scores_from"):
+        real = getattr(service.store, name)
+        monkeypatch.setattr(service.store, name, lambda *a, _r=real, _n=name, **k: reads.append(_n) or _r(*a, **k))
+    for user in order[::97]:
+        reads.clear()
+        assert service.rank("g", user, memory.members[user])[0] == order.index(user) + 1
+        assert len(reads) <= 4
+    for offset in (0, 119, 120, 700, 3001, 5990):
+        reads.clear()
+        assert [e["userId"] for e in service.page("g", offset, 10).items] == order[offset : offset + 10]
+        assert len(reads) <= 5  # A, B, C, T, then the index from that point
+    # within one exact XP and one tie range the COUNT covers only that range's members
+    counted = [c for c in memory.counters if c.level == "T" and c.parent == (20,)]
+    assert len(counted) > 1
+
+
 def test_deltas_leave_out_what_did_not_move():
     assert ranking.deltas([((500, "1"), (500, "1"))]) == {}
     moved = ranking.deltas([((500, "1"), (520, "1"))])
-    assert moved == {ranking.Counter("C", (0, 0), 500): -1, ranking.Counter("C", (0, 0), 520): 1}
+    assert moved == {
+        ranking.Counter("C", (0, 0), 500): -1,
+        ranking.Counter("C", (0, 0), 520): 1,
+        ranking.Counter("T", (500,), 0): -1,
+        ranking.Counter("T", (520,), 0): 1,
+    }
+    # from 1000 XP on, no tie counters: a move is two C items
+    assert len(ranking.deltas([((1500, "1"), (1520, "1"))])) == 2
     crossing = ranking.deltas([((999_999, "1"), (1_000_000, "1"))])
     assert {c.level for c in crossing} == {"A", "B", "C"}
     leaving_zero = ranking.deltas([((0, "5"), (20, "5"))])
-    assert ranking.Counter("T", (), 0) in leaving_zero
+    assert leaving_zero[ranking.Counter("T", (0,), 0)] == -1
+    assert leaving_zero[ranking.Counter("T", (20,), 0)] == 1
+    leaving_low = ranking.deltas([((999, "5"), (1000, "5"))])
+    assert leaving_low[ranking.Counter("T", (999,), 0)] == -1
+    assert not any(c.level == "T" and d > 0 for c, d in leaving_low.items())
 
 
 def test_pick_and_clamp():

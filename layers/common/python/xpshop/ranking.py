@@ -1,20 +1,22 @@
 """Exact rank and page positions from counts (pure): the XP count tree.
 
 Order: XP descending, then user id ascending. Members are counted in small counter items at three XP
-granularities, plus one level for members at 0 XP (usually the largest group of ties):
+granularities, plus a tie level for the low XP values where crowds share one exact XP (0 XP, and the
+15-25 XP of a single message: in a big guild tens of thousands of members each):
 
     A  per million of XP          key a = xp // 10^6
     B  per thousand, within an A  key b = (xp // 10^3) % 1000
     C  per exact XP, within a B   key c = xp % 1000
-    T  0-XP members per user-id range  key t = user_id // 10^15
+    T  per user-id range, within an exact XP below 1000   key t = user_id // 10^15
 
 Members ahead of (X, u) = A above a + B above b (in a) + C above c (in a, b) + ties: members at exactly X
-with a smaller user id. Ties at X are one contiguous range of the score index, counted there (bounded by
-how many share X); at 0 XP the T level first narrows them to one user-id range. A page at any offset is
-found by walking A -> B -> C (-> T) and reading the index from that point.
+with a smaller user id. Ties at X are one contiguous range of the score index, counted there; below
+1000 XP the T level first narrows them to one user-id range, so the count stays small however many share
+X. A page at any offset is found by walking A -> B -> C (-> T) and reading the index from that point.
 
 Counts are kept by the rank index function from the table's stream (see service/ranking.py): every XP
-change moves a member from one C item to another, and across B/A/T items only at their boundaries.
+change moves a member from one C item to another (and T items below 1000 XP), and across B/A items only
+at their boundaries.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from dataclasses import dataclass
 
 A, B, C, T = "A", "B", "C", "T"
 MILLION, THOUSAND = 10**6, 10**3
-TIE_RANGE = 10**15  # user ids (snowflakes, 17-20 digits) per T item: ~20,000 ranges over today's ids
+TIE_RANGE = 10**15  # user ids (snowflakes, 17-20 digits) per T item: ~1,400 ranges over today's ids
+TIED_BELOW = THOUSAND  # exact XP values with T counters: where ties crowd (a few messages' worth of XP)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -49,8 +52,8 @@ def counters(xp: int, user_id: int | str) -> list[Counter]:
     """The counters a member at `xp` is counted in."""
     a, b, c = path(xp)
     found = [Counter(A, (), a), Counter(B, (a,), b), Counter(C, (a, b), c)]
-    if xp == 0:
-        found.append(Counter(T, (), tie_range(user_id)))
+    if xp < TIED_BELOW:
+        found.append(Counter(T, (xp,), tie_range(user_id)))
     return found
 
 
@@ -114,5 +117,6 @@ def pick_clamped(counts: Counts, offset: int, *, descending: bool) -> tuple[int,
     return pick(counts, min(offset, size - 1), descending=descending) if size > 0 else None
 
 
-def zero_range_start(t: int) -> int:
+def range_start(t: int) -> int:
+    """The lowest user id of tie range `t`."""
     return t * TIE_RANGE

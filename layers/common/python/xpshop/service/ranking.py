@@ -1,8 +1,9 @@
 """Exact ranks and leaderboard pages at any depth from the rank counters (xpshop.ranking), and the rank
 index function's work: turning stream records into counter deltas.
 
-Requests: a rank is 3-5 (member, A, B, C or T, and a COUNT over its ties when it shares its XP); a page at
-any offset is 4-5 (A, B, C, T at 0 XP, then one index Query from that point). None grows with the guild.
+Requests: a rank is 3-5 (member, then A, B, C from 1000 XP; A, C, T below it; A, T at 0 XP; and a COUNT
+over the ties in its range when it shares its XP); a page at any offset is 4-5 (A, B, C, T below 1000 XP,
+then one index Query from that point). None grows with the guild.
 """
 
 from __future__ import annotations
@@ -37,14 +38,19 @@ def rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
 def _rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
     a_counts = store.counts(guild_id, A)
     members = sum(a_counts.values())
-    if xp == 0:
-        t_counts = store.counts(guild_id, T)
+    if xp < ranking.TIED_BELOW:
+        # Everyone above 999 XP is ahead (members outside C(0, 0)), then those at more XP within it, then
+        # the T ranges before mine at exactly this XP, then the smaller ids in my range.
+        t_counts = store.counts(guild_id, T, (xp,))
+        if xp == 0:
+            ahead = members - sum(t_counts.values())  # everyone with XP
+        else:
+            c_counts = store.counts(guild_id, C, (0, 0))
+            ahead = members - sum(c_counts.values()) + ranking.above(c_counts, xp)
         t = ranking.tie_range(user_id)
-        ahead = members - sum(t_counts.values()) + ranking.below(t_counts, t)
-        if t_counts.get(t, 0) > 1:  # others in my user-id range at 0 XP: those with a smaller id
-            ahead += store.count_scores(
-                guild_id, keys.score(0, user_id), keys.score(0, str(ranking.zero_range_start(t)))
-            )
+        ahead += ranking.below(t_counts, t)
+        if t_counts.get(t, 0) > 1:
+            ahead += store.count_scores(guild_id, keys.score(xp, user_id), keys.score(xp, str(ranking.range_start(t))))
         return ahead + 1, members
     a, b, c = ranking.path(xp)
     b_counts = store.counts(guild_id, B, (a,))
@@ -81,13 +87,13 @@ def _locate(guild_id: str, a_counts: Mapping[int, int], offset: int) -> ranking.
         return None
     c, left = c_pick
     xp = a * ranking.MILLION + b * ranking.THOUSAND + c
-    if xp != 0:
+    if xp >= ranking.TIED_BELOW:
         return ranking.Start(xp, 0, left)
-    t_pick = ranking.pick_clamped(store.counts(guild_id, T), left, descending=False)
+    t_pick = ranking.pick_clamped(store.counts(guild_id, T, (xp,)), left, descending=False)
     if t_pick is None:
         return None
     t, left = t_pick
-    return ranking.Start(0, ranking.zero_range_start(t), left)
+    return ranking.Start(xp, ranking.range_start(t), left)
 
 
 # ---------------------------------------------------------------- the rank index function

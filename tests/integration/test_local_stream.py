@@ -1,0 +1,96 @@
+"""The local stream poller on DynamoDB Local's real stream: the template's retry policy is honoured, so a
+mapping that never drops (the rank index) holds its shard at a failing record instead of skipping it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import TABLE_NAME
+
+pytestmark = pytest.mark.usefixtures("ddb_local")
+
+
+def _poller(endpoint: str, invoke: Any, *, max_retries: int, batch_size: int = 100):  # -> StreamPoller
+    from local import REPO_ROOT
+    from local.stream import StreamPoller
+    from local.template import functions, load_template
+
+    spec = functions(load_template())["RankIndexFunction"]
+    poller = StreamPoller(
+        endpoint,
+        TABLE_NAME,
+        spec,
+        REPO_ROOT,
+        patterns=[{"dynamodb": {"Keys": {"PK": {"S": [{"prefix": "POLLERTEST#"}]}}}}],
+        batch_size=batch_size,
+        invoke=invoke,
+        max_retries=max_retries,
+    )
+    poller.start_from_now()
+    return poller
+
+
+def _put(endpoint: str, tag: str, count: int) -> list[str]:
+    table = boto3.resource("dynamodb", endpoint_url=endpoint).Table(TABLE_NAME)
+    names = [f"POLLERTEST#{tag}#{i}" for i in range(count)]
+    for name in names:
+        table.put_item(Item={"PK": name, "SK": "X"})
+    return names
+
+
+class FailingOn:
+    """A consumer that fails the named record `times` times (reporting it as a batch item failure)."""
+
+    def __init__(self, bad: str, times: int) -> None:
+        self.bad, self.left, self.seen = bad, times, []
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        for record in event["Records"]:
+            name = record["dynamodb"]["Keys"]["PK"]["S"]
+            if name == self.bad and self.left > 0:
+                self.left -= 1
+                return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+            self.seen.append(name)
+        return {"batchItemFailures": []}
+
+
+def test_never_dropping_mapping_holds_the_shard_until_the_record_succeeds(ddb_local: str) -> None:
+    consumer = FailingOn("", 0)
+    poller = _poller(ddb_local, consumer, max_retries=-1, batch_size=2)
+    names = _put(ddb_local, "hold", 6)
+    consumer.bad, consumer.left = names[3], 5  # fails more often than one drain retries (1 + 3 attempts)
+
+    assert poller.drain() == 3  # 0, 1, 2 went through; 3 holds the shard
+    assert consumer.seen == names[:3]
+    assert poller.held == 3 and poller.dropped == 0
+
+    assert poller.drain() == 3  # the next drain starts at the failing record: it succeeds now, in order
+    assert consumer.seen == names
+    assert poller.held == 0 and poller.dropped == 0
+    assert poller.drain() == 0  # nothing delivered twice
+
+
+def test_finite_retries_drop_after_the_last_attempt(ddb_local: str) -> None:
+    consumer = FailingOn("", 0)
+    poller = _poller(ddb_local, consumer, max_retries=1, batch_size=10)
+    names = _put(ddb_local, "drop", 4)
+    consumer.bad, consumer.left = names[1], 99
+
+    assert poller.drain() == 4
+    # Lambda retries from the first failed record on: 0 once, then 1 fails twice and 1..3 are dropped
+    assert consumer.seen == names[:1]
+    assert poller.dropped == 3 and poller.held == 0
+    assert poller.drain() == 0
+
+
+def test_template_retry_policies_reach_the_pollers() -> None:
+    from local.stream import EFFECTS, RANK_INDEX, retries_of
+    from local.template import functions, load_template
+
+    template = load_template()
+    specs = functions(template)
+    assert retries_of(specs[RANK_INDEX], template) == -1
+    assert retries_of(specs[EFFECTS], template) == 10
