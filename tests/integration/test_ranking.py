@@ -177,6 +177,25 @@ def test_members_never_seen_by_the_rank_index_are_counted_by_the_recalculation(a
     assert api.post(f"/api/xp/recalc/{guild}").data["guilds"][0]["rankRepaired"] == 0  # nothing left to fix
 
 
+def test_an_upgrade_to_a_new_counter_layout_is_backfilled_by_the_recalculation(api, guild, monkeypatch):
+    """Counters of the previous layout are never mixed with the new one: the new layout starts empty, the
+    stream counts changed members from nothing, and a recalc pass counts the rest exactly once."""
+    from xpshop.store import keys
+
+    users = [str(510_000_000_000_000_000 + i) for i in range(12)]
+    monkeypatch.setattr(keys, "RANK_LAYOUT", keys.RANK_LAYOUT - 1)  # the deployment before the upgrade
+    for n, user in enumerate(users):
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": 10 * n}).status == 200
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 12
+    monkeypatch.undo()  # upgraded: nothing counted in the new layout yet
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 0
+    assert api.post(f"/api/xp/users/{guild}/{users[3]}", {"amount": 1000}).status == 200  # live traffic
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 1
+    assert api.post(f"/api/xp/recalc/{guild}").data["guilds"][0]["rankRepaired"] == 11
+    members = {u: 10 * n for n, u in enumerate(users)} | {users[3]: 1030}
+    _check(api, guild, members)
+
+
 def test_a_repair_racing_records_in_flight_counts_each_member_once(api, guild):
     """The recalculation repairs a member while its stream records are still on their way."""
     from xpshop.levels import DEFAULT_CURVE

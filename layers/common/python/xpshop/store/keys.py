@@ -23,8 +23,8 @@
 | creator code    | CREATOR#<id>  | META        (GSI1: CREATORS / <id>) |
 | creator code use| CREATOR#<id>  | USE#<ms>#<id>                       |
 | unique name     | NAME#<kind>#<lowercased name> | META -> the id it names |
-| rank counter    | GUILD#<g>#RANK#<level>[#<parent>...] | <key, zero-padded>  (n) |
-| ranked position | GUILD#<g>#RANKED#<u> | RANKED  (xp counted, seq of the last stream record applied) |
+| rank counter    | GUILD#<g>#RANK#v<layout>#<level>[#<parent>...] | <key, zero-padded>  (n) |
+| ranked position | GUILD#<g>#RANKED#<u> | RANKED#v<layout>  (xp counted, seq of the last stream record applied) |
 | once marker     | GUILD#<g>     | ONCE#<kind>#<ref>  (e.g. Give XP per message; TTL) |
 | level effects   | GUILD#<g>     | EFFECT#<u>#<level>  (announced; TTL)  |
 | level credits   | USER#<d>      | LEVELPAID#<g>  (paidUpTo: the highest level paid, kept) |
@@ -291,8 +291,14 @@ def level_paid(discord_id: str, guild_id: str) -> dict[str, str]:
 
 
 # Rank counters (xpshop.ranking): one partition per parent, so a level's counters are one Query.
+# The layout version is in every key: a layout change starts from empty counters and ranked items, which
+# the recalculation's repair backfills (POST /api/xp/recalc after the upgrade), never mixing two layouts.
+# 2: tie ranges (T) for every exact XP below 1000 (1 had them at 0 XP only).
+RANK_LAYOUT = 2
+
+
 def rank_counters_pk(guild_id: str, level: str, parent: tuple[int, ...]) -> str:
-    return f"{guild_pk(guild_id)}#RANK#{level}" + "".join(f"#{p}" for p in parent)
+    return f"{guild_pk(guild_id)}#RANK#v{RANK_LAYOUT}#{level}" + "".join(f"#{p}" for p in parent)
 
 
 def rank_counter(guild_id: str, level: str, parent: tuple[int, ...], key: int) -> dict[str, str]:
@@ -301,4 +307,4 @@ def rank_counter(guild_id: str, level: str, parent: tuple[int, ...], key: int) -
 
 def ranked(guild_id: str, user_id: str) -> dict[str, str]:
     """The position a member is counted at in the rank counters (its own partition: no hot key)."""
-    return {"PK": f"{guild_pk(guild_id)}#RANKED#{user_id}", "SK": "RANKED"}
+    return {"PK": f"{guild_pk(guild_id)}#RANKED#{user_id}", "SK": f"RANKED#v{RANK_LAYOUT}"}
