@@ -208,8 +208,9 @@ class StreamPoller:
             return delivered
 
     def _deliver(self, records: list[dict[str, Any]]) -> tuple[int, str | None]:
-        """Deliver in batches; returns how many were delivered and, when the mapping never drops, the
-        sequence number of the record the shard must wait at (None when all went through)."""
+        """Deliver in batches; returns how many were handed over (dropped ones included: they were tried)
+        and, when the mapping never drops, the sequence number of the record the shard must wait at (None
+        when all went through)."""
         wanted = [r for r in records if not self.patterns or any(matches(p, r) for p in self.patterns)]
         attempts = RETRIES if self.max_retries < 0 else min(self.max_retries, RETRIES)
         for start in range(0, len(wanted), self.batch_size):
@@ -230,7 +231,7 @@ class StreamPoller:
                     time.sleep(0.2 * (attempt + 1))
                 elif self.max_retries < 0:
                     done = start + len(wanted[start : start + self.batch_size]) - len(batch)
-                    self.held = len(wanted) - done
+                    self.held += len(wanted) - done
                     logger.error("stream records held after failures", extra={"count": self.held})
                     self.delivered += done
                     return done, batch[0]["dynamodb"]["SequenceNumber"]

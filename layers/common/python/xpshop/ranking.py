@@ -29,6 +29,9 @@ A, B, C, T = "A", "B", "C", "T"
 MILLION, THOUSAND = 10**6, 10**3
 TIE_RANGE = 10**15  # user ids (snowflakes, 17-20 digits) per T item: ~1,400 ranges over today's ids
 TIED_BELOW = THOUSAND  # exact XP values with T counters: where ties crowd (a few messages' worth of XP)
+# service.ranking counts "members below TIED_BELOW" as C(0, 0); changing either constant (or TIE_RANGE)
+# changes which counters exist: bump store.keys.RANK_LAYOUT with it.
+assert TIED_BELOW <= THOUSAND
 
 
 @dataclass(frozen=True, slots=True, order=True)

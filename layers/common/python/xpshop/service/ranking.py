@@ -51,7 +51,7 @@ def _rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
         ahead += ranking.below(t_counts, t)
         if t_counts.get(t, 0) > 1:
             ahead += store.count_scores(guild_id, keys.score(xp, user_id), keys.score(xp, str(ranking.range_start(t))))
-        return ahead + 1, members
+        return max(ahead, 0) + 1, members  # separate reads: a concurrent move may skew them by one
     a, b, c = ranking.path(xp)
     b_counts = store.counts(guild_id, B, (a,))
     c_counts = store.counts(guild_id, C, (a, b))
