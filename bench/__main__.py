@@ -633,7 +633,7 @@ NOTES = [
     "  another; 2 more T items below 1,000 XP; B/A only across their boundaries), merged per stream batch and",
     "  guarded by the stream sequence number so a retried batch never counts twice. That is the price of",
     "  exact deep ranks; the award itself stays one write.",
-    "- 1,000,000 members: not loaded here (DynamoDB Local takes ~10 min per 100k with the counters). The",
+    "- 1,000,000 members: not loaded here (DynamoDB Local took 24 min to load 100k with the counters). The",
     "  request counts above are the same at any size (the structure has a fixed depth); what grows is the",
     "  size of the counter partitions read, bounded as said above, and the tie `COUNT` for members sharing",
     "  one exact XP of 1,000 or more (about 7,000 index entries per 1 MB page: +1 request per ~7,000 such",
