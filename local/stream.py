@@ -131,6 +131,8 @@ class StreamPoller:
         self.max_retries = max_retries  # -1: never drop, hold the shard (next drain tries again)
         self._invoke = invoke or (lambda event: lambdas.invoke(repo_root, consumer, event))
         self._iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: shard closed and read)
+        self._parents: dict[str, str] = {}  # shard id -> the shard it split from (read that one first)
+        self._resume: dict[str, tuple[str, str]] = {}  # shard id -> (iterator type, sequence number) to rebuild
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -162,7 +164,10 @@ class StreamPoller:
             shard_id = shard["ShardId"]
             if shard_id in self._iterators:
                 continue
+            if shard.get("ParentShardId"):
+                self._parents[shard_id] = shard["ParentShardId"]
             closed = "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
+            self._resume[shard_id] = (start, "")  # until a record is read from it
             if start == "LATEST" and closed:
                 self._iterators[shard_id] = None  # history from before we started: not ours to deliver
                 continue
@@ -187,9 +192,19 @@ class StreamPoller:
             delivered = 0
             self.held = 0
             for shard_id, first in list(self._iterators.items()):
+                if self._iterators.get(self._parents.get(shard_id, "")) is not None:
+                    continue  # its parent is still being read (or held): a split shard's records come after
                 position = first
+                rebuilt = False
                 while position:
-                    resp = streams.get_records(ShardIterator=position, Limit=1000)
+                    try:
+                        resp = streams.get_records(ShardIterator=position, Limit=1000)
+                    except streams.exceptions.ExpiredIteratorException:
+                        if rebuilt:  # a fresh one expired too: leave the shard to the next drain
+                            logger.error("stream iterator expired again", extra={"shard": shard_id})
+                            break
+                        position, rebuilt = self._rebuild(streams, shard_id), True  # they last 15 minutes
+                        continue
                     records = resp.get("Records", [])
                     position = resp.get("NextShardIterator")
                     if not records:
@@ -197,15 +212,22 @@ class StreamPoller:
                     count, stuck = self._deliver([_plain(r) for r in records])
                     delivered += count
                     if stuck is not None:  # hold the shard here: the next drain starts at the failing record
-                        position = streams.get_shard_iterator(
-                            StreamArn=self.stream_arn,
-                            ShardId=shard_id,
-                            ShardIteratorType="AT_SEQUENCE_NUMBER",
-                            SequenceNumber=stuck,
-                        )["ShardIterator"]
+                        self._resume[shard_id] = ("AT_SEQUENCE_NUMBER", stuck)
+                        position = self._rebuild(streams, shard_id)
                         break
+                    self._resume[shard_id] = ("AFTER_SEQUENCE_NUMBER", records[-1]["dynamodb"]["SequenceNumber"])
                 self._iterators[shard_id] = position
             return delivered
+
+    def _rebuild(self, streams: Any, shard_id: str) -> str:
+        """A fresh iterator where the shard was left: at the held record, after the last one read, or, when
+        nothing was read from the shard yet, where the poller started (LATEST then skips what was written
+        while the iterator lay unused: a gap the background loop's 0.25 s polls never leave open)."""
+        kind, seq = self._resume.get(shard_id, ("TRIM_HORIZON", ""))
+        params = {"StreamArn": self.stream_arn, "ShardId": shard_id, "ShardIteratorType": kind}
+        if seq:
+            params["SequenceNumber"] = seq
+        return str(streams.get_shard_iterator(**params)["ShardIterator"])
 
     def _deliver(self, records: list[dict[str, Any]]) -> tuple[int, str | None]:
         """Deliver in batches; returns how many were handed over (dropped ones included: they were tried)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -45,6 +46,7 @@ def moto_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     with mock_aws():
         create_table(boto3.client("dynamodb"), load_template(), TABLE_NAME)
+        record_rank_layout(boto3.client("dynamodb"))
         reset_storage_caches()
         yield TABLE_NAME
     reset_storage_caches()
@@ -58,7 +60,17 @@ def dynamodb_local() -> Iterator[str]:
 
     with DynamoDBLocal() as ddb:
         create_table(ddb.client(), load_template(), TABLE_NAME)
+        record_rank_layout(ddb.client())
         yield ddb.endpoint
+
+
+def record_rank_layout(client: Any) -> None:
+    """The table as a deployment's first recalculation run leaves it: the rank counter layout recorded, so
+    that a test's recalculation is not a whole-table backfill (tests/integration/test_ranking.py tests that)."""
+    from xpshop.store import keys
+
+    item = {k: {"S": v} for k, v in keys.rank_layout_record().items()}
+    client.put_item(TableName=TABLE_NAME, Item={**item, "layout": {"N": str(keys.RANK_LAYOUT)}})
 
 
 @pytest.fixture

@@ -94,3 +94,44 @@ def test_template_retry_policies_reach_the_pollers() -> None:
     specs = functions(template)
     assert retries_of(specs[RANK_INDEX], template) == -1
     assert retries_of(specs[EFFECTS], template) == 10
+
+
+def test_an_expired_iterator_is_rebuilt_after_the_last_record_read(ddb_local: str) -> None:
+    """DynamoDB Streams iterators expire after 15 minutes unused (a laptop asleep under `make dev`)."""
+    consumer = FailingOn("", 0)
+    poller = _poller(ddb_local, consumer, max_retries=-1)
+    first = _put(ddb_local, "expire", 3)
+    assert poller.drain() == 3
+
+    real = poller._client
+
+    class Expiring:
+        """The real stream client, whose first GetRecords says the iterator expired."""
+
+        def __init__(self, inner: Any) -> None:
+            self.inner, self.exceptions, self.expired = inner, inner.exceptions, False
+
+        def get_records(self, **kwargs: Any) -> Any:
+            if not self.expired:
+                self.expired = True
+                error = {"Error": {"Code": "ExpiredIteratorException", "Message": "Iterator expired"}}
+                raise self.inner.exceptions.ExpiredIteratorException(error, "GetRecords")
+            return self.inner.get_records(**kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+    expired = {"left": 1}
+
+    def client(service: str) -> Any:
+        inner = real(service)
+        if service == "dynamodbstreams" and expired["left"]:
+            expired["left"] -= 1
+            return Expiring(inner)
+        return inner
+
+    poller._client = client  # type: ignore[method-assign]
+    second = _put(ddb_local, "expire2", 2)
+    # the drain's first GetRecords fails as expired; the rebuilt iterator starts after the last record read
+    assert poller.drain() == 2
+    assert consumer.seen == first + second

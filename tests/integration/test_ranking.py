@@ -237,3 +237,82 @@ def test_batches_of_different_members_in_any_order(api, guild):
         invoke(REPO_ROOT, spec, {"Records": [record]})
     poller._invoke = lambda event: None
     _check(api, guild, {a: 30, b: 1030})
+
+
+def test_a_deployment_with_a_new_layout_marks_every_guild_on_its_first_recalculation(api, guild, monkeypatch):
+    """No one has to remember `POST /api/xp/recalc` after an upgrade: the first run (scheduled or on demand)
+    sees that the table's counters were built in another layout, marks every guild, and backfills them."""
+    from xpshop.service import recalc
+    from xpshop.store import keys, table
+    from xpshop.store import recalc as recalc_store
+
+    users = [str(520_000_000_000_000_000 + i) for i in range(8)]
+    monkeypatch.setattr(keys, "RANK_LAYOUT", keys.RANK_LAYOUT - 1)  # the deployment before the upgrade
+    for n, user in enumerate(users):
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": 3 * n}).status == 200
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 8
+    table.table().put_item(Item={**keys.rank_layout_record(), "layout": keys.RANK_LAYOUT})
+    monkeypatch.setattr(recalc, "_all_guilds", lambda after=None: [guild])  # the shared table holds others
+    monkeypatch.setattr(recalc, "_settled", lambda marked_at: True)
+    monkeypatch.setattr(keys, "RANK_LAYOUT", keys.RANK_LAYOUT + 1)  # upgraded
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 0
+
+    report = recalc.run(lambda: 1e9)  # the schedule's run: no guild asked for
+    assert [g["guildId"] for g in report["guilds"]] == [guild]
+    assert report["guilds"][0]["rankRepaired"] == 8
+    _check(api, guild, {u: 3 * n for n, u in enumerate(users)})
+    assert recalc_store.layout_recorded() == keys.RANK_LAYOUT
+    assert recalc_store.marker(None) is None  # the pass completed
+    assert recalc.run(lambda: 1e9)["guilds"] == []  # and is not repeated
+
+
+def test_a_paused_pass_restarts_when_the_layout_changes(api, guild, monkeypatch):
+    """A checkpoint from a deployment with another layout is not resumed: the pages it passed were
+    repaired in the old layout's counters."""
+    from xpshop.service import recalc
+    from xpshop.store import keys
+    from xpshop.store import recalc as recalc_store
+
+    monkeypatch.setattr(recalc_store, "PAGE_SIZE", 3)
+    users = [str(530_000_000_000_000_000 + i) for i in range(9)]
+    for n, user in enumerate(users):
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": 7 * n}).status == 200
+    api.get(f"/api/xp/leaderboard/{guild}")  # counted in the current layout
+    budget = iter([10.0, 0.0])
+    assert recalc.recalc_guild(guild, lambda: next(budget, 0.0))["done"] is False  # paused after 2 pages
+    monkeypatch.setattr(keys, "RANK_LAYOUT", keys.RANK_LAYOUT + 1)
+    report = recalc.recalc_guild(guild, lambda: 1e9)
+    assert report["resumed"] is False and report["members"] == 9 and report["rankRepaired"] == 9
+    _check(api, guild, {u: 7 * n for n, u in enumerate(users)})
+
+
+def test_a_repair_does_not_undo_a_change_the_stream_applied_after_the_member_was_read(api, guild):
+    """The recalculation read the member at 40 XP; before its repair the member moved to 90 and the stream
+    applied that. The repair must not move the member's counted position back to 40."""
+    from xpshop.service import ranking
+
+    user = str(540_000_000_000_000_001)
+    assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": 40}).status == 200
+    api.get(f"/api/xp/leaderboard/{guild}")
+    assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": 90}).status == 200
+    api.get(f"/api/xp/leaderboard/{guild}")  # the stream applied 40 -> 90
+    assert ranking.repair(guild, [(40, user)]) == 0  # as read by a page fetched before the change
+    _check(api, guild, {user: 90})
+
+
+def test_a_repair_of_a_member_gone_since_the_page_was_read_uncounts_it(api, guild):
+    """The page said 40 XP, the ranked item says 30 (the stream is behind), and the member is gone by the
+    time the repair looks again: the repair takes it out; the records in flight then leave it out."""
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.service import ranking
+    from xpshop.store import keys, table
+    from xpshop.store import members as store
+
+    user = str(550_000_000_000_000_001)
+    assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": 30}).status == 200
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 1  # counted at 30
+    store.set_xp(guild, user, 40, DEFAULT_CURVE)  # records held back: no API read until the end
+    table.table().delete_item(Key=keys.member(guild, user))
+    assert ranking.repair(guild, [(40, user)]) == 1
+    assert ranking.total(guild) == 0
+    _check(api, guild, {})  # now the 30 -> 40 and removal records arrive

@@ -62,19 +62,23 @@ def _settled(marked_at: int | None) -> bool:
     return marked_at is None or time.time() * 1000 - marked_at > (curves.CACHE_SECONDS + 5) * 1000
 
 
-def recalc_guild(guild_id: str, time_left: Callable[[], float]) -> dict[str, Any]:
+def recalc_guild(guild_id: str, time_left: Callable[[], float], global_marked_at: int | None = None) -> dict[str, Any]:
     marker = recalc.marker(guild_id)
     marked_at = int(marker["markedAt"]) if marker else None
+    asked_at = marked_at if marked_at is not None else global_marked_at  # the request this pass answers
     curves.forget(guild_id)
     curve = curves.curve_for(guild_id)
     state = recalc.load_progress(guild_id)
-    if state is not None and state.get("markedAt") != marked_at:
-        state = None  # asked again (e.g. another curve change) since that pass started: start over
+    if state is not None and (state.get("markedAt") != asked_at or state.get("layout") != keys.RANK_LAYOUT):
+        # asked again (another curve change) since that pass started, or a deployment with another rank
+        # counter layout took over (the pages already passed were repaired in the old one): start over
+        state = None
     resumed = state is not None
     if state is None:
         versions = recalc.shard_versions(guild_id)  # before any member is read
         state = {
-            "markedAt": marked_at,
+            "markedAt": asked_at,
+            "layout": keys.RANK_LAYOUT,
             "cursor": None,
             "totals": {},
             "members": 0,
@@ -140,8 +144,19 @@ def _all_guilds(after: str | None = None) -> list[str]:
             return found
 
 
+def _check_layout() -> None:
+    """A release with a newer rank counter layout: its counters start empty, so every guild is marked for
+    the backfill (once: the layout is recorded in the same transaction)."""
+    recorded = recalc.layout_recorded()
+    if recorded is not None and recorded > keys.RANK_LAYOUT:
+        logger.warning("the table's rank counters are newer than this release", extra={"recorded": recorded})
+    elif recorded != keys.RANK_LAYOUT and recalc.mark_layout_change(keys.RANK_LAYOUT):
+        logger.info("rank counter layout changed: every guild marked", extra={"layout": keys.RANK_LAYOUT})
+
+
 def run(time_left: Callable[[], float], guild_ids: list[str] | None = None) -> dict[str, Any]:
     """Recalculate the given guilds, or every marked one (all guilds after a global change)."""
+    _check_layout()
     global_marker = recalc.marker(None) if guild_ids is None else None
     global_marked_at = int(global_marker["markedAt"]) if global_marker else None
     if guild_ids is None:
@@ -157,7 +172,7 @@ def run(time_left: Callable[[], float], guild_ids: list[str] | None = None) -> d
         if time_left() < SAFETY_SECONDS:
             complete = False
             break
-        report = recalc_guild(guild_id, time_left)
+        report = recalc_guild(guild_id, time_left, global_marked_at)
         reports.append(report)
         if not report["done"]:
             complete = False

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from ..errors import Unavailable
 from . import keys
-from .table import is_condition_failure, resource, table, table_name
+from .table import batch_get, is_condition_failure, table
 
 MAX_ATTEMPTS = 10
 
@@ -30,17 +30,7 @@ def _key(guild_id: str | None) -> dict[str, str]:
 def read_layers(guild_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(global overrides, guild overrides) in one BatchGetItem."""
     wanted = [keys.global_config()] + ([keys.guild_config(guild_id)] if guild_id else [])
-    request: dict[str, Any] = {table_name(): {"Keys": wanted, "ConsistentRead": True}}
-    found: dict[str, dict[str, Any]] = {}
-    for _ in range(MAX_ATTEMPTS):
-        resp = resource().batch_get_item(RequestItems=request)
-        for item in resp.get("Responses", {}).get(table_name(), []):
-            found[item["PK"]] = _decode(item)
-        request = resp.get("UnprocessedKeys") or {}
-        if not request:
-            break
-    else:
-        raise Unavailable()
+    found = {item["PK"]: _decode(item) for item in batch_get(wanted, consistent=True)}
     guild = found.get(keys.guild_pk(guild_id), {}) if guild_id else {}
     return found.get(keys.GLOBAL_PK, {}), guild
 

@@ -25,6 +25,7 @@
 | unique name     | NAME#<kind>#<lowercased name> | META -> the id it names |
 | rank counter    | GUILD#<g>#RANK#v<layout>#<level>[#<parent>...] | <key, zero-padded>  (n) |
 | ranked position | GUILD#<g>#RANKED#<u> | RANKED#v<layout>  (xp counted, seq of the last stream record applied) |
+| rank layout     | GLOBAL        | RANKLAYOUT  (layout the counters are built in) |
 | once marker     | GUILD#<g>     | ONCE#<kind>#<ref>  (e.g. Give XP per message; TTL) |
 | level effects   | GUILD#<g>     | EFFECT#<u>#<level>  (announced; TTL)  |
 | level credits   | USER#<d>      | LEVELPAID#<g>  (paidUpTo: the highest level paid, kept) |
@@ -273,6 +274,11 @@ def recalc_checkpoint_global() -> dict[str, str]:
     return {"PK": GLOBAL_PK, "SK": "RECALCJOB"}
 
 
+def rank_layout_record() -> dict[str, str]:
+    """The rank counter layout the table's counters were last asked to be built in (see RANK_LAYOUT)."""
+    return {"PK": GLOBAL_PK, "SK": "RANKLAYOUT"}
+
+
 def member_prefix() -> str:
     return MEMBER_PREFIX
 
@@ -292,7 +298,8 @@ def level_paid(discord_id: str, guild_id: str) -> dict[str, str]:
 
 # Rank counters (xpshop.ranking): one partition per parent, so a level's counters are one Query.
 # The layout version is in every key: a layout change starts from empty counters and ranked items, which
-# the recalculation's repair backfills (POST /api/xp/recalc after the upgrade), never mixing two layouts.
+# the recalculation's repair backfills, never mixing two layouts. The first recalculation run after the
+# upgrade (scheduled or on demand) sees the new version and marks every guild (service.recalc).
 # 2: tie ranges (T) for every exact XP below 1000 (1 had them at 0 XP only).
 RANK_LAYOUT = 2
 

@@ -18,7 +18,7 @@ from boto3.dynamodb.conditions import Key
 from .. import ranking
 from ..ranking import Counter, Position
 from . import keys, tx
-from .table import plain, resource, table
+from .table import batch_get, plain, resource, table
 
 SEQ_WIDTH = 40  # stream sequence numbers are 21-40 digits: zero-padded, they compare as strings
 REPAIR_SEQ = "0" * SEQ_WIDTH  # a repair is older than any stream record: the record wins afterwards
@@ -95,41 +95,48 @@ def move(guild_id: str, user_id: str, old: Position | None, new: Position | None
 
 
 def repair(guild_id: str, members: Iterable[Position]) -> int:
-    """Bring the ranked items (and counters) of these members in line with their XP as read: one
-    BatchGetItem per 100 members, one transaction per member that differs. Safe beside the stream: a repair
-    carries the lowest sequence number, so a record still in flight is applied over it correctly."""
+    """Bring the ranked items (and counters) of these members in line with their XP: one BatchGetItem per
+    100 members, then for those that differ a fresh read of the member and one transaction each.
+
+    Safe beside the stream: the move is guarded by the ranked item's sequence number as read, and keeps it
+    (a repair is never newer than a record still in flight, which then applies over it). The member is
+    read again after its ranked item, so a change the stream applied after the caller's read is not
+    undone: whatever the repair writes was the member's XP at or after the ranked item's state."""
     fixed = 0
     batch = list(members)
     for start in range(0, len(batch), 100):
         chunk = batch[start : start + 100]
         found = _ranked_items(guild_id, [user for _, user in chunk])
-        for xp, user in chunk:
+        differ = [user for xp, user in chunk if _counted(found.get(user), user) != (xp, user)]
+        if not differ:
+            continue
+        current = _member_xp(guild_id, differ)
+        for user in differ:
             item = found.get(user)
-            counted = (int(item["xp"]), user) if item else None
-            if counted == (xp, user):
+            counted = _counted(item, user)
+            target = (current[user], user) if user in current else None  # None: removed since
+            if counted == target:
                 continue
             guard = ("attribute_not_exists(PK)", {}) if item is None else ("seq = :seen", {":seen": item["seq"]})
             seq = str(item["seq"]) if item else REPAIR_SEQ
-            if _try(guild_id, user, (counted, (xp, user)), seq, guard):
+            if _try(guild_id, user, (counted, target), seq, guard):
                 fixed += 1
     return fixed
 
 
+def _counted(item: Mapping[str, Any] | None, user_id: str) -> Position | None:
+    return (int(item["xp"]), user_id) if item else None
+
+
 def _ranked_items(guild_id: str, user_ids: list[str]) -> dict[str, dict[str, Any]]:
-    request = {
-        table().name: {
-            "Keys": [keys.ranked(guild_id, u) for u in user_ids],
-            "ConsistentRead": True,
-            "ProjectionExpression": "PK, xp, seq",
-        }
-    }
-    found: dict[str, dict[str, Any]] = {}
-    while request:
-        resp = resource().batch_get_item(RequestItems=request)
-        for item in resp.get("Responses", {}).get(table().name, []):
-            found[str(item["PK"]).rsplit("#", 1)[-1]] = plain(item)
-        request = resp.get("UnprocessedKeys") or {}
-    return found
+    found = batch_get([keys.ranked(guild_id, u) for u in user_ids], consistent=True, projection="PK, xp, seq")
+    return {str(item["PK"]).rsplit("#", 1)[-1]: plain(item) for item in found}
+
+
+def _member_xp(guild_id: str, user_ids: list[str]) -> dict[str, int]:
+    """user id -> XP now, for the members that exist (strongly consistent)."""
+    found = batch_get([keys.member(guild_id, u) for u in user_ids], consistent=True, projection="SK, xp")
+    return {keys.user_id_from_member_sk(str(item["SK"])): int(item["xp"]) for item in found}
 
 
 def counts(guild_id: str, level: str, parent: tuple[int, ...] = ()) -> dict[int, int]:

@@ -16,8 +16,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from . import keys, pages
-from .table import is_condition_failure, plain, table
+from . import keys, pages, tx
+from .table import batch_get, is_condition_failure, plain, table
 
 PAGE_SIZE = 200
 
@@ -32,6 +32,34 @@ def mark(guild_id: str | None, reason: str) -> None:
     if guild_id:
         item.update(keys.recalc_marker_index(guild_id))
     table().put_item(Item=item)
+
+
+def mark_layout_change(layout: int) -> bool:
+    """Mark every guild for recalculation if the rank counters were built in an older layout (or none
+    recorded), recording `layout` in the same transaction. False when this layout or a newer one is
+    recorded: forward only, so an older release still running beside a newer one (or rolled back to)
+    never flips the table back to counters it has stopped keeping."""
+    try:
+        tx.write(
+            [
+                tx.put(
+                    {**keys.rank_layout_record(), "layout": layout, "changedAt": now_ms()},
+                    "attribute_not_exists(PK) OR layout < :l",
+                    values={":l": layout},
+                ),
+                tx.put({**keys.recalc_marker(None), "markedAt": now_ms(), "reason": f"rank-layout-v{layout}"}),
+            ]
+        )
+    except tx.Cancelled as exc:
+        if exc.failed(0):
+            return False
+        raise
+    return True
+
+
+def layout_recorded() -> int | None:
+    item = table().get_item(Key=keys.rank_layout_record()).get("Item")
+    return int(item["layout"]) if item else None
 
 
 def marker(guild_id: str | None) -> dict[str, Any] | None:
@@ -88,16 +116,10 @@ def member_pages(guild_id: str, start: dict[str, Any] | None) -> Iterator[tuple[
 
 
 def read_shards(guild_id: str) -> dict[int, dict[str, Any]]:
-    from .table import resource, table_name
-
-    request = {table_name(): {"Keys": keys.all_stats_shards(guild_id), "ConsistentRead": True}}
-    found: dict[int, dict[str, Any]] = {}
-    while request:
-        resp = resource().batch_get_item(RequestItems=request)
-        for item in resp.get("Responses", {}).get(table_name(), []):
-            found[int(item["PK"].rsplit("#", 1)[1])] = keys.strip(plain(item))
-        request = resp.get("UnprocessedKeys") or {}
-    return found
+    return {
+        int(item["PK"].rsplit("#", 1)[1]): keys.strip(plain(item))
+        for item in batch_get(keys.all_stats_shards(guild_id), consistent=True)
+    }
 
 
 def shard_versions(guild_id: str) -> dict[int, int]:

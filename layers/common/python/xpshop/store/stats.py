@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Unavailable
 from . import keys
 from .members import Change
-from .table import plain, resource, table, table_name
+from .table import batch_get, plain, table
 
 
 @dataclass(slots=True)
@@ -101,17 +100,7 @@ def read(guild_id: str) -> Totals:
     """Sum the 16 shards of a guild: one BatchGetItem."""
     totals = Totals()
     # Eventually consistent: counters are derived figures, and it halves the cost of 16 small reads.
-    request: dict[str, Any] = {table_name(): {"Keys": keys.all_stats_shards(guild_id), "ConsistentRead": False}}
-    found: list[dict[str, Any]] = []
-    for _ in range(5):
-        resp = resource().batch_get_item(RequestItems=request)
-        found += resp.get("Responses", {}).get(table_name(), [])
-        request = resp.get("UnprocessedKeys") or {}
-        if not request:
-            break
-    else:
-        raise Unavailable()
-    for raw in found:
+    for raw in batch_get(keys.all_stats_shards(guild_id), consistent=False):
         item = plain(raw)
         totals.members += int(item.get("members", 0))
         totals.xp += int(item.get("xp", 0))

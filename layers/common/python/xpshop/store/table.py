@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+import random
+import time
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +14,8 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from ..errors import Unavailable
 
 _BOTO_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
@@ -54,6 +59,34 @@ def client() -> Any:
 def reset() -> None:
     """Forget cached handles (tests switch endpoints and tables)."""
     _resource.cache_clear()
+
+
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem request
+BATCH_GET_ATTEMPTS = 6
+
+
+def batch_get(
+    wanted: Sequence[dict[str, str]], *, consistent: bool, projection: str | None = None
+) -> list[dict[str, Any]]:
+    """The items found under these keys (raw, in no particular order): one BatchGetItem per 100 keys,
+    unprocessed keys retried with backoff, then 503 (storage busy) rather than a silently short answer."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), BATCH_GET_LIMIT):
+        spec: dict[str, Any] = {"Keys": list(wanted[start : start + BATCH_GET_LIMIT]), "ConsistentRead": consistent}
+        if projection:
+            spec["ProjectionExpression"] = projection
+        request: dict[str, Any] = {table_name(): spec}
+        for attempt in range(BATCH_GET_ATTEMPTS):
+            resp = resource().batch_get_item(RequestItems=request)
+            found += resp.get("Responses", {}).get(table_name(), [])
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            if attempt + 1 < BATCH_GET_ATTEMPTS:
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # full jitter
+        else:
+            raise Unavailable()
+    return found
 
 
 def is_throttle(exc: BaseException) -> bool:
