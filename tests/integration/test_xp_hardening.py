@@ -41,6 +41,25 @@ def test_deeply_nested_json_is_400(api, guild):
     assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
 
 
+@pytest.mark.parametrize("path", ["/api/xp/users/{guild}/{user}", "/api/v1/credits/set"])
+def test_a_body_that_is_not_utf8_is_400_after_auth(api, guild, path):
+    """Found by the API fuzzer: API Gateway base64-encodes a non-text body and Powertools decodes it as
+    UTF-8, which raised (500) before it was mapped."""
+    user = new_user_id()
+    target = path.format(guild=guild, user=user)
+    r = api.request(
+        "PATCH" if "credits" in path else "POST",
+        target,
+        raw=b"\xee\x81{",
+        headers={"content-type": "application/octet-stream"},
+    )
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert "UTF-8" in r.error["message"]
+    assert member_item(guild, user) is None
+    anonymous = api.request("POST", users(guild, user), raw=b"\xee\x81{", key=None)
+    assert anonymous.status == 401
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [({"amount": True}, "INVALID_AMOUNT"), ({"amount": "100"}, "INVALID_AMOUNT"), ({"amount": 1.0}, "INVALID_AMOUNT")],

@@ -48,7 +48,7 @@ class ApiClient:
         *,
         key: Any = ADMIN,
         headers: dict[str, str] | None = None,
-        raw: str | None = None,
+        raw: str | bytes | None = None,
     ) -> Result:
         sent: list[tuple[str, str]] = [("host", "localhost")]
         if key is ADMIN:
@@ -57,7 +57,7 @@ class ApiClient:
             sent.append(("authorization", f"Bearer {key}"))
         payload = b""
         if raw is not None:
-            payload = raw.encode()
+            payload = raw if isinstance(raw, bytes) else raw.encode()
         elif body is not None:
             payload = json.dumps(body).encode()
         if payload:

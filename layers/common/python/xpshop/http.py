@@ -252,14 +252,23 @@ def make_resolver(
         method = app.current_event.http_method.upper()
         return fail(validation_error(list(exc.errors()), overrides.get((method, pattern)), field_codes))
 
-    @app.exception_handler(RecursionError)
-    def handle_nested_json(_: RecursionError) -> Response:
+    def bad_body(message: str) -> Response:
+        """A body Powertools could not parse: still 401/404 first when auth or the guild would fail."""
         route = app.context.get("_route")
         try:
             preflight.check(app, route.path if route else "", app.context.get("_route_args") or {})
         except ApiError as earlier:
             return fail(earlier)
-        return fail(InvalidInput(ErrorCode.INVALID_REQUEST, "Invalid JSON in request body (nested too deeply)"))
+        return fail(InvalidInput(ErrorCode.INVALID_REQUEST, message))
+
+    @app.exception_handler(RecursionError)
+    def handle_nested_json(_: RecursionError) -> Response:
+        return bad_body("Invalid JSON in request body (nested too deeply)")
+
+    @app.exception_handler(UnicodeDecodeError)
+    def handle_undecodable_body(_: UnicodeDecodeError) -> Response:
+        # API Gateway base64-encodes a body that is not text; Powertools decodes it as UTF-8
+        return bad_body("Invalid JSON in request body (not UTF-8 text)")
 
     @app.not_found
     def handle_not_found(_: NotFoundError) -> Response:
