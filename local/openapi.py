@@ -60,7 +60,21 @@ def build_document() -> dict[str, Any]:
     )
     for schema in schemas:
         merge.add_schema(schema)
-    return merge.get_openapi_schema()
+    return _describe_ids(merge.get_openapi_schema())
+
+
+def _describe_ids(document: dict[str, Any]) -> dict[str, Any]:
+    """Path ids are checked by the handlers (their 400 keeps the API's error codes and order), so the
+    route annotations leave them plain strings: state their format here for clients and generators."""
+    from xpshop.ids import SNOWFLAKE_PATTERN
+
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "path" and parameter.get("name") in ("guildId", "userId"):
+                    parameter.setdefault("schema", {})["pattern"] = SNOWFLAKE_PATTERN
+                    parameter.setdefault("description", "A Discord snowflake (17-20 digits)")
+    return document
 
 
 def _plain(value: Any) -> Any:

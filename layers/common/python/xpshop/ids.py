@@ -10,7 +10,8 @@ from typing import Any
 from .errors import ErrorCode, InvalidInput
 
 # Discord snowflakes are 17-19 digits today; 20 leaves room until 2090 (max uint64 has 20 digits).
-_SNOWFLAKE = re.compile(r"^[1-9][0-9]{16,19}$")
+SNOWFLAKE_PATTERN = r"^[1-9][0-9]{16,19}$"  # also published in the OpenAPI document's path parameters
+_SNOWFLAKE = re.compile(SNOWFLAKE_PATTERN)
 MAX_SNOWFLAKE = 2**64 - 1
 
 
