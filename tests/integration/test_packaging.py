@@ -154,3 +154,31 @@ def test_function_answers_with_only_codeuri_and_layer(
     results = json.loads(proc.stdout.strip().splitlines()[-1])
     for result in results:
         assert result["status"] in ANSWERS, result
+
+
+def test_the_deployed_layer_ships_arm64_wheels_and_bytecode(tmp_path: Path) -> None:
+    """What `sam build` runs for the layer (BuildMethod: makefile): Lambda's /opt is read-only, so bytecode
+    the layer does not ship is compiled again on every cold start (docs/PERFORMANCE.md measures it)."""
+    import importlib.util
+
+    layer_src = REPO_ROOT / "layers" / "common" / "python"
+    spec = load_template()["Resources"]["CommonLayer"]
+    assert spec["Metadata"]["BuildMethod"] == "makefile"
+    subprocess.run(
+        ["make", "-s", "build-CommonLayer", f"ARTIFACTS_DIR={tmp_path}", f"PYTHON={sys.executable}"],
+        cwd=layer_src,
+        check=True,
+        timeout=600,
+    )
+    opt = tmp_path / "python"
+    assert (opt / "xpshop" / "store" / "ranking.py").is_file()
+    sources = [p for p in opt.rglob("*.py")]
+    assert len(sources) > 500
+    missing = [p for p in sources if not Path(importlib.util.cache_from_source(str(p))).is_file()]
+    assert not missing, missing[:5]
+    pyc = Path(importlib.util.cache_from_source(str(opt / "xpshop" / "levels.py"))).read_bytes()
+    assert pyc[:4] == importlib.util.MAGIC_NUMBER  # compiled by the runtime's Python version
+    assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, source never checked: mtimes irrelevant
+    native = [p.name for p in opt.rglob("*.so")]
+    assert native and all("aarch64" in name or name.endswith(".abi3.so") for name in native), native
+    assert not list(opt.rglob("*x86_64*.so"))
