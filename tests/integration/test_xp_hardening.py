@@ -60,6 +60,15 @@ def test_a_body_that_is_not_utf8_is_400_after_auth(api, guild, path):
     assert anonymous.status == 401
 
 
+def test_a_snowflake_with_a_trailing_newline_is_not_one(api):
+    """Python's "$" matches before a final newline: "<id>\n" passed as an id and named another account."""
+    from xpshop.ids import is_snowflake
+
+    assert is_snowflake("123456789012345678") and not is_snowflake("123456789012345678\n")
+    r = api.get("/api/v1/users/info?id=123456789012345678%0A")
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [({"amount": True}, "INVALID_AMOUNT"), ({"amount": "100"}, "INVALID_AMOUNT"), ({"amount": 1.0}, "INVALID_AMOUNT")],

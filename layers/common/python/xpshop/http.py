@@ -209,6 +209,33 @@ def validation_error(
 # ----------------------------------------------------------------------------- resolver factory
 
 
+def _handle_unreadable_bodies(app: APIGatewayHttpResolver, preflight: Preflight) -> None:
+    """Bodies Powertools cannot parse: a 400 naming why, still after 401/404 when auth or the guild fail."""
+
+    def bad_body(message: str) -> Response:
+        route = app.context.get("_route")
+        try:
+            preflight.check(app, route.path if route else "", app.context.get("_route_args") or {})
+        except ApiError as earlier:
+            return fail(earlier)
+        return fail(InvalidInput(ErrorCode.INVALID_REQUEST, message))
+
+    @app.exception_handler(RecursionError)
+    def handle_nested_json(_: RecursionError) -> Response:
+        return bad_body("Invalid JSON in request body (nested too deeply)")
+
+    @app.exception_handler(UnicodeDecodeError)
+    def handle_undecodable_body(exc: UnicodeDecodeError) -> Response:
+        # API Gateway base64-encodes a body that is not text; Powertools decodes it as UTF-8. Only that is
+        # the client's fault: the same error from anywhere else is ours (logged, 500).
+        try:
+            app.current_event.decoded_body  # noqa: B018 (cached: re-raises only for the body)
+        except UnicodeDecodeError:
+            return bad_body("Invalid JSON in request body (not UTF-8 text)")
+        logger.exception("unhandled error", exc_info=exc)
+        return fail(ApiError(ErrorCode.INTERNAL_ERROR, "Unexpected server error"))
+
+
 def make_resolver(
     *,
     access: Mapping[str, Access] | None = None,
@@ -252,23 +279,7 @@ def make_resolver(
         method = app.current_event.http_method.upper()
         return fail(validation_error(list(exc.errors()), overrides.get((method, pattern)), field_codes))
 
-    def bad_body(message: str) -> Response:
-        """A body Powertools could not parse: still 401/404 first when auth or the guild would fail."""
-        route = app.context.get("_route")
-        try:
-            preflight.check(app, route.path if route else "", app.context.get("_route_args") or {})
-        except ApiError as earlier:
-            return fail(earlier)
-        return fail(InvalidInput(ErrorCode.INVALID_REQUEST, message))
-
-    @app.exception_handler(RecursionError)
-    def handle_nested_json(_: RecursionError) -> Response:
-        return bad_body("Invalid JSON in request body (nested too deeply)")
-
-    @app.exception_handler(UnicodeDecodeError)
-    def handle_undecodable_body(_: UnicodeDecodeError) -> Response:
-        # API Gateway base64-encodes a body that is not text; Powertools decodes it as UTF-8
-        return bad_body("Invalid JSON in request body (not UTF-8 text)")
+    _handle_unreadable_bodies(app, preflight)
 
     @app.not_found
     def handle_not_found(_: NotFoundError) -> Response:

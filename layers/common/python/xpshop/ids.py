@@ -20,7 +20,8 @@ def is_snowflake(value: Any) -> bool:
         return False
     if isinstance(value, int):
         value = str(value)
-    return isinstance(value, str) and bool(_SNOWFLAKE.match(value)) and int(value) <= MAX_SNOWFLAKE
+    # fullmatch, not match: "$" lets a trailing newline through
+    return isinstance(value, str) and bool(_SNOWFLAKE.fullmatch(value)) and int(value) <= MAX_SNOWFLAKE
 
 
 def snowflake(value: Any, field: str, code: ErrorCode = ErrorCode.INVALID_REQUEST) -> str:
