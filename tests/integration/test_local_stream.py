@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from tests.conftest import TABLE_NAME
+from tests.support.stream import FailingOn
 
 pytestmark = pytest.mark.usefixtures("ddb_local")
 
@@ -39,22 +40,6 @@ def _put(endpoint: str, tag: str, count: int) -> list[str]:
     for name in names:
         table.put_item(Item={"PK": name, "SK": "X"})
     return names
-
-
-class FailingOn:
-    """A consumer that fails the named record `times` times (reporting it as a batch item failure)."""
-
-    def __init__(self, bad: str, times: int) -> None:
-        self.bad, self.left, self.seen = bad, times, []
-
-    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
-        for record in event["Records"]:
-            name = record["dynamodb"]["Keys"]["PK"]["S"]
-            if name == self.bad and self.left > 0:
-                self.left -= 1
-                return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
-            self.seen.append(name)
-        return {"batchItemFailures": []}
 
 
 def test_never_dropping_mapping_holds_the_shard_until_the_record_succeeds(ddb_local: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from local.stream import StreamPoller
 from local.template import functions, load_template
+from tests.support.stream import FailingOn, by_sequence
 
 
 class Streams:
@@ -54,21 +55,7 @@ class Streams:
         return resp
 
 
-class Failing:
-    def __init__(self, bad: str, times: int) -> None:
-        self.bad, self.left, self.seen = bad, times, []
-
-    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
-        for record in event["Records"]:
-            seq = record["dynamodb"]["SequenceNumber"]
-            if seq == self.bad and self.left > 0:
-                self.left -= 1
-                return {"batchItemFailures": [{"itemIdentifier": seq}]}
-            self.seen.append(seq)
-        return {"batchItemFailures": []}
-
-
-def _poller(streams: Streams, consumer: Failing) -> StreamPoller:
+def _poller(streams: Streams, consumer: FailingOn) -> StreamPoller:
     class Poller(StreamPoller):
         def _client(self, service: str) -> Any:
             return streams
@@ -81,7 +68,7 @@ def _poller(streams: Streams, consumer: Failing) -> StreamPoller:
 
 def test_a_child_shard_waits_for_its_held_parent() -> None:
     streams = Streams({"parent": ["100", "101", "102"], "child": ["200", "201"]}, {"child": "parent"})
-    consumer = Failing("101", 5)  # more failures than one drain retries: the parent holds at 101
+    consumer = FailingOn("101", 5, by_sequence)  # more failures than one drain retries: the parent holds at 101
     poller = _poller(streams, consumer)
 
     poller.drain()
@@ -94,7 +81,7 @@ def test_a_child_shard_waits_for_its_held_parent() -> None:
 
 def test_a_child_shard_is_read_in_the_same_drain_once_its_parent_is_done() -> None:
     streams = Streams({"parent": ["100"], "child": ["200"]}, {"child": "parent"})
-    consumer = Failing("", 0)
+    consumer = FailingOn("", 0, by_sequence)
     poller = _poller(streams, consumer)
 
     assert poller.drain() == 2
