@@ -197,17 +197,31 @@ def test_xp_remove_from_a_member_without_xp_is_a_clear_message(api, guild, disco
 
 
 def test_xp_config_commands_change_the_guild_config(api, guild, discord_app):
-    admin = new_user_id()
+    from tests.support.fake_discord import role as discord_role
+
+    admin, admin_role = new_user_id(), "510000000000000009"
+    channel, role, role2, user = "310000000000000001", "510000000000000001", "510000000000000002", new_user_id()
+    discord_app.fake.set_guild(guild, "1", [discord_role(role2, position=1), discord_role(admin_role, position=4)])
 
     def config(*path, options=()):
+        resolved = {"roles": {o["value"]: discord_role(o["value"], position=1) for o in options if o["type"] == 8}}
         _, answer = d.call(
             discord_app.signer,
-            d.command(guild, admin, "xp", "config", *path, options=list(options), permissions=d.MANAGE_GUILD),
+            d.command(
+                guild,
+                admin,
+                "xp",
+                "config",
+                *path,
+                options=list(options),
+                permissions=d.MANAGE_GUILD_AND_ROLES,
+                roles=[admin_role],
+                resolved=resolved if resolved["roles"] else None,
+            ),
         )
         assert answer["type"] == 4
         return answer
 
-    channel, role, role2, user = "310000000000000001", "510000000000000001", "510000000000000002", new_user_id()
     config("cooldown", options=[d.option("seconds", 30, 4)])
     config("rate", options=[d.option("rate", 1.5, 10)])
     config("no-xp-channel", options=[d.option("action", "add"), d.option("channel", channel, 7)])
@@ -247,7 +261,13 @@ def test_xp_config_errors_are_reported_not_raised(api, guild, discord_app):
     _, answer = d.call(
         discord_app.signer,
         d.command(
-            guild, admin, "xp", "config", "reward-remove", options=[d.option("level", 9, 4)], permissions=d.MANAGE_GUILD
+            guild,
+            admin,
+            "xp",
+            "config",
+            "reward-remove",
+            options=[d.option("level", 9, 4)],
+            permissions=d.MANAGE_GUILD_AND_ROLES,
         ),
     )
     assert answer["data"]["flags"] == EPHEMERAL and "No role reward found at level 9" in _text(answer)

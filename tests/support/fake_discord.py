@@ -28,6 +28,8 @@ from typing import Any
 from urllib.parse import unquote
 
 _SNOWFLAKE = re.compile(r"\d{1,20}")
+_GUILD = re.compile(r"/guilds/(?P<guild>\d+)")
+_GUILD_ROLES = re.compile(r"/guilds/(?P<guild>\d+)/roles")
 _MEMBER = re.compile(r"/guilds/(?P<guild>\d+)/members/(?P<user>\d+)")
 _MEMBER_ROLE = re.compile(r"/guilds/(?P<guild>\d+)/members/(?P<user>\d+)/roles/(?P<role>\d+)")
 _MESSAGES = re.compile(r"/channels/(?P<channel>\d+)/messages")
@@ -86,6 +88,7 @@ class FakeDiscord:
         self.bucket_remaining = 50
         self.bucket_reset_after = 1.0
         self._members: dict[tuple[str, str], _Member] = {}
+        self._guilds: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {}  # guild -> (owner id, roles by id)
         self._deleted_roles: set[tuple[str, str]] = set()
         self._forbidden_roles: set[tuple[str, str]] = set()
         self._scripts: list[_Script] = []
@@ -144,6 +147,7 @@ class FakeDiscord:
             self._scripts.clear()
             if state:
                 self._members.clear()
+                self._guilds.clear()
                 self._deleted_roles.clear()
                 self._forbidden_roles.clear()
                 self.messages.clear()
@@ -159,6 +163,21 @@ class FakeDiscord:
             self._members[(str(guild_id), str(user_id))] = _Member(
                 {str(role) for role in roles}, joined_at or "2024-01-01T00:00:00.000000+00:00"
             )
+
+    def set_guild(self, guild_id: str | int, owner_id: str | int, roles: Iterable[dict[str, Any]] = ()) -> None:
+        """The guild's owner and roles (besides @everyone), e.g. `role("5", position=3, permissions=1 << 3)`.
+        A guild never set has an owner nobody is and only @everyone."""
+        with self._lock:
+            self._guilds[str(guild_id)] = (str(owner_id), {str(r["id"]): dict(r) for r in roles})
+
+    def set_role(self, guild_id: str | int, role: dict[str, Any]) -> None:
+        """Add or change one role of a guild set with `set_guild` (e.g. it gains a permission)."""
+        with self._lock:
+            self._guilds[str(guild_id)][1][str(role["id"])] = dict(role)
+
+    def _guild_roles(self, guild_id: str) -> list[dict[str, Any]]:
+        everyone = role(guild_id, position=0, permissions=0)
+        return [everyone, *self._guilds.get(guild_id, ("0", {}))[1].values()]
 
     def member_roles(self, guild_id: str | int, user_id: str | int) -> set[str]:
         """The member's current role ids (KeyError when the member is unknown)."""
@@ -256,6 +275,8 @@ class FakeDiscord:
         routes: list[tuple[re.Pattern[str], tuple[str, ...], Callable[[str, re.Match[str], Any], _Answer]]] = [
             (_MEMBER_ROLE, ("PUT", "DELETE"), self._member_role),
             (_MEMBER, ("GET",), self._member),
+            (_GUILD, ("GET",), self._guild),
+            (_GUILD_ROLES, ("GET",), self._roles),
             (_MESSAGES, ("POST",), self._message),
             (_WEBHOOK_ORIGINAL, ("PATCH",), self._webhook),
             (_WEBHOOK, ("POST",), self._webhook),
@@ -290,6 +311,16 @@ class FakeDiscord:
         user = {"id": match["user"]}
         return _Answer(200, {"user": user, "roles": sorted(member.roles), "joined_at": member.joined_at})
 
+    def _guild(self, _method: str, match: re.Match[str], _body: Any) -> _Answer:
+        guild = match["guild"]
+        owner = self._guilds.get(guild, ("0", {}))[0]
+        return _Answer(
+            200, {"id": guild, "name": f"guild {guild}", "owner_id": owner, "roles": self._guild_roles(guild)}
+        )
+
+    def _roles(self, _method: str, match: re.Match[str], _body: Any) -> _Answer:
+        return _Answer(200, self._guild_roles(match["guild"]))
+
     def _message(self, _method: str, match: re.Match[str], body: Any) -> _Answer:
         message = {"id": self._snowflake(), "channel_id": match["channel"], **(body or {})}
         self.messages.setdefault(match["channel"], []).append(message)
@@ -323,6 +354,19 @@ class FakeDiscord:
             "X-RateLimit-Reset": f"{time.time() + self.bucket_reset_after:.3f}",
             "X-RateLimit-Reset-After": f"{self.bucket_reset_after:.3f}",
         }
+
+
+def role(
+    role_id: str | int, *, position: int, permissions: int = 0, managed: bool = False, name: str | None = None
+) -> dict[str, Any]:
+    """A Discord role object (permissions as Discord sends them: a decimal string)."""
+    return {
+        "id": str(role_id),
+        "name": name or f"role {role_id}",
+        "position": position,
+        "permissions": str(permissions),
+        "managed": managed,
+    }
 
 
 class _Server(ThreadingHTTPServer):

@@ -14,9 +14,11 @@ _user_counter = itertools.count(1)
 
 def reset_storage_caches() -> None:
     from xpshop import http
+    from xpshop.service import effects
     from xpshop.store import guilds, idempotency, table
 
     table.reset()
+    effects._roles_cache.clear()
     guilds.forget_cache()
     idempotency.persistence_layer.cache_clear()
     http._idempotent_runner.cache_clear()

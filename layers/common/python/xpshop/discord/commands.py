@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..shop import COSMETIC_TYPES
+from .role_safety import MANAGE_GUILD
 
 # Application command types
 CHAT_INPUT, USER, MESSAGE = 1, 2, 3
@@ -25,9 +26,6 @@ SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER_OPTION, CHANNEL, 
     8,
     10,
 )
-# Permission bits (https://discord.com/developers/docs/topics/permissions)
-ADMINISTRATOR = 1 << 3
-MANAGE_GUILD = 1 << 5
 GUILD_TEXT, GUILD_ANNOUNCEMENT = 0, 5
 
 VIEW_RANK = "View rank"
@@ -86,23 +84,23 @@ _CONFIG = {
         ),
         _sub(
             "reward-add",
-            "Give a role when members reach a level",
+            "Give a role when members reach a level (needs Manage Roles)",
             _opt(INTEGER, "level", "The level", required=True, min_value=1, max_value=10_000),
             _opt(ROLE, "role", "The role to give", required=True),
         ),
         _sub(
             "reward-remove",
-            "Remove the role reward at a level",
+            "Remove the role reward at a level (needs Manage Roles)",
             _opt(INTEGER, "level", "The level", required=True, min_value=1, max_value=10_000),
         ),
         _sub(
             "reward-mode",
-            "stack: keep every reward role; replace: only the highest",
+            "stack: keep every reward role; replace: only the highest (needs Manage Roles)",
             _opt(STRING, "mode", "stack or replace", required=True, choices=_choices("stack", "replace")),
         ),
         _sub(
             "remove-on-loss",
-            "Take reward roles away when members lose levels",
+            "Take reward roles away when members lose levels (needs Manage Roles)",
             _opt(BOOLEAN, "enabled", "true or false", required=True),
         ),
         _sub(

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ..errors import ApiError, NotFound
-from . import commands, embeds, shop_commands
+from . import commands, embeds, role_safety, shop_commands
 from .model import (
     APPLICATION_COMMAND,
     CHANNEL_MESSAGE,
@@ -38,8 +38,19 @@ def _guild(i: Interaction) -> str:
 
 
 def _require_manager(i: Interaction) -> None:
-    if not i.permissions & (commands.MANAGE_GUILD | commands.ADMINISTRATOR):
+    if not i.permissions & (role_safety.MANAGE_GUILD | role_safety.ADMINISTRATOR):
         raise Refused("You need the **Manage Server** permission for this command.")
+
+
+# The bot hands reward roles out with its own permissions: configuring them is role management.
+_ROLE_REWARD_SETTINGS = {
+    ("xp", "config", sub) for sub in ("reward-add", "reward-remove", "reward-mode", "remove-on-loss")
+}
+
+
+def _require_role_manager(i: Interaction) -> None:
+    if not role_safety.can_configure_rewards(i.permissions):
+        raise Refused("Role rewards need the **Manage Roles** permission: the bot hands these roles out for you.")
 
 
 # ---------------------------------------------------------------- entry points
@@ -161,6 +172,8 @@ def _is_deferred(i: Interaction) -> bool:
 def _check(i: Interaction) -> None:
     if i.route[0] in _MANAGER_COMMANDS or (i.kind, i.name) in _MANAGER_CONTEXT:
         _require_manager(i)
+    if i.kind == commands.CHAT_INPUT and i.route in _ROLE_REWARD_SETTINGS:
+        _require_role_manager(i)
     if i.route[0] in _GUILD_COMMANDS or i.kind != commands.CHAT_INPUT:
         _guild(i)
 
@@ -377,12 +390,62 @@ def _config_reward(i: Interaction) -> dict[str, Any]:
     guild_id, level = _guild(i), int(i.options["level"])
     if i.path[-1] == "reward-add":
         role = str(i.options["role"])
+        refusal = _reward_role_refusal(i, guild_id, role)
+        if refusal:
+            raise Refused(refusal)
         config.add_reward(guild_id, level, role)
         return embeds.done(f"✅ Members reaching level {level} get {embeds.mention_role(role)}.", ephemeral=True)
     removed = config.remove_reward(guild_id, level)["removed"]
     return embeds.done(
         f"✅ Removed the level {level} reward ({embeds.mention_role(removed['roleId'])}).", ephemeral=True
     )
+
+
+def _reward_role_refusal(i: Interaction, guild_id: str, role_id: str) -> str | None:
+    """Why the invoker may not make this role a reward (role_safety), from what Discord resolved in the
+    interaction and, fresher and complete, the guild's roles and owner from Discord's REST API."""
+    roles: dict[str, dict[str, Any]] = {
+        str(rid): r for rid, r in (i.resolved.get("roles") or {}).items() if isinstance(r, dict)
+    }
+    owner_id: str | None = None
+    fresh = _guild_snapshot(guild_id)
+    if fresh is not None:
+        owner_id, listed = fresh
+        roles.update(listed)
+        if role_id not in listed:  # deleted since the command was typed
+            roles.pop(role_id, None)
+    positions = {rid: pos for rid, r in roles.items() if (pos := _position(r)) is not None}
+    positions[guild_id] = 0  # @everyone, which every member holds
+    return role_safety.reward_refusal(
+        guild_id=guild_id,
+        role=roles.get(role_id),
+        invoker_id=i.user_id,
+        invoker_roles=i.roles,
+        positions=positions,
+        owner_id=owner_id,
+    )
+
+
+def _position(role: dict[str, Any]) -> int | None:
+    position = role.get("position")
+    return position if isinstance(position, int) and not isinstance(position, bool) else None
+
+
+def _guild_snapshot(guild_id: str) -> tuple[str | None, dict[str, dict[str, Any]]] | None:
+    """(owner id, roles by id) from Discord, or None when it can't be asked now (no bot token, an error):
+    the caller then decides from the interaction alone and refuses what it cannot verify."""
+    from ..service.effects import rest_client
+
+    try:
+        rest = rest_client(interactive=True)
+        guild = rest.get_guild(guild_id) if rest is not None else None
+    except Exception:  # Discord or the token's parameter store: refuse what can't be checked, never fail
+        logger.warning("could not read the guild's roles", extra={"guildId": guild_id}, exc_info=True)
+        return None
+    if not isinstance(guild, dict):
+        return None
+    listed = {str(r["id"]): r for r in guild.get("roles") or [] if isinstance(r, dict) and r.get("id")}
+    return (str(guild["owner_id"]) if guild.get("owner_id") else None), listed
 
 
 def _config_multiplier(i: Interaction) -> dict[str, Any]:

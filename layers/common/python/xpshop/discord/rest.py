@@ -156,6 +156,15 @@ class DiscordRest:
             raise
         return member
 
+    def get_guild(self, guild_id: str | int) -> dict[str, Any]:
+        """The guild (owner_id and roles with their positions and permissions, among others)."""
+        guild: dict[str, Any] = self.request("GET", _path("guilds", guild_id))
+        return guild
+
+    def get_guild_roles(self, guild_id: str | int) -> list[dict[str, Any]]:
+        roles: list[dict[str, Any]] = self.request("GET", _path("guilds", guild_id, "roles"))
+        return roles
+
     def create_message(self, channel_id: str | int, payload: dict[str, Any]) -> dict[str, Any]:
         message: dict[str, Any] = self.request("POST", _path("channels", channel_id, "messages"), payload)
         return message

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import rewards
+from .. import metrics, rewards
 from ..auth import discord_bot_token, shop_guild_ids
+from ..discord import role_safety
 from ..discord.rest import DiscordError, DiscordRest, RateLimited
 from ..store import keys, markers
 from ..store.members import LEVEL_BY_RECALC
@@ -83,10 +85,16 @@ def api_base() -> str:
     return os.environ.get("DISCORD_API_BASE_URL") or DEFAULT_API_BASE
 
 
-def rest_client() -> DiscordRest | None:
-    """The bot's REST client, or None when no bot token is configured (role and announcement effects off)."""
+def rest_client(*, interactive: bool = False) -> DiscordRest | None:
+    """The bot's REST client, or None when no bot token is configured (role and announcement effects off).
+    `interactive`: for a call made while Discord waits for an interaction's answer (3 seconds): one short
+    attempt, no waiting on rate limits."""
     token = discord_bot_token()
-    return DiscordRest(token, api_base(), max_attempts=REST_ATTEMPTS) if token else None
+    if not token:
+        return None
+    if interactive:
+        return DiscordRest(token, api_base(), max_attempts=1, max_wait=0.0, timeout=1.5)
+    return DiscordRest(token, api_base(), max_attempts=REST_ATTEMPTS)
 
 
 def webhook_client() -> DiscordRest:
@@ -129,13 +137,53 @@ def _reconcile_roles(change: LevelChange, cfg: dict[str, Any], rest: DiscordRest
         new_level=change.new_level,
         held=[str(r) for r in member.get("roles") or []],
     )
+    if not todo:
+        return
+    unsafe = _unsafe_roles(change.guild_id, todo.add | todo.remove, rest)
+    for role, why in sorted(unsafe.items()):
+        # Gained a moderation permission (or became managed) since it was configured: the bot won't hand
+        # it out or take it away on anyone's level.
+        logger.warning("reward role skipped: unsafe", extra={"guildId": change.guild_id, "roleId": role, "reason": why})
+        metrics.count("RewardRoleSkippedUnsafe")
+        outcome.skipped.append(role)
     reason = f"xpshop: level {change.new_level}"
-    for role in sorted(todo.add):
+    for role in sorted(todo.add - unsafe.keys()):
         if _role_call(rest.add_member_role, change, role, reason, outcome):
             outcome.added.append(role)
-    for role in sorted(todo.remove):
+    for role in sorted(todo.remove - unsafe.keys()):
         if _role_call(rest.remove_member_role, change, role, reason, outcome):
             outcome.removed.append(role)
+
+
+# Guild roles change rarely; a short cache spares a REST call per level-up in a busy guild, and a role that
+# gains a dangerous permission is refused within this many seconds.
+ROLES_CACHE_SECONDS = 30.0
+_roles_cache: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+
+
+def _unsafe_roles(guild_id: str, wanted: set[str], rest: DiscordRest) -> dict[str, str]:
+    """role id -> why it may not be handed out now (role_safety), for the roles about to change. A role
+    Discord doesn't list is left to the role call (which reports a deleted role). Roles that can't be read
+    for good (the bot lost access) are all skipped; a transient failure raises so the record is retried."""
+    now = time.monotonic()
+    cached = _roles_cache.get(guild_id)
+    if cached is None or cached[0] < now:
+        try:
+            listed = {str(r["id"]): r for r in rest.get_guild_roles(guild_id) if isinstance(r, dict) and "id" in r}
+        except RateLimited:
+            raise
+        except DiscordError as exc:
+            if not exc.permanent:
+                raise
+            return dict.fromkeys(wanted, f"the guild's roles can't be read (Discord {exc.status})")
+        cached = _roles_cache[guild_id] = (now + ROLES_CACHE_SECONDS, listed)
+    roles = cached[1]
+    unsafe = {}
+    for role in wanted:
+        why = role_safety.unsafe_reason(roles[role], guild_id) if role in roles else None
+        if why:
+            unsafe[role] = why
+    return unsafe
 
 
 def _role_call(call: Any, change: LevelChange, role: str, reason: str, outcome: Outcome) -> bool:
