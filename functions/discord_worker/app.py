@@ -2,7 +2,8 @@
 runs the command and edits that answer through the interaction's webhook (no bot token needed).
 
 Records that fail for a transient reason (Discord 5xx, rate limit, DynamoDB) are reported back so SQS
-retries only them; the command itself runs once per interaction id (see `finish_deferred`).
+retries only them; the command itself runs once per interaction id (see `finish_deferred`). A command that
+fails for good, or still fails transiently on the queue's last delivery, edits the answer with a short error.
 """
 
 from __future__ import annotations
@@ -24,9 +25,14 @@ tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+# The queue's maxReceiveCount (template.yaml, InteractionsQueue): the delivery that may not fail again.
+MAX_RECEIVES = 3
+
+
 def handle(record: SQSRecord) -> None:
+    last_attempt = int(record.attributes.approximate_receive_count or 1) >= MAX_RECEIVES
     try:
-        finish_deferred(json.loads(record.body), webhook_client())
+        finish_deferred(json.loads(record.body), webhook_client(), last_attempt=last_attempt)
     except DiscordError as exc:
         if not exc.permanent:
             raise  # 5xx, rate limit: the queue delivers it again (the command itself is not re-run)

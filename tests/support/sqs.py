@@ -80,8 +80,9 @@ def receive_all(queue_url: str) -> list[dict[str, Any]]:
         found += batch
 
 
-def run_worker(received: list[dict[str, Any]]) -> dict[str, Any]:
-    """Deliver received messages to the Discord worker function as an SQS event."""
+def run_worker(received: list[dict[str, Any]], *, receive_count: int = 1) -> dict[str, Any]:
+    """Deliver received messages to the Discord worker function as an SQS event (`receive_count`: which
+    delivery of them this is)."""
     spec = functions(load_template())["DiscordWorkerFunction"]
     event = {
         "Records": [
@@ -89,7 +90,7 @@ def run_worker(received: list[dict[str, Any]]) -> dict[str, Any]:
                 "messageId": m["MessageId"],
                 "receiptHandle": m["ReceiptHandle"],
                 "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795400000000"},
+                "attributes": {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1795400000000"},
                 "messageAttributes": {},
                 "md5OfBody": m.get("MD5OfBody", ""),
                 "eventSource": "aws:sqs",

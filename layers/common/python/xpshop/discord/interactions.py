@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ..errors import ApiError, NotFound
+from ..errors import ApiError, NotFound, Unavailable
 from . import commands, embeds, role_safety, shop_commands
 from .model import (
     APPLICATION_COMMAND,
@@ -96,8 +96,9 @@ def run(i: Interaction) -> dict[str, Any]:
     return _run(i)[0]
 
 
-def _run(i: Interaction) -> tuple[dict[str, Any], bool]:
-    """The message to show, and whether the command was carried out (False: refused or failed)."""
+def _run(i: Interaction, *, raise_unavailable: bool = False) -> tuple[dict[str, Any], bool]:
+    """The message to show, and whether the command was carried out (False: refused or failed).
+    `raise_unavailable`: storage busy propagates (the worker retries it) instead of becoming a message."""
     handler = _HANDLERS.get(i.route) if i.kind == commands.CHAT_INPUT else _CONTEXT.get((i.kind, i.name))
     if handler is None:
         logger.warning("unknown command", extra={"command": i.route, "kind": i.kind})
@@ -110,36 +111,73 @@ def _run(i: Interaction) -> tuple[dict[str, Any], bool]:
     except Refused as exc:
         return embeds.error(str(exc)), False
     except ApiError as exc:
+        if raise_unavailable and isinstance(exc, Unavailable):
+            raise
         return embeds.error(exc.message), False
 
 
-def finish_deferred(raw: dict[str, Any], rest: Any) -> dict[str, Any]:
+def finish_deferred(raw: dict[str, Any], rest: Any, *, last_attempt: bool = True) -> dict[str, Any]:
     """The worker's half of a deferred command: run it once and edit the "thinking" message with the result.
 
     The queue may deliver twice and the edit may fail after the command ran: the result is kept under the
     interaction id, so a redelivery only repeats the edit, never the command (a purchase is not made twice).
+    A transient failure (storage busy, throttled, a lost connection) raises so the queue tries again, unless
+    this is the `last_attempt`; any other failure, or a transient one on the last attempt, answers the member
+    with a short error at once (kept like a result, so it is not run again): the "thinking" message never
+    waits for a token that expires.
     """
+    i = Interaction.parse(raw)
+    try:
+        payload = _deferred_outcome(i, last_attempt)
+    except Exception:
+        if not last_attempt:
+            raise
+        # Even the bookkeeping failed on the last delivery: the outcome is unknown, but the member is told.
+        logger.exception("deferred command failed on its last delivery", extra={"command": i.route})
+        payload = _STILL_RUNNING
+    rest.edit_original_response(i.application_id, i.token, {k: v for k, v in payload.items() if k != "flags"})
+    return payload
+
+
+def _deferred_outcome(i: Interaction, last_attempt: bool) -> dict[str, Any]:
     import json
 
     from ..store import markers
 
-    i = Interaction.parse(raw)
-    if i.guild_id:
-        kept = markers.get_once(i.guild_id, "deferred", i.id)
-        if kept is None and markers.claim_once(i.guild_id, "deferred", i.id):
-            try:
-                payload = run(i)
-            except Exception:
-                markers.release_once(i.guild_id, "deferred", i.id)
-                raise
-            markers.keep_result(i.guild_id, "deferred", i.id, json.dumps(payload))
-        else:  # ran before (a redelivery), or another delivery is running it right now
-            kept = kept or markers.get_once(i.guild_id, "deferred", i.id)
-            payload = json.loads(kept["payload"]) if kept and kept.get("payload") else _STILL_RUNNING
-    else:
-        payload = run(i)
-    rest.edit_original_response(i.application_id, i.token, {k: v for k, v in payload.items() if k != "flags"})
-    return payload
+    if not i.guild_id:
+        return _run_deferred(i, last_attempt)
+    kept = markers.get_once(i.guild_id, "deferred", i.id)
+    if kept is None and markers.claim_once(i.guild_id, "deferred", i.id):
+        try:
+            payload = _run_deferred(i, last_attempt)
+        except Exception:
+            markers.release_once(i.guild_id, "deferred", i.id)  # transient: the next delivery runs it
+            raise
+        markers.keep_result(i.guild_id, "deferred", i.id, json.dumps(payload))
+        return payload
+    # ran before (a redelivery), or another delivery is running it right now
+    kept = kept or markers.get_once(i.guild_id, "deferred", i.id)
+    return json.loads(kept["payload"]) if kept and kept.get("payload") else _STILL_RUNNING
+
+
+def _run_deferred(i: Interaction, last_attempt: bool) -> dict[str, Any]:
+    """The command's message; raises only a transient failure that a later delivery may not meet."""
+    from ..store.table import is_transient
+
+    try:
+        return _run(i, raise_unavailable=True)[0]
+    except Exception as exc:
+        transient = is_transient(exc)
+        if transient and not last_attempt:
+            logger.warning("deferred command failed; the queue retries it", extra={"command": i.route}, exc_info=True)
+            raise
+        logger.exception("deferred command failed", extra={"command": i.route, "transient": transient})
+        return _FAILED
+
+
+_FAILED = embeds.error(
+    "Something went wrong on our side and this command was not carried out. Please try again in a moment."
+)
 
 
 # A delivery found the command started but without a result (a worker stopped mid-way): its outcome is

@@ -13,7 +13,8 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ..errors import Unavailable
 
@@ -91,6 +92,32 @@ def batch_get(
 
 def is_throttle(exc: BaseException) -> bool:
     return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _THROTTLE_CODES
+
+
+# Answers worth trying again later (after botocore's own retries gave up): capacity, a conflicting
+# transaction, a fault on AWS's side.
+_TRANSIENT_CODES = _THROTTLE_CODES | {
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A DynamoDB failure that a later attempt may not meet: throttling, 5xx, a conflicting transaction, a
+    lost connection or timeout, or the store's own Unavailable."""
+    if isinstance(exc, Unavailable | BotoConnectionError | HTTPClientError):
+        return True
+    if not isinstance(exc, ClientError):
+        return False
+    error = exc.response.get("Error", {})
+    if error.get("Code") in _TRANSIENT_CODES:
+        return True
+    reasons = exc.response.get("CancellationReasons") or []
+    return error.get("Code") == "TransactionCanceledException" and any(
+        r.get("Code") in _TRANSIENT_CODES for r in reasons
+    )
 
 
 def is_condition_failure(exc: ClientError) -> bool:
