@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import re
@@ -10,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,6 +24,8 @@ DEFAULT_LAYER_DIR = "layers/common/python"
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 MODULE_PREFIX = "_xpshop_local_fn_"  # handler modules live in sys.modules under this prefix
+# The function whose handler is running (logical id), so tests can tell which function made an AWS call.
+CURRENT_FUNCTION: ContextVar[str | None] = ContextVar("xpshop_current_function", default=None)
 
 
 class HandlerNotFoundError(RuntimeError):
@@ -144,8 +148,22 @@ def load_handler(repo_root: Path, spec: FunctionSpec) -> Handler:
         handler = getattr(module, function_name, None)
         if not callable(handler):
             raise HandlerNotFoundError(f"{spec.logical_id}: {file} has no function {function_name!r}")
-        _HANDLERS[key] = handler
-        return handler
+        _HANDLERS[key] = _as_function(spec.logical_id, handler)
+        return _HANDLERS[key]
+
+
+def _as_function(logical_id: str, handler: Handler) -> Handler:
+    """The handler, run with CURRENT_FUNCTION set to its function (`__module__` and `__wrapped__` kept)."""
+
+    @functools.wraps(handler)
+    def run(event: dict[str, Any], context: Any) -> Any:
+        token = CURRENT_FUNCTION.set(logical_id)
+        try:
+            return handler(event, context)
+        finally:
+            CURRENT_FUNCTION.reset(token)
+
+    return run
 
 
 def clear_handler_cache() -> None:

@@ -214,3 +214,36 @@ def table_stream(ddb_local: str):  # -> StreamPoller
     from local.template import load_template
 
     return poller_for(EFFECTS, load_template(), ddb_local, TABLE_NAME, REPO_ROOT)
+
+
+# ---------------------------------------------------------------- IAM: what each function really uses
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.support import iam_usage
+
+    iam_usage.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a function used an AWS action (or, where its policy has a dynamodb:LeadingKeys
+    condition, a partition) that tests/security/iam_policies.json does not grant it."""
+    import json
+
+    from tests.support import iam_usage
+
+    observed = iam_usage.snapshot()
+    out = os.environ.get("XPSHOP_IAM_USAGE_OUT")
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump({fn: {a: sorted(p) for a, p in acts.items()} for fn, acts in observed.items()}, f, indent=1)
+    from tests.security.iam_policies import violations
+
+    problems = violations(observed)
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["IAM: functions used actions their policy does not grant (tests/security/iam_policies.json):"]
+        lines += [f"  {p}" for p in problems]
+        if reporter is not None:
+            reporter.write_line("\n".join(lines), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

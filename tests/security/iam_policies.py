@@ -1,0 +1,38 @@
+"""The IAM grants each function should have (iam_policies.json), and checks of what the tests saw against them."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+from typing import Any
+
+POLICIES_FILE = Path(__file__).with_name("iam_policies.json")
+
+
+def expected() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(POLICIES_FILE.read_text(encoding="utf-8"))
+    return data["functions"]
+
+
+def violations(observed: dict[str, dict[str, set[str]]]) -> list[str]:
+    if not POLICIES_FILE.exists():
+        return []
+    grants = expected()
+    problems = []
+    for function, actions in sorted(observed.items()):
+        grant = grants.get(function)
+        if grant is None:
+            problems.append(f"{function}: not listed")
+            continue
+        allowed = set(grant["actions"])
+        leading = grant.get("leadingKeys")
+        for action, partitions in sorted(actions.items()):
+            if action not in allowed:
+                problems.append(f"{function}: {action} (partitions {sorted(partitions)[:3]})")
+                continue
+            if leading and action.startswith("dynamodb:"):
+                outside = sorted(p for p in partitions if not any(fnmatch.fnmatchcase(p, pat) for pat in leading))
+                if outside:
+                    problems.append(f"{function}: {action} on partitions outside {leading}: {outside[:3]}")
+    return problems
