@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from . import ids
+from . import ids, names
 from .errors import ErrorCode, InvalidInput
 from .shop import CLOAK, COSMETIC_TYPES, MAX_CREDITS, url_with_suffix
 
@@ -249,7 +249,7 @@ class CreatorCodeCreate(BaseModel):
 
     @model_validator(mode="after")
     def _not_zero(self) -> CreatorCodeCreate:
-        if self.code == "0":
+        if names.same(self.code, "0"):
             raise ValueError('code: "0" is reserved (it removes a code from an account)')
         return self
 
@@ -264,7 +264,7 @@ class CreatorCodeUpdate(BaseModel):
     def _something(self) -> CreatorCodeUpdate:
         if self.new_code is None and self.new_owner is None:
             raise ValueError("give new_code or new_owner")
-        if self.new_code == "0":
+        if self.new_code is not None and names.same(self.new_code, "0"):
             raise ValueError('new_code: "0" is reserved')
         return self
 

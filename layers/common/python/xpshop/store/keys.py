@@ -22,7 +22,7 @@
 | redemption      | COUPON#<id>   | REDEEMED#<d>                        |
 | creator code    | CREATOR#<id>  | META        (GSI1: CREATORS / <id>) |
 | creator code use| CREATOR#<id>  | USE#<ms>#<id>                       |
-| unique name     | NAME#<kind>#<lowercased name> | META -> the id it names |
+| unique name     | NAME#<kind>#<folded name> | META -> the id it names (xpshop.names.fold) |
 | rank counter    | GUILD#<g>#RANK#v<layout>#<level>[#<parent>...] | <key, zero-padded>  (n) |
 | ranked position | GUILD#<g>#RANKED#<u> | RANKED#v<layout>  (xp counted, seq of the last stream record applied) |
 | rank layout     | GLOBAL        | RANKLAYOUT  (layout the counters are built in) |
@@ -33,8 +33,9 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
+
+from .. import names
 
 META = "META"
 CONFIG = "CONFIG"
@@ -202,10 +203,9 @@ def listing(kind: str) -> str:
 
 
 def name(kind: str, display_name: str) -> dict[str, str]:
-    """The item that makes a name unique within its kind: compared after Unicode NFKC normalisation and
-    case folding, so "Café" typed two ways or "HAT"/"hat" are the same name."""
-    folded = unicodedata.normalize("NFKC", display_name).strip().casefold()
-    return {"PK": f"NAME#{kind}#{folded}", "SK": META}
+    """The item that makes a name unique within its kind, keyed by its folded form (xpshop.names), so
+    "Café" typed two ways or "HAT"/"hat" are the same name."""
+    return {"PK": f"NAME#{kind}#{names.fold(display_name)}", "SK": META}
 
 
 def redemption(coupon_id: str, discord_id: str) -> dict[str, str]:
