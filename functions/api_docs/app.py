@@ -30,7 +30,7 @@ def _swagger_page() -> str:
         swagger_css=(assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
         swagger_base_url="",
         oauth2_config=None,
-        persist_authorization=True,
+        persist_authorization=False,  # a pasted key must not outlive the tab in localStorage
     )
 
 

@@ -14,6 +14,7 @@ from xpshop import shop_views as sv
 from xpshop.http import Access
 from xpshop.service import shop
 from xpshop.shop_models import (
+    CODE_PATTERN,
     CreatorCodeCreate,
     CreatorCodeDelete,
     CreatorCodeSet,
@@ -59,7 +60,7 @@ def list_creator_codes(
 )
 def is_supporting(
     id: Annotated[str, Query(description="Discord ID or Minecraft UUID")],
-    creator_code: Annotated[str, Query(min_length=1, max_length=32)],
+    creator_code: Annotated[str, Query(min_length=1, max_length=32, pattern=CODE_PATTERN)],
 ):
     discord_id = shop.resolve_account(account_param(id))  # any key may ask about anyone
     return http.plain(shop.supporting(discord_id, creator_code))

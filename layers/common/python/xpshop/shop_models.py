@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from . import ids
+from . import ids, names
 from .errors import ErrorCode, InvalidInput
 from .shop import CLOAK, COSMETIC_TYPES, MAX_CREDITS, url_with_suffix
 
@@ -74,8 +74,35 @@ def _visible(value: str) -> str:
     return value
 
 
-DisplayName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_visible)]
-Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+def _folded(max_chars: int | None) -> Any:
+    """The limits on the form names are compared and keyed in (xpshop.names): `max_chars` for a new name,
+    none for a lookup beyond fitting a key."""
+
+    def check(value: str) -> str:
+        why = names.problem(value, max_chars)
+        if why is not None:
+            raise ValueError(why)
+        return value
+
+    return AfterValidator(check)
+
+
+_NAME_RULE = (
+    f"At most {names.MAX_NAME_CHARS} characters, also once Unicode-normalised (NFKC) and case-folded: "
+    "names are unique in that form"
+)
+# A new name (create, rename) and a name that finds one (lookups accept names stored before the limits).
+DisplayName = Annotated[
+    str,
+    Field(min_length=1, max_length=names.MAX_NAME_CHARS, description=_NAME_RULE),
+    AfterValidator(_visible),
+    _folded(names.MAX_NAME_CHARS),
+]
+NameRef = Annotated[str, Field(min_length=1, max_length=names.MAX_NAME_CHARS), AfterValidator(_visible), _folded(None)]
+CODE_PATTERN = r"^[A-Za-z0-9_.-]+$"
+Code = Annotated[
+    str, Field(min_length=1, max_length=names.MAX_CODE_CHARS, pattern=CODE_PATTERN), _folded(names.MAX_CODE_CHARS)
+]
 Cost = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_CREDITS)]
 Credits = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_CREDITS)]
 SignedCredits = Annotated[int, BeforeValidator(_no_bool), Field(ge=-MAX_CREDITS, le=MAX_CREDITS)]
@@ -119,7 +146,7 @@ class CosmeticCreate(BaseModel):
 
 class CosmeticUpdate(BaseModel):
     model_config = _BODY
-    original_name: DisplayName
+    original_name: NameRef
     name: DisplayName | None = None
     type: CosmeticType | None = None
     description: Annotated[str, Field(min_length=1, max_length=500)] | None = None
@@ -140,7 +167,7 @@ class CosmeticUpdate(BaseModel):
 
 class CosmeticDelete(BaseModel):
     model_config = _BODY
-    cosmetic: DisplayName = Field(description="The cosmetic's name")
+    cosmetic: NameRef = Field(description="The cosmetic's name")
 
 
 class OwnershipBody(BaseModel):
@@ -169,7 +196,7 @@ class CategoryCreate(BaseModel):
 
 class CategoryRename(BaseModel):
     model_config = _BODY
-    old_name: DisplayName
+    old_name: NameRef
     new_name: DisplayName
 
 
@@ -249,7 +276,7 @@ class CreatorCodeCreate(BaseModel):
 
     @model_validator(mode="after")
     def _not_zero(self) -> CreatorCodeCreate:
-        if self.code == "0":
+        if names.same(self.code, "0"):
             raise ValueError('code: "0" is reserved (it removes a code from an account)')
         return self
 
@@ -264,7 +291,7 @@ class CreatorCodeUpdate(BaseModel):
     def _something(self) -> CreatorCodeUpdate:
         if self.new_code is None and self.new_owner is None:
             raise ValueError("give new_code or new_owner")
-        if self.new_code == "0":
+        if self.new_code is not None and names.same(self.new_code, "0"):
             raise ValueError('new_code: "0" is reserved')
         return self
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
-from .. import ids
+from .. import ids, names
 from ..errors import Conflict, ErrorCode, NotFound, Unavailable
 from ..shop import CLOAK, slot_attribute
 from . import keys, pages, tx
@@ -76,8 +76,9 @@ def create_named(
 
 
 def rename_items(kind: str, entity_id: str, old_name: str, new_name: str) -> list[dict[str, Any]]:
-    """Transaction items that move a unique name (nothing when only the letter case changes)."""
-    if old_name.strip().lower() == new_name.strip().lower():
+    """Transaction items that move a unique name; nothing when both fold to the same name (only the displayed
+    form changes: deleting and putting one item in a transaction is refused by DynamoDB)."""
+    if names.same(old_name, new_name):
         return []
     return [
         tx.delete(keys.name(kind, old_name), "id = :id", values={":id": entity_id}),
@@ -204,7 +205,7 @@ def list_cosmetics(buyable_only: bool = False) -> list[dict[str, Any]]:
     condition: Any = Attr("deleting").not_exists()
     if buyable_only:
         condition = condition & Attr("cost").gt(0)
-    return sorted((cosmetic_view(i) for i in listing(keys.COSMETIC, condition)), key=lambda c: c["name"].lower())
+    return sorted((cosmetic_view(i) for i in listing(keys.COSMETIC, condition)), key=lambda c: names.fold(c["name"]))
 
 
 def _category_count(category_id: str, delta: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from .. import names
 from ..errors import Conflict, ErrorCode, NotFound
 from . import catalog, keys, pages, tx
 from .table import table
@@ -67,7 +68,7 @@ def delete(code: str) -> None:
 
 def set_for(discord_id: str, code: str) -> None:
     """Support a creator ("0" stops supporting). Nobody can support their own code."""
-    if code == REMOVE_CODE:
+    if names.same(code, REMOVE_CODE):
         try:
             table().update_item(
                 Key=keys.profile(discord_id),

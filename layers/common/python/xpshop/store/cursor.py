@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ErrorCode, InvalidInput
+from . import keys
 
 
 def encode(last_key: dict[str, Any] | None) -> str | None:
@@ -30,7 +31,8 @@ def decode(
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid pagination cursor") from exc
-    if not isinstance(key, dict) or set(key) != allowed_keys or not all(isinstance(v, str) for v in key.values()):
+    # keys.fits: the values go back to DynamoDB as a key, which refuses (500) any over its size limit
+    if not isinstance(key, dict) or set(key) != allowed_keys or not keys.fits(key):
         raise InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid pagination cursor")
     if belongs is not None and not belongs(key):
         raise InvalidInput(ErrorCode.INVALID_REQUEST, "cursor does not belong to this listing")

@@ -22,7 +22,7 @@
 | redemption      | COUPON#<id>   | REDEEMED#<d>                        |
 | creator code    | CREATOR#<id>  | META        (GSI1: CREATORS / <id>) |
 | creator code use| CREATOR#<id>  | USE#<ms>#<id>                       |
-| unique name     | NAME#<kind>#<lowercased name> | META -> the id it names |
+| unique name     | NAME#<kind>#<folded name> | META -> the id it names (xpshop.names.fold) |
 | rank counter    | GUILD#<g>#RANK#v<layout>#<level>[#<parent>...] | <key, zero-padded>  (n) |
 | ranked position | GUILD#<g>#RANKED#<u> | RANKED#v<layout>  (xp counted, seq of the last stream record applied) |
 | rank layout     | GLOBAL        | RANKLAYOUT  (layout the counters are built in) |
@@ -33,8 +33,9 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
+
+from .. import ids, names
 
 META = "META"
 CONFIG = "CONFIG"
@@ -48,6 +49,9 @@ GSI1 = "GSI1"
 
 # Counters are spread over shards so that no single item takes every write of a busy guild.
 STATS_SHARDS = 16
+
+# DynamoDB's sort-key limit (a partition key may have 2048 bytes): no key built from user text may exceed it.
+MAX_KEY_BYTES = 1024
 
 # Leaderboard order in one number: XP descending, then user id ascending on ties.
 # score = xp * 10^20 + (10^20 - 1 - userId); fits DynamoDB's 38 significant digits for xp < 10^15.
@@ -201,11 +205,22 @@ def listing(kind: str) -> str:
     return _LISTINGS[kind]
 
 
-def name(kind: str, display_name: str) -> dict[str, str]:
-    """The item that makes a name unique within its kind: compared after Unicode NFKC normalisation and
-    case folding, so "Café" typed two ways or "HAT"/"hat" are the same name."""
-    folded = unicodedata.normalize("NFKC", display_name).strip().casefold()
+_NAME_FIELDS = {COSMETIC: "name", CATEGORY: "name", COUPON: "code", CREATOR: "code"}
+
+
+def name(kind: str, display_name: str, field: str | None = None) -> dict[str, str]:
+    """The item that makes a name unique within its kind, keyed by its folded form (xpshop.names), so
+    "Café" typed two ways or "HAT"/"hat" are the same name. A name that cannot fit a key is a 400 naming
+    `field` (by default the kind's: the request models check first, this guards every other way in)."""
+    folded = names.folded_key_part(display_name, field or _NAME_FIELDS[kind])
     return {"PK": f"NAME#{kind}#{folded}", "SK": META}
+
+
+def fits(key: dict[str, Any]) -> bool:
+    """Every value a UTF-8 string of 1..MAX_KEY_BYTES bytes, as DynamoDB requires of key values (for keys
+    that come back from callers, e.g. pagination cursors)."""
+    sizes = [names.utf8_size(v) if isinstance(v, str) else None for v in key.values()]
+    return all(size is not None and 0 < size <= MAX_KEY_BYTES for size in sizes)
 
 
 def redemption(coupon_id: str, discord_id: str) -> dict[str, str]:
@@ -228,6 +243,7 @@ def gsi1_cursor_check(gsi1pk: str, pk_prefix: str, sk: str = META) -> Any:
             key["GSI1PK"] == gsi1pk
             and key["SK"] == sk
             and bool(key["GSI1SK"].strip())
+            and key["GSI1SK"].isascii()  # isalnum alone also accepts letters of every script
             and key["GSI1SK"].isalnum()
             and key["PK"] == f"{pk_prefix}{key['GSI1SK']}"
         )
@@ -237,7 +253,8 @@ def gsi1_cursor_check(gsi1pk: str, pk_prefix: str, sk: str = META) -> Any:
 
 def ledger_cursor_check(discord_id: str) -> Any:
     def belongs(key: dict[str, str]) -> bool:
-        return key["PK"] == user_pk(discord_id) and key["SK"].startswith(TX_PREFIX) and len(key["SK"]) > 20
+        sk = key["SK"]
+        return key["PK"] == user_pk(discord_id) and sk.startswith(TX_PREFIX) and sk.isascii() and len(sk) > 20
 
     return belongs
 
@@ -246,7 +263,7 @@ def link_cursor_check(key: dict[str, str]) -> bool:
     return (
         key["GSI1PK"] == LINKS_GSI1PK
         and key["SK"] == "LINK"
-        and key["GSI1SK"].isdigit()
+        and ids.is_snowflake(key["GSI1SK"])  # isdigit() alone also accepts digits of every script
         and len(key["PK"]) == 35
         and key["PK"].startswith("MC#")
     )
