@@ -26,11 +26,6 @@ def account_for(caller: Caller, account_id: str, must_exist: bool = False) -> st
     return profiles.resolve(account_id, must_exist)
 
 
-def resolve_account(account_id: str, must_exist: bool = True) -> str:
-    """The Discord ID behind a Discord ID or a linked Minecraft UUID, whoever asks."""
-    return profiles.resolve(account_id, must_exist)
-
-
 # ---------------------------------------------------------------- users
 
 
@@ -192,8 +187,24 @@ def list_creator_codes(limit: int | None, cursor: str | None, uses_limit: int | 
     return {"creatorCodes": found, "nextCursor": next_cursor}
 
 
-def supporting(discord_id: str, code: str) -> dict[str, Any]:
-    return {"supporting": creators.supporting(profiles.require(discord_id), code)}
+# A user key gets this one answer whether its account has no shop profile or the code does not exist, so
+# the endpoint cannot be used to learn which codes (or accounts) exist.
+NOTHING_TO_CHECK = "No shop account for this id, or no creator code named by creator_code"
+
+
+def supporting(caller: Caller, account_id: str, code: str) -> dict[str, Any]:
+    """Whether an account supports a creator code. The admin may ask about any account and gets the shop
+    document's answers (404 USER_NOT_FOUND, then 404 CREATOR_CODE_NOT_FOUND); a user key may ask about its
+    own account only (403 otherwise, like users/info) and cannot tell an unknown account from an unknown code."""
+    if caller.admin:
+        profile = profiles.require(profiles.resolve(account_id, must_exist=False))
+        return {"supporting": creators.supporting(profile, code)}
+    discord_id = account_for(caller, account_id)
+    own = profiles.get(discord_id)
+    creator_id = creators.code_id(code)
+    if own is None or creator_id is None:
+        raise NotFound(ErrorCode.CREATOR_CODE_NOT_FOUND, NOTHING_TO_CHECK)
+    return {"supporting": own.get("creatorCode") == creator_id}
 
 
 def create_creator_code(code: str, owner: str) -> dict[str, Any]:
