@@ -6,6 +6,10 @@ Credits are paid only for levels reached by earned XP (messages, command XP, Giv
 admin sets, gives or removes (Discord or API) nor by a recalculation; those still advance the high-water
 mark, so the levels never pay later either. One payment is capped (LEVEL_CREDITS_MAX_PAYMENT).
 
+Finding 11, day_limit by rejoining: `/redeem` trusted Discord's `joined_at`, which a member resets by
+leaving and joining again. The day_limit now counts from the earliest of `joined_at` and the first time
+xpshop saw the member in that server.
+
 Level-up effects run through DynamoDB Local's real stream into the effects function (as in
 tests/integration/test_effects.py).
 """
@@ -13,10 +17,13 @@ tests/integration/test_effects.py).
 from __future__ import annotations
 
 import itertools
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.support import discord as d
+from tests.support import shop
 from tests.support.storage import new_user_id
 
 pytestmark = pytest.mark.integration
@@ -261,3 +268,85 @@ def test_level_sources_in_the_stream_image():
     assert change("recalc").by_recalc and not change("recalc").earned
     for source in ("granted", "xp", None, "something-new"):
         assert not change(source).earned, source
+
+
+# ---------------------------------------------------------------- finding 11: day_limit by rejoining
+
+
+def _redeem(discord_app, queue: str, guild: str, user: str, code: str, joined_at: datetime) -> str:
+    from tests.support.sqs import receive_all, run_worker
+
+    payload = d.command(guild, user, "redeem", options=[d.option("code", code)])
+    payload["member"]["joined_at"] = joined_at.isoformat()
+    _, answer = d.call(discord_app.signer, payload)
+    assert answer == {"type": 5, "data": {"flags": EPHEMERAL}}
+    assert run_worker(receive_all(queue)) == {"batchItemFailures": []}
+    edit = discord_app.fake.webhook_messages[(d.APP_ID, payload["token"])][-1]
+    return "\n".join(e.get("description", "") for e in edit["embeds"])
+
+
+def _first_seen(api, guild: str, user: str, when: datetime) -> None:
+    """A member xpshop first saw at `when`: created through the API, its createdAt (epoch ms) moved back."""
+    from xpshop.store import keys
+    from xpshop.store.table import table
+
+    if api.put(f"/api/xp/guilds/{guild}").status not in (200, 201):
+        raise AssertionError("guild registration failed")
+    _api_set(api, guild, user, 0)
+    table().update_item(
+        Key=keys.member(guild, user),
+        UpdateExpression="SET createdAt = :t",
+        ExpressionAttributeValues={":t": int(when.timestamp() * 1000)},
+    )
+
+
+def test_rejoining_does_not_reopen_newcomer_coupons(api, guild, discord_app, interactions_queue, monkeypatch):
+    monkeypatch.setenv("SHOP_GUILD_IDS", guild)
+    code = shop.unique("NEWBIE")
+    assert api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 15, "day_limit": 7}).status == 201
+    now = datetime.now(UTC)
+    rejoined_an_hour_ago = now - timedelta(hours=1)
+
+    veteran = shop.funded_user(api, new_user_id(), 0)
+    _first_seen(api, guild, veteran, now - timedelta(days=30))  # chatting here for a month, then left and rejoined
+    text = _redeem(discord_app, interactions_queue, guild, veteran, code, rejoined_an_hour_ago)
+    assert "joined the server in the last 7 day(s)" in text
+    assert _credits(api, veteran) == 0
+
+    newcomer = shop.funded_user(api, new_user_id(), 0)  # never seen before
+    text = _redeem(discord_app, interactions_queue, guild, newcomer, code, rejoined_an_hour_ago)
+    assert "Coupon redeemed: 15 credits" in text
+    assert _credits(api, newcomer) == 15
+
+    chatted = shop.funded_user(api, new_user_id(), 0)  # seen a moment ago: joined_at is the earlier date
+    _first_seen(api, guild, chatted, now - timedelta(minutes=5))
+    text = _redeem(discord_app, interactions_queue, guild, chatted, code, now - timedelta(days=3))
+    assert "Coupon redeemed: 15 credits" in text
+
+
+def test_first_seen_in_another_server_does_not_count(api, guild, discord_app, interactions_queue, monkeypatch):
+    """The day_limit is about this server: a member xpshop saw long ago elsewhere is new here."""
+    from tests.support.storage import new_guild_id
+
+    monkeypatch.setenv("SHOP_GUILD_IDS", guild)
+    code = shop.unique("WELCOME")
+    assert api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 5, "day_limit": 7}).status == 201
+    user = shop.funded_user(api, new_user_id(), 0)
+    _first_seen(api, new_guild_id(), user, datetime.now(UTC) - timedelta(days=300))
+    text = _redeem(discord_app, interactions_queue, guild, user, code, datetime.now(UTC) - timedelta(days=1))
+    assert "Coupon redeemed: 5 credits" in text
+
+
+def test_first_seen_is_kept_by_every_later_write(api, guild):
+    """createdAt is written once, by the write that creates the member, and never again."""
+    from tests.support.storage import member_item
+
+    user = new_user_id()
+    _api_set(api, guild, user, 10)
+    first = member_item(guild, user)["createdAt"]
+    time.sleep(0.01)
+    _api_set(api, guild, user, _start(3))
+    assert api.post(f"/api/xp/users/{guild}/{user}", {"amount": 5}).status == 200
+    assert api.delete(f"/api/xp/users/{guild}/{user}", {"amount": _start(3)}).status == 200
+    _message(guild, user)
+    assert member_item(guild, user)["createdAt"] == first

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ids
-from ..auth import Caller
+from ..auth import Caller, shop_guild_ids
 from ..errors import ApiError, ErrorCode, NotFound
 from ..minecraft import lookup_uuid
-from ..shop import equipped_view
-from ..store import catalog, coupons, creators, profiles, purchases
+from ..shop import equipped_view, membership_start
+from ..store import catalog, coupons, creators, members, profiles, purchases
 
 
 def account_for(caller: Caller, account_id: str, must_exist: bool = False) -> str:
@@ -151,6 +151,18 @@ def unequip(discord_id: str, cosmetic_type: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- coupons
+
+
+def redeem_in_guild(discord_id: str, code: str, guild_id: str | None, joined_at_s: int | None) -> dict[str, Any]:
+    """A coupon redeemed from Discord. A `day_limit` counts from when the member joined `guild_id`: only in
+    the servers the shop trusts (SHOP_GUILD_IDS: anyone can make a new server), and from the earliest of
+    Discord's `joined_at` and the first time xpshop saw them there, so leaving and rejoining does not make a
+    long-time member a newcomer. Elsewhere a day_limit coupon is refused."""
+    joined = None
+    if guild_id is not None and guild_id in shop_guild_ids():
+        seen_ms = members.first_seen_ms(guild_id, discord_id) if joined_at_s is not None else None
+        joined = membership_start(joined_at_s, seen_ms // 1000 if seen_ms is not None else None)
+    return coupons.redeem(discord_id, code, through_api=False, joined_at_s=joined)
 
 
 def list_coupons(limit: int | None, cursor: str | None) -> Any:

@@ -66,6 +66,20 @@ def get(guild_id: str, user_id: str) -> Member | None:
     return Member.from_item(item) if item else None
 
 
+def first_seen_ms(guild_id: str, user_id: str) -> int | None:
+    """When xpshop first wrote this member (`createdAt`, epoch ms), or None for a member it never saw.
+
+    Every write that can create a member sets `createdAt` with if_not_exists in that same write, and member
+    items are never deleted, so it is the first time the member was seen in the guild (a message, a command,
+    an admin's XP change), whatever they did in Discord since (leaving and rejoining resets `joined_at`)."""
+    item = (
+        table()
+        .get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True, ProjectionExpression="createdAt")
+        .get("Item")
+    )
+    return int(item["createdAt"]) if item and item.get("createdAt") is not None else None
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
