@@ -55,6 +55,11 @@ def local_overrides(endpoint: str, table_name: str, admin_key: str) -> dict[str,
         "DISCORD_BOT_TOKEN_PARAM": "",
         "SHOP_GUILD_IDS": os.environ.get("SHOP_GUILD_IDS", ""),
         **(
+            {"LEVEL_CREDITS_MAX_PAYMENT": os.environ["LEVEL_CREDITS_MAX_PAYMENT"]}
+            if os.environ.get("LEVEL_CREDITS_MAX_PAYMENT")
+            else {}
+        ),
+        **(
             {"DISCORD_API_BASE_URL": os.environ["DISCORD_API_BASE_URL"]}
             if os.environ.get("DISCORD_API_BASE_URL")
             else {}

@@ -134,7 +134,8 @@ def deferred_event() -> dict[str, Any]:
 
 
 def stream_event() -> dict[str, Any]:
-    """A table stream record of a member going from level 0 to level 1 (what the effects function gets)."""
+    """A table stream record of a member going from level 0 to level 1 with a message's XP (earned: it pays
+    creditsPerLevel in a shop server), what the effects function gets."""
 
     def image(xp: int, level: int) -> dict[str, Any]:
         return {
@@ -144,6 +145,7 @@ def stream_event() -> dict[str, Any]:
             "userId": {"S": USER},
             "xp": {"N": str(xp)},
             "level": {"N": str(level)},
+            "levelSource": {"S": "earned"},
         }
 
     return {

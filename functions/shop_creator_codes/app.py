@@ -28,7 +28,7 @@ P = "/api/v1/creatorcodes"
 app = http.make_resolver(
     access={
         f"{P}/list": Access.SHOP_ADMIN,
-        f"{P}/supporting": Access.ANY_KEY,
+        f"{P}/supporting": Access.OWN_ACCOUNT,
         f"{P}/create": Access.SHOP_ADMIN,
         f"{P}/update": Access.SHOP_ADMIN,
         f"{P}/delete": Access.SHOP_ADMIN,
@@ -55,15 +55,14 @@ def list_creator_codes(
 @app.get(
     f"{P}/supporting",
     tags=["shop creator codes"],
-    summary="Whether a user supports a creator code (any key)",
+    summary="Whether a user supports a creator code (own key or admin)",
     responses=sv.shop_responses(sv.Supporting),
 )
 def is_supporting(
     id: Annotated[str, Query(description="Discord ID or Minecraft UUID")],
     creator_code: Annotated[str, Query(min_length=1, max_length=32, pattern=CODE_PATTERN)],
 ):
-    discord_id = shop.resolve_account(account_param(id))  # any key may ask about anyone
-    return http.plain(shop.supporting(discord_id, creator_code))
+    return http.plain(shop.supporting(http.caller(app), account_param(id), creator_code))
 
 
 @app.post(

@@ -234,14 +234,13 @@ def test_xp_config_commands_change_the_guild_config(api, guild, discord_app):
     config("multiplier", options=[d.option("value", 3.0, 10), d.option("user", user, 6)])
     config("command-xp", options=[d.option("enabled", False, 5)])
     config("announce", options=[d.option("channel", channel, 7), d.option("message", "{user} is now {level}!")])
-    config("credits-per-level", options=[d.option("amount", 25, 4)])
     cfg = api.get(f"/api/xp/config/{guild}").data
     assert cfg["cooldownSeconds"] == 30 and cfg["xpRate"] == 1.5
     assert cfg["noXpChannelIds"] == [channel] and cfg["noXpRoleIds"] == [role]
     assert cfg["roleRewards"] == [{"level": 5, "roleId": role2}]
     assert (cfg["rewardsMode"], cfg["removeRewardOnXpLoss"]) == ("replace", True)
     assert cfg["multipliers"] == {"server": 2.0, "role": {role2: 1.5}, "user": {user: 3.0}}
-    assert cfg["commandXp"] is False and cfg["creditsPerLevel"] == 25
+    assert cfg["commandXp"] is False  # creditsPerLevel: admin key only (tests/security/test_money.py)
     assert cfg["levelUpAnnouncement"] == {"channelId": channel, "message": "{user} is now {level}!"}
 
     shown = _text(config("show"))

@@ -162,16 +162,26 @@ def test_announcements_are_off_by_default(api, guild, discord_app, table_stream)
     assert not discord_app.fake.calls_to("POST", "/channels/")
 
 
+def _earn(api, discord_app, guild: str, user: str, xp: int) -> None:
+    """`xp` earned by `user` (Give XP on one of their messages): only earned levels pay credits (granted XP,
+    as in _set_xp, never does: tests/security/test_money.py)."""
+    from tests.support import discord as d
+
+    _configure(api, guild, {"giveXpAmount": xp})
+    _, answer = d.call(discord_app.signer, d.message_command(guild, new_user_id(), d.next_snowflake(), user))
+    assert "earned" in answer["data"]["embeds"][0]["description"], answer
+
+
 def test_credits_per_level_are_paid_once_per_level(api, guild, discord_app, table_stream, monkeypatch):
     monkeypatch.setenv("SHOP_GUILD_IDS", f"111111111111111111,{guild}")
     _configure(api, guild, {"creditsPerLevel": 10})
     user = _member(discord_app, guild)
-    _set_xp(api, guild, user, LEVEL_XP[3])
+    _earn(api, discord_app, guild, user, LEVEL_XP[3])
     table_stream.drain()
     assert _credits(api, user) == 30
     _set_xp(api, guild, user, 0)
     table_stream.drain()
-    _set_xp(api, guild, user, LEVEL_XP[5])
+    _earn(api, discord_app, guild, user, LEVEL_XP[5])
     table_stream.drain()
     assert _credits(api, user) == 50  # levels 4 and 5 only: 1-3 were paid already
     ledger = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
@@ -185,7 +195,7 @@ def test_a_huge_level_jump_pays_in_one_transaction(api, guild, discord_app, tabl
     monkeypatch.setenv("SHOP_GUILD_IDS", guild)
     _configure(api, guild, {"creditsPerLevel": 2})
     user = _member(discord_app, guild)
-    _set_xp(api, guild, user, 10**12)  # ~ level 8,400
+    _earn(api, discord_app, guild, user, 100_000)  # level 0 -> 38
     with recorded_calls() as calls:
         table_stream.drain()
     assert calls["TransactWriteItems"] == 1
@@ -201,7 +211,7 @@ def test_redelivered_records_change_nothing_more(api, rewarded, discord_app, tab
     monkeypatch.setenv("SHOP_GUILD_IDS", rewarded)
     _configure(api, rewarded, {"creditsPerLevel": 5, "levelUpAnnouncement": {"channelId": CHANNEL}})
     user = _member(discord_app, rewarded)
-    _set_xp(api, rewarded, user, LEVEL_XP[2])
+    _earn(api, discord_app, rewarded, user, LEVEL_XP[2])
     delivered: list[dict] = []
     table_stream._invoke, invoke = (lambda e: delivered.append(e) or invoke(e)), table_stream._invoke
     table_stream.drain()
@@ -257,7 +267,7 @@ def test_without_a_bot_token_only_credits_apply(api, guild, discord_app, table_s
         },
     )
     user = _member(discord_app, guild)
-    _set_xp(api, guild, user, LEVEL_XP[1])
+    _earn(api, discord_app, guild, user, LEVEL_XP[1])
     table_stream.drain()
     assert discord_app.fake.calls == [] or all(c.method == "GET" for c in discord_app.fake.calls)
     assert discord_app.fake.member_roles(guild, user) == set()
@@ -267,8 +277,8 @@ def test_without_a_bot_token_only_credits_apply(api, guild, discord_app, table_s
 def test_servers_the_shop_does_not_trust_pay_no_credits(api, guild, discord_app, table_stream, monkeypatch):
     """Credits are one balance across servers: a server anyone can add the bot to must not mint them."""
     monkeypatch.setenv("SHOP_GUILD_IDS", "111111111111111111")
-    _configure(api, guild, {"creditsPerLevel": 1_000_000})
+    _configure(api, guild, {"creditsPerLevel": 10_000})
     user = _member(discord_app, guild)
-    _set_xp(api, guild, user, LEVEL_XP[5])
+    _earn(api, discord_app, guild, user, LEVEL_XP[5])
     table_stream.drain()
     assert api.get(f"/api/v1/users/info?id={user}").status == 404  # no shop account, no credits

@@ -333,10 +333,13 @@ def test_auth_matrix(api, catalog):
     for method, path, body in [
         ("GET", "/api/v1/cosmetics/list", None),
         ("GET", "/api/v1/categories/list", None),
-        ("GET", f"/api/v1/creatorcodes/supporting?id={other}&creator_code=none", None),
+        ("GET", f"/api/v1/creatorcodes/supporting?id={owner}&creator_code=none", None),
     ]:
         assert api.request(method, path, body, key=None).status == 401
         assert api.request(method, path, body, key=key).status in (200, 404)
+    # someone else's account: refused, not answered (tests/security/test_account_lookup.py)
+    other_supporting = f"/api/v1/creatorcodes/supporting?id={other}&creator_code=none"
+    assert api.request("GET", other_supporting, key=key).status == 403
     for method, path, body in [
         ("GET", "/api/v1/users/list", None),
         ("GET", "/api/v1/coupons/list", None),
@@ -551,12 +554,12 @@ OWN_ACCOUNT = [
     ("DELETE", "/api/v1/cosmetics/unequip", {"id": "{who}", "cosmetictype": "hat"}),
     ("POST", "/api/v1/coupons/redeem", {"id": "{who}", "code": "NOPE"}),
     ("POST", "/api/v1/creatorcodes/set", {"id": "{who}", "code": "0"}),
+    ("GET", "/api/v1/creatorcodes/supporting?id={who}&creator_code=none", None),
 ]
 ANY_KEY = [
     ("GET", "/api/v1/cosmetics/list", None),
     ("GET", "/api/v1/cosmetics/shop", None),
     ("GET", "/api/v1/categories/list", None),
-    ("GET", "/api/v1/creatorcodes/supporting?id={other}&creator_code=none", None),
 ]
 
 

@@ -38,6 +38,7 @@ Snowflake = Annotated[str, BeforeValidator(_as_snowflake)]
 PositiveMultiplier = Annotated[StrictFloat, Field(gt=0, le=100)]
 MAX_MULTIPLIERS = 250
 MAX_REWARDS = 250
+MAX_CREDITS_PER_LEVEL = 10_000
 _STRICT = ConfigDict(extra="forbid", defer_build=True)
 
 
@@ -108,7 +109,9 @@ class ConfigPatch(BaseModel):
     commandXp: StrictBool | None = None
     giveXpAmount: Annotated[StrictInt, Field(ge=1, le=100_000)] | None = None
     levelUpAnnouncement: AnnouncementSettings | None = None
-    creditsPerLevel: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
+    # Set with the admin key only (Discord cannot): credits are one balance across servers. Each payment is
+    # capped again at deploy level (LEVEL_CREDITS_MAX_PAYMENT, see service/effects.py).
+    creditsPerLevel: Annotated[StrictInt, Field(ge=0, le=MAX_CREDITS_PER_LEVEL)] | None = None
 
     @field_validator("noXpRoleIds", "noXpChannelIds")
     @classmethod

@@ -77,6 +77,15 @@ def coupon_refusal(
     return None
 
 
+def membership_start(joined_at_s: int | None, first_seen_s: int | None) -> int | None:
+    """Since when a member counts as being in a server, for a coupon's day_limit: the earliest of Discord's
+    `joined_at` (which leaving and rejoining resets) and the first time xpshop saw them there (kept). None
+    without a `joined_at`: the first sighting alone is later than the join, so it would make them look newer."""
+    if joined_at_s is None:
+        return None
+    return joined_at_s if first_seen_s is None else min(joined_at_s, first_seen_s)
+
+
 def days_in_server(joined_at_s: int, now_s: int) -> int:
     """Whole days begun since joining: a coupon with day_limit L is open while L >= this (see joined_within)."""
     return max(0, -(-(now_s - joined_at_s) // 86_400))

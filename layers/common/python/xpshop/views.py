@@ -147,7 +147,9 @@ class GuildConfigView(BaseModel):
     commandXp: bool = Field(description="Slash and context commands earn XP like messages")
     giveXpAmount: int = Field(description='XP the "Give XP" message command awards')
     levelUpAnnouncement: dict[str, Any] = Field(description="{channelId, message}: off while channelId is null")
-    creditsPerLevel: int = Field(description="Shop credits paid once per level reached (0: off)")
+    creditsPerLevel: int = Field(
+        description="Shop credits paid once per level reached with earned XP (0: off; set with the admin key only)"
+    )
 
 
 class RewardsView(BaseModel):

@@ -121,11 +121,6 @@ _CONFIG = {
             _opt(CHANNEL, "channel", "Where to announce", channel_types=[GUILD_TEXT, GUILD_ANNOUNCEMENT]),
             _opt(STRING, "message", "Template with {user}, {level}, {xp}", max_length=1_000),
         ),
-        _sub(
-            "credits-per-level",
-            "Shop credits paid once per level reached (0: off)",
-            _opt(INTEGER, "amount", "Credits", required=True, min_value=0, max_value=1_000_000),
-        ),
     ],
 }
 

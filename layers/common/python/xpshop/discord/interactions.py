@@ -408,12 +408,17 @@ _CONFIG_EDITS: dict[str, Callable[[dict[str, Any]], tuple[Any, str]]] = {
         {"commandXp": bool(o["enabled"])},
         f"Commands {'earn' if o['enabled'] else 'no longer earn'} XP.",
     ),
-    "credits-per-level": lambda o: (
-        {"creditsPerLevel": int(o["amount"])},
-        f"{int(o['amount']):,} credits per level reached.",
-    ),
     "announce": _announce,
 }
+
+
+def _credits_per_level_retired(i: Interaction) -> dict[str, Any]:
+    """Credits are one balance across servers and buy cosmetics: their rate is the shop operator's (admin key,
+    PUT /api/xp/config/{guildId}), not a server manager's. An old registration may still send this."""
+    raise Refused(
+        "Credits per level are set by the shop's admin through the admin API, not from Discord. "
+        "(This sub-command was removed; re-register the commands to hide it.)"
+    )
 
 
 def _config_set(i: Interaction) -> dict[str, Any]:
@@ -529,7 +534,8 @@ def _give_xp(i: Interaction) -> dict[str, Any]:
     if not markers.claim_once(guild_id, "givexp", message_id, by=i.user_id, userId=author["id"]):
         return embeds.done("That message has already been rewarded.", ephemeral=True)
     try:
-        members.add_xp(guild_id, str(author["id"]), amount, f"helpful message {message_id} (by {i.user_id})", "discord")
+        reason = f"helpful message {message_id} (by {i.user_id})"
+        members.add_xp(guild_id, str(author["id"]), amount, reason, "discord", earned=True)  # earned: pays credits
     except Exception:
         markers.release_once(guild_id, "givexp", message_id)  # nothing half-done: the next click may try again
         raise
@@ -548,6 +554,7 @@ _HANDLERS: dict[tuple[str, ...], Callable[[Interaction], dict[str, Any]]] = {
     ("xp", "config", "reward-remove"): _config_reward,
     **{("xp", "config", sub): _config_set for sub in _CONFIG_EDITS},
     ("xp", "config", "multiplier"): _config_multiplier,
+    ("xp", "config", "credits-per-level"): _credits_per_level_retired,
 }
 _CONTEXT: dict[tuple[int, str], Callable[[Interaction], dict[str, Any]]] = {
     (commands.USER, commands.VIEW_RANK): _view_rank,

@@ -101,12 +101,11 @@ def credits(i: Interaction) -> dict[str, Any]:
 
 
 def redeem(i: Interaction) -> dict[str, Any]:
-    from ..auth import shop_guild_ids
-    from ..store import coupons
+    from ..service import shop as service
 
-    # A join date counts for day_limit coupons only in the shop's own servers (anyone can make a new one).
-    joined = _joined_at_s(i.joined_at) if i.guild_id in shop_guild_ids() else None
-    result = coupons.redeem(i.user_id, str(i.options["code"]).strip(), through_api=False, joined_at_s=joined)
+    # day_limit: see service.redeem_in_guild (trusted servers only; rejoining does not reset it).
+    code = str(i.options["code"]).strip()
+    result = service.redeem_in_guild(i.user_id, code, i.guild_id, _joined_at_s(i.joined_at))
     rewards = result["rewards"]
     got = [f"{rewards['credits']:,} credits"] if rewards.get("credits") else []
     got += [f"**{rewards['cosmetic']}**"] if rewards.get("cosmetic") else []

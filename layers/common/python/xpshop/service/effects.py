@@ -4,6 +4,12 @@ Member writes reach this through the table's stream (API add/set/remove, message
 the recalculation alike), so no path can forget to send them and an award stays one write. Each effect is
 idempotent: roles are reconciled against the roles the member holds, the announcement is claimed once per
 (guild, user, level), and credits are paid once per (user, guild, level) for ever.
+
+Credits are money (one balance across servers, it buys cosmetics), so only levels the member reached with
+XP they earned pay: the writer records where a level came from (`levelSource`, store/members.py) and only
+"earned" pays, for the levels its XP crossed, capped per payment (LEVEL_CREDITS_MAX_PAYMENT). XP an admin
+gives, sets or removes (API or /xp) and recalculations pay nothing; their levels still move the
+high-water mark, so they never pay later either.
 """
 
 from __future__ import annotations
@@ -21,12 +27,16 @@ from .. import metrics, rewards
 from ..auth import discord_bot_token, shop_guild_ids
 from ..discord import role_safety
 from ..discord.rest import DiscordError, DiscordRest, RateLimited
+from ..levels import Curve
 from ..store import keys, markers
-from ..store.members import LEVEL_BY_RECALC
+from ..store.members import LEVEL_BY_RECALC, LEVEL_EARNED
 from .config import merged_guild
 
 logger = Logger(child=True)
 DEFAULT_API_BASE = "https://discord.com/api/v10"
+# The most one level-up may pay, whatever creditsPerLevel and the levels crossed: a deploy parameter
+# (LevelCreditsMaxPayment), so neither a guild config nor a leaked admin key can raise it.
+DEFAULT_MAX_LEVEL_PAYMENT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +46,20 @@ class LevelChange:
     old_level: int
     new_level: int
     xp: int
-    by_recalc: bool = False  # the level caught up with a curve change: roles yes, announcement no
+    old_xp: int = 0
+    # `levelSource` of the write (store/members.py): "earned", "granted", "recalc"; anything else (the
+    # pre-release "xp", a missing one) is treated as granted: it never pays credits.
+    source: str | None = None
+
+    @property
+    def by_recalc(self) -> bool:
+        """The level caught up with a curve change: roles yes, announcement and credits no."""
+        return self.source == LEVEL_BY_RECALC
+
+    @property
+    def earned(self) -> bool:
+        """The member's own XP moved the level (message, command XP, Give XP): the only kind that pays."""
+        return self.source == LEVEL_EARNED
 
 
 @dataclass
@@ -73,7 +96,8 @@ def level_change_from_images(old: dict[str, Any], new: dict[str, Any]) -> LevelC
         old_level=old_level,
         new_level=new_level,
         xp=int(new.get("xp", 0)),
-        by_recalc=new.get("levelSource") == LEVEL_BY_RECALC,
+        old_xp=int(old.get("xp", 0) or 0),
+        source=str(new["levelSource"]) if new.get("levelSource") is not None else None,
     )
 
 
@@ -224,15 +248,45 @@ def _announce(change: LevelChange, cfg: dict[str, Any], rest: DiscordRest, outco
     outcome.announced = True
 
 
+def max_level_payment() -> int:
+    """LEVEL_CREDITS_MAX_PAYMENT (template parameter LevelCreditsMaxPayment); the safe default when unset or
+    not a number >= 0."""
+    raw = os.environ.get("LEVEL_CREDITS_MAX_PAYMENT", "").strip()
+    try:
+        value = int(raw) if raw else DEFAULT_MAX_LEVEL_PAYMENT
+    except ValueError:
+        value = -1
+    if value < 0:
+        logger.warning("LEVEL_CREDITS_MAX_PAYMENT is not a number >= 0; using the default", extra={"value": raw})
+        return DEFAULT_MAX_LEVEL_PAYMENT
+    return value
+
+
+def earned_levels(change: LevelChange, cfg: dict[str, Any]) -> int:
+    """How many levels the write's own XP crossed, on one curve (the guild's current one): a level gained
+    because the curve became easier is not earned, even when a message is what wrote it."""
+    if not change.earned:
+        return 0
+    curve = Curve.from_config(cfg["curve"])
+    return max(0, curve.level(change.xp) - curve.level(change.old_xp))
+
+
 def _pay_credits(change: LevelChange, cfg: dict[str, Any], outcome: Outcome) -> None:
-    amount = int(cfg.get("creditsPerLevel") or 0)
-    if amount <= 0:
-        return
+    per_level = int(cfg.get("creditsPerLevel") or 0)
     if change.guild_id not in shop_guild_ids():
-        logger.warning(
-            "creditsPerLevel ignored: the guild is not one of SHOP_GUILD_IDS", extra={"guildId": change.guild_id}
-        )
+        if per_level > 0:
+            logger.warning(
+                "creditsPerLevel ignored: the guild is not one of SHOP_GUILD_IDS", extra={"guildId": change.guild_id}
+            )
         return
+    # Every level gain in a shop guild is accounted for (the mark moves), paid or not: a level granted, or
+    # reached while credits were off, must not pay when it is reached again later.
     outcome.credits_paid = markers.pay_level_credits(
-        change.user_id, change.guild_id, change.old_level, change.new_level, amount
+        change.user_id,
+        change.guild_id,
+        change.old_level,
+        change.new_level,
+        per_level=per_level,
+        earned_levels=earned_levels(change, cfg),
+        max_payment=max_level_payment(),
     )

@@ -95,8 +95,13 @@ def _after_write(guild_id: str, user_id: str, change: Change, reason: str | None
         )
 
 
-def add_xp(guild_id: str, user_id: str, amount: int, reason: str | None, source: str = "api") -> dict[str, Any]:
-    change = members.add(guild_id, user_id, amount, curve_for(guild_id))
+def add_xp(
+    guild_id: str, user_id: str, amount: int, reason: str | None, source: str = "api", *, earned: bool = False
+) -> dict[str, Any]:
+    """Add XP. `earned`: the member earned it (Give XP on their message), so a level it reaches pays
+    credits per level; XP an admin gives (API, /xp give) is granted and pays none (see service/effects.py)."""
+    level_source = members.LEVEL_EARNED if earned else members.LEVEL_GRANTED
+    change = members.add(guild_id, user_id, amount, curve_for(guild_id), source=level_source)
     _after_write(guild_id, user_id, change, reason, source)
     return {
         "oldXp": change.old_xp,

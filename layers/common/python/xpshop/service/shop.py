@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ids
-from ..auth import Caller
+from ..auth import Caller, shop_guild_ids
 from ..errors import ApiError, ErrorCode, NotFound
 from ..minecraft import lookup_uuid
-from ..shop import equipped_view
-from ..store import catalog, coupons, creators, profiles, purchases
+from ..shop import equipped_view, membership_start
+from ..store import catalog, coupons, creators, members, profiles, purchases
 
 
 def account_for(caller: Caller, account_id: str, must_exist: bool = False) -> str:
@@ -23,11 +23,6 @@ def account_for(caller: Caller, account_id: str, must_exist: bool = False) -> st
         if named is None or named != own:
             raise ApiError(ErrorCode.FORBIDDEN, "A user key can only act on its own account")
         return named  # what was checked is what is used (no second lookup a relink could change)
-    return profiles.resolve(account_id, must_exist)
-
-
-def resolve_account(account_id: str, must_exist: bool = True) -> str:
-    """The Discord ID behind a Discord ID or a linked Minecraft UUID, whoever asks."""
     return profiles.resolve(account_id, must_exist)
 
 
@@ -158,6 +153,18 @@ def unequip(discord_id: str, cosmetic_type: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- coupons
 
 
+def redeem_in_guild(discord_id: str, code: str, guild_id: str | None, joined_at_s: int | None) -> dict[str, Any]:
+    """A coupon redeemed from Discord. A `day_limit` counts from when the member joined `guild_id`: only in
+    the servers the shop trusts (SHOP_GUILD_IDS: anyone can make a new server), and from the earliest of
+    Discord's `joined_at` and the first time xpshop saw them there, so leaving and rejoining does not make a
+    long-time member a newcomer. Elsewhere a day_limit coupon is refused."""
+    joined = None
+    if guild_id is not None and guild_id in shop_guild_ids():
+        seen_ms = members.first_seen_ms(guild_id, discord_id) if joined_at_s is not None else None
+        joined = membership_start(joined_at_s, seen_ms // 1000 if seen_ms is not None else None)
+    return coupons.redeem(discord_id, code, through_api=False, joined_at_s=joined)
+
+
 def list_coupons(limit: int | None, cursor: str | None) -> Any:
     found, next_cursor = coupons.page(limit, cursor)
     if limit is None and cursor is None:
@@ -192,8 +199,24 @@ def list_creator_codes(limit: int | None, cursor: str | None, uses_limit: int | 
     return {"creatorCodes": found, "nextCursor": next_cursor}
 
 
-def supporting(discord_id: str, code: str) -> dict[str, Any]:
-    return {"supporting": creators.supporting(profiles.require(discord_id), code)}
+# A user key gets this one answer whether its account has no shop profile or the code does not exist, so
+# the endpoint cannot be used to learn which codes (or accounts) exist.
+NOTHING_TO_CHECK = "No shop account for this id, or no creator code named by creator_code"
+
+
+def supporting(caller: Caller, account_id: str, code: str) -> dict[str, Any]:
+    """Whether an account supports a creator code. The admin may ask about any account and gets the shop
+    document's answers (404 USER_NOT_FOUND, then 404 CREATOR_CODE_NOT_FOUND); a user key may ask about its
+    own account only (403 otherwise, like users/info) and cannot tell an unknown account from an unknown code."""
+    if caller.admin:
+        profile = profiles.require(profiles.resolve(account_id, must_exist=False))
+        return {"supporting": creators.supporting(profile, code)}
+    discord_id = account_for(caller, account_id)
+    own = profiles.get(discord_id)
+    creator_id = creators.code_id(code)
+    if own is None or creator_id is None:
+        raise NotFound(ErrorCode.CREATOR_CODE_NOT_FOUND, NOTHING_TO_CHECK)
+    return {"supporting": own.get("creatorCode") == creator_id}
 
 
 def create_creator_code(code: str, owner: str) -> dict[str, Any]:

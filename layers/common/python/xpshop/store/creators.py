@@ -104,8 +104,13 @@ def set_for(discord_id: str, code: str) -> None:
         raise Conflict(ErrorCode.CONFLICT, "The creator code changed concurrently; retry") from exc
 
 
+def code_id(code: str) -> str | None:
+    """The id of the creator code named `code` (names are unique case-insensitively), or None."""
+    return catalog.id_by_name(keys.CREATOR, code)
+
+
 def supporting(profile: dict[str, Any], code: str) -> bool:
-    creator_id = catalog.id_by_name(keys.CREATOR, code)
+    creator_id = code_id(code)
     if creator_id is None:
         raise NotFound(ErrorCode.CREATOR_CODE_NOT_FOUND, f"No creator code {code!r}")
     return profile.get("creatorCode") == creator_id

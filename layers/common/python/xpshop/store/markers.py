@@ -63,18 +63,36 @@ def release_level_effect(guild_id: str, user_id: str, level: int) -> None:
     table().delete_item(Key=keys.level_effect(guild_id, user_id, level))
 
 
-def pay_level_credits(discord_id: str, guild_id: str, old_level: int, new_level: int, per_level: int) -> int:
-    """Pay `per_level` credits for each level reached in a guild that was never paid before: the levels above
-    the highest one paid (or above `old_level` the first time) up to `new_level`. A level lost and regained
-    pays nothing more. One transaction (high-water mark, balance, ledger) guarded by the mark that was read;
-    returns the credits paid."""
+def pay_level_credits(
+    discord_id: str,
+    guild_id: str,
+    old_level: int,
+    new_level: int,
+    *,
+    per_level: int,
+    earned_levels: int,
+    max_payment: int,
+) -> int:
+    """Account for a level gain in a guild and pay for it what is due; returns the credits paid.
+
+    The high-water mark LEVELPAID#<g>.paidUpTo is the highest level accounted for: levels at or below it
+    never pay (a level lost and regained pays nothing more). Of the levels above it (above `old_level` the
+    first time) at most `earned_levels` pay, the ones the member's own XP crossed, `per_level` credits
+    each and at most `max_payment` in all. The mark moves to `new_level` whatever was paid, so levels that
+    were granted, recalculated or beyond the cap are never paid later either.
+
+    Nothing to pay: one conditional UpdateItem raising the mark (no ledger entry). Otherwise one transaction
+    (mark, balance, ledger) guarded by the mark that was read."""
+    if per_level <= 0 or earned_levels <= 0 or max_payment <= 0:
+        _raise_level_mark(discord_id, guild_id, new_level)
+        return 0
     for _ in range(5):
         mark = table().get_item(Key=keys.level_paid(discord_id, guild_id), ConsistentRead=True).get("Item")
         base = int(mark["paidUpTo"]) if mark else old_level
-        levels = new_level - base
-        if levels <= 0:
+        if new_level <= base:
             return 0
-        amount = levels * per_level
+        levels = min(new_level - base, earned_levels)
+        amount = min(levels * per_level, max_payment)
         guard = ("paidUpTo = :base", {":base": base}) if mark else ("attribute_not_exists(PK)", {})
         try:
             tx.write(
@@ -93,7 +111,13 @@ def pay_level_credits(discord_id: str, guild_id: str, old_level: int, new_level:
                     ),
                     tx.put(
                         ledger_entry(
-                            discord_id, "level_reward", amount=amount, guildId=guild_id, level=new_level, levels=levels
+                            discord_id,
+                            "level_reward",
+                            amount=amount,
+                            guildId=guild_id,
+                            level=new_level,
+                            levels=levels,
+                            capped=True if amount < levels * per_level else None,
                         )
                     ),
                 ]
@@ -104,3 +128,18 @@ def pay_level_credits(discord_id: str, guild_id: str, old_level: int, new_level:
             raise
         return amount
     raise Unavailable("Level credits kept colliding with concurrent payments; retry")
+
+
+def _raise_level_mark(discord_id: str, guild_id: str, level: int) -> None:
+    """Move the mark up to `level` (never down): the levels below are accounted for, paid or not."""
+    try:
+        table().update_item(
+            Key=keys.level_paid(discord_id, guild_id),
+            UpdateExpression="SET paidUpTo = :level, updatedAt = :now",
+            ConditionExpression="attribute_not_exists(paidUpTo) OR paidUpTo < :level",
+            ExpressionAttributeValues={":level": level, ":now": now_ms()},
+        )
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        # the mark is already at or above `level`: nothing to do

@@ -66,16 +66,34 @@ def get(guild_id: str, user_id: str) -> Member | None:
     return Member.from_item(item) if item else None
 
 
+def first_seen_ms(guild_id: str, user_id: str) -> int | None:
+    """When xpshop first wrote this member (`createdAt`, epoch ms), or None for a member it never saw.
+
+    Every write that can create a member sets `createdAt` with if_not_exists in that same write, and member
+    items are never deleted, so it is the first time the member was seen in the guild (a message, a command,
+    an admin's XP change), whatever they did in Discord since (leaving and rejoining resets `joined_at`)."""
+    item = (
+        table()
+        .get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True, ProjectionExpression="createdAt")
+        .get("Item")
+    )
+    return int(item["createdAt"]) if item and item.get("createdAt") is not None else None
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-# Who last set the stored level: "xp" (an XP change) or "recalc" (a curve change caught up). The level-up
-# effects read it from the stream: a recalculation reconciles roles but announces nothing.
-LEVEL_BY_XP, LEVEL_BY_RECALC = "xp", "recalc"
+# Who last set the stored level, written by every write that can move it (`levelSource`); the level-up
+# effects read it from the stream image. "earned": XP the member earned (a message, command XP, Give XP):
+# the only source whose level-ups pay credits. "granted": XP an admin added, set or removed (API, /xp).
+# "recalc": a curve change caught up (roles reconciled, no announcement, no credits). Items written before
+# this distinction carry "xp" (any XP change), which the effects treat like "granted".
+LEVEL_EARNED, LEVEL_GRANTED, LEVEL_BY_RECALC = "earned", "granted", "recalc"
+LEVEL_SOURCES = (LEVEL_EARNED, LEVEL_GRANTED, LEVEL_BY_RECALC)
 
 
-def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve, source: str = LEVEL_BY_XP) -> dict[str, Any]:
+def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve, source: str) -> dict[str, Any]:
     p = curve.progress(xp)
     return {
         ":src": source,
@@ -113,7 +131,7 @@ def _write_exact(
     new_xp: int,
     curve: Curve,
     *,
-    source: str = LEVEL_BY_XP,
+    source: str,
 ) -> None:
     """Write xp and its level, provided the member is still as we saw it (absent, or at `seen.xp`)."""
     values = _exact_values(guild_id, user_id, new_xp, curve, source)
@@ -151,7 +169,7 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.1, 0.005 * 2**attempt)))  # capped: 12 tries stay well under 2 s
 
 
-def _delta(guild_id: str, user_id: str, amount: int, removing: bool, curve: Curve) -> Change:
+def _delta(guild_id: str, user_id: str, amount: int, removing: bool, curve: Curve, *, source: str) -> Change:
     """Add (or remove) XP. Within a level this is one atomic UpdateItem that never conflicts; crossing a
     level, the exact values are written conditionally on the XP we were handed back."""
     sign = -1 if removing else 1
@@ -166,7 +184,7 @@ def _delta(guild_id: str, user_id: str, amount: int, removing: bool, curve: Curv
         old_xp = int(seen["xp"]) if seen else 0
         new_xp = max(0, old_xp + sign * amount) if removing else _check_cap(old_xp + amount)
         try:
-            _write_exact(guild_id, user_id, seen, new_xp, curve)
+            _write_exact(guild_id, user_id, seen, new_xp, curve, source=source)
             return _change(seen, new_xp, curve)
         except ClientError as exc:
             if not is_condition_failure(exc):
@@ -213,14 +231,14 @@ def _try_in_level(guild_id: str, user_id: str, amount: int, removing: bool) -> C
     return Change(False, int(old["xp"]), new_xp, int(old["level"]), int(old["level"]))
 
 
-def add(guild_id: str, user_id: str, amount: int, curve: Curve) -> Change:
-    """Add XP (creates the member when absent)."""
-    return _delta(guild_id, user_id, amount, False, curve)
+def add(guild_id: str, user_id: str, amount: int, curve: Curve, *, source: str = LEVEL_GRANTED) -> Change:
+    """Add XP (creates the member when absent). `source`: LEVEL_EARNED only for XP the member earned."""
+    return _delta(guild_id, user_id, amount, False, curve, source=source)
 
 
 def remove(guild_id: str, user_id: str, amount: int, curve: Curve) -> Change:
     """Remove XP, clamped at 0. A member without a record is USER_NOT_FOUND."""
-    return _delta(guild_id, user_id, amount, True, curve)
+    return _delta(guild_id, user_id, amount, True, curve, source=LEVEL_GRANTED)
 
 
 def set_xp(guild_id: str, user_id: str, xp: int, curve: Curve) -> Change:
@@ -229,7 +247,7 @@ def set_xp(guild_id: str, user_id: str, xp: int, curve: Curve) -> Change:
         Key=keys.member(guild_id, user_id),
         UpdateExpression=_SET_EXACT,
         ExpressionAttributeNames={"#level": "level"},
-        ExpressionAttributeValues=_exact_values(guild_id, user_id, xp, curve),
+        ExpressionAttributeValues=_exact_values(guild_id, user_id, xp, curve, LEVEL_GRANTED),
         ReturnValues="ALL_OLD",
     )
     old = plain(resp.get("Attributes")) or None
@@ -422,7 +440,7 @@ def count_message(
                 return MessageCount(True, 0, outcome)
             continue  # the member changed in between: decide again
         new_xp = min((int(seen["xp"]) if seen else 0) + xp, MAX_XP)
-        values = _exact_values(guild_id, user_id, new_xp, curve)
+        values = _exact_values(guild_id, user_id, new_xp, curve, LEVEL_EARNED)  # a message or command: earned
         values.update({":one": 1, ":at": at_ms, ":mid": mid})
         if seen:
             condition = "xp = :seen AND " + _NEW_MESSAGE
