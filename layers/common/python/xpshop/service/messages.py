@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .. import message_queue
 from ..awards import message_award
-from ..guild_config import Snowflake
 from ..store import guilds, members, stats
 from ..store.members import Change
 from .curves import config_for, curve_for
+from .message_events import IngestBody, MessageEvent
 
 logger = Logger(child=True)
-
-
-def _epoch_ms(value: Any) -> Any:
-    """Discord timestamps come as ISO 8601; the relay may also send epoch milliseconds."""
-    if isinstance(value, str) and not value.isdigit():
-        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
-    return value
-
-
-class MessageEvent(BaseModel):
-    """One chat message as the gateway relay forwards it."""
-
-    model_config = ConfigDict(extra="ignore", defer_build=True, populate_by_name=True)
-    messageId: Snowflake
-    guildId: Snowflake
-    channelId: Snowflake
-    userId: Snowflake
-    roleIds: list[Snowflake] = Field(default_factory=list, max_length=250)
-    timestamp: Annotated[int, BeforeValidator(_epoch_ms), Field(ge=1_420_070_400_000)]  # not before Discord's epoch
-    bot: bool = False
-
-
-class IngestBody(BaseModel):
-    """A batch from the gateway relay."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-    messages: list[MessageEvent] = Field(min_length=1, max_length=100)
 
 
 def ingest(body: IngestBody) -> dict[str, Any]:
