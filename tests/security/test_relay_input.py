@@ -9,13 +9,21 @@ while still retrying what may succeed later.
 
 from __future__ import annotations
 
+import decimal
+import json
 import time
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from relay.events import InvalidEvent, event_from_message, validate_event
-from tests.support.sqs import message, receive_all
+from tests.support.sqs import consume, message, receive_all
+from tests.support.storage import member_item, new_user_id
+from xpshop.errors import Unavailable
 
 RELAY = "test-relay-key"
 INGEST = "/api/xp/ingest/messages"
@@ -133,13 +141,182 @@ def test_the_relay_keeps_recent_messages() -> None:
     assert event["timestamp"] == t - 6 * DAY_MS
 
 
+# ------------------------------------------------------------------ the consumer sets poison records aside
+
+
+def _client_error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": code}}, "UpdateItem")
+
+
+@pytest.mark.parametrize(
+    ("exc", "poison"),
+    [
+        (decimal.Inexact(), True),
+        (json.JSONDecodeError("x", "", 0), True),
+        (_client_error("ValidationException"), True),
+        (_client_error("ProvisionedThroughputExceededException"), False),
+        (_client_error("ThrottlingException"), False),
+        (_client_error("InternalServerError"), False),
+        (EndpointConnectionError(endpoint_url="http://localhost"), False),
+        (Unavailable(), False),
+        (KeyError("a bug: retried, then redriven as before"), False),
+    ],
+)
+def test_only_deterministic_failures_are_poison(exc: BaseException, poison: bool) -> None:
+    from xpshop.service.messages import is_poison
+
+    assert is_poison(exc) is poison
+
+
+@pytest.fixture
+def dead_letters(sqs_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The message queue's dead-letter queue (FIFO, as in template.yaml) on the local SQS; yields its URL."""
+    from xpshop import message_queue
+
+    client = boto3.client("sqs", endpoint_url=sqs_server)
+    url = client.create_queue(QueueName=f"dlq-{uuid.uuid4().hex[:8]}.fifo", Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs_server)
+    monkeypatch.setenv("MESSAGES_DLQ_URL", url)
+    message_queue.reset()
+    yield url
+    message_queue.reset()
+
+
+def dead_lettered(url: str) -> list[dict[str, Any]]:
+    client = boto3.client("sqs")
+    found: list[dict[str, Any]] = []
+    while batch := client.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"]
+    ).get("Messages", []):
+        found += batch
+        for m in batch:  # a FIFO group hands out its next messages once these are gone
+            client.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return found
+
+
+@pytest.mark.integration
+class TestConsumer:
+    def test_a_poison_record_is_dead_lettered_once_and_its_group_goes_on(
+        self, api, guild, dead_letters, capsys, monkeypatch
+    ):
+        monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)  # the metric is printed (EMF)
+        user, other = new_user_id(), new_user_id()
+        t = now_ms() - MINUTE_MS
+        poison = [
+            message(guild, user, MID + 10, HUGE),  # queued by an older ingestion: decimal.Inexact
+            message(guild, user, MID + 11, now_ms() + 365 * DAY_MS),  # a cooldown a year long
+            {**message(guild, user, MID + 12, t), "userId": "not-a-snowflake"},
+        ]
+        batch = [message(guild, other, MID + 13, t), *poison, message(guild, user, MID + 14, t)]
+        capsys.readouterr()
+
+        assert consume(batch) == {"batchItemFailures": []}
+
+        # the rest of the batch, the poisoned member's later message included, is applied
+        for who in (user, other):
+            item = member_item(guild, who)
+            assert item is not None, who
+            assert 15 <= item["xp"] <= 25
+            assert (item["messages"], item["lastAwardedAt"]) == (1, t)
+        # each poison record went to the dead-letter queue, as it was, in the member's group
+        got = dead_lettered(dead_letters)
+        assert sorted(json.loads(m["Body"])["messageId"] for m in got) == [str(MID + 10), str(MID + 11), str(MID + 12)]
+        for m in got:
+            assert m["Attributes"]["MessageGroupId"] == f"{guild}:{user}" or "not-a-snowflake" in m["Body"]
+            assert m["MessageAttributes"]["reason"]["StringValue"]
+        # and was counted
+        emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "PoisonMessages" in line]
+        values = [
+            v
+            for e in emitted
+            for v in (e["PoisonMessages"] if isinstance(e["PoisonMessages"], list) else [e["PoisonMessages"]])
+        ]
+        assert sum(values) == 3
+
+    def test_unreadable_bodies_are_dead_lettered(self, api, guild, dead_letters):
+        assert consume(["not json {", {"messageId": "nope"}, [1, 2]]) == {"batchItemFailures": []}
+        assert len(dead_lettered(dead_letters)) == 3
+
+    def test_a_transient_failure_is_still_retried(self, api, guild, dead_letters, monkeypatch):
+        from xpshop.store import members
+
+        user, other = new_user_id(), new_user_id()
+        real = members.count_message
+
+        def throttled(guild_id: str, user_id: str, *args: Any, **kwargs: Any) -> Any:
+            if user_id == user:
+                raise ClientError(
+                    {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "UpdateItem"
+                )
+            return real(guild_id, user_id, *args, **kwargs)
+
+        monkeypatch.setattr(members, "count_message", throttled)
+        t = now_ms() - MINUTE_MS
+        result = consume([message(guild, user, MID + 20, t), message(guild, other, MID + 21, t)])
+
+        assert len(result["batchItemFailures"]) == 1  # SQS delivers it again
+        assert member_item(guild, user) is None
+        assert member_item(guild, other)["messages"] == 1
+        assert dead_lettered(dead_letters) == []
+
+    def test_without_a_dead_letter_queue_a_poison_record_is_retried(self, api, guild, monkeypatch):
+        monkeypatch.delenv("MESSAGES_DLQ_URL", raising=False)
+        other = new_user_id()
+        result = consume([message(guild, new_user_id(), MID + 30, HUGE), message(guild, other, MID + 31, now_ms())])
+        assert len(result["batchItemFailures"]) == 1  # not lost: SQS's redrive policy still catches it
+        assert member_item(guild, other)["messages"] == 1
+
+
+@pytest.mark.integration
+def test_make_dev_dead_letters_locally(api, guild, monkeypatch):
+    """`make dev`'s queues (local/queue.py): the consumer's poller reaches a local dead-letter queue too."""
+    from local import REPO_ROOT
+    from local.queue import LocalQueue, default_queues
+    from local.template import functions, load_template
+    from xpshop import message_queue
+
+    queue = LocalQueue(REPO_ROOT, None, default_queues(functions(load_template()))).start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", queue.endpoint)
+        for name, url in queue.urls.items():
+            monkeypatch.setenv(name, url)
+        message_queue.reset()
+        user = new_user_id()
+        boto3.client("sqs").send_message(
+            QueueUrl=queue.url,
+            MessageBody=json.dumps(message(guild, user, MID + 40, HUGE)),
+            MessageGroupId=f"{guild}:{user}",
+            MessageDeduplicationId=str(MID + 40),
+        )
+        deadline = time.monotonic() + 20
+        got: list[dict[str, Any]] = []
+        while not got and time.monotonic() < deadline:
+            got = dead_lettered(queue.urls["MESSAGES_DLQ_URL"])
+            time.sleep(0.2)
+        assert [json.loads(m["Body"])["messageId"] for m in got] == [str(MID + 40)]
+    finally:
+        queue.stop()
+        message_queue.reset()
+
+
 # ------------------------------------------------------------------ template.yaml
 
 
-def test_the_template_sets_the_ingestion_window():
+def test_the_template_wires_the_window_and_the_dead_letter_queue():
     from local.template import functions, load_template
 
     template = load_template()
     specs = functions(template)
-    ingest_env = specs["XpIngestFunction"].environment
+    ingest_env, consumer = specs["XpIngestFunction"].environment, specs["XpConsumerFunction"]
     assert (ingest_env["INGEST_MAX_FUTURE_SECONDS"], ingest_env["INGEST_MAX_AGE_SECONDS"]) == ("300", "604800")
+    # the consumer re-checks with the same bound: a smaller one would dead-letter what ingestion accepted
+    assert consumer.environment["INGEST_MAX_FUTURE_SECONDS"] == ingest_env["INGEST_MAX_FUTURE_SECONDS"]
+    assert consumer.environment["MESSAGES_DLQ_URL"] == {"Ref": "MessagesDeadLetterQueue"}
+    queues = template["Resources"]
+    assert queues["MessagesQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["MessagesDeadLetterQueue", "Arn"]
+    }
+    policies = queues["XpConsumerFunction"]["Properties"]["Policies"]
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["MessagesDeadLetterQueue", "QueueName"]}}} in policies
