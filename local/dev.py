@@ -202,7 +202,7 @@ def start_stack(
     )
 
 
-QUEUE_ENV = {"AWS_ENDPOINT_URL_SQS", "MESSAGES_QUEUE_URL", "INTERACTIONS_QUEUE_URL"}
+QUEUE_ENV = {"AWS_ENDPOINT_URL_SQS", "MESSAGES_QUEUE_URL", "MESSAGES_DLQ_URL", "INTERACTIONS_QUEUE_URL"}
 
 
 def _env_names(template: dict[str, Any]) -> set[str]:

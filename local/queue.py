@@ -18,6 +18,9 @@ from local.template import FunctionSpec
 logger = logging.getLogger("local.queue")
 QUEUE_NAME = "xpshop-messages.fifo"
 CONSUMER = "XpConsumerFunction"
+# The consumer sends records it can never apply here itself (FIFO, like the template's); nothing drains it:
+# look at it with receive_message on the local SQS endpoint.
+DEAD_LETTER_QUEUE_NAME = "xpshop-messages-dlq.fifo"
 INTERACTIONS_QUEUE_NAME = "xpshop-interactions"
 WORKER = "DiscordWorkerFunction"
 
@@ -37,6 +40,7 @@ def default_queues(specs: dict[str, FunctionSpec]) -> list[QueueSpec]:
         QueueSpec(
             QUEUE_NAME, {"FifoQueue": "true", "VisibilityTimeout": "30"}, specs.get(CONSUMER), "MESSAGES_QUEUE_URL"
         ),
+        QueueSpec(DEAD_LETTER_QUEUE_NAME, {"FifoQueue": "true"}, None, "MESSAGES_DLQ_URL"),
         QueueSpec(INTERACTIONS_QUEUE_NAME, {"VisibilityTimeout": "30"}, specs.get(WORKER), "INTERACTIONS_QUEUE_URL"),
     ]
 

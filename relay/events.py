@@ -1,12 +1,13 @@
 """Ingestion events built from plain values and checked locally (no discord.py import here).
 
 The backend refuses a whole batch (400) when one event in it is invalid, so every event is checked here,
-with the backend's rules (`xpshop.service.messages.MessageEvent`), before it is queued.
+with the backend's rules (`xpshop.service.message_events.IngestedMessage`), before it is queued.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,9 @@ from typing import Any
 _SNOWFLAKE = re.compile(r"^[1-9][0-9]{16,19}$")
 _MAX_SNOWFLAKE = 2**64 - 1
 DISCORD_EPOCH_MS = 1_420_070_400_000  # 2015-01-01T00:00:00Z: the backend refuses earlier timestamps
+# The backend's default ingestion window (INGEST_MAX_FUTURE_SECONDS, INGEST_MAX_AGE_SECONDS).
+MAX_FUTURE_MS = 5 * 60 * 1000
+MAX_AGE_MS = 7 * 24 * 3600 * 1000
 MAX_ROLE_IDS = 250  # the backend's limit (also Discord's limit of roles per guild)
 
 Event = dict[str, Any]
@@ -27,7 +31,8 @@ class InvalidEvent(ValueError):
 def _snowflake(value: Any, field: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not _SNOWFLAKE.match(value) or int(value) > _MAX_SNOWFLAKE:
+    # fullmatch, not match: "$" lets a trailing newline through
+    if not isinstance(value, str) or not _SNOWFLAKE.fullmatch(value) or int(value) > _MAX_SNOWFLAKE:
         raise InvalidEvent(f"{field} must be a Discord snowflake (17-20 digits), got {value!r}")
     return value
 
@@ -39,7 +44,9 @@ def _epoch_ms(value: Any) -> int:
         ms = int(moment.timestamp() * 1000)
     elif isinstance(value, int) and not isinstance(value, bool):
         ms = value
-    elif isinstance(value, str) and value.isdigit():
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        if len(value) > 20:  # int() refuses thousands of digits with a ValueError of its own
+            raise InvalidEvent(f"timestamp must be epoch milliseconds, got {value[:30]!r}...")
         ms = int(value)
     elif isinstance(value, str):
         try:
@@ -51,6 +58,11 @@ def _epoch_ms(value: Any) -> int:
         raise InvalidEvent(f"timestamp must be ISO 8601 or epoch milliseconds, got {value!r}")
     if ms < DISCORD_EPOCH_MS:
         raise InvalidEvent(f"timestamp {value!r} is before Discord's epoch (2015)")
+    now = int(time.time() * 1000)
+    if ms > now + MAX_FUTURE_MS:
+        raise InvalidEvent(f"timestamp {value!r} is more than {MAX_FUTURE_MS // 60_000} minutes in the future")
+    if ms < now - MAX_AGE_MS:
+        raise InvalidEvent(f"timestamp {value!r} is more than {MAX_AGE_MS // 86_400_000} days old")
     return ms
 
 

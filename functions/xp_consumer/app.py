@@ -1,16 +1,18 @@
 """Message XP consumer: chat messages from the gateway relay, through the FIFO queue (a group per member).
 
 Each record is one message event; each is counted once (by message id) and earns XP by the guild's rules
-(cooldown, no-XP channels and roles, rate, multipliers). Failed records are reported back (partial batch
-response) so SQS retries only those; a FIFO group stops at its first failure to keep a member's order.
+(cooldown, no-XP channels and roles, rate, multipliers). A record that can never be applied (not an event,
+out of bounds, a number DynamoDB cannot hold) is sent to the dead-letter queue once and reported done, so
+its member's group goes on; it is counted in the PoisonMessages metric. Other failures are reported back
+(partial batch response) so SQS retries only those; a FIFO group stops at its first failure to keep order.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,18 +21,37 @@ from xpshop.service import messages
 
 logger = Logger()
 tracer = Tracer()
+metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+
+
+def _count_poison(n: int) -> None:
+    try:
+        metrics.add_metric(name="PoisonMessages", unit=MetricUnit.Count, value=n)
+        metrics.flush_metrics()
+    except Exception:  # a metric must never fail a batch whose records are done
+        logger.exception("could not emit PoisonMessages", extra={"count": n})
+    finally:
+        metrics.clear_metrics()
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tally = messages.Tally()
+    poisoned = 0
 
     def handle(record: SQSRecord) -> dict[str, Any]:
-        return messages.count(messages.MessageEvent.model_validate(json.loads(record.body)), tally)
+        nonlocal poisoned
+        result = messages.consume(
+            record.body, tally, group_id=record.attributes.message_group_id, record_id=record.message_id
+        )
+        poisoned += result.get("reason") == messages.POISON
+        return result
 
     try:
         return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
     finally:
         tally.flush()  # counters once per member for the whole batch
+        if poisoned:
+            _count_poison(poisoned)

@@ -12,6 +12,7 @@ from tests.e2e.conftest import E2E_KEY
 pytestmark = pytest.mark.e2e
 G, U = "123456789012345678", "234567890123456789"
 RELAY_KEY = E2E_KEY + "-relay"  # make dev's default when XPSHOP_RELAY_KEY is unset
+T0 = int(time.time() * 1000) - 3_600_000  # within ingestion's window (7 days old to 5 minutes ahead)
 
 
 def test_relay_messages_become_xp(server):
@@ -24,7 +25,7 @@ def test_relay_messages_become_xp(server):
                 "channelId": "300000000000000001",
                 "userId": U,
                 "roleIds": [],
-                "timestamp": 1_795_400_000_000 + i * 61_000,
+                "timestamp": T0 + i * 61_000,
                 "bot": False,
             }
             for i in range(3)
@@ -36,7 +37,7 @@ def test_relay_messages_become_xp(server):
                 "channelId": "300000000000000001",
                 "userId": "234567890123456790",
                 "roleIds": [],
-                "timestamp": 1_795_400_000_000,
+                "timestamp": T0,
                 "bot": True,
             }
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
 import pytest
@@ -12,6 +13,7 @@ from tests.support.sqs import message
 pytestmark = pytest.mark.integration
 RELAY = "test-relay-key"
 G, U = "111111111111111112", "222222222222222224"
+T = int(time.time() * 1000)  # ingestion accepts timestamps from 7 days ago to 5 minutes ahead
 
 
 @pytest.fixture(autouse=True)
@@ -20,8 +22,8 @@ def relay_key(monkeypatch):
 
 
 def test_messages_are_queued_per_member_with_their_id(api, messages_queue, sqs_server):
-    batch = [message(G, U, 1_300_000_000_000_000_001 + i, 1_795_400_000_000) for i in range(12)]
-    batch.append(message(G, U, 1_300_000_000_000_000_100, 1_795_400_000_000, bot=True))
+    batch = [message(G, U, 1_300_000_000_000_000_001 + i, T) for i in range(12)]
+    batch.append(message(G, U, 1_300_000_000_000_000_100, T, bot=True))
     r = api.post("/api/xp/ingest/messages", {"messages": batch}, key=RELAY)
     assert (r.status, r.data) == (202, {"accepted": 12, "skipped": 1})
     client = boto3.client("sqs", endpoint_url=sqs_server)
@@ -39,7 +41,7 @@ def test_messages_are_queued_per_member_with_their_id(api, messages_queue, sqs_s
 
 
 def test_relay_key_only(api, messages_queue):
-    body = {"messages": [message(G, U, 1_300_000_000_000_000_001, 1_795_400_000_000)]}
+    body = {"messages": [message(G, U, 1_300_000_000_000_000_001, T)]}
     assert api.post("/api/xp/ingest/messages", body, key=None).status == 401
     assert api.post("/api/xp/ingest/messages", body).status == 401  # the admin key is not the relay's
     assert api.post("/api/xp/ingest/messages", body, key="wrong").status == 401
@@ -49,9 +51,9 @@ def test_relay_key_only(api, messages_queue):
     ("body", "field"),
     [
         ({"messages": []}, "messages"),
-        ({"messages": [message(G, U, 1_300_000_000_000_000_001, 1_795_400_000_000)] * 101}, "messages"),
-        ({"messages": [{**message(G, U, 1, 1_795_400_000_000)}]}, "messageId"),
-        ({"messages": [{**message(G, "abc", 1_300_000_000_000_000_001, 1_795_400_000_000)}]}, "userId"),
+        ({"messages": [message(G, U, 1_300_000_000_000_000_001, T)] * 101}, "messages"),
+        ({"messages": [{**message(G, U, 1, T)}]}, "messageId"),
+        ({"messages": [{**message(G, "abc", 1_300_000_000_000_000_001, T)}]}, "userId"),
         ({"messages": [{**message(G, U, 1_300_000_000_000_000_001, 5)}]}, "timestamp"),
         (
             {"messages": [{k: v for k, v in message(G, U, 1_300_000_000_000_000_001, 1).items() if k != "guildId"}]},
@@ -66,7 +68,8 @@ def test_validation(api, messages_queue, body, field):
 
 
 def test_iso_timestamps_are_accepted(api, messages_queue):
-    event = {**message(G, U, 1_300_000_000_000_000_002, 0), "timestamp": "2026-11-23T06:00:00.000+00:00"}
+    iso = time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime())
+    event = {**message(G, U, 1_300_000_000_000_000_002, 0), "timestamp": iso}
     assert api.post("/api/xp/ingest/messages", {"messages": [event]}, key=RELAY).status == 202
 
 
@@ -74,7 +77,7 @@ def test_queue_unavailable_is_503(api, monkeypatch):
     monkeypatch.setenv("MESSAGES_QUEUE_URL", "")
     r = api.post(
         "/api/xp/ingest/messages",
-        {"messages": [message(G, U, 1_300_000_000_000_000_003, 1_795_400_000_000)]},
+        {"messages": [message(G, U, 1_300_000_000_000_000_003, T)]},
         key=RELAY,
     )
     assert (r.status, r.error["code"]) == (503, "SERVICE_UNAVAILABLE")

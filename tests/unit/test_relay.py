@@ -6,7 +6,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,8 +22,9 @@ GUILD = 111111111111111111
 CHANNEL = 222222222222222222
 USER = 333333333333333333
 ROLE = 444444444444444444
-CREATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-CREATED_MS = 1_767_323_045_000
+# Recent: the backend (and so the relay) refuses timestamps more than 7 days old or 5 minutes ahead.
+CREATED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+CREATED_MS = int(CREATED.timestamp()) * 1000
 
 
 def make_event(n: int) -> dict[str, Any]:
@@ -139,7 +140,8 @@ def test_event_from_message_normalises_plain_values() -> None:
         "timestamp": CREATED_MS,
         "bot": False,
     }
-    for stamp in ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05+00:00", str(CREATED_MS), CREATED_MS):
+    iso = CREATED.strftime("%Y-%m-%dT%H:%M:%S")
+    for stamp in (iso + "Z", iso + "+00:00", iso, str(CREATED_MS), CREATED_MS):
         assert validate_event({**event, "timestamp": stamp})["timestamp"] == CREATED_MS
 
 

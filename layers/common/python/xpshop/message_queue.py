@@ -2,7 +2,8 @@
 
 One message group per member (`<guild>:<user>`), so a member's messages are consumed in order, and the
 Discord message id as deduplication id, so a relay retry within five minutes is dropped by SQS itself
-(the consumer's `lastMessageId` guard covers any later redelivery).
+(the consumer's `lastMessageId` guard covers any later redelivery). A record the consumer can never apply
+is set aside on the dead-letter queue by the consumer itself (`dead_letter`), so it blocks its group once.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import Unavailable
 
 BATCH = 10  # SendMessageBatch's limit
+MAX_REASON = 1000  # characters of the error kept with a dead-lettered record
 
 
 @functools.cache
@@ -51,6 +54,28 @@ def send(events: Sequence[dict[str, Any]]) -> int:
             # The relay retries the whole request: what was queued already is deduplicated by message id.
             raise Unavailable(f"The queue refused {len(resp['Failed'])} message(s); retry")
     return len(events)
+
+
+def dead_letter(body: str, *, group_id: str, dedup_id: str, reason: str) -> None:
+    """Put a record the consumer cannot apply on the messages' dead-letter queue, unchanged (it can be
+    redriven once fixed), with why. A FIFO queue gets the member's group and the SQS message id as
+    deduplication id (a retry of this step is dropped). Raises Unavailable when the queue cannot take it:
+    the record then fails and SQS retries it (its redrive policy still ends at the same queue)."""
+    queue_url = os.environ.get("MESSAGES_DLQ_URL", "")
+    if not queue_url:
+        raise Unavailable("The dead-letter queue is not configured")
+    text = "".join(c if c.isprintable() else "?" for c in reason)[:MAX_REASON] or "unknown"
+    params: dict[str, Any] = {
+        "QueueUrl": queue_url,
+        "MessageBody": body,
+        "MessageAttributes": {"reason": {"DataType": "String", "StringValue": text}},
+    }
+    if queue_url.endswith(".fifo"):
+        params.update(MessageGroupId=group_id, MessageDeduplicationId=dedup_id)
+    try:
+        _client().send_message(**params)
+    except (ClientError, BotoCoreError) as exc:
+        raise Unavailable("The dead-letter queue refused the record; retry") from exc
 
 
 def defer_interaction(interaction: dict[str, Any]) -> None:

@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+import decimal
+import json
+from typing import Any
 
+import pydantic
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from botocore.exceptions import ClientError, ParamValidationError
 
 from .. import message_queue
 from ..awards import message_award
-from ..guild_config import Snowflake
+from ..errors import InvalidInput
 from ..store import guilds, members, stats
 from ..store.members import Change
 from .curves import config_for, curve_for
+from .message_events import IngestBody, MessageEvent, parse_queued
+
+POISON = "poison"
 
 logger = Logger(child=True)
-
-
-def _epoch_ms(value: Any) -> Any:
-    """Discord timestamps come as ISO 8601; the relay may also send epoch milliseconds."""
-    if isinstance(value, str) and not value.isdigit():
-        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
-    return value
-
-
-class MessageEvent(BaseModel):
-    """One chat message as the gateway relay forwards it."""
-
-    model_config = ConfigDict(extra="ignore", defer_build=True, populate_by_name=True)
-    messageId: Snowflake
-    guildId: Snowflake
-    channelId: Snowflake
-    userId: Snowflake
-    roleIds: list[Snowflake] = Field(default_factory=list, max_length=250)
-    timestamp: Annotated[int, BeforeValidator(_epoch_ms), Field(ge=1_420_070_400_000)]  # not before Discord's epoch
-    bot: bool = False
-
-
-class IngestBody(BaseModel):
-    """A batch from the gateway relay."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-    messages: list[MessageEvent] = Field(min_length=1, max_length=100)
 
 
 def ingest(body: IngestBody) -> dict[str, Any]:
@@ -135,3 +113,36 @@ def count(event: MessageEvent, tally: Tally) -> dict[str, Any]:
             },
         )
     return {"counted": True, "awarded": result.awarded}
+
+
+# Failures that come back on every delivery of the same record: retrying them only blocks the member's
+# FIFO group until SQS's redrive policy gives up on it.
+_DETERMINISTIC = (
+    json.JSONDecodeError,  # not JSON
+    pydantic.ValidationError,  # not an event, or out of bounds (an older ingestion may have queued it)
+    decimal.DecimalException,  # a number DynamoDB cannot hold exactly
+    RecursionError,  # JSON nested too deeply
+    ParamValidationError,  # a value the SDK refuses before sending
+    InvalidInput,
+)
+
+
+def is_poison(exc: BaseException) -> bool:
+    """Whether a record failed for a reason a retry cannot change (throttling, 5xx, timeouts can)."""
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code") == "ValidationException"
+    return isinstance(exc, _DETERMINISTIC)
+
+
+def consume(body: str, tally: Tally, *, group_id: str | None, record_id: str) -> dict[str, Any]:
+    """One queue record: counted once, or, when it can never be applied, set aside on the dead-letter queue
+    (once, so the member's later messages go on); anything else is raised for SQS to retry."""
+    try:
+        return count(parse_queued(body), tally)
+    except Exception as exc:
+        if not is_poison(exc):
+            raise
+        reason = f"{type(exc).__name__}: {exc}"
+        logger.warning("poison record set aside", extra={"recordId": record_id, "group": group_id, "reason": reason})
+        message_queue.dead_letter(body, group_id=group_id or POISON, dedup_id=record_id, reason=reason)
+        return {"counted": False, "reason": POISON}

@@ -1,0 +1,123 @@
+"""Chat-message events from the gateway relay: their shape and bounds, at ingestion and again at consumption.
+
+Every number is bounded: ids are 64-bit snowflakes and a timestamp lies between Discord's epoch and the
+last moment a snowflake can carry, so nothing derived from an event goes past DynamoDB's 38 digits. A
+timestamp also has to be recent: no more than INGEST_MAX_FUTURE_SECONDS ahead (a future timestamp would
+keep its member in cooldown until then) and, at ingestion, no older than INGEST_MAX_AGE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from ..guild_config import Snowflake
+
+logger = Logger(child=True)
+
+DISCORD_EPOCH_MS = 1_420_070_400_000  # 2015-01-01T00:00:00Z
+MAX_TIMESTAMP_MS = DISCORD_EPOCH_MS + 2**42 - 1  # a snowflake's 42 bits of milliseconds (year 2154)
+DEFAULT_MAX_FUTURE_SECONDS = 300
+DEFAULT_MAX_AGE_SECONDS = 7 * 24 * 3600
+MAX_ROLE_IDS = 250
+
+
+def _seconds_env(name: str, default: int) -> int:
+    """A non-negative whole number of seconds from the environment; the default when unset or unreadable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        logger.warning("ignoring an invalid setting", extra={"name": name, "value": raw, "default": default})
+        return default
+    return value
+
+
+def max_future_ms() -> int:
+    return _seconds_env("INGEST_MAX_FUTURE_SECONDS", DEFAULT_MAX_FUTURE_SECONDS) * 1000
+
+
+def max_age_ms() -> int:
+    return _seconds_env("INGEST_MAX_AGE_SECONDS", DEFAULT_MAX_AGE_SECONDS) * 1000
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _epoch_ms(value: Any) -> Any:
+    """Discord timestamps come as ISO 8601 (without an offset: UTC, as the relay reads them); the relay may
+    also send epoch milliseconds, left to the integer validation."""
+    if not isinstance(value, str) or value.isdigit():
+        return value
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp() * 1000)
+    except (ValueError, OverflowError):
+        raise ValueError("must be ISO 8601 or epoch milliseconds") from None
+
+
+# Bounds before the validator: that order publishes them as minimum/maximum in the OpenAPI document.
+Timestamp = Annotated[int, Field(ge=DISCORD_EPOCH_MS, le=MAX_TIMESTAMP_MS), BeforeValidator(_epoch_ms)]
+
+
+class MessageEvent(BaseModel):
+    """One chat message as the gateway relay forwards it (and as the queue carries it)."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True, populate_by_name=True)
+    messageId: Snowflake
+    guildId: Snowflake
+    channelId: Snowflake
+    userId: Snowflake
+    roleIds: list[Snowflake] = Field(default_factory=list, max_length=MAX_ROLE_IDS)
+    timestamp: Timestamp = Field(description="Epoch milliseconds (or ISO 8601); not ahead by more than 5 minutes")
+    bot: bool = False
+
+    @field_validator("timestamp")
+    @classmethod
+    def _not_ahead(cls, value: int) -> int:
+        ahead = value - _now_ms()
+        if ahead > max_future_ms():
+            raise ValueError(f"is {ahead // 1000} s in the future; at most {max_future_ms() // 1000} s is accepted")
+        return value
+
+
+class IngestedMessage(MessageEvent):
+    """A message offered for ingestion: also no older than the ingestion window (7 days by default)."""
+
+    timestamp: Timestamp = Field(
+        description="Epoch milliseconds (or ISO 8601); from 7 days ago to 5 minutes ahead (configurable)"
+    )
+
+    @field_validator("timestamp")
+    @classmethod
+    def _not_too_old(cls, value: int) -> int:
+        age = _now_ms() - value
+        if age > max_age_ms():
+            raise ValueError(f"is {age // 1000} s old; at most {max_age_ms() // 1000} s is accepted")
+        return value
+
+
+class IngestBody(BaseModel):
+    """A batch from the gateway relay (one invalid message refuses the whole batch, naming its row)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+    messages: list[IngestedMessage] = Field(min_length=1, max_length=100)
+
+
+def parse_queued(body: str) -> MessageEvent:
+    """A queue record's body, checked again: the queue may hold records an older ingestion let through.
+    Raises ValueError (json.JSONDecodeError, pydantic.ValidationError) when it is not a valid event."""
+    return MessageEvent.model_validate(json.loads(body))
