@@ -11,28 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from xpshop import metrics
 from xpshop.service import messages
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-
-
-def _count_poison(n: int) -> None:
-    try:
-        metrics.add_metric(name="PoisonMessages", unit=MetricUnit.Count, value=n)
-        metrics.flush_metrics()
-    except Exception:  # a metric must never fail a batch whose records are done
-        logger.exception("could not emit PoisonMessages", extra={"count": n})
-    finally:
-        metrics.clear_metrics()
 
 
 @logger.inject_lambda_context
@@ -54,4 +43,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     finally:
         tally.flush()  # counters once per member for the whole batch
         if poisoned:
-            _count_poison(poisoned)
+            metrics.count("PoisonMessages", poisoned)

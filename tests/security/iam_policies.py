@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.support.iam_usage import INDEX_PREFIX
+
 POLICIES_FILE = Path(__file__).with_name("iam_policies.json")
 
 
@@ -25,14 +27,20 @@ def violations(observed: dict[str, dict[str, set[str]]]) -> list[str]:
         if grant is None:
             problems.append(f"{function}: not listed")
             continue
-        allowed = set(grant["actions"])
+        allowed = set(grant["actions"]) | set(grant.get("other", []))
         leading = grant.get("leadingKeys")
         for action, partitions in sorted(actions.items()):
+            on_index = {p for p in partitions if p.startswith(INDEX_PREFIX)}
+            if on_index and action not in grant.get("indexActions", []):
+                problems.append(f"{function}: {action} on an index ({sorted(on_index)[:3]})")
+            on_table = partitions - on_index
+            if not on_table:
+                continue
             if action not in allowed:
-                problems.append(f"{function}: {action} (partitions {sorted(partitions)[:3]})")
+                problems.append(f"{function}: {action} (partitions {sorted(on_table)[:3]})")
                 continue
             if leading and action.startswith("dynamodb:"):
-                outside = sorted(p for p in partitions if not any(fnmatch.fnmatchcase(p, pat) for pat in leading))
+                outside = sorted(p for p in on_table if not any(fnmatch.fnmatchcase(p, pat) for pat in leading))
                 if outside:
                     problems.append(f"{function}: {action} on partitions outside {leading}: {outside[:3]}")
     return problems

@@ -101,22 +101,25 @@ def _pk(key: dict[str, Any] | None) -> str:
 _EQUALS = re.compile(r"(#?\w+)\s*=\s*(:\w+)")
 
 
+INDEX_PREFIX = "index:"
+
+
 def _query_partition(params: dict[str, Any]) -> str:
-    """The partition a Query reads: on an index, `<index>:<its partition value>` (LeadingKeys only covers
-    the table's own partition key)."""
+    """The partition a Query reads; on an index `index:<index>:<its partition value>` (the policies grant
+    index queries in a statement of their own, without a LeadingKeys condition)."""
     condition = params.get("KeyConditionExpression", "")
+    text = ""
     if not isinstance(condition, str):  # a boto3 condition (Key("PK").eq(...)), built into text later
-        attribute, text = _condition_partition(condition)
-        return f"{params['IndexName']}:{text}" if "IndexName" in params and attribute != "PK" else str(text)
-    names = params.get("ExpressionAttributeNames", {})
-    values = params.get("ExpressionAttributeValues", {})
-    for name, value in _EQUALS.findall(condition):
-        attribute = names.get(name, name)
-        if attribute in ("PK", "GSI1PK"):
-            raw = values.get(value)
-            text = raw.get("S") if isinstance(raw, dict) else raw
-            return f"{params['IndexName']}:{text}" if "IndexName" in params and attribute != "PK" else str(text)
-    return ""
+        text = _condition_partition(condition)[1]
+    else:
+        names = params.get("ExpressionAttributeNames", {})
+        values = params.get("ExpressionAttributeValues", {})
+        for name, value in _EQUALS.findall(condition):
+            if names.get(name, name) in ("PK", "GSI1PK"):
+                raw = values.get(value)
+                text = str(raw.get("S") if isinstance(raw, dict) else raw)
+                break
+    return f"{INDEX_PREFIX}{params['IndexName']}:{text}" if "IndexName" in params else text
 
 
 def _condition_partition(condition: Any) -> tuple[str, str]:
