@@ -7,13 +7,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from local import REPO_ROOT
 from local.discord_events import SAMPLE_PUBLIC_KEY, signed_event
+from local.invoke import restamp_ingest_sample
 from local.layer import build_layer
 from local.template import functions, load_template
 from tests.conftest import ADMIN_KEY
@@ -114,11 +114,7 @@ def test_function_answers_with_only_codeuri_and_layer(
         event = json.loads(Path(path).read_text())
         if "x-signature-ed25519" in event.get("headers", {}):  # signed samples: signed again, now
             event = signed_event(json.loads(event["body"]))
-        if "/ingest/" in event.get("rawPath", ""):  # ingestion takes recent messages only: stamped now
-            body = json.loads(event["body"])
-            for m in body["messages"]:
-                m["timestamp"] = int(time.time() * 1000)
-            event["body"] = json.dumps(body)
+        event = restamp_ingest_sample(event)  # ingestion takes recent messages only: stamped now
         event.get("headers", {}).pop("authorization", None)
         event.setdefault("headers", {})["x-api-key"] = ADMIN_KEY
         (tmp_path / Path(path).name).write_text(json.dumps(event))
