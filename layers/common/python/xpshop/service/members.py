@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from ..errors import ErrorCode, NotFound
 from ..levels import Curve
 from ..store import audit, members, stats
-from ..store.members import Change, Member
+from ..store.members import Change, Member, Profile
 from . import ranking
 from .curves import curve_for
 
@@ -149,6 +149,13 @@ def leaderboard(guild_id: str, offset: int, limit: int) -> dict[str, Any]:
         for i, m in enumerate(page)
     ]
     return {"entries": entries, "total": total}
+
+
+def leaderboard_with_profiles(guild_id: str, offset: int, limit: int) -> tuple[dict[str, Any], dict[str, Profile]]:
+    """The leaderboard page and its members' display data and privacy choice (one more read per page).
+    Public views must show a hidden member as "Hidden member": no name, avatar, id or card."""
+    board = leaderboard(guild_id, offset, limit)
+    return board, members.profiles(guild_id, [e["userId"] for e in board["entries"]])
 
 
 def rank(guild_id: str, user_id: str) -> dict[str, Any]:

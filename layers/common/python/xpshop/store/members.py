@@ -22,9 +22,32 @@ from botocore.exceptions import ClientError
 from ..errors import ErrorCode, InvalidInput, NotFound, Unavailable
 from ..levels import MAX_XP, Curve
 from . import keys
-from .table import failed_item, is_condition_failure, plain, table
+from .table import batch_get, failed_item, is_condition_failure, plain, table
 
 MAX_ATTEMPTS = 12
+
+
+# Display data and the privacy choice kept on the member item (optional; see README "Privacy"). The names
+# are untrusted text as Discord gave them, length-capped when written, never interpreted.
+PROFILE_ATTRIBUTES = ("displayName", "username", "avatar", "hidden")
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """How a member is shown: display name, username, avatar hash (Discord CDN), hidden from public views."""
+
+    display_name: str | None = None
+    username: str | None = None
+    avatar: str | None = None
+    hidden: bool = False
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Profile:
+        def text(name: str) -> str | None:
+            value = item.get(name)
+            return value if isinstance(value, str) and value else None
+
+        return cls(text("displayName"), text("username"), text("avatar"), item.get("hidden") is True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +58,7 @@ class Member:
     messages: int
     xp_messages: int
     last_awarded_at: int | None
+    profile: Profile = Profile()
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Member:
@@ -46,7 +70,23 @@ class Member:
             messages=int(item.get("messages", 0)),
             xp_messages=int(item.get("xpMessages", 0)),
             last_awarded_at=item.get("lastAwardedAt"),
+            profile=Profile.from_item(item),
         )
+
+
+def profiles(guild_id: str, user_ids: list[str]) -> dict[str, Profile]:
+    """Display data of these members (the Leaderboard index does not project it): one BatchGetItem per 100
+    members. Members without an item are left out."""
+    if not user_ids:
+        return {}
+    wanted = [keys.member(guild_id, u) for u in dict.fromkeys(user_ids)]
+    found = batch_get(
+        wanted,
+        consistent=False,
+        projection="SK, " + ", ".join(f"#{a}" for a in PROFILE_ATTRIBUTES),
+        names={f"#{a}": a for a in PROFILE_ATTRIBUTES},
+    )
+    return {keys.user_id_from_member_sk(str(i["SK"])): Profile.from_item(plain(i)) for i in found}
 
 
 @dataclass(frozen=True, slots=True)

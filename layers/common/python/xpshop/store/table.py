@@ -67,7 +67,11 @@ BATCH_GET_ATTEMPTS = 6
 
 
 def batch_get(
-    wanted: Sequence[dict[str, str]], *, consistent: bool, projection: str | None = None
+    wanted: Sequence[dict[str, str]],
+    *,
+    consistent: bool,
+    projection: str | None = None,
+    names: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The items found under these keys (raw, in no particular order): one BatchGetItem per 100 keys,
     unprocessed keys retried with backoff, then 503 (storage busy) rather than a silently short answer."""
@@ -76,6 +80,8 @@ def batch_get(
         spec: dict[str, Any] = {"Keys": list(wanted[start : start + BATCH_GET_LIMIT]), "ConsistentRead": consistent}
         if projection:
             spec["ProjectionExpression"] = projection
+        if names:
+            spec["ExpressionAttributeNames"] = names
         request: dict[str, Any] = {table_name(): spec}
         for attempt in range(BATCH_GET_ATTEMPTS):
             resp = resource().batch_get_item(RequestItems=request)
