@@ -229,14 +229,22 @@ def _register_guild(guild_id: str) -> None:
 
 def _command_xp(i: Interaction) -> None:
     """A command used in a guild earns XP like a message (same cooldown and no-XP rules), once per
-    interaction id, unless the guild switched it off. It never fails the command."""
+    interaction id, unless the guild switched it off. The invoker's display data (the interaction's
+    `member`) is written by that same write. It never fails the command."""
     if not i.guild_id or i.user.get("bot"):
         return
+    from .. import display
     from ..service import messages
 
     try:
         messages.count_command(
-            i.guild_id, i.user_id, i.id, channel_id=i.channel_id or "0", role_ids=i.roles, at_ms=snowflake_ms(i.id)
+            i.guild_id,
+            i.user_id,
+            i.id,
+            channel_id=i.channel_id or "0",
+            role_ids=i.roles,
+            at_ms=snowflake_ms(i.id),
+            display=display.from_interaction(i.raw.get("member") or {}),
         )
     except Exception:
         logger.exception("command XP failed", extra={"guildId": i.guild_id, "userId": i.user_id})
