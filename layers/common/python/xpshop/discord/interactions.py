@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ..errors import ApiError, NotFound, Unavailable
-from . import commands, embeds, role_safety, shop_commands
+from . import commands, embeds, privacy, role_safety, shop_commands
 from .model import (
     APPLICATION_COMMAND,
     CHANNEL_MESSAGE,
@@ -187,7 +187,15 @@ _STILL_RUNNING = embeds.error(
 )
 
 
-_READ_ONLY = {("rank",), ("leaderboard",), ("shop",), ("locker",), ("credits",), ("xp", "config", "show")}
+_READ_ONLY = {
+    ("rank",),
+    ("leaderboard",),
+    ("shop",),
+    ("locker",),
+    ("credits",),
+    ("xp", "config", "show"),
+    ("privacy", "status"),
+}
 
 
 def _changes_state(i: Interaction) -> bool:
@@ -569,6 +577,7 @@ _CONTEXT: dict[tuple[int, str], Callable[[Interaction], dict[str, Any]]] = {
     (commands.MESSAGE, commands.GIVE_XP): _give_xp,
 }
 _HANDLERS.update(shop_commands.HANDLERS)
+_HANDLERS.update(privacy.HANDLERS)
 _MANAGER_COMMANDS = {"xp"}
 _MANAGER_CONTEXT = {(commands.MESSAGE, commands.GIVE_XP)}
-_GUILD_COMMANDS = {"rank", "leaderboard", "xp", *(route[0] for route in shop_commands.HANDLERS)}
+_GUILD_COMMANDS = {"rank", "leaderboard", "xp", "privacy", *(route[0] for route in shop_commands.HANDLERS)}

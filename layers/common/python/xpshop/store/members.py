@@ -556,3 +556,31 @@ def count_message(
                 raise
             _backoff(attempt)
     raise Unavailable("The member is being updated concurrently; retry shortly")
+
+
+def set_hidden(guild_id: str, user_id: str, hidden: bool, curve: Curve) -> bool:
+    """Record the member's privacy choice in one UpdateItem, no read first; True when that write created the
+    member. Hiding a member without a record creates it at 0 XP, so the choice holds from their first
+    message on; showing one only removes the flag (absent means shown), so it never creates a record."""
+    key = keys.member(guild_id, user_id)
+    if not hidden:
+        try:
+            table().update_item(
+                Key=key,
+                UpdateExpression="REMOVE #hidden",  # HIDDEN is one of DynamoDB's reserved words
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#hidden": "hidden"},
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+        return False
+    defaults, values = _create_defaults(guild_id, user_id, curve)
+    resp = table().update_item(
+        Key=key,
+        UpdateExpression=f"SET #hidden = :hidden, messages = if_not_exists(messages, :zero), {defaults}",
+        ExpressionAttributeNames={"#level": "level", "#hidden": "hidden"},
+        ExpressionAttributeValues={**values, ":hidden": True},
+        ReturnValues="ALL_OLD",
+    )
+    return not resp.get("Attributes")
