@@ -232,13 +232,20 @@ def test_privacy_command_hides_shows_and_reports(api, guild, discord_app):
     assert "hidden" not in member_item(guild, user)
 
 
-def test_privacy_hide_without_a_record_creates_one_that_holds(api, guild, discord_app):
+def test_privacy_records_nothing_but_the_choice(api, guild, discord_app):
     user = new_user_id()
+    _, answer = d.call(discord_app.signer, d.command(guild, user, "privacy", "status"))
+    assert "nothing yet" in _text(answer)
+    d.call(discord_app.signer, d.command(guild, user, "privacy", "show"))
+    assert member_item(guild, user) is None  # asking, or showing, creates no record and keeps no name
     _, answer = d.call(discord_app.signer, d.command(guild, user, "privacy", "hide"))
     assert "Hidden member" in _text(answer)
     item = member_item(guild, user)
-    assert item["hidden"] is True and item["messages"] == 1  # and the command counted like a message
-    assert item["displayName"] == "Member"  # recorded from the interaction by that same count
+    assert (item["hidden"], item["xp"], item["messages"]) == (True, 0, 0)  # /privacy earns no command XP
+    assert "displayName" not in item and "username" not in item
+    d.call(discord_app.signer, d.command(guild, user, "rank"))  # any other command counts and records names
+    item = member_item(guild, user)
+    assert (item["hidden"], item["messages"], item["displayName"]) == (True, 1, "Member")
 
 
 def test_privacy_is_for_the_invoker_in_a_server_and_runs_once(api, guild, discord_app):

@@ -235,11 +235,15 @@ def _register_guild(guild_id: str) -> None:
         logger.exception("guild registration failed", extra={"guildId": guild_id})
 
 
+# /privacy records nothing but the choice itself: asking what is kept must not create a record or store names.
+_NO_COMMAND_XP = {"privacy"}
+
+
 def _command_xp(i: Interaction) -> None:
     """A command used in a guild earns XP like a message (same cooldown and no-XP rules), once per
     interaction id, unless the guild switched it off. The invoker's display data (the interaction's
     `member`) is written by that same write. It never fails the command."""
-    if not i.guild_id or i.user.get("bot"):
+    if not i.guild_id or i.user.get("bot") or i.route[0] in _NO_COMMAND_XP:
         return
     from .. import display
     from ..service import messages
