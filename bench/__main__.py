@@ -265,7 +265,12 @@ def _import_ms(code: Path, layer: Path, runtime: Path) -> float:
 
 
 def measure_messages(meter: Meter, repeat: int, guild: str) -> list[Row]:
-    """The consumer on batches of 10 messages from 10 members (outside cooldown, inside a level): per message."""
+    """The consumer on batches of 10 messages from 10 members (outside cooldown, inside a level): per message,
+    without and with the author's display data (written by the same UpdateItem: the requests must match)."""
+    return [_measure_messages(meter, repeat, guild, display=shown) for shown in (False, True)]
+
+
+def _measure_messages(meter: Meter, repeat: int, guild: str, *, display: bool) -> Row:
     import json as _json
 
     from local.lambdas import FakeLambdaContext, load_handler
@@ -273,13 +278,14 @@ def measure_messages(meter: Meter, repeat: int, guild: str) -> list[Row]:
 
     spec = functions(load_template())["XpConsumerFunction"]
     handler = load_handler(REPO_ROOT, spec)
-    base_mid = 1_400_000_000_000_000_000
+    base_mid = 1_400_000_000_000_000_000 + (50_000 if display else 0)
+    first_user = FIRST_USER + (5100 if display else 5000)
 
     def batch(round_: int) -> dict[str, Any]:
         records = []
         for j in range(10):
-            user = str(FIRST_USER + 5000 + j)
-            body = {
+            user = str(first_user + j)
+            body: dict[str, Any] = {
                 "messageId": str(base_mid + round_ * 100 + j),
                 "guildId": guild,
                 "channelId": "300000000000000001",
@@ -288,6 +294,12 @@ def measure_messages(meter: Meter, repeat: int, guild: str) -> list[Row]:
                 "timestamp": 1_795_400_000_000 + round_ * 61_000,
                 "bot": False,
             }
+            if display:  # a name, a username and an avatar hash, changing every round (each one is written)
+                body.update(
+                    displayName=f"Member {j} · round {round_}",
+                    username=f"member{j}",
+                    avatar=f"{round_:04x}{j:028x}",
+                )
             records.append(
                 {
                     "messageId": f"b{round_}-{j}",
@@ -314,8 +326,9 @@ def measure_messages(meter: Meter, repeat: int, guild: str) -> list[Row]:
     per = repeat * 10
     by_api = ", ".join(f"{k} {v / per:g}" for k, v in sorted(meter.calls.items()))
     throughput = 1000 / statistics.median(latencies)
-    row = Row(
-        f"message award via the consumer (per message; ~{throughput:.0f} msg/s here)",
+    what = "with display data: name, username, avatar" if display else "no display data"
+    return Row(
+        f"message award via the consumer, {what} (per message; ~{throughput:.0f} msg/s here)",
         sum(meter.calls.values()) / per,
         by_api,
         meter.rcu / per,
@@ -323,7 +336,6 @@ def measure_messages(meter: Meter, repeat: int, guild: str) -> list[Row]:
         statistics.median(latencies),
         latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))],
     )
-    return [row]
 
 
 def _rank_interaction(guild: str, user: str, n: int) -> dict[str, Any]:
@@ -634,7 +646,8 @@ NOTES = [
     "- An XP change through the API is one guarded `UpdateItem` on the member (two when it crosses a level:",
     "  the guard fails and hands back the item, then the exact write), one `UpdateItem` on a counter shard and",
     "  one `PutItem` for the audit record. A message award is one `UpdateItem` (the counter shard once per",
-    "  guild per batch), with no read.",
+    "  guild per batch), with no read. The author's display data (name, username, avatar hash) rides in that",
+    "  same `UpdateItem` (extra `SET` clauses): the same requests per message with it as without.",
     "- Ranks and pages come from the rank counters (`xpshop/ranking.py`): small counter items per million, per",
     "  thousand and per exact XP value, plus per user-id range within each exact XP below 1,000 (where the",
     "  crowds of ties are: 0 XP, one message's 15-25), each level one `Query` of one partition. A rank is the",

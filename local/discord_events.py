@@ -74,6 +74,9 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         MODERATOR,
         str(1 << 5),
     ),
+    "discord_privacy_hide": _interaction(
+        "1400000000000000005", {"id": "4", "name": "privacy", "type": 1, "options": [{"name": "hide", "type": 1}]}
+    ),
 }
 
 

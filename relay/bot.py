@@ -97,10 +97,29 @@ def message_event(message: discord.Message) -> Event | None:
             role_ids=[role.id for role in roles if role.id != guild.id],
             timestamp=message.created_at,
             bot=False,
+            display=author_display(author),
         )
     except InvalidEvent as exc:
         logger.warning("relay: message %s not forwarded: %s", message.id, exc)
         return None
+
+
+def author_display(author: Any) -> dict[str, Any]:
+    """How the author is shown: `display_name` (a Member's is the server nickname, else the global display
+    name, else the username), the username, and the user's own avatar hash (None: they have none). The
+    gateway sends these with every message; nothing privileged is needed."""
+    found: dict[str, Any] = {}
+    for field, attribute in (("displayName", "display_name"), ("username", "name")):
+        value = getattr(author, attribute, None)
+        if isinstance(value, str):
+            found[field] = value
+    if hasattr(author, "avatar"):
+        avatar = author.avatar
+        if avatar is None:
+            found["avatar"] = None
+        elif isinstance(getattr(avatar, "key", None), str):
+            found["avatar"] = avatar.key
+    return found
 
 
 def _rule_channel_id(channel: Any) -> int:

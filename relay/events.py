@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,13 @@ DISCORD_EPOCH_MS = 1_420_070_400_000  # 2015-01-01T00:00:00Z: the backend refuse
 MAX_FUTURE_MS = 5 * 60 * 1000
 MAX_AGE_MS = 7 * 24 * 3600 * 1000
 MAX_ROLE_IDS = 250  # the backend's limit (also Discord's limit of roles per guild)
+# Display data (optional): the backend refuses a batch with a name over 100 characters once normalised, so
+# names are cleaned the backend's way and cut here; an avatar that is not a Discord hash is left out.
+MAX_NAME_LENGTH = 100
+DISPLAY_FIELDS = ("displayName", "username", "avatar")
+_AVATAR = re.compile(r"(?:a_)?[0-9a-f]{32}")
+_DROPPED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}  # controls, lone surrogates, line/paragraph separators
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 Event = dict[str, Any]
 
@@ -66,6 +74,32 @@ def _epoch_ms(value: Any) -> int:
     return ms
 
 
+def clean_name(value: Any) -> str | None:
+    """A name as the backend keeps it (NFC, no control or bidi-control characters, trimmed), cut to its
+    limit; None when it is not text or nothing is left."""
+    if not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFC", value[: 4 * MAX_NAME_LENGTH])
+    kept = "".join(c for c in text if c not in _BIDI_CONTROLS and unicodedata.category(c) not in _DROPPED_CATEGORIES)
+    return kept.strip()[:MAX_NAME_LENGTH].strip() or None
+
+
+def display_fields(given: Mapping[str, Any]) -> dict[str, str | None]:
+    """The display data to send from what was given (wire names): names cleaned and cut, dropped when empty;
+    an avatar kept when it is a Discord hash, sent as null when given as None (the member has none, so the
+    backend forgets a stored one), dropped otherwise. Fields not given are not sent (kept as stored)."""
+    out: dict[str, str | None] = {}
+    for field in ("displayName", "username"):
+        name = clean_name(given.get(field))
+        if name is not None:
+            out[field] = name
+    if "avatar" in given:
+        avatar = given["avatar"]
+        if avatar is None or (isinstance(avatar, str) and _AVATAR.fullmatch(avatar)):
+            out["avatar"] = avatar
+    return out
+
+
 def event_from_message(
     *,
     message_id: int | str,
@@ -75,11 +109,13 @@ def event_from_message(
     role_ids: Iterable[int | str] = (),
     timestamp: datetime | int | str,
     bot: bool = False,
+    display: Mapping[str, Any] | None = None,
 ) -> Event:
     """The ingestion event of one chat message, from plain values; raises `InvalidEvent`.
 
     Ids may be ints (as discord.py gives them) or strings; they are sent as strings. Role ids are
-    deduplicated in order; the timestamp is sent as epoch milliseconds.
+    deduplicated in order; the timestamp is sent as epoch milliseconds. `display`: the author's
+    displayName, username and avatar (hash, or None for none), see `display_fields`; never a reason to refuse.
     """
     roles = list(dict.fromkeys(_snowflake(r, "roleIds[]") for r in role_ids))
     if len(roles) > MAX_ROLE_IDS:
@@ -94,6 +130,7 @@ def event_from_message(
         "roleIds": roles,
         "timestamp": _epoch_ms(timestamp),
         "bot": bot,
+        **display_fields(display or {}),
     }
 
 
@@ -115,4 +152,5 @@ def validate_event(event: Mapping[str, Any]) -> Event:
         role_ids=role_ids,
         timestamp=event["timestamp"],
         bot=event.get("bot", False),
+        display={k: event[k] for k in DISPLAY_FIELDS if k in event},
     )

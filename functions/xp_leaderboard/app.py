@@ -29,7 +29,9 @@ def missing_guild():
     PAGE,
     tags=["leaderboard"],
     summary="A page of the leaderboard (XP desc, ties by user id)",
-    responses=views.responses(views.LeaderboardPage),
+    description="With the admin key: entries {userId, xp, level, rank}. Without a key (only when the guild's "
+    "leaderboard.public is true): public entries, where a hidden member has userId null and hidden true.",
+    responses=views.responses(views.LeaderboardPage | views.PublicLeaderboardPage),
 )
 def get_leaderboard(
     guildId: str,
@@ -38,11 +40,21 @@ def get_leaderboard(
     page: Annotated[int | None, Query(ge=1, description="1-based page, an alternative to offset")] = None,
 ):
     start, size = http.page_window(offset, limit, page)
+    if http.anonymous(app):
+        return http.ok(members.public_leaderboard(guildId, start, size))
     return http.ok(members.leaderboard(guildId, start, size))
 
 
-@app.get(RANK, tags=["leaderboard"], summary="A member's rank", responses=views.responses(views.Rank))
+@app.get(
+    RANK,
+    tags=["leaderboard"],
+    summary="A member's rank",
+    description="Without a key (public leaderboard), a hidden member answers 404 USER_NOT_FOUND like an unknown one.",
+    responses=views.responses(views.Rank),
+)
 def get_rank(guildId: str, userId: str):
+    if http.anonymous(app):
+        return http.ok(members.public_rank(guildId, userId))
     return http.ok(members.rank(guildId, userId))
 
 

@@ -1,4 +1,4 @@
-"""/api/xp/users: list members, read one, add / set / remove XP, recalculate a level."""
+"""/api/xp/users: list members, read one, add / set / remove XP, recalculate a level, privacy."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, views
 from xpshop.errors import ApiError, ErrorCode
-from xpshop.models import AddXpBody, RemoveXpBody, SetXpBody
+from xpshop.models import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
 from xpshop.service import members
 
 logger = Logger()
@@ -74,6 +74,18 @@ def remove_xp(guildId: str, userId: str, body: Annotated[RemoveXpBody, Body()]):
 )
 def recalc_user(guildId: str, userId: str):
     return http.once(app, lambda: (members.recalc_member(guildId, userId), 200))
+
+
+@app.put(
+    f"{MEMBER}/privacy",
+    tags=["users"],
+    summary="Hide a member from public views, or show them again",
+    description='A hidden member appears on public leaderboards as "Hidden member" (no id, name or avatar); '
+    "their rank still counts. Hiding a member without a record creates it at 0 XP; showing one does not.",
+    responses=views.responses(views.Privacy),
+)
+def set_privacy(guildId: str, userId: str, body: Annotated[PrivacyBody, Body()]):
+    return http.once(app, lambda: (members.set_privacy(guildId, userId, body.hidden), 200))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

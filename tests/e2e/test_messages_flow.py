@@ -71,3 +71,42 @@ def test_relay_messages_become_xp(server):
         timeout=10,
     )
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "INVALID_REQUEST")
+
+
+def test_demo_relays_display_data_and_hides_two_members(server):
+    """`make demo` against the running server: names and avatars arrive through the relay's endpoint, two
+    members hide themselves, and the public leaderboard masks them while the admin still sees every id."""
+    import os
+    import subprocess
+    import sys
+
+    from local import REPO_ROOT
+    from local.demo import DEMO_GUILD, HIDDEN_RANKS
+
+    env = {**os.environ, "XPSHOP_ADMIN_KEY": E2E_KEY}
+    env.pop("XPSHOP_RELAY_KEY", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "local.demo", "--url", server, "--members", "40"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Hidden member" in out.stdout
+    public = requests.get(f"{server}/api/xp/leaderboard/{DEMO_GUILD}?limit=40", timeout=10).json()["data"]
+    admin = requests.get(
+        f"{server}/api/xp/leaderboard/{DEMO_GUILD}?limit=40", headers={"X-API-Key": E2E_KEY}, timeout=10
+    ).json()["data"]
+    hidden = [e for e in public["entries"] if e["hidden"]]
+    assert len(hidden) == len(HIDDEN_RANKS)
+    assert all(e["userId"] is None and e["displayName"] is None and e["avatar"] is None for e in hidden)
+    assert all(e["userId"] for e in admin["entries"]) and set(admin["entries"][0]) == {"userId", "xp", "level", "rank"}
+    assert [e["rank"] for e in public["entries"]] == [e["rank"] for e in admin["entries"]]
+    names = {e["displayName"] for e in public["entries"]}
+    assert "<script>alert('xss')</script>" in names and "Кирилл Строитель" in names  # text, as sent
+    assert all(e["displayName"] for e in public["entries"] if not e["hidden"])
+    shown = [e for e in public["entries"] if not e["hidden"]]
+    assert any(e["avatar"] for e in shown) and any(e["avatar"] is None for e in shown)

@@ -511,3 +511,36 @@ def test_a_thread_message_counts_in_its_parent_channel() -> None:
     message.channel = thread
     [event] = on_message(message)
     assert event["channelId"] == str(CHANNEL)
+
+
+# --- display data ------------------------------------------------------------------------------------
+
+HASH = "0123456789abcdef0123456789abcdef"
+
+
+def test_the_bot_forwards_the_authors_display_data() -> None:
+    message = stand_in_message()
+    message.author.name = "ada"
+    message.author.display_name = "Countess"  # a Member's: nickname, else global name, else username
+    message.author.avatar = SimpleNamespace(key="a_" + HASH)
+    [event] = on_message(message)
+    assert (event["displayName"], event["username"], event["avatar"]) == ("Countess", "ada", "a_" + HASH)
+    message.author.avatar = None  # no avatar: sent as null, so the backend forgets a stored one
+    [event] = on_message(message)
+    assert "avatar" in event and event["avatar"] is None
+
+
+def test_display_data_is_cleaned_and_cut_never_a_reason_to_drop_the_message() -> None:
+    event = event_from_message(
+        message_id=1_300_000_000_000_000_001,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        user_id=USER,
+        timestamp=CREATED,
+        display={"displayName": " Ada\n\u202e" + "x" * 300, "username": 42, "avatar": "../not-a-hash"},
+    )
+    assert event["displayName"] == ("Ada" + "x" * 300)[:100]
+    assert "username" not in event and "avatar" not in event
+    assert validate_event(event) == event  # what the forwarder checks again on submit
+    plain = validate_event(make_event(1))
+    assert not {"displayName", "username", "avatar"} & set(plain)

@@ -133,7 +133,7 @@ class Preflight:
         elif mode is Access.RELAY:
             auth.require_relay(headers)
         elif mode is Access.LEADERBOARD:
-            self._leaderboard_gate(headers, guild_id)
+            app.append_context(anonymous=self._leaderboard_gate(headers, guild_id))
         if guild_id is not None and not unquote(guild_id).strip():
             raise InvalidInput(ErrorCode.MISSING_GUILD_ID, "guildId is required")
         if guild_id is not None and route_path not in self.unregistered_ok:
@@ -145,10 +145,11 @@ class Preflight:
         app.append_context(_preflight_done=True)
 
     @staticmethod
-    def _leaderboard_gate(headers: Mapping[str, str], guild_id: str | None) -> None:
+    def _leaderboard_gate(headers: Mapping[str, str], guild_id: str | None) -> bool:
+        """Admin, or anyone when the guild's leaderboard is public; True for an anonymous caller let in."""
         if auth.presented_key(headers) is not None or guild_id is None:
             auth.require_admin(headers)
-            return
+            return False
         from .service.config import merged_guild  # only for anonymous reads
 
         if not (
@@ -157,6 +158,7 @@ class Preflight:
             and merged_guild(guild_id)["leaderboard"].get("public")
         ):
             auth.require_admin(headers)
+        return True
 
 
 def _route_match(app: APIGatewayHttpResolver, path: str) -> tuple[list[str], str | None, dict[str, str]]:
@@ -390,6 +392,12 @@ def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]], 
     fingerprint = hashlib.sha256(_canonical(event.body).encode()).hexdigest()
     result = _idempotent_runner()(request={"key": scope, "fingerprint": fingerprint}, operation=operation)
     return respond(result["data"], int(result["status"]))
+
+
+def anonymous(app: APIGatewayHttpResolver) -> bool:
+    """Whether a LEADERBOARD route was called without a key (a public leaderboard): public views apply, e.g.
+    hidden members are masked. Admin calls see everything."""
+    return app.context.get("anonymous") is True
 
 
 def caller(app: APIGatewayHttpResolver) -> auth.Caller:

@@ -32,6 +32,11 @@ class RemoveXpBody(BaseModel):
     reason: Reason | None = None
 
 
+class PrivacyBody(BaseModel):
+    model_config = _BODY
+    hidden: StrictBool = Field(description='true: public views show the member as "Hidden member"; false: shown')
+
+
 class AddRewardBody(BaseModel):
     model_config = _BODY
     level: StrictInt = Field(ge=1, le=10_000)

@@ -111,10 +111,40 @@ class LeaderboardPage(BaseModel):
     total: int
 
 
+class PublicLeaderboardEntry(BaseModel):
+    model_config = _VIEW
+    userId: str | None = Field(description="null for a hidden member")
+    xp: int
+    level: int
+    rank: int
+    hidden: bool = Field(description='The member chose to be hidden: show them as "Hidden member"')
+    displayName: str | None = Field(
+        description="The name to show (display name, else username; untrusted text: escape it); "
+        "null when hidden or not known"
+    )
+    avatar: str | None = Field(
+        description="Discord avatar hash (CDN: avatars/{userId}/{avatar}.png); null when hidden or none known"
+    )
+
+
+class PublicLeaderboardPage(BaseModel):
+    """The leaderboard as an anonymous caller gets it (a guild whose leaderboard is public)."""
+
+    model_config = _VIEW
+    entries: list[PublicLeaderboardEntry]
+    total: int
+
+
 class Rank(BaseModel):
     model_config = _VIEW
     rank: int
     total: int
+
+
+class Privacy(BaseModel):
+    model_config = _VIEW
+    hidden: bool = Field(description='Whether public views now show the member as "Hidden member"')
+    created: bool = Field(description="Whether this call created the member's record (at 0 XP; hiding only)")
 
 
 class Reward(BaseModel):

@@ -219,6 +219,17 @@ COMMANDS: list[dict[str, Any]] = [
         "description": "Get your personal shop API key (only you see it)",
         **_GUILD_ONLY,
     },
+    {
+        "name": "privacy",
+        "type": CHAT_INPUT,
+        "description": "Whether the public leaderboard shows your name and avatar",
+        "options": [
+            _sub("status", "What is kept about you here, and whether public views show you"),
+            _sub("hide", 'Show as "Hidden member" on the public leaderboard (your rank still counts)'),
+            _sub("show", "Show your name and avatar on the public leaderboard again"),
+        ],
+        **_GUILD_ONLY,
+    },
     {"name": VIEW_RANK, "type": USER, **_GUILD_ONLY},
     {"name": GIVE_XP, "type": MESSAGE, **_ADMIN},
 ]

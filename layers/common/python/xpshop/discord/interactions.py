@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ..errors import ApiError, NotFound, Unavailable
-from . import commands, embeds, role_safety, shop_commands
+from . import commands, embeds, privacy, role_safety, shop_commands
 from .model import (
     APPLICATION_COMMAND,
     CHANNEL_MESSAGE,
@@ -187,7 +187,15 @@ _STILL_RUNNING = embeds.error(
 )
 
 
-_READ_ONLY = {("rank",), ("leaderboard",), ("shop",), ("locker",), ("credits",), ("xp", "config", "show")}
+_READ_ONLY = {
+    ("rank",),
+    ("leaderboard",),
+    ("shop",),
+    ("locker",),
+    ("credits",),
+    ("xp", "config", "show"),
+    ("privacy", "status"),
+}
 
 
 def _changes_state(i: Interaction) -> bool:
@@ -227,16 +235,28 @@ def _register_guild(guild_id: str) -> None:
         logger.exception("guild registration failed", extra={"guildId": guild_id})
 
 
+# /privacy records nothing but the choice itself: asking what is kept must not create a record or store names.
+_NO_COMMAND_XP = {"privacy"}
+
+
 def _command_xp(i: Interaction) -> None:
     """A command used in a guild earns XP like a message (same cooldown and no-XP rules), once per
-    interaction id, unless the guild switched it off. It never fails the command."""
-    if not i.guild_id or i.user.get("bot"):
+    interaction id, unless the guild switched it off. The invoker's display data (the interaction's
+    `member`) is written by that same write. It never fails the command."""
+    if not i.guild_id or i.user.get("bot") or i.route[0] in _NO_COMMAND_XP:
         return
+    from .. import display
     from ..service import messages
 
     try:
         messages.count_command(
-            i.guild_id, i.user_id, i.id, channel_id=i.channel_id or "0", role_ids=i.roles, at_ms=snowflake_ms(i.id)
+            i.guild_id,
+            i.user_id,
+            i.id,
+            channel_id=i.channel_id or "0",
+            role_ids=i.roles,
+            at_ms=snowflake_ms(i.id),
+            display=display.from_interaction(i.raw.get("member") or {}),
         )
     except Exception:
         logger.exception("command XP failed", extra={"guildId": i.guild_id, "userId": i.user_id})
@@ -561,6 +581,7 @@ _CONTEXT: dict[tuple[int, str], Callable[[Interaction], dict[str, Any]]] = {
     (commands.MESSAGE, commands.GIVE_XP): _give_xp,
 }
 _HANDLERS.update(shop_commands.HANDLERS)
+_HANDLERS.update(privacy.HANDLERS)
 _MANAGER_COMMANDS = {"xp"}
 _MANAGER_CONTEXT = {(commands.MESSAGE, commands.GIVE_XP)}
-_GUILD_COMMANDS = {"rank", "leaderboard", "xp", *(route[0] for route in shop_commands.HANDLERS)}
+_GUILD_COMMANDS = {"rank", "leaderboard", "xp", "privacy", *(route[0] for route in shop_commands.HANDLERS)}

@@ -31,7 +31,7 @@ def member_view(m: Member, curve: Curve) -> dict[str, Any]:
 def _require(guild_id: str, user_id: str) -> Member:
     member = members.get(guild_id, user_id)
     if member is None:
-        raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
+        raise _not_found(guild_id, user_id)
     return member
 
 
@@ -162,3 +162,56 @@ def rank(guild_id: str, user_id: str) -> dict[str, Any]:
     member = _require(guild_id, user_id)
     position, total = ranking.rank(guild_id, user_id, member.xp)
     return {"rank": position, "total": total}
+
+
+# ---------------------------------------------------------------- privacy and public views
+
+HIDDEN_MEMBER = "Hidden member"
+
+
+def _not_found(guild_id: str, user_id: str) -> NotFound:
+    return NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
+
+
+def public_entry(entry: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
+    """A leaderboard entry as anonymous callers see it: a hidden member keeps their rank, XP and level (so
+    everyone else's rank stays true) but shows no id, name or avatar."""
+    if profile is not None and profile.hidden:
+        return {**entry, "userId": None, "hidden": True, "displayName": None, "avatar": None}
+    shown = (profile.display_name or profile.username) if profile else None
+    return {**entry, "hidden": False, "displayName": shown, "avatar": profile.avatar if profile else None}
+
+
+def public_leaderboard(guild_id: str, offset: int, limit: int) -> dict[str, Any]:
+    """The leaderboard for anonymous callers (a guild with `leaderboard.public`): hidden members masked."""
+    board, profiles = leaderboard_with_profiles(guild_id, offset, limit)
+    entries = [public_entry(e, profiles.get(e["userId"])) for e in board["entries"]]
+    return {"entries": entries, "total": board["total"]}
+
+
+def public_rank(guild_id: str, user_id: str) -> dict[str, Any]:
+    """A member's rank for anonymous callers: a hidden member answers exactly like one without a record."""
+    member = members.get(guild_id, user_id)
+    if member is None or member.profile.hidden:
+        raise _not_found(guild_id, user_id)
+    position, total = ranking.rank(guild_id, user_id, member.xp)
+    return {"rank": position, "total": total}
+
+
+def set_privacy(guild_id: str, user_id: str, hidden: bool) -> dict[str, Any]:
+    """Hide a member from public views, or show them again (one write). Hiding a member without a record
+    creates it at 0 XP so the choice holds once they earn XP; showing one never creates a record."""
+    created = members.set_hidden(guild_id, user_id, hidden, curve_for(guild_id))
+    if created:  # a new member at 0 XP: the counters count them like any other (no XP, so no audit record)
+        try:
+            stats.apply(guild_id, user_id, Change(True, 0, 0, 0, 0))
+        except Exception:
+            logger.exception("stats counter update failed", extra={"guildId": guild_id, "userId": user_id})
+    logger.info("privacy changed", extra={"guildId": guild_id, "userId": user_id, "hidden": hidden})
+    return {"hidden": hidden, "created": created}
+
+
+def profile_of(guild_id: str, user_id: str) -> Profile | None:
+    """What is kept to show a member (display data and privacy choice), or None without a record."""
+    member = members.get(guild_id, user_id)
+    return member.profile if member else None

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, field_validator
 
+from .. import display
 from ..guild_config import Snowflake
 
 logger = Logger(child=True)
@@ -73,6 +74,20 @@ def _epoch_ms(value: Any) -> Any:
 Timestamp = Annotated[int, Field(ge=DISCORD_EPOCH_MS, le=MAX_TIMESTAMP_MS), BeforeValidator(_epoch_ms)]
 
 
+def _display_name(value: str) -> str | None:
+    problem = display.name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return display.clean_name(value) or None  # nothing left to show: as if it were null
+
+
+# Names are untrusted text: a string, at most 100 characters once normalised (xpshop.display); null removes
+# the stored one. A name too long refuses the batch like any bad field (the relay cuts names before sending).
+DisplayName = Annotated[StrictStr, AfterValidator(_display_name)]
+AvatarHash = Annotated[StrictStr, Field(pattern=display.AVATAR_PATTERN)]
+_DISPLAY_FIELDS = frozenset(display.ATTRIBUTES)
+
+
 class MessageEvent(BaseModel):
     """One chat message as the gateway relay forwards it (and as the queue carries it)."""
 
@@ -84,6 +99,17 @@ class MessageEvent(BaseModel):
     roleIds: list[Snowflake] = Field(default_factory=list, max_length=MAX_ROLE_IDS)
     timestamp: Timestamp = Field(description="Epoch milliseconds (or ISO 8601); not ahead by more than 5 minutes")
     bot: bool = False
+    # Optional display data of the author, written with the message's own write. Absent: kept as stored
+    # (relays before these fields); null: removed.
+    displayName: DisplayName | None = Field(
+        default=None,
+        description="The author's name as shown in the server (nickname, else global name, else username); "
+        "at most 100 characters once normalised (NFC, control characters removed)",
+    )
+    username: DisplayName | None = Field(default=None, description="The author's Discord username; same limits")
+    avatar: AvatarHash | None = Field(
+        default=None, description="The author's Discord avatar hash (a_ prefix when animated); null: none"
+    )
 
     @field_validator("timestamp")
     @classmethod
@@ -92,6 +118,14 @@ class MessageEvent(BaseModel):
         if ahead > max_future_ms():
             raise ValueError(f"is {ahead // 1000} s in the future; at most {max_future_ms() // 1000} s is accepted")
         return value
+
+    def display_data(self) -> dict[str, str | None]:
+        """The display data the relay sent (only the fields it sent: absent ones are kept as stored)."""
+        return {name: getattr(self, name) for name in display.ATTRIBUTES if name in self.model_fields_set}
+
+    def queued(self) -> dict[str, Any]:
+        """The queue record: every field as validated, display fields only when sent (absent must stay absent)."""
+        return self.model_dump(mode="json", exclude=set(_DISPLAY_FIELDS - self.model_fields_set))
 
 
 class IngestedMessage(MessageEvent):

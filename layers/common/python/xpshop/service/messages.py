@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from .. import message_queue
 from ..awards import message_award
+from ..display import Display
 from ..errors import InvalidInput
 from ..store import guilds, members, stats
 from ..store.members import Change
@@ -25,7 +26,7 @@ logger = Logger(child=True)
 
 def ingest(body: IngestBody) -> dict[str, Any]:
     """Queue the human messages of a batch for the consumer (bots are dropped here)."""
-    human = [m.model_dump(mode="json") for m in body.messages if not m.bot]
+    human = [m.queued() for m in body.messages if not m.bot]
     accepted = message_queue.send(human) if human else 0
     return {"accepted": accepted, "skipped": len(body.messages) - len(human)}
 
@@ -55,10 +56,18 @@ class Tally:
 
 
 def count_command(
-    guild_id: str, user_id: str, interaction_id: str, *, channel_id: str, role_ids: list[str], at_ms: int
+    guild_id: str,
+    user_id: str,
+    interaction_id: str,
+    *,
+    channel_id: str,
+    role_ids: list[str],
+    at_ms: int,
+    display: Display | None = None,
 ) -> dict[str, Any]:
     """A slash or context command used in a guild counts like a message (same cooldown and no-XP rules),
-    deduplicated by interaction id, unless the guild turned command XP off."""
+    deduplicated by interaction id, unless the guild turned command XP off. `display`: the invoker's display
+    data from the interaction, written with the count (no request of its own)."""
     cfg = config_for(guild_id)
     if not cfg.get("commandXp", True):
         return {"counted": False, "reason": "off"}
@@ -72,6 +81,7 @@ def count_command(
         cooldown_ms=award.cooldown_ms,
         curve=curve_for(guild_id),
         id_attr=members.INTERACTION_ID_ATTR,
+        display=display,
     )
     if not result.counted or result.change is None:
         return {"counted": False, "reason": "duplicate"}
@@ -97,6 +107,7 @@ def count(event: MessageEvent, tally: Tally) -> dict[str, Any]:
         xp=award.xp,
         cooldown_ms=award.cooldown_ms,
         curve=curve_for(event.guildId),
+        display=event.display_data(),
     )
     if not result.counted or result.change is None:
         return {"counted": False, "reason": "duplicate"}

@@ -19,6 +19,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from ..display import ATTRIBUTES as DISPLAY_ATTRIBUTES
+from ..display import Display
 from ..errors import ErrorCode, InvalidInput, NotFound, Unavailable
 from ..levels import MAX_XP, Curve
 from . import keys
@@ -356,6 +358,32 @@ def relevel_seen(guild_id: str, seen: dict[str, Any], curve: Curve) -> Change:
     return relevel(guild_id, user_id, curve)
 
 
+def _with_display(
+    expression: str, names: dict[str, str], values: dict[str, Any], display: Display | None
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """`expression` (a SET clause) also writing the display data that came with the message: a SET per value
+    given, a REMOVE per value given as None; attributes not given are left as stored. Same write: no request
+    of its own."""
+    sets: list[str] = []
+    removes: list[str] = []
+    names, values = dict(names), dict(values)
+    for n, attr in enumerate(DISPLAY_ATTRIBUTES):
+        if not display or attr not in display:
+            continue
+        names[f"#d{n}"] = attr
+        value = display[attr]
+        if value is None:
+            removes.append(f"#d{n}")
+        else:
+            sets.append(f"#d{n} = :d{n}")
+            values[f":d{n}"] = value
+    if sets:
+        expression += ", " + ", ".join(sets)
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    return expression, names, values
+
+
 @dataclass(frozen=True, slots=True)
 class MessageCount:
     """The outcome of one message: `counted` False for a message already counted (a redelivery)."""
@@ -392,7 +420,14 @@ INTERACTION_ID_ATTR = "lastInteractionId"
 
 
 def _count_only(
-    guild_id: str, user_id: str, message_id: int, curve: Curve, in_cooldown_since: int | None, *, id_attr: str
+    guild_id: str,
+    user_id: str,
+    message_id: int,
+    curve: Curve,
+    in_cooldown_since: int | None,
+    *,
+    id_attr: str,
+    display: Display | None = None,
 ) -> dict[str, Any] | Change:
     """Count the message without XP (no-XP rule, or still in cooldown). Returns the change, or the item seen
     when the guard failed."""
@@ -402,12 +437,18 @@ def _count_only(
     if in_cooldown_since is not None:  # only while the cooldown still runs; otherwise the award path decides
         condition += " AND lastAwardedAt > :edge"
         values[":edge"] = in_cooldown_since
+    expression, names, values = _with_display(
+        f"SET messages = if_not_exists(messages, :zero) + :one, #lastId = :mid, {defaults}",
+        {"#level": "level", "#lastId": id_attr},
+        values,
+        display,
+    )
     try:
         resp = table().update_item(
             Key=keys.member(guild_id, user_id),
-            UpdateExpression=f"SET messages = if_not_exists(messages, :zero) + :one, #lastId = :mid, {defaults}",
+            UpdateExpression=expression,
             ConditionExpression=condition,
-            ExpressionAttributeNames={"#level": "level", "#lastId": id_attr},
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -432,36 +473,44 @@ def count_message(
     cooldown_ms: int,
     curve: Curve,
     id_attr: str = MESSAGE_ID_ATTR,
+    display: Display | None = None,
 ) -> MessageCount:
     """Count a message once (by message id: Discord ids grow with time, and a member's messages arrive in
     order on a FIFO queue group) and award `xp` unless in cooldown. Each attempt is one guarded UpdateItem;
-    an award inside the current level is the only write."""
+    an award inside the current level is the only write. `display`: the member's display data that came
+    with the message, written by that same UpdateItem (see xpshop.display)."""
     mid = int(message_id)
     edge = at_ms - cooldown_ms
     for attempt in range(MAX_ATTEMPTS):
         if xp is None:
-            outcome = _count_only(guild_id, user_id, mid, curve, None, id_attr=id_attr)
+            outcome = _count_only(guild_id, user_id, mid, curve, None, id_attr=id_attr, display=display)
             if isinstance(outcome, Change):
                 return MessageCount(True, 0, outcome)
             return MessageCount(False, 0, None)  # the guard only checks the message id: already counted
+        expression, names, values = _with_display(
+            "SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
+            "messages = messages + :one, xpMessages = xpMessages + :one, lastAwardedAt = :at, "
+            "#lastId = :mid, updatedAt = :at",
+            {"#lastId": id_attr},
+            {
+                ":a": xp,
+                ":s": xp * keys.SCORE_XP_UNIT,
+                ":one": 1,
+                ":at": at_ms,
+                ":mid": mid,
+                ":edge": edge,
+                ":cap": MAX_XP - xp,
+            },
+            display,
+        )
         try:
             resp = table().update_item(
                 Key=keys.member(guild_id, user_id),
-                UpdateExpression="SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
-                "messages = messages + :one, xpMessages = xpMessages + :one, lastAwardedAt = :at, "
-                "#lastId = :mid, updatedAt = :at",
+                UpdateExpression=expression,
                 ConditionExpression=f"{_NEW_MESSAGE} AND (attribute_not_exists(lastAwardedAt) OR "
                 "lastAwardedAt <= :edge) AND toNext > :a AND xp <= :cap",
-                ExpressionAttributeValues={
-                    ":a": xp,
-                    ":s": xp * keys.SCORE_XP_UNIT,
-                    ":one": 1,
-                    ":at": at_ms,
-                    ":mid": mid,
-                    ":edge": edge,
-                    ":cap": MAX_XP - xp,
-                },
-                ExpressionAttributeNames={"#lastId": id_attr},
+                ExpressionAttributeValues=values,
+                ExpressionAttributeNames=names,
                 ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -475,7 +524,9 @@ def count_message(
         if seen and seen.get(id_attr) is not None and int(seen[id_attr]) >= mid:
             return MessageCount(False, 0, None)  # a redelivery
         if seen and seen.get("lastAwardedAt") is not None and int(seen["lastAwardedAt"]) > edge:
-            outcome = _count_only(guild_id, user_id, mid, curve, edge, id_attr=id_attr)  # in cooldown: count, no XP
+            outcome = _count_only(  # in cooldown: count, no XP
+                guild_id, user_id, mid, curve, edge, id_attr=id_attr, display=display
+            )
             if isinstance(outcome, Change):
                 return MessageCount(True, 0, outcome)
             continue  # the member changed in between: decide again
@@ -487,12 +538,15 @@ def count_message(
             values[":seen"] = seen["xp"]
         else:
             condition = "attribute_not_exists(PK)"
+        expression, names, values = _with_display(
+            _SET_EXACT_MESSAGE, {"#level": "level", "#lastId": id_attr}, values, display
+        )
         try:
             table().update_item(
                 Key=keys.member(guild_id, user_id),
-                UpdateExpression=_SET_EXACT_MESSAGE,
+                UpdateExpression=expression,
                 ConditionExpression=condition,
-                ExpressionAttributeNames={"#level": "level", "#lastId": id_attr},
+                ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
             awarded = new_xp - (int(seen["xp"]) if seen else 0)
@@ -502,3 +556,31 @@ def count_message(
                 raise
             _backoff(attempt)
     raise Unavailable("The member is being updated concurrently; retry shortly")
+
+
+def set_hidden(guild_id: str, user_id: str, hidden: bool, curve: Curve) -> bool:
+    """Record the member's privacy choice in one UpdateItem, no read first; True when that write created the
+    member. Hiding a member without a record creates it at 0 XP, so the choice holds from their first
+    message on; showing one only removes the flag (absent means shown), so it never creates a record."""
+    key = keys.member(guild_id, user_id)
+    if not hidden:
+        try:
+            table().update_item(
+                Key=key,
+                UpdateExpression="REMOVE #hidden",  # HIDDEN is one of DynamoDB's reserved words
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#hidden": "hidden"},
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+        return False
+    defaults, values = _create_defaults(guild_id, user_id, curve)
+    resp = table().update_item(
+        Key=key,
+        UpdateExpression=f"SET #hidden = :hidden, messages = if_not_exists(messages, :zero), {defaults}",
+        ExpressionAttributeNames={"#level": "level", "#hidden": "hidden"},
+        ExpressionAttributeValues={**values, ":hidden": True},
+        ReturnValues="ALL_OLD",
+    )
+    return not resp.get("Attributes")
