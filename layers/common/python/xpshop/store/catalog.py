@@ -12,14 +12,12 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
-from .. import ids, names
+from .. import ids, names, retry
+from ..clock import now_ms
 from ..errors import Conflict, ErrorCode, NotFound, Unavailable
 from ..shop import CLOAK, slot_attribute
 from . import keys, pages, tx
-from .profiles import now_ms
 from .table import plain, table
-
-MAX_ID_ATTEMPTS = 5
 
 
 def _get(kind: str, entity_id: str) -> dict[str, Any] | None:
@@ -45,7 +43,7 @@ def create_named(
     explain: Callable[[tx.Cancelled], None] = lambda _exc: None,
 ) -> dict[str, Any]:
     """Create an entity with a fresh 8-character id and a unique name, plus `extra(id)` items, atomically."""
-    for _ in range(MAX_ID_ATTEMPTS):
+    for _ in retry.attempts():  # a fresh id is taken only when a random one collides
         entity_id = ids.short_id()
         item = {
             **keys.entity(kind, entity_id),
@@ -372,7 +370,7 @@ def remove_ownership(discord_id: str, cosmetic_id: str, slot: str, ledger: dict[
     """Delete an ownership and clear the slot if it holds the cosmetic, atomically. False if not owned."""
     from .profiles import get
 
-    for _ in range(tx.MAX_ATTEMPTS):
+    for _ in retry.attempts():
         profile = get(discord_id) or {}
         equipped = profile.get(slot) == cosmetic_id
         items = [

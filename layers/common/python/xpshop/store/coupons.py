@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from ..clock import now_ms, now_s
 from ..errors import Conflict, ErrorCode, NotFound
 from ..shop import CouponState, coupon_refusal, days_in_server
 from . import catalog, keys, pages, tx
-from .profiles import ledger_entry, now_ms
+from .profiles import ledger_entry
 from .table import table
 
 # request field -> stored attribute
@@ -142,8 +142,8 @@ def redeem(discord_id: str, code: str, through_api: bool = True, joined_at_s: in
     """Redeem once per user while active, unexpired and with uses left: one transaction with the grants.
     Through Discord, `joined_at_s` (when the member joined the server) is checked against the day_limit."""
     coupon = by_code(code)
-    now_s = int(time.time())
-    refusal = coupon_refusal(_state(coupon), now_s, through_api, joined_at_s)
+    now = now_s()
+    refusal = coupon_refusal(_state(coupon), now, through_api, joined_at_s)
     if refusal:
         raise Conflict(*refusal)
     cosmetic = catalog.get_cosmetic(coupon["cosmeticGrant"]) if coupon.get("cosmeticGrant") else None
@@ -153,12 +153,12 @@ def redeem(discord_id: str, code: str, through_api: bool = True, joined_at_s: in
         "(attribute_not_exists(expires) OR expires > :now)",
         "(attribute_not_exists(uses) OR used < uses)",
     ]
-    values: dict[str, Any] = {":true": True, ":now": now_s, ":one": 1}
+    values: dict[str, Any] = {":true": True, ":now": now, ":one": 1}
     if through_api or joined_at_s is None:
         guard.append("attribute_not_exists(dayLimit)")
     else:  # a day_limit set or lowered meanwhile is honoured by the same write
         guard.append("(attribute_not_exists(dayLimit) OR dayLimit >= :days)")
-        values[":days"] = days_in_server(joined_at_s, now_s)
+        values[":days"] = days_in_server(joined_at_s, now)
     items = [
         tx.update(
             keys.entity(keys.COUPON, coupon["id"]),
@@ -209,7 +209,7 @@ def redeem(discord_id: str, code: str, through_api: bool = True, joined_at_s: in
             raise Conflict(ErrorCode.COUPON_ALREADY_REDEEMED, f"{discord_id} already redeemed {code!r}") from exc
         if exc.failed(0):
             latest = by_code(code)
-            again = coupon_refusal(_state(latest), int(time.time()), through_api, joined_at_s)
+            again = coupon_refusal(_state(latest), now_s(), through_api, joined_at_s)
             raise Conflict(*(again or (ErrorCode.COUPON_EXHAUSTED, "This coupon has no uses left"))) from exc
         if exc.failed(2):
             raise NotFound(ErrorCode.USER_NOT_FOUND, f"No shop account for {discord_id}") from exc

@@ -3,14 +3,15 @@ transaction with the change it guards), so a redelivered event or a repeated com
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import retry
+from ..clock import now_ms, now_s
 from ..errors import Unavailable
 from . import keys, tx
-from .profiles import ledger_entry, now_ms
+from .profiles import ledger_entry
 from .table import is_condition_failure, table
 
 ONCE_TTL_SECONDS = 90 * 86_400  # a Give XP on a message older than that may count again: it is long gone
@@ -20,7 +21,7 @@ EFFECT_TTL_SECONDS = 30 * 86_400
 def _claim(key: dict[str, str], ttl_seconds: int, **fields: Any) -> bool:
     try:
         table().put_item(
-            Item={**key, "at": now_ms(), "ttl": int(time.time()) + ttl_seconds, **fields},
+            Item={**key, "at": now_ms(), "ttl": now_s() + ttl_seconds, **fields},
             ConditionExpression="attribute_not_exists(PK)",
         )
     except ClientError as exc:
@@ -86,7 +87,7 @@ def pay_level_credits(
     if per_level <= 0 or earned_levels <= 0 or max_payment <= 0:
         _raise_level_mark(discord_id, guild_id, new_level)
         return 0
-    for _ in range(5):
+    for _ in retry.attempts():
         mark = table().get_item(Key=keys.level_paid(discord_id, guild_id), ConsistentRead=True).get("Item")
         base = int(mark["paidUpTo"]) if mark else old_level
         if new_level <= base:

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 import uuid
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
 from .. import ids
+from ..clock import now_ms
 from ..errors import Conflict, ErrorCode, NotFound
 from . import keys, pages, tx
 from .table import plain, table
 
 KEY_PREFIX = "xps_"
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def get(discord_id: str) -> dict[str, Any] | None:

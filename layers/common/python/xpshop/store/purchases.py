@@ -10,10 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from .. import retry
+from ..clock import now_ms
 from ..errors import Conflict, ErrorCode, NotFound, Unavailable
 from ..shop import creator_payout, creator_percent, slot_attribute
 from . import catalog, keys, profiles, tx
-from .profiles import ledger_entry, now_ms
+from .profiles import ledger_entry
 
 
 def _ownership_item(discord_id: str, cosmetic: dict[str, Any], source: str) -> dict[str, Any]:
@@ -45,7 +47,7 @@ def _creator_of(profile: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def buy(discord_id: str, cosmetic_id: str) -> dict[str, Any]:
-    for _ in range(tx.MAX_ATTEMPTS):
+    for _ in retry.attempts():
         profile = profiles.require(discord_id)
         cosmetic = catalog.get_cosmetic(cosmetic_id)
         cost = int(cosmetic["cost"])

@@ -6,17 +6,15 @@ of its items are written or none is.
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import retry
 from ..errors import Unavailable
 from .table import client, table_name
 
-MAX_ATTEMPTS = 8
 # The client behind the Table resource converts Python values to AttributeValues itself, so the items
 # here hold plain values, like every other call in the store.
 
@@ -87,7 +85,7 @@ def write(items: list[dict[str, Any]], token: str | None = None) -> None:
     kwargs: dict[str, Any] = {"TransactItems": items}
     if token:
         kwargs["ClientRequestToken"] = token
-    for attempt in range(MAX_ATTEMPTS):
+    for _ in retry.attempts():
         try:
             client().transact_write_items(**kwargs)
             return
@@ -99,5 +97,4 @@ def write(items: list[dict[str, Any]], token: str | None = None) -> None:
                 r in ("TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded") for r in reasons
             ):
                 raise Cancelled(reasons) from exc
-            time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
     raise Unavailable("Too many concurrent changes to the same items; retry shortly")
