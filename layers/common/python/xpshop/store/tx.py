@@ -1,11 +1,13 @@
-"""TransactWriteItems with the resource-level types: build items, run them, explain a cancellation.
+"""TransactWriteItems with the resource-level types: build items, run them, say which guard failed.
 
-Every multi-item rule of the shop (buy, redeem, link, rename, ...) is one call to `write`, so either all
-of its items are written or none is.
+Every multi-item rule of the shop (buy, redeem, link, rename, ...) is one call to `write_guarded`, so
+either all of its items are written or none is; each item is paired with the name of its guard
+(store.guards), and a refusal raises GuardFailed naming the items whose condition did not hold.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +15,11 @@ from botocore.exceptions import ClientError
 
 from .. import retry
 from ..errors import Unavailable
+from .guards import Guard, GuardFailed
 from .table import client, table_name
+
+# An item with the guard its condition stands for (None: no condition, or one nobody needs to name).
+Guarded = tuple[Guard | None, dict[str, Any]]
 
 # The client behind the Table resource converts Python values to AttributeValues itself, so the items
 # here hold plain values, like every other call in the store.
@@ -98,3 +104,11 @@ def write(items: list[dict[str, Any]], token: str | None = None) -> None:
             ):
                 raise Cancelled(reasons) from exc
     raise Unavailable("Too many concurrent changes to the same items; retry shortly")
+
+
+def write_guarded(items: Sequence[Guarded], token: str | None = None) -> None:
+    """`write` the items; a refusal raises GuardFailed naming the guards of the items that failed."""
+    try:
+        write([item for _, item in items], token)
+    except Cancelled as exc:
+        raise GuardFailed(guard for i, (guard, _) in enumerate(items) if guard and exc.failed(i)) from exc
