@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http
 from xpshop import shop_views as sv
 from xpshop.http import Access
-from xpshop.service import shop
+from xpshop.service.shop import catalog
 from xpshop.shop_models import CategoryCreate, CategoryDelete, CategoryRename
 
 logger = Logger()
@@ -36,7 +36,7 @@ app = http.make_resolver(
     responses=sv.shop_responses(list[sv.Category]),
 )
 def list_categories():
-    return http.plain(shop.list_categories())
+    return http.plain(catalog.list_categories())
 
 
 @app.post(
@@ -46,7 +46,7 @@ def list_categories():
     responses=sv.shop_responses(sv.Category, statuses=(201,)),
 )
 def create_category(body: Annotated[CategoryCreate, Body()]):
-    return http.once(app, lambda: (shop.create_category(body.name), 201), envelope=False)
+    return http.once(app, lambda: (catalog.create_category(body.name), 201), envelope=False)
 
 
 @app.patch(
@@ -56,7 +56,7 @@ def create_category(body: Annotated[CategoryCreate, Body()]):
     responses=sv.shop_responses(sv.Category),
 )
 def rename_category(body: Annotated[CategoryRename, Body()]):
-    return http.once(app, lambda: (shop.rename_category(body.old_name, body.new_name), 200), envelope=False)
+    return http.once(app, lambda: (catalog.rename_category(body.old_name, body.new_name), 200), envelope=False)
 
 
 @app.delete(
@@ -66,7 +66,7 @@ def rename_category(body: Annotated[CategoryRename, Body()]):
     responses=sv.shop_responses(sv.CategoryDeleted),
 )
 def delete_category(body: Annotated[CategoryDelete, Body()]):
-    return http.once(app, lambda: (shop.delete_category(body.category_id), 200), envelope=False)
+    return http.once(app, lambda: (catalog.delete_category(body.category_id), 200), envelope=False)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http
 from xpshop import shop_views as sv
 from xpshop.http import Access
-from xpshop.service import shop
+from xpshop.service.shop import accounts, catalog, purchases
 from xpshop.shop_models import (
     CosmeticCreate,
     CosmeticDelete,
@@ -49,7 +49,7 @@ app = http.make_resolver(
     responses=sv.shop_responses(list[sv.Cosmetic]),
 )
 def list_cosmetics():
-    return http.plain(shop.list_cosmetics())
+    return http.plain(catalog.list_cosmetics())
 
 
 @app.get(
@@ -59,7 +59,7 @@ def list_cosmetics():
     responses=sv.shop_responses(list[sv.Cosmetic]),
 )
 def list_shop():
-    return http.plain(shop.list_cosmetics(buyable_only=True))
+    return http.plain(catalog.list_cosmetics(buyable_only=True))
 
 
 @app.post(
@@ -69,7 +69,7 @@ def list_shop():
     responses=sv.shop_responses(sv.Cosmetic, statuses=(201,)),
 )
 def create_cosmetic(body: Annotated[CosmeticCreate, Body()]):
-    return http.once(app, lambda: (shop.create_cosmetic(body.model_dump()), 201), envelope=False)
+    return http.once(app, lambda: (catalog.create_cosmetic(body.model_dump()), 201), envelope=False)
 
 
 @app.patch(
@@ -80,7 +80,7 @@ def create_cosmetic(body: Annotated[CosmeticCreate, Body()]):
 )
 def update_cosmetic(body: Annotated[CosmeticUpdate, Body()]):
     changes = body.model_dump(exclude_unset=True, exclude={"original_name"})
-    return http.once(app, lambda: (shop.update_cosmetic(body.original_name, changes), 200), envelope=False)
+    return http.once(app, lambda: (catalog.update_cosmetic(body.original_name, changes), 200), envelope=False)
 
 
 @app.delete(
@@ -90,7 +90,7 @@ def update_cosmetic(body: Annotated[CosmeticUpdate, Body()]):
     responses=sv.shop_responses(sv.Deleted),
 )
 def delete_cosmetic(body: Annotated[CosmeticDelete, Body()]):
-    return http.once(app, lambda: (shop.delete_cosmetic(body.cosmetic), 200), envelope=False)
+    return http.once(app, lambda: (catalog.delete_cosmetic(body.cosmetic), 200), envelope=False)
 
 
 @app.post(
@@ -100,8 +100,8 @@ def delete_cosmetic(body: Annotated[CosmeticDelete, Body()]):
     responses=sv.shop_responses(sv.Bought),
 )
 def buy_cosmetic(body: Annotated[OwnershipBody, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (shop.buy(discord_id, body.cosmeticid), 200), envelope=False)
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (purchases.buy(discord_id, body.cosmeticid), 200), envelope=False)
 
 
 @app.post(
@@ -111,8 +111,8 @@ def buy_cosmetic(body: Annotated[OwnershipBody, Body()]):
     responses=sv.shop_responses(sv.Granted),
 )
 def grant_cosmetic(body: Annotated[OwnershipBody, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (shop.grant(discord_id, body.cosmeticid), 200), envelope=False)
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (purchases.grant(discord_id, body.cosmeticid), 200), envelope=False)
 
 
 @app.delete(
@@ -122,8 +122,8 @@ def grant_cosmetic(body: Annotated[OwnershipBody, Body()]):
     responses=sv.shop_responses(sv.RevokedCosmetic),
 )
 def revoke_cosmetic(body: Annotated[OwnershipBody, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (shop.revoke(discord_id, body.cosmeticid), 200), envelope=False)
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (purchases.revoke(discord_id, body.cosmeticid), 200), envelope=False)
 
 
 @app.post(
@@ -133,8 +133,8 @@ def revoke_cosmetic(body: Annotated[OwnershipBody, Body()]):
     responses=sv.shop_responses(sv.EquippedResult),
 )
 def equip_cosmetic(body: Annotated[EquipBody, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.plain(shop.equip(discord_id, body.cosmetictype, body.cosmeticid))
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.plain(purchases.equip(discord_id, body.cosmetictype, body.cosmeticid))
 
 
 @app.delete(
@@ -144,8 +144,8 @@ def equip_cosmetic(body: Annotated[EquipBody, Body()]):
     responses=sv.shop_responses(sv.Unequipped),
 )
 def unequip_cosmetic(body: Annotated[UnequipBody, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.plain(shop.unequip(discord_id, body.cosmetictype))
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.plain(purchases.unequip(discord_id, body.cosmetictype))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

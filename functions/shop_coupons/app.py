@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http
 from xpshop import shop_views as sv
 from xpshop.http import Access
-from xpshop.service import shop
+from xpshop.service.shop import accounts, coupons
 from xpshop.shop_models import CouponCreate, CouponDelete, CouponEdit, RedeemBody
 
 logger = Logger()
@@ -40,7 +40,7 @@ def list_coupons(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="Page size; without it: every coupon")] = None,
     cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
 ):
-    return http.plain(shop.list_coupons(limit, cursor))
+    return http.plain(coupons.list_coupons(limit, cursor))
 
 
 @app.post(
@@ -50,7 +50,7 @@ def list_coupons(
     responses=sv.shop_responses(sv.CouponCreated, statuses=(201,)),
 )
 def create_coupon(body: Annotated[CouponCreate, Body()]):
-    return http.once(app, lambda: (shop.create_coupon(body.model_dump(exclude_unset=True)), 201), envelope=False)
+    return http.once(app, lambda: (coupons.create_coupon(body.model_dump(exclude_unset=True)), 201), envelope=False)
 
 
 @app.patch(
@@ -61,7 +61,7 @@ def create_coupon(body: Annotated[CouponCreate, Body()]):
 )
 def edit_coupon(body: Annotated[CouponEdit, Body()]):
     changes = body.model_dump(exclude_unset=True, exclude={"original_code", "original_name"})
-    return http.once(app, lambda: (shop.edit_coupon(body.target, changes), 200), envelope=False)
+    return http.once(app, lambda: (coupons.edit_coupon(body.target, changes), 200), envelope=False)
 
 
 @app.delete(
@@ -71,7 +71,7 @@ def edit_coupon(body: Annotated[CouponEdit, Body()]):
     responses=sv.shop_responses(sv.Deleted),
 )
 def delete_coupon(body: Annotated[CouponDelete, Body()]):
-    return http.once(app, lambda: (shop.delete_coupon(body.code), 200), envelope=False)
+    return http.once(app, lambda: (coupons.delete_coupon(body.code), 200), envelope=False)
 
 
 @app.post(
@@ -81,8 +81,8 @@ def delete_coupon(body: Annotated[CouponDelete, Body()]):
     responses=sv.shop_responses(sv.Redeemed),
 )
 def redeem_coupon(body: Annotated[RedeemBody, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (shop.redeem(discord_id, body.code), 200), envelope=False)
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (coupons.redeem(discord_id, body.code), 200), envelope=False)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

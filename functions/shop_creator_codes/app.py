@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http
 from xpshop import shop_views as sv
 from xpshop.http import Access
-from xpshop.service import shop
+from xpshop.service.shop import accounts, creators
 from xpshop.shop_models import (
     CODE_PATTERN,
     CreatorCodeCreate,
@@ -49,7 +49,7 @@ def list_creator_codes(
     cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
     uses_limit: Annotated[int | None, Query(ge=1, le=10_000, description="Max uses listed per code")] = None,
 ):
-    return http.plain(shop.list_creator_codes(limit, cursor, uses_limit))
+    return http.plain(creators.list_creator_codes(limit, cursor, uses_limit))
 
 
 @app.get(
@@ -62,7 +62,7 @@ def is_supporting(
     id: Annotated[str, Query(description="Discord ID or Minecraft UUID")],
     creator_code: Annotated[str, Query(min_length=1, max_length=32, pattern=CODE_PATTERN)],
 ):
-    return http.plain(shop.supporting(http.caller(app), account_param(id), creator_code))
+    return http.plain(creators.supporting(http.caller(app), account_param(id), creator_code))
 
 
 @app.post(
@@ -72,7 +72,7 @@ def is_supporting(
     responses=sv.shop_responses(sv.CreatorCodeCreated, statuses=(201,)),
 )
 def create_creator_code(body: Annotated[CreatorCodeCreate, Body()]):
-    return http.once(app, lambda: (shop.create_creator_code(body.code, body.assigned_user), 201), envelope=False)
+    return http.once(app, lambda: (creators.create_creator_code(body.code, body.assigned_user), 201), envelope=False)
 
 
 @app.patch(
@@ -83,7 +83,9 @@ def create_creator_code(body: Annotated[CreatorCodeCreate, Body()]):
 )
 def update_creator_code(body: Annotated[CreatorCodeUpdate, Body()]):
     return http.once(
-        app, lambda: (shop.update_creator_code(body.original_code, body.new_code, body.new_owner), 200), envelope=False
+        app,
+        lambda: (creators.update_creator_code(body.original_code, body.new_code, body.new_owner), 200),
+        envelope=False,
     )
 
 
@@ -94,7 +96,7 @@ def update_creator_code(body: Annotated[CreatorCodeUpdate, Body()]):
     responses=sv.shop_responses(sv.Deleted),
 )
 def delete_creator_code(body: Annotated[CreatorCodeDelete, Body()]):
-    return http.once(app, lambda: (shop.delete_creator_code(body.code), 200), envelope=False)
+    return http.once(app, lambda: (creators.delete_creator_code(body.code), 200), envelope=False)
 
 
 @app.post(
@@ -104,8 +106,8 @@ def delete_creator_code(body: Annotated[CreatorCodeDelete, Body()]):
     responses=sv.shop_responses(sv.Processed),
 )
 def set_creator_code(body: Annotated[CreatorCodeSet, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (shop.set_creator_code(discord_id, body.code), 200), envelope=False)
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (creators.set_creator_code(discord_id, body.code), 200), envelope=False)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http
 from xpshop import shop_views as sv
 from xpshop.http import Access
-from xpshop.service import shop
+from xpshop.service.shop import accounts, credits
 from xpshop.shop_models import CreditsModify, CreditsSet
 
 logger = Logger()
@@ -28,14 +28,14 @@ app = http.make_resolver(access={f"{P}/modify": Access.SHOP_ADMIN, f"{P}/set": A
     responses=sv.shop_responses(sv.Credits),
 )
 def modify_credits(body: Annotated[CreditsModify, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (shop.modify_credits(discord_id, body.amount), 200), envelope=False)
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (credits.modify_credits(discord_id, body.amount), 200), envelope=False)
 
 
 @app.patch(f"{P}/set", tags=["shop credits"], summary="Set a balance (admin)", responses=sv.shop_responses(sv.Credits))
 def set_credits(body: Annotated[CreditsSet, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (shop.set_credits(discord_id, body.new_amount), 200), envelope=False)
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (credits.set_credits(discord_id, body.new_amount), 200), envelope=False)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

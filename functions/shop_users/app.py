@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http
 from xpshop import shop_views as sv
 from xpshop.http import Access
-from xpshop.service import shop
+from xpshop.service.shop import accounts
 from xpshop.shop_models import Account, LinkBody, account_param
 
 logger = Logger()
@@ -41,8 +41,8 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of
     responses=sv.shop_responses(sv.UserInfo),
 )
 def user_info(id: Annotated[str, Query(description="Discord ID or Minecraft UUID")]):
-    discord_id = shop.account_for(http.caller(app), account_param(id))
-    return http.plain(shop.user_info(discord_id))
+    discord_id = accounts.account_for(http.caller(app), account_param(id))
+    return http.plain(accounts.user_info(discord_id))
 
 
 @app.get(
@@ -54,8 +54,8 @@ def user_info(id: Annotated[str, Query(description="Discord ID or Minecraft UUID
 def user_transactions(
     id: Annotated[str, Query(description="Discord ID or Minecraft UUID")], limit: Limit = None, cursor: Cursor = None
 ):
-    discord_id = shop.account_for(http.caller(app), account_param(id))
-    return http.plain(shop.transactions(discord_id, limit, cursor))
+    discord_id = accounts.account_for(http.caller(app), account_param(id))
+    return http.plain(accounts.transactions(discord_id, limit, cursor))
 
 
 @app.get(
@@ -65,7 +65,7 @@ def user_transactions(
     responses=sv.shop_responses(dict[str, str] | sv.LinksPage),
 )
 def linked_accounts(limit: Limit = None, cursor: Cursor = None):
-    return http.plain(shop.linked_accounts(limit, cursor))
+    return http.plain(accounts.linked_accounts(limit, cursor))
 
 
 @app.post(
@@ -75,7 +75,7 @@ def linked_accounts(limit: Limit = None, cursor: Cursor = None):
     responses=sv.shop_responses(sv.Linked),
 )
 def link_account(body: Annotated[LinkBody, Body()]):
-    return http.once(app, lambda: (shop.link(body.discordid, body.minecraft_username), 200), envelope=False)
+    return http.once(app, lambda: (accounts.link(body.discordid, body.minecraft_username), 200), envelope=False)
 
 
 @app.delete(
@@ -85,8 +85,8 @@ def link_account(body: Annotated[LinkBody, Body()]):
     responses=sv.shop_responses(sv.Unlinked),
 )
 def unlink_account(body: Annotated[Account, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (shop.unlink(discord_id), 200), envelope=False)
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.once(app, lambda: (accounts.unlink(discord_id), 200), envelope=False)
 
 
 @app.post(
@@ -96,16 +96,16 @@ def unlink_account(body: Annotated[Account, Body()]):
     responses=sv.shop_responses(sv.IssuedKey, statuses=(201,)),
 )
 def issue_key(body: Annotated[Account, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.plain(shop.issue_key(discord_id), 201)
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.plain(accounts.issue_key(discord_id), 201)
 
 
 @app.delete(
     KEYS, tags=["shop keys"], summary="Revoke a user's API key (admin)", responses=sv.shop_responses(sv.RevokedKey)
 )
 def revoke_key(body: Annotated[Account, Body()]):
-    discord_id = shop.account_for(http.caller(app), body.id)
-    return http.plain(shop.revoke_key(discord_id))
+    discord_id = accounts.account_for(http.caller(app), body.id)
+    return http.plain(accounts.revoke_key(discord_id))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -10,10 +10,10 @@ from tests.support.storage import new_user_id
 pytestmark = pytest.mark.integration
 
 
-def _ledger(discord_id: str) -> list[dict]:
-    from xpshop.store import profiles
+def _ledger(discord_id: str) -> list:
+    from xpshop.store import ledger
 
-    entries, _ = profiles.ledger_page(discord_id, None, None)
+    entries, _ = ledger.page(discord_id, None, None)
     return entries
 
 
@@ -31,9 +31,9 @@ def test_hundred_parallel_buys_with_credits_for_ten(api, parallel):
     info = api.get(f"/api/v1/users/info?id={user}").body
     assert info["credits"] == 0
     assert len(info["cosmetics"]["locker"]) == 10
-    purchases = [e for e in _ledger(user) if e["type"] == "purchase"]
-    assert sorted(e["cosmeticId"] for e in purchases) == sorted(info["cosmetics"]["locker"])
-    assert sum(e["cost"] for e in purchases) == 70
+    purchases = [e for e in _ledger(user) if e.kind == "purchase"]
+    assert sorted(e.cosmetic_id for e in purchases) == sorted(info["cosmetics"]["locker"])
+    assert sum(e.cost for e in purchases) == 70
 
 
 def test_fifty_users_race_for_a_five_use_coupon(api, parallel):
@@ -58,7 +58,7 @@ def test_one_user_redeeming_five_times_in_parallel_gets_it_once(api, parallel):
     statuses = sorted(status for status, _ in results)
     assert statuses == [200, 409, 409, 409, 409]
     assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 25
-    assert [e["type"] for e in _ledger(user)].count("redeem") == 1
+    assert [e.kind for e in _ledger(user)].count("redeem") == 1
 
 
 def test_one_minecraft_account_linked_to_two_discord_ids_in_parallel(api, parallel):
@@ -91,4 +91,4 @@ def test_parallel_credit_changes_add_up(api, parallel):
     results = parallel.run([("PATCH", "/api/v1/credits/modify", {"id": user, "amount": d}, None) for d in [5, -3] * 20])
     assert all(status == 200 for status, _ in results)
     assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 140
-    assert sum(e["amount"] for e in _ledger(user) if e["type"] == "credits_modify") == 40
+    assert sum(e.amount for e in _ledger(user) if e.kind == "credits_modify") == 40

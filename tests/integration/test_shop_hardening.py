@@ -116,9 +116,9 @@ def test_owner_count_follows_ownership(api):
     code = shop.unique("OWN")
     api.post("/api/v1/coupons/create", {"code": code, "cosmetic_grant": item["id"]})
     api.post("/api/v1/coupons/redeem", {"id": users[2], "code": code})
-    assert catalog.get_cosmetic(item["id"])["ownerCount"] == 3
+    assert catalog.get_cosmetic(item["id"]).owner_count == 3
     api.request("DELETE", "/api/v1/cosmetics/revoke", {"id": users[1], "cosmeticid": item["id"]})
-    assert catalog.get_cosmetic(item["id"])["ownerCount"] == 2
+    assert catalog.get_cosmetic(item["id"]).owner_count == 2
 
 
 @pytest.mark.parametrize(

@@ -95,3 +95,65 @@ def test_day_limit_through_discord(joined_days_ago, allowed):
     refusal = coupon_refusal(CouponState(True, None, 0, None, 7), now_s=now, through_api=False, joined_at_s=joined)
     assert (refusal is None) == allowed
     assert (days_in_server(joined, now) <= 7) == allowed  # the transaction's guard agrees with the rule
+
+
+def test_purchase_payout_goes_to_someone_else_s_code_only(monkeypatch):
+    from xpshop.shop import for_sale, purchase_payout
+
+    monkeypatch.delenv("CREATOR_PAYOUT_PERCENT", raising=False)
+    assert purchase_payout(50, "1", "2") == 2
+    assert purchase_payout(50, "1", None) == 0  # supports nobody (or the code is gone)
+    assert purchase_payout(50, "1", "1") == 0  # the code became the buyer's own
+    assert (for_sale(1), for_sale(0)) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("mark", "new", "earned", "per_level", "cap", "expected"),
+    [
+        (1, 3, 5, 10, 1000, (2, 20)),  # two levels above the mark, both earned
+        (1, 3, 1, 10, 1000, (1, 10)),  # one of them earned
+        (3, 20, 10, 10, 25, (10, 25)),  # capped
+    ],
+)
+def test_level_payment(mark, new, earned, per_level, cap, expected):
+    from xpshop.shop import level_payment
+
+    assert level_payment(mark, new, earned, per_level, cap) == expected
+
+
+def test_shop_entities_round_trip():
+    from xpshop.store.catalog import Category, Cosmetic
+    from xpshop.store.coupons import Coupon
+    from xpshop.store.creators import CreatorCode, CreatorUse
+
+    entities = [
+        Category("abcd1234", "Hats"),
+        Cosmetic(
+            "abcd1234", "Top Hat", "hat", "d", "cat12345", 30, "https://x/s.png", "https://x/t.png", "https://x/m.cfg"
+        ),
+        Cosmetic("abcd1235", "Cloak", "cloak", "d", "cat12345", 0, "https://x/s.png", "https://x/t.png", owner_count=2),
+        Coupon("abcd1234", "WELCOME", uses=5, used=1, credit_grant=50),
+        Coupon("abcd1235", "OFF", active=False, expires=10**9, day_limit=3, cosmetic_grant="abcd1234"),
+        CreatorCode("abcd1234", "Star", "800000000000000001"),
+    ]
+    for entity in entities:
+        assert type(entity).from_item(entity.to_item()) == entity
+    use = CreatorUse(2, 50, "800000000000000001", "abcd1234", 10**9)
+    assert CreatorUse.from_item(use.to_item()) == use
+
+
+def test_a_new_cosmetic_stores_no_owner_count_and_no_absent_model():
+    from xpshop.store.catalog import Cosmetic
+
+    item = Cosmetic("abcd1235", "Cloak", "cloak", "d", "cat12345", 0, "https://x/s.png", "https://x/t.png").to_item()
+    assert "ownerCount" not in item and "modelSourceUrl" not in item and item["version"] == 1
+
+
+def test_retry_attempts_pause_only_between_tries(monkeypatch):
+    from xpshop import retry
+
+    pauses: list[float] = []
+    monkeypatch.setattr(retry.time, "sleep", pauses.append)
+    assert list(retry.attempts()) == list(range(retry.ATTEMPTS))
+    assert len(pauses) == retry.ATTEMPTS - 1
+    assert all(0 <= p <= retry.CAP_SECONDS for p in pauses)

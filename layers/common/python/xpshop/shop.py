@@ -1,10 +1,9 @@
-"""Pure shop rules: cosmetic types and slots, prices, creator payout, coupon eligibility."""
+"""Pure shop rules: cosmetic types and slots, prices, creator payout, coupon eligibility, level credits."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlparse
 
 from .errors import ErrorCode
@@ -29,6 +28,29 @@ def creator_percent() -> int:
 def creator_payout(cost: int, percent: int) -> int:
     """floor(cost x percent / 100): a 50-credit item at 5 % pays the creator 2."""
     return cost * percent // 100
+
+
+def for_sale(cost: int) -> bool:
+    """A cosmetic without a price (0) can be granted or won, not bought."""
+    return cost > 0
+
+
+def purchase_payout(cost: int, buyer: str, creator_owner: str | None) -> int:
+    """What a purchase pays the owner of the creator code its buyer supports: nothing without one, and
+    nothing to the buyer's own code (a member cannot support their own code, but a code can change owner)."""
+    if creator_owner is None or creator_owner == buyer:
+        return 0
+    return creator_payout(cost, creator_percent())
+
+
+def level_payment(
+    paid_up_to: int, new_level: int, earned_levels: int, per_level: int, max_payment: int
+) -> tuple[int, int]:
+    """(levels paid for, credits) for reaching `new_level` when every level up to `paid_up_to` is accounted
+    for: of the levels above it, at most the `earned_levels` the member's own XP crossed, `per_level` credits
+    each, at most `max_payment` in all."""
+    levels = min(new_level - paid_up_to, earned_levels)
+    return levels, min(levels * per_level, max_payment)
 
 
 def slot_attribute(cosmetic_type: str) -> str:
@@ -94,7 +116,3 @@ def days_in_server(joined_at_s: int, now_s: int) -> int:
 def joined_within(joined_at_s: int, day_limit: int, now_s: int) -> bool:
     """Whether a member who joined at `joined_at_s` may still redeem a coupon limited to `day_limit` days."""
     return now_s - joined_at_s <= day_limit * 86_400
-
-
-def equipped_view(profile: dict[str, Any]) -> dict[str, str | None]:
-    return {t: profile.get(slot_attribute(t)) for t in COSMETIC_TYPES}

@@ -21,9 +21,9 @@ def _name(i: Interaction) -> str:
 
 
 def shop(i: Interaction) -> dict[str, Any]:
-    from ..service import shop as service
+    from ..service.shop import catalog
 
-    listed = service.list_cosmetics(buyable_only=True)
+    listed = catalog.list_cosmetics(buyable_only=True)
     if not listed:
         return embeds.done("The shop is empty for now.", ephemeral=True)
     lines = [f"**{c['name']}** · {c['type']} · {c['cost']:,} credits" for c in listed[:MAX_LISTED]]
@@ -34,11 +34,10 @@ def shop(i: Interaction) -> dict[str, Any]:
 
 
 def buy(i: Interaction) -> dict[str, Any]:
-    from ..service import shop as service
-    from ..store import catalog
+    from ..service.shop import catalog, purchases
 
-    cosmetic = catalog.cosmetic_by_name(_name(i))
-    bought = service.buy(i.user_id, str(cosmetic["id"]))
+    cosmetic = catalog.cosmetic_named(_name(i))
+    bought = purchases.buy(i.user_id, cosmetic.id)
     creator = bought.get("creator")
     thanks = f"\n{creator['payout']:,} credits went to creator **{creator['code']}**." if creator else ""
     return embeds.done(
@@ -49,33 +48,32 @@ def buy(i: Interaction) -> dict[str, Any]:
 
 
 def equip(i: Interaction) -> dict[str, Any]:
-    from ..service import shop as service
-    from ..store import catalog
+    from ..service.shop import catalog, purchases
 
-    cosmetic = catalog.cosmetic_by_name(_name(i))
-    service.equip(i.user_id, str(cosmetic["type"]), str(cosmetic["id"]))
-    return embeds.done(f"✨ You now wear **{cosmetic['name']}** ({cosmetic['type']}).", ephemeral=True)
+    cosmetic = catalog.cosmetic_named(_name(i))
+    purchases.equip(i.user_id, cosmetic.type, cosmetic.id)
+    return embeds.done(f"✨ You now wear **{cosmetic.name}** ({cosmetic.type}).", ephemeral=True)
 
 
 def unequip(i: Interaction) -> dict[str, Any]:
-    from ..service import shop as service
+    from ..service.shop import purchases
 
-    service.unequip(i.user_id, str(i.options["slot"]))
+    purchases.unequip(i.user_id, str(i.options["slot"]))
     return embeds.done(f"Your {i.options['slot']} slot is empty.", ephemeral=True)
 
 
 def _account(i: Interaction) -> dict[str, Any]:
     from ..errors import NotFound
-    from ..service import shop as service
+    from ..service.shop import accounts
 
     try:
-        return service.user_info(i.user_id)
+        return accounts.user_info(i.user_id)
     except NotFound:
         raise Refused("You have no shop account yet: earn or redeem some credits first.") from None
 
 
 def locker(i: Interaction) -> dict[str, Any]:
-    from ..store import catalog
+    from ..service.shop import catalog
 
     info = _account(i)
     owned = info["cosmetics"]["locker"]
@@ -83,7 +81,7 @@ def locker(i: Interaction) -> dict[str, Any]:
     names = {}
     for cosmetic_id in list(owned)[:MAX_LISTED]:
         try:
-            names[cosmetic_id] = catalog.get_cosmetic(cosmetic_id)["name"]
+            names[cosmetic_id] = catalog.cosmetic(cosmetic_id).name
         except Exception:  # deleted meanwhile: show the id
             names[cosmetic_id] = cosmetic_id
     lines = [f"{'✅ ' if cid in equipped.values() else ''}{names.get(cid, cid)}" for cid in list(owned)[:MAX_LISTED]]
@@ -101,11 +99,11 @@ def credits(i: Interaction) -> dict[str, Any]:
 
 
 def redeem(i: Interaction) -> dict[str, Any]:
-    from ..service import shop as service
+    from ..service.shop import coupons
 
-    # day_limit: see service.redeem_in_guild (trusted servers only; rejoining does not reset it).
+    # day_limit: see coupons.redeem_in_guild (trusted servers only; rejoining does not reset it).
     code = str(i.options["code"]).strip()
-    result = service.redeem_in_guild(i.user_id, code, i.guild_id, _joined_at_s(i.joined_at))
+    result = coupons.redeem_in_guild(i.user_id, code, i.guild_id, _joined_at_s(i.joined_at))
     rewards = result["rewards"]
     got = [f"{rewards['credits']:,} credits"] if rewards.get("credits") else []
     got += [f"**{rewards['cosmetic']}**"] if rewards.get("cosmetic") else []
@@ -122,17 +120,17 @@ def _joined_at_s(joined_at: str | None) -> int | None:
 
 
 def creator_code(i: Interaction) -> dict[str, Any]:
-    from ..service import shop as service
+    from ..service.shop import creators
 
     code = str(i.options["code"]).strip()
-    service.set_creator_code(i.user_id, code)
+    creators.set_creator_code(i.user_id, code)
     return embeds.done(f"❤️ You now support **{code}**: a share of your purchases goes to them.", ephemeral=True)
 
 
 def apikey(i: Interaction) -> dict[str, Any]:
-    from ..service import shop as service
+    from ..service.shop import accounts
 
-    issued = service.issue_key(i.user_id)
+    issued = accounts.issue_key(i.user_id)
     return embeds.done(
         f"🔑 Your shop API key (it replaces any earlier one; keep it secret):\n`{issued['key']}`", ephemeral=True
     )

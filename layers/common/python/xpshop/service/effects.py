@@ -31,6 +31,7 @@ from ..levels import Curve
 from ..store import keys, markers
 from ..store.members import LEVEL_BY_RECALC, LEVEL_EARNED
 from .config import merged_guild
+from .shop import credits as shop_credits
 
 logger = Logger(child=True)
 DEFAULT_API_BASE = "https://discord.com/api/v10"
@@ -281,7 +282,7 @@ def _pay_credits(change: LevelChange, cfg: dict[str, Any], outcome: Outcome) -> 
         return
     # Every level gain in a shop guild is accounted for (the mark moves), paid or not: a level granted, or
     # reached while credits were off, must not pay when it is reached again later.
-    outcome.credits_paid = markers.pay_level_credits(
+    outcome.credits_paid = shop_credits.pay_level_credits(
         change.user_id,
         change.guild_id,
         change.old_level,

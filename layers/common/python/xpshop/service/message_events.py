@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from aws_lambda_powertools import Logger
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, field_validator
 
 from .. import display
+from ..clock import now_ms
 from ..guild_config import Snowflake
 
 logger = Logger(child=True)
@@ -50,10 +50,6 @@ def max_future_ms() -> int:
 
 def max_age_ms() -> int:
     return _seconds_env("INGEST_MAX_AGE_SECONDS", DEFAULT_MAX_AGE_SECONDS) * 1000
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _epoch_ms(value: Any) -> Any:
@@ -114,7 +110,7 @@ class MessageEvent(BaseModel):
     @field_validator("timestamp")
     @classmethod
     def _not_ahead(cls, value: int) -> int:
-        ahead = value - _now_ms()
+        ahead = value - now_ms()
         if ahead > max_future_ms():
             raise ValueError(f"is {ahead // 1000} s in the future; at most {max_future_ms() // 1000} s is accepted")
         return value
@@ -138,7 +134,7 @@ class IngestedMessage(MessageEvent):
     @field_validator("timestamp")
     @classmethod
     def _not_too_old(cls, value: int) -> int:
-        age = _now_ms() - value
+        age = now_ms() - value
         if age > max_age_ms():
             raise ValueError(f"is {age // 1000} s old; at most {max_age_ms() // 1000} s is accepted")
         return value

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from ..clock import now_ms as clock_ms
 from . import keys
 from .members import Change
 from .table import plain, table
@@ -17,7 +17,7 @@ DEFAULT_RETENTION_DAYS = 90
 
 
 def record(guild_id: str, user_id: str, change: Change, reason: str | None, source: str) -> None:
-    now_ms = int(time.time() * 1000)
+    now_ms = clock_ms()
     days = int(os.environ.get("AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
     item: dict[str, Any] = {
         **keys.audit(guild_id, user_id, now_ms, uuid.uuid4().hex[:12]),

@@ -1,211 +1,184 @@
-"""Categories and cosmetics: unique names (a NAME# item per name), ids, and the category's cosmetic count.
+"""Categories and cosmetics: named entities (store.named) and each category's cosmetic count.
 
 Every create / rename / move / delete is one TransactWriteItems over the entity, its name item and the
-category counter, so a name is never taken twice and a category never loses track of its cosmetics.
+category counter, so a category never loses track of its cosmetics. A cosmetic's type change and its
+delete also clear the slots that held it (store.ownership), resumably.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 from boto3.dynamodb.conditions import Attr
 
-from .. import ids, names
-from ..errors import Conflict, ErrorCode, NotFound, Unavailable
-from ..shop import CLOAK, slot_attribute
-from . import keys, pages, tx
-from .profiles import now_ms
+from ..errors import Unavailable
+from ..shop import slot_attribute
+from . import keys, named, ownership, tx
+from .guards import Guard, guarding
 from .table import plain, table
 
-MAX_ID_ATTEMPTS = 5
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: str
+    name: str
+    cosmetic_count: int | None = 0  # how many cosmetics it holds (kept by every create, move and delete)
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Category:
+        return cls(id=item["id"], name=item["name"], cosmetic_count=item.get("cosmeticCount"))
+
+    def to_item(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "cosmeticCount": self.cosmetic_count}
 
 
-def _get(kind: str, entity_id: str) -> dict[str, Any] | None:
-    item = table().get_item(Key=keys.entity(kind, entity_id), ConsistentRead=True).get("Item")
-    return plain(item) if item else None
+@dataclass(frozen=True, slots=True)
+class Cosmetic:
+    id: str
+    name: str
+    type: str
+    description: str
+    category_id: str
+    cost: int  # 0: not for sale
+    showcase_image: str
+    texture_source_url: str
+    model_source_url: str | None = None  # every type but cloaks has one
+    version: int = 1  # raised by every edit
+    owner_count: int = 0
+    deleting: bool = False  # a delete is sweeping its owners
+    retype_from: str | None = None  # a type change whose owner sweep has not finished
 
+    # entity field -> stored attribute, for the fields an edit may change
+    ATTRIBUTES: ClassVar[dict[str, str]] = {
+        "name": "name",
+        "type": "type",
+        "description": "description",
+        "category_id": "categoryId",
+        "cost": "cost",
+        "showcase_image": "showcaseImage",
+        "model_source_url": "modelSourceUrl",
+        "texture_source_url": "textureSourceUrl",
+    }
 
-def id_by_name(kind: str, name: str) -> str | None:
-    item = table().get_item(Key=keys.name(kind, name), ConsistentRead=True).get("Item")
-    return str(item["id"]) if item else None
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Cosmetic:
+        return cls(
+            id=item["id"],
+            name=item["name"],
+            type=item["type"],
+            description=item["description"],
+            category_id=item["categoryId"],
+            cost=int(item["cost"]),
+            showcase_image=item["showcaseImage"],
+            texture_source_url=item["textureSourceUrl"],
+            model_source_url=item.get("modelSourceUrl"),
+            version=int(item.get("version", 0)),
+            owner_count=int(item.get("ownerCount", 0)),
+            deleting=bool(item.get("deleting")),
+            retype_from=item.get("retypeFrom"),
+        )
 
-
-def listing(kind: str, filter_expression: Any = None) -> list[dict[str, Any]]:
-    """Every entity of a kind, from its GSI1 partition (a Query, never a Scan)."""
-    return pages.gsi1_all(keys.listing(kind), filter_expression)
-
-
-def create_named(
-    kind: str,
-    name: str,
-    attributes: dict[str, Any],
-    extra: Callable[[str], list[dict[str, Any]]] = lambda _id: [],
-    explain: Callable[[tx.Cancelled], None] = lambda _exc: None,
-) -> dict[str, Any]:
-    """Create an entity with a fresh 8-character id and a unique name, plus `extra(id)` items, atomically."""
-    for _ in range(MAX_ID_ATTEMPTS):
-        entity_id = ids.short_id()
-        item = {
-            **keys.entity(kind, entity_id),
-            **keys.entity_index(kind, entity_id),
-            "id": entity_id,
-            "createdAt": now_ms(),
-            **attributes,
-        }
-        try:
-            tx.write(
-                [
-                    tx.put(item, "attribute_not_exists(PK)"),
-                    tx.put({**keys.name(kind, name), "id": entity_id}, "attribute_not_exists(PK)"),
-                    *extra(entity_id),
-                ]
-            )
-            return keys.strip(item)
-        except tx.Cancelled as exc:
-            if exc.failed(1):
-                raise Conflict(
-                    ErrorCode.DUPLICATE_NAME if kind not in (keys.COUPON, keys.CREATOR) else ErrorCode.DUPLICATE_CODE,
-                    f"{name!r} is already taken",
-                ) from exc
-            explain(exc)
-            if not exc.failed(0):
-                raise
-    raise Unavailable("Could not allocate an id; retry")
-
-
-def rename_items(kind: str, entity_id: str, old_name: str, new_name: str) -> list[dict[str, Any]]:
-    """Transaction items that move a unique name; nothing when both fold to the same name (only the displayed
-    form changes: deleting and putting one item in a transaction is refused by DynamoDB)."""
-    if names.same(old_name, new_name):
-        return []
-    return [
-        tx.delete(keys.name(kind, old_name), "id = :id", values={":id": entity_id}),
-        tx.put({**keys.name(kind, new_name), "id": entity_id}, "attribute_not_exists(PK)"),
-    ]
+    def to_item(self) -> dict[str, Any]:
+        """The stored attributes (what is unset is left out: a new cosmetic has no owners, no pending sweep)."""
+        item = {self.ATTRIBUTES[f]: getattr(self, f) for f in self.ATTRIBUTES}
+        item = {"id": self.id, **{k: v for k, v in item.items() if v is not None}, "version": self.version}
+        if self.owner_count:
+            item["ownerCount"] = self.owner_count
+        if self.deleting:
+            item["deleting"] = True
+        if self.retype_from:
+            item["retypeFrom"] = self.retype_from
+        return item
 
 
 # ---------------------------------------------------------------- categories
 
 
-def category_view(item: dict[str, Any]) -> dict[str, Any]:
-    return {"id": item["id"], "name": item["name"]}
+def get_category(category_id: str) -> Category | None:
+    item = named.get(keys.CATEGORY, category_id)
+    return Category.from_item(item) if item else None
 
 
-def create_category(name: str) -> dict[str, Any]:
-    return category_view(create_named(keys.CATEGORY, name, {"name": name, "cosmeticCount": 0}))
+def category_id(name: str) -> str | None:
+    return named.id_by_name(keys.CATEGORY, name)
 
 
-def list_categories() -> list[dict[str, Any]]:
-    return [category_view(i) for i in listing(keys.CATEGORY)]
+def categories() -> list[Category]:
+    return [Category.from_item(i) for i in named.listing(keys.CATEGORY)]
 
 
-def rename_category(old_name: str, new_name: str) -> dict[str, Any]:
-    category_id = id_by_name(keys.CATEGORY, old_name)
-    if category_id is None:
-        raise NotFound(ErrorCode.CATEGORY_NOT_FOUND, f"No category named {old_name!r}")
-    items = [
-        tx.update(
-            keys.entity(keys.CATEGORY, category_id),
-            "SET #n = :new",
-            "attribute_exists(PK)",
-            names={"#n": "name"},
-            values={":new": new_name},
-        ),
-        *rename_items(keys.CATEGORY, category_id, old_name, new_name),
-    ]
-    try:
-        tx.write(items)
-    except tx.Cancelled as exc:
-        if exc.failed(2):
-            raise Conflict(ErrorCode.DUPLICATE_NAME, f"A category named {new_name!r} already exists") from exc
-        raise NotFound(ErrorCode.CATEGORY_NOT_FOUND, f"No category named {old_name!r}") from exc
-    return {"id": category_id, "name": new_name}
+def create_category(name: str) -> Category:
+    """NEW_NAME: the name is taken."""
+    attributes = Category(id="", name=name).to_item()
+    del attributes["id"]
+    return Category.from_item(named.create(keys.CATEGORY, name, attributes))
 
 
-def delete_category(category_id: str) -> None:
-    category = _get(keys.CATEGORY, category_id)
-    if category is None:
-        raise NotFound(ErrorCode.CATEGORY_NOT_FOUND, f"No category with id {category_id}")
-    try:
-        tx.write(
-            [
-                tx.delete(
+def rename_category(category_id: str, old_name: str, new_name: str) -> None:
+    """ENTITY / NAME: the category is gone or was renamed meanwhile; NEW_NAME: the new name is taken."""
+    tx.write_guarded(
+        [
+            (
+                Guard.ENTITY,
+                tx.update(
                     keys.entity(keys.CATEGORY, category_id),
+                    "SET #n = :new",
+                    "attribute_exists(PK)",
+                    names={"#n": "name"},
+                    values={":new": new_name},
+                ),
+            ),
+            *named.rename_items(keys.CATEGORY, category_id, old_name, new_name),
+        ]
+    )
+
+
+def delete_category(category: Category) -> None:
+    """EMPTY: the category is gone or still counts cosmetics; NAME: it was renamed meanwhile."""
+    tx.write_guarded(
+        [
+            (
+                Guard.EMPTY,
+                tx.delete(
+                    keys.entity(keys.CATEGORY, category.id),
                     "attribute_exists(PK) AND (attribute_not_exists(cosmeticCount) OR cosmeticCount = :zero)",
                     values={":zero": 0},
                 ),
-                tx.delete(keys.name(keys.CATEGORY, category["name"]), "id = :id", values={":id": category_id}),
-            ]
-        )
-    except tx.Cancelled as exc:
-        held = sorted(c["name"] for c in listing(keys.COSMETIC, Attr("categoryId").eq(category_id)))
-        if held:
-            raise Conflict(
-                ErrorCode.CATEGORY_NOT_EMPTY,
-                f"Category {category['name']!r} still holds {len(held)} cosmetic(s): "
-                + ", ".join(held[:20])
-                + ("..." if len(held) > 20 else "")
-                + ". Move or delete them first.",
-            ) from exc
-        latest = _get(keys.CATEGORY, category_id)
-        if latest is not None:
-            raise Conflict(
-                ErrorCode.CATEGORY_NOT_EMPTY,
-                f"Category {category['name']!r} still counts {latest.get('cosmeticCount')} cosmetic(s)",
-            ) from exc
-        raise NotFound(ErrorCode.CATEGORY_NOT_FOUND, f"No category with id {category_id}") from exc
+            ),
+            (
+                Guard.NAME,
+                tx.delete(keys.name(keys.CATEGORY, category.name), "id = :id", values={":id": category.id}),
+            ),
+        ]
+    )
+
+
+def cosmetics_in(category_id: str) -> list[Cosmetic]:
+    return [Cosmetic.from_item(i) for i in named.listing(keys.COSMETIC, Attr("categoryId").eq(category_id))]
 
 
 # ---------------------------------------------------------------- cosmetics
 
-COSMETIC_FIELDS = {  # request field -> stored attribute
-    "name": "name",
-    "type": "type",
-    "description": "description",
-    "categoryid": "categoryId",
-    "cost": "cost",
-    "showcase_image_url": "showcaseImage",
-    "model_source_url": "modelSourceUrl",
-    "texture_source_url": "textureSourceUrl",
-}
+
+def get_cosmetic(cosmetic_id: str) -> Cosmetic | None:
+    """The cosmetic, also while a delete is sweeping it (`deleting`)."""
+    item = named.get(keys.COSMETIC, cosmetic_id)
+    return Cosmetic.from_item(item) if item else None
 
 
-def cosmetic_view(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": item["id"],
-        "name": item["name"],
-        "type": item["type"],
-        "description": item["description"],
-        "categoryId": item["categoryId"],
-        "cost": int(item["cost"]),
-        "showcaseImage": item["showcaseImage"],
-        "modelSourceUrl": item.get("modelSourceUrl"),
-        "textureSourceUrl": item["textureSourceUrl"],
-    }
+def cosmetic_id(name: str) -> str | None:
+    return named.id_by_name(keys.COSMETIC, name)
 
 
-def get_cosmetic(cosmetic_id: str) -> dict[str, Any]:
-    item = _get(keys.COSMETIC, cosmetic_id)
-    if item is None or item.get("deleting"):
-        raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic with id {cosmetic_id}")
-    return item
-
-
-def cosmetic_by_name(name: str) -> dict[str, Any]:
-    cosmetic_id = id_by_name(keys.COSMETIC, name)
-    item = _get(keys.COSMETIC, cosmetic_id) if cosmetic_id else None
-    if item is None or item.get("deleting"):
-        raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic named {name!r}")
-    return item
-
-
-def list_cosmetics(buyable_only: bool = False) -> list[dict[str, Any]]:
+def cosmetics(for_sale_only: bool = False) -> list[Cosmetic]:
+    """Every cosmetic not being deleted (in no particular order); `for_sale_only`: those with a price."""
     condition: Any = Attr("deleting").not_exists()
-    if buyable_only:
+    if for_sale_only:
         condition = condition & Attr("cost").gt(0)
-    return sorted((cosmetic_view(i) for i in listing(keys.COSMETIC, condition)), key=lambda c: names.fold(c["name"]))
+    return [Cosmetic.from_item(i) for i in named.listing(keys.COSMETIC, condition)]
 
 
 def _category_count(category_id: str, delta: int) -> dict[str, Any]:
@@ -214,81 +187,58 @@ def _category_count(category_id: str, delta: int) -> dict[str, Any]:
     )
 
 
-def create_cosmetic(fields: dict[str, Any]) -> dict[str, Any]:
-    attributes = {COSMETIC_FIELDS[k]: v for k, v in fields.items() if v is not None}
-    attributes["version"] = 1
-
-    def explain(exc: tx.Cancelled) -> None:
-        if exc.failed(2):
-            raise NotFound(ErrorCode.CATEGORY_NOT_FOUND, f"No category with id {fields['categoryid']}") from exc
-
-    item = create_named(
-        keys.COSMETIC,
-        fields["name"],
-        attributes,
-        extra=lambda _id: [_category_count(fields["categoryid"], 1)],
-        explain=explain,
-    )
-    return cosmetic_view(item)
+def create_cosmetic(draft: Cosmetic) -> Cosmetic:
+    """Store `draft` under a fresh id, counted in its category. NEW_NAME: the name is taken; CATEGORY: the
+    category does not exist."""
+    attributes = draft.to_item()
+    del attributes["id"]
+    extra = [(Guard.CATEGORY, _category_count(draft.category_id, 1))]
+    return Cosmetic.from_item(named.create(keys.COSMETIC, draft.name, attributes, extra))
 
 
-def update_cosmetic(original_name: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Edit by name. The item is written only if nobody changed it since we read it (version)."""
-    current = cosmetic_by_name(original_name)
-    cosmetic_id = current["id"]
-    if current.get("retypeFrom"):  # an earlier type change stopped before its sweep finished: finish it first
-        _finish_retype(cosmetic_id, current["retypeFrom"])
-        current = cosmetic_by_name(original_name)
-    new_type = changes.get("type")
-    if new_type and current["type"] == CLOAK and new_type != CLOAK:
-        raise Conflict(ErrorCode.TYPE_MISMATCH, "A cloak's type cannot be changed")
-    if new_type and new_type != CLOAK and not (changes.get("model_source_url") or current.get("modelSourceUrl")):
-        raise Conflict(ErrorCode.TYPE_MISMATCH, f"model_source_url is required to make {original_name!r} a {new_type}")
-    sets = {COSMETIC_FIELDS[k]: v for k, v in changes.items() if v is not None}
-    retyped = bool(new_type and new_type != current["type"])
+def update_cosmetic(current: Cosmetic, changes: Mapping[str, Any]) -> Cosmetic:
+    """Write `changes` (entity fields -> new values) if nobody changed the cosmetic since `current` was
+    read (ENTITY: version, not being deleted). A rename moves its name (NAME, NEW_NAME: taken); a move
+    changes both categories' counts (OLD_CATEGORY, CATEGORY: the new one does not exist). A type change
+    is recorded in the same write (`retypeFrom`) and the owners' old slots are swept after it: a run that
+    stops midway is finished by `finish_retype` (the next edit, or the recalculation job)."""
+    sets = {Cosmetic.ATTRIBUTES[f]: v for f, v in changes.items()}
+    retyped = "type" in changes and changes["type"] != current.type
     if retyped:
-        # Recorded in the same write: owners' old slots are swept after it, and a run that stops midway is
-        # finished by the next update or by the recalculation job (finish_retypes).
-        sets["retypeFrom"] = current["type"]
+        sets["retypeFrom"] = current.type
     names = {f"#a{i}": attr for i, attr in enumerate(sets)}
     values: dict[str, Any] = {f":v{i}": v for i, v in enumerate(sets.values())}
-    values.update({":version": current["version"], ":next": current["version"] + 1})
+    values.update({":version": current.version, ":next": current.version + 1})
     expression = "SET " + ", ".join([f"#a{i} = :v{i}" for i in range(len(sets))] + ["version = :next"])
-    items = [
-        tx.update(
-            keys.entity(keys.COSMETIC, cosmetic_id),
-            expression,
-            "version = :version AND attribute_not_exists(deleting)",
-            names=names,
-            values=values,
+    items: list[tx.Guarded] = [
+        (
+            Guard.ENTITY,
+            tx.update(
+                keys.entity(keys.COSMETIC, current.id),
+                expression,
+                "version = :version AND attribute_not_exists(deleting)",
+                names=names,
+                values=values,
+            ),
         )
     ]
-    if "name" in sets:
-        items += rename_items(keys.COSMETIC, cosmetic_id, current["name"], sets["name"])
-    moved = "categoryId" in sets and sets["categoryId"] != current["categoryId"]
-    if moved:
-        items += [_category_count(current["categoryId"], -1), _category_count(sets["categoryId"], 1)]
-    try:
-        tx.write(items)
-    except tx.Cancelled as exc:
-        if exc.failed(0):
-            raise Conflict(ErrorCode.CONFLICT, f"{original_name!r} changed concurrently; retry") from exc
-        if moved and exc.failed(len(items) - 1):
-            raise NotFound(ErrorCode.CATEGORY_NOT_FOUND, f"No category with id {sets['categoryId']}") from exc
-        raise Conflict(ErrorCode.DUPLICATE_NAME, f"A cosmetic named {sets.get('name')!r} already exists") from exc
+    if "name" in changes:
+        items += named.rename_items(keys.COSMETIC, current.id, current.name, changes["name"])
+    if "category_id" in changes and changes["category_id"] != current.category_id:
+        items += [
+            (Guard.OLD_CATEGORY, _category_count(current.category_id, -1)),
+            (Guard.CATEGORY, _category_count(changes["category_id"], 1)),
+        ]
+    tx.write_guarded(items)
     if retyped:
-        _finish_retype(cosmetic_id, current["type"])
-    return cosmetic_view({**current, **sets})
-
-
-def owners(cosmetic_id: str) -> list[str]:
-    return [str(i["GSI1SK"]) for i in pages.gsi1_all(keys.owners_gsi1pk(cosmetic_id))]
+        _finish_retype(current.id, current.type)
+    return replace(current, **changes, version=current.version + 1)
 
 
 def _unequip_everywhere(cosmetic_id: str, cosmetic_type: str) -> None:
     """Clear a slot that holds this cosmetic in every owner's profile (conditional: only if still there)."""
     slot = slot_attribute(cosmetic_type)
-    for discord_id in owners(cosmetic_id):
+    for discord_id in ownership.owners(cosmetic_id):
         try:
             table().update_item(
                 Key=keys.profile(discord_id),
@@ -314,9 +264,15 @@ def _finish_retype(cosmetic_id: str, old_type: str) -> None:
         pass  # retyped again meanwhile: that change finishes its own sweep
 
 
+def finish_retype(cosmetic: Cosmetic) -> None:
+    """Finish the owner sweep of a type change that stopped midway (`retype_from` set)."""
+    if cosmetic.retype_from:
+        _finish_retype(cosmetic.id, cosmetic.retype_from)
+
+
 def finish_retypes() -> int:
     """Finish owner sweeps that a type change started but did not complete (called by the recalc job)."""
-    pending = listing(keys.COSMETIC, Attr("retypeFrom").exists())
+    pending = named.listing(keys.COSMETIC, Attr("retypeFrom").exists())
     for item in pending:
         _finish_retype(item["id"], item["retypeFrom"])
     return len(pending)
@@ -325,13 +281,11 @@ def finish_retypes() -> int:
 SWEEP_PASSES = 10
 
 
-def delete_cosmetic(name: str) -> None:
+def delete_cosmetic(cosmetic_id: str) -> None:
     """Mark the cosmetic (no new buys, grants, equips or edits), take it out of every locker and slot, then
-    delete it with its name and category count. A retry after an interruption resumes where it stopped."""
-    cosmetic_id = id_by_name(keys.COSMETIC, name)
-    if cosmetic_id is None:
-        raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic named {name!r}")
-    try:  # what to act on comes from the marked item itself, not from an earlier read
+    delete it with its name and category count. A retry after an interruption resumes where it stopped.
+    ENTITY: there is no such cosmetic (or a concurrent delete finished first)."""
+    with guarding(Guard.ENTITY):  # what to act on comes from the marked item itself, not from an earlier read
         marked = table().update_item(
             Key=keys.entity(keys.COSMETIC, cosmetic_id),
             UpdateExpression="SET deleting = :t",
@@ -339,77 +293,25 @@ def delete_cosmetic(name: str) -> None:
             ExpressionAttributeValues={":t": True},
             ReturnValues="ALL_NEW",
         )
-    except table().meta.client.exceptions.ConditionalCheckFailedException as exc:
-        raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic named {name!r}") from exc
     current = plain(marked["Attributes"])
-    slots = {slot_attribute(current["type"])}
+    types = {current["type"]}
     if current.get("retypeFrom"):
-        slots.add(slot_attribute(current["retypeFrom"]))
+        types.add(current["retypeFrom"])
     for _ in range(SWEEP_PASSES):
         # owners come from an index (eventually consistent): sweep until the cosmetic's own count says none
-        for discord_id in owners(cosmetic_id):
-            for slot in sorted(slots):
-                remove_ownership(discord_id, cosmetic_id, slot)
-        item = _get(keys.COSMETIC, cosmetic_id)
+        for discord_id in ownership.owners(cosmetic_id):
+            for cosmetic_type in sorted(types):
+                ownership.remove(discord_id, cosmetic_id, cosmetic_type)
+        item = named.get(keys.COSMETIC, cosmetic_id)
         if item is None or int(item.get("ownerCount", 0)) <= 0:
             break
         time.sleep(0.2)
     else:
         raise Unavailable("Some owners are not visible yet; retry the delete to finish it")
-    try:
-        tx.write(
-            [
-                tx.delete(keys.entity(keys.COSMETIC, cosmetic_id), "attribute_exists(PK)"),
-                tx.delete(keys.name(keys.COSMETIC, current["name"]), "id = :id", values={":id": cosmetic_id}),
-                _category_count(current["categoryId"], -1),
-            ]
-        )
-    except tx.Cancelled as exc:
-        raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic named {name!r}") from exc
-
-
-def remove_ownership(discord_id: str, cosmetic_id: str, slot: str, ledger: dict[str, Any] | None = None) -> bool:
-    """Delete an ownership and clear the slot if it holds the cosmetic, atomically. False if not owned."""
-    from .profiles import get
-
-    for _ in range(tx.MAX_ATTEMPTS):
-        profile = get(discord_id) or {}
-        equipped = profile.get(slot) == cosmetic_id
-        items = [
-            tx.delete(keys.owned(discord_id, cosmetic_id), "attribute_exists(PK)"),
-            tx.update(
-                keys.entity(keys.COSMETIC, cosmetic_id),
-                "ADD ownerCount :minus",
-                "attribute_exists(PK)",
-                values={":minus": -1},
-            ),
+    tx.write_guarded(
+        [
+            (Guard.ENTITY, tx.delete(keys.entity(keys.COSMETIC, cosmetic_id), "attribute_exists(PK)")),
+            (Guard.NAME, tx.delete(keys.name(keys.COSMETIC, current["name"]), "id = :id", values={":id": cosmetic_id})),
+            (Guard.OLD_CATEGORY, _category_count(current["categoryId"], -1)),
         ]
-        if equipped:
-            items.append(
-                tx.update(
-                    keys.profile(discord_id),
-                    "REMOVE #slot",
-                    "#slot = :id",
-                    names={"#slot": slot},
-                    values={":id": cosmetic_id},
-                )
-            )
-        else:
-            items.append(
-                tx.check(
-                    keys.profile(discord_id),
-                    "attribute_not_exists(#slot) OR #slot <> :id",
-                    names={"#slot": slot},
-                    values={":id": cosmetic_id},
-                )
-            )
-        if ledger:
-            items.append(tx.put(ledger))
-        try:
-            tx.write(items)
-            return True
-        except tx.Cancelled as exc:
-            if exc.failed(0) or exc.failed(1):
-                return False
-            continue  # the slot changed between our read and the write: look again
-    raise Unavailable("The profile is changing concurrently; retry")
+    )

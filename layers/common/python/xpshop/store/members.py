@@ -19,6 +19,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from ..clock import now_ms as _now_ms
 from ..display import ATTRIBUTES as DISPLAY_ATTRIBUTES
 from ..display import Display
 from ..errors import ErrorCode, InvalidInput, NotFound, Unavailable
@@ -120,10 +121,6 @@ def first_seen_ms(guild_id: str, user_id: str) -> int | None:
         .get("Item")
     )
     return int(item["createdAt"]) if item and item.get("createdAt") is not None else None
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 # Who last set the stored level, written by every write that can move it (`levelSource`); the level-up

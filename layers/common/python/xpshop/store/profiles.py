@@ -1,40 +1,50 @@
-"""Shop accounts: profiles (credits, equipped slots, creator code), the ledger, Minecraft links, user API keys."""
+"""Shop accounts: profiles (credits, equipped slots, creator code), Minecraft links, user API keys, and the
+one expression that credits a profile, creating it when absent."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from .. import ids
-from ..errors import Conflict, ErrorCode, NotFound
+from ..clock import now_ms
+from ..shop import COSMETIC_TYPES, slot_attribute
 from . import keys, pages, tx
+from .guards import Guard
 from .table import plain, table
 
 KEY_PREFIX = "xps_"
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
+@dataclass(frozen=True, slots=True)
+class ShopProfile:
+    discord_id: str
+    credits: int = 0
+    uuid: str | None = None  # the linked Minecraft account
+    creator_code: str | None = None  # the id of the creator code the member supports
+    equipped: Mapping[str, str | None] = field(default_factory=dict)  # every cosmetic type -> cosmetic id or None
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> ShopProfile:
+        return cls(
+            discord_id=str(item.get("discordId") or str(item["PK"]).split("#", 1)[1]),
+            credits=int(item.get("credits", 0)),
+            uuid=item.get("uuid"),
+            creator_code=item.get("creatorCode"),
+            equipped={t: item.get(slot_attribute(t)) for t in COSMETIC_TYPES},
+        )
 
 
-def get(discord_id: str) -> dict[str, Any] | None:
+def get(discord_id: str) -> ShopProfile | None:
     item = table().get_item(Key=keys.profile(discord_id), ConsistentRead=True).get("Item")
-    return plain(item) if item else None
+    return ShopProfile.from_item(plain(item)) if item else None
 
 
-def require(discord_id: str) -> dict[str, Any]:
-    profile = get(discord_id)
-    if profile is None:
-        raise NotFound(ErrorCode.USER_NOT_FOUND, f"No shop account for {discord_id}")
-    return profile
-
-
-def account(discord_id: str) -> tuple[dict[str, Any] | None, list[str]]:
+def account(discord_id: str) -> tuple[ShopProfile | None, list[str]]:
     """The profile and the locker (owned cosmetic ids) in one Query: SK from OWN# to PROFILE."""
     resp = table().query(
         KeyConditionExpression=Key("PK").eq(keys.user_pk(discord_id))
@@ -50,7 +60,7 @@ def account(discord_id: str) -> tuple[dict[str, Any] | None, list[str]]:
             ExclusiveStartKey=resp["LastEvaluatedKey"],
         )
         items += [plain(i) for i in resp.get("Items", [])]
-    profile = next((i for i in items if i["SK"] == keys.PROFILE), None)
+    profile = next((ShopProfile.from_item(i) for i in items if i["SK"] == keys.PROFILE), None)
     locker = [i["cosmeticId"] for i in items if i["SK"].startswith(keys.OWN_PREFIX)]
     return profile, locker
 
@@ -60,128 +70,73 @@ def linked_discord_id(minecraft_uuid: str) -> str | None:
     return str(item["discordId"]) if item else None
 
 
-def resolve(account_id: str, must_exist: bool = True) -> str:
-    """A Discord ID or a linked Minecraft UUID -> the Discord ID (404 USER_NOT_FOUND if unknown)."""
-    if ids.is_snowflake(account_id):
-        if must_exist:
-            require(account_id)
-        return account_id
-    discord_id = linked_discord_id(account_id)
-    if discord_id is None:
-        raise NotFound(ErrorCode.USER_NOT_FOUND, f"No account is linked to Minecraft UUID {account_id}")
-    return discord_id
-
-
-# ---------------------------------------------------------------- ledger
-
-
-def ledger_entry(discord_id: str, kind: str, **fields: Any) -> dict[str, Any]:
-    """A ledger item to put in the same transaction as the change it records."""
-    at = now_ms()
-    entry = {k: v for k, v in fields.items() if v is not None}
-    return {
-        **keys.ledger(discord_id, at, uuid.uuid4().hex[:10]),
-        "type": kind,
-        "timestamp": at // 1000,
-        "at": at,
-        **entry,
-    }
-
-
-def ledger_page(discord_id: str, limit: int | None, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": Key("PK").eq(keys.user_pk(discord_id)) & Key("SK").begins_with(keys.TX_PREFIX),
-    }
-    found, next_cursor = pages.query_page(kwargs, limit, token, {"PK", "SK"}, keys.ledger_cursor_check(discord_id))
-    return [keys.strip(i) for i in found], next_cursor
-
-
 # ---------------------------------------------------------------- credits
 
 
-def modify_credits(discord_id: str, amount: int) -> int:
-    """Add a signed amount; never below 0 (refused, not clamped). Creates the profile when absent."""
-    values: dict[str, Any] = {":did": discord_id, ":amount": amount, ":zero": 0, ":now": now_ms()}
-    condition = None
-    if amount < 0:
-        condition = "credits >= :need"
-        values[":need"] = -amount
-    update = tx.update(
-        keys.profile(discord_id),
-        "SET discordId = :did, credits = if_not_exists(credits, :zero) + :amount, "
-        "createdAt = if_not_exists(createdAt, :now)",
-        condition,
-        values=values,
-    )
-    try:
-        tx.write([update, tx.put(ledger_entry(discord_id, "credits_modify", amount=amount))])
-    except tx.Cancelled as exc:
-        raise Conflict(ErrorCode.INSUFFICIENT_CREDITS, f"amount {amount} would take the balance below 0") from exc
-    return int(require(discord_id)["credits"])
-
-
-def set_credits(discord_id: str, new_amount: int) -> int:
-    update = tx.update(
-        keys.profile(discord_id),
-        "SET discordId = :did, credits = :amount, createdAt = if_not_exists(createdAt, :now)",
-        values={":did": discord_id, ":amount": new_amount, ":now": now_ms()},
-    )
-    tx.write([update, tx.put(ledger_entry(discord_id, "credits_set", amount=new_amount))])
-    return new_amount
+def credit_upsert(
+    discord_id: str,
+    amount: int = 0,
+    *,
+    set_balance: bool = False,
+    also: str = "",
+    condition: str | None = None,
+    names: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The transaction item that adds `amount` to a profile's credits (or, `set_balance`, sets them to it),
+    creating the profile with 0 credits when absent. `also`: more `SET` clauses (", #a = :b") for `names`
+    and `values`; `condition` guards the item."""
+    credits = ":amount" if set_balance else "if_not_exists(credits, :zero) + :amount"
+    expression = f"SET discordId = :did{also}, credits = {credits}, createdAt = if_not_exists(createdAt, :now)"
+    filled: dict[str, Any] = {":did": discord_id, ":amount": amount, ":now": now_ms(), **(values or {})}
+    if not set_balance:
+        filled[":zero"] = 0
+    return tx.update(keys.profile(discord_id), expression, condition, names=names, values=filled)
 
 
 # ---------------------------------------------------------------- links
 
 
-def link(discord_id: str, minecraft_uuid: str) -> bool:
-    """Link both ways in one transaction; the same pair again is a no-op. Returns True if newly linked."""
-    profile = get(discord_id)
-    if profile and profile.get("uuid") == minecraft_uuid and linked_discord_id(minecraft_uuid) == discord_id:
-        return False
-    items = [
-        tx.put(
-            {
-                **keys.link(minecraft_uuid),
-                **keys.link_index(discord_id),
-                "discordId": discord_id,
-                "uuid": minecraft_uuid,
-                "linkedAt": now_ms(),
-            },
-            "attribute_not_exists(PK) OR discordId = :did",
-            values={":did": discord_id},
-        ),
-        tx.update(
-            keys.profile(discord_id),
-            "SET discordId = :did, #uuid = :uuid, credits = if_not_exists(credits, :zero), "
-            "createdAt = if_not_exists(createdAt, :now)",
-            "attribute_not_exists(#uuid) OR #uuid = :uuid",
-            names={"#uuid": "uuid"},
-            values={":did": discord_id, ":uuid": minecraft_uuid, ":zero": 0, ":now": now_ms()},
-        ),
-    ]
-    try:
-        tx.write(items)
-    except tx.Cancelled as exc:
-        if exc.failed(0):
-            raise Conflict(
-                ErrorCode.ALREADY_LINKED,
-                f"Minecraft UUID {minecraft_uuid} is already linked to another Discord account",
-            ) from exc
-        raise Conflict(
-            ErrorCode.ALREADY_LINKED, f"Discord account {discord_id} is already linked to another Minecraft account"
-        ) from exc
-    return True
+def link(discord_id: str, minecraft_uuid: str) -> None:
+    """Link both ways in one transaction (LINK_FREE: the Minecraft account is not linked to someone else;
+    UUID_FREE: the profile is not linked to another Minecraft account)."""
+    tx.write_guarded(
+        [
+            (
+                Guard.LINK_FREE,
+                tx.put(
+                    {
+                        **keys.link(minecraft_uuid),
+                        **keys.link_index(discord_id),
+                        "discordId": discord_id,
+                        "uuid": minecraft_uuid,
+                        "linkedAt": now_ms(),
+                    },
+                    "attribute_not_exists(PK) OR discordId = :did",
+                    values={":did": discord_id},
+                ),
+            ),
+            (
+                Guard.UUID_FREE,
+                credit_upsert(
+                    discord_id,
+                    also=", #uuid = :uuid",
+                    condition="attribute_not_exists(#uuid) OR #uuid = :uuid",
+                    names={"#uuid": "uuid"},
+                    values={":uuid": minecraft_uuid},
+                ),
+            ),
+        ]
+    )
 
 
-def unlink(discord_id: str) -> str:
-    profile = require(discord_id)
-    minecraft_uuid = profile.get("uuid")
-    if not minecraft_uuid:
-        raise Conflict(ErrorCode.NOT_LINKED, f"Discord account {discord_id} is not linked")
-    try:
-        tx.write(
-            [
-                tx.delete(keys.link(minecraft_uuid), "discordId = :did", values={":did": discord_id}),
+def unlink(discord_id: str, minecraft_uuid: str) -> None:
+    """Remove the link both ways, if it is still the one read (LINKED)."""
+    tx.write_guarded(
+        [
+            (Guard.LINKED, tx.delete(keys.link(minecraft_uuid), "discordId = :did", values={":did": discord_id})),
+            (
+                Guard.LINKED,
                 tx.update(
                     keys.profile(discord_id),
                     "REMOVE #uuid",
@@ -189,11 +144,9 @@ def unlink(discord_id: str) -> str:
                     names={"#uuid": "uuid"},
                     values={":uuid": minecraft_uuid},
                 ),
-            ]
-        )
-    except tx.Cancelled as exc:
-        raise Conflict(ErrorCode.NOT_LINKED, "The link changed concurrently; retry") from exc
-    return str(minecraft_uuid)
+            ),
+        ]
+    )
 
 
 def links_page(limit: int | None, token: str | None) -> tuple[dict[str, str], str | None]:
@@ -209,41 +162,46 @@ def _digest(key: str) -> str:
 
 
 def issue_key(discord_id: str) -> str:
-    """A new key for the account (shown once, stored as a SHA-256 hash); the previous key stops working."""
+    """A new key for the account (shown once, stored as a SHA-256 hash); the previous key stops working.
+    KEY: another key was issued meanwhile."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     digest = _digest(key)
     pointer = table().get_item(Key=keys.user_api_key(discord_id), ConsistentRead=True).get("Item")
     old = pointer.get("digest") if pointer else None
-    items = [
-        tx.put({**keys.api_key(digest), "discordId": discord_id, "createdAt": now_ms()}, "attribute_not_exists(PK)"),
-        tx.put(
-            {**keys.user_api_key(discord_id), "digest": digest, "createdAt": now_ms()},
-            "digest = :old" if old else "attribute_not_exists(PK)",
-            values={":old": old} if old else None,
+    items: list[tx.Guarded] = [
+        (
+            Guard.KEY,
+            tx.put(
+                {**keys.api_key(digest), "discordId": discord_id, "createdAt": now_ms()}, "attribute_not_exists(PK)"
+            ),
+        ),
+        (
+            Guard.KEY,
+            tx.put(
+                {**keys.user_api_key(discord_id), "digest": digest, "createdAt": now_ms()},
+                "digest = :old" if old else "attribute_not_exists(PK)",
+                values={":old": old} if old else None,
+            ),
         ),
     ]
     if old:
-        items.append(tx.delete(keys.api_key(old)))
-    try:
-        tx.write(items)
-    except tx.Cancelled as exc:
-        raise Conflict(ErrorCode.CONFLICT, "Another key was issued for this account at the same time") from exc
+        items.append((None, tx.delete(keys.api_key(old))))
+    tx.write_guarded(items)
     return key
 
 
-def revoke_key(discord_id: str) -> None:
+def revoke_key(discord_id: str) -> bool:
+    """Revoke the account's key; False when it has none. KEY: it changed meanwhile."""
     pointer = table().get_item(Key=keys.user_api_key(discord_id), ConsistentRead=True).get("Item")
     if not pointer:
-        raise NotFound(ErrorCode.KEY_NOT_FOUND, f"Account {discord_id} has no API key")
-    try:
-        tx.write(
-            [
-                tx.delete(keys.user_api_key(discord_id), "digest = :d", values={":d": pointer["digest"]}),
-                tx.delete(keys.api_key(str(pointer["digest"]))),
-            ]
-        )
-    except tx.Cancelled as exc:
-        raise Conflict(ErrorCode.CONFLICT, "The key changed concurrently; retry") from exc
+        return False
+    tx.write_guarded(
+        [
+            (Guard.KEY, tx.delete(keys.user_api_key(discord_id), "digest = :d", values={":d": pointer["digest"]})),
+            (None, tx.delete(keys.api_key(str(pointer["digest"])))),
+        ]
+    )
+    return True
 
 
 def key_owner(key: str) -> str | None:

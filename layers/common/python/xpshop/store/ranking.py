@@ -15,7 +15,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from .. import ranking
+from .. import ranking, retry
 from ..ranking import Counter, Position
 from . import keys, tx
 from .table import batch_get, plain, resource, table
@@ -79,7 +79,7 @@ def move(guild_id: str, user_id: str, old: Position | None, new: Position | None
         return True
     # Otherwise read what is counted: applied already, never counted (older than the rank index), or
     # counted elsewhere (a repair got there first): move from what is counted.
-    for _ in range(5):
+    for _ in retry.attempts():
         item = table().get_item(Key=keys.ranked(guild_id, user_id), ConsistentRead=True).get("Item")
         if item and str(item["seq"]) >= seq:
             return False

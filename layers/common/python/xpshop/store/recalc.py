@@ -9,21 +9,17 @@ after every page, so an invocation that runs out of time resumes where it stoppe
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from ..clock import now_ms
 from . import keys, pages, tx
 from .table import batch_get, is_condition_failure, plain, table
 
 PAGE_SIZE = 200
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def mark(guild_id: str | None, reason: str) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import random
-import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -16,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from .. import retry
 from ..errors import Unavailable
 
 _BOTO_CONFIG = Config(
@@ -63,7 +62,7 @@ def reset() -> None:
 
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem request
-BATCH_GET_ATTEMPTS = 6
+BATCH_GET_ATTEMPTS = 6  # unprocessed keys: up to 1.6 s of pauses in all, then 503
 
 
 def batch_get(
@@ -83,14 +82,12 @@ def batch_get(
         if names:
             spec["ExpressionAttributeNames"] = names
         request: dict[str, Any] = {table_name(): spec}
-        for attempt in range(BATCH_GET_ATTEMPTS):
+        for _ in retry.attempts(BATCH_GET_ATTEMPTS, base=0.05, cap=0.8):
             resp = resource().batch_get_item(RequestItems=request)
             found += resp.get("Responses", {}).get(table_name(), [])
             request = resp.get("UnprocessedKeys") or {}
             if not request:
                 break
-            if attempt + 1 < BATCH_GET_ATTEMPTS:
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # full jitter
         else:
             raise Unavailable()
     return found

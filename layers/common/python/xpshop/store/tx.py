@@ -1,22 +1,26 @@
-"""TransactWriteItems with the resource-level types: build items, run them, explain a cancellation.
+"""TransactWriteItems with the resource-level types: build items, run them, say which guard failed.
 
-Every multi-item rule of the shop (buy, redeem, link, rename, ...) is one call to `write`, so either all
-of its items are written or none is.
+Every multi-item rule of the shop (buy, redeem, link, rename, ...) is one call to `write_guarded`, so
+either all of its items are written or none is; each item is paired with the name of its guard
+(store.guards), and a refusal raises GuardFailed naming the items whose condition did not hold.
 """
 
 from __future__ import annotations
 
-import random
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import retry
 from ..errors import Unavailable
+from .guards import Guard, GuardFailed
 from .table import client, table_name
 
-MAX_ATTEMPTS = 8
+# An item with the guard its condition stands for (None: no condition, or one nobody needs to name).
+Guarded = tuple[Guard | None, dict[str, Any]]
+
 # The client behind the Table resource converts Python values to AttributeValues itself, so the items
 # here hold plain values, like every other call in the store.
 
@@ -87,7 +91,7 @@ def write(items: list[dict[str, Any]], token: str | None = None) -> None:
     kwargs: dict[str, Any] = {"TransactItems": items}
     if token:
         kwargs["ClientRequestToken"] = token
-    for attempt in range(MAX_ATTEMPTS):
+    for _ in retry.attempts():
         try:
             client().transact_write_items(**kwargs)
             return
@@ -99,5 +103,12 @@ def write(items: list[dict[str, Any]], token: str | None = None) -> None:
                 r in ("TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded") for r in reasons
             ):
                 raise Cancelled(reasons) from exc
-            time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
     raise Unavailable("Too many concurrent changes to the same items; retry shortly")
+
+
+def write_guarded(items: Sequence[Guarded], token: str | None = None) -> None:
+    """`write` the items; a refusal raises GuardFailed naming the guards of the items that failed."""
+    try:
+        write([item for _, item in items], token)
+    except Cancelled as exc:
+        raise GuardFailed(guard for i, (guard, _) in enumerate(items) if guard and exc.failed(i)) from exc

@@ -1,0 +1,144 @@
+"""Coupons: who may redeem one and when (xpshop.shop.coupon_refusal), what it grants, and their API shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...auth import shop_guild_ids
+from ...clock import now_s
+from ...errors import Conflict, ErrorCode, NotFound
+from ...shop import CouponState, coupon_refusal, days_in_server, membership_start
+from ...store import coupons as store
+from ...store import members
+from ...store.coupons import Coupon
+from ...store.guards import Guard, GuardFailed
+from . import accounts, catalog
+
+
+def coupon_view(coupon: Coupon) -> dict[str, Any]:
+    return {
+        "code": coupon.code,
+        "id": coupon.id,
+        "active": coupon.active,
+        "uses": coupon.uses,
+        "used": coupon.used,
+        "expires": coupon.expires,
+        "day_limit": coupon.day_limit,
+        "credit_grant": coupon.credit_grant,
+        "cosmetic_grant": coupon.cosmetic_grant,
+    }
+
+
+def _state(coupon: Coupon) -> CouponState:
+    return CouponState(
+        active=coupon.active, uses=coupon.uses, used=coupon.used, expires=coupon.expires, day_limit=coupon.day_limit
+    )
+
+
+def by_code(code: str) -> Coupon:
+    coupon_id = store.code_id(code)
+    found = store.get(coupon_id) if coupon_id else None
+    if found is None:
+        raise NotFound(ErrorCode.COUPON_NOT_FOUND, f"No coupon {code!r}")
+    return found
+
+
+def list_coupons(limit: int | None, cursor: str | None) -> Any:
+    found, next_cursor = store.page(limit, cursor)
+    listed = [coupon_view(c) for c in found]
+    if limit is None and cursor is None:
+        return listed
+    return {"coupons": listed, "nextCursor": next_cursor}
+
+
+def create_coupon(fields: dict[str, Any]) -> dict[str, Any]:
+    draft = Coupon(id="", **{k: v for k, v in fields.items() if v is not None})
+    try:
+        created = store.create(draft)
+    except GuardFailed as refused:
+        if Guard.NEW_NAME in refused:
+            raise Conflict(ErrorCode.DUPLICATE_CODE, f"{fields['code']!r} is already taken") from refused
+        if Guard.GRANT in refused:
+            raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic with id {fields['cosmetic_grant']}") from refused
+        raise
+    return {"created": True, "coupon": coupon_view(created)}
+
+
+def edit_coupon(original_code: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change any field, the code included (None removes a limit or a grant); a coupon keeps a grant."""
+    current = by_code(original_code)
+    merged = {**coupon_view(current), **changes}
+    if not merged.get("credit_grant") and not merged.get("cosmetic_grant"):
+        raise Conflict(ErrorCode.CONFLICT, "A coupon must keep a credit_grant or a cosmetic_grant")
+    try:
+        edited = store.edit(current, changes)
+    except GuardFailed as refused:
+        if changes.get("cosmetic_grant") and Guard.GRANT in refused:
+            raise NotFound(
+                ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic with id {changes['cosmetic_grant']}"
+            ) from refused
+        if Guard.ENTITY in refused:
+            raise NotFound(ErrorCode.COUPON_NOT_FOUND, f"No coupon {original_code!r}") from refused
+        raise Conflict(ErrorCode.DUPLICATE_CODE, f"A coupon {changes.get('code')!r} already exists") from refused
+    return {"edited": True, "coupon": coupon_view(edited)}
+
+
+def delete_coupon(code: str) -> dict[str, Any]:
+    current = by_code(code)
+    try:
+        store.delete(current)
+    except GuardFailed as refused:
+        raise NotFound(ErrorCode.COUPON_NOT_FOUND, f"No coupon {code!r}") from refused
+    return {"deleted": True}
+
+
+def redeem(discord_id: str, code: str) -> dict[str, Any]:
+    """A coupon redeemed through the API (which cannot know when the member joined a server)."""
+    return _redeem(discord_id, code, through_api=True, joined_at_s=None)
+
+
+def redeem_in_guild(discord_id: str, code: str, guild_id: str | None, joined_at_s: int | None) -> dict[str, Any]:
+    """A coupon redeemed from Discord. A `day_limit` counts from when the member joined `guild_id`: only in
+    the servers the shop trusts (SHOP_GUILD_IDS: anyone can make a new server), and from the earliest of
+    Discord's `joined_at` and the first time xpshop saw them there, so leaving and rejoining does not make a
+    long-time member a newcomer. Elsewhere a day_limit coupon is refused."""
+    joined = None
+    if guild_id is not None and guild_id in shop_guild_ids():
+        seen_ms = members.first_seen_ms(guild_id, discord_id) if joined_at_s is not None else None
+        joined = membership_start(joined_at_s, seen_ms // 1000 if seen_ms is not None else None)
+    return _redeem(discord_id, code, through_api=False, joined_at_s=joined)
+
+
+def _redeem(discord_id: str, code: str, *, through_api: bool, joined_at_s: int | None) -> dict[str, Any]:
+    """Redeem once per member while active, unexpired and with uses left: one transaction with the grants.
+    Through Discord, `joined_at_s` (when the member joined the server) is checked against the day_limit;
+    the transaction checks again everything that was read."""
+    coupon = by_code(code)
+    now = now_s()
+    refusal = coupon_refusal(_state(coupon), now, through_api, joined_at_s)
+    if refusal:
+        raise Conflict(*refusal)
+    cosmetic = catalog.cosmetic(coupon.cosmetic_grant) if coupon.cosmetic_grant else None
+    credits = int(coupon.credit_grant or 0)
+    days = None if through_api or joined_at_s is None else days_in_server(joined_at_s, now)
+    try:
+        store.redeem(
+            coupon,
+            discord_id,
+            now_s=now,
+            credits=credits,
+            cosmetic_id=cosmetic.id if cosmetic else None,
+            days_in_server=days,
+        )
+    except GuardFailed as refused:
+        if Guard.UNREDEEMED in refused:
+            raise Conflict(ErrorCode.COUPON_ALREADY_REDEEMED, f"{discord_id} already redeemed {code!r}") from refused
+        if Guard.COUPON_OPEN in refused:
+            again = coupon_refusal(_state(by_code(code)), now_s(), through_api, joined_at_s)
+            raise Conflict(*(again or (ErrorCode.COUPON_EXHAUSTED, "This coupon has no uses left"))) from refused
+        if Guard.PROFILE in refused:
+            raise accounts.no_account(discord_id) from refused
+        if cosmetic and Guard.UNOWNED in refused:
+            raise Conflict(ErrorCode.ALREADY_OWNED, f"{discord_id} already owns {cosmetic.name!r}") from refused
+        raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, "The coupon's cosmetic no longer exists") from refused
+    return {"redeemed": True, "rewards": {"credits": credits, "cosmetic": cosmetic.name if cosmetic else None}}
