@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from ..clock import now_ms
 from ..store import catalog, coupons, guilds, keys, members, recalc, stats
 from ..store.members import Change
 from . import curves, ranking
@@ -59,7 +60,7 @@ def _repair_counters(guild_id: str, state: dict[str, Any]) -> tuple[int, int]:
 
 def _settled(marked_at: int | None) -> bool:
     """A marker may go once every container has dropped the curve it cached before the change."""
-    return marked_at is None or time.time() * 1000 - marked_at > (curves.CACHE_SECONDS + 5) * 1000
+    return marked_at is None or now_ms() - marked_at > (curves.CACHE_SECONDS + 5) * 1000
 
 
 def recalc_guild(guild_id: str, time_left: Callable[[], float], global_marked_at: int | None = None) -> dict[str, Any]:

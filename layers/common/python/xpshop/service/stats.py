@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import __version__
+from ..clock import now_ms
 from ..store import keys, members, stats
 from ..store.table import table
 from .config import config_summary, merged_guild
@@ -46,7 +46,7 @@ def health() -> dict[str, Any]:
         accessible = False
     return {
         "status": "healthy" if accessible else "degraded",
-        "timestamp": int(time.time() * 1000),
+        "timestamp": now_ms(),
         "version": __version__,
         "storage": {"accessible": accessible},
         "discord": {"configured": bool(os.environ.get("DISCORD_PUBLIC_KEY"))},

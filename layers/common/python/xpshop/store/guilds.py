@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..clock import now_ms
 from . import keys, pages
 from .table import failed_item, is_condition_failure, plain, table
 
@@ -33,7 +33,7 @@ class Guild:
 
 def register(guild_id: str, name: str | None, source: str) -> tuple[Guild, bool]:
     """Register a guild once; a repeat returns the existing record. Returns (guild, created)."""
-    now = int(time.time() * 1000)
+    now = now_ms()
     item: dict[str, Any] = {
         **keys.guild_meta(guild_id),
         **keys.guild_index(guild_id),
