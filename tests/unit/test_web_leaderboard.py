@@ -190,11 +190,12 @@ def test_a_page_of_hidden_members_has_no_preview_image(api):
 # ---------------------------------------------------------------- pages
 
 
-@pytest.fixture
-def pages_of_two(api, monkeypatch):
+@pytest.fixture(params=["from the top", "through the counters"])
+def pages_of_two(api, monkeypatch, request):
     from xpshop.service import board
 
     monkeypatch.setattr(board, "PAGE_SIZE", 2)
+    monkeypatch.setattr(board, "DIRECT_READ_MAX", 300 if request.param == "from the top" else 0)
     users = _members(api, 5)
     _public(api)
     return users
