@@ -260,7 +260,7 @@ def test_a_page_out_of_range_links_back_to_page_one(board, tab_without_js):
     t = tab_without_js
     response = t.open(f"{board}?page=40")
     assert response.status == 404
-    t.page.get_by_role("link", name="Go to page 1 of Pixel Crafters's leaderboard").click()
+    t.page.get_by_role("link", name="Go to page 1 of the Pixel Crafters leaderboard").click()
     t.page.wait_for_load_state("load")
     assert t.page.url.endswith(f"/leaderboard/{G}") and t.ranks()[0] == 1
 

@@ -105,11 +105,21 @@ def test_dynamodb_requests_per_page(api, board_guild, monkeypatch):
     assert deep[("?page=3", "warm")] == 6, deep  # below 1,000 XP: A, B, C, T, index, display data
     for page in ("?page=2", "?page=3"):
         assert deep[(page, "cold")] == deep[(page, "warm")] + 1
-    for target in (f"/leaderboard/{new_guild_id()}", f"/leaderboard/{board_guild}?page=99"):
-        _cold()
-        with recorded_calls() as calls:
-            assert api.api.handle(_request(target)).status == 404
-        assert sum(calls.values()) <= 2, calls  # a 404 costs the registry read (and A counters for a page)
+    _cold()
+    with recorded_calls() as calls:
+        assert api.api.handle(_request(f"/leaderboard/{board_guild}?page=99")).status == 404
+    assert sum(calls.values()) == 2, calls  # the registry + config read, the A counters
+
+
+def test_a_private_board_costs_what_an_unknown_guild_does_every_time(api, guild):
+    """Same answer and same work (one BatchGetItem, never served from the container's cache), so neither
+    the page nor its timing tells a private guild from an unknown one."""
+    unknown = new_guild_id()
+    for _ in range(3):
+        for target in (f"/leaderboard/{guild}", f"/leaderboard/{unknown}"):
+            with recorded_calls() as calls:
+                assert api.api.handle(_request(target)).status == 404
+            assert calls == {"BatchGetItem": 1}, (target, calls)
 
 
 def _costs(api, guild: str) -> dict[tuple[str, str], int]:

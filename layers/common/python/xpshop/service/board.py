@@ -24,9 +24,9 @@ from . import curves, ranking
 
 PAGE_SIZE = 100
 # Pages starting within this many members of the top are read straight from the index, reading past the
-# members before them (300 index entries are ~40 KB: ~5 RCU in the same Query) rather than locating the
-# start through the rank counters (2-3 more requests). The first pages are the ones people open.
-DIRECT_READ_MAX = 300
+# members before them (~1.5 RCU per 100 index entries, in the same Query) rather than locating the start
+# through the rank counters (2-3 more requests). The first pages are the ones people open.
+DIRECT_READ_MAX = 200
 # Pages people can reach (100 members each: a guild of 100 million); anything above is refused unread.
 MAX_PAGE = 1_000_000
 # Guild names change rarely (the registry keeps the first one seen): a container keeps them this long.
@@ -88,7 +88,9 @@ def open_board(guild_id: str) -> Board | None:
     hit = curves.cached(guild_id)
     named = _names.get(guild_id)
     now = time.monotonic()
-    if hit is None or named is None or named[0] <= now:
+    # Only a public board is served from the container's cache: a private one costs the same read as an
+    # unknown guild every time, so not even the response time tells them apart.
+    if hit is None or named is None or named[0] <= now or hit[0]["leaderboard"].get("public") is not True:
         global_overrides, guild_overrides, guild = config_store.read_layers_and_guild(guild_id)
         if guild is None:
             return None  # nothing is kept for an unknown id: each costs this one read

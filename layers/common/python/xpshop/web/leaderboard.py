@@ -171,7 +171,7 @@ def _guild_name(board: boards.Board) -> str:
 def _no_such_page(board: boards.Board, asked: int | None) -> Rendered:
     name = _guild_name(board)
     first = f"This leaderboard has no page {asked:,}." if asked else "That is not a page of this leaderboard."
-    link = {"href": board.guild_id, "text": f"Go to page 1 of {name}'s leaderboard"}  # relative: /leaderboard/<g>
+    link = {"href": board.guild_id, "text": f"Go to page 1 of the {name} leaderboard"}  # relative: /leaderboard/<g>
     title = f"{name} leaderboard: no such page"
     return _message(accent_colour(board.accent), 404, "Page not found", [first], title=title, link=link)
 
