@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Loaded {args.members} members into guild {DEMO_GUILD}. Top 5 of {top['total']}:")
     for entry in top["entries"]:
         print(f"  #{entry['rank']:<3} {entry['userId']}  level {entry['level']:<3} {entry['xp']} XP")
-    print(f"\n  curl {base}/api/xp/leaderboard/{DEMO_GUILD}        (public in the demo)")
+    print(f"\n  {base}/leaderboard/{DEMO_GUILD}        (the web leaderboard: open it in a browser)")
+    print(f"  curl {base}/api/xp/leaderboard/{DEMO_GUILD}        (public in the demo)")
     print(f"  curl -H 'X-API-Key: ...' {base}/api/xp/stats/{DEMO_GUILD}")
     return 0
 
