@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import board
 from local import REPO_ROOT
 from local.ddb import DynamoDBLocal
 from local.dev import configure_environment
@@ -582,12 +583,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-write", action="store_true", help="print the table, do not write PERFORMANCE.md")
     parser.add_argument("--no-imports", action="store_true", help="skip the cold-import measurement")
+    parser.add_argument(
+        "--board-only",
+        action="store_true",
+        help="only the web leaderboard (first --members size): replaces its section of PERFORMANCE.md",
+    )
     args = parser.parse_args(argv)
     sizes = [int(n) for n in str(args.members).split(",") if n.strip()]
     layer = str(REPO_ROOT / "layers" / "common" / "python")
     if layer not in sys.path:  # the handlers put it there on their first call; the bench imports it first
         sys.path.insert(0, layer)
     template = load_template()
+    if args.board_only:
+        return board_only(template, sizes[0], args)
     sections: list[Section] = []
     with DynamoDBLocal() as ddb:
         create_table(ddb.client(), template, TABLE)
@@ -610,17 +618,62 @@ def main(argv: list[str] | None = None) -> int:
             baseline = naive_rows(meter, guild, args.repeat, size) if size <= 100_000 else []
             sections.append(Section(size, load_s, rows, baseline))
         first = guild_for(0)
+        web = board.measure(api, meter, guild=first, members=sizes[0], first_user=FIRST_USER, repeat=args.repeat)
         other = measure_messages(meter, args.repeat, first)
         other += measure_shop(api, meter, args.repeat)
         other += measure_discord(meter, args.repeat, sizes[0], first)
         cold = {} if args.no_imports else cold_discord(ddb.endpoint, sizes[0], first)
     imports = [] if args.no_imports else import_times()
-    text = render(sections, other, imports, args, cold=cold)
+    text = render(sections, other, imports, args, cold=cold, web=board.section(web, sizes[0], _table))
     print(text)
     if not args.no_write:
         OUTPUT.write_text(text, encoding="utf-8")
         print(f"wrote {OUTPUT.relative_to(REPO_ROOT)}", file=sys.stderr)
     return 0
+
+
+def board_only(template: dict[str, Any], members: int, args: argparse.Namespace) -> int:
+    """`--board-only`: a fresh guild, the web leaderboard's rows, its section of PERFORMANCE.md replaced."""
+    with DynamoDBLocal() as ddb:
+        create_table(ddb.client(), template, TABLE)
+        configure_environment(ddb.endpoint, TABLE, ADMIN_KEY, template=template)
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        api = make_api(REPO_ROOT, template)
+        from xpshop.store.table import client
+
+        meter = Meter()
+        meter.attach(client())
+        guild = guild_for(0)
+        call(api, "PUT", f"/api/xp/guilds/{guild}")
+        bulk_load(guild, members)
+        web = board.measure(api, meter, guild=guild, members=members, first_user=FIRST_USER, repeat=args.repeat)
+    load = os.getloadavg()[0]
+    stamp = (
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {_machine()} (load average {load:.1f} at the end),"
+        " DynamoDB Local, `python -m bench --board-only"
+    )
+    if not args.no_imports:
+        web["import_ms"] = board_import_ms()
+    lines = board.section(web, members, _table)
+    lines[2:2] = [
+        "",
+        f"{stamp} --members {args.members} --repeat {args.repeat}`. Requests and RCU are what AWS would count;",
+        "latencies are local and move with the machine's load.",
+    ]
+    print("\n".join(lines))
+    if not args.no_write:
+        OUTPUT.write_text(board.replace_section(OUTPUT.read_text(encoding="utf-8"), lines), encoding="utf-8")
+        print(f"updated the web leaderboard section of {OUTPUT.relative_to(REPO_ROOT)}", file=sys.stderr)
+    return 0
+
+
+def board_import_ms() -> float:
+    """Cold import of the web leaderboard's handler alone (as in import_times, shipped bytecode)."""
+    from local.layer import build_layer
+    from local.template import functions
+
+    layer, runtime = build_layer()
+    return _import_ms(REPO_ROOT / functions(load_template())["WebLeaderboardFunction"].code_uri, layer, runtime)
 
 
 @dataclass
@@ -724,6 +777,7 @@ def render(
     args: argparse.Namespace,
     *,
     cold: dict[str, float] | None = None,
+    web: list[str] | None = None,
 ) -> str:
     sizes = ", ".join(f"{s.members:,}" for s in sections)
     lines = [
@@ -763,6 +817,7 @@ def render(
             f" and the rank counters built from the loaded members) took {section.load_s:.1f} s.",
         ]
     lines += ["", f"## Messages, shop and Discord (guild of {sections[0].members:,})", "", *_table(other)]
+    lines += web or []
     if cold:
         lines += [
             "",

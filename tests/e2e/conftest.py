@@ -17,6 +17,7 @@ from local import REPO_ROOT
 from local.ddb import free_port
 
 E2E_KEY = "e2e-admin-key"
+E2E_TABLE = "xpshop-e2e"
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +34,12 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, st
     data_dir: Path = tmp_path_factory.mktemp("ddb-data")
     env = {
         **os.environ,
-        **(extra_env or {}),
         "XPSHOP_PORT": str(port),
         "XPSHOP_DDB_PORT": str(free_port()),
         "XPSHOP_DATA_DIR": str(data_dir),
         "XPSHOP_ADMIN_KEY": E2E_KEY,
-        "TABLE_NAME": "xpshop-e2e",
+        "TABLE_NAME": E2E_TABLE,
+        **(extra_env or {}),  # last: a test may pick e.g. the DynamoDB Local port to reach the table itself
     }
     env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     log = (data_dir / "dev.log").open("w")

@@ -22,3 +22,4 @@ def test_bench_runs():
     assert out.returncode == 0, out.stderr[-3000:]
     assert "| add XP (same level) |" in out.stdout
     assert "naive: stats" in out.stdout
+    assert "| board page 1 (ranks 1+; from the top of the index), warm |" in out.stdout

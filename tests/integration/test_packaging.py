@@ -92,6 +92,7 @@ EVENTS: dict[str, list[str]] = {
     "DiscordWorkerFunction": ["discord_worker_deferred"],
     "EffectsFunction": ["effects_level_up"],
     "RankIndexFunction": ["rank_index_member_changes"],
+    "WebLeaderboardFunction": ["web_leaderboard_page"],  # public since xp_config_put
 }
 # Shop samples use fixed names ("WELCOME", "fbr"): another test may have taken them first (409 is an answer).
 ANSWERS = {200, 201, 202, 409}

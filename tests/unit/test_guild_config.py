@@ -14,7 +14,7 @@ def test_system_defaults():
     assert cfg["xpRate"] == 1.0
     assert cfg["rewardsMode"] == "stack"
     assert cfg["removeRewardOnXpLoss"] is False
-    assert cfg["leaderboard"] == {"public": False}
+    assert cfg["leaderboard"] == {"public": False, "indexable": False}
     assert cfg["labels"] == {"xpDisplayName": "XP"}
     assert cfg == SYSTEM_DEFAULTS
 
@@ -29,7 +29,16 @@ def test_guild_beats_global_beats_system():
 def test_dict_fields_merge_one_level():
     cfg = merge({"labels": {"xpDisplayName": "Points"}}, {"leaderboard": {"public": True}})
     assert cfg["labels"] == {"xpDisplayName": "Points"}
-    assert cfg["leaderboard"] == {"public": True}
+    assert cfg["leaderboard"] == {"public": True, "indexable": False}
+
+
+def test_leaderboard_indexable_is_set_beside_public():
+    patch = validate_patch({"leaderboard": {"indexable": True}})
+    assert patch == {"leaderboard": {"indexable": True}}
+    overrides = apply_patch({"leaderboard": {"public": True}}, patch)
+    assert merge(overrides)["leaderboard"] == {"public": True, "indexable": True}
+    reset = apply_patch(overrides, validate_patch({"leaderboard": {"indexable": None}}))
+    assert merge(reset)["leaderboard"] == {"public": True, "indexable": False}
 
 
 def test_unknown_stored_fields_are_not_served():
@@ -62,6 +71,8 @@ def test_valid_patch_is_normalised():
         ({"rewardsMode": "sometimes"}, "rewardsMode"),
         ({"removeRewardOnXpLoss": "maybe"}, "removeRewardOnXpLoss"),
         ({"leaderboard": {"public": "yes please"}}, "leaderboard"),
+        ({"leaderboard": {"indexable": 1}}, "leaderboard.indexable"),
+        ({"leaderboard": {"indexable": "true"}}, "leaderboard.indexable"),
         ({"multipliers": {"server": 0}}, "multipliers"),
         ({"multipliers": {"role": {"nope": 2}}}, "multipliers"),
         ({"theme": {"embedColor": "red"}}, "theme"),

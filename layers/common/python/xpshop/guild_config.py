@@ -49,8 +49,12 @@ class RoleReward(BaseModel):
 
 
 class LeaderboardSettings(BaseModel):
+    """`public`: the web board and anonymous API reads are open; `indexable`: search engines may list the
+    web board (it carries `noindex` otherwise; link previews work either way)."""
+
     model_config = _STRICT
     public: StrictBool | None = None
+    indexable: StrictBool | None = None
 
 
 class MultiplierSettings(BaseModel):
@@ -138,7 +142,7 @@ SYSTEM_DEFAULTS: dict[str, Any] = {
     "roleRewards": [],
     "rewardsMode": "stack",
     "removeRewardOnXpLoss": False,
-    "leaderboard": {"public": False},
+    "leaderboard": {"public": False, "indexable": False},
     "multipliers": {"server": None, "role": {}, "user": {}},
     "theme": {},
     "labels": {"xpDisplayName": "XP"},

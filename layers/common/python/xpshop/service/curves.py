@@ -19,14 +19,28 @@ _cache: dict[str, tuple[float, dict[str, Any], Curve]] = {}
 
 
 def _load(guild_id: str) -> tuple[dict[str, Any], Curve]:
+    hit = cached(guild_id)
+    if hit is not None:
+        return hit
+    return remember(guild_id, *config_store.read_layers(guild_id))
+
+
+def cached(guild_id: str) -> tuple[dict[str, Any], Curve] | None:
+    """The merged config and curve when this container read them less than CACHE_SECONDS ago."""
     hit = _cache.get(guild_id)
-    now = time.monotonic()
-    if hit and hit[0] > now:
+    if hit and hit[0] > time.monotonic():
         return hit[1], hit[2]
-    global_overrides, guild_overrides = config_store.read_layers(guild_id)
+    return None
+
+
+def remember(
+    guild_id: str, global_overrides: dict[str, Any], guild_overrides: dict[str, Any]
+) -> tuple[dict[str, Any], Curve]:
+    """Merge and cache config layers read by the caller (the web board reads them with the guild registry
+    in one request)."""
     config = merge(global_overrides, guild_overrides)
     curve = Curve.from_config(config["curve"])
-    _cache[guild_id] = (now + CACHE_SECONDS, config, curve)
+    _cache[guild_id] = (time.monotonic() + CACHE_SECONDS, config, curve)
     return config, curve
 
 

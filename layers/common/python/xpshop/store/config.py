@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from .. import retry
 from ..errors import Unavailable
 from . import keys
+from .guilds import Guild
 from .table import batch_get, is_condition_failure, table
 
 # Concurrent edits of one scope all land (tested with 20 at once): more tries than retry.ATTEMPTS.
@@ -33,6 +34,24 @@ def read_layers(guild_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     found = {item["PK"]: _decode(item) for item in batch_get(wanted, consistent=True)}
     guild = found.get(keys.guild_pk(guild_id), {}) if guild_id else {}
     return found.get(keys.GLOBAL_PK, {}), guild
+
+
+def read_layers_and_guild(guild_id: str) -> tuple[dict[str, Any], dict[str, Any], Guild | None]:
+    """(global overrides, guild overrides, the guild's registry record or None) in one BatchGetItem: what a
+    public page must know before it shows anything. Eventually consistent (half the cost): public pages are
+    cached for a minute anyway."""
+    wanted = [keys.global_config(), keys.guild_config(guild_id), keys.guild_meta(guild_id)]
+    global_overrides: dict[str, Any] = {}
+    guild_overrides: dict[str, Any] = {}
+    guild: Guild | None = None
+    for item in batch_get(wanted, consistent=False):
+        if item["PK"] == keys.GLOBAL_PK:
+            global_overrides = _decode(item)
+        elif item["SK"] == keys.CONFIG:
+            guild_overrides = _decode(item)
+        elif item["SK"] == keys.META:
+            guild = Guild.from_item(item)
+    return global_overrides, guild_overrides, guild
 
 
 def read(guild_id: str | None) -> tuple[dict[str, Any], int]:

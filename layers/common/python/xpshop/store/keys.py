@@ -117,6 +117,10 @@ def score(xp: int, user_id: str) -> int:
     return xp * SCORE_XP_UNIT + (SCORE_XP_UNIT - 1 - int(user_id))
 
 
+# Above every member's score (XP stays below 10^15): an index Query from here starts at the top member.
+SCORE_CEILING = 10**15 * SCORE_XP_UNIT
+
+
 def level_counter(level: int) -> str:
     """Attribute name of a level-histogram counter on a stats shard."""
     return f"lv_{level}"

@@ -1,0 +1,20 @@
+"""GET/HEAD /leaderboard/{guildId}: the public web leaderboard (HTML; xpshop.web.leaderboard).
+
+A plain handler, not a Powertools resolver: one route, an HTML answer, and it stays out of the JSON API's
+OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from xpshop.web import leaderboard
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return leaderboard.respond(event)
