@@ -22,3 +22,4 @@ def test_bench_runs():
     assert out.returncode == 0, out.stderr[-3000:]
     assert "| add XP (same level) |" in out.stdout
     assert "naive: stats" in out.stdout
+    assert "## Rank cards" in out.stdout and "| card of a member in the middle (public; drawn) |" in out.stdout
