@@ -337,3 +337,19 @@ def _demo_avatar() -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+def test_an_unreadable_signing_key_still_serves_public_cards(api, guild, monkeypatch):
+    """Deployed, the key comes from SSM: if that fails, signed URLs are refused (404), public cards served."""
+    _make_public(api, guild)
+    shown, hidden = _member(api, guild), _member(api, guild, hidden=True)
+    query = _signed(guild, hidden)
+    monkeypatch.delenv("XPSHOP_CARD_SIGNING_KEY")
+    monkeypatch.setenv("CARD_SIGNING_KEY_PARAM", "/xpshop/missing")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("ssm unavailable")
+
+    monkeypatch.setattr("aws_lambda_powertools.utilities.parameters.get_parameter", broken)
+    assert _card(api, guild, shown).status == 200
+    _assert_not_found(_card(api, guild, hidden, query))

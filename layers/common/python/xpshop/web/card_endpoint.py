@@ -35,8 +35,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     if target is None:
         return not_found()
     guild_id, user_id = target
-    query = event.get("queryStringParameters") or {}
-    signed = card_urls.verify(guild_id, user_id, query.get("exp"), query.get("sig"))
+    signed = _signed(guild_id, user_id, event.get("queryStringParameters") or {})
     try:
         found = _visible_card(guild_id, user_id, signed)
     except (Unavailable, ClientError, BotoCoreError) as exc:
@@ -64,6 +63,14 @@ def _target(params: dict[str, Any]) -> tuple[str, str] | None:
     if match is None or not ids.is_snowflake(guild_id) or not ids.is_snowflake(match.group(1)):
         return None
     return guild_id, match.group(1)
+
+
+def _signed(guild_id: str, user_id: str, query: dict[str, Any]) -> bool:
+    try:
+        return card_urls.verify(guild_id, user_id, query.get("exp"), query.get("sig"))
+    except Exception:  # the key unreadable (SSM missing or failing): public cards are still served
+        logger.exception("card signing key unavailable")
+        return False
 
 
 def _visible_card(guild_id: str, user_id: str, signed: bool) -> card_service.MemberCard | None:
