@@ -353,3 +353,29 @@ def test_an_unreadable_signing_key_still_serves_public_cards(api, guild, monkeyp
     monkeypatch.setattr("aws_lambda_powertools.utilities.parameters.get_parameter", broken)
     assert _card(api, guild, shown).status == 200
     _assert_not_found(_card(api, guild, hidden, query))
+
+
+def test_whatever_the_url_the_answer_is_a_card_or_the_404(api, guild):
+    """Fuzzed ids and query strings: never a 5xx, never anything but a card or the one 404."""
+    from urllib.parse import quote, urlencode
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    _make_public(api, guild)
+    user = _member(api, guild)
+    ids = st.one_of(st.just(guild), st.just(user), st.from_regex(r"[0-9]{1,22}", fullmatch=True), st.text(max_size=30))
+    words = st.one_of(st.none(), st.text(max_size=80), st.from_regex(r"[0-9a-f]{64}", fullmatch=True))
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(g=ids, u=ids, suffix=st.sampled_from([".png", ".PNG", "", ".png/x", ".gif"]), exp=words, sig=words)
+    def check(g: str, u: str, suffix: str, exp: str | None, sig: str | None) -> None:
+        query = urlencode({k: v for k, v in (("exp", exp), ("sig", sig)) if v is not None})
+        path = f"/cards/{quote(g, safe='')}/{quote(u + suffix, safe='')}" + (f"?{query}" if query else "")
+        result = api.get(path, key=None)
+        if result.status == 200:
+            assert (g, u, suffix) == (guild, user, ".png") and _is_card_png(result)
+        else:
+            assert result.status == 404, (path, result.status, result.body)
+
+    check()
