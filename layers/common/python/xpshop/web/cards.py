@@ -2,8 +2,8 @@
 
 Deterministic: the same card and avatar give the same bytes (no timestamps or other metadata in the PNG, a
 fixed compression level, Pillow's BASIC text layout everywhere), so the ETag can be computed from the inputs
-and a 304 costs no drawing. Everything is drawn at twice the size and reduced once, which smooths the circle
-and the bar's rounded ends.
+and a 304 costs no drawing. Shapes and text are drawn at twice the size and reduced once, which smooths the
+ring and the bar's rounded ends; the avatar is pasted after, through an anti-aliased circular mask.
 """
 
 from __future__ import annotations
