@@ -623,8 +623,18 @@ def main(argv: list[str] | None = None) -> int:
         other += measure_shop(api, meter, args.repeat)
         other += measure_discord(meter, args.repeat, sizes[0], first)
         cold = {} if args.no_imports else cold_discord(ddb.endpoint, sizes[0], first)
+        from bench import cards
+
+        card_lines = cards.section(
+            cards.render_rows(max(args.repeat, 100)),
+            cards.endpoint_rows(api, meter, args.repeat, guild=first, members=sizes[0], first_user=FIRST_USER),
+            {} if args.no_imports else cards.cold_rows(ddb.endpoint, TABLE, first, str(FIRST_USER + sizes[0] // 2)),
+            sizes[0],
+        )
     imports = [] if args.no_imports else import_times()
-    text = render(sections, other, imports, args, cold=cold, web=board.section(web, sizes[0], _table))
+    text = cards.insert(
+        render(sections, other, imports, args, cold=cold, web=board.section(web, sizes[0], _table)), card_lines
+    )
     print(text)
     if not args.no_write:
         OUTPUT.write_text(text, encoding="utf-8")

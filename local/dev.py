@@ -53,6 +53,14 @@ def local_overrides(endpoint: str, table_name: str, admin_key: str) -> dict[str,
         # and announcements are skipped (credits per level still apply). DISCORD_API_BASE_URL may name a fake.
         "DISCORD_PUBLIC_KEY": os.environ.get("DISCORD_PUBLIC_KEY", ""),
         "DISCORD_BOT_TOKEN_PARAM": "",
+        # Rank card URLs are signed with XPSHOP_CARD_SIGNING_KEY (make dev keeps one in .local/card-signing-key).
+        "XPSHOP_CARD_SIGNING_KEY": card_signing_key(admin_key),
+        "CARD_SIGNING_KEY_PARAM": "",
+        **(
+            {"DISCORD_CDN_BASE_URL": os.environ["DISCORD_CDN_BASE_URL"]}
+            if os.environ.get("DISCORD_CDN_BASE_URL")
+            else {}
+        ),
         "SHOP_GUILD_IDS": os.environ.get("SHOP_GUILD_IDS", ""),
         **(
             {"LEVEL_CREDITS_MAX_PAYMENT": os.environ["LEVEL_CREDITS_MAX_PAYMENT"]}
@@ -65,6 +73,11 @@ def local_overrides(endpoint: str, table_name: str, admin_key: str) -> dict[str,
             else {}
         ),
     }
+
+
+def card_signing_key(admin_key: str) -> str:
+    """XPSHOP_CARD_SIGNING_KEY (make dev sets it from .local/card-signing-key), else one derived for this run."""
+    return os.environ.get("XPSHOP_CARD_SIGNING_KEY") or admin_key + "-cards"
 
 
 def configure_environment(
@@ -208,6 +221,7 @@ QUEUE_ENV = {"AWS_ENDPOINT_URL_SQS", "MESSAGES_QUEUE_URL", "MESSAGES_DLQ_URL", "
 def _env_names(template: dict[str, Any]) -> set[str]:
     names = set(local_environment(template, {}))
     names |= {"TABLE_NAME", "XPSHOP_ADMIN_KEY", "ADMIN_KEY_PARAM", "AWS_ENDPOINT_URL_DYNAMODB"}
+    names |= {"XPSHOP_CARD_SIGNING_KEY", "CARD_SIGNING_KEY_PARAM"}
     names |= {"POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_DEV"}
     names |= {"AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
     return names | {"AWS_EC2_METADATA_DISABLED"}
@@ -236,11 +250,18 @@ def _pick_ddb_port(host: str = "127.0.0.1") -> int:
 
 
 KEY_FILE = REPO_ROOT / ".local" / "admin-key"
+CARD_KEY_FILE = REPO_ROOT / ".local" / "card-signing-key"
 
 
 def _admin_key(key_file: Path | None = None) -> tuple[str, bool]:
     """XPSHOP_ADMIN_KEY, else the key a previous run generated (kept in .local/), else a new one."""
-    key = os.environ.get("XPSHOP_ADMIN_KEY", "").strip()
+    return _kept_secret("XPSHOP_ADMIN_KEY", key_file)
+
+
+def _kept_secret(env_name: str, key_file: Path | None) -> tuple[str, bool]:
+    """The variable's value, else the secret a previous run generated (kept in `key_file`), else a new one
+    (written there); and whether it was generated."""
+    key = os.environ.get(env_name, "").strip()
     if key:
         return key, False
     if key_file is not None and key_file.is_file():
@@ -271,6 +292,7 @@ def _banner(stack: Stack, generated_key: bool, data_dir: Path | None) -> str:
             "  Rank counters        table stream -> RankIndexFunction",
             f"  Level-up effects     table stream -> EffectsFunction (Discord REST: {_discord_target()})",
             f"  API docs             {stack.url}/api/docs",
+            f"  Rank cards           {stack.url}/cards/<guildId>/<userId>.png  (key: .local/card-signing-key)",
             "",
             f"  curl {stack.url}{HEALTH_PATH}",
             f'  curl -H "X-API-Key: {stack.admin_key}" {stack.url}/api/xp/guilds',
@@ -332,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     host = os.environ.get("XPSHOP_HOST", "127.0.0.1")
     table_name = os.environ.get("TABLE_NAME") or DEFAULT_TABLE_NAME
     admin_key, generated = _admin_key(None if args.check else KEY_FILE)
+    # Signed rank card URLs stay valid across restarts: the key is kept like the admin key.
+    os.environ["XPSHOP_CARD_SIGNING_KEY"] = _kept_secret(
+        "XPSHOP_CARD_SIGNING_KEY", None if args.check else CARD_KEY_FILE
+    )[0]
     if args.check:
         http_port, ddb_port, data_dir = 0, None, None  # never collides with a running dev server
     else:

@@ -24,7 +24,7 @@ from typing import Any
 
 from local import DEFAULT_TABLE_NAME, REPO_ROOT, lambdas
 from local.ddb import DynamoDBLocal, DynamoDBLocalError
-from local.dev import configure_environment, ensure_table, local_overrides
+from local.dev import card_signing_key, configure_environment, ensure_table, local_overrides
 from local.template import FunctionSpec, function_environment, functions, load_template
 
 EXIT_UNKNOWN_FUNCTION = 2
@@ -51,6 +51,27 @@ def restamp_ingest_sample(event: Any) -> Any:
         return event  # not the sample's shape: sent as it is, and ingestion says what is wrong
     print("local.invoke: message timestamps set to now (ingestion refuses older than 7 days)", file=sys.stderr)
     return {**event, "body": json.dumps(body)}
+
+
+def restamp_card_sample(event: Any, key: str) -> Any:
+    """A stored sample of a signed card URL carries a placeholder signature: signed again with this run's key
+    (valid for a day from now). Other events are returned unchanged."""
+    if not isinstance(event, dict) or not str(event.get("rawPath", "")).startswith("/cards/"):
+        return event
+    query = event.get("queryStringParameters") or {}
+    card = (event.get("pathParameters") or {}).get("card", "")
+    if "sig" not in query or not card.endswith(".png"):
+        return event
+    layer = str(REPO_ROOT / lambdas.DEFAULT_LAYER_DIR)  # as load_handler will: the layer is /opt/python
+    if layer not in sys.path:
+        sys.path.append(layer)
+    from xpshop.web.card_urls import signed_query
+
+    guild_id = event["pathParameters"]["guildId"]
+    fresh = signed_query(guild_id, card.removesuffix(".png"), key=key) or ""
+    params = dict(pair.split("=", 1) for pair in fresh.split("&"))
+    print("local.invoke: card URL signed again with this run's key", file=sys.stderr)
+    return {**event, "rawQueryString": fresh, "queryStringParameters": {**query, **params}}
 
 
 @contextlib.contextmanager
@@ -114,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
     table_name = os.environ.get("TABLE_NAME") or DEFAULT_TABLE_NAME
     admin_key = os.environ.get("XPSHOP_ADMIN_KEY") or secrets.token_urlsafe(24)
+    event = restamp_card_sample(event, card_signing_key(admin_key))
     try:
         with dynamodb_endpoint(template, table_name) as endpoint:
             result = invoke_function(

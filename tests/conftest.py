@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 
 ADMIN_KEY = "test-admin-key"
+CARD_SIGNING_KEY = "test-card-signing-key"
 TABLE_NAME = "xpshop-test"
 
 # Handlers read these at import or call time; set before any test module imports them.
 os.environ.update(
     TABLE_NAME=TABLE_NAME,
     XPSHOP_ADMIN_KEY=ADMIN_KEY,
+    XPSHOP_CARD_SIGNING_KEY=CARD_SIGNING_KEY,
     ADMIN_KEY_PARAM="",
     AWS_DEFAULT_REGION="us-east-1",
     AWS_REGION="us-east-1",

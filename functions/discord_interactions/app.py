@@ -52,9 +52,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if interaction.get("type") == 1:  # PING: Discord checks the endpoint with it
         return _answer(200, {"type": 1})
     from xpshop.discord.interactions import respond, unexpected_failure
+    from xpshop.web.urls import base_url
 
     try:
-        return _answer(200, respond(interaction))
+        return _answer(200, respond(interaction, base_url=base_url(event)))
     except Exception:
         # Discord shows "The application did not respond" for any non-200; a message is kinder and logged.
         log.exception("interaction failed")

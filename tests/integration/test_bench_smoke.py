@@ -23,3 +23,4 @@ def test_bench_runs():
     assert "| add XP (same level) |" in out.stdout
     assert "naive: stats" in out.stdout
     assert "| board page 1 (ranks 1+; from the top of the index), warm |" in out.stdout
+    assert "## Rank cards" in out.stdout and "| card of a member in the middle (public; drawn) |" in out.stdout

@@ -13,10 +13,10 @@ import pytest
 
 from local import REPO_ROOT
 from local.discord_events import SAMPLE_PUBLIC_KEY, signed_event
-from local.invoke import restamp_ingest_sample
+from local.invoke import restamp_card_sample, restamp_ingest_sample
 from local.layer import build_layer
 from local.template import functions, load_template
-from tests.conftest import ADMIN_KEY
+from tests.conftest import ADMIN_KEY, CARD_SIGNING_KEY
 
 pytestmark = pytest.mark.integration
 
@@ -93,6 +93,8 @@ EVENTS: dict[str, list[str]] = {
     "EffectsFunction": ["effects_level_up"],
     "RankIndexFunction": ["rank_index_member_changes"],
     "WebLeaderboardFunction": ["web_leaderboard_page"],  # public since xp_config_put
+    # after XpUsersFunction: its samples created the member; the sample's signature is made again, now
+    "RankCardsFunction": ["rank_card_get"],
 }
 # Shop samples use fixed names ("WELCOME", "fbr"): another test may have taken them first (409 is an answer).
 ANSWERS = {200, 201, 202, 409}
@@ -117,6 +119,7 @@ def test_function_answers_with_only_codeuri_and_layer(
         if "x-signature-ed25519" in event.get("headers", {}):  # signed samples: signed again, now
             event = signed_event(json.loads(event["body"]))
         event = restamp_ingest_sample(event)  # ingestion takes recent messages only: stamped now
+        event = restamp_card_sample(event, CARD_SIGNING_KEY)  # signed card URLs expire
         event.get("headers", {}).pop("authorization", None)
         event.setdefault("headers", {})["x-api-key"] = ADMIN_KEY
         (tmp_path / Path(path).name).write_text(json.dumps(event))
@@ -124,6 +127,7 @@ def test_function_answers_with_only_codeuri_and_layer(
         "PATH": os.environ["PATH"],
         "TABLE_NAME": os.environ["TABLE_NAME"],
         "XPSHOP_ADMIN_KEY": ADMIN_KEY,
+        "XPSHOP_CARD_SIGNING_KEY": CARD_SIGNING_KEY,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",

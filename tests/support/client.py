@@ -20,6 +20,7 @@ class Result:
     status: int
     body: Any
     headers: dict[str, str]
+    content: bytes = b""  # the body's bytes as sent (images)
 
     @property
     def data(self) -> Any:
@@ -66,12 +67,14 @@ class ApiClient:
         if method == "GET" and self.before_read is not None:
             self.before_read()
         response = self.api.handle(HttpRequest(method=method, target=path, headers=sent, body=payload))
-        text = response.body.decode() if response.body else ""
         try:
+            text = response.body.decode() if response.body else ""
             parsed: Any = json.loads(text) if text else None
+        except UnicodeDecodeError:  # a binary body (a PNG): see `content`
+            parsed = None
         except ValueError:
             parsed = text
-        return Result(response.status, parsed, {k.lower(): v for k, v in response.headers})
+        return Result(response.status, parsed, {k.lower(): v for k, v in response.headers}, response.body)
 
     def get(self, path: str, **kw: Any) -> Result:
         return self.request("GET", path, **kw)

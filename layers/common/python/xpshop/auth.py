@@ -99,6 +99,12 @@ def require_relay(headers: Mapping[str, str]) -> None:
         raise ApiError(ErrorCode.UNAUTHORIZED, message, {"WWW-Authenticate": 'Bearer realm="xpshop-relay"'})
 
 
+def card_signing_key() -> str | None:
+    """The key of signed rank card URLs: XPSHOP_CARD_SIGNING_KEY locally, else the SSM SecureString named by
+    CARD_SIGNING_KEY_PARAM (cached 5 min). Without one, only public cards are served."""
+    return _secret("XPSHOP_CARD_SIGNING_KEY", "CARD_SIGNING_KEY_PARAM")
+
+
 def discord_bot_token() -> str | None:
     """The bot token for Discord's REST API: DISCORD_BOT_TOKEN locally, else the SSM SecureString named by
     DISCORD_BOT_TOKEN_PARAM (cached 5 min). Interaction webhooks (deferred answers) need none."""

@@ -55,9 +55,15 @@ def done(text: str, cfg: dict[str, Any] | None = None, *, ephemeral: bool = Fals
 
 
 def rank_card(
-    user: dict[str, Any], detail: dict[str, Any], rank: dict[str, Any], cfg: dict[str, Any]
+    user: dict[str, Any],
+    detail: dict[str, Any],
+    rank: dict[str, Any],
+    cfg: dict[str, Any],
+    *,
+    image_url: str | None = None,
 ) -> dict[str, Any]:
-    """`detail` is the API's member detail (user, progress, percentage); `rank` the API's {rank, total}."""
+    """`detail` is the API's member detail (user, progress, percentage); `rank` the API's {rank, total};
+    `image_url` the rank card image (GET /cards/...), shown under the fields."""
     label = xp_label(cfg)
     member, progress = detail["user"], detail["progress"]
     in_level, to_next = progress["inLevel"], progress["toNext"]
@@ -76,6 +82,14 @@ def rank_card(
             {"name": "Messages", "value": f"{member['messages']:,} ({member['xpMessages']:,} rewarded)"},
         ],
     }
+    if image_url:
+        # Embed images have no alt text in Discord: the description says what the card shows, in words a
+        # screen reader reads (the fields above carry the same numbers).
+        embed["description"] = (
+            f"Rank card: {display_name(user)}, rank {rank['rank']:,} of {rank['total']:,}, level {member['level']:,},"
+            f" {in_level:,} of {in_level + to_next:,} {label} to level {member['level'] + 1:,}."
+        )
+        embed["image"] = {"url": image_url}
     return message(embeds=[embed])
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
@@ -24,6 +24,9 @@ from .model import (
     Refused,
     snowflake_ms,
 )
+
+if TYPE_CHECKING:
+    from ..store.members import Profile
 
 logger = Logger(child=True)
 # A deferred command's work budget: the worker times out at 60 s (template.yaml) and must still edit the
@@ -56,11 +59,12 @@ def _require_role_manager(i: Interaction) -> None:
 # ---------------------------------------------------------------- entry points
 
 
-def respond(raw: dict[str, Any]) -> dict[str, Any]:
-    """The webhook's answer to a verified interaction (a PING is answered before this is imported)."""
+def respond(raw: dict[str, Any], *, base_url: str | None = None) -> dict[str, Any]:
+    """The webhook's answer to a verified interaction (a PING is answered before this is imported).
+    `base_url`: where this deployment answers (`xpshop.web.urls.base_url` of the request), for card links."""
     if raw.get("type") != APPLICATION_COMMAND:
         return {"type": CHANNEL_MESSAGE, "data": embeds.error("This kind of interaction is not supported.")}
-    i = Interaction.parse(raw)
+    i = Interaction.parse(raw, base_url=base_url)
     if i.guild_id:
         _register_guild(i.guild_id)
     if _is_deferred(i):
@@ -278,11 +282,40 @@ def _rank_of(i: Interaction, user_id: str) -> dict[str, Any]:
     guild_id = _guild(i)
     user = i.resolved_user(user_id) if user_id != i.user_id else i.user
     try:
-        detail, position = members.rank_card(guild_id, user_id)
+        detail, position, profile = members.rank_card_with_profile(guild_id, user_id)
     except NotFound:
         who = "You have" if user_id == i.user_id else f"{embeds.mention(user_id)} has"
         return embeds.done(f"{who} no XP yet: chat a little and check again!", ephemeral=True)
-    return embeds.rank_card(user, detail, position, _config(guild_id))
+    cfg = _config(guild_id)
+    image = _card_url(i, guild_id, user_id, detail=detail, position=position, profile=profile, cfg=cfg)
+    return embeds.rank_card(user, detail, position, cfg, image_url=image)
+
+
+def _card_url(
+    i: Interaction,
+    guild_id: str,
+    user_id: str,
+    *,
+    detail: dict[str, Any],
+    position: dict[str, Any],
+    profile: Profile,
+    cfg: dict[str, Any],
+) -> str | None:
+    """The rank card image for the embed: a plain URL when the card is public, else a signed one (the people
+    in the channel see it; nobody can list cards). None when this deployment's address is unknown."""
+    if not i.base_url:
+        return None
+    from ..service import cards
+    from ..web import card_urls
+
+    card = cards.card_from(detail, position, profile, cfg)
+    try:
+        return card_urls.card_url(
+            i.base_url, guild_id, user_id, public=cards.is_public(cfg, profile), version=cards.version(card, profile)
+        )
+    except Exception:  # the signing key unreadable (SSM): the embed without its image still answers
+        logger.exception("could not sign a rank card URL", extra={"guildId": guild_id})
+        return None
 
 
 def _rank(i: Interaction) -> dict[str, Any]:

@@ -39,6 +39,9 @@ class Interaction:
     options: dict[str, Any] = field(default_factory=dict)
     target_id: str | None = None
     resolved: dict[str, Any] = field(default_factory=dict)
+    # Where this deployment answers (https://<host>), for links such as the rank card image; the webhook
+    # knows it from its request, a deferred command's worker does not (None).
+    base_url: str | None = None
 
     @property
     def user_id(self) -> str:
@@ -52,7 +55,7 @@ class Interaction:
         return dict((self.resolved.get("users") or {}).get(user_id) or {"id": user_id})
 
     @classmethod
-    def parse(cls, raw: dict[str, Any]) -> Interaction:
+    def parse(cls, raw: dict[str, Any], *, base_url: str | None = None) -> Interaction:
         data = raw.get("data") or {}
         member = raw.get("member") or {}
         user = member.get("user") or raw.get("user") or {}
@@ -79,6 +82,7 @@ class Interaction:
             options={o["name"]: o.get("value") for o in options},
             target_id=data.get("target_id"),
             resolved=data.get("resolved") or {},
+            base_url=base_url,
         )
 
 

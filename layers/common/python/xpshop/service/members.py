@@ -47,9 +47,15 @@ def get_member(guild_id: str, user_id: str) -> dict[str, Any]:
 
 def rank_card(guild_id: str, user_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A member's detail and rank from one read of the member (what /rank shows)."""
+    detail, position, _ = rank_card_with_profile(guild_id, user_id)
+    return detail, position
+
+
+def rank_card_with_profile(guild_id: str, user_id: str) -> tuple[dict[str, Any], dict[str, Any], Profile]:
+    """`rank_card` and the member's display data and privacy choice, from the same read (rank card images)."""
     member = _require(guild_id, user_id)
     position, total = ranking.rank(guild_id, user_id, member.xp)
-    return _detail(guild_id, member), {"rank": position, "total": total}
+    return _detail(guild_id, member), {"rank": position, "total": total}, member.profile
 
 
 def _page(guild_id: str, offset: int, limit: int) -> tuple[list[Member], bool, int]:

@@ -1,0 +1,23 @@
+"""GET /cards/{guildId}/{userId}.png: rank card images (PNG, base64 for API Gateway). The rules live in
+xpshop.web.card_endpoint (visibility, signed URLs, ETag) and xpshop.web.cards (the drawing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop.web import card_endpoint
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        return card_endpoint.handle(event)
+    except Exception:
+        logger.exception("rank card failed")  # a bug: answered in the API's envelope, not a bare 502
+        return card_endpoint.internal_error()
