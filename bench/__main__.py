@@ -341,9 +341,10 @@ def _measure_messages(meter: Meter, repeat: int, guild: str, *, display: bool) -
 
 def _rank_interaction(guild: str, user: str, n: int) -> dict[str, Any]:
     from local.discord_events import APP_ID
+    from xpshop.ids import snowflake_at
 
     return {
-        "id": str(((1_795_400_000_000 - 1_420_070_400_000) << 22) + n * (1 << 22)),
+        "id": str(snowflake_at(1_795_400_000_000) + n * (1 << 22)),
         "application_id": APP_ID,
         "type": 2,
         "token": f"bench-{n}",

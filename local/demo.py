@@ -20,13 +20,14 @@ from typing import Any
 
 import requests
 
+from local import REPO_ROOT
 from local.dev import KEY_FILE
+from local.lambdas import DEFAULT_LAYER_DIR
 
 DEMO_GUILD = "100000000000000001"
 FIRST_USER = 300000000000000001
 REWARD_ROLES = {5: "500000000000000005", 10: "500000000000000010", 20: "500000000000000020"}
 DEMO_CHANNEL = "300000000000000001"
-DISCORD_EPOCH_MS = 1_420_070_400_000
 
 FIRST = ["Ada", "Linus", "Grace", "Alan", "Margaret", "Ken", "Barbara", "Dennis", "Radia", "Guido", "Sophie", "Mateo"]
 FIRST += ["Amara", "Priya", "Chen", "Olga", "Kwame", "Lucía", "Noor", "Hiro", "Ines", "Tomasz", "Aiyana", "Bjørn"]
@@ -87,8 +88,13 @@ def display_data(members: int, amounts: list[int], seed: int) -> list[dict[str, 
 
 def _relay_messages(base: str, relay_key: str, members: int, names: list[dict[str, Any]]) -> None:
     """One chat message per member through the ingestion endpoint, as the gateway relay forwards them."""
+    layer = str(REPO_ROOT / DEFAULT_LAYER_DIR)  # the id rules live in the layer (xpshop.ids)
+    if layer not in sys.path:
+        sys.path.append(layer)
+    from xpshop.ids import snowflake_at
+
     now = int(time.time() * 1000)
-    first_id = (now - DISCORD_EPOCH_MS) << 22  # snowflakes of now: later runs count as new messages
+    first_id = snowflake_at(now)  # snowflakes of now: later runs count as new messages
     events = [
         {
             "messageId": str(first_id + i),

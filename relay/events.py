@@ -13,8 +13,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-# Discord snowflakes are 17-19 digits today; 20 leaves room until 2090 (the backend's rule).
-_SNOWFLAKE = re.compile(r"^[1-9][0-9]{16,19}$")
+# Copies of the backend's rules in `xpshop.ids` (the relay runs on a bot host, without the layer);
+# tests/unit/test_relay.py checks that they agree.
+# Discord snowflakes are 17-19 digits today; 20 leaves room until 2090.
+SNOWFLAKE_PATTERN = r"^[1-9][0-9]{16,19}$"
+_SNOWFLAKE = re.compile(SNOWFLAKE_PATTERN)
 _MAX_SNOWFLAKE = 2**64 - 1
 DISCORD_EPOCH_MS = 1_420_070_400_000  # 2015-01-01T00:00:00Z: the backend refuses earlier timestamps
 # The backend's default ingestion window (INGEST_MAX_FUTURE_SECONDS, INGEST_MAX_AGE_SECONDS).

@@ -13,6 +13,7 @@ from nacl.signing import SigningKey
 from local import REPO_ROOT
 from local.lambdas import FakeLambdaContext, load_handler
 from local.template import functions, load_template
+from xpshop.ids import snowflake_at
 
 APP_ID = "900000000000000001"
 CHANNEL = "300000000000000001"
@@ -20,7 +21,7 @@ MANAGE_GUILD = str(1 << 5)
 MANAGE_GUILD_AND_ROLES = str((1 << 5) | (1 << 28))  # role rewards need Manage Roles too
 NO_PERMISSIONS = "0"
 # Interaction ids are snowflakes: time-ordered, so each test run's ids are fresh and increasing.
-_ids = itertools.count((int(time.time() * 1000) - 1_420_070_400_000) << 22)
+_ids = itertools.count(snowflake_at(int(time.time() * 1000)))
 
 
 def next_snowflake() -> str:

@@ -166,6 +166,59 @@ def test_invalid_events_are_refused(change: dict[str, Any]) -> None:
         validate_event({**make_event(1), **change})
 
 
+# The relay keeps its own copy of the backend's id rules (it runs without the layer): they must agree.
+SNOWFLAKE_CASES = [
+    ("80351110224678912", True),  # 17 digits, the shortest real ids
+    ("1234567890123456789", True),  # 19
+    ("12345678901234567890", True),  # 20
+    (str(2**64 - 1), True),  # the largest 64-bit id
+    (str(2**64), False),  # 20 digits, one past 64 bits
+    ("123456789012345678901", False),  # 21 digits
+    ("1234567890123456", False),  # 16 digits
+    ("123456789012345678\n", False),  # "$" alone would let a trailing newline through
+    ("\n123456789012345678", False),
+    ("0123456789012345678", False),  # leading zero
+    ("00000000000000000123", False),
+    ("", False),
+    ("+123456789012345678", False),
+    ("-123456789012345678", False),
+    (" 123456789012345678", False),
+    ("123456789012345678 ", False),
+    ("123456789 012345678", False),
+    ("١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨", False),  # Arabic-Indic digits: str.isdigit() and int() accept them
+    ("１２３４５６７８９０１２３４５６７８", False),  # fullwidth digits
+    ("123456789012345678.0", False),
+    ("1_23456789012345678", False),
+]
+
+
+def test_relay_copies_the_backend_id_rules() -> None:
+    from relay import events as relay_events
+    from xpshop import ids
+
+    assert relay_events.DISCORD_EPOCH_MS == ids.DISCORD_EPOCH_MS
+    assert relay_events.SNOWFLAKE_PATTERN == ids.SNOWFLAKE_PATTERN
+    assert relay_events._MAX_SNOWFLAKE == ids.MAX_SNOWFLAKE
+
+
+@pytest.mark.parametrize(("value", "valid"), SNOWFLAKE_CASES)
+def test_relay_snowflake_check_agrees_with_the_backend(value: str, valid: bool) -> None:
+    import re
+
+    from relay import events as relay_events
+    from xpshop import ids
+
+    assert bool(re.fullmatch(relay_events.SNOWFLAKE_PATTERN, value)) == bool(re.fullmatch(ids.SNOWFLAKE_PATTERN, value))
+    assert ids.is_snowflake(value) is valid
+    try:
+        relay_events._snowflake(value, "userId")
+    except InvalidEvent:
+        relay_valid = False
+    else:
+        relay_valid = True
+    assert relay_valid is valid
+
+
 def test_missing_field_is_refused() -> None:
     event = make_event(1)
     del event["userId"]

@@ -13,6 +13,8 @@ from .errors import ErrorCode, InvalidInput
 SNOWFLAKE_PATTERN = r"^[1-9][0-9]{16,19}$"  # also published in the OpenAPI document's path parameters
 _SNOWFLAKE = re.compile(SNOWFLAKE_PATTERN)
 MAX_SNOWFLAKE = 2**64 - 1
+# 2015-01-01T00:00:00Z: the zero of a snowflake's 42 bits of milliseconds (the relay keeps a copy, tested equal)
+DISCORD_EPOCH_MS = 1_420_070_400_000
 
 
 def is_snowflake(value: Any) -> bool:
@@ -29,6 +31,16 @@ def snowflake(value: Any, field: str, code: ErrorCode = ErrorCode.INVALID_REQUES
     if not is_snowflake(value):
         raise InvalidInput(code, f"{field} must be a Discord snowflake (17-20 digits), got {value!r}")
     return str(value)
+
+
+def snowflake_ms(snowflake: str | int) -> int:
+    """The creation time a Discord id carries (ms since the Unix epoch)."""
+    return (int(snowflake) >> 22) + DISCORD_EPOCH_MS
+
+
+def snowflake_at(ms: int) -> int:
+    """The smallest snowflake created at `ms` (ms since the Unix epoch): time-ordered ids for tests and demos."""
+    return (ms - DISCORD_EPOCH_MS) << 22
 
 
 _UUID = re.compile(r"^[0-9a-f]{32}$")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from ..errors import ApiError, NotFound, Unavailable
+from ..ids import snowflake_ms
 from . import commands, embeds, privacy, role_safety, shop_commands
 from .model import (
     APPLICATION_COMMAND,
@@ -22,7 +23,6 @@ from .model import (
     LEADERBOARD_PAGE_SIZE,
     Interaction,
     Refused,
-    snowflake_ms,
 )
 
 if TYPE_CHECKING:

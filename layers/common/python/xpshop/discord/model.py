@@ -10,13 +10,7 @@ from . import commands
 # Interaction and response types (https://discord.com/developers/docs/interactions/receiving-and-responding)
 PING, APPLICATION_COMMAND = 1, 2
 PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE = 1, 4, 5
-DISCORD_EPOCH_MS = 1_420_070_400_000
 LEADERBOARD_PAGE_SIZE = 10
-
-
-def snowflake_ms(snowflake: str) -> int:
-    """The creation time a Discord id carries (ms since the Unix epoch)."""
-    return (int(snowflake) >> 22) + DISCORD_EPOCH_MS
 
 
 @dataclass

@@ -19,10 +19,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from .. import display
 from ..clock import now_ms
 from ..guild_config import Snowflake
+from ..ids import DISCORD_EPOCH_MS
 
 logger = Logger(child=True)
 
-DISCORD_EPOCH_MS = 1_420_070_400_000  # 2015-01-01T00:00:00Z
 MAX_TIMESTAMP_MS = DISCORD_EPOCH_MS + 2**42 - 1  # a snowflake's 42 bits of milliseconds (year 2154)
 DEFAULT_MAX_FUTURE_SECONDS = 300
 DEFAULT_MAX_AGE_SECONDS = 7 * 24 * 3600
