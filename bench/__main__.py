@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import board
-from local import REPO_ROOT
+from local import REPO_ROOT, events
 from local.ddb import DynamoDBLocal
 from local.dev import configure_environment
 from local.server import HttpRequest, LocalApi, make_api
@@ -302,19 +302,15 @@ def _measure_messages(meter: Meter, repeat: int, guild: str, *, display: bool) -
                     avatar=f"{round_:04x}{j:028x}",
                 )
             records.append(
-                {
-                    "messageId": f"b{round_}-{j}",
-                    "receiptHandle": "r",
-                    "body": _json.dumps(body),
-                    "attributes": {"MessageGroupId": f"{guild}:{user}", "SequenceNumber": str(j)},
-                    "messageAttributes": {},
-                    "eventSource": "aws:sqs",
-                    "awsRegion": "us-east-1",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q.fifo",
-                    "md5OfBody": "",
-                }
+                events.sqs_record(
+                    _json.dumps(body),
+                    queue="q.fifo",
+                    message_id=f"b{round_}-{j}",
+                    receipt_handle="r",
+                    attributes={"MessageGroupId": f"{guild}:{user}", "SequenceNumber": str(j)},
+                )
             )
-        return {"Records": records}
+        return events.records_event(records)
 
     handler(batch(0), FakeLambdaContext.for_function(spec))  # members and config cache warm
     meter.reset()

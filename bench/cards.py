@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from local import REPO_ROOT
+from local import REPO_ROOT, events
 from local.server import HttpRequest, LocalApi
 
 HEADING = "## Rank cards"
@@ -199,13 +199,13 @@ def cold_rows(endpoint: str, table_name: str, guild: str, user: str) -> dict[str
         event = Path(tmp) / "event.json"
         event.write_text(
             json.dumps(
-                {
-                    "version": "2.0",
-                    "rawPath": f"/cards/{guild}/{user}.png",
-                    "headers": {"host": "bench"},
-                    "requestContext": {"http": {"method": "GET"}},
-                    "pathParameters": {"guildId": guild, "card": f"{user}.png"},
-                }
+                events.http_api_event(
+                    "GET",
+                    f"/cards/{guild}/{user}.png",
+                    headers={"host": "bench"},
+                    route_key="GET /cards/{guildId}/{card}",
+                    path_parameters={"guildId": guild, "card": f"{user}.png"},
+                )
             )
         )
         samples = []

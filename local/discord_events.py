@@ -10,13 +10,12 @@ The key is for samples only; never configure it on a real application.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 from nacl.signing import SigningKey
 
-from local import REPO_ROOT
+from local import REPO_ROOT, events
 
 SAMPLE_SEED = bytes.fromhex("78707368" * 8)  # fixed "xpsh" x 8: anyone can sign with it, by design
 SAMPLE_KEY = SigningKey(SAMPLE_SEED)
@@ -82,28 +81,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
 
 def signed_event(payload: dict[str, Any], timestamp: int | None = None) -> dict[str, Any]:
     """An API Gateway HTTP API (v2) event carrying `payload`, signed by the sample key at `timestamp`."""
-    body = json.dumps(payload, separators=(",", ":"))
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SAMPLE_KEY.sign(ts.encode() + body.encode()).signature.hex()
-    return {
-        "version": "2.0",
-        "routeKey": "POST /discord/interactions",
-        "rawPath": "/discord/interactions",
-        "rawQueryString": "",
-        "headers": {
-            "content-type": "application/json",
-            "x-signature-ed25519": signature,
-            "x-signature-timestamp": ts,
-            "host": "localhost",
-        },
-        "requestContext": {
-            "http": {"method": "POST", "path": "/discord/interactions", "sourceIp": "127.0.0.1"},
-            "routeKey": "POST /discord/interactions",
-            "stage": "$default",
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    return events.signed_interaction_event(SAMPLE_KEY, payload, timestamp)
 
 
 def deferred_event() -> dict[str, Any]:
@@ -119,21 +97,14 @@ def deferred_event() -> dict[str, Any]:
         MODERATOR,
         str(1 << 5),
     )
-    return {
-        "Records": [
-            {
-                "messageId": "sqs-deferred-1",
-                "receiptHandle": "rh-deferred-1",
-                "body": json.dumps(payload, separators=(",", ":")),
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795400000000"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:xpshop-interactions",
-                "awsRegion": "us-east-1",
-            }
-        ]
-    }
+    record = events.sqs_record(
+        json.dumps(payload, separators=(",", ":")),
+        queue="xpshop-interactions",
+        message_id="sqs-deferred-1",
+        receipt_handle="rh-deferred-1",
+        attributes={"ApproximateReceiveCount": "1", "SentTimestamp": "1795400000000"},
+    )
+    return events.records_event([record])
 
 
 def stream_event() -> dict[str, Any]:
@@ -151,27 +122,18 @@ def stream_event() -> dict[str, Any]:
             "levelSource": {"S": "earned"},
         }
 
-    return {
-        "Records": [
-            {
-                "eventID": "sample-1",
-                "eventName": "MODIFY",
-                "eventVersion": "1.1",
-                "eventSource": "aws:dynamodb",
-                "awsRegion": "us-east-1",
-                "dynamodb": {
-                    "ApproximateCreationDateTime": 1795400000,
-                    "Keys": {"PK": {"S": f"GUILD#{GUILD}"}, "SK": {"S": f"MEMBER#{USER}"}},
-                    "OldImage": image(150, 0),
-                    "NewImage": image(160, 1),
-                    "SequenceNumber": "100000000000000000001",
-                    "SizeBytes": 120,
-                    "StreamViewType": "NEW_AND_OLD_IMAGES",
-                },
-                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/xpshop/stream/sample",
-            }
-        ]
+    dynamodb = {
+        "ApproximateCreationDateTime": 1795400000,
+        "Keys": {"PK": {"S": f"GUILD#{GUILD}"}, "SK": {"S": f"MEMBER#{USER}"}},
+        "OldImage": image(150, 0),
+        "NewImage": image(160, 1),
+        "SequenceNumber": "100000000000000000001",
+        "SizeBytes": 120,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
     }
+    return events.records_event(
+        [events.stream_record("MODIFY", dynamodb, event_id="sample-1", table="xpshop", label="sample")]
+    )
 
 
 def rank_stream_event() -> dict[str, Any]:

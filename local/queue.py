@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from local import lambdas
+from local import events, lambdas
 from local.template import FunctionSpec
 
 logger = logging.getLogger("local.queue")
@@ -107,21 +107,8 @@ class LocalQueue:
 
     def _deliver(self, client: Any, spec: QueueSpec, url: str, received: list[dict[str, Any]]) -> None:
         assert spec.consumer is not None
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": m.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{spec.name}",
-                "awsRegion": "us-east-1",
-            }
-            for m in received
-        ]
-        result = lambdas.invoke(self.repo_root, spec.consumer, {"Records": records})
+        records = [events.received_record(m, queue=spec.name) for m in received]
+        result = lambdas.invoke(self.repo_root, spec.consumer, events.records_event(records))
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}

@@ -21,16 +21,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from local import lambdas
+from local import events, lambdas
 from local.template import DEFAULT_ROUTE, RouteSpec, cors_configuration, functions, http_routes
 
 logger = logging.getLogger(__name__)  # not "xpshop.*": that is the Powertools logger
 
 Invoker = Callable[[str, dict[str, Any]], Any]
 
-ACCOUNT_ID = "123456789012"
 API_ID = "local"
-STAGE = "$default"
 NOT_FOUND = {"message": "Not Found"}
 INTERNAL_ERROR = {"message": "Internal Server Error"}
 BINARY_TYPES = (
@@ -230,48 +228,30 @@ def build_event(
     headers, cookies = event_headers(request.headers)
     _add_forwarded_headers(headers, request)
     host = headers.get("host", "localhost")
-    route_key = match.route.route_key
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": raw_path,
-        "rawQueryString": raw_query,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    event["headers"] = headers
-    query = query_parameters(raw_query)
-    if query:
-        event["queryStringParameters"] = query
-    event["requestContext"] = {
-        "accountId": ACCOUNT_ID,
-        "apiId": API_ID,
-        # Keeps the port so handlers that build absolute URLs point back at this server.
-        "domainName": host,
-        "domainPrefix": host.split(":")[0].split(".")[0],
-        "http": {
-            "method": request.method.upper(),
-            "path": raw_path,
-            "protocol": request.protocol,
-            "sourceIp": request.source_ip,
-            "userAgent": headers.get("user-agent", ""),
+    body = request.body or None
+    return events.http_api_event(
+        request.method.upper(),
+        raw_path,
+        headers=headers,
+        body=body,
+        base64_body=body is not None and _is_binary(body, headers),
+        route_key=match.route.route_key,
+        raw_query=raw_query,
+        query=query_parameters(raw_query),
+        cookies=cookies,
+        path_parameters=match.path_parameters,
+        http={"protocol": request.protocol, "sourceIp": request.source_ip, "userAgent": headers.get("user-agent", "")},
+        context={
+            "accountId": events.ACCOUNT_ID,
+            "apiId": API_ID,
+            # Keeps the port so handlers that build absolute URLs point back at this server.
+            "domainName": host,
+            "domainPrefix": host.split(":")[0].split(".")[0],
+            "requestId": request_id or _request_id(),
+            "time": _request_time(now),
+            "timeEpoch": int(now * 1000),
         },
-        "requestId": request_id or _request_id(),
-        "routeKey": route_key,
-        "stage": STAGE,
-        "time": _request_time(now),
-        "timeEpoch": int(now * 1000),
-    }
-    if match.path_parameters:
-        event["pathParameters"] = match.path_parameters
-    event["isBase64Encoded"] = False
-    if request.body:
-        if _is_binary(request.body, headers):
-            event["body"] = base64.b64encode(request.body).decode("ascii")
-            event["isBase64Encoded"] = True
-        else:
-            event["body"] = request.body.decode("utf-8")
-    return event
+    )
 
 
 def _add_forwarded_headers(headers: dict[str, str], request: HttpRequest) -> None:

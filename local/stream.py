@@ -20,7 +20,7 @@ from typing import Any
 
 import boto3
 
-from local import lambdas
+from local import events, lambdas
 from local.template import FunctionSpec
 
 logger = logging.getLogger("local.stream")
@@ -289,12 +289,12 @@ def _plain(record: dict[str, Any]) -> dict[str, Any]:
     created = dynamodb.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = created.timestamp()
-    return {
-        "eventID": record.get("eventID"),
-        "eventName": record.get("eventName"),
-        "eventVersion": record.get("eventVersion", "1.1"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": record.get("awsRegion", "us-east-1"),
-        "dynamodb": dynamodb,
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/local/stream/local",
-    }
+    return events.stream_record(
+        record.get("eventName"),
+        dynamodb,
+        event_id=record.get("eventID"),
+        table="local",
+        label="local",
+        event_version=record.get("eventVersion", "1.1"),
+        region=record.get("awsRegion", events.REGION),
+    )

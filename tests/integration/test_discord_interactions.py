@@ -9,6 +9,7 @@ import time
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from local import events
 from tests.support import discord as d
 from tests.support.storage import member_item, new_guild_id, new_user_id
 
@@ -66,7 +67,7 @@ def test_unsigned_or_tampered_requests_are_refused_and_write_nothing(api, discor
     elif tamper == "body":
         body = body.replace(b'"rank"', b'"xp"')
     handler, context = d.webhook()
-    result = handler(d.http_event(body, headers), context)
+    result = handler(events.interaction_event(body, headers), context)
     assert result["statusCode"] == 401
     assert api.get(f"/api/xp/users/{guild}").error["code"] == "GUILD_NOT_FOUND"
 
@@ -74,7 +75,7 @@ def test_unsigned_or_tampered_requests_are_refused_and_write_nothing(api, discor
 def test_base64_bodies_are_verified_on_their_bytes(api, discord_app):
     body = json.dumps({"id": d.next_snowflake(), "type": 1}).encode()
     handler, context = d.webhook()
-    result = handler(d.http_event(body, discord_app.signer.headers(body), base64_body=True), context)
+    result = handler(events.interaction_event(body, discord_app.signer.headers(body), base64_body=True), context)
     assert (result["statusCode"], json.loads(result["body"])) == (200, {"type": 1})
 
 

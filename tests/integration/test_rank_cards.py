@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from PIL import Image, ImageDraw
 
-from local import REPO_ROOT
+from local import REPO_ROOT, events
 from tests.conftest import CARD_SIGNING_KEY
 from tests.support import discord as d
 from tests.support.fake_cdn import FakeCdn, png
@@ -283,7 +283,9 @@ def test_the_embed_url_uses_the_host_discord_reached(api, guild, discord_app, mo
     api.before_read()
     payload = d.command(guild, user, "rank")
     body = json.dumps(payload).encode()
-    event = d.http_event(body, {**discord_app.signer.headers(body), "host": "abc.execute-api.us-east-1.amazonaws.com"})
+    event = events.interaction_event(
+        body, {**discord_app.signer.headers(body), "host": "abc.execute-api.us-east-1.amazonaws.com"}
+    )
     event["requestContext"]["domainName"] = "abc.execute-api.us-east-1.amazonaws.com"
     handler, context = d.webhook()
     url = _embed(json.loads(handler(event, context)["body"]))["image"]["url"]

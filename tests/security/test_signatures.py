@@ -12,6 +12,7 @@ import json
 import pytest
 from nacl.signing import SigningKey
 
+from local import events
 from tests.support import discord as d
 from xpshop.discord.signature import verify
 
@@ -73,7 +74,7 @@ def signer(monkeypatch: pytest.MonkeyPatch) -> d.Signer:
 
 def _post(headers: dict[str, str], body: bytes) -> dict:
     handler, context = d.webhook()
-    return handler(d.http_event(body, headers), context)
+    return handler(events.interaction_event(body, headers), context)
 
 
 @pytest.mark.parametrize("timestamp", HUGE_TIMESTAMPS.values(), ids=HUGE_TIMESTAMPS.keys())

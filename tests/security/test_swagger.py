@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from local import REPO_ROOT
+from local import REPO_ROOT, events
 from local.lambdas import FakeLambdaContext, load_handler
 from local.template import functions, load_template
 
@@ -16,7 +16,7 @@ from local.template import functions, load_template
 def _page() -> str:
     spec = functions(load_template())["ApiDocsFunction"]
     handler = load_handler(REPO_ROOT, spec)
-    event = {"rawPath": "/api/docs", "requestContext": {"http": {"method": "GET", "path": "/api/docs"}}}
+    event = events.http_api_event("GET", "/api/docs", headers={})
     result = handler(event, FakeLambdaContext.for_function(spec))
     assert result["statusCode"] == 200
     return str(result["body"])

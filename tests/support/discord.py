@@ -10,7 +10,7 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from local import REPO_ROOT
+from local import REPO_ROOT, events
 from local.lambdas import FakeLambdaContext, load_handler
 from local.template import functions, load_template
 from xpshop.ids import snowflake_at
@@ -36,9 +36,7 @@ class Signer:
         self.public_hex = self.key.verify_key.encode().hex()
 
     def headers(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-        ts = str(int(time.time()) if timestamp is None else timestamp)
-        signature = self.key.sign(ts.encode() + body).signature.hex()
-        return {"x-signature-ed25519": signature, "x-signature-timestamp": ts, "content-type": "application/json"}
+        return {**events.signature_headers(self.key, body, timestamp), "content-type": "application/json"}
 
 
 def user(user_id: str, name: str = "member", bot: bool = False) -> dict[str, Any]:
@@ -136,22 +134,6 @@ def _interaction(
     return raw
 
 
-def http_event(body: bytes, headers: dict[str, str], *, base64_body: bool = False) -> dict[str, Any]:
-    """An API Gateway HTTP API (v2) event for POST /discord/interactions."""
-    import base64
-
-    return {
-        "version": "2.0",
-        "routeKey": "POST /discord/interactions",
-        "rawPath": "/discord/interactions",
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {"http": {"method": "POST", "path": "/discord/interactions"}, "stage": "$default"},
-        "body": base64.b64encode(body).decode() if base64_body else body.decode(),
-        "isBase64Encoded": base64_body,
-    }
-
-
 def webhook() -> Any:
     """The interactions function's handler, loaded from its CodeUri like Lambda loads it."""
     spec = functions(load_template())["DiscordInteractionsFunction"]
@@ -162,7 +144,7 @@ def call(signer: Signer, payload: dict[str, Any] | bytes, *, timestamp: int | No
     """Sign and send one interaction; returns (status, decoded body)."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     handler, context = webhook()
-    result = handler(http_event(body, signer.headers(body, timestamp)), context)
+    result = handler(events.interaction_event(body, signer.headers(body, timestamp)), context)
     return result["statusCode"], json.loads(result["body"])
 
 

@@ -6,7 +6,7 @@ import itertools
 import json
 from typing import Any
 
-from local import REPO_ROOT
+from local import REPO_ROOT, events
 from local.lambdas import FakeLambdaContext, load_handler
 from local.template import functions, load_template
 
@@ -34,30 +34,28 @@ def message(
 
 
 def sqs_event(bodies: list[Any]) -> dict[str, Any]:
+    """The ingestion FIFO queue's event for these message bodies (a body that is not a dict is sent as is)."""
     records = []
     for body in bodies:
         n = next(_ids)
         group = f"{body.get('guildId')}:{body.get('userId')}" if isinstance(body, dict) else "bad"
+        attributes = {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1795400000000",
+            "MessageGroupId": group,
+            "MessageDeduplicationId": str(body.get("messageId")) if isinstance(body, dict) else "x",
+            "SequenceNumber": str(n),
+        }
         records.append(
-            {
-                "messageId": f"sqs-{n}",
-                "receiptHandle": f"rh-{n}",
-                "body": json.dumps(body),
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1795400000000",
-                    "MessageGroupId": group,
-                    "MessageDeduplicationId": str(body.get("messageId")) if isinstance(body, dict) else "x",
-                    "SequenceNumber": str(n),
-                },
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:xpshop-messages.fifo",
-                "awsRegion": "us-east-1",
-            }
+            events.sqs_record(
+                json.dumps(body),
+                queue="xpshop-messages.fifo",
+                message_id=f"sqs-{n}",
+                receipt_handle=f"rh-{n}",
+                attributes=attributes,
+            )
         )
-    return {"Records": records}
+    return events.records_event(records)
 
 
 def consume(bodies: list[Any]) -> dict[str, Any]:
@@ -84,20 +82,8 @@ def run_worker(received: list[dict[str, Any]], *, receive_count: int = 1) -> dic
     """Deliver received messages to the Discord worker function as an SQS event (`receive_count`: which
     delivery of them this is)."""
     spec = functions(load_template())["DiscordWorkerFunction"]
-    event = {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1795400000000"},
-                "messageAttributes": {},
-                "md5OfBody": m.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:xpshop-interactions",
-                "awsRegion": "us-east-1",
-            }
-            for m in received
-        ]
-    }
+    attributes = {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1795400000000"}
+    event = events.records_event(
+        [events.received_record(m, queue="xpshop-interactions", attributes=attributes) for m in received]
+    )
     return load_handler(REPO_ROOT, spec)(event, FakeLambdaContext.for_function(spec))
