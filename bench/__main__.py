@@ -18,7 +18,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -594,16 +595,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.board_only:
         return board_only(template, sizes[0], args)
     sections: list[Section] = []
-    with DynamoDBLocal() as ddb:
-        create_table(ddb.client(), template, TABLE)
-        configure_environment(ddb.endpoint, TABLE, ADMIN_KEY, template=template)
-        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-        api = make_api(REPO_ROOT, template)
+    with measured_api(template) as (ddb, api, meter):
         from local.stream import RANK_INDEX, poller_for
-        from xpshop.store.table import client
 
-        meter = Meter()
-        meter.attach(client())
         for index, size in enumerate(sizes):
             guild = guild_for(index)
             call(api, "PUT", f"/api/xp/guilds/{guild}")
@@ -639,8 +633,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def board_only(template: dict[str, Any], members: int, args: argparse.Namespace) -> int:
-    """`--board-only`: a fresh guild, the web leaderboard's rows, its section of PERFORMANCE.md replaced."""
+@contextmanager
+def measured_api(template: dict[str, Any]) -> Iterator[tuple[DynamoDBLocal, LocalApi, Meter]]:
+    """An in-memory DynamoDB Local with the table, the environment `make dev` sets, the in-process API and a
+    meter counting every request the store's client sends."""
     with DynamoDBLocal() as ddb:
         create_table(ddb.client(), template, TABLE)
         configure_environment(ddb.endpoint, TABLE, ADMIN_KEY, template=template)
@@ -650,6 +646,12 @@ def board_only(template: dict[str, Any], members: int, args: argparse.Namespace)
 
         meter = Meter()
         meter.attach(client())
+        yield ddb, api, meter
+
+
+def board_only(template: dict[str, Any], members: int, args: argparse.Namespace) -> int:
+    """`--board-only`: a fresh guild, the web leaderboard's rows, its section of PERFORMANCE.md replaced."""
+    with measured_api(template) as (_ddb, api, meter):
         guild = guild_for(0)
         call(api, "PUT", f"/api/xp/guilds/{guild}")
         bulk_load(guild, members)

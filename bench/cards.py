@@ -306,11 +306,8 @@ def insert(document: str, lines: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.__main__ import ADMIN_KEY, FIRST_USER, OUTPUT, TABLE, Meter, bulk_load, call
-    from local.ddb import DynamoDBLocal
-    from local.dev import configure_environment
-    from local.server import make_api
-    from local.template import create_table, load_template
+    from bench.__main__ import FIRST_USER, OUTPUT, TABLE, bulk_load, call, measured_api
+    from local.template import load_template
 
     parser = argparse.ArgumentParser(prog="python -m bench.cards")
     parser.add_argument("--members", type=int, default=2000)
@@ -321,15 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     if layer not in sys.path:
         sys.path.insert(0, layer)
     template = load_template()
-    with DynamoDBLocal() as ddb:
-        create_table(ddb.client(), template, TABLE)
-        configure_environment(ddb.endpoint, TABLE, ADMIN_KEY, template=template)
-        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-        api = make_api(REPO_ROOT, template)
-        from xpshop.store.table import client
-
-        meter = Meter()
-        meter.attach(client())
+    with measured_api(template) as (ddb, api, meter):
         call(api, "PUT", f"/api/xp/guilds/{GUILD}")
         bulk_load(GUILD, args.members)
         lines = section(
