@@ -5,7 +5,7 @@
     python -m local.register_commands --print         # show the definitions, upload nothing
 
 Environment: DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN, DISCORD_API_BASE_URL (default Discord's v10 API).
-The definitions live in the layer (xpshop.discord.commands), the same ones the webhook routes by.
+The definitions live in the layer (xpshop.discord.definitions), the same ones the webhook routes by.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from xpshop.discord.commands import definitions
+from xpshop.discord.definitions import definitions
 from xpshop.discord.rest import DiscordError, DiscordRest
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"

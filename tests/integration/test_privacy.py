@@ -261,9 +261,9 @@ def test_privacy_is_for_the_invoker_in_a_server_and_runs_once(api, guild, discor
 
 
 def test_privacy_is_registered_for_every_member():
-    from xpshop.discord import commands
+    from xpshop.discord import definitions
 
-    command = next(c for c in commands.definitions() if c["name"] == "privacy")
+    command = next(c for c in definitions.definitions() if c["name"] == "privacy")
     assert "default_member_permissions" not in command
     assert [o["name"] for o in command["options"]] == ["status", "hide", "show"]
     assert command["contexts"] == [0]

@@ -120,7 +120,7 @@ def _text(answer: dict) -> str:
 
 
 def test_credits_per_level_cannot_be_set_from_discord(api, shop_guild, discord_app):
-    from xpshop.discord import commands
+    from xpshop.discord import definitions
 
     for permissions in (d.MANAGE_GUILD, d.ADMINISTRATOR):  # an old registration still sends the sub-command
         answer = _slash(
@@ -134,7 +134,7 @@ def test_credits_per_level_cannot_be_set_from_discord(api, shop_guild, discord_a
         assert answer["data"]["flags"] == EPHEMERAL
         assert "admin" in _text(answer).lower() and "credits per level" in _text(answer).lower()
     assert api.get(f"/api/xp/config/{shop_guild}").data["creditsPerLevel"] == PER_LEVEL
-    xp = next(c for c in commands.definitions() if c["name"] == "xp")
+    xp = next(c for c in definitions.definitions() if c["name"] == "xp")
     config = next(o for o in xp["options"] if o["name"] == "config")
     assert "credits-per-level" not in {o["name"] for o in config["options"]}
     shown = _text(_slash(discord_app, shop_guild, "config", "show"))

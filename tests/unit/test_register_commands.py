@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from local.register_commands import main
 from tests.support.fake_discord import FakeDiscord
-from xpshop.discord import commands
+from xpshop.discord import definitions
 
 APP = "900000000000000001"
 
@@ -20,10 +20,10 @@ def test_global_registration_uploads_every_definition(monkeypatch, capsys):
         _env(monkeypatch, fake)
         assert main([]) == 0
         uploaded = fake.commands[(APP, None)]
-        assert [c["name"] for c in uploaded] == [c["name"] for c in commands.definitions()]
+        assert [c["name"] for c in uploaded] == [c["name"] for c in definitions.definitions()]
         (call,) = fake.calls_to("PUT", f"/applications/{APP}/commands")
         assert call.headers["authorization"] == "Bot bot-token"
-    assert f"registered {len(commands.definitions())} commands globally" in capsys.readouterr().out
+    assert f"registered {len(definitions.definitions())} commands globally" in capsys.readouterr().out
 
 
 def test_guild_registration_and_a_refusal(monkeypatch, capsys):
@@ -45,16 +45,16 @@ def test_missing_configuration_is_explained(monkeypatch, capsys):
 
 def test_definitions_are_valid_discord_shapes():
     names = set()
-    for command in commands.definitions():
+    for command in definitions.definitions():
         assert command["name"] not in names
         names.add(command["name"])
-        if command["type"] == commands.CHAT_INPUT:
+        if command["type"] == definitions.CHAT_INPUT:
             assert command["name"] == command["name"].lower() and 1 <= len(command["description"]) <= 100
         else:
             assert "description" not in command and "options" not in command
         _check_options(command.get("options", []))
-    xp = next(c for c in commands.definitions() if c["name"] == "xp")
-    assert xp["default_member_permissions"] == str(commands.MANAGE_GUILD)
+    xp = next(c for c in definitions.definitions() if c["name"] == "xp")
+    assert xp["default_member_permissions"] == str(definitions.MANAGE_GUILD)
 
 
 def _check_options(options: list[dict]) -> None:
@@ -63,7 +63,7 @@ def _check_options(options: list[dict]) -> None:
     for option in options:
         assert 1 <= len(option["name"]) <= 32 and option["name"] == option["name"].lower()
         assert 1 <= len(option["description"]) <= 100
-        if option["type"] in (commands.SUB_COMMAND, commands.SUB_COMMAND_GROUP):
+        if option["type"] in (definitions.SUB_COMMAND, definitions.SUB_COMMAND_GROUP):
             _check_options(option.get("options", []))
         elif option.get("required"):
             assert not required_done, f"required option {option['name']} after an optional one"

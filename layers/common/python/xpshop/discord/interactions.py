@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 
 from ..errors import ApiError, NotFound, Unavailable
 from ..ids import snowflake_ms
-from . import commands, embeds, privacy, role_safety, shop_commands
+from . import definitions, embeds, privacy, role_safety, shop_commands
 from .model import (
     APPLICATION_COMMAND,
     CHANNEL_MESSAGE,
@@ -103,7 +103,7 @@ def run(i: Interaction) -> dict[str, Any]:
 def _run(i: Interaction, *, raise_unavailable: bool = False) -> tuple[dict[str, Any], bool]:
     """The message to show, and whether the command was carried out (False: refused or failed).
     `raise_unavailable`: storage busy propagates (the worker retries it) instead of becoming a message."""
-    handler = _HANDLERS.get(i.route) if i.kind == commands.CHAT_INPUT else _CONTEXT.get((i.kind, i.name))
+    handler = _HANDLERS.get(i.route) if i.kind == definitions.CHAT_INPUT else _CONTEXT.get((i.kind, i.name))
     if handler is None:
         logger.warning("unknown command", extra={"command": i.route, "kind": i.kind})
         return embeds.error("Unknown command: the bot's commands may need re-registering."), False
@@ -206,7 +206,7 @@ def _changes_state(i: Interaction) -> bool:
     """Commands that change something run once per interaction id: a signed request replayed within its
     5 minutes (or delivered twice) must not give XP twice. Deferred commands are guarded in the worker,
     Give XP once per message."""
-    return i.kind == commands.CHAT_INPUT and i.route not in _READ_ONLY and not _is_deferred(i)
+    return i.kind == definitions.CHAT_INPUT and i.route not in _READ_ONLY and not _is_deferred(i)
 
 
 def _first_delivery(i: Interaction) -> bool:
@@ -216,15 +216,15 @@ def _first_delivery(i: Interaction) -> bool:
 
 
 def _is_deferred(i: Interaction) -> bool:
-    return i.kind == commands.CHAT_INPUT and (i.route in commands.DEFERRED or i.route[:2] in commands.DEFERRED)
+    return i.kind == definitions.CHAT_INPUT and (i.route in definitions.DEFERRED or i.route[:2] in definitions.DEFERRED)
 
 
 def _check(i: Interaction) -> None:
     if i.route[0] in _MANAGER_COMMANDS or (i.kind, i.name) in _MANAGER_CONTEXT:
         _require_manager(i)
-    if i.kind == commands.CHAT_INPUT and i.route in _ROLE_REWARD_SETTINGS:
+    if i.kind == definitions.CHAT_INPUT and i.route in _ROLE_REWARD_SETTINGS:
         _require_role_manager(i)
-    if i.route[0] in _GUILD_COMMANDS or i.kind != commands.CHAT_INPUT:
+    if i.route[0] in _GUILD_COMMANDS or i.kind != definitions.CHAT_INPUT:
         _guild(i)
 
 
@@ -610,11 +610,11 @@ _HANDLERS: dict[tuple[str, ...], Callable[[Interaction], dict[str, Any]]] = {
     ("xp", "config", "credits-per-level"): _credits_per_level_retired,
 }
 _CONTEXT: dict[tuple[int, str], Callable[[Interaction], dict[str, Any]]] = {
-    (commands.USER, commands.VIEW_RANK): _view_rank,
-    (commands.MESSAGE, commands.GIVE_XP): _give_xp,
+    (definitions.USER, definitions.VIEW_RANK): _view_rank,
+    (definitions.MESSAGE, definitions.GIVE_XP): _give_xp,
 }
 _HANDLERS.update(shop_commands.HANDLERS)
 _HANDLERS.update(privacy.HANDLERS)
 _MANAGER_COMMANDS = {"xp"}
-_MANAGER_CONTEXT = {(commands.MESSAGE, commands.GIVE_XP)}
+_MANAGER_CONTEXT = {(definitions.MESSAGE, definitions.GIVE_XP)}
 _GUILD_COMMANDS = {"rank", "leaderboard", "xp", "privacy", *(route[0] for route in shop_commands.HANDLERS)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import commands
+from . import definitions
 
 # Interaction and response types (https://discord.com/developers/docs/interactions/receiving-and-responding)
 PING, APPLICATION_COMMAND = 1, 2
@@ -56,7 +56,7 @@ class Interaction:
         path: list[str] = []
         options = data.get("options") or []
         # Sub-command groups and sub-commands nest: walk down to the leaf's options.
-        while options and options[0].get("type") in (commands.SUB_COMMAND, commands.SUB_COMMAND_GROUP):
+        while options and options[0].get("type") in (definitions.SUB_COMMAND, definitions.SUB_COMMAND_GROUP):
             path.append(options[0]["name"])
             options = options[0].get("options") or []
         return cls(
@@ -71,7 +71,7 @@ class Interaction:
             permissions=int(member.get("permissions") or 0),
             joined_at=member.get("joined_at"),
             name=str(data.get("name", "")),
-            kind=int(data.get("type", commands.CHAT_INPUT)),
+            kind=int(data.get("type", definitions.CHAT_INPUT)),
             path=tuple(path),
             options={o["name"]: o.get("value") for o in options},
             target_id=data.get("target_id"),
