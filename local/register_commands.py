@@ -16,9 +16,7 @@ import os
 import sys
 
 from xpshop.discord.definitions import definitions
-from xpshop.discord.rest import DiscordError, DiscordRest
-
-DEFAULT_API_BASE = "https://discord.com/api/v10"
+from xpshop.discord.rest import DiscordError, DiscordRest, api_base
 
 
 def register(application_id: str, token: str, base_url: str, guild_id: str | None = None) -> list[dict]:
@@ -38,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     if not app_id or not token:
         print("set DISCORD_APPLICATION_ID and DISCORD_BOT_TOKEN (Developer Portal > your application)", file=sys.stderr)
         return 2
-    base_url = os.environ.get("DISCORD_API_BASE_URL") or DEFAULT_API_BASE
+    base_url = api_base()
     try:
         registered = register(app_id, token, base_url, args.guild)
     except DiscordError as exc:

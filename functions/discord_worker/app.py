@@ -17,8 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop.discord.interactions import finish_deferred
-from xpshop.discord.rest import DiscordError
-from xpshop.service.effects import webhook_client
+from xpshop.discord.rest import DiscordError, webhook_client
 
 logger = Logger()
 tracer = Tracer()

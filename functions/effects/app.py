@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from xpshop.discord.rest import bot_client
 from xpshop.service import effects
 
 logger = Logger()
@@ -27,7 +28,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # One client per batch (its rate-limit buckets span the batch's calls), made when a record needs it.
-    rest_for = functools.cache(effects.rest_client)
+    rest_for = functools.cache(bot_client)
 
     def handle(record: DynamoDBRecord) -> dict[str, Any] | None:
         change = effects.level_change_from_images(record.dynamodb.old_image or {}, record.dynamodb.new_image or {})

@@ -530,10 +530,10 @@ def _position(role: dict[str, Any]) -> int | None:
 def _guild_snapshot(guild_id: str) -> tuple[str | None, dict[str, dict[str, Any]]] | None:
     """(owner id, roles by id) from Discord, or None when it can't be asked now (no bot token, an error):
     the caller then decides from the interaction alone and refuses what it cannot verify."""
-    from ..service.effects import rest_client
+    from .rest import bot_client
 
     try:
-        rest = rest_client(interactive=True)
+        rest = bot_client(interactive=True)
         guild = rest.get_guild(guild_id) if rest is not None else None
     except Exception:  # Discord or the token's parameter store: refuse what can't be checked, never fail
         logger.warning("could not read the guild's roles", extra={"guildId": guild_id}, exc_info=True)

@@ -335,6 +335,36 @@ class DiscordRest:
         return retry_after
 
 
+# -- the clients the functions use ---------------------------------------------------------------------------
+
+# In a function, a few quick retries; beyond that the event source (stream or queue) retries the record.
+REST_ATTEMPTS = 3
+
+
+def api_base() -> str:
+    """DISCORD_API_BASE_URL (the fake Discord in tests and `make dev`), else Discord's API v10."""
+    return os.environ.get("DISCORD_API_BASE_URL") or DEFAULT_BASE_URL
+
+
+def bot_client(*, interactive: bool = False) -> DiscordRest | None:
+    """The bot's REST client, or None when no bot token is configured (role and announcement effects off).
+    `interactive`: for a call made while Discord waits for an interaction's answer (3 seconds): one short
+    attempt, no waiting on rate limits."""
+    from ..auth import discord_bot_token
+
+    token = discord_bot_token()
+    if not token:
+        return None
+    if interactive:
+        return DiscordRest(token, api_base(), max_attempts=1, max_wait=0.0, timeout=1.5)
+    return DiscordRest(token, api_base(), max_attempts=REST_ATTEMPTS)
+
+
+def webhook_client() -> DiscordRest:
+    """For interaction webhooks (deferred answers): authorised by the interaction token, no bot token."""
+    return DiscordRest(None, api_base(), max_attempts=REST_ATTEMPTS)
+
+
 def _path(*parts: str | int) -> str:
     return "/" + "/".join(quote(str(part), safe="@") for part in parts)
 

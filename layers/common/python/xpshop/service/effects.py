@@ -24,7 +24,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from .. import metrics, rewards
-from ..auth import discord_bot_token, shop_guild_ids
+from ..auth import shop_guild_ids
 from ..discord import role_safety
 from ..discord.rest import DiscordError, DiscordRest, RateLimited
 from ..levels import Curve
@@ -34,7 +34,6 @@ from .config import merged_guild
 from .shop import credits as shop_credits
 
 logger = Logger(child=True)
-DEFAULT_API_BASE = "https://discord.com/api/v10"
 # The most one level-up may pay, whatever creditsPerLevel and the levels crossed: a deploy parameter
 # (LevelCreditsMaxPayment), so neither a guild config nor a leaked admin key can raise it.
 DEFAULT_MAX_LEVEL_PAYMENT = 1000
@@ -100,31 +99,6 @@ def level_change_from_images(old: dict[str, Any], new: dict[str, Any]) -> LevelC
         old_xp=int(old.get("xp", 0) or 0),
         source=str(new["levelSource"]) if new.get("levelSource") is not None else None,
     )
-
-
-# In a function, a few quick retries; beyond that the event source (stream or queue) retries the record.
-REST_ATTEMPTS = 3
-
-
-def api_base() -> str:
-    return os.environ.get("DISCORD_API_BASE_URL") or DEFAULT_API_BASE
-
-
-def rest_client(*, interactive: bool = False) -> DiscordRest | None:
-    """The bot's REST client, or None when no bot token is configured (role and announcement effects off).
-    `interactive`: for a call made while Discord waits for an interaction's answer (3 seconds): one short
-    attempt, no waiting on rate limits."""
-    token = discord_bot_token()
-    if not token:
-        return None
-    if interactive:
-        return DiscordRest(token, api_base(), max_attempts=1, max_wait=0.0, timeout=1.5)
-    return DiscordRest(token, api_base(), max_attempts=REST_ATTEMPTS)
-
-
-def webhook_client() -> DiscordRest:
-    """For interaction webhooks (deferred answers): authorised by the interaction token, no bot token."""
-    return DiscordRest(None, api_base(), max_attempts=REST_ATTEMPTS)
 
 
 def apply(change: LevelChange, rest_for: Callable[[], DiscordRest | None]) -> Outcome:
