@@ -51,7 +51,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _answer(400, {"error": "body is not an interaction"})
     if interaction.get("type") == 1:  # PING: Discord checks the endpoint with it
         return _answer(200, {"type": 1})
-    from xpshop.discord.interactions import respond, unexpected_failure
+    from xpshop.discord.dispatch import respond, unexpected_failure
     from xpshop.web.urls import base_url
 
     try:

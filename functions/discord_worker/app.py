@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop.discord.interactions import finish_deferred
+from xpshop.discord.dispatch import finish_deferred
 from xpshop.discord.rest import DiscordError, webhook_client
 
 logger = Logger()

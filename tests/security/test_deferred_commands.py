@@ -26,9 +26,9 @@ def _throttled() -> ClientError:
 @pytest.fixture
 def recalc_fails(monkeypatch):
     """Make `/xp recalc` fail in the worker with what `failures` yields (then run for real); counts runs."""
-    from xpshop.discord import interactions
+    from xpshop.discord import dispatch
 
-    real = interactions._HANDLERS[RECALC]
+    real = dispatch._HANDLERS[RECALC]
     state = {"failures": [], "runs": 0}
 
     def flaky(i):
@@ -37,7 +37,7 @@ def recalc_fails(monkeypatch):
             raise state["failures"].pop(0)
         return real(i)
 
-    monkeypatch.setitem(interactions._HANDLERS, RECALC, flaky)
+    monkeypatch.setitem(dispatch._HANDLERS, RECALC, flaky)
     return state
 
 

@@ -82,3 +82,10 @@ class Interaction:
 
 class Refused(Exception):
     """A command the invoker may not run, or cannot run here: answered privately, nothing done."""
+
+
+def guild_of(i: Interaction) -> str:
+    """The interaction's server; Refused for a command used outside one (a DM)."""
+    if not i.guild_id:
+        raise Refused("This command only works in a server.")
+    return str(i.guild_id)
