@@ -15,7 +15,7 @@ from xpshop.service import recalc
 
 logger = Logger()
 tracer = Tracer()
-app = http.make_resolver()
+app = http.make_resolver(http.XP_API)
 HTTP_BUDGET_SECONDS = 25.0  # API Gateway answers 503 after 30 s, whatever the function's timeout
 
 

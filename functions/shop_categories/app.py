@@ -19,13 +19,13 @@ logger = Logger()
 tracer = Tracer()
 P = "/api/v1/categories"
 app = http.make_resolver(
+    http.SHOP_API,
     access={
         f"{P}/list": Access.ANY_KEY,
         f"{P}/create": Access.SHOP_ADMIN,
         f"{P}/rename": Access.SHOP_ADMIN,
         f"{P}/delete": Access.SHOP_ADMIN,
     },
-    field_codes={},
 )
 
 
@@ -46,7 +46,7 @@ def list_categories():
     responses=sv.shop_responses(sv.Category, statuses=(201,)),
 )
 def create_category(body: Annotated[CategoryCreate, Body()]):
-    return http.once(app, lambda: (catalog.create_category(body.name), 201), envelope=False)
+    return http.once(app, lambda: (catalog.create_category(body.name), 201))
 
 
 @app.patch(
@@ -56,7 +56,7 @@ def create_category(body: Annotated[CategoryCreate, Body()]):
     responses=sv.shop_responses(sv.Category),
 )
 def rename_category(body: Annotated[CategoryRename, Body()]):
-    return http.once(app, lambda: (catalog.rename_category(body.old_name, body.new_name), 200), envelope=False)
+    return http.once(app, lambda: (catalog.rename_category(body.old_name, body.new_name), 200))
 
 
 @app.delete(
@@ -66,7 +66,7 @@ def rename_category(body: Annotated[CategoryRename, Body()]):
     responses=sv.shop_responses(sv.CategoryDeleted),
 )
 def delete_category(body: Annotated[CategoryDelete, Body()]):
-    return http.once(app, lambda: (catalog.delete_category(body.category_id), 200), envelope=False)
+    return http.once(app, lambda: (catalog.delete_category(body.category_id), 200))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

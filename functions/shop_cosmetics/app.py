@@ -26,6 +26,7 @@ logger = Logger()
 tracer = Tracer()
 P = "/api/v1/cosmetics"
 app = http.make_resolver(
+    http.SHOP_API,
     access={
         f"{P}/list": Access.ANY_KEY,
         f"{P}/shop": Access.ANY_KEY,
@@ -38,7 +39,6 @@ app = http.make_resolver(
         f"{P}/equip": Access.OWN_ACCOUNT,
         f"{P}/unequip": Access.OWN_ACCOUNT,
     },
-    field_codes={},
 )
 
 
@@ -69,7 +69,7 @@ def list_shop():
     responses=sv.shop_responses(sv.Cosmetic, statuses=(201,)),
 )
 def create_cosmetic(body: Annotated[CosmeticCreate, Body()]):
-    return http.once(app, lambda: (catalog.create_cosmetic(body.model_dump()), 201), envelope=False)
+    return http.once(app, lambda: (catalog.create_cosmetic(body.model_dump()), 201))
 
 
 @app.patch(
@@ -80,7 +80,7 @@ def create_cosmetic(body: Annotated[CosmeticCreate, Body()]):
 )
 def update_cosmetic(body: Annotated[CosmeticUpdate, Body()]):
     changes = body.model_dump(exclude_unset=True, exclude={"original_name"})
-    return http.once(app, lambda: (catalog.update_cosmetic(body.original_name, changes), 200), envelope=False)
+    return http.once(app, lambda: (catalog.update_cosmetic(body.original_name, changes), 200))
 
 
 @app.delete(
@@ -90,7 +90,7 @@ def update_cosmetic(body: Annotated[CosmeticUpdate, Body()]):
     responses=sv.shop_responses(sv.Deleted),
 )
 def delete_cosmetic(body: Annotated[CosmeticDelete, Body()]):
-    return http.once(app, lambda: (catalog.delete_cosmetic(body.cosmetic), 200), envelope=False)
+    return http.once(app, lambda: (catalog.delete_cosmetic(body.cosmetic), 200))
 
 
 @app.post(
@@ -101,7 +101,7 @@ def delete_cosmetic(body: Annotated[CosmeticDelete, Body()]):
 )
 def buy_cosmetic(body: Annotated[OwnershipBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (purchases.buy(discord_id, body.cosmeticid), 200), envelope=False)
+    return http.once(app, lambda: (purchases.buy(discord_id, body.cosmeticid), 200))
 
 
 @app.post(
@@ -112,7 +112,7 @@ def buy_cosmetic(body: Annotated[OwnershipBody, Body()]):
 )
 def grant_cosmetic(body: Annotated[OwnershipBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (purchases.grant(discord_id, body.cosmeticid), 200), envelope=False)
+    return http.once(app, lambda: (purchases.grant(discord_id, body.cosmeticid), 200))
 
 
 @app.delete(
@@ -123,7 +123,7 @@ def grant_cosmetic(body: Annotated[OwnershipBody, Body()]):
 )
 def revoke_cosmetic(body: Annotated[OwnershipBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (purchases.revoke(discord_id, body.cosmeticid), 200), envelope=False)
+    return http.once(app, lambda: (purchases.revoke(discord_id, body.cosmeticid), 200))
 
 
 @app.post(

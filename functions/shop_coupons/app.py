@@ -19,6 +19,7 @@ logger = Logger()
 tracer = Tracer()
 P = "/api/v1/coupons"
 app = http.make_resolver(
+    http.SHOP_API,
     access={
         f"{P}/list": Access.SHOP_ADMIN,
         f"{P}/create": Access.SHOP_ADMIN,
@@ -26,7 +27,6 @@ app = http.make_resolver(
         f"{P}/delete": Access.SHOP_ADMIN,
         f"{P}/redeem": Access.OWN_ACCOUNT,
     },
-    field_codes={},
 )
 
 
@@ -50,7 +50,7 @@ def list_coupons(
     responses=sv.shop_responses(sv.CouponCreated, statuses=(201,)),
 )
 def create_coupon(body: Annotated[CouponCreate, Body()]):
-    return http.once(app, lambda: (coupons.create_coupon(body.model_dump(exclude_unset=True)), 201), envelope=False)
+    return http.once(app, lambda: (coupons.create_coupon(body.model_dump(exclude_unset=True)), 201))
 
 
 @app.patch(
@@ -61,7 +61,7 @@ def create_coupon(body: Annotated[CouponCreate, Body()]):
 )
 def edit_coupon(body: Annotated[CouponEdit, Body()]):
     changes = body.model_dump(exclude_unset=True, exclude={"original_code", "original_name"})
-    return http.once(app, lambda: (coupons.edit_coupon(body.target, changes), 200), envelope=False)
+    return http.once(app, lambda: (coupons.edit_coupon(body.target, changes), 200))
 
 
 @app.delete(
@@ -71,7 +71,7 @@ def edit_coupon(body: Annotated[CouponEdit, Body()]):
     responses=sv.shop_responses(sv.Deleted),
 )
 def delete_coupon(body: Annotated[CouponDelete, Body()]):
-    return http.once(app, lambda: (coupons.delete_coupon(body.code), 200), envelope=False)
+    return http.once(app, lambda: (coupons.delete_coupon(body.code), 200))
 
 
 @app.post(
@@ -82,7 +82,7 @@ def delete_coupon(body: Annotated[CouponDelete, Body()]):
 )
 def redeem_coupon(body: Annotated[RedeemBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (coupons.redeem(discord_id, body.code), 200), envelope=False)
+    return http.once(app, lambda: (coupons.redeem(discord_id, body.code), 200))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -26,6 +26,7 @@ logger = Logger()
 tracer = Tracer()
 P = "/api/v1/creatorcodes"
 app = http.make_resolver(
+    http.SHOP_API,
     access={
         f"{P}/list": Access.SHOP_ADMIN,
         f"{P}/supporting": Access.OWN_ACCOUNT,
@@ -34,7 +35,6 @@ app = http.make_resolver(
         f"{P}/delete": Access.SHOP_ADMIN,
         f"{P}/set": Access.OWN_ACCOUNT,
     },
-    field_codes={},
 )
 
 
@@ -72,7 +72,7 @@ def is_supporting(
     responses=sv.shop_responses(sv.CreatorCodeCreated, statuses=(201,)),
 )
 def create_creator_code(body: Annotated[CreatorCodeCreate, Body()]):
-    return http.once(app, lambda: (creators.create_creator_code(body.code, body.assigned_user), 201), envelope=False)
+    return http.once(app, lambda: (creators.create_creator_code(body.code, body.assigned_user), 201))
 
 
 @app.patch(
@@ -85,7 +85,6 @@ def update_creator_code(body: Annotated[CreatorCodeUpdate, Body()]):
     return http.once(
         app,
         lambda: (creators.update_creator_code(body.original_code, body.new_code, body.new_owner), 200),
-        envelope=False,
     )
 
 
@@ -96,7 +95,7 @@ def update_creator_code(body: Annotated[CreatorCodeUpdate, Body()]):
     responses=sv.shop_responses(sv.Deleted),
 )
 def delete_creator_code(body: Annotated[CreatorCodeDelete, Body()]):
-    return http.once(app, lambda: (creators.delete_creator_code(body.code), 200), envelope=False)
+    return http.once(app, lambda: (creators.delete_creator_code(body.code), 200))
 
 
 @app.post(
@@ -107,7 +106,7 @@ def delete_creator_code(body: Annotated[CreatorCodeDelete, Body()]):
 )
 def set_creator_code(body: Annotated[CreatorCodeSet, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (creators.set_creator_code(discord_id, body.code), 200), envelope=False)
+    return http.once(app, lambda: (creators.set_creator_code(discord_id, body.code), 200))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

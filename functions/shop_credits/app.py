@@ -18,7 +18,7 @@ from xpshop.shop_models import CreditsModify, CreditsSet
 logger = Logger()
 tracer = Tracer()
 P = "/api/v1/credits"
-app = http.make_resolver(access={f"{P}/modify": Access.SHOP_ADMIN, f"{P}/set": Access.SHOP_ADMIN}, field_codes={})
+app = http.make_resolver(http.SHOP_API, access={f"{P}/modify": Access.SHOP_ADMIN, f"{P}/set": Access.SHOP_ADMIN})
 
 
 @app.patch(
@@ -29,13 +29,13 @@ app = http.make_resolver(access={f"{P}/modify": Access.SHOP_ADMIN, f"{P}/set": A
 )
 def modify_credits(body: Annotated[CreditsModify, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (credits.modify_credits(discord_id, body.amount), 200), envelope=False)
+    return http.once(app, lambda: (credits.modify_credits(discord_id, body.amount), 200))
 
 
 @app.patch(f"{P}/set", tags=["shop credits"], summary="Set a balance (admin)", responses=sv.shop_responses(sv.Credits))
 def set_credits(body: Annotated[CreditsSet, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (credits.set_credits(discord_id, body.new_amount), 200), envelope=False)
+    return http.once(app, lambda: (credits.set_credits(discord_id, body.new_amount), 200))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

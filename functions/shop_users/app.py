@@ -20,6 +20,7 @@ tracer = Tracer()
 INFO, TRANSACTIONS, LIST = "/api/v1/users/info", "/api/v1/users/transactions", "/api/v1/users/list"
 LINK, UNLINK, KEYS = "/api/v1/users/link", "/api/v1/users/unlink", "/api/v1/keys"
 app = http.make_resolver(
+    http.SHOP_API,
     access={
         INFO: Access.OWN_ACCOUNT,
         TRANSACTIONS: Access.SHOP_ADMIN,
@@ -28,7 +29,6 @@ app = http.make_resolver(
         UNLINK: Access.SHOP_ADMIN,
         KEYS: Access.SHOP_ADMIN,
     },
-    field_codes={},
 )
 Limit = Annotated[int | None, Query(ge=1, le=1000, description="Page size; without limit/cursor: everything")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
@@ -75,7 +75,7 @@ def linked_accounts(limit: Limit = None, cursor: Cursor = None):
     responses=sv.shop_responses(sv.Linked),
 )
 def link_account(body: Annotated[LinkBody, Body()]):
-    return http.once(app, lambda: (accounts.link(body.discordid, body.minecraft_username), 200), envelope=False)
+    return http.once(app, lambda: (accounts.link(body.discordid, body.minecraft_username), 200))
 
 
 @app.delete(
@@ -86,7 +86,7 @@ def link_account(body: Annotated[LinkBody, Body()]):
 )
 def unlink_account(body: Annotated[Account, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.once(app, lambda: (accounts.unlink(discord_id), 200), envelope=False)
+    return http.once(app, lambda: (accounts.unlink(discord_id), 200))
 
 
 @app.post(

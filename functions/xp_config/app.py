@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, views
-from xpshop.errors import ApiError, ErrorCode
+from xpshop.errors import ErrorCode
 from xpshop.guild_config import ConfigPatch
 from xpshop.models import (
     AddRewardBody,
@@ -31,6 +31,8 @@ MULTIPLIERS = f"{GUILD}/multipliers"
 REGISTRY = "/api/xp/guilds/<guildId>"
 
 app = http.make_resolver(
+    http.XP_API,
+    missing_guild={"/api/xp/config": ["GET", "PUT"]},
     unregistered_ok={REGISTRY},
     body_error_codes={
         ("PUT", GLOBAL): ErrorCode.INVALID_CONFIG,
@@ -42,11 +44,6 @@ app = http.make_resolver(
 
 def _patch(body: ConfigPatch) -> dict[str, Any]:
     return body.model_dump(exclude_unset=True, mode="json")
-
-
-@app.route("/api/xp/config", method=["GET", "PUT"], include_in_schema=False)
-def missing_guild():
-    raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/config/{guildId}")
 
 
 @app.get(

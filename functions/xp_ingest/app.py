@@ -16,7 +16,7 @@ from xpshop.service import messages
 logger = Logger()
 tracer = Tracer()
 INGEST = "/api/xp/ingest/messages"
-app = http.make_resolver(access={INGEST: http.Access.RELAY}, field_codes={})
+app = http.make_resolver(http.RELAY_API, access={INGEST: http.Access.RELAY})
 
 
 class Ingested(BaseModel):

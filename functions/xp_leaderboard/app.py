@@ -10,19 +10,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, views
-from xpshop.errors import ApiError, ErrorCode
 from xpshop.service import members
 
 logger = Logger()
 tracer = Tracer()
 PAGE = "/api/xp/leaderboard/<guildId>"
 RANK = "/api/xp/leaderboard/<guildId>/<userId>"
-app = http.make_resolver(access={PAGE: http.Access.LEADERBOARD, RANK: http.Access.LEADERBOARD})
-
-
-@app.get("/api/xp/leaderboard", include_in_schema=False)
-def missing_guild():
-    raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/leaderboard/{guildId}")
+app = http.make_resolver(
+    http.XP_API,
+    access={PAGE: http.Access.LEADERBOARD, RANK: http.Access.LEADERBOARD},
+    missing_guild={"/api/xp/leaderboard": ["GET"]},
+)
 
 
 @app.get(

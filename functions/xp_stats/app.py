@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, views
-from xpshop.errors import ApiError, ErrorCode
+from xpshop.errors import ErrorCode
 from xpshop.service import stats
 
 logger = Logger()
@@ -21,17 +21,17 @@ MISSING_IDS = [
     (r"^/api/xp/(users|leaderboard|stats|config)//", ErrorCode.MISSING_GUILD_ID),
     (r"^/api/xp/(users|leaderboard)/[^/]+/(/.*)?$", ErrorCode.MISSING_USER_ID),
 ]
-app = http.make_resolver(access={HEALTH: http.Access.PUBLIC}, missing_id_paths=MISSING_IDS)
+app = http.make_resolver(
+    http.XP_API,
+    access={HEALTH: http.Access.PUBLIC},
+    missing_id_paths=MISSING_IDS,
+    missing_guild={"/api/xp/stats": ["GET"]},
+)
 
 
 @app.get(HEALTH, tags=["health"], summary="Service health (public)", responses=views.responses(views.Health))
 def get_health():
     return http.ok(stats.health())
-
-
-@app.get("/api/xp/stats", include_in_schema=False)
-def missing_guild():
-    raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/stats/{guildId}")
 
 
 @app.get(

@@ -10,20 +10,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, views
-from xpshop.errors import ApiError, ErrorCode
 from xpshop.models import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
 from xpshop.service import members
 
 logger = Logger()
 tracer = Tracer()
-app = http.make_resolver()
+app = http.make_resolver(http.XP_API, missing_guild={"/api/xp/users": ["GET", "POST", "PUT", "DELETE"]})
 
 MEMBER = "/api/xp/users/<guildId>/<userId>"
-
-
-@app.route("/api/xp/users", method=["GET", "POST", "PUT", "DELETE"], include_in_schema=False)
-def missing_guild():
-    raise ApiError(ErrorCode.MISSING_GUILD_ID, "guildId is required: /api/xp/users/{guildId}")
 
 
 @app.get(

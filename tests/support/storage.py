@@ -21,7 +21,7 @@ def reset_storage_caches() -> None:
     effects._roles_cache.clear()
     guilds.forget_cache()
     idempotency.persistence_layer.cache_clear()
-    http._idempotent_runner.cache_clear()
+    http.idempotency.runner.cache_clear()
 
 
 def new_guild_id() -> str:

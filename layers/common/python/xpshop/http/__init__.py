@@ -1,0 +1,31 @@
+"""What the HTTP functions share, in a few modules:
+
+- `resolver`: `make_resolver(style, ...)`, the `ApiStyle` settings, request normalisation, paging;
+- `envelope`: success (`ok`, or `plain` for the shop) and error bodies;
+- `gate`: access modes, then the guild and user id checks (and the one "guildId is required");
+- `errors`: exceptions and validation errors as our codes, 404/405;
+- `idempotency`: writes run once per Idempotency-Key.
+"""
+
+from .envelope import fail, ok, plain
+from .gate import Access, anonymous, caller, guild_id_param
+from .resolver import RELAY_API, SHOP_API, XP_API, ApiStyle, Resolver, make_resolver, once, page_window, resolve
+
+__all__ = [
+    "RELAY_API",
+    "SHOP_API",
+    "XP_API",
+    "Access",
+    "ApiStyle",
+    "Resolver",
+    "anonymous",
+    "caller",
+    "fail",
+    "guild_id_param",
+    "make_resolver",
+    "ok",
+    "once",
+    "page_window",
+    "plain",
+    "resolve",
+]

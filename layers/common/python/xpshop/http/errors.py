@@ -1,0 +1,171 @@
+"""Exceptions as our error envelope: validation errors as our 400 codes, unknown routes as 404/405,
+idempotency and storage failures as 409/422/503, anything else as a logged 500."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+from ..errors import ApiError, ErrorCode, InvalidInput, Unavailable
+from ..store.table import is_throttle
+from .envelope import fail
+from .gate import Preflight, required
+
+if TYPE_CHECKING:
+    from .resolver import Resolver
+
+logger = Logger(child=True)
+_ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "[key]")]
+    where = ".".join(loc)
+    return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
+
+
+def validation_error(
+    errors: list[Mapping[str, Any]], override: ErrorCode | None, field_codes: Mapping[str, ErrorCode]
+) -> ApiError:
+    """Powertools validation errors as one of our codes, naming every field at fault."""
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            return InvalidInput(ErrorCode.INVALID_REQUEST, "Invalid JSON in request body")
+        if tuple(e.get("loc", ())) == ("body",) and e.get("type") != "value_error":
+            return InvalidInput(ErrorCode.INVALID_REQUEST, "Request body must be an object")
+    problems = "; ".join(_describe(e) for e in errors)
+    first = errors[0] if errors else {}
+    loc = tuple(first.get("loc", ()))
+    if override is not None and loc[:1] == ("body",):
+        code = override
+    elif loc[:1] == ("body",) and len(loc) > 1 and "[key]" not in loc:
+        code = field_codes.get(str(loc[1]), ErrorCode.INVALID_REQUEST)
+    else:
+        code = ErrorCode.INVALID_REQUEST
+    prefix = "Invalid configuration: " if code is ErrorCode.INVALID_CONFIG else ""
+    return InvalidInput(code, prefix + problems)
+
+
+def install(
+    app: Resolver,
+    preflight: Preflight,
+    body_error_codes: Mapping[tuple[str, str], ErrorCode],
+    missing_id_paths: Sequence[tuple[str, ErrorCode]],
+) -> None:
+    """Register every exception handler and the 404/405 handler on `app`."""
+    missing_ids = [(re.compile(pattern), code) for pattern, code in missing_id_paths]
+
+    def after_preflight(error: ApiError) -> Response:
+        """`error`, unless the matched route's auth, guild or user check fails first."""
+        pattern, args = app.matched() or ("", {})
+        try:
+            preflight.check(app, pattern, args)
+        except ApiError as earlier:
+            return fail(earlier)
+        return fail(error)
+
+    @app.exception_handler(ApiError)
+    def handle_api_error(exc: ApiError) -> Response:
+        return fail(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def handle_validation(exc: RequestValidationError) -> Response:
+        pattern, _ = app.matched() or ("", {})
+        override = body_error_codes.get((app.current_event.http_method.upper(), pattern))
+        return after_preflight(validation_error(list(exc.errors()), override, app.style.field_codes))
+
+    @app.exception_handler(RecursionError)
+    def handle_nested_json(_: RecursionError) -> Response:
+        return after_preflight(
+            InvalidInput(ErrorCode.INVALID_REQUEST, "Invalid JSON in request body (nested too deeply)")
+        )
+
+    @app.exception_handler(UnicodeDecodeError)
+    def handle_undecodable_body(exc: UnicodeDecodeError) -> Response:
+        # API Gateway base64-encodes a body that is not text; Powertools decodes it as UTF-8. Only that is
+        # the client's fault: the same error from anywhere else is ours (logged, 500).
+        try:
+            app.current_event.decoded_body  # noqa: B018 (cached: re-raises only for the body)
+        except UnicodeDecodeError:
+            return after_preflight(
+                InvalidInput(ErrorCode.INVALID_REQUEST, "Invalid JSON in request body (not UTF-8 text)")
+            )
+        logger.exception("unhandled error", exc_info=exc)
+        return fail(ApiError(ErrorCode.INTERNAL_ERROR, "Unexpected server error"))
+
+    @app.not_found
+    def handle_not_found(_: NotFoundError) -> Response:
+        path = app.current_event.path
+        methods, pattern, args = app.routes_for(path)
+        if not methods or pattern is None:
+            for rule, code in missing_ids:
+                if rule.match(path):
+                    return fail(required(code))
+            return fail(ApiError(ErrorCode.NOT_FOUND, f"No route for {app.current_event.http_method} {path}"))
+        try:
+            preflight.check(app, pattern, args)
+        except ApiError as earlier:
+            return fail(earlier)
+        allow = ", ".join(m for m in _ALL_METHODS if m in methods)
+        return fail(
+            ApiError(
+                ErrorCode.METHOD_NOT_ALLOWED,
+                f"Method {app.current_event.http_method} is not allowed on {path}; use {allow}",
+                {"Allow": allow},
+            )
+        )
+
+    @app.exception_handler(IdempotencyValidationError)
+    def handle_key_reuse(_: IdempotencyValidationError) -> Response:
+        return fail(
+            ApiError(ErrorCode.IDEMPOTENCY_KEY_REUSED, "This Idempotency-Key was already used with a different request")
+        )
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def handle_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
+        return fail(
+            ApiError(
+                ErrorCode.REQUEST_IN_PROGRESS,
+                "A request with this Idempotency-Key is still in progress",
+                {"Retry-After": "1"},
+            )
+        )
+
+    @app.exception_handler(IdempotencyPersistenceLayerError)
+    def handle_idempotency_store(exc: IdempotencyPersistenceLayerError) -> Response:
+        logger.exception("idempotency store failed")
+        return fail(Unavailable())
+
+    @app.exception_handler(ClientError)
+    def handle_client_error(exc: ClientError) -> Response:
+        if is_throttle(exc):
+            logger.warning("storage throttled", extra={"error": str(exc)})
+            return fail(Unavailable())
+        logger.exception("storage error")
+        return fail(ApiError(ErrorCode.INTERNAL_ERROR, "Unexpected storage error"))
+
+    @app.exception_handler(BotoCoreError)
+    def handle_botocore(exc: BotoCoreError) -> Response:
+        if isinstance(exc, ParamValidationError):
+            # a value our validation let through: a bug, but not the caller's fault to retry
+            logger.exception("request parameter refused by the SDK")
+            return fail(InvalidInput(ErrorCode.INVALID_REQUEST, "A parameter is out of the accepted range"))
+        logger.exception("storage unreachable")
+        return fail(Unavailable("Storage is unreachable, retry shortly"))
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error")
+        return fail(ApiError(ErrorCode.INTERNAL_ERROR, "Unexpected server error"))

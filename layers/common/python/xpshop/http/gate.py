@@ -1,0 +1,106 @@
+"""Who may call a route and for which guild: access modes, then guild and user id checks.
+
+Order of checks on a per-guild route (the XP seed's reference behaviour, plus auth first):
+auth -> guild exists -> user id valid -> method allowed -> body parses -> fields.
+Powertools validates bodies and query strings before route middlewares run, so the error handlers run
+the same preflight first: a request that fails two checks gets the earlier one's error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from .. import auth, ids
+from ..errors import ErrorCode, InvalidInput
+from ..service import guilds as guild_service
+
+
+class Access(Enum):
+    PUBLIC = "public"
+    ADMIN = "admin"
+    LEADERBOARD = "leaderboard"  # public when the guild's leaderboard.public is true, else admin
+    SHOP_ADMIN = "shop-admin"  # admin key; a user key gets 403
+    ANY_KEY = "any-key"  # admin key or any user key
+    OWN_ACCOUNT = "own-account"  # admin key, or a user key acting on its own account (see `account`)
+    RELAY = "relay"  # the gateway relay's key only
+
+
+_ID_FIELDS = {ErrorCode.MISSING_GUILD_ID: "guildId", ErrorCode.MISSING_USER_ID: "userId"}
+
+
+def required(code: ErrorCode, hint: str | None = None) -> InvalidInput:
+    """The one "guildId is required" / "userId is required" error (400), with the route to use as a hint."""
+    message = f"{_ID_FIELDS[code]} is required"
+    return InvalidInput(code, f"{message}: {hint}" if hint else message)
+
+
+def guild_id_param(value: str) -> str:
+    return ids.snowflake(value, "guildId")
+
+
+class Preflight:
+    """Auth, guild and user checks for a matched route pattern (see the module docstring for the order)."""
+
+    def __init__(self, access: Mapping[str, Access], unregistered_ok: set[str]) -> None:
+        self.access = access
+        self.unregistered_ok = unregistered_ok
+
+    def check(self, app: APIGatewayHttpResolver, route_path: str, args: Mapping[str, str]) -> None:
+        if app.context.get("preflight_done"):
+            return
+        headers = app.current_event.headers or {}
+        mode = self.access.get(route_path, Access.ADMIN)
+        guild_id = args.get("guildId")
+        if mode is Access.ADMIN:
+            auth.require_admin(headers)
+        elif mode is Access.SHOP_ADMIN:
+            app.append_context(caller=auth.require_shop_admin(headers))
+        elif mode in (Access.ANY_KEY, Access.OWN_ACCOUNT):
+            app.append_context(caller=auth.identify(headers))
+        elif mode is Access.RELAY:
+            auth.require_relay(headers)
+        elif mode is Access.LEADERBOARD:
+            app.append_context(anonymous=self._leaderboard_gate(headers, guild_id))
+        if guild_id is not None and not unquote(guild_id).strip():
+            raise required(ErrorCode.MISSING_GUILD_ID)
+        if guild_id is not None and route_path not in self.unregistered_ok:
+            guild_service.require(guild_id_param(guild_id))
+        if "userId" in args:
+            if not unquote(args["userId"]).strip():
+                raise required(ErrorCode.MISSING_USER_ID)
+            ids.snowflake(args["userId"], "userId")
+        app.append_context(preflight_done=True)
+
+    @staticmethod
+    def _leaderboard_gate(headers: Mapping[str, str], guild_id: str | None) -> bool:
+        """Admin, or anyone when the guild's leaderboard is public; True for an anonymous caller let in."""
+        if auth.presented_key(headers) is not None or guild_id is None:
+            auth.require_admin(headers)
+            return False
+        from ..service.config import merged_guild  # only for anonymous reads
+
+        if not (
+            ids.is_snowflake(guild_id)
+            and guild_service.guilds.exists(guild_id)
+            and merged_guild(guild_id)["leaderboard"].get("public")
+        ):
+            auth.require_admin(headers)
+        return True
+
+
+def anonymous(app: APIGatewayHttpResolver) -> bool:
+    """Whether a LEADERBOARD route was called without a key (a public leaderboard): public views apply, e.g.
+    hidden members are masked. Admin calls see everything."""
+    return app.context.get("anonymous") is True
+
+
+def caller(app: APIGatewayHttpResolver) -> auth.Caller:
+    """Who called an ANY_KEY / OWN_ACCOUNT / SHOP_ADMIN route (set by the preflight)."""
+    found = app.context.get("caller")
+    if not isinstance(found, auth.Caller):
+        raise RuntimeError("caller() used on a route without a key-based Access mode")
+    return found

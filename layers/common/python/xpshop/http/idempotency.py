@@ -1,0 +1,63 @@
+"""Writes run once per `Idempotency-Key`: a retry of the same request replays the first answer."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+from ..errors import ErrorCode, InvalidInput
+from ..store.idempotency import persistence_layer
+from . import envelope
+
+IDEMPOTENCY_HEADER = "idempotency-key"
+IDEMPOTENCY_CONFIG = IdempotencyConfig(
+    event_key_jmespath="key",
+    payload_validation_jmespath="fingerprint",
+    expires_after_seconds=24 * 3600,
+)
+
+
+@functools.cache
+def runner() -> Callable[..., dict[str, Any]]:
+    """The Powertools idempotent function every write goes through (cached: one persistence layer)."""
+
+    @idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence_layer(), config=IDEMPOTENCY_CONFIG
+    )
+    def run(request: dict[str, Any], operation: Callable[[], tuple[Any, int]]) -> dict[str, Any]:
+        data, status = operation()
+        return {"status": status, "data": data}
+
+    return run
+
+
+def _canonical(body: str | None) -> str:
+    """The body with formatting removed, so the same request re-sent with other spacing is the same."""
+    try:
+        return json.dumps(json.loads(body or "null"), sort_keys=True, separators=(",", ":"))
+    except (ValueError, RecursionError):
+        return body or ""
+
+
+def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]], envelope_body: bool) -> Response:
+    """Run a write; with an `Idempotency-Key` header a retry of the same request replays the first answer."""
+    event = app.current_event
+    key = (event.headers or {}).get(IDEMPOTENCY_HEADER)
+    respond = envelope.ok if envelope_body else envelope.plain
+    if key is None:
+        data, status = operation()
+        return respond(data, status)
+    if not (1 <= len(key) <= 255) or not key.isprintable():
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1-255 printable characters")
+    who = app.context.get("caller")
+    caller_scope = "admin" if who is None or who.admin else f"user:{who.discord_id}"
+    scope = f"{caller_scope} {event.http_method} {event.path} {key}"  # one caller's key never blocks another's
+    fingerprint = hashlib.sha256(_canonical(event.body).encode()).hexdigest()
+    result = runner()(request={"key": scope, "fingerprint": fingerprint}, operation=operation)
+    return respond(result["data"], int(result["status"]))

@@ -1,0 +1,173 @@
+"""The resolver every HTTP function uses: our API style, the routes we registered, the auth gate and the
+error handlers, plus the request normalisation and paging parameters they share."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from ..errors import ErrorCode, InvalidInput
+from ..models import FIELD_ERROR_CODES
+from . import errors, gate, idempotency
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+# A page costs the same at any depth (rank counters locate it); the bound only keeps numbers sane.
+MAX_OFFSET = 100_000_000
+
+# What Powertools matches for a `<name>` path segment: RFC 3986 safe characters and the unsafe ones API
+# Gateway decodes. Kept equal to Powertools' own rule so our lookups agree with its routing.
+_SEGMENT = r"[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]+"
+_PARAM = re.compile(r"<(\w+)>")
+
+
+@dataclass(frozen=True)
+class ApiStyle:
+    """How an API answers: success bodies in the envelope or plain, and which code a bad body field earns
+    (a field not listed gets INVALID_REQUEST). Errors always use the error envelope."""
+
+    envelope: bool
+    field_codes: Mapping[str, ErrorCode] = field(default_factory=dict)
+
+
+XP_API = ApiStyle(envelope=True, field_codes=FIELD_ERROR_CODES)  # /api/xp: the XP seed's codes
+RELAY_API = ApiStyle(envelope=True)  # /api/xp/ingest: the envelope, INVALID_REQUEST for any field
+SHOP_API = ApiStyle(envelope=False)  # /api/v1: the shop seed's plain shapes
+
+
+@dataclass(frozen=True)
+class RegisteredRoute:
+    method: str
+    rule: str  # as registered, e.g. /api/xp/users/<guildId>
+
+    @property
+    def openapi_path(self) -> str:
+        return _PARAM.sub(lambda m: "{" + m.group(1) + "}", self.rule)
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile("^" + _PARAM.sub(lambda m: f"(?P<{m.group(1)}>{_SEGMENT})", self.rule) + "$")
+
+
+class Resolver(APIGatewayHttpResolver):
+    """APIGatewayHttpResolver with an ApiStyle and a list of the routes registered on it."""
+
+    def __init__(self, style: ApiStyle) -> None:
+        super().__init__(enable_validation=True)
+        self.style = style
+        self.registered: list[RegisteredRoute] = []
+
+    def route(self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any) -> Any:
+        methods = (method,) if isinstance(method, str) else method
+        self.registered.extend(RegisteredRoute(m.upper(), rule) for m in methods)
+        return super().route(rule, method, *args, **kwargs)
+
+    def matched(self) -> tuple[str, dict[str, str]] | None:
+        """The registered rule Powertools matched for the current request and its path arguments; None
+        before routing or for Powertools' not-found pseudo route."""
+        try:
+            request = self.request
+        except RuntimeError:
+            return None
+        for route in self.registered:
+            if route.method == request.method and route.openapi_path == request.route:
+                return route.rule, dict(request.path_parameters)
+        return None
+
+    def routes_for(self, path: str) -> tuple[list[str], str | None, dict[str, str]]:
+        """Methods registered for a path (any method), the first matching rule (static ones first, as
+        Powertools routes) and its arguments."""
+        methods: list[str] = []
+        pattern: str | None = None
+        args: dict[str, str] = {}
+        for route in sorted(self.registered, key=lambda r: _PARAM.search(r.rule) is not None):
+            match = route.regex.match(path)
+            if match and route.method not in methods:
+                methods.append(route.method)
+                pattern = pattern or route.rule
+                args = args or dict(match.groupdict())
+        return methods, pattern, args
+
+
+def make_resolver(
+    style: ApiStyle,
+    *,
+    access: Mapping[str, gate.Access] | None = None,
+    unregistered_ok: set[str] | None = None,
+    body_error_codes: Mapping[tuple[str, str], ErrorCode] | None = None,
+    missing_guild: Mapping[str, Sequence[str]] | None = None,
+    missing_id_paths: Sequence[tuple[str, ErrorCode]] = (),
+) -> Resolver:
+    """A resolver with our envelope, auth gate, 404/405 handling and error mapping.
+
+    access: route pattern -> Access (default ADMIN). unregistered_ok: route patterns whose guild need
+    not be registered. body_error_codes: (METHOD, pattern) -> code for any bad body field on that route.
+    missing_guild: path -> methods answered "guildId is required" (e.g. `/api/xp/users` without an id).
+    missing_id_paths: (regex, code) for unrouted paths whose id segment is empty (`/api/xp/users/`).
+    """
+    app = Resolver(style)
+    preflight = gate.Preflight(access or {}, unregistered_ok or set())
+
+    def check_access(app: Resolver, next_middleware: Callable[..., Response]) -> Response:
+        matched = app.matched()
+        # Powertools runs middlewares for its not-found pseudo route too; that handler checks for itself.
+        if matched is not None:
+            preflight.check(app, *matched)
+        return next_middleware(app)
+
+    app.use(middlewares=[check_access])
+    errors.install(app, preflight, dict(body_error_codes or {}), missing_id_paths)
+    for path, methods in (missing_guild or {}).items():
+        _answer_missing_guild(app, path, methods)
+    return app
+
+
+def _answer_missing_guild(app: Resolver, path: str, methods: Sequence[str]) -> None:
+    hint = f"{path}/{{guildId}}"
+
+    def missing_guild() -> None:
+        raise gate.required(ErrorCode.MISSING_GUILD_ID, hint)
+
+    app.route(path, method=list(methods), include_in_schema=False)(missing_guild)
+
+
+def once(app: Resolver, operation: Callable[[], tuple[Any, int]]) -> Response:
+    """Run a write (see `idempotency.once`), answering in the resolver's style."""
+    return idempotency.once(app, operation, app.style.envelope)
+
+
+def page_window(offset: int | None, limit: int | None, page: int | None = None) -> tuple[int, int]:
+    """offset/limit with `page` (1-based) as an alternative to offset; limit defaults to 10, max 100."""
+    size = min(limit if limit is not None else DEFAULT_LIMIT, MAX_LIMIT)
+    if offset is None:
+        offset = (page - 1) * size if page else 0
+    if offset > MAX_OFFSET:
+        field = "offset" if page is None else "page"
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, f"{field}: pages start at most {MAX_OFFSET} entries deep")
+    return offset, size
+
+
+def _normalise(event: dict[str, Any]) -> dict[str, Any]:
+    """Read every request body as JSON, like the reference API does, whatever its Content-Type; and when a
+    POST/PUT/PATCH/DELETE has no body, its query parameters become the JSON body (the shop seed's callers
+    send parameters that way), so one validation path serves both."""
+    method = event.get("requestContext", {}).get("http", {}).get("method", "")
+    if method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return event
+    query = event.get("queryStringParameters")
+    if query and not (event.get("body") or "").strip():
+        event = {**event, "body": json.dumps(query), "isBase64Encoded": False}
+    if event.get("body"):
+        headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
+        event = {**event, "headers": {**headers, "content-type": "application/json"}}
+    return event
+
+
+def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    idempotency.IDEMPOTENCY_CONFIG.register_lambda_context(context)
+    return app.resolve(_normalise(event), context)
