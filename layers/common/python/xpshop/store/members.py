@@ -9,8 +9,6 @@ UpdateItem guarded by `xp = <what we saw>`. Every path is one guarded write; con
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -19,6 +17,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from .. import retry
 from ..clock import now_ms as _now_ms
 from ..display import ATTRIBUTES as DISPLAY_ATTRIBUTES
 from ..display import Display
@@ -203,16 +202,17 @@ def _check_cap(new_xp: int) -> int:
     return new_xp
 
 
-def _backoff(attempt: int) -> None:
-    # Only exact writes can collide (a level crossing racing another writer); jitter spreads the retries.
-    time.sleep(random.uniform(0, min(0.1, 0.005 * 2**attempt)))  # capped: 12 tries stay well under 2 s
+def _attempts() -> Iterator[int]:
+    # Only exact writes collide (a level crossing racing another writer). More tries than retry.ATTEMPTS, with
+    # shorter pauses: an award must win against a busy member's messages, and 12 tries stay well under 2 s.
+    return retry.attempts(MAX_ATTEMPTS, base=0.005, cap=0.1)
 
 
 def _delta(guild_id: str, user_id: str, amount: int, removing: bool, curve: Curve, *, source: str) -> Change:
     """Add (or remove) XP. Within a level this is one atomic UpdateItem that never conflicts; crossing a
     level, the exact values are written conditionally on the XP we were handed back."""
     sign = -1 if removing else 1
-    for attempt in range(MAX_ATTEMPTS):
+    for _ in _attempts():
         seen = _try_in_level(guild_id, user_id, amount, removing)
         if isinstance(seen, Change):
             return seen
@@ -228,7 +228,7 @@ def _delta(guild_id: str, user_id: str, amount: int, removing: bool, curve: Curv
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            _backoff(attempt)
+            continue  # refused: read again after a jittered pause
     raise Unavailable("The member is being updated concurrently; retry shortly")
 
 
@@ -295,7 +295,7 @@ def set_xp(guild_id: str, user_id: str, xp: int, curve: Curve) -> Change:
 
 def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
     """Recompute the stored level from total XP (repairs a stale cache after a curve change)."""
-    for attempt in range(MAX_ATTEMPTS):
+    for _ in _attempts():
         item = table().get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True).get("Item")
         if not item:
             raise NotFound(ErrorCode.USER_NOT_FOUND, f"User {user_id} has no XP record in guild {guild_id}")
@@ -310,7 +310,7 @@ def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            _backoff(attempt)
+            continue  # refused: read again after a jittered pause
     raise Unavailable("The member is being updated concurrently; retry shortly")
 
 
@@ -478,7 +478,7 @@ def count_message(
     with the message, written by that same UpdateItem (see xpshop.display)."""
     mid = int(message_id)
     edge = at_ms - cooldown_ms
-    for attempt in range(MAX_ATTEMPTS):
+    for _ in _attempts():
         if xp is None:
             outcome = _count_only(guild_id, user_id, mid, curve, None, id_attr=id_attr, display=display)
             if isinstance(outcome, Change):
@@ -551,7 +551,7 @@ def count_message(
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            _backoff(attempt)
+            continue  # refused: read again after a jittered pause
     raise Unavailable("The member is being updated concurrently; retry shortly")
 
 
