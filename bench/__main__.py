@@ -433,18 +433,7 @@ def cold_discord(endpoint: str, members: int, guild: str) -> dict[str, float]:
                 capture_output=True,
                 text=True,
                 check=False,
-                env={
-                    "PATH": os.environ["PATH"],
-                    "TABLE_NAME": TABLE,
-                    "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-                    "AWS_DEFAULT_REGION": "us-east-1",
-                    "AWS_ACCESS_KEY_ID": "bench",
-                    "AWS_SECRET_ACCESS_KEY": "bench",
-                    "POWERTOOLS_TRACE_DISABLED": "true",
-                    "PYTHONDONTWRITEBYTECODE": "1",  # /opt is read-only on Lambda: only shipped bytecode counts
-                    "POWERTOOLS_LOG_LEVEL": "WARNING",
-                    "DISCORD_PUBLIC_KEY": SAMPLE_PUBLIC_KEY,
-                },
+                env=cold_env(TABLE, endpoint, DISCORD_PUBLIC_KEY=SAMPLE_PUBLIC_KEY),
             )
             if out.returncode == 0:
                 samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -631,6 +620,23 @@ def main(argv: list[str] | None = None) -> int:
         OUTPUT.write_text(text, encoding="utf-8")
         print(f"wrote {OUTPUT.relative_to(REPO_ROOT)}", file=sys.stderr)
     return 0
+
+
+def cold_env(table: str, endpoint: str, **extra: str) -> dict[str, str]:
+    """The environment of a cold-start measurement in a fresh process: the table on DynamoDB Local, no
+    tracing, and no bytecode written (/opt is read-only on Lambda: only shipped bytecode counts)."""
+    return {
+        "PATH": os.environ["PATH"],
+        "TABLE_NAME": table,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **extra,
+    }
 
 
 @contextmanager

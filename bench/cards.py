@@ -183,7 +183,7 @@ def cold_rows(endpoint: str, table_name: str, guild: str, user: str) -> dict[str
     """Fresh processes with only CodeUri + the built layer (read-only, shipped bytecode): `python -X importtime`
     of the handler (with and without the layer's bytecode, as bench does for every function), and the
     import + the first card (fonts loaded, DynamoDB client made, config and member read, drawn), median of 3."""
-    from bench.__main__ import _import_ms
+    from bench.__main__ import _import_ms, cold_env
     from local.layer import build_layer
     from local.template import functions, load_template
 
@@ -215,18 +215,8 @@ def cold_rows(endpoint: str, table_name: str, guild: str, user: str) -> dict[str
                 capture_output=True,
                 text=True,
                 check=False,
-                env={
-                    "PATH": os.environ["PATH"],
-                    "TABLE_NAME": table_name,
-                    "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-                    "AWS_DEFAULT_REGION": "us-east-1",
-                    "AWS_ACCESS_KEY_ID": "bench",
-                    "AWS_SECRET_ACCESS_KEY": "bench",
-                    "POWERTOOLS_TRACE_DISABLED": "true",
-                    "POWERTOOLS_LOG_LEVEL": "WARNING",
-                    "PYTHONDONTWRITEBYTECODE": "1",
-                    "DISCORD_CDN_BASE_URL": "http://127.0.0.1:9",  # no avatar: the first card draws the fallback
-                },
+                # no avatar: the first card draws the fallback
+                env=cold_env(table_name, endpoint, DISCORD_CDN_BASE_URL="http://127.0.0.1:9"),
             )
             if out.returncode == 0:
                 samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
