@@ -1,4 +1,11 @@
-"""Start the local server exactly as `make dev` does (python -m local.dev) on free ports."""
+"""One local server for the whole e2e session, started exactly as `make dev` does (python -m local.dev).
+
+Every e2e module shares it, so each module works in its own guilds, users and shop names (no module reads a
+list it didn't fill). The server is wired to what the modules need from outside: a fake Discord REST API
+(bot token and interaction signing key), the card signing key of the test session (tests/conftest.py,
+which the README's examples read), and a known DynamoDB Local port so a test can
+write display data the relay would have recorded.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,16 +23,40 @@ import requests
 
 from local import REPO_ROOT
 from local.ddb import free_port
+from tests.support.discord import Signer
+from tests.support.fake_discord import FakeDiscord
 
 E2E_KEY = "e2e-admin-key"
 E2E_TABLE = "xpshop-e2e"
+BOT_TOKEN = "e2e-bot-token"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh `make dev` server (own data dir) per test module, so modules never see each other's data."""
-    with dev_server(tmp_path_factory) as url:
-        yield url
+@dataclass(frozen=True)
+class Stack:
+    url: str
+    signer: Signer  # signs interactions; its public half is the server's DISCORD_PUBLIC_KEY
+    discord: FakeDiscord  # the Discord REST API the server calls
+    ddb_port: int  # the server's DynamoDB Local
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    signer = Signer()
+    ddb_port = free_port()
+    with FakeDiscord(token=BOT_TOKEN) as fake:
+        env = {
+            "DISCORD_PUBLIC_KEY": signer.public_hex,
+            "DISCORD_BOT_TOKEN": BOT_TOKEN,
+            "DISCORD_API_BASE_URL": fake.base_url,
+            "XPSHOP_DDB_PORT": str(ddb_port),
+        }
+        with dev_server(tmp_path_factory, env) as url:
+            yield Stack(url, signer, fake, ddb_port)
+
+
+@pytest.fixture(scope="session")
+def server(stack: Stack) -> str:
+    return stack.url
 
 
 @contextmanager
@@ -39,7 +71,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, st
         "XPSHOP_DATA_DIR": str(data_dir),
         "XPSHOP_ADMIN_KEY": E2E_KEY,
         "TABLE_NAME": E2E_TABLE,
-        **(extra_env or {}),  # last: a test may pick e.g. the DynamoDB Local port to reach the table itself
+        **(extra_env or {}),  # last: e.g. the DynamoDB Local port, so a test can reach the table itself
     }
     env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     log = (data_dir / "dev.log").open("w")
@@ -68,11 +100,3 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, st
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-@pytest.fixture
-def http(server: str):  # -> requests.Session with the admin key
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {E2E_KEY}"
-    session.base_url = server  # type: ignore[attr-defined]
-    return session

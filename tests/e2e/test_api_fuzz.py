@@ -9,6 +9,7 @@ digs deeper locally."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from schemathesis import GenerationMode
 
 from local import REPO_ROOT
 from tests.e2e.conftest import E2E_KEY
+from xpshop.guild_config import FIELDS, SYSTEM_DEFAULTS
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = int(os.environ.get("XPSHOP_FUZZ_EXAMPLES", "12"))
@@ -34,10 +36,16 @@ MODES = {
 
 
 @pytest.fixture(scope="module")
-def registered(server: str) -> str:
+def registered(server: str) -> Iterator[str]:
     r = requests.put(f"{server}/api/xp/guilds/{GUILD}", headers={"X-API-Key": E2E_KEY}, json={}, timeout=10)
     assert r.status_code in (200, 201), r.text
-    return server
+    yield server
+    # The fuzzer changed the global defaults (PUT /api/xp/config/global): reset every override, since the
+    # other e2e modules share this server and count on the system defaults (null resets a field).
+    reset = {field: None for field in FIELDS}
+    r = requests.put(f"{server}/api/xp/config/global", headers={"X-API-Key": E2E_KEY}, json=reset, timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"] == SYSTEM_DEFAULTS
 
 
 def _strategy(label: str, mode: str, in_guild: bool) -> Any:

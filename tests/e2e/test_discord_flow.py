@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
 
-from tests.e2e.conftest import E2E_KEY, dev_server
+from tests.e2e.conftest import E2E_KEY, Stack
 from tests.support import discord as d
 from tests.support.fake_discord import FakeDiscord
 
@@ -21,17 +20,9 @@ ROLE, CHANNEL = "345678901234567801", "456789012345678901"
 ADMIN = {"Authorization": f"Bearer {E2E_KEY}"}
 
 
-@pytest.fixture(scope="module")
-def discord_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, d.Signer, FakeDiscord]]:
-    signer = d.Signer()
-    with FakeDiscord(token="e2e-bot-token") as fake:
-        env = {
-            "DISCORD_PUBLIC_KEY": signer.public_hex,
-            "DISCORD_BOT_TOKEN": "e2e-bot-token",
-            "DISCORD_API_BASE_URL": fake.base_url,
-        }
-        with dev_server(tmp_path_factory, env) as url:
-            yield url, signer, fake
+@pytest.fixture
+def discord_stack(stack: Stack) -> tuple[str, d.Signer, FakeDiscord]:
+    return stack.url, stack.signer, stack.discord
 
 
 def _post(url: str, signer: d.Signer, payload: dict, *, sign: bool = True) -> requests.Response:

@@ -10,7 +10,8 @@ import requests
 from tests.e2e.conftest import E2E_KEY
 
 pytestmark = pytest.mark.e2e
-G, U = "123456789012345678", "234567890123456789"
+# ids of this module only: the e2e session shares one server (tests/e2e/conftest.py)
+G, U = "123456789012345604", "234567890123456741"
 RELAY_KEY = E2E_KEY + "-relay"  # make dev's default when XPSHOP_RELAY_KEY is unset
 T0 = int(time.time() * 1000) - 3_600_000  # within ingestion's window (7 days old to 5 minutes ahead)
 
@@ -20,7 +21,7 @@ def test_relay_messages_become_xp(server):
     batch = {
         "messages": [
             {
-                "messageId": str(1_300_000_000_000_000_000 + i),
+                "messageId": str(1_300_000_000_000_400_000 + i),
                 "guildId": G,
                 "channelId": "300000000000000001",
                 "userId": U,
@@ -32,10 +33,10 @@ def test_relay_messages_become_xp(server):
         ]
         + [
             {
-                "messageId": "1300000000000000099",
+                "messageId": "1300000000000400099",
                 "guildId": G,
                 "channelId": "300000000000000001",
-                "userId": "234567890123456790",
+                "userId": "234567890123456742",
                 "roleIds": [],
                 "timestamp": T0,
                 "bot": True,

@@ -5,27 +5,22 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 
 import pytest
 import requests
 from PIL import Image
 
-from tests.e2e.conftest import E2E_KEY, dev_server
+from tests.e2e.conftest import E2E_KEY, Stack
 from tests.support import discord as d
 
 pytestmark = pytest.mark.e2e
 G, MEMBER = "123456789012345611", "234567890123456711"
 ADMIN = {"Authorization": f"Bearer {E2E_KEY}"}
-CARD_KEY = "e2e-card-key"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, d.Signer]]:
-    signer = d.Signer()
-    env = {"DISCORD_PUBLIC_KEY": signer.public_hex, "XPSHOP_CARD_SIGNING_KEY": CARD_KEY}
-    with dev_server(tmp_path_factory, env) as url:
-        yield url, signer
+@pytest.fixture(name="cards")
+def cards_stack(stack: Stack) -> tuple[str, d.Signer]:
+    return stack.url, stack.signer
 
 
 def _rank(url: str, signer: d.Signer, user: str) -> dict:
@@ -35,8 +30,8 @@ def _rank(url: str, signer: d.Signer, user: str) -> dict:
     return answer.json()["data"]["embeds"][0]
 
 
-def test_the_rank_embeds_card_is_served_as_png_bytes(stack):
-    url, signer = stack
+def test_the_rank_embeds_card_is_served_as_png_bytes(cards):
+    url, signer = cards
     assert requests.put(f"{url}/api/xp/guilds/{G}", headers=ADMIN, timeout=30).status_code in (200, 201)
     assert requests.put(f"{url}/api/xp/users/{G}/{MEMBER}", json={"xp": 2_500}, headers=ADMIN, timeout=30).ok
     image_url = _rank(url, signer, MEMBER)["image"]["url"]
@@ -60,8 +55,8 @@ def test_the_rank_embeds_card_is_served_as_png_bytes(stack):
     assert tampered.status_code == 404
 
 
-def test_a_public_guilds_card_needs_no_signature(stack):
-    url, signer = stack
+def test_a_public_guilds_card_needs_no_signature(cards):
+    url, signer = cards
     config = {"leaderboard": {"public": True}, "theme": {"embedColor": "#1ABC9C"}}
     assert requests.put(f"{url}/api/xp/config/{G}", json=config, headers=ADMIN, timeout=30).ok
     image_url = _rank(url, signer, MEMBER)["image"]["url"]

@@ -11,7 +11,8 @@ import requests
 from tests.e2e.conftest import E2E_KEY
 
 pytestmark = pytest.mark.e2e
-G, U, U2, ROLE = "123456789012345678", "234567890123456789", "234567890123456790", "456789012345678901"
+# ids of this module only: the e2e session shares one server (tests/e2e/conftest.py)
+G, U, U2, ROLE = "123456789012345603", "234567890123456731", "234567890123456732", "456789012345678931"
 
 
 def test_seed_sequence(server):

@@ -8,7 +8,8 @@ import requests
 from tests.e2e.conftest import E2E_KEY
 
 pytestmark = pytest.mark.e2e
-BUYER, CREATOR = "490537526436560896", "447076198762151937"
+# names and ids of this module only: the e2e session shares one server (tests/e2e/conftest.py)
+BUYER, CREATOR = "490537526436560851", "447076198762151951"
 
 
 def test_shop_sequence(server):
@@ -20,28 +21,28 @@ def test_shop_sequence(server):
         assert r.status_code == status, (method, path, r.text)
         return r.json()
 
-    category = call("POST", "/categories/create", 201, json={"name": "Lightning Set"})
+    category = call("POST", "/categories/create", 201, json={"name": "Thunder Set"})
     hat = call(
         "POST",
         "/cosmetics/create",
         201,
         json={
-            "name": "Storm Hat",
+            "name": "Thunder Hat",
             "type": "hat",
             "description": "Crackles.",
             "categoryid": category["id"],
             "cost": "50",
-            "showcase_image_url": "https://cdn.example/storm.png",
-            "model_source_url": "https://cdn.example/storm.cfg",
-            "texture_source_url": "https://cdn.example/storm-texture.png",
+            "showcase_image_url": "https://cdn.example/thunder.png",
+            "model_source_url": "https://cdn.example/thunder.cfg",
+            "texture_source_url": "https://cdn.example/thunder-texture.png",
         },
     )
     assert call("PATCH", "/credits/modify", json={"id": BUYER, "amount": "120"}) == {"credits": 120}
-    assert call("POST", "/creatorcodes/create", 201, json={"code": "fbr", "assigned_user": CREATOR})["created"] is True
+    assert call("POST", "/creatorcodes/create", 201, json={"code": "thr", "assigned_user": CREATOR})["created"] is True
     # parameters as a query string, as the seed's callers send them
-    assert call("POST", f"/creatorcodes/set?code=fbr&id={BUYER}") == {"processed": True}
+    assert call("POST", f"/creatorcodes/set?code=thr&id={BUYER}") == {"processed": True}
     bought = call("POST", "/cosmetics/buy", json={"id": BUYER, "cosmeticid": hat["id"]})
-    assert (bought["bought"], bought["credits"], bought["creator"]) == (True, 70, {"code": "fbr", "payout": 2})
+    assert (bought["bought"], bought["credits"], bought["creator"]) == (True, 70, {"code": "thr", "payout": 2})
     assert call("POST", "/cosmetics/equip", json={"id": BUYER, "cosmetictype": "hat", "cosmeticid": hat["id"]}) == {
         "equipped": True
     }
@@ -54,9 +55,9 @@ def test_shop_sequence(server):
         ("purchase", hat["id"], 50)
     ]
     codes = call("GET", "/creatorcodes/list")
-    fbr = next(c for c in codes if c["code"] == "fbr")
-    assert fbr["owner"] == CREATOR
-    assert [(u["customer"], u["amount_to_creator"], u["item_bought"]) for u in fbr["uses"]] == [(BUYER, 2, hat["id"])]
+    thr = next(c for c in codes if c["code"] == "thr")
+    assert thr["owner"] == CREATOR
+    assert [(u["customer"], u["amount_to_creator"], u["item_bought"]) for u in thr["uses"]] == [(BUYER, 2, hat["id"])]
     assert call("GET", f"/users/info?id={CREATOR}")["credits"] == 2
     key = call("POST", "/keys", 201, json={"id": BUYER})["key"]
     mine = requests.get(f"{server}/api/v1/users/info?id={BUYER}", headers={"X-API-Key": key}, timeout=10)

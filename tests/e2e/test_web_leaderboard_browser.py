@@ -26,8 +26,7 @@ import pytest
 import requests
 
 from local import REPO_ROOT
-from local.ddb import free_port
-from tests.e2e.conftest import E2E_KEY, E2E_TABLE, dev_server
+from tests.e2e.conftest import E2E_KEY, E2E_TABLE, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -77,12 +76,10 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`make dev` with a public guild of MEMBERS members, their names and avatars; yields the board's URL."""
-    ddb_port = free_port()
-    with dev_server(tmp_path_factory, {"XPSHOP_DDB_PORT": str(ddb_port)}) as url:
-        _load(url, ddb_port)
-        yield f"{url}/leaderboard/{G}"
+def board(stack: Stack) -> str:
+    """`make dev` with a public guild of MEMBERS members, their names and avatars; the board's URL."""
+    _load(stack.url, stack.ddb_port)
+    return f"{stack.url}/leaderboard/{G}"
 
 
 def _load(url: str, ddb_port: int) -> None:
