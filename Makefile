@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup venv node dev dev-clean demo invoke test test-unit test-integration test-e2e lint format \
+.PHONY: help setup venv node dev dev-clean demo invoke test coverage test-unit test-integration test-e2e lint format \
 	build deploy openapi openapi-check bench clean pr register-commands discord-events relay
 
 help: ## Show this menu
@@ -44,8 +44,17 @@ invoke: setup ## Invoke one function in-process: make invoke FN=XpUsersFunction 
 	@test -n "$(FN)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json"; exit 2; }
 	XPSHOP_ADMIN_KEY=$${XPSHOP_ADMIN_KEY:-change-me} XPSHOP_RELAY_KEY=$${XPSHOP_RELAY_KEY:-change-me-relay} $(PY) -m local.invoke $(FN) $(EVENT)
 
+# Two xdist workers (one per core here): each runs its own DynamoDB Local; a module stays on one worker, and
+# the e2e modules share one worker and one local server (tests/conftest.py, tests/e2e/conftest.py).
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+
 test: setup ## Every test: unit (moto), integration (DynamoDB Local), e2e (HTTP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PARALLEL)
+
+coverage: setup ## Every test with line coverage of the layer, functions and local/ (report in .artifacts/coverage)
+	$(PY) -m pytest $(PYTEST_PARALLEL) --cov=layers/common/python/xpshop --cov=functions --cov=local \
+		--cov-report=term:skip-covered --cov-report=html:.artifacts/coverage
 
 test-unit: setup ## Unit tests only
 	$(PY) -m pytest tests/unit

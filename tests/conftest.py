@@ -225,16 +225,54 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests.support import iam_usage
 
     iam_usage.install()
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        # xdist workers (`make test` runs two) inherit this and leave what they observed there
+        import tempfile
+
+        os.environ["XPSHOP_IAM_USAGE_DIR"] = tempfile.mkdtemp(prefix="xpshop-iam-")
+
+
+# ---------------------------------------------------------------- markers by folder and by what a test needs
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`e2e`: everything in tests/e2e (one xdist group: the session's one local server);
+    `integration`: everything in tests/integration, and any test anywhere that needs DynamoDB Local.
+    Other tests share an xdist group per module, so a module's fixtures are built once."""
+    for item in items:
+        folder = os.path.relpath(str(item.path), TESTS).split(os.sep)[0]
+        if folder == "e2e":
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+            continue
+        if folder == "integration" or "dynamodb_local" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when a function used an AWS action (or, where its policy has a dynamodb:LeadingKeys
-    condition, a partition) that tests/security/iam_policies.json does not grant it."""
+    condition, a partition) that tests/security/iam_policies.json does not grant it. Under xdist each
+    worker writes what it saw and the controller, which finishes last, checks the union."""
+    import glob
     import json
 
     from tests.support import iam_usage
 
     observed = iam_usage.snapshot()
+    shared = os.environ.get("XPSHOP_IAM_USAGE_DIR", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        with open(os.path.join(shared, f"{worker}.json"), "w", encoding="utf-8") as f:
+            json.dump({fn: {a: sorted(p) for a, p in acts.items()} for fn, acts in observed.items()}, f)
+        return
+    for path in glob.glob(os.path.join(shared, "*.json")) if shared else ():
+        with open(path, encoding="utf-8") as f:
+            for fn, acts in json.load(f).items():
+                for action, partitions in acts.items():
+                    observed.setdefault(fn, {}).setdefault(action, set()).update(partitions)
     out = os.environ.get("XPSHOP_IAM_USAGE_OUT")
     if out:
         with open(out, "w", encoding="utf-8") as f:

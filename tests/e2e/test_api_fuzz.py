@@ -22,7 +22,6 @@ from local import REPO_ROOT
 from tests.e2e.conftest import E2E_KEY
 from xpshop.guild_config import FIELDS, SYSTEM_DEFAULTS
 
-pytestmark = pytest.mark.e2e
 EXAMPLES = int(os.environ.get("XPSHOP_FUZZ_EXAMPLES", "12"))
 GUILD = "612345678901234567"  # registered first, so guild routes get past GUILD_NOT_FOUND
 

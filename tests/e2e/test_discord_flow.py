@@ -14,7 +14,6 @@ from tests.e2e.conftest import E2E_KEY, Stack
 from tests.support import discord as d
 from tests.support.fake_discord import FakeDiscord
 
-pytestmark = pytest.mark.e2e
 G, MOD, MEMBER = "123456789012345601", "234567890123456701", "234567890123456702"
 ROLE, CHANNEL = "345678901234567801", "456789012345678901"
 ADMIN = {"Authorization": f"Bearer {E2E_KEY}"}

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import requests
 
 from tests.e2e.conftest import E2E_KEY
 
-pytestmark = pytest.mark.e2e
 # ids of this module only: the e2e session shares one server (tests/e2e/conftest.py)
 G, U = "123456789012345604", "234567890123456741"
 RELAY_KEY = E2E_KEY + "-relay"  # make dev's default when XPSHOP_RELAY_KEY is unset

@@ -13,7 +13,6 @@ from PIL import Image
 from tests.e2e.conftest import E2E_KEY, Stack
 from tests.support import discord as d
 
-pytestmark = pytest.mark.e2e
 G, MEMBER = "123456789012345611", "234567890123456711"
 ADMIN = {"Authorization": f"Bearer {E2E_KEY}"}
 

@@ -10,8 +10,6 @@ import pytest
 from local import REPO_ROOT
 from tests.e2e.conftest import E2E_KEY
 
-pytestmark = pytest.mark.e2e
-
 
 def _blocks(marker: str) -> str:
     text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")

@@ -5,12 +5,10 @@ from __future__ import annotations
 import subprocess
 import time
 
-import pytest
 import requests
 
 from tests.e2e.conftest import E2E_KEY
 
-pytestmark = pytest.mark.e2e
 # ids of this module only: the e2e session shares one server (tests/e2e/conftest.py)
 G, U, U2, ROLE = "123456789012345603", "234567890123456731", "234567890123456732", "456789012345678931"
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
 
 from tests.e2e.conftest import E2E_KEY
 
-pytestmark = pytest.mark.e2e
 # names and ids of this module only: the e2e session shares one server (tests/e2e/conftest.py)
 BUYER, CREATOR = "490537526436560851", "447076198762151951"
 

@@ -28,8 +28,6 @@ import requests
 from local import REPO_ROOT
 from tests.e2e.conftest import E2E_KEY, E2E_TABLE, Stack
 
-pytestmark = pytest.mark.e2e
-
 CHROMIUM = Path(os.environ.get("XPSHOP_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -3,11 +3,7 @@
 import subprocess
 import sys
 
-import pytest
-
 from local import REPO_ROOT
-
-pytestmark = pytest.mark.integration
 
 
 def test_bench_runs():

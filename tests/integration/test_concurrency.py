@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
 from tests.support.storage import member_item, new_user_id
-
-pytestmark = pytest.mark.integration
 
 
 def _consistent(item: dict) -> None:

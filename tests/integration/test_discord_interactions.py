@@ -13,7 +13,6 @@ from local import events
 from tests.support import discord as d
 from tests.support.storage import member_item, new_guild_id, new_user_id
 
-pytestmark = pytest.mark.integration
 EPHEMERAL = 64
 
 

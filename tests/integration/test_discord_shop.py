@@ -12,7 +12,6 @@ from tests.support import discord as d
 from tests.support import shop
 from tests.support.storage import new_user_id
 
-pytestmark = pytest.mark.integration
 EPHEMERAL = 64
 
 

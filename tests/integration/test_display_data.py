@@ -12,7 +12,6 @@ from tests.support import discord as d
 from tests.support.sqs import consume, message
 from tests.support.storage import member_item, new_user_id, recorded_calls
 
-pytestmark = pytest.mark.integration
 T0 = 1_795_400_000_000
 MID = 1_310_000_000_000_000_000
 HASH = "0123456789abcdef0123456789abcdef"

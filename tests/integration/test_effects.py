@@ -7,7 +7,6 @@ import pytest
 
 from tests.support.storage import new_user_id
 
-pytestmark = pytest.mark.integration
 ROLE_1, ROLE_2, ROLE_5 = "610000000000000001", "610000000000000002", "610000000000000005"
 OTHER_ROLE = "619999999999999999"
 CHANNEL = "310000000000000077"

@@ -10,7 +10,6 @@ import pytest
 
 from tests.support.sqs import message
 
-pytestmark = pytest.mark.integration
 RELAY = "test-relay-key"
 G, U = "111111111111111112", "222222222222222224"
 T = int(time.time() * 1000)  # ingestion accepts timestamps from 7 days ago to 5 minutes ahead

@@ -11,7 +11,10 @@ import pytest
 from tests.conftest import TABLE_NAME
 from tests.support.stream import FailingOn
 
-pytestmark = pytest.mark.usefixtures("ddb_local")
+
+@pytest.fixture(autouse=True)
+def _on_dynamodb_local(ddb_local: str) -> str:  # every test here reads DynamoDB Local's real stream
+    return ddb_local
 
 
 def _poller(endpoint: str, invoke: Any, *, max_retries: int, batch_size: int = 100):  # -> StreamPoller

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.sqs import consume, message
 from tests.support.storage import member_item, new_user_id, recorded_calls
 
-pytestmark = pytest.mark.integration
 T0 = 1_795_400_000_000
 MID = 1_300_000_000_000_000_000
 

@@ -18,8 +18,6 @@ from local.layer import build_layer
 from local.template import functions, load_template
 from tests.conftest import ADMIN_KEY, CARD_SIGNING_KEY
 
-pytestmark = pytest.mark.integration
-
 RUNNER = """
 import json, sys
 code_uri, layer, runtime, events = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]

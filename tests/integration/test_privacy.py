@@ -10,7 +10,6 @@ from tests.support import discord as d
 from tests.support.storage import member_item, new_guild_id, new_user_id, recorded_calls
 from xpshop.levels import DEFAULT_CURVE
 
-pytestmark = pytest.mark.integration
 EPHEMERAL = 64
 HASH = "0123456789abcdef0123456789abcdef"
 

@@ -21,8 +21,6 @@ from tests.support.fake_cdn import FakeCdn, png
 from tests.support.storage import new_user_id
 from xpshop.web import avatars, card_urls
 
-pytestmark = pytest.mark.integration
-
 AVATAR = "0123456789abcdef0123456789abcdef"
 SCREENSHOT = REPO_ROOT / "docs" / "img" / "rank-card.png"
 

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.storage import new_guild_id
-
-pytestmark = pytest.mark.integration
 
 EDGE_XP = [0, 1, 5, 999, 1000, 1001, 1999, 999_999, 1_000_000, 1_000_001, 2_500_000]
 xp_values = st.one_of(st.sampled_from(EDGE_XP), st.integers(0, 2500))

@@ -8,8 +8,6 @@ import pytest
 
 from tests.support.storage import member_item, new_user_id, recorded_calls
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(autouse=True)
 def settled_at_once(monkeypatch):

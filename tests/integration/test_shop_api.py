@@ -7,8 +7,6 @@ import pytest
 from tests.support import shop
 from tests.support.storage import new_user_id
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def catalog(api):

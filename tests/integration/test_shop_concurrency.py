@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support import shop
 from tests.support.storage import new_user_id
-
-pytestmark = pytest.mark.integration
 
 
 def _ledger(discord_id: str) -> list:

@@ -11,8 +11,6 @@ import pytest
 from tests.support import shop
 from tests.support.storage import new_user_id
 
-pytestmark = pytest.mark.integration
-
 
 def category_item(category_id: str) -> dict:
     from xpshop.store import keys

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support import shop
 from tests.support.fake_mojang import fake_profile_service
 from tests.support.storage import new_user_id
 
-pytestmark = pytest.mark.integration
 NOTCH = "069a79f444e94726a5befca90e38aaf5"
 
 

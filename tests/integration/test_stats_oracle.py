@@ -4,14 +4,12 @@ messages through the queue consumer."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.sqs import consume, message
 from tests.support.storage import new_guild_id
 
-pytestmark = pytest.mark.integration
 T0 = 1_795_400_000_000
 
 actions = st.lists(

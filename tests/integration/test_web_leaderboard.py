@@ -7,8 +7,6 @@ import pytest
 from tests.support.board import Page, set_profile
 from tests.support.storage import new_guild_id, recorded_calls
 
-pytestmark = pytest.mark.integration
-
 USERS = [str(600_000_000_000_000_000 + i * 7_919_000_000_000) for i in range(250)]
 
 

@@ -6,7 +6,6 @@ import pytest
 
 from tests.support.storage import member_item, new_guild_id, new_user_id, recorded_calls
 
-pytestmark = pytest.mark.integration
 ROLE = "456789012345678901"
 
 

@@ -9,8 +9,6 @@ import pytest
 
 from tests.support.storage import member_item, new_guild_id, new_user_id
 
-pytestmark = pytest.mark.integration
-
 
 def users(guild: str, user: str | None = None) -> str:
     return f"/api/xp/users/{guild}" + (f"/{user}" if user else "")

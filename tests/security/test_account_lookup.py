@@ -10,7 +10,6 @@ import pytest
 from tests.support import shop
 from tests.support.storage import new_user_id
 
-pytestmark = pytest.mark.integration
 SUPPORTING = "/api/v1/creatorcodes/supporting"
 
 

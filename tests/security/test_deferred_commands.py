@@ -12,7 +12,6 @@ from tests.support import discord as d
 from tests.support.sqs import receive_all, run_worker
 from tests.support.storage import new_user_id
 
-pytestmark = pytest.mark.integration
 RECALC = ("xp", "recalc")
 MAX_RECEIVES = 3  # InteractionsQueue's maxReceiveCount
 

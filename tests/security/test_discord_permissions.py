@@ -12,8 +12,6 @@ from tests.support import discord as d
 from tests.support.fake_discord import role
 from tests.support.storage import new_user_id
 
-pytestmark = pytest.mark.integration
-
 MANAGE_SERVER_AND_ROLES = str((1 << 5) | (1 << 28))
 ADMINISTRATOR = 1 << 3
 OWNER = "700000000000000001"

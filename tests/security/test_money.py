@@ -26,7 +26,6 @@ from tests.support import discord as d
 from tests.support import shop
 from tests.support.storage import new_user_id
 
-pytestmark = pytest.mark.integration
 EPHEMERAL = 64
 PER_LEVEL = 10
 # Relayed messages of these tests: increasing ids, an hour apart (past any cooldown).

@@ -23,8 +23,6 @@ from tests.support import discord as d
 from tests.support import shop
 from tests.support.storage import new_user_id
 
-pytestmark = pytest.mark.integration
-
 # One character each, 64 in all: within every raw max_length, 1152 characters (2112 UTF-8 bytes) once NFKC.
 BIG = "\ufdfa" * 64
 BIG_CODE = "\ufdfa" * 32  # the shortest max_length (codes, creator_code)
