@@ -173,6 +173,7 @@ def test_custom_max_skew():
         "not hex at all",
         PUBLIC * 2,
     ],
+    ids=["odd length", "31 bytes", "33 bytes", "1 byte", "not hex", "words", "64 bytes"],  # one name per run (xdist)
 )
 def test_malformed_public_key_is_false_not_an_exception(public_key):
     assert verify(public_key, SIG, TS, BODY, now=NOW) is False
