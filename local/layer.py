@@ -8,7 +8,9 @@ PYTHONDONTWRITEBYTECODE=1 to see what a cold start costs on Lambda, where /opt i
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -49,21 +51,48 @@ def compile_tree(root: Path) -> None:
 
 
 def build_layer() -> tuple[Path, Path]:
-    """(layer dir as /opt/python, runtime dir with boto3); rebuilt when the requirements change."""
+    """(layer dir as /opt/python, runtime dir with boto3); rebuilt when the requirements change.
+
+    Safe to call from several processes at once (`make test` runs two xdist workers): the shared part is built
+    under a file lock, and each process gets its own copy of the layer, so no caller's copy is replaced while
+    another process is importing from it."""
     requirements = (LAYER_SRC / "requirements.txt").read_bytes()
     digest = hashlib.sha256(requirements + RUNTIME_BOTO3.encode() + BUILD_FORMAT).hexdigest()[:12]
     root = BUILD_ROOT / digest
     deps, runtime = root / "deps", root / "runtime"
-    if not (root / ".complete").exists():
-        shutil.rmtree(root, ignore_errors=True)
-        _pip_target(deps, "-r", str(LAYER_SRC / "requirements.txt"))
-        _pip_target(runtime, RUNTIME_BOTO3)
-        compile_tree(deps)
-        compile_tree(runtime)  # the runtime's own boto3 comes compiled
-        (root / ".complete").touch()
-    layer = root / "opt" / "python"
+    root.mkdir(parents=True, exist_ok=True)
+    with (root.parent / f"{digest}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / ".complete").exists():
+            for stale in (deps, runtime):
+                shutil.rmtree(stale, ignore_errors=True)
+            _pip_target(deps, "-r", str(LAYER_SRC / "requirements.txt"))
+            _pip_target(runtime, RUNTIME_BOTO3)
+            compile_tree(deps)
+            compile_tree(runtime)  # the runtime's own boto3 comes compiled
+            (root / ".complete").touch()
+        _remove_copies_of_gone_processes(root)
+    layer = root / f"opt-{os.getpid()}" / "python"
     shutil.rmtree(layer.parent, ignore_errors=True)
     shutil.copytree(deps, layer)
     shutil.copytree(LAYER_SRC / "xpshop", layer / "xpshop", ignore=shutil.ignore_patterns("__pycache__"))
     compile_tree(layer / "xpshop")
     return layer, runtime
+
+
+def _remove_copies_of_gone_processes(root: Path) -> None:
+    for copy in root.glob("opt*"):
+        pid = copy.name.removeprefix("opt-")
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

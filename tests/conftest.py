@@ -237,6 +237,7 @@ def pytest_configure(config: pytest.Config) -> None:
 TESTS = os.path.dirname(os.path.abspath(__file__))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which turns the xdist_group marks into groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`e2e`: everything in tests/e2e (one xdist group: the session's one local server);
     `integration`: everything in tests/integration, and any test anywhere that needs DynamoDB Local.
