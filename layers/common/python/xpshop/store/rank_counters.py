@@ -107,13 +107,13 @@ def repair(guild_id: str, members: Iterable[Position]) -> int:
     for start in range(0, len(batch), 100):
         chunk = batch[start : start + 100]
         found = _ranked_items(guild_id, [user for _, user in chunk])
-        differ = [user for xp, user in chunk if _counted(found.get(user), user) != (xp, user)]
+        differ = [user for xp, user in chunk if from_item(found.get(user), user) != (xp, user)]
         if not differ:
             continue
         current = _member_xp(guild_id, differ)
         for user in differ:
             item = found.get(user)
-            counted = _counted(item, user)
+            counted = from_item(item, user)
             target = (current[user], user) if user in current else None  # None: removed since
             if counted == target:
                 continue
@@ -124,7 +124,8 @@ def repair(guild_id: str, members: Iterable[Position]) -> int:
     return fixed
 
 
-def _counted(item: Mapping[str, Any] | None, user_id: str) -> Position | None:
+def from_item(item: Mapping[str, Any] | None, user_id: str) -> Position | None:
+    """The position a ranked item counts its member at (None: no ranked item, the member is not counted)."""
     return (int(item["xp"]), user_id) if item else None
 
 
