@@ -116,7 +116,7 @@ def bulk_load(guild: str, count: int) -> float:
     """Write `count` members straight to the table (BatchWriteItem), then rebuild the guild's counters with
     the recalculation job: loading 100k members through the API would take an hour on DynamoDB Local."""
     from xpshop.levels import DEFAULT_CURVE
-    from xpshop.service import ranking, recalc
+    from xpshop.service import ranks, recalc
     from xpshop.store import keys
     from xpshop.store.table import table
 
@@ -150,7 +150,7 @@ def bulk_load(guild: str, count: int) -> float:
                 }
             )
     recalc.run(lambda: 1e9, [guild])  # stats counters
-    ranking.import_members(guild, positions)  # rank counters (the stream keeps them from here on)
+    ranks.import_members(guild, positions)  # rank counters (the stream keeps them from here on)
     return time.perf_counter() - started
 
 
@@ -716,7 +716,7 @@ NOTES = [
     "  one `PutItem` for the audit record. A message award is one `UpdateItem` (the counter shard once per",
     "  guild per batch), with no read. The author's display data (name, username, avatar hash) rides in that",
     "  same `UpdateItem` (extra `SET` clauses): the same requests per message with it as without.",
-    "- Ranks and pages come from the rank counters (`xpshop/ranking.py`): small counter items per million, per",
+    "- Ranks and pages come from the rank counters (`xpshop/rank_tree.py`): small counter items per million, per",
     "  thousand and per exact XP value, plus per user-id range within each exact XP below 1,000 (where the",
     "  crowds of ties are: 0 XP, one message's 15-25), each level one `Query` of one partition. A rank is the",
     "  member `GetItem` + A, B, C (from 1,000 XP), A, C, T (below) or A, T (0 XP) + a `COUNT` over the members",

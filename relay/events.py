@@ -1,7 +1,7 @@
 """Ingestion events built from plain values and checked locally (no discord.py import here).
 
 The backend refuses a whole batch (400) when one event in it is invalid, so every event is checked here,
-with the backend's rules (`xpshop.service.message_events.IngestedMessage`), before it is queued.
+with the backend's rules (`xpshop.api.xp.messages.IngestedMessage`), before it is queued.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""The rank index: keeps the rank counters (xpshop.ranking) in step with member XP, from the table's stream.
+"""The rank index: keeps the rank counters (xpshop.rank_tree) in step with member XP, from the table's stream.
 
 Every member write that moves XP (any path) arrives here in order per guild; a batch becomes one guarded
-update per counter it changes (see xpshop.service.ranking.apply_records). Awards stay one write; ranks
+update per counter it changes (see xpshop.service.ranks.apply_records). Awards stay one write; ranks
 and pages at any depth read a few counters. A failed batch is retried whole (bisected on error): counters
 already updated for it refuse it again by the stream sequence number, so nothing counts twice.
 """
@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop.service import ranking
+from xpshop.service import ranks
 
 logger = Logger()
 tracer = Tracer()
@@ -29,6 +29,6 @@ def lambda_handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[s
         for r in event.records
         if r.dynamodb is not None
     ]
-    changed = ranking.apply_records(records)
+    changed = ranks.apply_records(records)
     logger.info("rank counters updated", extra={"records": len(records), "counters": changed})
     return {"batchItemFailures": []}  # the whole batch went in (a failure raises: the batch is retried)

@@ -10,7 +10,9 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http, views
+from xpshop import http
+from xpshop.api.envelope import responses
+from xpshop.api.xp.responses import RecalcReport
 from xpshop.service import recalc
 
 logger = Logger()
@@ -33,7 +35,7 @@ def _budget(context: Any, cap: float | None = None) -> Callable[[], float]:
     "/api/xp/recalc",
     tags=["recalc"],
     summary="Recalculate every guild now (the schedule finishes the rest)",
-    responses=views.responses(views.RecalcReport),
+    responses=responses(RecalcReport),
 )
 def recalc_everything():
     recalc.request(None)
@@ -44,7 +46,7 @@ def recalc_everything():
     "/api/xp/recalc/<guildId>",
     tags=["recalc"],
     summary="Recalculate one guild now (resumable)",
-    responses=views.responses(views.RecalcReport),
+    responses=responses(RecalcReport),
 )
 def recalc_guild(guildId: str):
     recalc.request(guildId)

@@ -10,10 +10,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
-from xpshop import shop_views as sv
+from xpshop.api.envelope import shop_responses
+from xpshop.api.shop.requests import CategoryCreate, CategoryDelete, CategoryRename
+from xpshop.api.shop.responses import Category, CategoryDeleted
 from xpshop.http import Access
 from xpshop.service.shop import catalog
-from xpshop.shop_models import CategoryCreate, CategoryDelete, CategoryRename
 
 logger = Logger()
 tracer = Tracer()
@@ -33,7 +34,7 @@ app = http.make_resolver(
     f"{P}/list",
     tags=["shop categories"],
     summary="Every category (any key)",
-    responses=sv.shop_responses(list[sv.Category]),
+    responses=shop_responses(list[Category]),
 )
 def list_categories():
     return http.plain(catalog.list_categories())
@@ -43,7 +44,7 @@ def list_categories():
     f"{P}/create",
     tags=["shop categories"],
     summary="Create a category (admin)",
-    responses=sv.shop_responses(sv.Category, statuses=(201,)),
+    responses=shop_responses(Category, statuses=(201,)),
 )
 def create_category(body: Annotated[CategoryCreate, Body()]):
     return http.once(app, lambda: (catalog.create_category(body.name), 201))
@@ -53,7 +54,7 @@ def create_category(body: Annotated[CategoryCreate, Body()]):
     f"{P}/rename",
     tags=["shop categories"],
     summary="Rename a category found by old_name (admin)",
-    responses=sv.shop_responses(sv.Category),
+    responses=shop_responses(Category),
 )
 def rename_category(body: Annotated[CategoryRename, Body()]):
     return http.once(app, lambda: (catalog.rename_category(body.old_name, body.new_name), 200))
@@ -63,7 +64,7 @@ def rename_category(body: Annotated[CategoryRename, Body()]):
     f"{P}/delete",
     tags=["shop categories"],
     summary="Delete an empty category (admin)",
-    responses=sv.shop_responses(sv.CategoryDeleted),
+    responses=shop_responses(CategoryDeleted),
 )
 def delete_category(body: Annotated[CategoryDelete, Body()]):
     return http.once(app, lambda: (catalog.delete_category(body.category_id), 200))

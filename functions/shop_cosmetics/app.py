@@ -10,10 +10,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
-from xpshop import shop_views as sv
-from xpshop.http import Access
-from xpshop.service.shop import accounts, catalog, purchases
-from xpshop.shop_models import (
+from xpshop.api.envelope import shop_responses
+from xpshop.api.shop.requests import (
     CosmeticCreate,
     CosmeticDelete,
     CosmeticUpdate,
@@ -21,6 +19,18 @@ from xpshop.shop_models import (
     OwnershipBody,
     UnequipBody,
 )
+from xpshop.api.shop.responses import (
+    Bought,
+    Cosmetic,
+    CosmeticEdited,
+    Deleted,
+    EquippedResult,
+    Granted,
+    RevokedCosmetic,
+    Unequipped,
+)
+from xpshop.http import Access
+from xpshop.service.shop import accounts, catalog, purchases
 
 logger = Logger()
 tracer = Tracer()
@@ -46,7 +56,7 @@ app = http.make_resolver(
     f"{P}/list",
     tags=["shop cosmetics"],
     summary="Every cosmetic (any key)",
-    responses=sv.shop_responses(list[sv.Cosmetic]),
+    responses=shop_responses(list[Cosmetic]),
 )
 def list_cosmetics():
     return http.plain(catalog.list_cosmetics())
@@ -56,7 +66,7 @@ def list_cosmetics():
     f"{P}/shop",
     tags=["shop cosmetics"],
     summary="Cosmetics for sale (cost > 0) (any key)",
-    responses=sv.shop_responses(list[sv.Cosmetic]),
+    responses=shop_responses(list[Cosmetic]),
 )
 def list_shop():
     return http.plain(catalog.list_cosmetics(buyable_only=True))
@@ -66,7 +76,7 @@ def list_shop():
     f"{P}/create",
     tags=["shop cosmetics"],
     summary="Create a cosmetic; answers it with its new id (admin)",
-    responses=sv.shop_responses(sv.Cosmetic, statuses=(201,)),
+    responses=shop_responses(Cosmetic, statuses=(201,)),
 )
 def create_cosmetic(body: Annotated[CosmeticCreate, Body()]):
     return http.once(app, lambda: (catalog.create_cosmetic(body.model_dump()), 201))
@@ -76,7 +86,7 @@ def create_cosmetic(body: Annotated[CosmeticCreate, Body()]):
     f"{P}/update",
     tags=["shop cosmetics"],
     summary="Edit a cosmetic found by original_name (admin)",
-    responses=sv.shop_responses(sv.CosmeticEdited),
+    responses=shop_responses(CosmeticEdited),
 )
 def update_cosmetic(body: Annotated[CosmeticUpdate, Body()]):
     changes = body.model_dump(exclude_unset=True, exclude={"original_name"})
@@ -87,7 +97,7 @@ def update_cosmetic(body: Annotated[CosmeticUpdate, Body()]):
     f"{P}/delete",
     tags=["shop cosmetics"],
     summary="Delete a cosmetic by name; lockers are cleaned (admin)",
-    responses=sv.shop_responses(sv.Deleted),
+    responses=shop_responses(Deleted),
 )
 def delete_cosmetic(body: Annotated[CosmeticDelete, Body()]):
     return http.once(app, lambda: (catalog.delete_cosmetic(body.cosmetic), 200))
@@ -97,7 +107,7 @@ def delete_cosmetic(body: Annotated[CosmeticDelete, Body()]):
     f"{P}/buy",
     tags=["shop cosmetics"],
     summary="Buy a cosmetic (own key or admin)",
-    responses=sv.shop_responses(sv.Bought),
+    responses=shop_responses(Bought),
 )
 def buy_cosmetic(body: Annotated[OwnershipBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
@@ -108,7 +118,7 @@ def buy_cosmetic(body: Annotated[OwnershipBody, Body()]):
     f"{P}/grant",
     tags=["shop cosmetics"],
     summary="Give a cosmetic without charge (admin)",
-    responses=sv.shop_responses(sv.Granted),
+    responses=shop_responses(Granted),
 )
 def grant_cosmetic(body: Annotated[OwnershipBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
@@ -119,7 +129,7 @@ def grant_cosmetic(body: Annotated[OwnershipBody, Body()]):
     f"{P}/revoke",
     tags=["shop cosmetics"],
     summary="Take a cosmetic away (and unequip it) (admin)",
-    responses=sv.shop_responses(sv.RevokedCosmetic),
+    responses=shop_responses(RevokedCosmetic),
 )
 def revoke_cosmetic(body: Annotated[OwnershipBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
@@ -130,7 +140,7 @@ def revoke_cosmetic(body: Annotated[OwnershipBody, Body()]):
     f"{P}/equip",
     tags=["shop cosmetics"],
     summary="Equip an owned cosmetic in its slot (own key or admin)",
-    responses=sv.shop_responses(sv.EquippedResult),
+    responses=shop_responses(EquippedResult),
 )
 def equip_cosmetic(body: Annotated[EquipBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
@@ -141,7 +151,7 @@ def equip_cosmetic(body: Annotated[EquipBody, Body()]):
     f"{P}/unequip",
     tags=["shop cosmetics"],
     summary="Empty a slot (own key or admin)",
-    responses=sv.shop_responses(sv.Unequipped),
+    responses=shop_responses(Unequipped),
 )
 def unequip_cosmetic(body: Annotated[UnequipBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)

@@ -10,10 +10,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
-from xpshop import shop_views as sv
+from xpshop.api.envelope import shop_responses
+from xpshop.api.shop.requests import CouponCreate, CouponDelete, CouponEdit, RedeemBody
+from xpshop.api.shop.responses import Coupon, CouponCreated, CouponEdited, CouponsPage, Deleted, Redeemed
 from xpshop.http import Access
 from xpshop.service.shop import accounts, coupons
-from xpshop.shop_models import CouponCreate, CouponDelete, CouponEdit, RedeemBody
 
 logger = Logger()
 tracer = Tracer()
@@ -34,7 +35,7 @@ app = http.make_resolver(
     f"{P}/list",
     tags=["shop coupons"],
     summary="Every coupon, active or not (admin)",
-    responses=sv.shop_responses(list[sv.Coupon] | sv.CouponsPage),
+    responses=shop_responses(list[Coupon] | CouponsPage),
 )
 def list_coupons(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="Page size; without it: every coupon")] = None,
@@ -47,7 +48,7 @@ def list_coupons(
     f"{P}/create",
     tags=["shop coupons"],
     summary="Create a coupon (admin)",
-    responses=sv.shop_responses(sv.CouponCreated, statuses=(201,)),
+    responses=shop_responses(CouponCreated, statuses=(201,)),
 )
 def create_coupon(body: Annotated[CouponCreate, Body()]):
     return http.once(app, lambda: (coupons.create_coupon(body.model_dump(exclude_unset=True)), 201))
@@ -57,7 +58,7 @@ def create_coupon(body: Annotated[CouponCreate, Body()]):
     f"{P}/edit",
     tags=["shop coupons"],
     summary="Edit a coupon found by original_code (admin)",
-    responses=sv.shop_responses(sv.CouponEdited),
+    responses=shop_responses(CouponEdited),
 )
 def edit_coupon(body: Annotated[CouponEdit, Body()]):
     changes = body.model_dump(exclude_unset=True, exclude={"original_code", "original_name"})
@@ -68,7 +69,7 @@ def edit_coupon(body: Annotated[CouponEdit, Body()]):
     f"{P}/delete",
     tags=["shop coupons"],
     summary="Delete a coupon (deactivating keeps its history) (admin)",
-    responses=sv.shop_responses(sv.Deleted),
+    responses=shop_responses(Deleted),
 )
 def delete_coupon(body: Annotated[CouponDelete, Body()]):
     return http.once(app, lambda: (coupons.delete_coupon(body.code), 200))
@@ -78,7 +79,7 @@ def delete_coupon(body: Annotated[CouponDelete, Body()]):
     f"{P}/redeem",
     tags=["shop coupons"],
     summary="Redeem a coupon (own key or admin)",
-    responses=sv.shop_responses(sv.Redeemed),
+    responses=shop_responses(Redeemed),
 )
 def redeem_coupon(body: Annotated[RedeemBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)

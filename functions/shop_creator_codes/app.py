@@ -10,10 +10,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
-from xpshop import shop_views as sv
-from xpshop.http import Access
-from xpshop.service.shop import accounts, creators
-from xpshop.shop_models import (
+from xpshop.api.envelope import shop_responses
+from xpshop.api.shop.requests import (
     CODE_PATTERN,
     CreatorCodeCreate,
     CreatorCodeDelete,
@@ -21,6 +19,17 @@ from xpshop.shop_models import (
     CreatorCodeUpdate,
     account_param,
 )
+from xpshop.api.shop.responses import (
+    CreatorCode,
+    CreatorCodeCreated,
+    CreatorCodeEdited,
+    CreatorCodesPage,
+    Deleted,
+    Processed,
+    Supporting,
+)
+from xpshop.http import Access
+from xpshop.service.shop import accounts, creators
 
 logger = Logger()
 tracer = Tracer()
@@ -42,7 +51,7 @@ app = http.make_resolver(
     f"{P}/list",
     tags=["shop creator codes"],
     summary="Every creator code with its uses (admin)",
-    responses=sv.shop_responses(list[sv.CreatorCode] | sv.CreatorCodesPage),
+    responses=shop_responses(list[CreatorCode] | CreatorCodesPage),
 )
 def list_creator_codes(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="Codes per page; without it: every code")] = None,
@@ -56,7 +65,7 @@ def list_creator_codes(
     f"{P}/supporting",
     tags=["shop creator codes"],
     summary="Whether a user supports a creator code (own key or admin)",
-    responses=sv.shop_responses(sv.Supporting),
+    responses=shop_responses(Supporting),
 )
 def is_supporting(
     id: Annotated[str, Query(description="Discord ID or Minecraft UUID")],
@@ -69,7 +78,7 @@ def is_supporting(
     f"{P}/create",
     tags=["shop creator codes"],
     summary="Create a creator code (admin)",
-    responses=sv.shop_responses(sv.CreatorCodeCreated, statuses=(201,)),
+    responses=shop_responses(CreatorCodeCreated, statuses=(201,)),
 )
 def create_creator_code(body: Annotated[CreatorCodeCreate, Body()]):
     return http.once(app, lambda: (creators.create_creator_code(body.code, body.assigned_user), 201))
@@ -79,7 +88,7 @@ def create_creator_code(body: Annotated[CreatorCodeCreate, Body()]):
     f"{P}/update",
     tags=["shop creator codes"],
     summary="Rename a code or change its owner (admin)",
-    responses=sv.shop_responses(sv.CreatorCodeEdited),
+    responses=shop_responses(CreatorCodeEdited),
 )
 def update_creator_code(body: Annotated[CreatorCodeUpdate, Body()]):
     return http.once(
@@ -92,7 +101,7 @@ def update_creator_code(body: Annotated[CreatorCodeUpdate, Body()]):
     f"{P}/delete",
     tags=["shop creator codes"],
     summary="Delete a creator code (admin)",
-    responses=sv.shop_responses(sv.Deleted),
+    responses=shop_responses(Deleted),
 )
 def delete_creator_code(body: Annotated[CreatorCodeDelete, Body()]):
     return http.once(app, lambda: (creators.delete_creator_code(body.code), 200))
@@ -102,7 +111,7 @@ def delete_creator_code(body: Annotated[CreatorCodeDelete, Body()]):
     f"{P}/set",
     tags=["shop creator codes"],
     summary='Support a creator code, "0" to stop (own key or admin)',
-    responses=sv.shop_responses(sv.Processed),
+    responses=shop_responses(Processed),
 )
 def set_creator_code(body: Annotated[CreatorCodeSet, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)

@@ -10,10 +10,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
-from xpshop import shop_views as sv
+from xpshop.api.envelope import shop_responses
+from xpshop.api.shop.requests import CreditsModify, CreditsSet
+from xpshop.api.shop.responses import Credits
 from xpshop.http import Access
 from xpshop.service.shop import accounts, credits
-from xpshop.shop_models import CreditsModify, CreditsSet
 
 logger = Logger()
 tracer = Tracer()
@@ -25,14 +26,14 @@ app = http.make_resolver(http.SHOP_API, access={f"{P}/modify": Access.SHOP_ADMIN
     f"{P}/modify",
     tags=["shop credits"],
     summary="Add or remove credits; never below 0 (admin)",
-    responses=sv.shop_responses(sv.Credits),
+    responses=shop_responses(Credits),
 )
 def modify_credits(body: Annotated[CreditsModify, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
     return http.once(app, lambda: (credits.modify_credits(discord_id, body.amount), 200))
 
 
-@app.patch(f"{P}/set", tags=["shop credits"], summary="Set a balance (admin)", responses=sv.shop_responses(sv.Credits))
+@app.patch(f"{P}/set", tags=["shop credits"], summary="Set a balance (admin)", responses=shop_responses(Credits))
 def set_credits(body: Annotated[CreditsSet, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
     return http.once(app, lambda: (credits.set_credits(discord_id, body.new_amount), 200))

@@ -10,10 +10,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http
-from xpshop import shop_views as sv
+from xpshop.api.envelope import shop_responses
+from xpshop.api.shop.requests import Account, LinkBody, account_param
+from xpshop.api.shop.responses import IssuedKey, Linked, LinksPage, RevokedKey, Unlinked, UserInfo, UserTransactions
 from xpshop.http import Access
 from xpshop.service.shop import accounts
-from xpshop.shop_models import Account, LinkBody, account_param
 
 logger = Logger()
 tracer = Tracer()
@@ -38,7 +39,7 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of
     INFO,
     tags=["shop users"],
     summary="A user's credits, equipped cosmetics and locker (own key or admin)",
-    responses=sv.shop_responses(sv.UserInfo),
+    responses=shop_responses(UserInfo),
 )
 def user_info(id: Annotated[str, Query(description="Discord ID or Minecraft UUID")]):
     discord_id = accounts.account_for(http.caller(app), account_param(id))
@@ -49,7 +50,7 @@ def user_info(id: Annotated[str, Query(description="Discord ID or Minecraft UUID
     TRANSACTIONS,
     tags=["shop users"],
     summary="A user's ledger: purchases, grants, credit changes (admin)",
-    responses=sv.shop_responses(sv.UserTransactions),
+    responses=shop_responses(UserTransactions),
 )
 def user_transactions(
     id: Annotated[str, Query(description="Discord ID or Minecraft UUID")], limit: Limit = None, cursor: Cursor = None
@@ -62,7 +63,7 @@ def user_transactions(
     LIST,
     tags=["shop users"],
     summary="Linked accounts {discordId: uuid} (admin)",
-    responses=sv.shop_responses(dict[str, str] | sv.LinksPage),
+    responses=shop_responses(dict[str, str] | LinksPage),
 )
 def linked_accounts(limit: Limit = None, cursor: Cursor = None):
     return http.plain(accounts.linked_accounts(limit, cursor))
@@ -72,7 +73,7 @@ def linked_accounts(limit: Limit = None, cursor: Cursor = None):
     LINK,
     tags=["shop users"],
     summary="Link a Discord account to a Minecraft account (admin)",
-    responses=sv.shop_responses(sv.Linked),
+    responses=shop_responses(Linked),
 )
 def link_account(body: Annotated[LinkBody, Body()]):
     return http.once(app, lambda: (accounts.link(body.discordid, body.minecraft_username), 200))
@@ -82,7 +83,7 @@ def link_account(body: Annotated[LinkBody, Body()]):
     UNLINK,
     tags=["shop users"],
     summary="Unlink a Discord account and its Minecraft account (admin)",
-    responses=sv.shop_responses(sv.Unlinked),
+    responses=shop_responses(Unlinked),
 )
 def unlink_account(body: Annotated[Account, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
@@ -93,16 +94,14 @@ def unlink_account(body: Annotated[Account, Body()]):
     KEYS,
     tags=["shop keys"],
     summary="Issue a user API key (shown once; replaces the previous one) (admin)",
-    responses=sv.shop_responses(sv.IssuedKey, statuses=(201,)),
+    responses=shop_responses(IssuedKey, statuses=(201,)),
 )
 def issue_key(body: Annotated[Account, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
     return http.plain(accounts.issue_key(discord_id), 201)
 
 
-@app.delete(
-    KEYS, tags=["shop keys"], summary="Revoke a user's API key (admin)", responses=sv.shop_responses(sv.RevokedKey)
-)
+@app.delete(KEYS, tags=["shop keys"], summary="Revoke a user's API key (admin)", responses=shop_responses(RevokedKey))
 def revoke_key(body: Annotated[Account, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
     return http.plain(accounts.revoke_key(discord_id))

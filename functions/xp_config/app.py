@@ -9,16 +9,27 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http, views
-from xpshop.errors import ErrorCode
-from xpshop.guild_config import ConfigPatch
-from xpshop.models import (
+from xpshop import http
+from xpshop.api.envelope import responses
+from xpshop.api.xp.requests import (
     AddRewardBody,
+    ConfigPatch,
     DeleteMultipliersBody,
     PutMultipliersBody,
     RegisterGuildBody,
     RemoveRewardBody,
 )
+from xpshop.api.xp.responses import (
+    GuildConfigView,
+    GuildRegistered,
+    GuildsPage,
+    MultiplierMaps,
+    MultipliersView,
+    RewardAdded,
+    RewardRemoved,
+    RewardsView,
+)
+from xpshop.errors import ErrorCode
 from xpshop.service import config, guilds
 
 logger = Logger()
@@ -50,7 +61,7 @@ def _patch(body: ConfigPatch) -> dict[str, Any]:
     GLOBAL,
     tags=["config"],
     summary="Global defaults (system defaults overlaid with global overrides)",
-    responses=views.responses(views.GuildConfigView),
+    responses=responses(GuildConfigView),
 )
 def get_global_config():
     return http.ok(config.merged_global())
@@ -60,7 +71,7 @@ def get_global_config():
     GLOBAL,
     tags=["config"],
     summary="Update global defaults (partial; null resets a field)",
-    responses=views.responses(views.GuildConfigView),
+    responses=responses(GuildConfigView),
 )
 def put_global_config(body: Annotated[ConfigPatch, Body()]):
     return http.once(app, lambda: (config.update_global(_patch(body)), 200))
@@ -70,7 +81,7 @@ def put_global_config(body: Annotated[ConfigPatch, Body()]):
     GUILD,
     tags=["config"],
     summary="The merged configuration of a guild (guild > global > system)",
-    responses=views.responses(views.GuildConfigView),
+    responses=responses(GuildConfigView),
 )
 def get_guild_config(guildId: str):
     return http.ok(config.merged_guild(guildId))
@@ -80,22 +91,18 @@ def get_guild_config(guildId: str):
     GUILD,
     tags=["config"],
     summary="Update a guild's configuration (partial; null resets a field)",
-    responses=views.responses(views.GuildConfigView),
+    responses=responses(GuildConfigView),
 )
 def put_guild_config(guildId: str, body: Annotated[ConfigPatch, Body()]):
     return http.once(app, lambda: (config.update_guild(guildId, _patch(body)), 200))
 
 
-@app.get(
-    REWARDS, tags=["rewards"], summary="Role rewards, sorted by level", responses=views.responses(views.RewardsView)
-)
+@app.get(REWARDS, tags=["rewards"], summary="Role rewards, sorted by level", responses=responses(RewardsView))
 def get_rewards(guildId: str):
     return http.ok(config.rewards(guildId))
 
 
-@app.post(
-    REWARDS, tags=["rewards"], summary="Add a role reward (one per level)", responses=views.responses(views.RewardAdded)
-)
+@app.post(REWARDS, tags=["rewards"], summary="Add a role reward (one per level)", responses=responses(RewardAdded))
 def add_reward(guildId: str, body: Annotated[AddRewardBody, Body()]):
     return http.once(app, lambda: (config.add_reward(guildId, body.level, body.roleId), 200))
 
@@ -104,7 +111,7 @@ def add_reward(guildId: str, body: Annotated[AddRewardBody, Body()]):
     REWARDS,
     tags=["rewards"],
     summary="Remove the role reward at a level",
-    responses=views.responses(views.RewardRemoved),
+    responses=responses(RewardRemoved),
 )
 def remove_reward(guildId: str, body: Annotated[RemoveRewardBody, Body()]):
     return http.once(app, lambda: (config.remove_reward(guildId, body.level), 200))
@@ -114,7 +121,7 @@ def remove_reward(guildId: str, body: Annotated[RemoveRewardBody, Body()]):
     MULTIPLIERS,
     tags=["multipliers"],
     summary="Server, role and user multipliers",
-    responses=views.responses(views.MultipliersView),
+    responses=responses(MultipliersView),
 )
 def get_multipliers(guildId: str):
     return http.ok(config.multipliers(guildId))
@@ -124,7 +131,7 @@ def get_multipliers(guildId: str):
     MULTIPLIERS,
     tags=["multipliers"],
     summary="Set or update multipliers (merged)",
-    responses=views.responses(views.MultiplierMaps),
+    responses=responses(MultiplierMaps),
 )
 def put_multipliers(guildId: str, body: Annotated[PutMultipliersBody, Body()]):
     return http.once(app, lambda: (config.put_multipliers(guildId, body.server, body.role, body.user), 200))
@@ -134,7 +141,7 @@ def put_multipliers(guildId: str, body: Annotated[PutMultipliersBody, Body()]):
     MULTIPLIERS,
     tags=["multipliers"],
     summary="Remove specific multipliers",
-    responses=views.responses(views.MultiplierMaps),
+    responses=responses(MultiplierMaps),
 )
 def delete_multipliers(guildId: str, body: Annotated[DeleteMultipliersBody, Body()]):
     return http.once(app, lambda: (config.delete_multipliers(guildId, body.server, body.role, body.user), 200))
@@ -144,7 +151,7 @@ def delete_multipliers(guildId: str, body: Annotated[DeleteMultipliersBody, Body
     "/api/xp/guilds",
     tags=["guilds"],
     summary="Registered guilds (cursor pagination)",
-    responses=views.responses(views.GuildsPage),
+    responses=responses(GuildsPage),
 )
 def list_guilds(
     limit: Annotated[int | None, Query(ge=1, le=100, description="Max guilds (default 50)")] = None,
@@ -157,7 +164,7 @@ def list_guilds(
     REGISTRY,
     tags=["guilds"],
     summary="Register a guild (idempotent): 201 when new, 200 when known",
-    responses=views.responses(views.GuildRegistered, "Registered (201) or already known (200)", (200, 201)),
+    responses=responses(GuildRegistered, "Registered (201) or already known (200)", (200, 201)),
 )
 def register_guild(guildId: str, body: Annotated[RegisterGuildBody | None, Body()] = None):
     guild_id = http.guild_id_param(guildId)

@@ -8,9 +8,11 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
-from xpshop import http, views
+from xpshop import http
+from xpshop.api.envelope import responses
+from xpshop.api.xp.messages import IngestBody
+from xpshop.api.xp.responses import Ingested
 from xpshop.service import messages
 
 logger = Logger()
@@ -19,18 +21,13 @@ INGEST = "/api/xp/ingest/messages"
 app = http.make_resolver(http.RELAY_API, access={INGEST: http.Access.RELAY})
 
 
-class Ingested(BaseModel):
-    accepted: int
-    skipped: int
-
-
 @app.post(
     INGEST,
     tags=["ingest"],
     summary="Queue up to 100 gateway messages for XP (relay key)",
-    responses=views.responses(Ingested, "Queued", (202,)),
+    responses=responses(Ingested, "Queued", (202,)),
 )
-def ingest_messages(body: Annotated[messages.IngestBody, Body()]):
+def ingest_messages(body: Annotated[IngestBody, Body()]):
     return http.ok(messages.ingest(body), 202)
 
 

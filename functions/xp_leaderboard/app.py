@@ -9,7 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http, views
+from xpshop import http
+from xpshop.api.envelope import responses
+from xpshop.api.xp.responses import LeaderboardPage, PublicLeaderboardPage, Rank
 from xpshop.service import members
 
 logger = Logger()
@@ -29,7 +31,7 @@ app = http.make_resolver(
     summary="A page of the leaderboard (XP desc, ties by user id)",
     description="With the admin key: entries {userId, xp, level, rank}. Without a key (only when the guild's "
     "leaderboard.public is true): public entries, where a hidden member has userId null and hidden true.",
-    responses=views.responses(views.LeaderboardPage | views.PublicLeaderboardPage),
+    responses=responses(LeaderboardPage | PublicLeaderboardPage),
 )
 def get_leaderboard(
     guildId: str,
@@ -48,7 +50,7 @@ def get_leaderboard(
     tags=["leaderboard"],
     summary="A member's rank",
     description="Without a key (public leaderboard), a hidden member answers 404 USER_NOT_FOUND like an unknown one.",
-    responses=views.responses(views.Rank),
+    responses=responses(Rank),
 )
 def get_rank(guildId: str, userId: str):
     if http.anonymous(app):

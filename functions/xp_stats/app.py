@@ -8,7 +8,9 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http, views
+from xpshop import http
+from xpshop.api.envelope import responses
+from xpshop.api.xp.responses import GuildStats, Health
 from xpshop.errors import ErrorCode
 from xpshop.service import stats
 
@@ -29,7 +31,7 @@ app = http.make_resolver(
 )
 
 
-@app.get(HEALTH, tags=["health"], summary="Service health (public)", responses=views.responses(views.Health))
+@app.get(HEALTH, tags=["health"], summary="Service health (public)", responses=responses(Health))
 def get_health():
     return http.ok(stats.health())
 
@@ -38,7 +40,7 @@ def get_health():
     "/api/xp/stats/<guildId>",
     tags=["stats"],
     summary="Aggregate statistics from counters",
-    responses=views.responses(views.GuildStats),
+    responses=responses(GuildStats),
 )
 def get_stats(guildId: str):
     return http.ok(stats.guild_stats(guildId))

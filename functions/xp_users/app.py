@@ -9,8 +9,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http, views
-from xpshop.models import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
+from xpshop import http
+from xpshop.api.envelope import responses
+from xpshop.api.xp.requests import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
+from xpshop.api.xp.responses import MemberDetail, MembersPage, Privacy, Recalculated, XpAdded, XpRemoved, XpSet
 from xpshop.service import members
 
 logger = Logger()
@@ -24,7 +26,7 @@ MEMBER = "/api/xp/users/<guildId>/<userId>"
     "/api/xp/users/<guildId>",
     tags=["users"],
     summary="List tracked members, XP descending",
-    responses=views.responses(views.MembersPage),
+    responses=responses(MembersPage),
 )
 def list_users(
     guildId: str,
@@ -36,26 +38,22 @@ def list_users(
     return http.ok(members.list_members(guildId, start, size))
 
 
-@app.get(
-    MEMBER, tags=["users"], summary="A member's XP, level and progress", responses=views.responses(views.MemberDetail)
-)
+@app.get(MEMBER, tags=["users"], summary="A member's XP, level and progress", responses=responses(MemberDetail))
 def get_user(guildId: str, userId: str):
     return http.ok(members.get_member(guildId, userId))
 
 
-@app.post(
-    MEMBER, tags=["users"], summary="Add XP (creates the member when absent)", responses=views.responses(views.XpAdded)
-)
+@app.post(MEMBER, tags=["users"], summary="Add XP (creates the member when absent)", responses=responses(XpAdded))
 def add_xp(guildId: str, userId: str, body: Annotated[AddXpBody, Body()]):
     return http.once(app, lambda: (members.add_xp(guildId, userId, body.amount, body.reason), 200))
 
 
-@app.put(MEMBER, tags=["users"], summary="Set a member's XP", responses=views.responses(views.XpSet))
+@app.put(MEMBER, tags=["users"], summary="Set a member's XP", responses=responses(XpSet))
 def set_xp(guildId: str, userId: str, body: Annotated[SetXpBody, Body()]):
     return http.once(app, lambda: (members.set_xp(guildId, userId, body.xp, body.reason), 200))
 
 
-@app.delete(MEMBER, tags=["users"], summary="Remove XP (never below 0)", responses=views.responses(views.XpRemoved))
+@app.delete(MEMBER, tags=["users"], summary="Remove XP (never below 0)", responses=responses(XpRemoved))
 def remove_xp(guildId: str, userId: str, body: Annotated[RemoveXpBody, Body()]):
     return http.once(app, lambda: (members.remove_xp(guildId, userId, body.amount, body.reason), 200))
 
@@ -64,7 +62,7 @@ def remove_xp(guildId: str, userId: str, body: Annotated[RemoveXpBody, Body()]):
     f"{MEMBER}/recalc",
     tags=["users"],
     summary="Recompute a member's level from total XP",
-    responses=views.responses(views.Recalculated),
+    responses=responses(Recalculated),
 )
 def recalc_user(guildId: str, userId: str):
     return http.once(app, lambda: (members.recalc_member(guildId, userId), 200))
@@ -76,7 +74,7 @@ def recalc_user(guildId: str, userId: str):
     summary="Hide a member from public views, or show them again",
     description='A hidden member appears on public leaderboards as "Hidden member" (no id, name or avatar); '
     "their rank still counts. Hiding a member without a record creates it at 0 XP; showing one does not.",
-    responses=views.responses(views.Privacy),
+    responses=responses(Privacy),
 )
 def set_privacy(guildId: str, userId: str, body: Annotated[PrivacyBody, Body()]):
     return http.once(app, lambda: (members.set_privacy(guildId, userId, body.hidden), 200))

@@ -177,7 +177,7 @@ def test_the_deployed_layer_ships_arm64_wheels_and_bytecode(tmp_path: Path) -> N
         timeout=600,
     )
     opt = tmp_path / "python"
-    assert (opt / "xpshop" / "store" / "ranking.py").is_file()
+    assert (opt / "xpshop" / "store" / "rank_counters.py").is_file()
     sources = [p for p in opt.rglob("*.py")]
     assert len(sources) > 500
     missing = [p for p in sources if not Path(importlib.util.cache_from_source(str(p))).is_file()]

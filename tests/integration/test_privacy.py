@@ -105,9 +105,10 @@ def test_idempotency_key_replays_the_first_answer(api, guild):
 
 
 def test_the_answer_matches_its_documented_shape(api, guild):
-    from xpshop import views
+    from xpshop.api.envelope import Envelope
+    from xpshop.api.xp import responses
 
-    views.Envelope[views.Privacy].model_validate(api.put(privacy(guild, new_user_id()), {"hidden": True}).body)
+    Envelope[responses.Privacy].model_validate(api.put(privacy(guild, new_user_id()), {"hidden": True}).body)
 
 
 # ---------------------------------------------------------------- public views
@@ -160,9 +161,10 @@ def test_public_leaderboard_masks_hidden_members_and_ranks_stay_true(api, guild)
     hidden_text = str(public)
     assert users[1] not in hidden_text and "Member 1" not in hidden_text
 
-    from xpshop import views
+    from xpshop.api.envelope import Envelope
+    from xpshop.api.xp import responses
 
-    views.Envelope[views.PublicLeaderboardPage].model_validate({"success": True, "data": public})
+    Envelope[responses.PublicLeaderboardPage].model_validate({"success": True, "data": public})
 
     api.put(privacy(guild, users[1]), {"hidden": False})
     assert api.get(f"/api/xp/leaderboard/{guild}?limit=10", key=None).data == public_before

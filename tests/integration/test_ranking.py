@@ -196,13 +196,13 @@ def test_an_upgrade_to_a_new_counter_layout_is_backfilled_by_the_recalculation(a
 def test_a_repair_racing_records_in_flight_counts_each_member_once(api, guild):
     """The recalculation repairs a member while its stream records are still on their way."""
     from xpshop.levels import DEFAULT_CURVE
-    from xpshop.service import ranking
+    from xpshop.service import ranks
     from xpshop.store import members as store
 
     user = str(600_000_000_000_000_001)
     store.set_xp(guild, user, 100, DEFAULT_CURVE)
     store.set_xp(guild, user, 250, DEFAULT_CURVE)
-    ranking.repair(guild, [(250, user)])  # the repair got there first (records not delivered yet)
+    ranks.repair(guild, [(250, user)])  # the repair got there first (records not delivered yet)
     _check(api, guild, {user: 250})  # now the two records arrive: the member is still counted once
     store.set_xp(guild, user, 30, DEFAULT_CURVE)
     _check(api, guild, {user: 30})
@@ -288,14 +288,14 @@ def test_a_paused_pass_restarts_when_the_layout_changes(api, guild, monkeypatch)
 def test_a_repair_does_not_undo_a_change_the_stream_applied_after_the_member_was_read(api, guild):
     """The recalculation read the member at 40 XP; before its repair the member moved to 90 and the stream
     applied that. The repair must not move the member's counted position back to 40."""
-    from xpshop.service import ranking
+    from xpshop.service import ranks
 
     user = str(540_000_000_000_000_001)
     assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": 40}).status == 200
     api.get(f"/api/xp/leaderboard/{guild}")
     assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": 90}).status == 200
     api.get(f"/api/xp/leaderboard/{guild}")  # the stream applied 40 -> 90
-    assert ranking.repair(guild, [(40, user)]) == 0  # as read by a page fetched before the change
+    assert ranks.repair(guild, [(40, user)]) == 0  # as read by a page fetched before the change
     _check(api, guild, {user: 90})
 
 
@@ -303,7 +303,7 @@ def test_a_repair_of_a_member_gone_since_the_page_was_read_uncounts_it(api, guil
     """The page said 40 XP, the ranked item says 30 (the stream is behind), and the member is gone by the
     time the repair looks again: the repair takes it out; the records in flight then leave it out."""
     from xpshop.levels import DEFAULT_CURVE
-    from xpshop.service import ranking
+    from xpshop.service import ranks
     from xpshop.store import keys, table
     from xpshop.store import members as store
 
@@ -312,6 +312,6 @@ def test_a_repair_of_a_member_gone_since_the_page_was_read_uncounts_it(api, guil
     assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 1  # counted at 30
     store.set_xp(guild, user, 40, DEFAULT_CURVE)  # records held back: no API read until the end
     table.table().delete_item(Key=keys.member(guild, user))
-    assert ranking.repair(guild, [(40, user)]) == 1
-    assert ranking.total(guild) == 0
+    assert ranks.repair(guild, [(40, user)]) == 1
+    assert ranks.total(guild) == 0
     _check(api, guild, {})  # now the 30 -> 40 and removal records arrive

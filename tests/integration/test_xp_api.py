@@ -404,35 +404,36 @@ def test_no_endpoint_scans(api, guild):
 
 def test_responses_match_the_documented_shapes(api, guild):
     """Contract: every success body validates against its OpenAPI model, which forbids extra fields."""
-    from xpshop import views
+    from xpshop.api.envelope import Envelope, ErrorEnvelope
+    from xpshop.api.xp import responses
 
     user = new_user_id()
     cases = [
-        ("PUT", f"/api/xp/guilds/{new_guild_id()}", None, views.GuildRegistered),
-        ("GET", "/api/xp/guilds", None, views.GuildsPage),
-        ("POST", users(guild, user), {"amount": 200}, views.XpAdded),
-        ("PUT", users(guild, user), {"xp": 900}, views.XpSet),
-        ("DELETE", users(guild, user), {"amount": 5}, views.XpRemoved),
-        ("GET", users(guild, user), None, views.MemberDetail),
-        ("GET", users(guild), None, views.MembersPage),
-        ("POST", f"{users(guild, user)}/recalc", None, views.Recalculated),
-        ("GET", f"/api/xp/leaderboard/{guild}", None, views.LeaderboardPage),
-        ("GET", f"/api/xp/leaderboard/{guild}/{user}", None, views.Rank),
-        ("PUT", f"/api/xp/config/{guild}", {"theme": {"embedColor": "#FFAA00"}}, views.GuildConfigView),
-        ("GET", f"/api/xp/config/{guild}", None, views.GuildConfigView),
-        ("GET", "/api/xp/config/global", None, views.GuildConfigView),
-        ("POST", f"/api/xp/config/{guild}/rewards", {"level": 2, "roleId": ROLE}, views.RewardAdded),
-        ("GET", f"/api/xp/config/{guild}/rewards", None, views.RewardsView),
-        ("DELETE", f"/api/xp/config/{guild}/rewards", {"level": 2}, views.RewardRemoved),
-        ("PUT", f"/api/xp/config/{guild}/multipliers", {"server": 1.5, "user": {user: 2}}, views.MultiplierMaps),
-        ("GET", f"/api/xp/config/{guild}/multipliers", None, views.MultipliersView),
-        ("DELETE", f"/api/xp/config/{guild}/multipliers", {"server": True}, views.MultiplierMaps),
-        ("GET", f"/api/xp/stats/{guild}", None, views.GuildStats),
-        ("GET", "/api/xp/health", None, views.Health),
+        ("PUT", f"/api/xp/guilds/{new_guild_id()}", None, responses.GuildRegistered),
+        ("GET", "/api/xp/guilds", None, responses.GuildsPage),
+        ("POST", users(guild, user), {"amount": 200}, responses.XpAdded),
+        ("PUT", users(guild, user), {"xp": 900}, responses.XpSet),
+        ("DELETE", users(guild, user), {"amount": 5}, responses.XpRemoved),
+        ("GET", users(guild, user), None, responses.MemberDetail),
+        ("GET", users(guild), None, responses.MembersPage),
+        ("POST", f"{users(guild, user)}/recalc", None, responses.Recalculated),
+        ("GET", f"/api/xp/leaderboard/{guild}", None, responses.LeaderboardPage),
+        ("GET", f"/api/xp/leaderboard/{guild}/{user}", None, responses.Rank),
+        ("PUT", f"/api/xp/config/{guild}", {"theme": {"embedColor": "#FFAA00"}}, responses.GuildConfigView),
+        ("GET", f"/api/xp/config/{guild}", None, responses.GuildConfigView),
+        ("GET", "/api/xp/config/global", None, responses.GuildConfigView),
+        ("POST", f"/api/xp/config/{guild}/rewards", {"level": 2, "roleId": ROLE}, responses.RewardAdded),
+        ("GET", f"/api/xp/config/{guild}/rewards", None, responses.RewardsView),
+        ("DELETE", f"/api/xp/config/{guild}/rewards", {"level": 2}, responses.RewardRemoved),
+        ("PUT", f"/api/xp/config/{guild}/multipliers", {"server": 1.5, "user": {user: 2}}, responses.MultiplierMaps),
+        ("GET", f"/api/xp/config/{guild}/multipliers", None, responses.MultipliersView),
+        ("DELETE", f"/api/xp/config/{guild}/multipliers", {"server": True}, responses.MultiplierMaps),
+        ("GET", f"/api/xp/stats/{guild}", None, responses.GuildStats),
+        ("GET", "/api/xp/health", None, responses.Health),
     ]
     for method, path, body, model in cases:
         r = api.request(method, path, body)
         assert r.status in (200, 201), (method, path, r.body)
-        views.Envelope[model].model_validate(r.body)
+        Envelope[model].model_validate(r.body)
     error = api.get(users(guild, new_user_id()))
-    views.ErrorEnvelope.model_validate(error.body)
+    ErrorEnvelope.model_validate(error.body)

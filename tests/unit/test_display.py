@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from xpshop import display
-from xpshop.service.message_events import IngestBody, MessageEvent, parse_queued
+from xpshop.api.xp.messages import IngestBody, MessageEvent, parse_queued
 
 HASH = "0123456789abcdef0123456789abcdef"
 

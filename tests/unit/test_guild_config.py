@@ -2,8 +2,9 @@
 
 import pytest
 
+from xpshop.api.xp.requests import validate_patch
 from xpshop.errors import ApiError, ErrorCode
-from xpshop.guild_config import SYSTEM_DEFAULTS, apply_patch, merge, validate_patch
+from xpshop.guild_config import SYSTEM_DEFAULTS, apply_patch, merge
 
 ROLE = "456789012345678901"
 

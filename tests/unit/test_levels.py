@@ -60,6 +60,14 @@ def test_progress_is_consistent(curve, xp):
     assert 0 <= p.percentage < 100
 
 
+def test_percentage_of_an_almost_complete_level_is_not_100():
+    # found by hypothesis: 2,418,068 of the 2,418,188 XP of level 279 rounded to 100.0
+    from xpshop.levels import Progress
+
+    assert Progress(level=279, in_level=2_418_068, to_next=120).percentage == 99.99
+    assert Progress(level=0, in_level=100, to_next=55).percentage == 64.52
+
+
 @given(a=st.integers(0, 10**12), b=st.integers(0, 10**12))
 def test_level_is_monotonic(a, b):
     lo, hi = sorted((a, b))

@@ -1,4 +1,4 @@
-"""The rank counter algorithm (xpshop.ranking + service.ranking) against a brute-force oracle, with an
+"""The rank counter algorithm (xpshop.rank_tree + service.ranks) against a brute-force oracle, with an
 in-memory store behind it: many more and larger guilds than DynamoDB Local can take in a unit test."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xpshop import ranking
-from xpshop.service import ranking as service
+from xpshop import rank_tree
+from xpshop.service import ranks as service
 from xpshop.store import keys
 
 EDGE_XP = [0, 1, 999, 1000, 1001, 999_999, 1_000_000, 1_000_001, 7_654_321]
@@ -22,16 +22,16 @@ user_ids = st.one_of(
 
 
 class MemoryStore:
-    """store.ranking's reads over a dict of members and the counters the deltas produced."""
+    """store.rank_counters' reads over a dict of members and the counters the deltas produced."""
 
     def __init__(self) -> None:
         self.members: dict[str, int] = {}
-        self.counters: Multiset[ranking.Counter] = Multiset()
+        self.counters: Multiset[rank_tree.Counter] = Multiset()
 
     def move(self, user: str, xp: int | None) -> None:
         old = (self.members[user], user) if user in self.members else None
         new = (xp, user) if xp is not None else None
-        for counter, delta in ranking.deltas([(old, new)]).items():
+        for counter, delta in rank_tree.deltas([(old, new)]).items():
             self.counters[counter] += delta
         if xp is None:
             self.members.pop(user, None)
@@ -138,30 +138,30 @@ def test_a_crowd_at_one_message_worth_of_xp_stays_within_the_request_bound(memor
 
 
 def test_deltas_leave_out_what_did_not_move():
-    assert ranking.deltas([((500, "1"), (500, "1"))]) == {}
-    moved = ranking.deltas([((500, "1"), (520, "1"))])
+    assert rank_tree.deltas([((500, "1"), (500, "1"))]) == {}
+    moved = rank_tree.deltas([((500, "1"), (520, "1"))])
     assert moved == {
-        ranking.Counter("C", (0, 0), 500): -1,
-        ranking.Counter("C", (0, 0), 520): 1,
-        ranking.Counter("T", (500,), 0): -1,
-        ranking.Counter("T", (520,), 0): 1,
+        rank_tree.Counter("C", (0, 0), 500): -1,
+        rank_tree.Counter("C", (0, 0), 520): 1,
+        rank_tree.Counter("T", (500,), 0): -1,
+        rank_tree.Counter("T", (520,), 0): 1,
     }
     # from 1000 XP on, no tie counters: a move is two C items
-    assert len(ranking.deltas([((1500, "1"), (1520, "1"))])) == 2
-    crossing = ranking.deltas([((999_999, "1"), (1_000_000, "1"))])
+    assert len(rank_tree.deltas([((1500, "1"), (1520, "1"))])) == 2
+    crossing = rank_tree.deltas([((999_999, "1"), (1_000_000, "1"))])
     assert {c.level for c in crossing} == {"A", "B", "C"}
-    leaving_zero = ranking.deltas([((0, "5"), (20, "5"))])
-    assert leaving_zero[ranking.Counter("T", (0,), 0)] == -1
-    assert leaving_zero[ranking.Counter("T", (20,), 0)] == 1
-    leaving_low = ranking.deltas([((999, "5"), (1000, "5"))])
-    assert leaving_low[ranking.Counter("T", (999,), 0)] == -1
+    leaving_zero = rank_tree.deltas([((0, "5"), (20, "5"))])
+    assert leaving_zero[rank_tree.Counter("T", (0,), 0)] == -1
+    assert leaving_zero[rank_tree.Counter("T", (20,), 0)] == 1
+    leaving_low = rank_tree.deltas([((999, "5"), (1000, "5"))])
+    assert leaving_low[rank_tree.Counter("T", (999,), 0)] == -1
     assert not any(c.level == "T" and d > 0 for c, d in leaving_low.items())
 
 
 def test_pick_and_clamp():
     counts = {5: 2, 3: 0, 1: 4}
-    assert ranking.pick(counts, 0, descending=True) == (5, 0)
-    assert ranking.pick(counts, 2, descending=True) == (1, 0)
-    assert ranking.pick(counts, 6, descending=True) is None
-    assert ranking.pick_clamped(counts, 60, descending=True) == (1, 3)
-    assert ranking.pick_clamped({}, 0, descending=True) is None
+    assert rank_tree.pick(counts, 0, descending=True) == (5, 0)
+    assert rank_tree.pick(counts, 2, descending=True) == (1, 0)
+    assert rank_tree.pick(counts, 6, descending=True) is None
+    assert rank_tree.pick_clamped(counts, 60, descending=True) == (1, 3)
+    assert rank_tree.pick_clamped({}, 0, descending=True) is None

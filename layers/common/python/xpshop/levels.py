@@ -62,9 +62,10 @@ class Progress:
 
     @property
     def percentage(self) -> float:
-        """Share of the current level already earned, 0-100 with 2 decimals."""
+        """Share of the current level already earned, 0-99.99 with 2 decimals: rounding never shows 100 % of
+        a level not yet reached (2,418,068 of 2,418,188 XP is 99.99, not 100.0)."""
         span = self.in_level + self.to_next
-        return round(self.in_level / span * 100, 2) if span else 0.0
+        return min(round(self.in_level / span * 100, 2), 99.99) if span else 0.0
 
     def as_dict(self) -> dict[str, int]:
         return {"level": self.level, "inLevel": self.in_level, "toNext": self.to_next}

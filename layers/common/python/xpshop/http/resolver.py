@@ -11,8 +11,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
+from ..api.xp.requests import FIELD_ERROR_CODES
 from ..errors import ErrorCode, InvalidInput
-from ..models import FIELD_ERROR_CODES
 from . import errors, gate, idempotency
 
 DEFAULT_LIMIT = 10

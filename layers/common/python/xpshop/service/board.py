@@ -20,7 +20,7 @@ from ..levels import Curve, Progress
 from ..store import config as config_store
 from ..store import members
 from ..store.members import Member
-from . import curves, ranking
+from . import curves, ranks
 
 PAGE_SIZE = 100
 # Pages starting within this many members of the top are read straight from the index, reading past the
@@ -109,9 +109,9 @@ def page(board: Board, number: int) -> Page | None:
         return None
     offset = (number - 1) * PAGE_SIZE
     if offset <= DIRECT_READ_MAX:
-        found = ranking.top(board.guild_id, PAGE_SIZE, skip=offset)
+        found = ranks.top(board.guild_id, PAGE_SIZE, skip=offset)
     else:
-        found = ranking.page(board.guild_id, offset, PAGE_SIZE)
+        found = ranks.page(board.guild_id, offset, PAGE_SIZE)
     if number > 1 and not found.items:
         return None
     listed = [Member.from_item(item) for item in found.items]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..api.xp.requests import validate_patch
 from ..errors import ErrorCode, InvalidInput, NotFound
-from ..guild_config import MAX_MULTIPLIERS, MAX_REWARDS, apply_patch, merge, validate_patch
+from ..guild_config import MAX_MULTIPLIERS, MAX_REWARDS, apply_patch, merge
 from ..multipliers import multiplier_count
 from ..store import config as store
 from ..store import recalc as recalc_store

@@ -11,13 +11,13 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ParamValidationError
 
 from .. import message_queue
+from ..api.xp.messages import IngestBody, MessageEvent, parse_queued
 from ..awards import message_award
 from ..display import Display
 from ..errors import InvalidInput
 from ..store import guilds, members, stats
 from ..store.members import Change
 from .curves import config_for, curve_for
-from .message_events import IngestBody, MessageEvent, parse_queued
 
 POISON = "poison"
 

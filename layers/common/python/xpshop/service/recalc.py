@@ -19,7 +19,7 @@ from aws_lambda_powertools import Logger
 from ..clock import now_ms
 from ..store import catalog, coupons, guilds, keys, members, recalc, stats
 from ..store.members import Change
-from . import curves, ranking
+from . import curves, ranks
 
 logger = Logger(child=True)
 SAFETY_SECONDS = 3.0
@@ -89,7 +89,7 @@ def recalc_guild(guild_id: str, time_left: Callable[[], float], global_marked_at
         }
     for page, cursor in recalc.member_pages(guild_id, state["cursor"]):
         # Rank counters: members never counted (older than the rank index) or whose change was lost.
-        state["rankRepaired"] = state.get("rankRepaired", 0) + ranking.repair(
+        state["rankRepaired"] = state.get("rankRepaired", 0) + ranks.repair(
             guild_id, [(int(i["xp"]), str(i.get("userId") or keys.user_id_from_member_sk(i["SK"]))) for i in page]
         )
         for item in page:

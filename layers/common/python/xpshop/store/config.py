@@ -18,8 +18,9 @@ from .table import batch_get, is_condition_failure, table
 MAX_ATTEMPTS = 10
 
 
-def _decode(item: dict[str, Any]) -> dict[str, Any]:
-    """Config is stored as a JSON string: numbers keep their JSON types (1.0 stays a float)."""
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """The overrides a config item holds. Stored as a JSON string: numbers keep their JSON types (1.0 stays a
+    float)."""
     raw = item.get("config")
     return json.loads(raw) if isinstance(raw, str) else {}
 
@@ -31,7 +32,7 @@ def _key(guild_id: str | None) -> dict[str, str]:
 def read_layers(guild_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(global overrides, guild overrides) in one BatchGetItem."""
     wanted = [keys.global_config()] + ([keys.guild_config(guild_id)] if guild_id else [])
-    found = {item["PK"]: _decode(item) for item in batch_get(wanted, consistent=True)}
+    found = {item["PK"]: from_item(item) for item in batch_get(wanted, consistent=True)}
     guild = found.get(keys.guild_pk(guild_id), {}) if guild_id else {}
     return found.get(keys.GLOBAL_PK, {}), guild
 
@@ -46,9 +47,9 @@ def read_layers_and_guild(guild_id: str) -> tuple[dict[str, Any], dict[str, Any]
     guild: Guild | None = None
     for item in batch_get(wanted, consistent=False):
         if item["PK"] == keys.GLOBAL_PK:
-            global_overrides = _decode(item)
+            global_overrides = from_item(item)
         elif item["SK"] == keys.CONFIG:
-            guild_overrides = _decode(item)
+            guild_overrides = from_item(item)
         elif item["SK"] == keys.META:
             guild = Guild.from_item(item)
     return global_overrides, guild_overrides, guild
@@ -59,7 +60,7 @@ def read(guild_id: str | None) -> tuple[dict[str, Any], int]:
     item = table().get_item(Key=_key(guild_id), ConsistentRead=True).get("Item")
     if not item:
         return {}, 0
-    return _decode(item), int(item.get("version", 0))
+    return from_item(item), int(item.get("version", 0))
 
 
 def update(guild_id: str | None, mutate: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:

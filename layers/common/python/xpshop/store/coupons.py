@@ -168,7 +168,7 @@ def redeem(
         (
             None,
             tx.put(
-                ledger.entry(
+                ledger.to_item(
                     discord_id, "redeem", couponCode=coupon.code, amount=credits or None, cosmeticId=cosmetic_id
                 )
             ),

@@ -18,7 +18,7 @@ def modify(discord_id: str, amount: int) -> None:
     tx.write_guarded(
         [
             (Guard.BALANCE, credit_upsert(discord_id, amount, condition=condition, values=values)),
-            (None, tx.put(ledger.entry(discord_id, "credits_modify", amount=amount))),
+            (None, tx.put(ledger.to_item(discord_id, "credits_modify", amount=amount))),
         ]
     )
 
@@ -27,7 +27,7 @@ def set_balance(discord_id: str, new_amount: int) -> None:
     tx.write_guarded(
         [
             (None, credit_upsert(discord_id, new_amount, set_balance=True)),
-            (None, tx.put(ledger.entry(discord_id, "credits_set", amount=new_amount))),
+            (None, tx.put(ledger.to_item(discord_id, "credits_set", amount=new_amount))),
         ]
     )
 
@@ -69,7 +69,7 @@ def pay_levels(
             (
                 None,
                 tx.put(
-                    ledger.entry(
+                    ledger.to_item(
                         discord_id,
                         "level_reward",
                         amount=amount,

@@ -317,7 +317,7 @@ def level_paid(discord_id: str, guild_id: str) -> dict[str, str]:
     return {"PK": user_pk(discord_id), "SK": f"LEVELPAID#{guild_id}"}
 
 
-# Rank counters (xpshop.ranking): one partition per parent, so a level's counters are one Query.
+# Rank counters (xpshop.rank_tree): one partition per parent, so a level's counters are one Query.
 # The layout version is in every key: a layout change starts from empty counters and ranked items, which
 # the recalculation's repair backfills, never mixing two layouts. The first recalculation run after the
 # upgrade (scheduled or on demand) sees the new version and marks every guild (service.recalc).

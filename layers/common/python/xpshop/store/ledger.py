@@ -43,7 +43,7 @@ class LedgerEntry:
         )
 
 
-def entry(discord_id: str, kind: str, **fields: Any) -> dict[str, Any]:
+def to_item(discord_id: str, kind: str, **fields: Any) -> dict[str, Any]:
     """A ledger item to put in the same transaction as the change it records (None fields left out)."""
     at = now_ms()
     recorded = {k: v for k, v in fields.items() if v is not None}

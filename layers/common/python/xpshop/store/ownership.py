@@ -14,7 +14,7 @@ from . import keys, pages, profiles, tx
 from .guards import Guard, GuardFailed
 
 
-def item(discord_id: str, cosmetic_id: str, source: str) -> dict[str, Any]:
+def to_item(discord_id: str, cosmetic_id: str, source: str) -> dict[str, Any]:
     """The ownership item (`source`: purchase, grant, coupon)."""
     return {
         **keys.owned(discord_id, cosmetic_id),
@@ -35,7 +35,7 @@ def grant_items(discord_id: str, cosmetic_id: str, source: str, version: int | N
         condition += " AND version = :v"
         values[":v"] = version
     return [
-        (Guard.UNOWNED, tx.put(item(discord_id, cosmetic_id, source), "attribute_not_exists(PK)")),
+        (Guard.UNOWNED, tx.put(to_item(discord_id, cosmetic_id, source), "attribute_not_exists(PK)")),
         (
             Guard.COSMETIC,
             tx.update(keys.entity(keys.COSMETIC, cosmetic_id), "ADD ownerCount :one", condition, values=values),

@@ -45,7 +45,7 @@ def buy(buyer: ShopProfile, cosmetic: Cosmetic, payout: int = 0, creator: Creato
         (
             None,
             tx.put(
-                ledger.entry(
+                ledger.to_item(
                     buyer.discord_id,
                     "purchase",
                     cosmeticId=cosmetic.id,
@@ -66,7 +66,7 @@ def buy(buyer: ShopProfile, cosmetic: Cosmetic, payout: int = 0, creator: Creato
             (
                 None,
                 tx.put(
-                    ledger.entry(
+                    ledger.to_item(
                         pays.owner,
                         "creator_payout",
                         amount=payout,
@@ -85,14 +85,14 @@ def grant(discord_id: str, cosmetic: Cosmetic) -> None:
     tx.write_guarded(
         [
             *ownership.grant_items(discord_id, cosmetic.id, "grant"),
-            (None, tx.put(ledger.entry(discord_id, "grant", cosmeticId=cosmetic.id, cost=0))),
+            (None, tx.put(ledger.to_item(discord_id, "grant", cosmeticId=cosmetic.id, cost=0))),
         ]
     )
 
 
 def revoke(discord_id: str, cosmetic: Cosmetic) -> bool:
     """Take the cosmetic away (and out of its slot), with the ledger entry. False if it was not owned."""
-    entry = ledger.entry(discord_id, "revoke", cosmeticId=cosmetic.id)
+    entry = ledger.to_item(discord_id, "revoke", cosmeticId=cosmetic.id)
     return ownership.remove(discord_id, cosmetic.id, cosmetic.type, entry)
 
 

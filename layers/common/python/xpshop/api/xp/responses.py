@@ -1,4 +1,5 @@
-"""Response shapes of /api/xp, for the OpenAPI document and for contract tests.
+"""Response shapes of /api/xp (the `data` of the envelope, `api.envelope`), for the OpenAPI document and
+for contract tests.
 
 The use cases return plain dicts; these models state what those dicts hold. A contract test validates
 real responses against them (extra fields forbidden), so the document cannot drift from the API.
@@ -6,30 +7,11 @@ real responses against them (extra fields forbidden), so the document cannot dri
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-T = TypeVar("T")
 _VIEW = ConfigDict(extra="forbid", defer_build=True)
-
-
-class Envelope(BaseModel, Generic[T]):
-    model_config = _VIEW
-    success: Literal[True] = True
-    data: T
-
-
-class ErrorBody(BaseModel):
-    model_config = _VIEW
-    code: str = Field(description="One of the documented error codes, e.g. USER_NOT_FOUND")
-    message: str = Field(description="What went wrong, naming the field at fault")
-
-
-class ErrorEnvelope(BaseModel):
-    model_config = _VIEW
-    success: Literal[False] = False
-    error: ErrorBody
 
 
 class MemberStats(BaseModel):
@@ -308,22 +290,8 @@ class GuildsPage(BaseModel):
     nextCursor: str | None
 
 
-def responses(
-    model: Any,
-    description: str = "Success",
-    statuses: tuple[int, ...] = (200,),
-    errors: tuple[int, ...] = (400, 401, 404, 405),
-    envelope: bool = True,
-) -> dict[int, dict[str, Any]]:
-    """The `responses=` argument of a Powertools route: `model` (in our envelope for /api/xp; bare for the
-    shop, which keeps the seed's shapes), plus the error envelope for the listed error statuses."""
-    content = {"application/json": {"model": Envelope[model] if envelope else model}}
-    documented: dict[int, dict[str, Any]] = {
-        status: {"description": description, "content": content} for status in statuses
-    }
-    for code in errors:
-        documented[code] = {
-            "description": "Error (see the error codes)",
-            "content": {"application/json": {"model": ErrorEnvelope}},
-        }
-    return documented
+# POST /api/xp/ingest/messages (the relay's API). Pydantic's default config, as it has always been documented
+# (extra fields not forbidden): `_VIEW` would change the OpenAPI document.
+class Ingested(BaseModel):
+    accepted: int
+    skipped: int

@@ -14,7 +14,7 @@ with a smaller user id. Ties at X are one contiguous range of the score index, c
 1000 XP the T level first narrows them to one user-id range, so the count stays small however many share
 X. A page at any offset is found by walking A -> B -> C (-> T) and reading the index from that point.
 
-Counts are kept by the rank index function from the table's stream (see service/ranking.py): every XP
+Counts are kept by the rank index function from the table's stream (see service/ranks.py): every XP
 change moves a member from one C item to another (and T items below 1000 XP), and across B/A items only
 at their boundaries.
 """
@@ -29,7 +29,7 @@ A, B, C, T = "A", "B", "C", "T"
 MILLION, THOUSAND = 10**6, 10**3
 TIE_RANGE = 10**15  # user ids (snowflakes, 17-20 digits) per T item: ~1,400 ranges over today's ids
 TIED_BELOW = THOUSAND  # exact XP values with T counters: where ties crowd (a few messages' worth of XP)
-# service.ranking counts "members below TIED_BELOW" as C(0, 0); changing either constant (or TIE_RANGE)
+# service.ranks counts "members below TIED_BELOW" as C(0, 0); changing either constant (or TIE_RANGE)
 # changes which counters exist: bump store.keys.RANK_LAYOUT with it.
 assert TIED_BELOW <= THOUSAND
 

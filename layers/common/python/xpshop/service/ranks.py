@@ -1,4 +1,4 @@
-"""Exact ranks and leaderboard pages at any depth from the rank counters (xpshop.ranking), and the rank
+"""Exact ranks and leaderboard pages at any depth from the rank counters (xpshop.rank_tree), and the rank
 index function's work: turning stream records into counter deltas.
 
 Requests: a rank is 3-5 (member, then A, B, C from 1000 XP; A, C, T below it; A, T at 0 XP; and a COUNT
@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import ranking
-from ..ranking import A, B, C, Position, T
+from .. import rank_tree
+from ..rank_tree import A, B, C, Position, T
 from ..store import keys
-from ..store import ranking as store
+from ..store import rank_counters as store
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ def rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
 def _rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
     a_counts = store.counts(guild_id, A)
     members = sum(a_counts.values())
-    if xp < ranking.TIED_BELOW:
+    if xp < rank_tree.TIED_BELOW:
         # Everyone above 999 XP is ahead (members outside C(0, 0)), then those at more XP within it, then
         # the T ranges before mine at exactly this XP, then the smaller ids in my range.
         t_counts = store.counts(guild_id, T, (xp,))
@@ -46,16 +46,18 @@ def _rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
             ahead = members - sum(t_counts.values())  # everyone with XP
         else:
             c_counts = store.counts(guild_id, C, (0, 0))
-            ahead = members - sum(c_counts.values()) + ranking.above(c_counts, xp)
-        t = ranking.tie_range(user_id)
-        ahead += ranking.below(t_counts, t)
+            ahead = members - sum(c_counts.values()) + rank_tree.above(c_counts, xp)
+        t = rank_tree.tie_range(user_id)
+        ahead += rank_tree.below(t_counts, t)
         if t_counts.get(t, 0) > 1:
-            ahead += store.count_scores(guild_id, keys.score(xp, user_id), keys.score(xp, str(ranking.range_start(t))))
+            ahead += store.count_scores(
+                guild_id, keys.score(xp, user_id), keys.score(xp, str(rank_tree.range_start(t)))
+            )
         return max(ahead, 0) + 1, members  # separate reads: a concurrent move may skew them by one
-    a, b, c = ranking.path(xp)
+    a, b, c = rank_tree.path(xp)
     b_counts = store.counts(guild_id, B, (a,))
     c_counts = store.counts(guild_id, C, (a, b))
-    ahead = ranking.above(a_counts, a) + ranking.above(b_counts, b) + ranking.above(c_counts, c)
+    ahead = rank_tree.above(a_counts, a) + rank_tree.above(b_counts, b) + rank_tree.above(c_counts, c)
     if c_counts.get(c, 0) > 1:  # ties at exactly this XP: those with a smaller user id
         ahead += store.count_scores(guild_id, keys.score(xp, user_id), keys.score(xp, "0"))
     return ahead + 1, members
@@ -83,29 +85,29 @@ def top(guild_id: str, limit: int, skip: int = 0) -> Page:
     return Page(items, max(members, skip + len(items)) if items else members)
 
 
-def _locate(guild_id: str, a_counts: Mapping[int, int], offset: int) -> ranking.Start | None:
-    found = ranking.pick(a_counts, offset, descending=True)
+def _locate(guild_id: str, a_counts: Mapping[int, int], offset: int) -> rank_tree.Start | None:
+    found = rank_tree.pick(a_counts, offset, descending=True)
     if found is None:
         return None
     a, left = found
     # Counters are separate items updated one by one: a reader between two updates of one batch may find a
     # level holding a member fewer than its parent said; clamping keeps the walk on the nearest member.
-    b_pick = ranking.pick_clamped(store.counts(guild_id, B, (a,)), left, descending=True)
+    b_pick = rank_tree.pick_clamped(store.counts(guild_id, B, (a,)), left, descending=True)
     if b_pick is None:
         return None
     b, left = b_pick
-    c_pick = ranking.pick_clamped(store.counts(guild_id, C, (a, b)), left, descending=True)
+    c_pick = rank_tree.pick_clamped(store.counts(guild_id, C, (a, b)), left, descending=True)
     if c_pick is None:
         return None
     c, left = c_pick
-    xp = a * ranking.MILLION + b * ranking.THOUSAND + c
-    if xp >= ranking.TIED_BELOW:
-        return ranking.Start(xp, 0, left)
-    t_pick = ranking.pick_clamped(store.counts(guild_id, T, (xp,)), left, descending=False)
+    xp = a * rank_tree.MILLION + b * rank_tree.THOUSAND + c
+    if xp >= rank_tree.TIED_BELOW:
+        return rank_tree.Start(xp, 0, left)
+    t_pick = rank_tree.pick_clamped(store.counts(guild_id, T, (xp,)), left, descending=False)
     if t_pick is None:
         return None
     t, left = t_pick
-    return ranking.Start(xp, ranking.range_start(t), left)
+    return rank_tree.Start(xp, rank_tree.range_start(t), left)
 
 
 # ---------------------------------------------------------------- the rank index function

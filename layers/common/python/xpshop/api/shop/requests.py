@@ -2,6 +2,7 @@
 
 POST/PATCH/PUT/DELETE parameters come from the JSON body, or from the query string when there is no body
 (`xpshop.http` folds them in before validation). Numbers may be given as strings ("125", "-5").
+Query-string parameters reuse the same rules: `account_param` (an account id) and `CODE_PATTERN`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from pydantic import (
     model_validator,
 )
 
-from . import ids, names
-from .errors import ErrorCode, InvalidInput
-from .shop import CLOAK, COSMETIC_TYPES, MAX_CREDITS, url_with_suffix
+from ... import ids, names
+from ...errors import ErrorCode, InvalidInput
+from ...shop import CLOAK, COSMETIC_TYPES, MAX_CREDITS, url_with_suffix
 
 _BODY = ConfigDict(extra="forbid", defer_build=True, str_strip_whitespace=True)
 CosmeticType = Literal["cloak", "wings", "pet", "hat", "bodywear", "bandana", "mask", "shoes", "glasses"]

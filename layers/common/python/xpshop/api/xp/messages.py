@@ -1,4 +1,5 @@
-"""Chat-message events from the gateway relay: their shape and bounds, at ingestion and again at consumption.
+"""Chat-message events from the gateway relay: their shape and bounds, at ingestion (`IngestBody`, the body of
+POST /api/xp/ingest/messages) and again at consumption (`MessageEvent`, `parse_queued`: the queue records).
 
 Every number is bounded: ids are 64-bit snowflakes and a timestamp lies between Discord's epoch and the
 last moment a snowflake can carry, so nothing derived from an event goes past DynamoDB's 38 digits. A
@@ -16,10 +17,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, field_validator
 
-from .. import display
-from ..clock import now_ms
-from ..guild_config import Snowflake
-from ..ids import DISCORD_EPOCH_MS
+from ... import display
+from ...clock import now_ms
+from ...ids import DISCORD_EPOCH_MS
+from ..fields import Snowflake
 
 logger = Logger(child=True)
 

@@ -1,4 +1,4 @@
-"""Rank counters (see xpshop.ranking), the position each member is counted at, and the score-index reads
+"""Rank counters (see xpshop.rank_tree), the position each member is counted at, and the score-index reads
 that resolve ties and fill pages.
 
 Every change to the counters is one TransactWriteItems with the member's *ranked* item (the XP it is
@@ -15,8 +15,8 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from .. import ranking, retry
-from ..ranking import Counter, Position
+from .. import rank_tree, retry
+from ..rank_tree import Counter, Position
 from . import keys, tx
 from .table import batch_get, plain, resource, table
 
@@ -56,7 +56,7 @@ def _try(
     if the ranked item is as `guard` says. False when it was not (nothing written)."""
     counted, new = move_
     items = [_ranked_write(guild_id, user_id, new, seq, guard)]
-    items += _counter_updates(guild_id, ranking.deltas([(counted, new)]))
+    items += _counter_updates(guild_id, rank_tree.deltas([(counted, new)]))
     try:
         tx.write(items)
     except tx.Cancelled as exc:
@@ -107,13 +107,13 @@ def repair(guild_id: str, members: Iterable[Position]) -> int:
     for start in range(0, len(batch), 100):
         chunk = batch[start : start + 100]
         found = _ranked_items(guild_id, [user for _, user in chunk])
-        differ = [user for xp, user in chunk if _counted(found.get(user), user) != (xp, user)]
+        differ = [user for xp, user in chunk if from_item(found.get(user), user) != (xp, user)]
         if not differ:
             continue
         current = _member_xp(guild_id, differ)
         for user in differ:
             item = found.get(user)
-            counted = _counted(item, user)
+            counted = from_item(item, user)
             target = (current[user], user) if user in current else None  # None: removed since
             if counted == target:
                 continue
@@ -124,7 +124,8 @@ def repair(guild_id: str, members: Iterable[Position]) -> int:
     return fixed
 
 
-def _counted(item: Mapping[str, Any] | None, user_id: str) -> Position | None:
+def from_item(item: Mapping[str, Any] | None, user_id: str) -> Position | None:
+    """The position a ranked item counts its member at (None: no ranked item, the member is not counted)."""
     return (int(item["xp"]), user_id) if item else None
 
 
@@ -198,7 +199,7 @@ def import_members(guild_id: str, members: Iterable[Position]) -> None:
     """Ranked items and counters written outright, for a guild loaded in bulk with nothing else writing
     (the bench). Anything live goes through `move` / `repair`."""
     members = list(members)
-    totals = ranking.deltas((None, position) for position in members)
+    totals = rank_tree.deltas((None, position) for position in members)
     with resource().Table(table().name).batch_writer() as batch:
         for xp, user in members:
             batch.put_item(Item={**keys.ranked(guild_id, user), "xp": xp, "seq": REPAIR_SEQ})

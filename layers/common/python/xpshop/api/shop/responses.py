@@ -1,21 +1,12 @@
 """Response shapes of the shop API (/api/v1): the seed's shapes, stated as models for the OpenAPI document
-and for contract tests (extra fields forbidden, so the document cannot drift from the API)."""
+and for contract tests (extra fields forbidden, so the document cannot drift from the API). Routes document
+them bare with `api.envelope.shop_responses`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from .views import responses
-
 _VIEW = ConfigDict(extra="forbid", defer_build=True)
-
-SHOP_ERRORS = (400, 401, 403, 404, 405, 409)
-
-
-def shop_responses(model: Any, description: str = "Success", statuses: tuple[int, ...] = (200,)) -> dict[int, Any]:
-    return responses(model, description, statuses, errors=SHOP_ERRORS, envelope=False)
 
 
 class Equipped(BaseModel):

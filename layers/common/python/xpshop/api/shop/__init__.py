@@ -1,0 +1,1 @@
+"""/api/v1 (shop) models: `requests` (parameters and their field rules), `responses` (the seed's shapes)."""

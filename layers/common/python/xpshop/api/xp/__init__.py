@@ -1,0 +1,1 @@
+"""/api/xp models: `requests` (bodies and the config patch), `messages` (relay events), `responses`."""

@@ -1,0 +1,204 @@
+"""Request bodies of /api/xp (validated by Powertools, documented in OpenAPI): XP, privacy, rewards,
+multipliers, guild registration and the configuration patch (`ConfigPatch`, checked by `validate_patch`), and
+which error code a bad body field earns. The configuration's rules (defaults, merge, limits) are
+`xpshop.guild_config`'s; the relay's message batches are `api.xp.messages`'."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
+
+from ...errors import ErrorCode, InvalidInput
+from ...guild_config import MAX_CREDITS_PER_LEVEL, MAX_MULTIPLIERS, MAX_REWARDS
+from ...levels import MAX_XP
+from ..fields import PositiveMultiplier, Snowflake
+
+_BODY = ConfigDict(extra="forbid", defer_build=True)
+Reason = Annotated[str, Field(max_length=500, description="Why, kept in the audit trail")]
+
+
+class AddXpBody(BaseModel):
+    model_config = _BODY
+    amount: StrictInt = Field(gt=0, le=MAX_XP, description="XP to add, a positive integer")
+    reason: Reason | None = None
+
+
+class SetXpBody(BaseModel):
+    model_config = _BODY
+    xp: StrictInt = Field(ge=0, le=MAX_XP, description="The member's new total XP")
+    reason: Reason | None = None
+
+
+class RemoveXpBody(BaseModel):
+    model_config = _BODY
+    amount: StrictInt = Field(gt=0, le=MAX_XP, description="XP to remove; the total never goes below 0")
+    reason: Reason | None = None
+
+
+class PrivacyBody(BaseModel):
+    model_config = _BODY
+    hidden: StrictBool = Field(description='true: public views show the member as "Hidden member"; false: shown')
+
+
+class AddRewardBody(BaseModel):
+    model_config = _BODY
+    level: StrictInt = Field(ge=1, le=10_000)
+    roleId: Snowflake
+
+
+class RemoveRewardBody(BaseModel):
+    model_config = _BODY
+    level: StrictInt = Field(ge=1, le=10_000)
+
+
+class PutMultipliersBody(BaseModel):
+    model_config = _BODY
+    server: PositiveMultiplier | None = None
+    role: dict[Snowflake, PositiveMultiplier] = Field(default_factory=dict, max_length=MAX_MULTIPLIERS)
+    user: dict[Snowflake, PositiveMultiplier] = Field(default_factory=dict, max_length=MAX_MULTIPLIERS)
+
+
+class DeleteMultipliersBody(BaseModel):
+    model_config = _BODY
+    server: StrictBool = False
+    role: list[Snowflake] = Field(default_factory=list, max_length=MAX_MULTIPLIERS)
+    user: list[Snowflake] = Field(default_factory=list, max_length=MAX_MULTIPLIERS)
+
+
+class RegisterGuildBody(BaseModel):
+    model_config = _BODY
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+# Which error code a bad body field earns (the XP seed's codes); other fields are INVALID_REQUEST.
+FIELD_ERROR_CODES: dict[str, ErrorCode] = {
+    "amount": ErrorCode.INVALID_AMOUNT,
+    "xp": ErrorCode.INVALID_AMOUNT,
+    "level": ErrorCode.INVALID_LEVEL,
+    "roleId": ErrorCode.INVALID_ROLE_ID,
+    "server": ErrorCode.INVALID_MULTIPLIER,
+    "role": ErrorCode.INVALID_MULTIPLIER,
+    "user": ErrorCode.INVALID_MULTIPLIER,
+}
+
+
+# ---------------------------------------------------------------- the configuration patch
+
+
+class RoleReward(BaseModel):
+    model_config = _BODY
+    level: StrictInt = Field(ge=1, le=10_000)
+    roleId: Snowflake
+
+
+class LeaderboardSettings(BaseModel):
+    """`public`: the web board and anonymous API reads are open; `indexable`: search engines may list the
+    web board (it carries `noindex` otherwise; link previews work either way)."""
+
+    model_config = _BODY
+    public: StrictBool | None = None
+    indexable: StrictBool | None = None
+
+
+class MultiplierSettings(BaseModel):
+    model_config = _BODY
+    server: PositiveMultiplier | None = None
+    role: dict[Snowflake, PositiveMultiplier] | None = Field(default=None, max_length=MAX_MULTIPLIERS)
+    user: dict[Snowflake, PositiveMultiplier] | None = Field(default=None, max_length=MAX_MULTIPLIERS)
+
+
+class ThemeSettings(BaseModel):
+    model_config = _BODY
+    embedColor: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] | None = None
+    backgroundUrl: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2048)] | None = None
+
+
+class LabelSettings(BaseModel):
+    model_config = _BODY
+    xpDisplayName: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+
+
+class CurveSettings(BaseModel):
+    """XP from level L-1 to L is a*L^2 + b*L + c. Bounded so that levels stay sane (level 100 needs at most
+    ~37M XP with the maxima) and the cumulative XP stays exact within the XP cap."""
+
+    model_config = _BODY
+    a: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    b: Annotated[StrictInt, Field(ge=0, le=1_000)] | None = None
+    c: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
+
+
+class AnnouncementSettings(BaseModel):
+    """Level-up announcements: off until a channel is set. The message may use {user}, {level} and {xp}."""
+
+    model_config = _BODY
+    channelId: Snowflake | None = None
+    message: Annotated[str, Field(min_length=1, max_length=1_000)] | None = None
+
+
+class ConfigPatch(BaseModel):
+    """A partial configuration as accepted by PUT /api/xp/config/{guildId|global}."""
+
+    model_config = _BODY
+    cooldownSeconds: Annotated[StrictInt, Field(ge=0, le=86_400)] | None = None
+    xpRate: Annotated[StrictFloat, Field(gt=0, le=100)] | None = None
+    noXpRoleIds: list[Snowflake] | None = Field(default=None, max_length=250)
+    noXpChannelIds: list[Snowflake] | None = Field(default=None, max_length=500)
+    roleRewards: list[RoleReward] | None = Field(default=None, max_length=MAX_REWARDS)
+    rewardsMode: Literal["stack", "replace"] | None = None
+    removeRewardOnXpLoss: StrictBool | None = None
+    leaderboard: LeaderboardSettings | None = None
+    multipliers: MultiplierSettings | None = None
+    theme: ThemeSettings | None = None
+    labels: LabelSettings | None = None
+    curve: CurveSettings | None = None
+    # Discord (xpshop): XP for using commands, the "Give XP" message command, announcements, credits.
+    commandXp: StrictBool | None = None
+    giveXpAmount: Annotated[StrictInt, Field(ge=1, le=100_000)] | None = None
+    levelUpAnnouncement: AnnouncementSettings | None = None
+    # Set with the admin key only (Discord cannot): credits are one balance across servers. Each payment is
+    # capped again at deploy level (LEVEL_CREDITS_MAX_PAYMENT, see service/effects.py).
+    creditsPerLevel: Annotated[StrictInt, Field(ge=0, le=MAX_CREDITS_PER_LEVEL)] | None = None
+
+    @field_validator("noXpRoleIds", "noXpChannelIds")
+    @classmethod
+    def _dedupe(cls, ids: list[str] | None) -> list[str] | None:
+        return list(dict.fromkeys(ids)) if ids is not None else None
+
+    @field_validator("roleRewards")
+    @classmethod
+    def _one_reward_per_level(cls, rewards: list[RoleReward] | None) -> list[RoleReward] | None:
+        if rewards is not None:
+            levels = [r.level for r in rewards]
+            dupes = sorted({lv for lv in levels if levels.count(lv) > 1})
+            if dupes:
+                raise ValueError(f"more than one reward at level(s) {dupes}")
+            rewards = sorted(rewards, key=lambda r: r.level)
+        return rewards
+
+
+def _describe(error: Any) -> str:
+    loc = ".".join(str(part) for part in error["loc"] if part != "[key]")
+    return f"{loc}: {error['msg']}" if loc else error["msg"]
+
+
+def validate_patch(raw: Any) -> dict[str, Any]:
+    """Validate a partial config; raise INVALID_CONFIG listing every problem; return the normalised patch."""
+    if not isinstance(raw, dict):
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, "Request body must be an object")
+    try:
+        patch = ConfigPatch.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_describe(e) for e in exc.errors(include_url=False)]
+        raise InvalidInput(ErrorCode.INVALID_CONFIG, "Invalid configuration: " + "; ".join(problems)) from exc
+    return patch.model_dump(exclude_unset=True, exclude_none=False, mode="json")
