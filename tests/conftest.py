@@ -66,13 +66,13 @@ def dynamodb_local() -> Iterator[str]:
         yield ddb.endpoint
 
 
-def record_rank_layout(client: Any) -> None:
+def record_rank_layout(client: Any, table: str = TABLE_NAME) -> None:
     """The table as a deployment's first recalculation run leaves it: the rank counter layout recorded, so
     that a test's recalculation is not a whole-table backfill (tests/integration/test_ranking.py tests that)."""
     from xpshop.store import keys
 
     item = {k: {"S": v} for k, v in keys.rank_layout_record().items()}
-    client.put_item(TableName=TABLE_NAME, Item={**item, "layout": {"N": str(keys.RANK_LAYOUT)}})
+    client.put_item(TableName=table, Item={**item, "layout": {"N": str(keys.RANK_LAYOUT)}})
 
 
 @pytest.fixture
@@ -84,6 +84,37 @@ def ddb_local(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     reset_storage_caches()
     yield dynamodb_local
     reset_storage_caches()
+
+
+@pytest.fixture
+def own_table(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A table of this test's own on DynamoDB Local, for work over a whole table (a global recalculation
+    visits every guild: on the session's table that would be every guild every earlier test made)."""
+    import uuid
+
+    import boto3
+
+    from local.template import create_table, load_template
+    from tests.support.storage import reset_storage_caches
+
+    name = f"{TABLE_NAME}-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_local)
+    create_table(client, load_template(), name)
+    record_rank_layout(client, name)
+    monkeypatch.setenv("TABLE_NAME", name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)
+    reset_storage_caches()
+    yield name
+    reset_storage_caches()
+    client.delete_table(TableName=name)
+
+
+@pytest.fixture
+def api_own_table(own_table: str, dynamodb_local: str):  # -> ApiClient
+    """The in-process API over a table of the test's own (`own_table`), rank counters kept from its stream."""
+    from tests.support.client import ApiClient
+
+    return ApiClient(ADMIN_KEY, before_read=_rank_poller(dynamodb_local, own_table).drain)
 
 
 @pytest.fixture
@@ -108,12 +139,12 @@ def api(rank_stream):  # -> ApiClient
     return ApiClient(ADMIN_KEY, before_read=rank_stream.drain)
 
 
-def _rank_poller(endpoint: str | None):  # -> StreamPoller
+def _rank_poller(endpoint: str | None, table: str = TABLE_NAME):  # -> StreamPoller
     from local import REPO_ROOT
     from local.stream import RANK_INDEX, poller_for
     from local.template import load_template
 
-    poller = poller_for(RANK_INDEX, load_template(), endpoint, TABLE_NAME, REPO_ROOT)
+    poller = poller_for(RANK_INDEX, load_template(), endpoint, table, REPO_ROOT)
     poller.start_from_now()  # the session's table holds other tests' history: this test's records only
     return poller
 

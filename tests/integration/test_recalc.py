@@ -126,19 +126,23 @@ def test_awards_during_a_run_are_not_lost(api, guild, parallel):
     assert_in_line(guild, users, Curve(a=3, b=20, c=80))
 
 
-def test_global_curve_change_marks_every_guild(api, guild):
+def test_global_curve_change_marks_every_guild(api_own_table):
+    from xpshop.levels import Curve
     from xpshop.service import recalc
 
-    seed(api, guild, 3, 850000000000000000)
-    try:
-        api.put("/api/xp/config/global", {"curve": {"c": 120}})
-        report = recalc.run(forever)
-        assert guild in [g["guildId"] for g in report["guilds"]]
-        assert report["complete"] is True
-        assert recalc.run(forever)["guilds"] == []
-    finally:
-        api.put("/api/xp/config/global", {"curve": None})
-        recalc.run(forever)
+    api = api_own_table  # a table of its own: the run visits every guild, and the global config is shared
+    guilds = [str(870000000000000000 + g) for g in range(3)]
+    users = {}
+    for n, guild in enumerate(guilds):
+        assert api.put(f"/api/xp/guilds/{guild}").status == 201
+        users[guild] = seed(api, guild, 3, 850000000000000000 + 10 * n)
+    api.put("/api/xp/config/global", {"curve": {"c": 120}})
+    report = recalc.run(forever)
+    assert sorted(g["guildId"] for g in report["guilds"]) == guilds
+    assert report["complete"] is True
+    assert recalc.run(forever)["guilds"] == []
+    for guild in guilds:
+        assert_in_line(guild, users[guild], Curve(c=120))
 
 
 def test_recalc_endpoints(api, guild):
