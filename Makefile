@@ -47,7 +47,7 @@ invoke: setup ## Invoke one function in-process: make invoke FN=XpUsersFunction 
 # Two xdist workers (one per core here): each runs its own DynamoDB Local; a module stays on one worker, and
 # the e2e modules share one worker and one local server (tests/conftest.py, tests/e2e/conftest.py).
 TEST_WORKERS ?= 2
-PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+PYTEST_PARALLEL := -n $(TEST_WORKERS)
 
 test: setup ## Every test: unit (moto), integration (DynamoDB Local), e2e (HTTP)
 	$(PY) -m pytest $(PYTEST_PARALLEL)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -36,22 +37,36 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 
-@pytest.fixture
-def moto_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh table on moto, created from template.yaml."""
+@contextmanager
+def _moto_table() -> Iterator[str]:
     import boto3
     from moto import mock_aws
 
     from local.template import create_table, load_template
     from tests.support.storage import reset_storage_caches
 
-    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
-    with mock_aws():
+    with pytest.MonkeyPatch.context() as mp, mock_aws():
+        mp.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
         create_table(boto3.client("dynamodb"), load_template(), TABLE_NAME)
         record_rank_layout(boto3.client("dynamodb"))
         reset_storage_caches()
         yield TABLE_NAME
     reset_storage_caches()
+
+
+@pytest.fixture
+def moto_table() -> Iterator[str]:
+    """A fresh table on moto, created from template.yaml."""
+    with _moto_table() as name:
+        yield name
+
+
+@pytest.fixture(scope="module")
+def moto_table_of_module() -> Iterator[str]:
+    """One table on moto for a module whose tests never write, or never read what another wrote (validation
+    tables): creating a table from the template costs more than most such tests."""
+    with _moto_table() as name:
+        yield name
 
 
 @pytest.fixture(scope="session")
@@ -123,6 +138,24 @@ def api_moto(moto_table: str):  # -> ApiClient
     from tests.support.client import ApiClient
 
     return ApiClient(ADMIN_KEY, before_read=_rank_poller(None).drain)
+
+
+@pytest.fixture(scope="module")
+def api_moto_of_module(moto_table_of_module: str):  # -> ApiClient
+    """The in-process API over the module's moto table (`moto_table_of_module`)."""
+    from tests.support.client import ApiClient
+
+    return ApiClient(ADMIN_KEY, before_read=_rank_poller(None).drain)
+
+
+@pytest.fixture(scope="module")
+def guild_moto_of_module(api_moto_of_module) -> str:
+    """A guild registered once for the module on its moto table."""
+    from tests.support.storage import new_guild_id
+
+    guild_id = new_guild_id()
+    assert api_moto_of_module.put(f"/api/xp/guilds/{guild_id}").status == 201
+    return guild_id
 
 
 @pytest.fixture
@@ -268,20 +301,29 @@ def pytest_configure(config: pytest.Config) -> None:
 TESTS = os.path.dirname(os.path.abspath(__file__))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's, which turns the xdist_group marks into groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`e2e`: everything in tests/e2e (one xdist group: the session's one local server);
-    `integration`: everything in tests/integration, and any test anywhere that needs DynamoDB Local.
-    Other tests share an xdist group per module, so a module's fixtures are built once."""
+    """`e2e`: everything in tests/e2e; `integration`: everything in tests/integration, and any test anywhere
+    that needs DynamoDB Local."""
     for item in items:
         folder = os.path.relpath(str(item.path), TESTS).split(os.sep)[0]
         if folder == "e2e":
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
-            continue
-        if folder == "integration" or "dynamodb_local" in getattr(item, "fixturenames", ()):
+        elif folder == "integration" or "dynamodb_local" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.integration)
-        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: only called when tests run on workers (-n)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """A module's tests stay on one worker (its module fixtures are built once), and every e2e module on the
+    same one (the session's one local server, tests/e2e/conftest.py)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesWithE2eTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "tests/e2e" if module.startswith("tests/e2e/") else module
+
+    return ModulesWithE2eTogether(config, log)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.storage import member_item, new_guild_id, new_user_id, recorded_calls
 
 ROLE = "456789012345678901"
@@ -143,27 +141,6 @@ def test_reason_goes_to_the_audit_trail(api, guild):
     assert records[0]["ttl"] > records[0]["at"] // 1000
 
 
-@pytest.mark.parametrize(
-    ("method", "body", "code"),
-    [
-        ("POST", {"amount": 0}, "INVALID_AMOUNT"),
-        ("POST", {"amount": -5}, "INVALID_AMOUNT"),
-        ("POST", {"amount": 2.5}, "INVALID_AMOUNT"),
-        ("POST", {"amount": "lots"}, "INVALID_AMOUNT"),
-        ("POST", {}, "INVALID_AMOUNT"),
-        ("PUT", {"xp": -1}, "INVALID_AMOUNT"),
-        ("DELETE", {"amount": 0}, "INVALID_AMOUNT"),
-        ("POST", {"amount": 5, "extra": 1}, "INVALID_REQUEST"),
-    ],
-)
-def test_bad_amounts(api, guild, method, body, code):
-    user = new_user_id()
-    r = api.request(method, users(guild, user), body)
-    assert r.status == 400
-    assert r.error["code"] == code
-    assert member_item(guild, user) is None
-
-
 def test_body_must_be_json_object(api, guild):
     r = api.post(users(guild, new_user_id()), raw="{not json")
     assert (r.status, r.error) == (400, {"code": "INVALID_REQUEST", "message": "Invalid JSON in request body"})
@@ -286,20 +263,6 @@ def test_rewards_add_list_remove(api, guild):
     assert (missing.status, missing.error["code"]) == (404, "REWARD_NOT_FOUND")
 
 
-@pytest.mark.parametrize(
-    ("body", "code"),
-    [
-        ({"level": 0, "roleId": ROLE}, "INVALID_LEVEL"),
-        ({"level": "x", "roleId": ROLE}, "INVALID_LEVEL"),
-        ({"level": 3, "roleId": "123"}, "INVALID_ROLE_ID"),
-        ({"level": 3}, "INVALID_ROLE_ID"),
-    ],
-)
-def test_reward_validation(api, guild, body, code):
-    r = api.post(f"/api/xp/config/{guild}/rewards", body)
-    assert (r.status, r.error["code"]) == (400, code)
-
-
 def test_multipliers_put_merge_and_delete(api, guild):
     path = f"/api/xp/config/{guild}/multipliers"
     assert api.get(path).data == {
@@ -316,21 +279,6 @@ def test_multipliers_put_merge_and_delete(api, guild):
     assert after == {"server": 2.0, "role": {}, "user": {}}
     assert api.delete(path, {"server": True}).data["server"] is None
     assert api.get(path).data["effective"]["serverMultiplier"] == 1.0
-
-
-@pytest.mark.parametrize(
-    ("method", "body", "code"),
-    [
-        ("PUT", {"server": 0}, "INVALID_MULTIPLIER"),
-        ("PUT", {"role": {ROLE: -1}}, "INVALID_MULTIPLIER"),
-        ("PUT", {"user": {ROLE: "big"}}, "INVALID_MULTIPLIER"),
-        ("PUT", {"role": {"abc": 2}}, "INVALID_REQUEST"),
-        ("DELETE", {"role": ["abc"]}, "INVALID_REQUEST"),
-    ],
-)
-def test_multiplier_validation(api, guild, method, body, code):
-    r = api.request(method, f"/api/xp/config/{guild}/multipliers", body)
-    assert (r.status, r.error["code"]) == (400, code)
 
 
 # ------------------------------------------------------------------ stats, health, auth, routing

@@ -1,0 +1,139 @@
+"""Validation tables of the XP API, on one moto table per module: requests refused before any write, so
+the real engine adds nothing here. Each answer is a 400 with the seed's code, and nothing is stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.storage import member_item, new_user_id
+
+ROLE = "456789012345678901"
+
+
+@pytest.fixture(scope="module")
+def api(api_moto_of_module):  # -> ApiClient
+    return api_moto_of_module
+
+
+@pytest.fixture(scope="module")
+def guild(guild_moto_of_module: str) -> str:
+    return guild_moto_of_module
+
+
+def users(guild: str, user: str | None = None) -> str:
+    return f"/api/xp/users/{guild}" + (f"/{user}" if user else "")
+
+
+def privacy(guild: str, user: str) -> str:
+    return f"/api/xp/users/{guild}/{user}/privacy"
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "code"),
+    [
+        ("POST", {"amount": 0}, "INVALID_AMOUNT"),
+        ("POST", {"amount": -5}, "INVALID_AMOUNT"),
+        ("POST", {"amount": 2.5}, "INVALID_AMOUNT"),
+        ("POST", {"amount": "lots"}, "INVALID_AMOUNT"),
+        ("POST", {}, "INVALID_AMOUNT"),
+        ("PUT", {"xp": -1}, "INVALID_AMOUNT"),
+        ("DELETE", {"amount": 0}, "INVALID_AMOUNT"),
+        ("POST", {"amount": 5, "extra": 1}, "INVALID_REQUEST"),
+    ],
+)
+def test_bad_amounts(api, guild, method, body, code):
+    user = new_user_id()
+    r = api.request(method, users(guild, user), body)
+    assert r.status == 400
+    assert r.error["code"] == code
+    assert member_item(guild, user) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"level": 0, "roleId": ROLE}, "INVALID_LEVEL"),
+        ({"level": "x", "roleId": ROLE}, "INVALID_LEVEL"),
+        ({"level": 3, "roleId": "123"}, "INVALID_ROLE_ID"),
+        ({"level": 3}, "INVALID_ROLE_ID"),
+    ],
+)
+def test_reward_validation(api, guild, body, code):
+    r = api.post(f"/api/xp/config/{guild}/rewards", body)
+    assert (r.status, r.error["code"]) == (400, code)
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "code"),
+    [
+        ("PUT", {"server": 0}, "INVALID_MULTIPLIER"),
+        ("PUT", {"role": {ROLE: -1}}, "INVALID_MULTIPLIER"),
+        ("PUT", {"user": {ROLE: "big"}}, "INVALID_MULTIPLIER"),
+        ("PUT", {"role": {"abc": 2}}, "INVALID_REQUEST"),
+        ("DELETE", {"role": ["abc"]}, "INVALID_REQUEST"),
+    ],
+)
+def test_multiplier_validation(api, guild, method, body, code):
+    r = api.request(method, f"/api/xp/config/{guild}/multipliers", body)
+    assert (r.status, r.error["code"]) == (400, code)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [({"amount": True}, "INVALID_AMOUNT"), ({"amount": "100"}, "INVALID_AMOUNT"), ({"amount": 1.0}, "INVALID_AMOUNT")],
+)
+def test_numbers_are_strict(api, guild, body, code):
+    user = new_user_id()
+    r = api.post(users(guild, user), body)
+    assert (r.status, r.error["code"]) == (400, code)
+    assert member_item(guild, user) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body", "code"),
+    [
+        ("/rewards", "POST", {"level": True, "roleId": "456789012345678901"}, "INVALID_LEVEL"),
+        ("/rewards", "POST", {"level": "5", "roleId": "456789012345678901"}, "INVALID_LEVEL"),
+        ("/multipliers", "PUT", {"server": True}, "INVALID_MULTIPLIER"),
+        ("/multipliers", "PUT", {"server": "2"}, "INVALID_MULTIPLIER"),
+        ("/multipliers", "DELETE", {"server": "yes"}, "INVALID_REQUEST"),
+        ("", "PUT", {"cooldownSeconds": True}, "INVALID_CONFIG"),
+        ("", "PUT", {"leaderboard": {"public": "yes"}}, "INVALID_CONFIG"),
+    ],
+)
+def test_config_values_are_strict(api, guild, path, method, body, code):
+    r = api.request(method, f"/api/xp/config/{guild}{path}", body)
+    assert (r.status, r.error["code"]) == (400, code)
+    assert api.get(f"/api/xp/config/{guild}").data["leaderboard"]["public"] is False
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "offset=10000000000000000000",
+        "page=99999999999999999999999",
+        "offset=9223372036854775800&limit=100",
+        "offset=100000001",
+    ],
+)
+def test_huge_offsets_are_400(api, guild, query):
+    for base in (users(guild), f"/api/xp/leaderboard/{guild}"):
+        r = api.get(f"{base}?{query}")
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), (base, query)
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({}, "hidden: Field required"),
+        ({"hidden": "yes"}, "hidden"),
+        ({"hidden": 1}, "hidden"),
+        ({"hidden": None}, "hidden"),
+        ({"hidden": True, "name": "x"}, "name"),
+        ([True], "Request body must be an object"),
+    ],
+)
+def test_bad_bodies_are_400_naming_the_field(api, guild, body, fragment):
+    r = api.put(privacy(guild, new_user_id()), body)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
+    assert fragment in r.error["message"]
