@@ -56,14 +56,14 @@ coverage: setup ## Every test with line coverage of the layer, functions and loc
 	$(PY) -m pytest $(PYTEST_PARALLEL) --cov=layers/common/python/xpshop --cov=functions --cov=local \
 		--cov-report=term:skip-covered --cov-report=html:.artifacts/coverage
 
-test-unit: setup ## Unit tests only
-	$(PY) -m pytest tests/unit
+test-unit: setup ## Tests that need neither DynamoDB Local nor the local server (moto, pure rules)
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not integration and not e2e"
 
-test-integration: setup ## Integration tests only (DynamoDB Local)
-	$(PY) -m pytest tests/integration
+test-integration: setup ## Tests on DynamoDB Local (marked by folder and by need: tests/conftest.py)
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m integration
 
-test-e2e: setup ## End-to-end HTTP tests only
-	$(PY) -m pytest tests/e2e
+test-e2e: setup ## End-to-end HTTP tests against one local server
+	$(PY) -m pytest -m e2e
 
 lint: venv ## ruff, mypy on the layer, sam validate --lint, OpenAPI document up to date
 	$(VENV)/bin/ruff check .
