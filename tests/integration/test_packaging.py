@@ -105,11 +105,17 @@ def test_every_template_function_has_sample_events():
             assert (REPO_ROOT / "events" / f"{name}.json").is_file(), name
 
 
+@pytest.fixture(scope="module")
+def built_layer() -> tuple[Path, Path]:
+    """The layer as Lambda will have it, built once for the module (a copy of every dependency, compiled)."""
+    return build_layer()
+
+
 @pytest.mark.parametrize("logical_id", list(EVENTS))
 def test_function_answers_with_only_codeuri_and_layer(
-    logical_id, dynamodb_local, messages_queue, discord_app, tmp_path: Path
+    logical_id, built_layer, dynamodb_local, messages_queue, discord_app, tmp_path: Path
 ):
-    layer, runtime = build_layer()
+    layer, runtime = built_layer
     spec = functions(load_template())[logical_id]
     events = [str(REPO_ROOT / "events" / f"{name}.json") for name in EVENTS[logical_id]]
     for path in events:  # the samples carry a placeholder key; this run's admin key replaces it
