@@ -56,10 +56,17 @@ def catalog(api):
     }
 
 
-def test_shop_lists_what_is_for_sale(api, guild, discord_app, catalog):
+def test_shop_lists_what_is_for_sale(api_own_table, discord_app):
+    # a table of its own: /shop lists the whole catalogue (the first 25), and other tests fill the session's
+    api = api_own_table
+    category = shop.category(api)
+    hat = shop.cosmetic(api, category, cost=30, kind="hat")
+    free = shop.cosmetic(api, category, cost=0, kind="pet")
+    guild = "870000000000000101"
+    assert api.put(f"/api/xp/guilds/{guild}").status == 201
     text = _text(_run(discord_app, guild, new_user_id(), "shop"))
-    assert f"**{catalog['hat']['name']}** · hat · 30 credits" in text
-    assert catalog["free"]["name"] not in text
+    assert f"**{hat['name']}** · hat · 30 credits" in text
+    assert free["name"] not in text
 
 
 def test_buy_equip_locker_credits_unequip(api, guild, discord_app, interactions_queue, catalog):
