@@ -91,8 +91,11 @@ scan: scan-venv ## checkov over template.yaml (0 failed checks; each skip carrie
 AUDIT_SERVICE ?= pypi
 AUDIT_IGNORES := $(foreach id,$(shell sed -e 's/\#.*//' audit-ignore.txt),--ignore-vuln $(id))
 audit: scan-venv ## pip-audit of requirements-lock.txt and the layer's requirements (needs PyPI's JSON API or OSV)
-	$(SCAN_VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -s $(AUDIT_SERVICE) \
-		-r requirements-lock.txt -r layers/common/python/requirements.txt $(AUDIT_IGNORES)
+	@$(SCAN_VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -s $(AUDIT_SERVICE) \
+		-r requirements-lock.txt -r layers/common/python/requirements.txt $(AUDIT_IGNORES) \
+	|| { echo "make audit FAILED: a known vulnerability above, or no answer from the advisory source" \
+		"(\"not found on PyPI\": https://pypi.org/pypi/<name>/<version>/json is not reachable from here;" \
+		"try AUDIT_SERVICE=osv)" >&2; exit 1; }
 
 format: venv ## Apply ruff's formatting and autofixes
 	$(VENV)/bin/ruff format .

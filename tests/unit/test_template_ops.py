@@ -223,6 +223,16 @@ def test_the_dashboard_shows_every_alarm():
     assert all(len(w["properties"]["alarms"]) <= 100 for w in alarm_widgets)  # CloudWatch's limit per widget
 
 
+def test_the_dashboard_graphs_every_functions_errors_and_throttles():
+    _, parsed = _dashboard()
+    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for metric in ("Errors", "Throttles"):
+        [widget] = [w for w in parsed["widgets"] if w["properties"].get("metrics", [[None, None]])[0][1] == metric]
+        assert len(widget["properties"]["metrics"]) == len(FUNCTIONS)
+    for function in FUNCTIONS:
+        assert body.count(f'"${{{function}}}"') >= 2, function
+
+
 def test_the_dashboard_graphs_every_emf_count_where_the_functions_emit_it():
     body, _ = _dashboard()
     env = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
