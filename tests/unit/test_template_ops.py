@@ -102,6 +102,17 @@ def test_every_dead_letter_queue_alarms_on_one_visible_message(queue):
     assert alarm["EvaluationPeriods"] == 1
 
 
+@pytest.mark.parametrize(
+    "queue", sorted(k for k, v in of_type("AWS::SQS::Queue").items() if "RedrivePolicy" in v["Properties"])
+)
+def test_a_message_that_always_fails_reaches_the_dead_letter_queue_before_it_expires(queue):
+    """SQS moves a message to the dead-letter queue on the receive after its last failed one, i.e. after
+    maxReceiveCount visibility timeouts; a retention shorter than that deletes it first, and no alarm fires."""
+    props = RESOURCES[queue]["Properties"]
+    retention = props.get("MessageRetentionPeriod", 345_600)
+    assert props["RedrivePolicy"]["maxReceiveCount"] * props["VisibilityTimeout"] < retention
+
+
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
 def test_every_function_alarms_on_errors_and_throttles(function, metric):
