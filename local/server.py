@@ -12,6 +12,7 @@ import json
 import logging
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -43,6 +44,10 @@ BINARY_TYPES = (
     "application/x-protobuf",
     "application/vnd.",
 )
+# Connections: a burst of parallel clients (a dashboard, the e2e tests, `make bench`) is queued, not reset.
+LISTEN_BACKLOG = 1024
+MAX_CONNECTIONS = 256  # threads serving connections at once (each mostly waits for the handler lock)
+IDLE_TIMEOUT_S = 60.0
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -453,6 +458,8 @@ def make_api(repo_root: Path, template: dict[str, Any]) -> LocalApi:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive; every response carries Content-Length
+    # An idle keep-alive connection is closed after this long, so it can't hold a connection slot for ever.
+    timeout = IDLE_TIMEOUT_S
     server: LocalHttpServer
 
     def _handle(self) -> None:
@@ -523,18 +530,51 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         self.server.log(format % args)
 
+    def log_error(self, format: str, *args: Any) -> None:
+        if not format.startswith("Request timed out"):  # an idle keep-alive connection closed: not news
+            super().log_error(format, *args)
+
 
 class LocalHttpServer(ThreadingHTTPServer):
+    """One thread per connection, at most MAX_CONNECTIONS at once; the handlers themselves run one at a time
+    (local/lambdas.py), like one execution environment. Connections beyond that wait in the listen backlog
+    (LISTEN_BACKLOG; the standard library's 5 made a burst of clients meet connection resets)."""
+
     daemon_threads = True  # a hung handler must not keep the process alive on shutdown
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG  # listen(2) backlog (the kernel caps it at net.core.somaxconn)
 
     def __init__(self, address: tuple[str, int], api: LocalApi, *, quiet: bool = False) -> None:
         self.api = api
         self.quiet = quiet
         self.host = address[0]
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._closing = threading.Event()
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _RequestHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Wait for a free connection thread; meanwhile new connections queue in the kernel's backlog.
+        while not self._slots.acquire(timeout=0.2):
+            if self._closing.is_set():
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def shutdown(self) -> None:
+        self._closing.set()
+        super().shutdown()
 
     @property
     def url(self) -> str:

@@ -32,6 +32,13 @@ def _raw_body(event: dict[str, Any]) -> bytes | None:
         return None
 
 
+def _count_signature_failure() -> None:
+    # Imported here, not above: a valid interaction's cold start loads nothing it does not need.
+    from xpshop import metrics
+
+    metrics.count(metrics.SIGNATURE_FAILURES)
+
+
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     raw = _raw_body(event)
@@ -42,6 +49,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raw,
     ):
         log.warning("interaction refused: bad or missing signature")
+        _count_signature_failure()
         return _answer(401, {"error": "invalid request signature"})
     try:
         interaction = json.loads(raw)

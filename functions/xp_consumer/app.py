@@ -43,4 +43,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     finally:
         tally.flush()  # counters once per member for the whole batch
         if poisoned:
-            metrics.count("PoisonMessages", poisoned)
+            metrics.count(metrics.POISON_MESSAGES, poisoned)

@@ -330,6 +330,7 @@ def _config_multiplier(i: Interaction) -> dict[str, Any]:
 
 def _give_xp(i: Interaction) -> dict[str, Any]:
     """Reward the author of a helpful message, once per message whoever clicks."""
+    from .. import metrics
     from ..service import members
     from ..store import markers
 
@@ -352,6 +353,7 @@ def _give_xp(i: Interaction) -> dict[str, Any]:
     except Exception:
         markers.release_once(guild_id, "givexp", message_id)  # nothing half-done: the next click may try again
         raise
+    metrics.count(metrics.XP_AWARDS)
     return embeds.done(f"🎁 {embeds.mention(author['id'])} earned **{amount:,}** XP for a helpful message.")
 
 

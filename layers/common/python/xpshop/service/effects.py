@@ -118,6 +118,8 @@ def apply(change: LevelChange, rest_for: Callable[[], DiscordRest | None]) -> Ou
             _announce(change, cfg, rest, outcome)
         _pay_credits(change, cfg, outcome)
     logger.info("level effects", extra={**asdict(change), **outcome.as_dict()})
+    if announces:  # after the effects: a record that failed and is retried counts once, when it is applied
+        metrics.count(metrics.LEVEL_UPS)
     return outcome
 
 
@@ -143,7 +145,7 @@ def _reconcile_roles(change: LevelChange, cfg: dict[str, Any], rest: DiscordRest
         # Gained a moderation permission (or became managed) since it was configured: the bot won't hand
         # it out or take it away on anyone's level.
         logger.warning("reward role skipped: unsafe", extra={"guildId": change.guild_id, "roleId": role, "reason": why})
-        metrics.count("RewardRoleSkippedUnsafe")
+        metrics.count(metrics.REWARD_ROLE_SKIPPED_UNSAFE)
         outcome.skipped.append(role)
     reason = f"xpshop: level {change.new_level}"
     for role in sorted(todo.add - unsafe.keys()):

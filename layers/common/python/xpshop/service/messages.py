@@ -10,7 +10,7 @@ import pydantic
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ParamValidationError
 
-from .. import message_queue
+from .. import message_queue, metrics
 from ..api.xp.messages import IngestBody, MessageEvent, parse_queued
 from ..awards import message_award
 from ..display import Display
@@ -50,6 +50,9 @@ class Tally:
                 totals.distribution[change.old_level] = totals.distribution.get(change.old_level, 0) - 1
 
     def flush(self) -> None:
+        awards = sum(totals.xp_messages for _, totals in self._by_guild.values())
+        if awards:  # one EMF line per batch, not per message
+            metrics.count(metrics.XP_AWARDS, awards)
         for guild_id, (shard_user, totals) in self._by_guild.items():
             stats.apply_totals(guild_id, shard_user, totals)
         self._by_guild.clear()

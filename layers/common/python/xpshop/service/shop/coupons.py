@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import metrics
 from ...auth import shop_guild_ids
 from ...clock import now_s
 from ...errors import Conflict, ErrorCode, NotFound
@@ -141,4 +142,5 @@ def _redeem(discord_id: str, code: str, *, through_api: bool, joined_at_s: int |
         if cosmetic and Guard.UNOWNED in refused:
             raise Conflict(ErrorCode.ALREADY_OWNED, f"{discord_id} already owns {cosmetic.name!r}") from refused
         raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, "The coupon's cosmetic no longer exists") from refused
+    metrics.count(metrics.COUPON_REDEEMS)
     return {"redeemed": True, "rewards": {"credits": credits, "cosmetic": cosmetic.name if cosmetic else None}}

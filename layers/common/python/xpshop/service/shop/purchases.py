@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import retry
+from ... import metrics, retry
 from ...errors import Conflict, ErrorCode, NotFound, Unavailable
 from ...shop import for_sale, purchase_payout
 from ...store import creators, purchases
@@ -40,6 +40,7 @@ def buy(discord_id: str, cosmetic_id: str) -> dict[str, Any]:
                         f"{cosmetic.name!r} costs {cosmetic.cost}; the balance is {latest.credits}",
                     ) from refused
             continue  # price, creator code or creator changed since we read them: decide again
+        metrics.count(metrics.PURCHASES)
         return {
             "bought": True,
             "cosmeticId": cosmetic_id,
