@@ -1,0 +1,1 @@
+"""The HTTP APIs' request and response models."""
