@@ -337,7 +337,7 @@ def finish_chunk(guild_id: str, run_id: str, chunk: int, counts: dict[str, int])
     """Mark the chunk done and add its counts to the job, in one transaction; False when the chunk was done
     already (a duplicate delivery finished it first: its counts are in)."""
     run_key = keys.import_run(guild_id, run_id)
-    parts = ", ".join(f"{name} :{name}" for name in counts)
+    parts = ", ".join(f"#{name} :{name}" for name in counts)  # names: PROCESSED is a reserved word
     try:
         tx.write(
             [
@@ -348,7 +348,11 @@ def finish_chunk(guild_id: str, run_id: str, chunk: int, counts: dict[str, int])
                     values={":t": True, ":now": now_ms()},
                 ),
                 tx.update(
-                    run_key, f"ADD {parts}", "attribute_exists(PK)", values={f":{k}": v for k, v in counts.items()}
+                    run_key,
+                    f"ADD {parts}",
+                    "attribute_exists(PK)",
+                    names={f"#{k}": k for k in counts},
+                    values={f":{k}": v for k, v in counts.items()},
                 ),
             ]
         )
@@ -381,8 +385,8 @@ def complete(guild_id: str, run_id: str) -> ImportRun | None:
         resp = table().update_item(
             Key=keys.import_run(guild_id, run_id),
             UpdateExpression="SET #status = :done, finishedAt = :now",
-            ConditionExpression="processed >= #total AND #status IN (:queued, :running)",
-            ExpressionAttributeNames={"#status": "status", "#total": "total"},
+            ConditionExpression="#processed >= #total AND #status IN (:queued, :running)",
+            ExpressionAttributeNames={"#status": "status", "#total": "total", "#processed": "processed"},
             ExpressionAttributeValues={":done": DONE, ":now": now_ms(), ":queued": QUEUED, ":running": RUNNING},
             ReturnValues="ALL_NEW",
         )

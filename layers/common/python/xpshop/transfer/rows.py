@@ -72,24 +72,27 @@ def _describe(value: Any) -> str:
     return repr(value)[:20]
 
 
+def _problem(raw_id: Any, raw_xp: Any, xp_missing: bool) -> str | None:
+    """Why a row's id or xp can't be imported, or None."""
+    if raw_id is None or raw_id == "":
+        return "id is missing"
+    if isinstance(raw_id, bool) or not is_snowflake(raw_id):
+        return "id must be a Discord snowflake (17-20 digits)"
+    if xp_missing:
+        return "xp is missing"
+    xp = _count(raw_xp, "xp", MAX_XP)
+    return xp if isinstance(xp, str) else None
+
+
 def validate(row: int, raw_id: Any, raw_xp: Any, raw_messages: Any, *, xp_missing: bool = False) -> Row | Rejected:
     """Check one row's fields (ids as strings or integers; counts as integers)."""
-    shown = _shown(raw_id)
-    if raw_id is None or raw_id == "":
-        return Rejected(row, shown, "id is missing")
-    if isinstance(raw_id, bool) or not is_snowflake(raw_id):
-        return Rejected(row, shown, "id must be a Discord snowflake (17-20 digits)")
-    if xp_missing:
-        return Rejected(row, shown, "xp is missing")
-    xp = _count(raw_xp, "xp", MAX_XP)
-    if isinstance(xp, str):
-        return Rejected(row, shown, xp)
-    if raw_messages is None:
-        return Row(row, str(raw_id), xp)
-    messages = _count(raw_messages, "messages", MAX_MESSAGES)
+    problem = _problem(raw_id, raw_xp, xp_missing)
+    if problem is not None:
+        return Rejected(row, _shown(raw_id), problem)
+    messages = None if raw_messages is None else _count(raw_messages, "messages", MAX_MESSAGES)
     if isinstance(messages, str):
-        return Rejected(row, shown, messages)
-    return Row(row, str(raw_id), xp, messages)
+        return Rejected(row, _shown(raw_id), messages)
+    return Row(row, str(raw_id), int(raw_xp), messages)
 
 
 class Collector:
