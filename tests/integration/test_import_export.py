@@ -296,7 +296,7 @@ def test_a_job_chunk_that_crashed_midway_adds_once(api, guild, import_queue):
     job = _import(api, guild, listed, "?mode=add").data
     first_chunk = store.get_chunk(guild, job["jobId"], 0)
     assert first_chunk is not None
-    for row in first_chunk[0][:120]:  # the attempt that died wrote these, not its counters
+    for row in first_chunk[:120]:  # the attempt that died wrote these, not its counters
         store.apply_row(guild, row, Mode.ADD, DEFAULT_CURVE, job["jobId"])
     deliver(receive_all(import_queue))
     done = api.get(f"/api/xp/import/{guild}/jobs/{job['jobId']}").data

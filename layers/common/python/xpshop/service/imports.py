@@ -230,7 +230,12 @@ def apply_rows(guild_id: str, rows: list[Row], mode: Mode, run_id: str, curve: C
     with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="import") as pool:
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]
-            _apply_chunk(pool, guild_id, chunk, mode=mode, run_id=run_id, curve=curve, outcome=outcome)
+            try:
+                _apply_chunk(pool, guild_id, chunk, mode=mode, run_id=run_id, curve=curve, outcome=outcome)
+            except Exception:
+                # some rows of this chunk may be written without their counter deltas: recount the guild
+                recalc_store.mark(guild_id, f"import {run_id} interrupted: counters to recount")
+                raise
     if outcome.already:
         recalc_store.mark(guild_id, f"import {run_id} resumed: counters to recount")
     return outcome
@@ -322,12 +327,11 @@ def run_chunk(guild_id: str, run_id: str, chunk: int, *, last_attempt: bool) -> 
     if run is None or run.status in (store.DONE, store.FAILED):
         return {"skipped": "no such job" if run is None else run.status}
     try:
-        found = store.get_chunk(guild_id, run_id, chunk)
-        if found is None:
-            raise RuntimeError(f"chunk {chunk} of job {run_id} is missing")
-        rows, done = found
-        if done:
+        if store.chunk_done(guild_id, run_id, chunk):
             return {"skipped": "chunk done"}
+        rows = store.get_chunk(guild_id, run_id, chunk)
+        if rows is None:
+            raise RuntimeError(f"chunk {chunk} of job {run_id} is missing")
         store.mark_running(guild_id, run_id)
         outcome = apply_rows(guild_id, rows, Mode(run.mode), run_id)
         counts = outcome.counts()

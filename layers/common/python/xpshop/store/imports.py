@@ -334,18 +334,17 @@ def mark_running(guild_id: str, run_id: str) -> None:
 
 
 def finish_chunk(guild_id: str, run_id: str, chunk: int, counts: dict[str, int]) -> bool:
-    """Mark the chunk done and add its counts to the job, in one transaction; False when the chunk was done
-    already (a duplicate delivery finished it first: its counts are in)."""
+    """Record the chunk applied and add its counts to the job, in one transaction; False when it was already
+    (a duplicate delivery finished it first: its counts are in)."""
     run_key = keys.import_run(guild_id, run_id)
+    now = now_ms()
     parts = ", ".join(f"#{name} :{name}" for name in counts)  # names: PROCESSED is a reserved word
     try:
         tx.write(
             [
-                tx.update(
-                    keys.import_chunk(guild_id, run_id, chunk),
-                    "SET done = :t, doneAt = :now",
-                    "attribute_exists(PK) AND attribute_not_exists(done)",
-                    values={":t": True, ":now": now_ms()},
+                tx.put(
+                    {**keys.import_chunk_done(guild_id, run_id, chunk), "doneAt": now, "ttl": _chunk_ttl(now)},
+                    "attribute_not_exists(PK)",
                 ),
                 tx.update(
                     run_key,
@@ -423,8 +422,12 @@ def fail(guild_id: str, run_id: str, reason: str) -> bool:
 # ---------------------------------------------------------------- a job's chunks of rows
 
 
+def _chunk_ttl(now: int) -> int:
+    return now // 1000 + CHUNK_TTL_DAYS * 86_400
+
+
 def put_chunk(guild_id: str, run_id: str, chunk: int, rows: list[Row]) -> None:
-    """A chunk's rows as one compact item (2,000 rows ~ 90 KB, under DynamoDB's 400 KB)."""
+    """A chunk's rows as one compact item (2,000 rows ~ 90 KB, under DynamoDB's 400 KB), written once."""
     packed = json.dumps([[r.row, r.user_id, r.xp, r.messages] for r in rows], separators=(",", ":"))
     now = now_ms()
     table().put_item(
@@ -433,15 +436,18 @@ def put_chunk(guild_id: str, run_id: str, chunk: int, rows: list[Row]) -> None:
             "rows": packed,
             "count": len(rows),
             "createdAt": now,
-            "ttl": now // 1000 + CHUNK_TTL_DAYS * 86_400,
+            "ttl": _chunk_ttl(now),
         }
     )
 
 
-def get_chunk(guild_id: str, run_id: str, chunk: int) -> tuple[list[Row], bool] | None:
-    """(rows, done) of a chunk, or None when it is not there (expired, or never written)."""
+def chunk_done(guild_id: str, run_id: str, chunk: int) -> bool:
+    return "Item" in table().get_item(Key=keys.import_chunk_done(guild_id, run_id, chunk), ConsistentRead=True)
+
+
+def get_chunk(guild_id: str, run_id: str, chunk: int) -> list[Row] | None:
+    """A chunk's rows, or None when it is not there (expired, or never written)."""
     item = table().get_item(Key=keys.import_chunk(guild_id, run_id, chunk), ConsistentRead=True).get("Item")
     if not item:
         return None
-    rows = [Row(int(n), str(u), int(x), None if m is None else int(m)) for n, u, x, m in json.loads(item["rows"])]
-    return rows, bool(item.get("done"))
+    return [Row(int(n), str(u), int(x), None if m is None else int(m)) for n, u, x, m in json.loads(item["rows"])]

@@ -31,6 +31,7 @@
 | level credits   | USER#<d>      | LEVELPAID#<g>  (paidUpTo: the highest level paid, kept) |
 | import record   | GUILD#<g>     | IMPORT#<run>  (a sync import or a background job: mode, counts, errors; TTL) |
 | import chunk    | GUILD#<g>     | IMPORT#<run>#CHUNK#<n>  (a job's rows, waiting for the worker; TTL) |
+| chunk applied   | GUILD#<g>     | IMPORT#<run>#DONE#<n>  (written with the job's counts, once; TTL) |
 | import lock     | GUILD#<g>     | IMPORTLOCK  (one import at a time per guild; expires) |
 """
 
@@ -353,6 +354,12 @@ def import_run(guild_id: str, run_id: str) -> dict[str, str]:
 
 def import_chunk(guild_id: str, run_id: str, chunk: int) -> dict[str, str]:
     return {"PK": guild_pk(guild_id), "SK": f"{IMPORT_PREFIX}{run_id}#CHUNK#{chunk:05d}"}
+
+
+def import_chunk_done(guild_id: str, run_id: str, chunk: int) -> dict[str, str]:
+    """A small item saying the chunk is applied (the chunk's own item is ~90 KB: writing it again would cost
+    ~90 WCU where this costs 1)."""
+    return {"PK": guild_pk(guild_id), "SK": f"{IMPORT_PREFIX}{run_id}#DONE#{chunk:05d}"}
 
 
 def import_lock(guild_id: str) -> dict[str, str]:
