@@ -24,6 +24,13 @@ pytestmark = pytest.mark.integration
 A, B, C, D = "710000000000000001", "710000000000000002", "710000000000000003", "710000000000000004"
 
 
+@pytest.fixture(autouse=True)
+def unhurried(monkeypatch):
+    """DynamoDB Local on a busy machine is slow: a request's rows are not cut short by its time limit here
+    (test_rows_that_do_not_fit_the_request_become_a_job tests that)."""
+    monkeypatch.setenv("IMPORT_SYNC_SECONDS", "600")
+
+
 def _import(api, guild, body, query="", **kw):
     if isinstance(body, str):
         kw.setdefault("headers", {})
@@ -285,6 +292,26 @@ def test_a_big_import_is_a_job(api, guild, import_queue):
     check_against_oracle(api, guild, _expected(listed[:-1]))
     assert not _recalc_marked(guild)
     assert _import(api, guild, [{"id": A, "xp": 1}]).status == 200  # lock released
+
+
+def test_rows_that_do_not_fit_the_request_become_a_job(api, guild, import_queue, monkeypatch):
+    from xpshop.service import imports
+
+    monkeypatch.setenv("IMPORT_SYNC_SECONDS", "0")  # every step after the first is past the time limit
+    monkeypatch.setattr(imports, "REQUEST_STEP", 100)
+    listed = rows(300, seed=13)
+    answer = _import(api, guild, listed, "?mode=add")
+    assert answer.status == 202, answer.body
+    job = answer.data
+    assert (job["status"], job["total"], job["imported"]) == ("running", 300, 100)
+    progress = api.get(job["statusUrl"]).data
+    assert (progress["processed"], progress["imported"]) == (100, 100)
+    messages = receive_all(import_queue)
+    assert len(messages) == 1  # the 200 rows left: one chunk
+    deliver(messages)
+    done = api.get(job["statusUrl"]).data
+    assert (done["status"], done["processed"], done["imported"]) == ("done", 300, 300)
+    check_against_oracle(api, guild, _expected(listed))
 
 
 def test_a_job_chunk_that_crashed_midway_adds_once(api, guild, import_queue):

@@ -1,5 +1,6 @@
 """Importing a leaderboard (issue 15): read the file, apply its role rewards, then its rows, either in the request
-(up to `sync_max_rows()` rows) or as a background job of chunks on a queue.
+(up to `sync_max_rows()` rows, for at most `sync_seconds()`) or as a background job of chunks on a queue (the
+rows past either limit).
 
 Each row is one guarded UpdateItem on its member (store/imports.py), sent from a pool of threads (no read
 per row, no BatchWriteItem: a member item holds more than the file knows, so a put would lose it). The
@@ -22,6 +23,7 @@ import contextvars
 import hashlib
 import json
 import os
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +49,8 @@ logger = Logger(child=True)
 THREADS = 16  # concurrent member writes (each a few ms on DynamoDB; the calls wait, the CPU does not)
 CHUNK_ROWS = 2_000  # rows per counter flush, and per job chunk (one item, one queue message)
 DEFAULT_SYNC_MAX_ROWS = 5_000  # more rows than this become a background job
+DEFAULT_SYNC_SECONDS = 20.0  # a request applies rows this long at most (API Gateway gives up after 30 s)
+REQUEST_STEP = 500  # rows per counter flush (and per time check) in a request
 REQUEST_LOCK_SECONDS = 60  # a request holds the guild's lock at most this long (its Lambda timeout is 30 s)
 JOB_LOCK_SECONDS = 3_600  # a job at most this long (released when it finishes or fails)
 
@@ -54,6 +58,14 @@ JOB_LOCK_SECONDS = 3_600  # a job at most this long (released when it finishes o
 def sync_max_rows() -> int:
     raw = os.environ.get("IMPORT_SYNC_MAX_ROWS", "").strip()
     return int(raw) if raw.isdigit() else DEFAULT_SYNC_MAX_ROWS
+
+
+def sync_seconds() -> float:
+    raw = os.environ.get("IMPORT_SYNC_SECONDS", "").strip()
+    try:
+        return float(raw) if raw else DEFAULT_SYNC_SECONDS
+    except ValueError:
+        return DEFAULT_SYNC_SECONDS
 
 
 @dataclass
@@ -90,7 +102,8 @@ def import_file(
     guild_id: str, body: bytes, content_type: str | None, content_encoding: str | None, options: Options
 ) -> tuple[dict[str, Any], int]:
     """POST /api/xp/import/{guildId}: (answer, status). 200 with the counts when the rows were applied (or
-    only validated: dry run), 202 with a job id when they were queued."""
+    only validated: dry run), 202 with a job id when they were queued: more than `sync_max_rows()` rows, or
+    the rows that did not fit the request's time (`sync_seconds()`: slow or throttled storage)."""
     parsed = parse(body, content_type, content_encoding)
     errors = sorted(parsed.rejected, key=lambda r: r.row)
     if options.dry_run:
@@ -98,27 +111,25 @@ def import_file(
         return _answer(options, parsed, imported=len(parsed.rows), unchanged=0, rejected=errors, merged=merged), 200
     run_id = _run_id(options.run_key)
     job = len(parsed.rows) > sync_max_rows()
-    lock_seconds = JOB_LOCK_SECONDS if job else REQUEST_LOCK_SECONDS
-    holder = store.lock(guild_id, run_id, now_ms() + lock_seconds * 1000)
-    if holder is not None:
-        raise Conflict(
-            ErrorCode.CONFLICT,
-            f"An import into guild {guild_id} is still running (run {holder}); wait for it to finish",
-            {"Retry-After": "5"},
-        )
+    _lock(guild_id, run_id, JOB_LOCK_SECONDS if job else REQUEST_LOCK_SECONDS)
     queued = False
     try:
         merged = _apply_rewards(guild_id, parsed, options)
-        if job:
-            answer = _submit(guild_id, run_id, parsed, errors, options=options, merged=merged)
+        done, rest = Outcome(), parsed.rows
+        if not job:
+            deadline = time.monotonic() + sync_seconds()
+            done, rest = apply_rows(guild_id, parsed.rows, options.mode, run_id, deadline=deadline, step=REQUEST_STEP)
+        if rest:
+            if not job:  # the rest becomes a job: the run keeps the lock for as long as a job may
+                _lock(guild_id, run_id, JOB_LOCK_SECONDS)
+            answer = _submit(guild_id, run_id, parsed, errors, rest=rest, done=done, options=options, merged=merged)
             queued = True  # the job holds the lock until its last chunk
             return answer, 202
-        outcome = apply_rows(guild_id, parsed.rows, options.mode, run_id)
     finally:
         if not queued:
             store.unlock(guild_id, run_id)
-    rejected = sorted(errors + outcome.rejected, key=lambda r: r.row)
-    counts = outcome.counts()
+    rejected = sorted(errors + done.rejected, key=lambda r: r.row)
+    counts = done.counts()
     store.put_run(
         store.ImportRun(
             run_id=run_id,
@@ -144,6 +155,16 @@ def import_file(
         options, parsed, imported=counts["imported"], unchanged=counts["unchanged"], rejected=rejected, merged=merged
     )
     return {**answer, "jobId": run_id}, 200
+
+
+def _lock(guild_id: str, run_id: str, seconds: int) -> None:
+    holder = store.lock(guild_id, run_id, now_ms() + seconds * 1000)
+    if holder is not None:
+        raise Conflict(
+            ErrorCode.CONFLICT,
+            f"An import into guild {guild_id} is still running (run {holder}); wait for it to finish",
+            {"Retry-After": "5"},
+        )
 
 
 def _run_id(run_key: str | None) -> str:
@@ -222,23 +243,41 @@ def _apply_rewards(guild_id: str, parsed: Parsed, options: Options) -> reward_ru
 # ---------------------------------------------------------------- rows
 
 
-def apply_rows(guild_id: str, rows: list[Row], mode: Mode, run_id: str, curve: Curve | None = None) -> Outcome:
-    """Apply rows in chunks of CHUNK_ROWS, each chunk's writes from THREADS threads and its counter deltas
-    in one write. A row this run wrote before marks the guild for a recount (see the module docstring)."""
-    curve = curve or curves.curve_for(guild_id)
+def apply_rows(
+    guild_id: str,
+    rows: list[Row],
+    mode: Mode,
+    run_id: str,
+    *,
+    deadline: float | None = None,
+    step: int = CHUNK_ROWS,
+) -> tuple[Outcome, list[Row]]:
+    """Apply rows `step` at a time, each step's writes from THREADS threads and its counter deltas in one
+    write; with a `deadline` (time.monotonic()), stop before a step that would not fit (judged by the slowest
+    so far) and hand back the rows left. A row this run wrote before marks the guild for a recount (see the
+    module docstring)."""
+    curve = curves.curve_for(guild_id)
     outcome = Outcome()
+    rest: list[Row] = []
+    slowest = 0.0
     with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="import") as pool:
-        for start in range(0, len(rows), CHUNK_ROWS):
-            chunk = rows[start : start + CHUNK_ROWS]
+        for start in range(0, len(rows), step):
+            if deadline is not None and start and time.monotonic() + slowest > deadline:
+                rest = rows[start:]
+                break
+            began = time.monotonic()
             try:
-                _apply_chunk(pool, guild_id, chunk, mode=mode, run_id=run_id, curve=curve, outcome=outcome)
+                _apply_chunk(
+                    pool, guild_id, rows[start : start + step], mode=mode, run_id=run_id, curve=curve, outcome=outcome
+                )
             except Exception:
-                # some rows of this chunk may be written without their counter deltas: recount the guild
+                # some rows of this step may be written without their counter deltas: recount the guild
                 recalc_store.mark(guild_id, f"import {run_id} interrupted: counters to recount")
                 raise
+            slowest = max(slowest, time.monotonic() - began)
     if outcome.already:
         recalc_store.mark(guild_id, f"import {run_id} resumed: counters to recount")
-    return outcome
+    return outcome, rest
 
 
 def _apply_chunk(
@@ -274,23 +313,30 @@ def _submit(
     parsed: Parsed,
     errors: list[Rejected],
     *,
+    rest: list[Row],
+    done: Outcome,
     options: Options,
     merged: reward_rules.Merged | None,
 ) -> dict[str, Any]:
-    """Store the rows as chunks, record the job, queue one message per chunk. The lock stays taken until
-    the job finishes (or fails)."""
-    chunks = [parsed.rows[i : i + CHUNK_ROWS] for i in range(0, len(parsed.rows), CHUNK_ROWS)]
+    """Store the `rest` of the rows as chunks, record the job (with what the request already `done`), queue
+    one message per chunk. The lock stays taken until the job finishes (or fails)."""
+    chunks = [rest[i : i + CHUNK_ROWS] for i in range(0, len(rest), CHUNK_ROWS)]
+    rejected = sorted(errors + done.rejected, key=lambda r: r.row)
+    counts = done.counts()
     run = store.ImportRun(
         run_id=run_id,
         guild_id=guild_id,
         job=True,
-        status=store.QUEUED,
+        status=store.QUEUED if not counts["processed"] else store.RUNNING,
         mode=str(options.mode),
         format=parsed.format,
         received=parsed.received,
         total=len(parsed.rows),
-        rejected=len(errors),
-        errors=[r.as_dict() for r in errors[:MAX_ERRORS]],
+        processed=counts["processed"],
+        imported=counts["imported"],
+        unchanged=counts["unchanged"],
+        rejected=len(rejected),
+        errors=[r.as_dict() for r in rejected[:MAX_ERRORS]],
         chunks=len(chunks),
         role_rewards=merged.counts(len(parsed.rewards)) if merged is not None else None,
         created_at=now_ms(),
@@ -309,11 +355,21 @@ def _submit(
         store.fail(guild_id, run_id, "could not be queued")
         store.unlock(guild_id, run_id)
         raise
-    logger.info("import queued", extra={"guildId": guild_id, "runId": run_id, "rows": run.total, "chunks": run.chunks})
+    logger.info(
+        "import queued",
+        extra={"guildId": guild_id, "runId": run_id, "rows": len(rest), "chunks": run.chunks, **counts},
+    )
     return {
-        **_answer(options, parsed, imported=0, unchanged=0, rejected=errors, merged=merged),
+        **_answer(
+            options,
+            parsed,
+            imported=counts["imported"],
+            unchanged=counts["unchanged"],
+            rejected=rejected,
+            merged=merged,
+        ),
         "jobId": run_id,
-        "status": store.QUEUED,
+        "status": run.status,
         "total": run.total,
         "statusUrl": f"/api/xp/import/{guild_id}/jobs/{run_id}",
     }
@@ -333,7 +389,7 @@ def run_chunk(guild_id: str, run_id: str, chunk: int, *, last_attempt: bool) -> 
         if rows is None:
             raise RuntimeError(f"chunk {chunk} of job {run_id} is missing")
         store.mark_running(guild_id, run_id)
-        outcome = apply_rows(guild_id, rows, Mode(run.mode), run_id)
+        outcome, _ = apply_rows(guild_id, rows, Mode(run.mode), run_id)
         counts = outcome.counts()
         if store.finish_chunk(guild_id, run_id, chunk, counts):
             store.add_errors(guild_id, run_id, [r.as_dict() for r in outcome.rejected], MAX_ERRORS)
