@@ -313,3 +313,18 @@ def test_the_export_csv_reads_back_as_an_import():
     assert text.splitlines()[0] == "id,xp,level,messages"
     assert list(csv.reader(io.StringIO(text)))[1] == [A, "1500", "5", "3"]
     assert parse(text.encode(), "text/csv").rows == [Row(2, A, 1500, 3), Row(3, B, 0, 0)]
+
+
+# ---------------------------------------------------------------- what an imported level does downstream
+
+
+def test_imported_levels_reconcile_roles_quietly():
+    """The effects function sees `levelSource: imported`: roles yes (it is a level change), no announcement
+    (an import moves thousands of levels at once) and no credits (the XP was not earned here)."""
+    from xpshop.service.effects import level_change_from_images
+
+    old = {"SK": f"MEMBER#{A}", "guildId": "1" * 18, "userId": A, "level": 0, "xp": 0}
+    change = level_change_from_images(old, {**old, "level": 9, "xp": 5500, "levelSource": "imported"})
+    assert change is not None and change.quiet and not change.earned and not change.by_recalc
+    earned = level_change_from_images(old, {**old, "level": 1, "xp": 160, "levelSource": "earned"})
+    assert earned is not None and not earned.quiet
