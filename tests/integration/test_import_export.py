@@ -461,3 +461,31 @@ def test_import_checks_and_errors_over_the_api(api, guild):
     assert api.get(f"/api/xp/import/{guild}").status == 405
     not_json = api.post(f"/api/xp/import/{guild}", raw="[{", headers={"Content-Type": "application/json"})
     assert not_json.status == 400 and not_json.error["message"].startswith("Invalid JSON in request body")
+
+
+def test_a_message_counted_between_an_adds_two_writes_is_not_taken_for_the_import(api, guild, monkeypatch):
+    """`add` on an existing member: the first write is refused and hands the item back; a message counted
+    right then (in cooldown: messages + 1, XP unchanged, so the XP guard still holds) must stay the
+    message's, not be counted again in the import's counter delta."""
+    from xpshop.store import imports as store
+    from xpshop.store import keys
+    from xpshop.store.table import table
+
+    _import(api, guild, [{"id": A, "xp": 100, "messages": 10}])
+    real = store._update
+    calls = []
+
+    def with_a_message_in_between(key, expression, condition, values):
+        calls.append(condition)
+        if len(calls) == 2:  # the exact write: a message lands just before it
+            table().update_item(
+                Key=keys.member(guild, A), UpdateExpression="ADD messages :one", ExpressionAttributeValues={":one": 1}
+            )
+        return real(key, expression, condition, values)
+
+    monkeypatch.setattr(store, "_update", with_a_message_in_between)
+    assert _import(api, guild, [{"id": A, "xp": 50, "messages": 5}], "?mode=add").data["imported"] == 1
+    monkeypatch.undo()
+    assert member_item(guild, A)["messages"] == 16
+    # the message's own counter write is not part of this test: the import's delta alone is 5
+    assert api.get(f"/api/xp/stats/{guild}").data["messages"]["total"] == 15

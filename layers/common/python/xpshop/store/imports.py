@@ -143,7 +143,7 @@ def apply_row(guild_id: str, row: Row, mode: Mode, curve: Curve, run_id: str) ->
     first_xp = row.xp
     try:
         old = _update(key, _SET + clause, condition, {**_values(guild_id, row, first_xp, curve, run_id), **extra})
-        return _applied(old, first_xp, row.messages if row.messages is not None else None, curve, mode)
+        return _applied(old, first_xp, curve, messages=row.messages)
     except _Refused as refused:
         seen = refused.seen
     for _ in retry.attempts(MAX_ATTEMPTS, base=0.005, cap=0.1):
@@ -175,15 +175,28 @@ def apply_row(guild_id: str, row: Row, mode: Mode, curve: Curve, run_id: str) ->
         except _Refused as again:
             seen = again.seen
             continue
-        return _applied(old, new_xp, new_messages, curve, mode)
+        if mode is Mode.ADD and not seen.get("_absent"):  # added atomically: the delta is the row's
+            return _applied(old, new_xp, curve, added_messages=row.messages or 0)
+        return _applied(old, new_xp, curve, messages=new_messages)
     raise Unavailable("Members are being updated concurrently; retry shortly")
 
 
-def _applied(old: dict[str, Any] | None, new_xp: int, new_messages: int | None, curve: Curve, mode: Mode) -> Applied:
+def _applied(
+    old: dict[str, Any] | None,
+    new_xp: int,
+    curve: Curve,
+    *,
+    messages: int | None = None,
+    added_messages: int | None = None,
+) -> Applied:
+    """The change one write made, from the item before it (`old`, ALL_OLD): the message count delta is the
+    count written (`messages`; None: the stored count stayed) or, when the write added it, `added_messages`
+    (a message counted meanwhile is then not mistaken for part of the import)."""
     old_xp = int(old["xp"]) if old else 0
     old_messages = int(old.get("messages", 0) or 0) if old else 0
-    if new_messages is None:  # the row did not say: the stored count stays
-        new_messages = old_messages
+    delta = 0 if messages is None else messages - old_messages
+    if added_messages is not None:
+        delta = added_messages
     change = Change(
         created=old is None,
         old_xp=old_xp,
@@ -191,7 +204,7 @@ def _applied(old: dict[str, Any] | None, new_xp: int, new_messages: int | None, 
         old_level=int(old.get("level", 0)) if old else 0,
         new_level=curve.level(new_xp),
     )
-    return Applied(IMPORTED, change, new_messages - old_messages)
+    return Applied(IMPORTED, change, delta)
 
 
 # ---------------------------------------------------------------- the guild's lock
