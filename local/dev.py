@@ -215,7 +215,13 @@ def start_stack(
     )
 
 
-QUEUE_ENV = {"AWS_ENDPOINT_URL_SQS", "MESSAGES_QUEUE_URL", "MESSAGES_DLQ_URL", "INTERACTIONS_QUEUE_URL"}
+QUEUE_ENV = {
+    "AWS_ENDPOINT_URL_SQS",
+    "MESSAGES_QUEUE_URL",
+    "MESSAGES_DLQ_URL",
+    "INTERACTIONS_QUEUE_URL",
+    "IMPORT_QUEUE_URL",
+}
 
 
 def _env_names(template: dict[str, Any]) -> set[str]:
@@ -288,6 +294,7 @@ def _banner(stack: Stack, generated_key: bool, data_dir: Path | None) -> str:
             f"  Admin key            {stack.admin_key}{key_note}",
             f"  Relay key            {stack.env.get('XPSHOP_RELAY_KEY', '')}  (POST /api/xp/ingest/messages)",
             f"  Message queue        {stack.queue.url if stack.queue else 'off'} -> XpConsumerFunction",
+            "  Import jobs          local SQS xpshop-imports -> XpImportJobsFunction",
             f"  Discord interactions {stack.url}/discord/interactions  (public key: DISCORD_PUBLIC_KEY)",
             "  Rank counters        table stream -> RankIndexFunction",
             f"  Level-up effects     table stream -> EffectsFunction (Discord REST: {_discord_target()})",

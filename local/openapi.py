@@ -60,7 +60,7 @@ def build_document() -> dict[str, Any]:
     )
     for schema in schemas:
         merge.add_schema(schema)
-    return _describe_ids(merge.get_openapi_schema())
+    return _request_bodies(_describe_ids(merge.get_openapi_schema()))
 
 
 def _describe_ids(document: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +74,19 @@ def _describe_ids(document: dict[str, Any]) -> dict[str, Any]:
                 if parameter.get("in") == "path" and parameter.get("name") in ("guildId", "userId"):
                     parameter.setdefault("schema", {})["pattern"] = SNOWFLAKE_PATTERN
                     parameter.setdefault("description", "A Discord snowflake (17-20 digits)")
+    return document
+
+
+REQUEST_BODY_EXTENSION = "x-xpshop-request-body"
+
+
+def _request_bodies(document: dict[str, Any]) -> dict[str, Any]:
+    """A route that reads its body itself (the importer: JSON or CSV) states it in `x-xpshop-request-body`
+    (Powertools accepts only `x-` extensions on an operation): it becomes the operation's requestBody."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and REQUEST_BODY_EXTENSION in operation:
+                operation["requestBody"] = operation.pop(REQUEST_BODY_EXTENSION)
     return document
 
 

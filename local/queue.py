@@ -23,6 +23,8 @@ CONSUMER = "XpConsumerFunction"
 DEAD_LETTER_QUEUE_NAME = "xpshop-messages-dlq.fifo"
 INTERACTIONS_QUEUE_NAME = "xpshop-interactions"
 WORKER = "DiscordWorkerFunction"
+IMPORT_QUEUE_NAME = "xpshop-imports"
+IMPORT_WORKER = "XpImportJobsFunction"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ def default_queues(specs: dict[str, FunctionSpec]) -> list[QueueSpec]:
         ),
         QueueSpec(DEAD_LETTER_QUEUE_NAME, {"FifoQueue": "true"}, None, "MESSAGES_DLQ_URL"),
         QueueSpec(INTERACTIONS_QUEUE_NAME, {"VisibilityTimeout": "30"}, specs.get(WORKER), "INTERACTIONS_QUEUE_URL"),
+        # background imports: one message per chunk of rows (the worker takes ~1 s a chunk here)
+        QueueSpec(IMPORT_QUEUE_NAME, {"VisibilityTimeout": "120"}, specs.get(IMPORT_WORKER), "IMPORT_QUEUE_URL"),
     ]
 
 

@@ -19,8 +19,8 @@ tracer = Tracer()
 HEALTH = "/api/xp/health"
 # Paths API Gateway sends to the catch-all because an id segment is empty.
 MISSING_IDS = [
-    (r"^/api/xp/(users|leaderboard|stats|config)/+$", ErrorCode.MISSING_GUILD_ID),
-    (r"^/api/xp/(users|leaderboard|stats|config)//", ErrorCode.MISSING_GUILD_ID),
+    (r"^/api/xp/(users|leaderboard|stats|config|import|export)/+$", ErrorCode.MISSING_GUILD_ID),
+    (r"^/api/xp/(users|leaderboard|stats|config|import|export)//", ErrorCode.MISSING_GUILD_ID),
     (r"^/api/xp/(users|leaderboard)/[^/]+/(/.*)?$", ErrorCode.MISSING_USER_ID),
 ]
 app = http.make_resolver(

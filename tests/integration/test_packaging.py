@@ -64,6 +64,8 @@ EVENTS: dict[str, list[str]] = {
         "xp_users_privacy",
     ],
     "XpLeaderboardFunction": ["xp_leaderboard_page", "xp_leaderboard_rank"],
+    "XpTransferFunction": ["xp_import_mee6", "xp_import_csv_dry_run", "xp_import_job_get", "xp_export_csv"],
+    "XpImportJobsFunction": ["xp_import_jobs_chunk"],
     "XpStatsFunction": ["xp_stats_get", "xp_health"],
     "ApiDocsFunction": ["api_docs_openapi"],
     "RecalcFunction": ["recalc_guild"],

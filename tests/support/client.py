@@ -61,7 +61,7 @@ class ApiClient:
             payload = raw if isinstance(raw, bytes) else raw.encode()
         elif body is not None:
             payload = json.dumps(body).encode()
-        if payload:
+        if payload and not any(k.lower() == "content-type" for k in headers or {}):
             sent.append(("content-type", "application/json"))
         sent.extend((k.lower(), v) for k, v in (headers or {}).items())
         if method == "GET" and self.before_read is not None:

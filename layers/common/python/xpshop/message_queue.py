@@ -78,6 +78,22 @@ def dead_letter(body: str, *, group_id: str, dedup_id: str, reason: str) -> None
         raise Unavailable("The dead-letter queue refused the record; retry") from exc
 
 
+def enqueue_import(chunks: Sequence[dict[str, Any]]) -> None:
+    """Queue an import job's chunks for the import worker (standard SQS queue, one message per chunk).
+    Raises Unavailable when the queue is not configured or refuses a message."""
+    queue_url = os.environ.get("IMPORT_QUEUE_URL", "")
+    if not queue_url:
+        raise Unavailable("The import queue is not configured")
+    for start in range(0, len(chunks), BATCH):
+        entries = [
+            {"Id": str(i), "MessageBody": json.dumps(c, separators=(",", ":"))}
+            for i, c in enumerate(chunks[start : start + BATCH])
+        ]
+        resp = _client().send_message_batch(QueueUrl=queue_url, Entries=entries)
+        if resp.get("Failed"):
+            raise Unavailable(f"The import queue refused {len(resp['Failed'])} message(s); retry")
+
+
 def defer_interaction(interaction: dict[str, Any]) -> None:
     """Hand a deferred interaction to the worker (standard SQS queue): the webhook has already answered
     "thinking" and the worker edits that answer. Raises Unavailable when the queue is unreachable."""

@@ -9,7 +9,18 @@
 
 from .envelope import fail, ok, plain
 from .gate import Access, anonymous, caller, guild_id_param
-from .resolver import RELAY_API, SHOP_API, XP_API, ApiStyle, Resolver, make_resolver, once, page_window, resolve
+from .resolver import (
+    RELAY_API,
+    SHOP_API,
+    XP_API,
+    ApiStyle,
+    Resolver,
+    make_resolver,
+    once,
+    page_window,
+    raw_body,
+    resolve,
+)
 
 __all__ = [
     "RELAY_API",
@@ -27,5 +38,6 @@ __all__ = [
     "once",
     "page_window",
     "plain",
+    "raw_body",
     "resolve",
 ]

@@ -58,6 +58,9 @@ def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]], 
     who = app.context.get("caller")
     caller_scope = "admin" if who is None or who.admin else f"user:{who.discord_id}"
     scope = f"{caller_scope} {event.http_method} {event.path} {key}"  # one caller's key never blocks another's
-    fingerprint = hashlib.sha256(_canonical(event.body).encode()).hexdigest()
+    # the query string is part of the request (the importer's mode, dryRun): the same key with another one
+    # is another request
+    query = "&".join(sorted(f"{k}={v}" for k, v in (event.query_string_parameters or {}).items()))
+    fingerprint = hashlib.sha256((_canonical(event.body) + ("?" + query if query else "")).encode()).hexdigest()
     result = runner()(request={"key": scope, "fingerprint": fingerprint}, operation=operation)
     return respond(result["data"], int(result["status"]))

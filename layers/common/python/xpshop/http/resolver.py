@@ -3,6 +3,8 @@ error handlers, plus the request normalisation and paging parameters they share.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -57,10 +59,13 @@ class RegisteredRoute:
 class Resolver(APIGatewayHttpResolver):
     """APIGatewayHttpResolver with an ApiStyle and a list of the routes registered on it."""
 
-    def __init__(self, style: ApiStyle) -> None:
+    def __init__(self, style: ApiStyle, *, raw_bodies: bool = False) -> None:
         super().__init__(enable_validation=True)
         self.style = style
         self.registered: list[RegisteredRoute] = []
+        # The routes read their bodies themselves (`raw_body`), in the media type the caller sent (the
+        # importer takes JSON or CSV): the request is not normalised to a JSON body.
+        self.raw_bodies = raw_bodies
 
     def route(self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any) -> Any:
         methods = (method,) if isinstance(method, str) else method
@@ -102,6 +107,7 @@ def make_resolver(
     body_error_codes: Mapping[tuple[str, str], ErrorCode] | None = None,
     missing_guild: Mapping[str, Sequence[str]] | None = None,
     missing_id_paths: Sequence[tuple[str, ErrorCode]] = (),
+    raw_bodies: bool = False,
 ) -> Resolver:
     """A resolver with our envelope, auth gate, 404/405 handling and error mapping.
 
@@ -109,8 +115,9 @@ def make_resolver(
     not be registered. body_error_codes: (METHOD, pattern) -> code for any bad body field on that route.
     missing_guild: path -> methods answered "guildId is required" (e.g. `/api/xp/users` without an id).
     missing_id_paths: (regex, code) for unrouted paths whose id segment is empty (`/api/xp/users/`).
+    raw_bodies: the routes read their bodies with `raw_body` (Content-Type kept, no query-as-body).
     """
-    app = Resolver(style)
+    app = Resolver(style, raw_bodies=raw_bodies)
     preflight = gate.Preflight(access or {}, unregistered_ok or set())
 
     def check_access(app: Resolver, next_middleware: Callable[..., Response]) -> Response:
@@ -170,4 +177,17 @@ def _normalise(event: dict[str, Any]) -> dict[str, Any]:
 
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency.IDEMPOTENCY_CONFIG.register_lambda_context(context)
-    return app.resolve(_normalise(event), context)
+    return app.resolve(event if getattr(app, "raw_bodies", False) else _normalise(event), context)
+
+
+def raw_body(app: APIGatewayHttpResolver) -> bytes:
+    """The request body's bytes as the caller sent them (API Gateway base64-encodes bodies it does not take
+    for text)."""
+    event = app.current_event
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidInput(ErrorCode.INVALID_REQUEST, "The body is not valid base64") from exc
+    return body.encode("utf-8", "surrogatepass")

@@ -29,7 +29,7 @@ from ..discord import role_safety
 from ..discord.rest import DiscordError, DiscordRest, RateLimited
 from ..levels import Curve
 from ..store import keys, markers
-from ..store.members import LEVEL_BY_RECALC, LEVEL_EARNED
+from ..store.members import LEVEL_BY_RECALC, LEVEL_EARNED, LEVEL_IMPORTED
 from .config import merged_guild
 from .shop import credits as shop_credits
 
@@ -47,7 +47,7 @@ class LevelChange:
     new_level: int
     xp: int
     old_xp: int = 0
-    # `levelSource` of the write (store/members.py): "earned", "granted", "recalc"; anything else (the
+    # `levelSource` of the write (store/members.py): "earned", "granted", "recalc", "imported"; anything else (the
     # pre-release "xp", a missing one) is treated as granted: it never pays credits.
     source: str | None = None
 
@@ -55,6 +55,12 @@ class LevelChange:
     def by_recalc(self) -> bool:
         """The level caught up with a curve change: roles yes, announcement and credits no."""
         return self.source == LEVEL_BY_RECALC
+
+    @property
+    def quiet(self) -> bool:
+        """Levels that arrive in bulk (a curve change caught up, an import): roles yes, announcements no (an
+        import of 100,000 members would post 100,000 of them)."""
+        return self.source in (LEVEL_BY_RECALC, LEVEL_IMPORTED)
 
     @property
     def earned(self) -> bool:
@@ -108,13 +114,13 @@ def apply(change: LevelChange, rest_for: Callable[[], DiscordRest | None]) -> Ou
     guild with credits but no roles does not depend on the token's parameter store."""
     cfg = merged_guild(change.guild_id)  # read fresh: level changes are rare, a reward added a moment ago counts
     outcome = Outcome()
-    announces = change.new_level > change.old_level and not change.by_recalc
+    announces = change.new_level > change.old_level and not change.quiet
     needs_discord = bool(cfg["roleRewards"]) or (announces and (cfg.get("levelUpAnnouncement") or {}).get("channelId"))
     rest = rest_for() if needs_discord else None
     if rest is not None:
         _reconcile_roles(change, cfg, rest, outcome)
     if change.new_level > change.old_level:
-        if rest is not None and not change.by_recalc:  # a curve change would post thousands at once
+        if rest is not None and not change.quiet:  # a curve change or an import would post thousands at once
             _announce(change, cfg, rest, outcome)
         _pay_credits(change, cfg, outcome)
     logger.info("level effects", extra={**asdict(change), **outcome.as_dict()})

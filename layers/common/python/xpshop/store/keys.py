@@ -29,6 +29,10 @@
 | once marker     | GUILD#<g>     | ONCE#<kind>#<ref>  (e.g. Give XP per message; TTL) |
 | level effects   | GUILD#<g>     | EFFECT#<u>#<level>  (announced; TTL)  |
 | level credits   | USER#<d>      | LEVELPAID#<g>  (paidUpTo: the highest level paid, kept) |
+| import record   | GUILD#<g>     | IMPORT#<run>  (a sync import or a background job: mode, counts, errors; TTL) |
+| import chunk    | GUILD#<g>     | IMPORT#<run>#CHUNK#<n>  (a job's rows, waiting for the worker; TTL) |
+| chunk applied   | GUILD#<g>     | IMPORT#<run>#DONE#<n>  (written with the job's counts, once; TTL) |
+| import lock     | GUILD#<g>     | IMPORTLOCK  (one import at a time per guild; expires) |
 """
 
 from __future__ import annotations
@@ -336,3 +340,27 @@ def rank_counter(guild_id: str, level: str, parent: tuple[int, ...], key: int) -
 def ranked(guild_id: str, user_id: str) -> dict[str, str]:
     """The position a member is counted at in the rank counters (its own partition: no hot key)."""
     return {"PK": f"{guild_pk(guild_id)}#RANKED#{user_id}", "SK": f"RANKED#v{RANK_LAYOUT}"}
+
+
+# Imports (issue 15): one record per import run (a request answered at once, or a background job), the
+# rows of a job's chunks, and the guild's lock (one import at a time). Member items name the run that
+# last wrote them in `importRun` (per-row idempotency: a chunk delivered again is not added twice).
+IMPORT_PREFIX = "IMPORT#"
+
+
+def import_run(guild_id: str, run_id: str) -> dict[str, str]:
+    return {"PK": guild_pk(guild_id), "SK": f"{IMPORT_PREFIX}{run_id}"}
+
+
+def import_chunk(guild_id: str, run_id: str, chunk: int) -> dict[str, str]:
+    return {"PK": guild_pk(guild_id), "SK": f"{IMPORT_PREFIX}{run_id}#CHUNK#{chunk:05d}"}
+
+
+def import_chunk_done(guild_id: str, run_id: str, chunk: int) -> dict[str, str]:
+    """A small item saying the chunk is applied (the chunk's own item is ~90 KB: writing it again would cost
+    ~90 WCU where this costs 1)."""
+    return {"PK": guild_pk(guild_id), "SK": f"{IMPORT_PREFIX}{run_id}#DONE#{chunk:05d}"}
+
+
+def import_lock(guild_id: str) -> dict[str, str]:
+    return {"PK": guild_pk(guild_id), "SK": "IMPORTLOCK"}

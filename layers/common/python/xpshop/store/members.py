@@ -126,9 +126,10 @@ def first_seen_ms(guild_id: str, user_id: str) -> int | None:
 # effects read it from the stream image. "earned": XP the member earned (a message, command XP, Give XP):
 # the only source whose level-ups pay credits. "granted": XP an admin added, set or removed (API, /xp).
 # "recalc": a curve change caught up (roles reconciled, no announcement, no credits). Items written before
-# this distinction carry "xp" (any XP change), which the effects treat like "granted".
-LEVEL_EARNED, LEVEL_GRANTED, LEVEL_BY_RECALC = "earned", "granted", "recalc"
-LEVEL_SOURCES = (LEVEL_EARNED, LEVEL_GRANTED, LEVEL_BY_RECALC)
+# this distinction carry "xp" (any XP change), which the effects treat like "granted". "imported": XP
+# brought from another bot or guild (store/imports.py): roles reconciled, no announcement, no credits.
+LEVEL_EARNED, LEVEL_GRANTED, LEVEL_BY_RECALC, LEVEL_IMPORTED = "earned", "granted", "recalc", "imported"
+LEVEL_SOURCES = (LEVEL_EARNED, LEVEL_GRANTED, LEVEL_BY_RECALC, LEVEL_IMPORTED)
 
 
 def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve, source: str) -> dict[str, Any]:

@@ -24,6 +24,28 @@ class Totals:
     level_sum: int = 0
     distribution: dict[int, int] = field(default_factory=dict)
 
+    def add(self, change: Change, messages: int = 0, xp_messages: int = 0) -> None:
+        """Sum one member change into these deltas (what `apply` would write for it alone)."""
+        self.members += 1 if change.created else 0
+        self.xp += change.new_xp - change.old_xp
+        self.level_sum += change.new_level - change.old_level
+        self.messages += messages
+        self.xp_messages += xp_messages
+        if change.created or change.old_level != change.new_level:
+            self.distribution[change.new_level] = self.distribution.get(change.new_level, 0) + 1
+            if not change.created:
+                self.distribution[change.old_level] = self.distribution.get(change.old_level, 0) - 1
+
+    def empty(self) -> bool:
+        return not (
+            self.members
+            or self.xp
+            or self.level_sum
+            or self.messages
+            or self.xp_messages
+            or any(self.distribution.values())
+        )
+
 
 def apply(guild_id: str, user_id: str, change: Change, messages: int = 0, xp_messages: int = 0) -> None:
     """Add one member change to its counter shard (ADD on absent attributes starts from 0)."""

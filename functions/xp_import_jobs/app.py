@@ -1,0 +1,41 @@
+"""Import jobs (issue 15): one queue message per chunk of an import too big for its request. Each chunk is
+applied once (a chunk already done is skipped; a row this job already wrote is not written again), its
+counts added to the job, and the job finished after its last chunk.
+
+A failure is reported back so SQS delivers the chunk again; on the queue's last delivery the job is marked
+failed instead (the guild's import lock released, the guild marked for a counter recount).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop.service import imports
+
+logger = Logger()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+# The queue's maxReceiveCount (template.yaml, ImportQueue): the delivery that may not fail again.
+MAX_RECEIVES = 3
+
+
+def handle(record: SQSRecord) -> dict[str, Any] | None:
+    found = imports.chunk_of(record.body)
+    if found is None:
+        logger.warning("not an import chunk: dropped", extra={"messageId": record.message_id})
+        return None
+    guild_id, run_id, chunk = found
+    last_attempt = int(record.attributes.approximate_receive_count or 1) >= MAX_RECEIVES
+    return imports.run_chunk(guild_id, run_id, chunk, last_attempt=last_attempt)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -1,0 +1,144 @@
+"""Import and export (issue 15): query parameters and response shapes of `POST /api/xp/import/{guildId}`,
+`GET /api/xp/import/{guildId}/jobs/{jobId}` and `GET /api/xp/export/{guildId}`, and the request body the
+importer reads (documented here; the handler reads the raw body itself, JSON or CSV)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_VIEW = ConfigDict(extra="forbid", defer_build=True)
+
+ImportMode = Literal["replace", "add", "max"]
+RewardsMode = Literal["merge", "replace"]
+ExportFormat = Literal["json", "csv"]
+
+
+class ImportError(BaseModel):
+    model_config = _VIEW
+    row: int = Field(description="JSON: 1-based position in the list (across MEE6 pages); CSV: the line (header = 1)")
+    id: str | None = Field(description="The id as the file wrote it (null when the row had none)")
+    reason: str = Field(description="Why the row was not imported, naming the field")
+
+
+class RoleRewardsImported(BaseModel):
+    model_config = _VIEW
+    received: int = Field(description="Role rewards in the file (one per level)")
+    added: int = Field(description="At levels where the guild had none")
+    replaced: int = Field(description="At levels where the guild had another role (rewards=replace)")
+    kept: int = Field(description="At levels where the guild keeps its own (or already had the same)")
+
+
+class ImportResult(BaseModel):
+    """The answer: 200 when the rows were applied (or validated: dryRun), 202 when they were queued."""
+
+    model_config = _VIEW
+    mode: ImportMode
+    dryRun: bool
+    format: Literal["json", "mee6", "export", "csv"] = Field(description="How the body was read")
+    received: int = Field(description="Rows in the file")
+    imported: int = Field(description="Members written (dryRun: rows that would be applied; 202: 0 so far)")
+    unchanged: int = Field(description="Rows that matched the stored member (nothing written)")
+    rejected: int = Field(description="Rows not imported (all of them; `errors` lists the first 100)")
+    errors: list[ImportError]
+    roleRewards: RoleRewardsImported | None = Field(description="Role rewards the file named (MEE6), else null")
+    jobId: str | None = Field(
+        default=None, description="The import's record (GET .../jobs/{jobId}); absent for a dry run"
+    )
+    status: Literal["queued"] | None = Field(default=None, description="202 only")
+    total: int | None = Field(default=None, description="202 only: rows the job will apply")
+    statusUrl: str | None = Field(default=None, description="202 only: where to follow the job")
+
+
+class ImportJob(BaseModel):
+    model_config = _VIEW
+    jobId: str
+    status: Literal["queued", "running", "done", "failed"]
+    mode: ImportMode
+    format: str
+    received: int
+    total: int = Field(description="Valid rows to apply")
+    processed: int = Field(description="Rows applied so far (imported + unchanged + rejected while writing)")
+    imported: int
+    unchanged: int
+    rejected: int = Field(description="Rows not imported: when the file was read, and while writing")
+    errors: list[ImportError] = Field(description="The first 100 rejected rows")
+    roleRewards: RoleRewardsImported | None
+    createdAt: int
+    finishedAt: int | None
+    failure: str | None = Field(description="Why a failed job stopped")
+
+
+class ExportedMember(BaseModel):
+    model_config = _VIEW
+    id: str
+    xp: int
+    level: int = Field(description="Derived from XP with the guild's curve (the importer ignores it)")
+    messages: int
+
+
+class ExportPart(BaseModel):
+    model_config = _VIEW
+    guildId: str
+    members: list[ExportedMember] = Field(description="XP descending, ties by id ascending")
+    next: str | None = Field(description="Cursor of the next part (also in the Link header); null at the end")
+
+
+# The import body, documented for clients and the fuzzer (the handler reads it raw).
+_ROW = {
+    "type": "object",
+    "required": ["id", "xp"],
+    "properties": {
+        "id": {"type": "string", "description": "Discord user id (17-20 digits)"},
+        "xp": {"type": "integer", "minimum": 0},
+        "messages": {"type": "integer", "minimum": 0},
+    },
+}
+_MEE6_PAGE = {
+    "type": "object",
+    "required": ["players"],
+    "description": "A MEE6 leaderboard page (mee6.xyz/api/plugins/levels/leaderboard/<guild>)",
+    "properties": {
+        "players": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "xp"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "xp": {"type": "integer", "minimum": 0},
+                    "message_count": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
+        "role_rewards": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "rank": {"type": "integer", "minimum": 1, "description": "The level"},
+                    "role": {"type": "object", "properties": {"id": {"type": "string"}}},
+                },
+            },
+        },
+    },
+}
+IMPORT_BODY: dict[str, Any] = {
+    "required": True,
+    "description": "A JSON list of rows, MEE6 leaderboard page(s), an xpshop export, or CSV with a header row "
+    "naming id and xp (and optionally messages). UTF-8, 10 MB at most (gzip accepted with Content-Encoding), "
+    "100,000 rows at most.",
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"type": "array", "items": _ROW},
+                    _MEE6_PAGE,
+                    {"type": "array", "items": _MEE6_PAGE},
+                ]
+            }
+        },
+        "text/csv": {"schema": {"type": "string"}, "example": "id,xp,messages\r\n123456789012345678,1500,42\r\n"},
+    },
+}

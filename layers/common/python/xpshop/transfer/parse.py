@@ -1,0 +1,332 @@
+"""Import files, detected by Content-Type and shape, read into rows (valid or rejected with a reason) and role
+rewards.
+
+Accepted bodies (UTF-8, with or without a BOM; gzip-compressed when `Content-Encoding: gzip` says so or the
+bytes start with gzip's magic number):
+
+- JSON, a list of rows: `[{"id": "<snowflake>", "xp": <int>, "messages": <int, optional>}, ...]`;
+- JSON, a MEE6 leaderboard page `{"players": [{"id", "xp", "message_count"?}, ...], "role_rewards": [{"rank":
+  <level>, "role": {"id": "<snowflake>"}}, ...]}` (what `mee6.xyz/api/plugins/levels/leaderboard/<guild>`
+  answers), or a list of such pages;
+- JSON, an xpshop export part `{"members": [{"id", "xp", "level", "messages"}], "next": ...}` (or the API's
+  envelope around it, `{"success": true, "data": {...}}`), or a list of parts;
+- CSV with a header row naming `id` and `xp` (and optionally `messages`), in any order, separated by commas,
+  semicolons or tabs, fields quoted or not; other columns are ignored.
+
+Row numbers in answers: JSON lists and MEE6 players count from 1 in file order (across pages); CSV rows are
+the line number in the file, the header being line 1 (what a spreadsheet shows).
+
+A body that cannot be read at all is refused as a whole (400 naming the first problem; 413 when too large;
+415 for another Content-Type); a row that cannot be imported is rejected on its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ApiError, ErrorCode, InvalidInput
+from ..ids import is_snowflake
+from .rows import MAX_BODY_BYTES, MAX_ROWS, Collector, Rejected, Reward, Row
+
+MAX_REWARD_LEVEL = 10_000
+JSON_TYPES = ("application/json", "text/json")
+CSV_TYPES = (
+    "text/csv",
+    "application/csv",
+    "text/comma-separated-values",
+    "text/x-csv",
+    "application/vnd.ms-excel",  # what some browsers and Windows label a .csv file
+)
+SNIFFED_TYPES = ("", "text/plain", "application/octet-stream")  # no Content-Type, or one that says nothing
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    format: str  # "json" (rows), "mee6", "export", "csv"
+    rows: list[Row]
+    rejected: list[Rejected]
+    rewards: list[Reward]  # role rewards the file names (MEE6), first per level, in file order
+
+    @property
+    def received(self) -> int:
+        return len(self.rows) + len(self.rejected)
+
+
+def _bad(message: str) -> InvalidInput:
+    return InvalidInput(ErrorCode.INVALID_REQUEST, message)
+
+
+def _too_large(size: int, what: str = "The body") -> ApiError:
+    return ApiError(
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        f"{what} is {size:,} bytes; at most {MAX_BODY_BYTES:,} bytes (10 MB) a call: split the file "
+        "(several JSON lists, or several CSV files each with the header)",
+    )
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def decompress(body: bytes, content_encoding: str | None) -> bytes:
+    """The body as sent, gunzipped when it is gzip (said by Content-Encoding or seen by its magic number),
+    never more than MAX_BODY_BYTES."""
+    if len(body) > MAX_BODY_BYTES:
+        raise _too_large(len(body))
+    encoding = (content_encoding or "").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip"):
+        raise ApiError(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"Content-Encoding {encoding!r} is not accepted: send gzip or none"
+        )
+    if encoding in ("gzip", "x-gzip") or body.startswith(GZIP_MAGIC):
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            out = inflater.decompress(body, MAX_BODY_BYTES + 1)
+        except zlib.error as exc:
+            raise _bad(f"The body is not valid gzip: {exc}") from exc
+        if len(out) > MAX_BODY_BYTES or inflater.unconsumed_tail:
+            raise _too_large(MAX_BODY_BYTES + 1, "The body, uncompressed,")
+        return out
+    return body
+
+
+def parse(body: bytes, content_type: str | None = None, content_encoding: str | None = None) -> Parsed:
+    """Read an import body (see the module docstring)."""
+    raw = decompress(body, content_encoding)
+    kind = media_type(content_type)
+    if kind not in JSON_TYPES and not kind.endswith("+json") and kind not in CSV_TYPES and kind not in SNIFFED_TYPES:
+        raise ApiError(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            f"Content-Type {kind!r} is not accepted: send application/json (a list of rows, MEE6 pages or an "
+            "xpshop export) or text/csv",
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _bad(f"The body is not UTF-8 text (invalid byte at offset {exc.start})") from exc
+    if not text.strip():
+        raise _bad("The body is empty: send a JSON list of rows, MEE6 leaderboard page(s) or a CSV file")
+    if kind in CSV_TYPES:
+        return _csv(text)
+    if kind in SNIFFED_TYPES and text.lstrip()[:1] not in ("[", "{"):
+        return _csv(text)
+    return _json(text)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _json(text: str) -> Parsed:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _bad(f"Invalid JSON in request body: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise _bad("Invalid JSON in request body (nested too deeply)") from exc
+    if isinstance(document, dict):
+        document = _unwrap(document)
+        if "players" in document:
+            return _pages([document], single=True)
+        if "members" in document:
+            return _exports([document], single=True)
+        raise _bad(
+            "A JSON object must be a MEE6 leaderboard page (with players) or an xpshop export (with members); "
+            "a plain list of rows is a JSON list"
+        )
+    if not isinstance(document, list):
+        raise _bad("The body must be a JSON list of rows or a JSON object (a MEE6 page or an xpshop export)")
+    first = document[0] if document else None
+    if isinstance(first, dict) and ("players" in first or "members" in _unwrap(first)):
+        if "players" in first:
+            return _pages(document, single=False)
+        return _exports(document, single=False)
+    _check_count(len(document))
+    rows = Collector()
+    for n, entry in enumerate(document, start=1):
+        _row(rows, n, entry)
+    return Parsed("json", rows.rows, rows.rejected, [])
+
+
+def _unwrap(document: dict[str, Any]) -> dict[str, Any]:
+    """An xpshop API answer saved whole ({"success": true, "data": {...}}) is read as its data."""
+    data = document.get("data")
+    if document.get("success") is True and isinstance(data, dict):
+        return data
+    return document
+
+
+def _check_count(count: int) -> None:
+    if count > MAX_ROWS:
+        raise _bad(f"The body has {count:,} rows; at most {MAX_ROWS:,} rows a call: split the file")
+
+
+def _row(rows: Collector, n: int, entry: Any, *, messages_key: str = "messages") -> None:
+    if not isinstance(entry, dict):
+        rows.reject(n, None, "a row must be an object with id and xp")
+        return
+    raw_id = entry.get("id", entry.get("userId"))
+    messages = entry.get(messages_key, entry.get("message_count") if messages_key == "messages" else None)
+    rows.add(n, raw_id, entry.get("xp"), messages, xp_missing="xp" not in entry)
+
+
+def _listed(document: Any, key: str, where: str) -> list[Any]:
+    found = document.get(key)
+    if not isinstance(found, list):
+        raise _bad(f"{where}{key} must be a list")
+    return found
+
+
+def _pages(pages: list[Any], *, single: bool) -> Parsed:
+    for index, page in enumerate(pages):
+        if not isinstance(page, dict) or "players" not in page:
+            raise _bad(f"pages[{index}] is not a MEE6 leaderboard page (it has no players)")
+    where = [("" if single else f"pages[{i}].") for i in range(len(pages))]
+    players = [_listed(page, "players", where[i]) for i, page in enumerate(pages)]
+    _check_count(sum(len(p) for p in players))
+    rows = Collector()
+    n = 0
+    for listed in players:
+        for entry in listed:
+            n += 1
+            _row(rows, n, entry, messages_key="message_count")
+    rewards: dict[int, Reward] = {}
+    for i, page in enumerate(pages):
+        found = page.get("role_rewards")
+        if found is None:
+            continue
+        if not isinstance(found, list):
+            raise _bad(f"{where[i]}role_rewards must be a list")
+        for j, entry in enumerate(found):
+            reward = _reward(entry, f"{where[i]}role_rewards[{j}]")
+            rewards.setdefault(reward.level, reward)  # the first role at a level (one reward per level)
+    return Parsed("mee6", rows.rows, rows.rejected, list(rewards.values()))
+
+
+def _reward(entry: Any, where: str) -> Reward:
+    """A MEE6 role reward: {"rank": <level>, "role": {"id": ...}} (also "level", "role_id" or "rank": {"id"})."""
+    if not isinstance(entry, dict):
+        raise InvalidInput(ErrorCode.INVALID_LEVEL, f"{where} must be an object with rank and role")
+    rank = entry.get("rank")
+    role = entry.get("role")
+    role_id = role.get("id") if isinstance(role, dict) else role
+    if isinstance(rank, dict):  # {"rank": {"id": ...}, "level": n}
+        role_id = role_id if role_id is not None else rank.get("id")
+        rank = entry.get("level")
+    if rank is None:
+        rank = entry.get("level")
+    if role_id is None:
+        role_id = entry.get("role_id", entry.get("roleId"))
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= MAX_REWARD_LEVEL:
+        raise InvalidInput(
+            ErrorCode.INVALID_LEVEL, f"{where}.rank must be a level from 1 to {MAX_REWARD_LEVEL}, got {rank!r}"
+        )
+    if isinstance(role_id, bool) or not is_snowflake(role_id):
+        raise InvalidInput(ErrorCode.INVALID_ROLE_ID, f"{where}.role.id must be a Discord snowflake, got {role_id!r}")
+    return Reward(rank, str(role_id))
+
+
+def _exports(parts: list[Any], *, single: bool) -> Parsed:
+    listed: list[list[Any]] = []
+    for index, given in enumerate(parts):
+        part = _unwrap(given) if isinstance(given, dict) else given
+        if not isinstance(part, dict) or "members" not in part:
+            raise _bad(f"parts[{index}] is not an xpshop export (it has no members)")
+        listed.append(_listed(part, "members", "" if single else f"parts[{index}]."))
+    _check_count(sum(len(m) for m in listed))
+    rows = Collector()
+    n = 0
+    for members in listed:
+        for entry in members:
+            n += 1
+            _row(rows, n, entry)
+    return Parsed("export", rows.rows, rows.rejected, [])
+
+
+# ---------------------------------------------------------------- CSV
+
+_ID_NAMES = {"id", "userid", "discordid", "memberid"}
+_XP_NAMES = {"xp", "exp", "experience", "totalxp"}
+_MESSAGE_NAMES = {"messages", "messagecount", "msgs"}
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def _column(name: str) -> str | None:
+    folded = re.sub(r"[\s_\-]", "", name.strip().lstrip("\ufeff").strip('"').lower())
+    for column, names in (("id", _ID_NAMES), ("xp", _XP_NAMES), ("messages", _MESSAGE_NAMES)):
+        if folded in names:
+            return column
+    return None
+
+
+def _cell_number(text: str) -> Any:
+    """A cell as a number when it is a whole one (so "-5" is refused as negative, not as text)."""
+    text = text.strip()
+    return int(text) if _WHOLE.fullmatch(text) and len(text) <= 40 else text
+
+
+def _csv(text: str) -> Parsed:
+    header_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=header_line.count) if any(d in header_line for d in ",;\t") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns: dict[str, int] | None = None
+    rows = Collector()
+    count = 0
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue  # blank lines
+            if columns is None:
+                columns = _header(record)
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                continue  # counted for the error below, not read
+            _csv_row(rows, reader.line_num, record, columns)
+    except csv.Error as exc:
+        raise _bad(f"CSV line {reader.line_num}: {exc}") from exc
+    if columns is None:
+        raise _bad("The CSV has no header row: the first line must name the columns id and xp")
+    _check_count(count)
+    return Parsed("csv", rows.rows, rows.rejected, [])
+
+
+def _header(record: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, name in enumerate(record):
+        column = _column(name)
+        if column is None:
+            continue
+        if column in columns:
+            raise _bad(f"The CSV header names the column {column} twice")
+        columns[column] = index
+    missing = [c for c in ("id", "xp") if c not in columns]
+    if missing:
+        shown = ", ".join(repr(n.strip()) for n in record[:10])
+        raise _bad(
+            f"The CSV header row must name the columns id and xp (missing {' and '.join(missing)}; found {shown})"
+        )
+    return columns
+
+
+def _csv_row(rows: Collector, line: int, record: list[str], columns: dict[str, int]) -> None:
+    def cell(column: str) -> str | None:
+        index = columns.get(column)
+        if index is None or index >= len(record):
+            return None
+        return record[index].strip()
+
+    raw_id, xp, messages = cell("id"), cell("xp"), cell("messages")
+    rows.add(
+        line,
+        raw_id or None,
+        _cell_number(xp) if xp else None,
+        _cell_number(messages) if messages else None,
+        xp_missing=not xp,
+    )

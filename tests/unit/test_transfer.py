@@ -1,0 +1,330 @@
+"""Import files (xpshop.transfer): JSON rows, MEE6 pages and lists of pages, xpshop exports, CSV (BOM, quoted
+fields, reordered columns, other separators), gzip; per-row errors with their row numbers; limits; modes;
+role reward merging; the export's CSV."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xpshop.errors import ApiError, ErrorCode
+from xpshop.levels import MAX_XP
+from xpshop.transfer import MAX_BODY_BYTES, MAX_ROWS, Mode, Reward, Row, parse, target
+from xpshop.transfer import rewards as reward_rules
+from xpshop.transfer.render import csv_text
+
+A, B, C = "123456789012345678", "223456789012345678", "323456789012345678"
+ROLE1, ROLE2 = "923456789012345671", "923456789012345672"
+
+
+def _json(value, content_type="application/json"):
+    return parse(json.dumps(value).encode(), content_type)
+
+
+def _rows(parsed):
+    return [(r.row, r.user_id, r.xp, r.messages) for r in parsed.rows]
+
+
+def _errors(parsed):
+    return [(r.row, r.id, r.reason) for r in parsed.rejected]
+
+
+# ---------------------------------------------------------------- JSON list
+
+
+def test_a_json_list_of_rows():
+    parsed = _json([{"id": A, "xp": 1500, "messages": 42}, {"id": int(B), "xp": 0}])
+    assert parsed.format == "json"
+    assert _rows(parsed) == [(1, A, 1500, 42), (2, B, 0, None)]
+    assert parsed.received == 2 and parsed.rejected == [] and parsed.rewards == []
+
+
+def test_bad_rows_are_rejected_with_their_row_number_and_the_others_kept():
+    parsed = _json(
+        [
+            {"id": A, "xp": 10},
+            {"id": "12345", "xp": 10},  # too short
+            {"id": B, "xp": 1.5},
+            {"id": C, "xp": -3},
+            {"id": "423456789012345678", "xp": MAX_XP + 1},
+            {"id": "523456789012345678"},
+            {"xp": 7},
+            "not a row",
+            {"id": A, "xp": 99},  # repeated
+            {"id": "623456789012345678", "xp": "100"},
+            {"id": "723456789012345678", "xp": True},
+            {"id": "823456789012345678", "xp": 5, "messages": -1},
+            {"id": "923456789012345678", "xp": 5, "messages": 2},
+        ]
+    )
+    assert _rows(parsed) == [(1, A, 10, None), (13, "923456789012345678", 5, 2)]
+    assert _errors(parsed) == [
+        (2, "12345", "id must be a Discord snowflake (17-20 digits)"),
+        (3, B, "xp must be a whole number, got 1.5"),
+        (4, C, "xp must be >= 0, got -3"),
+        (5, "423456789012345678", f"xp must be at most {MAX_XP}, got {MAX_XP + 1}"),
+        (6, "523456789012345678", "xp is missing"),
+        (7, None, "id is missing"),
+        (8, None, "a row must be an object with id and xp"),
+        (9, A, "id repeated: already at row 1"),
+        (10, "623456789012345678", "xp must be a whole number, got '100'"),
+        (11, "723456789012345678", "xp must be a whole number, got true"),
+        (12, "823456789012345678", "messages must be >= 0, got -1"),
+    ]
+    assert parsed.received == 13
+
+
+def test_an_id_repeated_after_a_rejected_row_is_still_a_repeat():
+    parsed = _json([{"id": A, "xp": -1}, {"id": A, "xp": 5}])
+    assert parsed.rows == []
+    assert [e[2] for e in _errors(parsed)] == ["xp must be >= 0, got -1", "id repeated: already at row 1"]
+
+
+def test_an_empty_list_imports_nothing():
+    parsed = _json([])
+    assert parsed.rows == [] and parsed.received == 0
+
+
+# ---------------------------------------------------------------- MEE6
+
+
+def _page(players, rewards=None):
+    page = {"admin": False, "page": 0, "players": players, "xp_per_message": [15, 25], "xp_rate": 1}
+    if rewards is not None:
+        page["role_rewards"] = rewards
+    return page
+
+
+def _player(user, xp, count=None):
+    player = {"id": user, "username": "someone", "avatar": "a", "level": 3, "detailed_xp": [10, 220, xp], "xp": xp}
+    if count is not None:
+        player["message_count"] = count
+    return player
+
+
+def test_a_mee6_page_gives_members_and_role_rewards():
+    parsed = _json(
+        _page(
+            [_player(A, 5000, 300), _player(B, 155)],
+            [{"rank": 5, "role": {"id": ROLE1, "name": "Regular", "color": 0}}, {"rank": 10, "role": {"id": ROLE2}}],
+        )
+    )
+    assert parsed.format == "mee6"
+    assert _rows(parsed) == [(1, A, 5000, 300), (2, B, 155, None)]
+    assert parsed.rewards == [Reward(5, ROLE1), Reward(10, ROLE2)]
+
+
+def test_a_list_of_mee6_pages_numbers_rows_across_pages_and_keeps_one_reward_per_level():
+    rewards = [{"rank": 5, "role": {"id": ROLE1}}]
+    parsed = _json(
+        [
+            _page([_player(A, 900), _player(B, 800)], rewards),
+            _page([_player(C, 700), _player(A, 600)], [*rewards, {"rank": 5, "role": {"id": ROLE2}}]),
+        ]
+    )
+    assert _rows(parsed) == [(1, A, 900, None), (2, B, 800, None), (3, C, 700, None)]
+    assert _errors(parsed) == [(4, A, "id repeated: already at row 1")]
+    assert parsed.rewards == [Reward(5, ROLE1)]
+
+
+def test_role_reward_variants_and_their_errors():
+    variants = [{"level": 3, "role_id": ROLE1}, {"rank": {"id": ROLE2}, "level": 7}]
+    assert _json(_page([], variants)).rewards == [Reward(3, ROLE1), Reward(7, ROLE2)]
+    with pytest.raises(ApiError) as bad_level:
+        _json([_page([]), _page([], [{"rank": 0, "role": {"id": ROLE1}}])])
+    assert bad_level.value.code is ErrorCode.INVALID_LEVEL
+    assert bad_level.value.message.startswith("pages[1].role_rewards[0].rank must be a level from 1 to 10000")
+    with pytest.raises(ApiError) as bad_role:
+        _json(_page([], [{"rank": 4, "role": {"id": "nope"}}]))
+    assert bad_role.value.code is ErrorCode.INVALID_ROLE_ID
+    assert bad_role.value.message.startswith("role_rewards[0].role.id must be a Discord snowflake")
+
+
+def test_a_page_without_players_in_a_list_of_pages_is_refused():
+    with pytest.raises(ApiError) as refused:
+        _json([_page([]), {"rows": []}])
+    assert refused.value.code is ErrorCode.INVALID_REQUEST
+    assert refused.value.message == "pages[1] is not a MEE6 leaderboard page (it has no players)"
+
+
+# ---------------------------------------------------------------- xpshop exports
+
+
+def test_an_export_part_and_the_api_envelope_around_it():
+    part = {"guildId": "1" * 18, "members": [{"id": A, "xp": 20, "level": 0, "messages": 3}], "next": None}
+    assert _rows(_json(part)) == [(1, A, 20, 3)]
+    assert _json(part).format == "export"
+    assert _rows(_json({"success": True, "data": part})) == [(1, A, 20, 3)]
+    second = {"members": [{"id": B, "xp": 10, "level": 0, "messages": 0}], "next": None}
+    assert _rows(_json([{"success": True, "data": part}, second])) == [(1, A, 20, 3), (2, B, 10, 0)]
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def test_csv_with_a_bom_quoted_fields_reordered_columns_and_extra_ones():
+    text = (
+        '\ufeff"messages","name","XP","User ID"\r\n'
+        f'12,"Someone, with a comma",1500,"{A}"\r\n'
+        f',"Another ""quoted"" name",155,{B}\r\n'
+        "\r\n"
+        f"3,x,1.5,{C}\r\n"
+    )
+    parsed = parse(text.encode("utf-8"), "text/csv; charset=utf-8")
+    assert parsed.format == "csv"
+    assert _rows(parsed) == [(2, A, 1500, 12), (3, B, 155, None)]
+    assert _errors(parsed) == [(5, C, "xp must be a whole number, got '1.5'")]
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_csv_with_semicolons_or_tabs(separator):
+    text = f"id{separator}xp\n{A}{separator}7\n{B}{separator}-2\n"
+    parsed = parse(text.encode(), "text/csv")
+    assert _rows(parsed) == [(2, A, 7, None)]
+    assert _errors(parsed) == [(3, B, "xp must be >= 0, got -2")]
+
+
+def test_csv_rows_with_missing_cells():
+    parsed = parse(f"id,xp,messages\n{A}\n{B},,4\n,5\n".encode(), "text/csv")
+    assert parsed.rows == []
+    assert _errors(parsed) == [(2, A, "xp is missing"), (3, B, "xp is missing"), (4, None, "id is missing")]
+
+
+def test_csv_without_the_id_and_xp_columns_is_refused_naming_them():
+    with pytest.raises(ApiError) as refused:
+        parse(b"user,points\n1,2\n", "text/csv")
+    assert refused.value.code is ErrorCode.INVALID_REQUEST
+    assert "must name the columns id and xp (missing id and xp" in refused.value.message
+
+
+def test_a_body_without_a_content_type_is_read_by_its_shape():
+    assert parse(f'[{{"id": "{A}", "xp": 1}}]'.encode(), None).format == "json"
+    assert parse(f"id,xp\n{A},1\n".encode(), "text/plain").format == "csv"
+    assert parse(f"id,xp\n{A},1\n".encode(), "application/octet-stream").format == "csv"
+
+
+# ---------------------------------------------------------------- bodies refused whole
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message"),
+    [
+        (b"", "application/json", 400, "The body is empty"),
+        (b"[1, 2", "application/json", 400, "Invalid JSON in request body"),
+        (b'"text"', "application/json", 400, "The body must be a JSON list of rows or a JSON object"),
+        (b'{"rows": []}', "application/json", 400, "A JSON object must be a MEE6 leaderboard page"),
+        (b"\xff\xfe id,xp", "text/csv", 400, "The body is not UTF-8 text"),
+        (b"<xml/>", "application/xml", 415, "Content-Type 'application/xml' is not accepted"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "Invalid JSON in request body (nested too deeply)"),
+        (b'id,xp\n"' + b"x" * 200_000 + b'",1\n', "text/csv", 400, "CSV line 2: field larger than field limit"),
+    ],
+)
+def test_unreadable_bodies_are_refused_with_the_first_problem(body, content_type, status, message):
+    with pytest.raises(ApiError) as refused:
+        parse(body, content_type)
+    assert refused.value.status == status
+    assert refused.value.message.startswith(message), refused.value.message
+
+
+def test_size_and_row_limits_are_stated_in_the_error():
+    with pytest.raises(ApiError) as too_big:
+        parse(b" " * (MAX_BODY_BYTES + 1), "application/json")
+    assert too_big.value.status == 413 and too_big.value.code is ErrorCode.PAYLOAD_TOO_LARGE
+    assert "at most 10,485,760 bytes (10 MB) a call" in too_big.value.message
+    rows = "".join(f"{10**17 + n},1\n" for n in range(MAX_ROWS + 1))
+    with pytest.raises(ApiError) as too_many:
+        parse(("id,xp\n" + rows).encode(), "text/csv")
+    assert too_many.value.status == 400
+    assert too_many.value.message == "The body has 100,001 rows; at most 100,000 rows a call: split the file"
+    listed = [{"id": str(10**17 + n), "xp": 1} for n in range(MAX_ROWS + 1)]
+    with pytest.raises(ApiError):
+        _json(listed)
+
+
+def test_gzip_bodies_said_or_seen():
+    body = json.dumps([{"id": A, "xp": 3}]).encode()
+    assert _rows(parse(gzip.compress(body), "application/json", "gzip")) == [(1, A, 3, None)]
+    assert _rows(parse(gzip.compress(body), "application/json")) == [(1, A, 3, None)]
+    bomb = gzip.compress(b" " * (MAX_BODY_BYTES + 10))
+    with pytest.raises(ApiError) as too_big:
+        parse(bomb, "application/json", "gzip")
+    assert too_big.value.status == 413
+    with pytest.raises(ApiError) as unknown:
+        parse(body, "application/json", "br")
+    assert unknown.value.status == 415
+
+
+# ---------------------------------------------------------------- modes
+
+
+def test_modes():
+    assert target(Mode.REPLACE, 500, 9, 100, None) == (100, 9)
+    assert target(Mode.REPLACE, 500, 9, 100, 2) == (100, 2)
+    assert target(Mode.ADD, 500, 9, 100, None) == (600, 9)
+    assert target(Mode.ADD, 500, 9, 100, 2) == (600, 11)
+    assert target(Mode.MAX, 500, 9, 100, 20) == (500, 20)
+    assert target(Mode.MAX, 50, 9, 100, 2) == (100, 9)
+    assert target(Mode.MAX, 50, 9, 100, None) == (100, 9)
+
+
+@given(
+    stored=st.tuples(st.integers(0, 10**6), st.integers(0, 10**4)),
+    row=st.tuples(st.integers(0, 10**6), st.none() | st.integers(0, 10**4)),
+)
+def test_modes_are_idempotent_where_they_should_be(stored, row):
+    once = target(Mode.MAX, *stored, *row)
+    assert target(Mode.MAX, *once, *row) == once
+    replaced = target(Mode.REPLACE, *stored, *row)
+    assert target(Mode.REPLACE, *replaced, *row) == replaced
+    assert target(Mode.ADD, *stored, *row)[0] == stored[0] + row[0]
+
+
+# ---------------------------------------------------------------- role rewards
+
+
+def test_role_rewards_merge_keeps_the_guilds_unless_replace():
+    current = [{"level": 5, "roleId": ROLE1}, {"level": 20, "roleId": ROLE1}]
+    imported = [Reward(5, ROLE2), Reward(10, ROLE2), Reward(20, ROLE1)]
+    merged = reward_rules.merge(current, imported, replace=False)
+    assert merged.rewards == [
+        {"level": 5, "roleId": ROLE1},
+        {"level": 10, "roleId": ROLE2},
+        {"level": 20, "roleId": ROLE1},
+    ]
+    assert merged.counts(3) == {"received": 3, "added": 1, "replaced": 0, "kept": 2}
+    replaced = reward_rules.merge(current, imported, replace=True)
+    assert replaced.rewards[0] == {"level": 5, "roleId": ROLE2}
+    assert replaced.counts(3) == {"received": 3, "added": 1, "replaced": 1, "kept": 1}
+    assert not reward_rules.merge(current, [Reward(5, ROLE1)], replace=True).changed
+
+
+# ---------------------------------------------------------------- export CSV
+
+
+def test_the_export_csv_reads_back_as_an_import():
+    members = [{"id": A, "xp": 1500, "level": 5, "messages": 3}, {"id": B, "xp": 0, "level": 0, "messages": 0}]
+    text = csv_text(members)
+    assert text.splitlines()[0] == "id,xp,level,messages"
+    assert list(csv.reader(io.StringIO(text)))[1] == [A, "1500", "5", "3"]
+    assert parse(text.encode(), "text/csv").rows == [Row(2, A, 1500, 3), Row(3, B, 0, 0)]
+
+
+# ---------------------------------------------------------------- what an imported level does downstream
+
+
+def test_imported_levels_reconcile_roles_quietly():
+    """The effects function sees `levelSource: imported`: roles yes (it is a level change), no announcement
+    (an import moves thousands of levels at once) and no credits (the XP was not earned here)."""
+    from xpshop.service.effects import level_change_from_images
+
+    old = {"SK": f"MEMBER#{A}", "guildId": "1" * 18, "userId": A, "level": 0, "xp": 0}
+    change = level_change_from_images(old, {**old, "level": 9, "xp": 5500, "levelSource": "imported"})
+    assert change is not None and change.quiet and not change.earned and not change.by_recalc
+    earned = level_change_from_images(old, {**old, "level": 1, "xp": 160, "levelSource": "earned"})
+    assert earned is not None and not earned.quiet
