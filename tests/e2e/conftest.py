@@ -59,6 +59,15 @@ def server(stack: Stack) -> str:
     return stack.url
 
 
+@pytest.fixture
+def http(server: str) -> requests.Session:
+    """A session carrying the admin key; `http.base_url` is the server's URL."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {E2E_KEY}"
+    session.base_url = server  # type: ignore[attr-defined]
+    return session
+
+
 @contextmanager
 def dev_server(tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """Run `python -m local.dev` on free ports until the block ends; yields its URL."""

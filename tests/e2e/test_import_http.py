@@ -9,10 +9,7 @@ import json
 import time
 from typing import Any
 
-import pytest
 import requests
-
-pytestmark = pytest.mark.e2e
 
 GUILD, COPY, BIG = "613000000000000001", "613000000000000002", "613000000000000003"
 ROLE5, ROLE10 = "613900000000000005", "613900000000000010"

@@ -20,7 +20,6 @@ from tests.support.imports import check_against_oracle, deliver, leaderboard, ro
 from tests.support.sqs import receive_all
 from tests.support.storage import member_item, new_guild_id, recorded_calls
 
-pytestmark = pytest.mark.integration
 A, B, C, D = "710000000000000001", "710000000000000002", "710000000000000003", "710000000000000004"
 
 

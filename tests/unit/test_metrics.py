@@ -168,3 +168,16 @@ def test_a_bad_signature_is_counted(capsys):
     assert interactions(event, context)["statusCode"] == 401
     assert interactions({"headers": {}, "body": ""}, context)["statusCode"] == 401
     assert total(emitted(capsys), metrics.SIGNATURE_FAILURES) == 2
+
+
+def test_imported_members_are_counted_and_a_dry_run_is_not(api_moto, capsys):
+    guild = new_guild_id()
+    assert api_moto.put(f"/api/xp/guilds/{guild}", {}).status in (200, 201)
+    rows = [{"id": new_user_id(), "xp": 100 * n} for n in range(1, 4)]
+    capsys.readouterr()
+    assert api_moto.post(f"/api/xp/import/{guild}?dryRun=true", rows).status == 200
+    assert total(emitted(capsys), metrics.IMPORTS) == 0
+    assert api_moto.post(f"/api/xp/import/{guild}", rows).status == 200
+    assert total(emitted(capsys), metrics.IMPORTS) == 3
+    assert api_moto.post(f"/api/xp/import/{guild}", rows).status == 200  # the same XP again: nothing written
+    assert total(emitted(capsys), metrics.IMPORTS) == 0

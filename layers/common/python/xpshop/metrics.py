@@ -29,8 +29,8 @@ LEVEL_UPS = "LevelUps"
 PURCHASES = "Purchases"
 # Coupons redeemed (API and /redeem).
 COUPON_REDEEMS = "CouponRedeems"
-# Member XP records written by an import (the import/export work calls count(IMPORTS, n) once per import
-# with the members it wrote; nothing emits it before that lands).
+# Member XP records written by an import (counted per request or job chunk that wrote them; a dry run and a
+# row already equal to the file write nothing and count nothing).
 IMPORTS = "Imports"
 # Discord interactions refused for a bad, missing or stale signature (401). Discord probes the endpoint with
 # a bad signature when it is saved, so a few are normal; a stream of them means the public key is wrong.

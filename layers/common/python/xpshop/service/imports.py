@@ -31,10 +31,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import message_queue
+from .. import message_queue, metrics
+from ..api.xp.requests import validate_patch
 from ..clock import now_ms
 from ..errors import Conflict, ErrorCode, InvalidInput, NotFound
-from ..guild_config import MAX_REWARDS, apply_patch, merge, validate_patch
+from ..guild_config import MAX_REWARDS, apply_patch, merge
 from ..levels import Curve
 from ..store import config as config_store
 from ..store import imports as store
@@ -277,6 +278,8 @@ def apply_rows(
             slowest = max(slowest, time.monotonic() - began)
     if outcome.already:
         recalc_store.mark(guild_id, f"import {run_id} resumed: counters to recount")
+    if outcome.imported:
+        metrics.count(metrics.IMPORTS, outcome.imported)
     return outcome, rest
 
 
