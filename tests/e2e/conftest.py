@@ -27,6 +27,7 @@ from tests.support.discord import Signer
 from tests.support.fake_discord import FakeDiscord
 
 E2E_KEY = "e2e-admin-key"
+E2E_IMPORT_SYNC_MAX_ROWS = 500
 E2E_TABLE = "xpshop-e2e"
 BOT_TOKEN = "e2e-bot-token"
 
@@ -49,6 +50,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "DISCORD_BOT_TOKEN": BOT_TOKEN,
             "DISCORD_API_BASE_URL": fake.base_url,
             "XPSHOP_DDB_PORT": str(ddb_port),
+            "IMPORT_SYNC_MAX_ROWS": str(E2E_IMPORT_SYNC_MAX_ROWS),  # a small file already becomes a job
         }
         with dev_server(tmp_path_factory, env) as url:
             yield Stack(url, signer, fake, ddb_port)

@@ -11,6 +11,8 @@ from typing import Any
 
 import requests
 
+from tests.e2e.conftest import E2E_IMPORT_SYNC_MAX_ROWS
+
 GUILD, COPY, BIG = "613000000000000001", "613000000000000002", "613000000000000003"
 ROLE5, ROLE10 = "613900000000000005", "613900000000000010"
 
@@ -94,11 +96,12 @@ def test_a_mee6_file_then_its_export_into_another_guild(http):
 
 def test_a_file_too_big_for_one_request_is_a_job_run_by_the_local_queue(http):
     _register(http, BIG)
-    listed = [{"id": str(615000000000000000 + n), "xp": (n * 7919) % 20_000} for n in range(5_200)]
+    rows = E2E_IMPORT_SYNC_MAX_ROWS + 100
+    listed = [{"id": str(615000000000000000 + n), "xp": (n * 7919) % 20_000} for n in range(rows)]
     sent = http.post(f"{http.base_url}/api/xp/import/{BIG}", json=listed, timeout=120)
     assert sent.status_code == 202, sent.text
     job = sent.json()["data"]
-    assert job["status"] in ("queued", "running") and job["total"] == 5_200
+    assert job["status"] in ("queued", "running") and job["total"] == rows
     deadline = time.monotonic() + 600
     while True:
         # the local server runs one handler at a time, like one execution environment: a GET waits for the
@@ -107,8 +110,10 @@ def test_a_file_too_big_for_one_request_is_a_job_run_by_the_local_queue(http):
         if status["status"] in ("done", "failed") or time.monotonic() > deadline:
             break
         time.sleep(1)
-    assert (status["status"], status["processed"], status["imported"]) == ("done", 5_200, 5_200), status
+    assert (status["status"], status["processed"], status["imported"]) == ("done", rows, rows), status
     part = http.get(f"{http.base_url}/api/xp/export/{BIG}?limit=10", timeout=300)
     top = sorted(listed, key=lambda r: (-r["xp"], int(r["id"])))[:10]
     assert [(m["id"], m["xp"]) for m in part.json()["data"]["members"]] == [(r["id"], r["xp"]) for r in top]
     assert part.headers["Link"].endswith('>; rel="next"')
+    # the rank index has taken in every imported member before the next module uses the server
+    assert len(_board(http, BIG, rows)) == rows
