@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from . import snapstart
 from .errors import ApiError, ErrorCode
 
 _CACHE_SECONDS = 300
@@ -24,6 +25,16 @@ def _secret(local_env: str, param_env: str) -> str | None:
 
     value = parameters.get_parameter(name, decrypt=True, max_age=_CACHE_SECONDS)
     return str(value) if value else None
+
+
+@snapstart.on_restore
+def forget_secrets() -> None:
+    """Drop the cached SSM values (a restored copy reads the current keys: a rotation is honoured at once)."""
+    import sys
+
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
+    if parameters is not None:
+        parameters.clear_caches()
 
 
 def admin_key() -> str | None:

@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import snapstart
 from .errors import Unavailable
 
 BATCH = 10  # SendMessageBatch's limit
@@ -29,6 +30,7 @@ def _client() -> Any:
     return boto3.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 5}))
 
 
+@snapstart.on_restore
 def reset() -> None:
     _client.cache_clear()
 

@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
+from .. import snapstart
 from ..errors import ErrorCode, InvalidInput
 from ..store.idempotency import persistence_layer
 from . import envelope
@@ -64,3 +65,6 @@ def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]], 
     fingerprint = hashlib.sha256((_canonical(event.body) + ("?" + query if query else "")).encode()).hexdigest()
     result = runner()(request={"key": scope, "fingerprint": fingerprint}, operation=operation)
     return respond(result["data"], int(result["status"]))
+
+
+snapstart.on_restore(runner.cache_clear)  # it holds the persistence layer reset with the store

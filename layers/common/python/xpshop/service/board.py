@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .. import ids
+from .. import ids, snapstart
 from ..levels import Curve, Progress
 from ..store import config as config_store
 from ..store import members
@@ -131,3 +131,6 @@ def _row(rank: int, member: Member, profile: members.Profile | None, curve: Curv
 def forget() -> None:
     """Drop cached guild names (tests)."""
     _names.clear()
+
+
+snapstart.on_restore(_names.clear)  # cached with monotonic deadlines

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .. import snapstart
 from ..guild_config import merge
 from ..levels import Curve
 from ..store import config as config_store
@@ -59,3 +60,6 @@ def forget(guild_id: str | None = None) -> None:
         _cache.clear()
     else:
         _cache.pop(guild_id, None)
+
+
+snapstart.on_restore(forget)  # cached with monotonic deadlines, which a restored copy cannot trust

@@ -23,7 +23,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import metrics, rewards
+from .. import metrics, rewards, snapstart
 from ..auth import shop_guild_ids
 from ..discord import role_safety
 from ..discord.rest import DiscordError, DiscordRest, RateLimited
@@ -273,3 +273,6 @@ def _pay_credits(change: LevelChange, cfg: dict[str, Any], outcome: Outcome) -> 
         earned_levels=earned_levels(change, cfg),
         max_payment=max_level_payment(),
     )
+
+
+snapstart.on_restore(_roles_cache.clear)  # cached with monotonic deadlines

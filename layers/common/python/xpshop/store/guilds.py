@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import snapstart
 from ..clock import now_ms
 from . import keys, pages
 from .table import failed_item, is_condition_failure, plain, table
@@ -68,6 +69,7 @@ def exists(guild_id: str) -> bool:
     return False
 
 
+@snapstart.on_restore
 def forget_cache() -> None:
     _KNOWN.clear()
 

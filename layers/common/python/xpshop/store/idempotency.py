@@ -7,6 +7,7 @@ import os
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from .. import snapstart
 from . import keys
 from .table import table_name
 
@@ -21,3 +22,6 @@ def persistence_layer() -> DynamoDBPersistenceLayer:
         static_pk_value=keys.idempotency_pk(function),
         expiry_attr="ttl",
     )
+
+
+snapstart.on_restore(persistence_layer.cache_clear)  # its boto3 client's connections

@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from .. import retry
+from .. import retry, snapstart
 from ..errors import Unavailable
 
 _BOTO_CONFIG = Config(
@@ -56,6 +56,7 @@ def client() -> Any:
     return _resource().meta.client
 
 
+@snapstart.on_restore  # connections from before a snapshot are long dead when a copy resumes
 def reset() -> None:
     """Forget cached handles (tests switch endpoints and tables)."""
     _resource.cache_clear()

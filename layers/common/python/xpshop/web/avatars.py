@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from aws_lambda_powertools import Logger
 from PIL import Image, ImageOps
 
-from .. import ids
+from .. import ids, snapstart
 
 logger = Logger(child=True)
 
@@ -88,6 +88,7 @@ def get(url: str | None) -> Image.Image | None:
     return image
 
 
+@snapstart.on_restore
 def clear_cache() -> None:
     with _lock:
         _images.clear()
