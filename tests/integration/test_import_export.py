@@ -148,6 +148,22 @@ def test_a_dry_run_validates_and_counts_and_writes_nothing(api, existing):
     assert member_item(existing, D) is None
 
 
+@pytest.mark.parametrize("mode", ["replace", "add", "max"])
+def test_a_dry_run_predicts_what_the_import_then_does(api, existing, mode):
+    """Against stored members (A: 1,000 XP and 40 messages, B: 200 XP): the dry run's counts are the real
+    run's, rows left as they are included (replace and max leave B unchanged)."""
+    from xpshop.levels import MAX_XP
+
+    listed = [*FILE, {"id": C, "xp": MAX_XP}]  # add: C would pass the maximum
+    predicted = _import(api, existing, listed, f"?mode={mode}&dryRun=true").data
+    applied = _import(api, existing, listed, f"?mode={mode}").data
+    counts = ("imported", "unchanged", "rejected")
+    assert [predicted[k] for k in counts] == [applied[k] for k in counts]
+    assert predicted["errors"] == applied["errors"]
+    expected = {"replace": [3, 1, 0], "add": [3, 0, 1], "max": [3, 1, 0]}[mode]
+    assert [predicted[k] for k in counts] == expected
+
+
 # ---------------------------------------------------------------- idempotency and resumed runs
 
 

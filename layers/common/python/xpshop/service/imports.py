@@ -41,7 +41,7 @@ from ..store import config as config_store
 from ..store import imports as store
 from ..store import recalc as recalc_store
 from ..store import stats
-from ..transfer import MAX_ERRORS, Mode, Parsed, Rejected, Row, parse
+from ..transfer import MAX_ERRORS, Mode, Parsed, Rejected, Row, parse, refusal, target
 from ..transfer import rewards as reward_rules
 from . import curves
 
@@ -51,6 +51,7 @@ THREADS = 16  # concurrent member writes (each a few ms on DynamoDB; the calls w
 CHUNK_ROWS = 2_000  # rows per counter flush, and per job chunk (one item, one queue message)
 DEFAULT_SYNC_MAX_ROWS = 5_000  # more rows than this become a background job
 DEFAULT_SYNC_SECONDS = 20.0  # a request applies rows this long at most (API Gateway gives up after 30 s)
+PREVIEW_READ_IDS = 1_000  # members a dry-run thread reads (ten BatchGetItem)
 REQUEST_STEP = 500  # rows per counter flush (and per time check) in a request
 REQUEST_LOCK_SECONDS = 60  # a request holds the guild's lock at most this long (its Lambda timeout is 30 s)
 JOB_LOCK_SECONDS = 3_600  # a job at most this long (released when it finishes or fails)
@@ -109,7 +110,12 @@ def import_file(
     errors = sorted(parsed.rejected, key=lambda r: r.row)
     if options.dry_run:
         merged = _merged_rewards(guild_id, parsed, options)
-        return _answer(options, parsed, imported=len(parsed.rows), unchanged=0, rejected=errors, merged=merged), 200
+        preview = _preview(guild_id, parsed.rows, options.mode)
+        rejected = sorted(errors + preview.rejected, key=lambda r: r.row)
+        answer = _answer(
+            options, parsed, imported=preview.imported, unchanged=preview.unchanged, rejected=rejected, merged=merged
+        )
+        return answer, 200
     run_id = _run_id(options.run_key)
     job = len(parsed.rows) > sync_max_rows()
     _lock(guild_id, run_id, JOB_LOCK_SECONDS if job else REQUEST_LOCK_SECONDS)
@@ -156,6 +162,29 @@ def import_file(
         options, parsed, imported=counts["imported"], unchanged=counts["unchanged"], rejected=rejected, merged=merged
     )
     return {**answer, "jobId": run_id}, 200
+
+
+def _preview(guild_id: str, rows: list[Row], mode: Mode) -> Outcome:
+    """What applying `rows` would do to the members as stored now (a dry run): the same rule as the writes
+    (`transfer.target`), from one read per 100 members and no write. Awards landing meanwhile may change it."""
+    user_ids = [row.user_id for row in rows]
+    parts = [user_ids[i : i + PREVIEW_READ_IDS] for i in range(0, len(user_ids), PREVIEW_READ_IDS)]
+    stored: dict[str, tuple[int, int]] = {}
+    with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="preview") as pool:
+        for found in pool.map(lambda ids: store.stored_progress(guild_id, ids), parts):
+            stored.update(found)
+    outcome = Outcome()
+    for row in rows:
+        before = stored.get(row.user_id)
+        after = target(mode, *(before or (0, 0)), row.xp, row.messages)
+        refused = refusal(after[0])
+        if refused:
+            outcome.rejected.append(Rejected(row.row, row.user_id, refused))
+        elif before is not None and after == before:
+            outcome.unchanged += 1
+        else:
+            outcome.imported += 1
+    return outcome
 
 
 def _lock(guild_id: str, run_id: str, seconds: int) -> None:

@@ -30,12 +30,12 @@ from botocore.exceptions import ClientError
 from .. import retry
 from ..clock import now_ms
 from ..errors import Unavailable
-from ..levels import MAX_XP, Curve
-from ..transfer import Mode, Row, target
+from ..levels import Curve
+from ..transfer import Mode, Row, refusal, target
 from . import keys, tx
 from .members import LEVEL_IMPORTED as SOURCE
 from .members import MAX_ATTEMPTS, Change
-from .table import failed_item, is_condition_failure, plain, table
+from .table import batch_get, failed_item, is_condition_failure, plain, table
 
 IMPORTED, UNCHANGED, ALREADY, REJECTED = "imported", "unchanged", "already", "rejected"
 RUN_ATTRIBUTE = "importRun"
@@ -153,8 +153,9 @@ def apply_row(guild_id: str, row: Row, mode: Mode, curve: Curve, run_id: str) ->
             return Applied(ALREADY)
         stored_xp, stored_messages = int(seen.get("xp", 0)), int(seen.get("messages", 0) or 0)
         new_xp, new_messages = target(mode, stored_xp, stored_messages, row.xp, row.messages)
-        if new_xp > MAX_XP:
-            return Applied(REJECTED, reason=f"xp would be {new_xp}, above the maximum of {MAX_XP}")
+        too_large = refusal(new_xp)
+        if too_large:
+            return Applied(REJECTED, reason=too_large)
         if (new_xp, new_messages) == (stored_xp, stored_messages) and not seen.get("_absent"):
             return Applied(UNCHANGED)
         values = _values(guild_id, row, new_xp, curve, run_id)
@@ -205,6 +206,22 @@ def _applied(
         new_level=curve.level(new_xp),
     )
     return Applied(IMPORTED, change, delta)
+
+
+def stored_progress(guild_id: str, user_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """(xp, messages) of those of these members who have an item: one BatchGetItem per 100 (a dry run's
+    prediction; nothing is written)."""
+    if not user_ids:
+        return {}
+    found = batch_get(
+        [keys.member(guild_id, u) for u in dict.fromkeys(user_ids)],
+        consistent=False,
+        projection="SK, xp, messages",
+    )
+    return {
+        keys.user_id_from_member_sk(str(item["SK"])): (int(item.get("xp", 0)), int(item.get("messages", 0) or 0))
+        for item in (plain(i) for i in found)
+    }
 
 
 # ---------------------------------------------------------------- the guild's lock

@@ -4,7 +4,7 @@ xpshop exports, CSV) into validated rows, the import modes, merging role rewards
 No I/O here: `service/imports.py` and `service/exports.py` apply these rules with the store.
 """
 
-from .modes import Mode, target
+from .modes import Mode, refusal, target
 from .parse import Parsed, parse
 from .rows import MAX_BODY_BYTES, MAX_ERRORS, MAX_ROWS, Rejected, Reward, Row
 
@@ -18,5 +18,6 @@ __all__ = [
     "Reward",
     "Row",
     "parse",
+    "refusal",
     "target",
 ]

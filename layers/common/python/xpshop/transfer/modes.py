@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from ..levels import MAX_XP
+
 
 class Mode(StrEnum):
     REPLACE = "replace"
@@ -21,3 +23,8 @@ def target(mode: Mode, stored_xp: int, stored_messages: int, xp: int, messages: 
     if mode is Mode.ADD:
         return stored_xp + xp, stored_messages + (messages or 0)
     return max(stored_xp, xp), stored_messages if messages is None else max(stored_messages, messages)
+
+
+def refusal(xp: int) -> str | None:
+    """Why a row whose member would end at `xp` is rejected (None: it is not)."""
+    return f"xp would be {xp}, above the maximum of {MAX_XP}" if xp > MAX_XP else None

@@ -38,8 +38,8 @@ class ImportResult(BaseModel):
     dryRun: bool
     format: Literal["json", "mee6", "export", "csv"] = Field(description="How the body was read")
     received: int = Field(description="Rows in the file")
-    imported: int = Field(description="Members written (dryRun: rows that would be applied; 202: 0 so far)")
-    unchanged: int = Field(description="Rows that matched the stored member (nothing written)")
+    imported: int = Field(description="Members written (dryRun: rows that would change a member; 202: 0 so far)")
+    unchanged: int = Field(description="Rows that matched the stored member (nothing written; dryRun: would match)")
     rejected: int = Field(description="Rows not imported (all of them; `errors` lists the first 100)")
     errors: list[ImportError]
     roleRewards: RoleRewardsImported | None = Field(description="Role rewards the file named (MEE6), else null")
