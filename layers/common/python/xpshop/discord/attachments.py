@@ -55,8 +55,8 @@ class Attachment:
         )
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+def _bytes(size: int) -> str:
+    return f"{size:,} bytes"
 
 
 def allowed(url: str) -> bool:
@@ -85,7 +85,7 @@ def check_size(attachment: Attachment, max_bytes: int = MAX_BYTES) -> None:
     """Refuse a file Discord says is larger than the import reads, before downloading anything."""
     if attachment.size is not None and attachment.size > max_bytes:
         raise AttachmentRefused(
-            f"{attachment.filename} is {_mb(attachment.size)}; an import reads at most {_mb(max_bytes)} "
+            f"{attachment.filename} is {_bytes(attachment.size)}; an import reads at most {_bytes(max_bytes)} "
             "(10 MB): split the file, or send it to the import API (POST /api/xp/import/{guildId}, gzip accepted)."
         )
 
@@ -99,7 +99,7 @@ def download(attachment: Attachment, *, max_bytes: int = MAX_BYTES, timeout: flo
     deadline = time.monotonic() + timeout
     connection_type = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
     connection = connection_type(target.netloc, timeout=timeout)
-    too_large = AttachmentRefused(f"{attachment.filename} is larger than {_mb(max_bytes)}: split the file.")
+    too_large = AttachmentRefused(f"{attachment.filename} is larger than {_bytes(max_bytes)}: split the file.")
     try:
         connection.request("GET", target.path + (f"?{target.query}" if target.query else ""), headers=_HEADERS)
         response = connection.getresponse()

@@ -28,10 +28,11 @@ FORMATS = ("json", "csv")
 
 
 def upload_limit(i: Interaction) -> int:
-    """Bytes a file attached to this interaction's answer may have."""
+    """Bytes Discord accepts in an answer to this interaction (its `attachment_size_limit`, else the default)."""
     declared = i.raw.get("attachment_size_limit")
-    limit = declared if isinstance(declared, int) and not isinstance(declared, bool) and declared > 0 else None
-    return (limit or DEFAULT_UPLOAD_LIMIT) - MULTIPART_RESERVE
+    if isinstance(declared, int) and not isinstance(declared, bool) and declared > MULTIPART_RESERVE:
+        return declared
+    return DEFAULT_UPLOAD_LIMIT
 
 
 # ---------------------------------------------------------------- /xp import
@@ -114,10 +115,10 @@ def xp_export(i: Interaction) -> dict[str, Any]:
     if fmt not in FORMATS:
         raise Refused(f"format must be one of {', '.join(FORMATS)}.")
     limit = upload_limit(i)
-    made = exports.export_file(guild_id, fmt, limit)
+    made = exports.export_file(guild_id, fmt, limit - MULTIPART_RESERVE)
     if made is None:
         return embeds.done(
-            f"The export is larger than the {limit / 1_000_000:.1f} MB Discord lets me attach here. "
+            f"The export is larger than the {limit:,} bytes Discord lets me attach here. "
             f"Download it over HTTP instead, with the admin key: `GET /api/xp/export/{guild_id}?format={fmt}` "
             "answers 10,000 members a part; follow `next` (or the `Link` header) to the end.",
             ephemeral=True,
