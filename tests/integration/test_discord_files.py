@@ -146,6 +146,58 @@ def test_import_of_a_csv_attachment_with_rejected_rows_and_a_dry_run(api, guild,
     assert member_item(guild, B) is None
 
 
+def test_an_import_delivered_twice_runs_once(api, guild, discord_app, interactions_queue, cdn):
+    body = json.dumps([{"id": A, "xp": 10}]).encode()
+    payload = _import_command(guild, _attachment(cdn, "x.json", body, "application/json"), d.option("mode", "add"))
+    d.call(discord_app.signer, payload)
+    queued = receive_all(interactions_queue)
+    assert run_worker(queued) == {"batchItemFailures": []}
+    assert run_worker(queued, receive_count=2) == {"batchItemFailures": []}  # SQS delivers it again
+    edits = discord_app.fake.webhook_messages[(d.APP_ID, payload["token"])]
+    assert len(edits) == 2 and edits[0] == edits[1]  # the kept answer, edited again
+    assert member_item(guild, A)["xp"] == 10 and len(_import_runs(guild)) == 1
+    assert len(cdn.paths()) == 1  # downloaded once
+
+
+@pytest.fixture
+def import_queue(sqs_server, monkeypatch):
+    """A fresh import queue; imports of more than 300 rows become jobs of 200-row chunks."""
+    import uuid
+
+    import boto3
+
+    from xpshop import message_queue
+    from xpshop.service import imports
+
+    url = boto3.client("sqs", endpoint_url=sqs_server).create_queue(QueueName=f"imp-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs_server)
+    monkeypatch.setenv("IMPORT_QUEUE_URL", url)
+    monkeypatch.setenv("IMPORT_SYNC_MAX_ROWS", "300")
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 200)
+    message_queue.reset()
+    yield url
+    message_queue.reset()
+
+
+def test_a_big_file_becomes_a_job_the_answer_says_how_to_follow(
+    api, guild, discord_app, interactions_queue, import_queue, cdn
+):
+    from tests.support.imports import deliver
+
+    listed = rows(500, seed=31)
+    attachment = _attachment(cdn, "big.json", json.dumps(listed).encode(), "application/json")
+    edit, _ = _deferred(discord_app, interactions_queue, _import_command(guild, attachment))
+    text = _text(edit)
+    (job,) = _import_runs(guild)
+    assert "Received 500 rows: 0 imported, 0 unchanged, 0 rejected." in text
+    assert f"job `{job['runId']}` (500 rows)" in text
+    assert f"`GET /api/xp/import/{guild}/jobs/{job['runId']}`" in text
+    deliver(receive_all(import_queue))
+    status = api.get(f"/api/xp/import/{guild}/jobs/{job['runId']}").data
+    assert (status["status"], status["imported"]) == ("done", 500)
+    assert member_item(guild, listed[0]["id"])["xp"] == listed[0]["xp"]
+
+
 def test_an_unreadable_file_is_answered_not_imported(api, guild, discord_app, interactions_queue, cdn):
     attachment = _attachment(cdn, "broken.json", b'[{"id": "720000000000000001", "xp": 5}', "application/json")
     edit, _ = _deferred(discord_app, interactions_queue, _import_command(guild, attachment))
