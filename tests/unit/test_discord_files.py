@@ -218,3 +218,70 @@ def test_an_attachment_the_interaction_does_not_resolve_is_refused():
         "5",
     )
     assert (found.filename, found.size, found.content_type) == ("a.csv", 3, None)
+
+
+# ---------------------------------------------------------------- answers
+
+
+def _summary(**over):
+    from xpshop.discord.file_commands import import_summary
+
+    result = {
+        "mode": "replace",
+        "dryRun": False,
+        "format": "csv",
+        "received": 12,
+        "imported": 5,
+        "unchanged": 0,
+        "rejected": 7,
+        "errors": [{"row": n, "id": f"id{n}", "reason": "xp must be a whole number"} for n in range(2, 9)],
+        "roleRewards": None,
+        "jobId": "r" + "0" * 23,
+        "total": 5,
+        **over,
+    }
+    return import_summary("111", "f.csv", result, queued=False)
+
+
+def test_the_import_answer_lists_the_first_rejected_rows_and_counts_the_rest():
+    text = _summary()
+    assert "Received 12 rows: 5 imported, 0 unchanged, 7 rejected." in text
+    assert [line for line in text.splitlines() if line.startswith("•")] == [
+        f"• row {n} (id id{n}): xp must be a whole number" for n in range(2, 7)
+    ]
+    assert "…and 2 more rejected rows." in text and "job" not in text
+
+
+def test_the_answer_for_a_job_gives_its_id_and_status_route():
+    from xpshop.discord.file_commands import import_summary
+
+    result = {
+        "mode": "add",
+        "dryRun": False,
+        "format": "json",
+        "received": 9000,
+        "imported": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "errors": [],
+        "roleRewards": None,
+        "jobId": "r" + "a" * 23,
+        "total": 9000,
+    }
+    text = import_summary("111", "big.json", result, queued=True)
+    assert f"job `r{'a' * 23}` (9,000 rows)" in text
+    assert f"`GET /api/xp/import/111/jobs/r{'a' * 23}`" in text
+
+
+@pytest.mark.parametrize(
+    ("declared", "limit"),
+    [(None, 8 * 1024 * 1024), (25 * 1024 * 1024, 25 * 1024 * 1024), ("big", 8 * 1024 * 1024), (True, 8 * 1024 * 1024)],
+)
+def test_the_upload_limit_is_the_interactions_own(declared, limit):
+    from xpshop.discord.file_commands import upload_limit
+    from xpshop.discord.model import Interaction
+
+    raw = {"id": "1", "type": 2, "data": {"name": "xp"}}
+    if declared is not None:
+        raw["attachment_size_limit"] = declared
+    assert upload_limit(Interaction.parse(raw)) == limit
