@@ -25,6 +25,7 @@ GUILD = "111111111111111111"
 USER = "222222222222222222"
 MODERATOR = "222222222222222299"
 CHANNEL = "300000000000000001"
+ATTACHMENT = "1400000000000000100"
 
 
 def _member(user_id: str, permissions: str) -> dict[str, Any]:
@@ -76,6 +77,58 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "discord_privacy_hide": _interaction(
         "1400000000000000005", {"id": "4", "name": "privacy", "type": 1, "options": [{"name": "hide", "type": 1}]}
     ),
+    # /xp import with a file: Discord resolves the attachment option (type 11) to its CDN URL and size
+    "discord_xp_import": _interaction(
+        "1400000000000000006",
+        {
+            "id": "2",
+            "name": "xp",
+            "type": 1,
+            "options": [
+                {
+                    "name": "import",
+                    "type": 1,
+                    "options": [
+                        {"name": "file", "type": 11, "value": ATTACHMENT},
+                        {"name": "mode", "type": 3, "value": "max"},
+                        {"name": "dry_run", "type": 5, "value": True},
+                    ],
+                }
+            ],
+            "resolved": {
+                "attachments": {
+                    ATTACHMENT: {
+                        "id": ATTACHMENT,
+                        "filename": "mee6-0.json",
+                        "size": 2048,
+                        "content_type": "application/json; charset=utf-8",
+                        "url": f"https://cdn.discordapp.com/ephemeral-attachments/{CHANNEL}/{ATTACHMENT}/mee6-0.json"
+                        "?ex=6790c0de&is=678f6f5e&hm=0123456789abcdef",
+                        "proxy_url": f"https://media.discordapp.net/ephemeral-attachments/{CHANNEL}/{ATTACHMENT}/"
+                        "mee6-0.json?ex=6790c0de&is=678f6f5e&hm=0123456789abcdef",
+                        "ephemeral": True,
+                    }
+                }
+            },
+        },
+        MODERATOR,
+        str(1 << 5),
+    ),
+    "discord_xp_export": _interaction(
+        "1400000000000000007",
+        {
+            "id": "2",
+            "name": "xp",
+            "type": 1,
+            "options": [{"name": "export", "type": 1, "options": [{"name": "format", "type": 3, "value": "csv"}]}],
+        },
+        MODERATOR,
+        str(1 << 5),
+    ),
+    "discord_privacy_export": _interaction(
+        "1400000000000000008",
+        {"id": "4", "name": "privacy", "type": 1, "options": [{"name": "export", "type": 1}]},
+    ),
 }
 
 
@@ -84,9 +137,10 @@ def signed_event(payload: dict[str, Any], timestamp: int | None = None) -> dict[
     return events.signed_interaction_event(SAMPLE_KEY, payload, timestamp)
 
 
-def deferred_event() -> dict[str, Any]:
-    """What the worker receives from the interactions queue: a deferred `/xp recalc user:` interaction."""
-    payload = _interaction(
+def deferred_event(payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the worker receives from the interactions queue: a deferred interaction (by default `/xp recalc
+    user:`)."""
+    payload = payload or _interaction(
         "1400000000000000004",
         {
             "id": "2",
@@ -154,6 +208,8 @@ def write(events_dir: Path = REPO_ROOT / "events") -> list[Path]:
     for name, payload in PAYLOADS.items():
         written.append(_dump(events_dir / f"{name}.json", signed_event(payload)))
     written.append(_dump(events_dir / "discord_worker_deferred.json", deferred_event()))
+    # /xp export finished by the worker: the answer is edited with the file attached (multipart upload)
+    written.append(_dump(events_dir / "discord_worker_xp_export.json", deferred_event(PAYLOADS["discord_xp_export"])))
     written.append(_dump(events_dir / "effects_level_up.json", stream_event()))
     written.append(_dump(events_dir / "rank_index_member_changes.json", rank_stream_event()))
     return written

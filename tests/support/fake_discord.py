@@ -39,14 +39,65 @@ _COMMANDS = re.compile(r"/applications/(?P<app>\d+)(?:/guilds/(?P<guild>\d+))?/c
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file sent in a multipart request (`files[n]` part)."""
+
+    field: str  # "files[0]"
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Call:
-    """One request as the fake saw it. `path` is relative to the API base and has no query string."""
+    """One request as the fake saw it. `path` is relative to the API base and has no query string. A multipart
+    request's `json` is its `payload_json` part, its files are in `files`."""
 
     method: str
     path: str
     headers: dict[str, str]  # lower-case names
     json: Any  # decoded body, None when empty
     query: str = ""
+    files: tuple[Upload, ...] = ()
+
+
+class BadMultipart(ValueError):
+    pass
+
+
+def parse_multipart(content_type: str, raw: bytes) -> tuple[Any, tuple[Upload, ...]]:
+    """(payload_json decoded, files) of a multipart/form-data body, read strictly as Discord would: every
+    part named, `payload_json` valid JSON, each `files[n]` with a filename and named in `attachments` by its
+    index."""
+    import email.parser
+    import email.policy
+
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    if not message.is_multipart() or message.get_content_type() != "multipart/form-data":
+        raise BadMultipart("not multipart/form-data")
+    payload: Any = None
+    files: list[Upload] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if name == "payload_json":
+            payload = json.loads(data)
+        elif isinstance(name, str) and re.fullmatch(r"files\[\d+\]", name):
+            filename = part.get_filename()
+            if not filename:
+                raise BadMultipart(f"{name} has no filename")
+            files.append(Upload(name, filename, part.get_content_type(), data))
+        else:
+            raise BadMultipart(f"unexpected part {name!r}")
+    if files:
+        named = {int(a["id"]): a.get("filename") for a in (payload or {}).get("attachments") or []}
+        for upload in files:
+            index = int(upload.field[6:-1])
+            if named.get(index) != upload.filename:
+                raise BadMultipart(f"{upload.field} is not named in payload_json.attachments")
+    return payload, tuple(files)
 
 
 @dataclass
@@ -82,6 +133,8 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> created messages
         self.webhook_messages: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (app, token) -> payloads in order
+        # (app, token) -> the files of each webhook payload, in the same order (empty tuple: none attached)
+        self.webhook_files: dict[tuple[str, str], list[tuple[Upload, ...]]] = {}
         self.commands: dict[tuple[str, str | None], list[dict[str, Any]]] = {}  # (app, guild or None) -> commands
         # What normal answers report in their X-RateLimit-* headers.
         self.bucket_limit = 50
@@ -152,6 +205,7 @@ class FakeDiscord:
                 self._forbidden_roles.clear()
                 self.messages.clear()
                 self.webhook_messages.clear()
+                self.webhook_files.clear()
                 self.commands.clear()
 
     # -- state -------------------------------------------------------------------------------------------------
@@ -286,6 +340,8 @@ class FakeDiscord:
             if match := pattern.fullmatch(call.path):
                 if call.method not in methods:
                     return _Answer(405, {"code": 0, "message": "405: Method Not Allowed"})
+                if handler == self._webhook:
+                    return self._webhook(call.method, match, call.json, call.files)
                 return handler(call.method, match, call.json)
         return _Answer(404, {"code": 0, "message": "404: Not Found"})
 
@@ -326,10 +382,31 @@ class FakeDiscord:
         self.messages.setdefault(match["channel"], []).append(message)
         return _Answer(200, message)
 
-    def _webhook(self, _method: str, match: re.Match[str], body: Any) -> _Answer:
+    def _webhook(self, _method: str, match: re.Match[str], body: Any, files: tuple[Upload, ...] = ()) -> _Answer:
         payload = dict(body or {})
-        self.webhook_messages.setdefault((match["app"], match["token"]), []).append(payload)
-        return _Answer(200, {"id": self._snowflake(), "application_id": match["app"], **payload})
+        key = (match["app"], match["token"])
+        self.webhook_messages.setdefault(key, []).append(payload)
+        self.webhook_files.setdefault(key, []).append(files)
+        answer = {"id": self._snowflake(), "application_id": match["app"], **payload}
+        if files:
+            answer["attachments"] = [
+                {
+                    "id": self._snowflake(),
+                    "filename": f.filename,
+                    "size": len(f.data),
+                    "url": f"https://cdn.discordapp.com/attachments/0/0/{f.filename}",
+                    "content_type": f.content_type,
+                }
+                for f in files
+            ]
+        return _Answer(200, answer)
+
+    def last_file(self, app: str, token: str) -> Upload:
+        """The file attached to the last webhook message of this interaction (AssertionError without one)."""
+        with self._lock:
+            sent = list(self.webhook_files.get((app, token)) or [])
+        assert sent and sent[-1], f"no file was attached to the answer of {token}"
+        return sent[-1][0]
 
     def _bulk_commands(self, _method: str, match: re.Match[str], body: Any) -> _Answer:
         key = (match["app"], match["guild"])
@@ -384,13 +461,21 @@ def _handler_for(fake: FakeDiscord) -> type[BaseHTTPRequestHandler]:
                 self._send(_Answer(404, {"code": 0, "message": "404: Not Found"}, bucket_headers=False), path)
                 return
             path = path[len(fake.api_prefix) :]
+            content_type = self.headers.get("Content-Type") or ""
+            files: tuple[Upload, ...] = ()
             try:
-                body = json.loads(raw) if raw else None
+                if content_type.lower().startswith("multipart/form-data"):
+                    body, files = parse_multipart(content_type, raw)
+                else:
+                    body = json.loads(raw) if raw else None
+            except BadMultipart as exc:
+                self._send(_Answer(400, {"code": 50035, "message": f"Invalid Form Body: {exc}"}), path)
+                return
             except ValueError:
                 self._send(_Answer(400, {"code": 50109, "message": "The request body contains invalid JSON."}), path)
                 return
             headers = {name.lower(): value for name, value in self.headers.items()}
-            self._send(fake._answer(Call(self.command, path, headers, body, query)), path)
+            self._send(fake._answer(Call(self.command, path, headers, body, query, files)), path)
 
         def _send(self, answer: _Answer, path: str) -> None:
             payload = b"" if answer.body is None else json.dumps(answer.body).encode()

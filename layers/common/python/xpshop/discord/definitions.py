@@ -26,12 +26,15 @@ SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER_OPTION, CHANNEL, 
     8,
     10,
 )
+ATTACHMENT = 11
 GUILD_TEXT, GUILD_ANNOUNCEMENT = 0, 5
 
 VIEW_RANK = "View rank"
 GIVE_XP = "Give XP"
 # Commands whose work may outlast Discord's 3-second window: answered "thinking" (type 5), finished by the worker.
 DEFERRED = {("xp", "recalc"), ("buy",), ("redeem",)}
+# Commands that move a file (download an attachment, or answer with one): always finished by the worker.
+DEFERRED |= {("xp", "import"), ("xp", "export"), ("privacy", "export")}
 
 
 def _opt(kind: int, name: str, description: str, *, required: bool = False, **extra: Any) -> dict[str, Any]:
@@ -172,6 +175,23 @@ COMMANDS: list[dict[str, Any]] = [
                 _opt(USER_OPTION, "user", "Only this member"),
             ),
             _CONFIG,
+            _sub(
+                "import",
+                "Import members' XP from a file (JSON rows, MEE6 pages, an xpshop export, or CSV; up to 10 MB)",
+                _opt(ATTACHMENT, "file", "The file (.json or .csv)", required=True),
+                _opt(
+                    STRING,
+                    "mode",
+                    "replace (default): the file's XP; add: added; max: the larger",
+                    choices=_choices("replace", "add", "max"),
+                ),
+                _opt(BOOLEAN, "dry_run", "Only check the file and count (writes nothing)"),
+            ),
+            _sub(
+                "export",
+                "Export every member's XP as a file (/xp import reads it)",
+                _opt(STRING, "format", "json (default) or csv", choices=_choices("json", "csv")),
+            ),
         ],
     },
     # the shop: every member's own account (their Discord id)
@@ -227,6 +247,7 @@ COMMANDS: list[dict[str, Any]] = [
             _sub("status", "What is kept about you here, and whether public views show you"),
             _sub("hide", 'Show as "Hidden member" on the public leaderboard (your rank still counts)'),
             _sub("show", "Show your name and avatar on the public leaderboard again"),
+            _sub("export", "Your own XP data in this server, as a file only you see"),
         ],
         **_GUILD_ONLY,
     },

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 
 from ..errors import ApiError, Unavailable
 from ..ids import snowflake_ms
-from . import definitions, embeds, privacy_commands, role_safety, shop_commands, xp_commands
+from . import definitions, embeds, file_commands, privacy_commands, role_safety, shop_commands, xp_commands
 from .model import (
     APPLICATION_COMMAND,
     CHANNEL_MESSAGE,
@@ -127,7 +127,9 @@ def finish_deferred(raw: dict[str, Any], rest: Any, *, last_attempt: bool = True
         # Even the bookkeeping failed on the last delivery: the outcome is unknown, but the member is told.
         logger.exception("deferred command failed on its last delivery", extra={"command": i.route})
         payload = _STILL_RUNNING
-    rest.edit_original_response(i.application_id, i.token, {k: v for k, v in payload.items() if k != "flags"})
+    files = payload.get(embeds.FILES) or None
+    message = {k: v for k, v in payload.items() if k not in ("flags", embeds.FILES)}
+    rest.edit_original_response(i.application_id, i.token, message, files=files)
     return payload
 
 
@@ -136,7 +138,8 @@ def _deferred_outcome(i: Interaction, last_attempt: bool) -> dict[str, Any]:
 
     from ..store import markers
 
-    if not i.guild_id:
+    if not i.guild_id or i.route in _READ_ONLY:
+        # nothing to run once (a read, e.g. an export: its file is made again rather than kept)
         return _run_deferred(i, last_attempt)
     kept = markers.get_once(i.guild_id, "deferred", i.id)
     if kept is None and markers.claim_once(i.guild_id, "deferred", i.id):
@@ -187,6 +190,8 @@ _READ_ONLY = {
     ("credits",),
     ("xp", "config", "show"),
     ("privacy", "status"),
+    ("xp", "export"),
+    ("privacy", "export"),
 }
 
 
@@ -260,6 +265,7 @@ _HANDLERS: dict[tuple[str, ...], Callable[[Interaction], dict[str, Any]]] = {
     **xp_commands.HANDLERS,
     **shop_commands.HANDLERS,
     **privacy_commands.HANDLERS,
+    **file_commands.HANDLERS,
 }
 _CONTEXT: dict[tuple[int, str], Callable[[Interaction], dict[str, Any]]] = {**xp_commands.CONTEXT}
 _MANAGER_COMMANDS = {"xp"}

@@ -46,6 +46,15 @@ def message(
     return payload
 
 
+# Files to attach to a message (rest.File), kept beside its payload under this key: the worker sends them as a
+# multipart upload (dispatch.finish_deferred); they are never part of the JSON message.
+FILES = "_files"
+
+
+def with_files(payload: dict[str, Any], files: list[Any]) -> dict[str, Any]:
+    return {**payload, FILES: list(files)}
+
+
 def error(text: str) -> dict[str, Any]:
     return message(embeds=[{"description": f"⚠️ {text}", "color": ERROR_COLOR}], ephemeral=True)
 

@@ -42,6 +42,53 @@ _SNOWFLAKE = re.compile(r"\d{1,20}")
 _BACKOFF_BASE = 0.5  # seconds; 0.5, 1, 2, ... for 5xx and connection errors
 
 
+@dataclass(frozen=True)
+class File:
+    """A file to attach to a message (sent as multipart/form-data, see `encode_multipart`)."""
+
+    name: str
+    data: bytes
+    content_type: str = "application/octet-stream"
+
+
+def encode_multipart(payload: dict[str, Any], files: list[File]) -> tuple[str, bytes]:
+    """(Content-Type, body) of a message with files, as Discord reads it: the JSON message in a `payload_json`
+    part, each file in a `files[n]` part, and `attachments` in the JSON naming them by that index
+    (https://discord.com/developers/docs/reference#uploading-files). The boundary is random and checked not to
+    occur in any part."""
+    import secrets
+
+    message = {**payload, "attachments": [{"id": n, "filename": f.name} for n, f in enumerate(files)]}
+    parts: list[tuple[bytes, bytes]] = [
+        (
+            b'Content-Disposition: form-data; name="payload_json"\r\nContent-Type: application/json',
+            json.dumps(message, separators=(",", ":")).encode(),
+        )
+    ]
+    for n, f in enumerate(files):
+        name = _header_text(f.name)
+        disposition = f'form-data; name="files[{n}]"; filename="{name}"'
+        parts.append(
+            (f"Content-Disposition: {disposition}\r\nContent-Type: {_header_text(f.content_type)}".encode(), f.data)
+        )
+    while True:
+        boundary = "xpshop-" + secrets.token_hex(16)
+        marker = boundary.encode()
+        if not any(marker in head or marker in data for head, data in parts):
+            break
+    body = bytearray()
+    for head, data in parts:
+        body += b"--" + marker + b"\r\n" + head + b"\r\n\r\n" + data + b"\r\n"
+    body += b"--" + marker + b"--\r\n"
+    return f"multipart/form-data; boundary={boundary}", bytes(body)
+
+
+def _header_text(value: str) -> str:
+    """A file name or type safe inside a quoted header value: no quotes, backslashes or line breaks."""
+    cleaned = "".join("_" if c in '"\\\r\n' or ord(c) < 32 else c for c in value)
+    return cleaned or "file"
+
+
 class DiscordError(Exception):
     """A failed Discord call. `permanent` means retrying the same request cannot succeed (4xx other than 429)."""
 
@@ -169,10 +216,13 @@ class DiscordRest:
         message: dict[str, Any] = self.request("POST", _path("channels", channel_id, "messages"), payload)
         return message
 
-    def edit_original_response(self, application_id: str | int, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def edit_original_response(
+        self, application_id: str | int, token: str, payload: dict[str, Any], files: list[File] | None = None
+    ) -> dict[str, Any]:
+        """Edit an interaction's first answer; `files` are attached (multipart upload)."""
         # Interaction webhooks are authorised by their token in the path; sending the bot token is not needed.
         path = _path("webhooks", application_id, token, "messages", "@original")
-        message: dict[str, Any] = self.request("PATCH", path, payload, auth=False)
+        message: dict[str, Any] = self.request("PATCH", path, payload, auth=False, files=files)
         return message
 
     def create_followup(self, application_id: str | int, token: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -191,8 +241,18 @@ class DiscordRest:
 
     # -- core --------------------------------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, body: Any = None, *, reason: str | None = None, auth: bool = True) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        reason: str | None = None,
+        auth: bool = True,
+        files: list[File] | None = None,
+    ) -> Any:
         """Send one API call (path relative to base_url, e.g. `/channels/1/messages`); return the decoded JSON.
+        With `files`, the body (a message) and the files go as multipart/form-data.
 
         Raises RateLimited when Discord asks for a wait longer than max_wait, DiscordError otherwise.
         """
@@ -204,7 +264,9 @@ class DiscordRest:
         if reason:
             headers["X-Audit-Log-Reason"] = quote(reason, safe="")
         data: bytes | None = None
-        if body is not None:
+        if files:
+            headers["Content-Type"], data = encode_multipart(body or {}, files)
+        elif body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body, separators=(",", ":")).encode()
         url = self.base_url + (path if path.startswith("/") else "/" + path)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..store import exports as store
@@ -25,6 +26,29 @@ def export_part(guild_id: str, limit: int | None, cursor: str | None) -> tuple[l
 
 def as_csv(members: list[dict[str, Any]]) -> str:
     return render.csv_text(members)
+
+
+def as_json(guild_id: str, members: list[dict[str, Any]]) -> str:
+    """The whole export as one JSON part (`next` null): what GET /api/xp/export answers, and the importer reads."""
+    return json.dumps({"guildId": guild_id, "members": members, "next": None}, separators=(",", ":"))
+
+
+def export_file(guild_id: str, fmt: str, max_bytes: int) -> tuple[bytes, int] | None:
+    """(the whole guild's export as one file, members in it), or None when it would be larger than `max_bytes`:
+    parts are read until the file is complete or too large (a huge guild is not read to the end for nothing)."""
+    everyone: list[dict[str, Any]] = []
+    size, cursor = 0, None
+    while True:
+        part, cursor = export_part(guild_id, MAX_LIMIT, cursor)
+        everyone += part
+        size += len(as_csv(part) if fmt == "csv" else json.dumps(part, separators=(",", ":")))
+        if size > max_bytes:
+            return None
+        if cursor is None:
+            break
+    text = as_csv(everyone) if fmt == "csv" else as_json(guild_id, everyone)
+    data = text.encode()
+    return (data, len(everyone)) if len(data) <= max_bytes else None
 
 
 CSV_MEDIA_TYPE = render.CSV_MEDIA_TYPE

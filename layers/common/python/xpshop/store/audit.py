@@ -37,6 +37,21 @@ def record(guild_id: str, user_id: str, change: Change, reason: str | None, sour
     table().put_item(Item=item)
 
 
+def history(guild_id: str, user_id: str) -> list[dict[str, Any]]:
+    """Every audit record of a member in a guild (those not yet expired), oldest first: one Query a 1 MB page."""
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id))
+        & Key("SK").begins_with(keys.audit_prefix(user_id)),
+    }
+    found: list[dict[str, Any]] = []
+    while True:
+        resp = table().query(**kwargs)
+        found += [keys.strip(plain(i)) for i in resp.get("Items", [])]
+        if not resp.get("LastEvaluatedKey"):
+            return found
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
 def recent(guild_id: str, user_id: str, limit: int = 20) -> list[dict[str, Any]]:
     resp = table().query(
         KeyConditionExpression=Key("PK").eq(keys.guild_pk(guild_id))

@@ -108,6 +108,13 @@ def get(guild_id: str, user_id: str) -> Member | None:
     return Member.from_item(item) if item else None
 
 
+def stored(guild_id: str, user_id: str) -> dict[str, Any] | None:
+    """Every attribute kept on a member's item (its keys and index attributes left out), or None without one:
+    what a member's own data export shows."""
+    item = table().get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True).get("Item")
+    return keys.strip(plain(item)) if item else None
+
+
 def first_seen_ms(guild_id: str, user_id: str) -> int | None:
     """When xpshop first wrote this member (`createdAt`, epoch ms), or None for a member it never saw.
 
