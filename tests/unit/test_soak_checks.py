@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from copy import deepcopy
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -220,7 +221,7 @@ def test_relayed_message_ids_increase_per_worker_and_each_member_is_relayed_by_o
     plan = soak.make_plan("http://127.0.0.1:1", "k", "r", guilds=1, workers=3)
     workers = [soak.Traffic(plan, w) for w in range(3)]
     ids = [[int(t.message_id()) for _ in range(3000)] for t in workers]
-    assert all(a < b for w in ids for a, b in zip(w, w[1:], strict=False))
+    assert all(a < b for w in ids for a, b in pairwise(w))
     assert len({i for w in ids for i in w}) == 9000 and max(max(w) for w in ids) < 2**64
     relayed = [{t.relay_user() for _ in range(500)} for t in workers]
     assert not (relayed[0] & relayed[1]) and not (relayed[1] & relayed[2]) and not (relayed[0] & relayed[2])
