@@ -674,10 +674,15 @@ def check_all(plan: Plan, traffic: WorkerResult, settle_seconds: float = SETTLE_
     while True:
         rng = random.Random(plan.run)
         checks = list(statuses)
-        for g in plan.guilds:
-            checks += check_guild(snapshot_guild(c, g, traffic.accepted.get(g, 0), rng))
-        profiles, coupons = shop_state(c, plan)
-        checks += [check_ledgers(profiles), check_coupons(coupons, traffic.redeemed, plan.coupons)]
+        try:
+            for g in plan.guilds:
+                checks += check_guild(snapshot_guild(c, g, traffic.accepted.get(g, 0), rng))
+            profiles, coupons = shop_state(c, plan)
+            checks += [check_ledgers(profiles), check_coupons(coupons, traffic.redeemed, plan.coupons)]
+        except (
+            SoakError
+        ) as error:  # a read that failed (a 5xx included) is a failed check, not a soak that could not run
+            checks = [*statuses, Check("the state reads back", False, str(error))]
         settled = all(ch.ok for ch in checks[len(statuses) :])
         if settled or time.monotonic() > deadline:
             return checks

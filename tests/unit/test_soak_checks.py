@@ -225,3 +225,16 @@ def test_relayed_message_ids_increase_per_worker_and_each_member_is_relayed_by_o
     assert len({i for w in ids for i in w}) == 9000 and max(max(w) for w in ids) < 2**64
     relayed = [{t.relay_user() for _ in range(500)} for t in workers]
     assert not (relayed[0] & relayed[1]) and not (relayed[1] & relayed[2]) and not (relayed[0] & relayed[2])
+
+
+def test_state_that_cannot_be_read_back_is_a_failed_check_not_a_crash():
+    from local.ddb import free_port
+
+    plan = soak.make_plan(f"http://127.0.0.1:{free_port()}", "k", "r", guilds=1, workers=1)  # nothing listens
+    checks = soak.check_all(plan, soak.WorkerResult(statuses={"read_user": Counter({200: 1})}), settle_seconds=0)
+    assert [(c.name, c.ok) for c in checks] == [
+        ("no 5xx or connection error", True),
+        ("no unexpected 4xx", True),
+        ("the state reads back", False),
+    ]
+    assert "-> 0" in checks[-1].detail
