@@ -120,7 +120,7 @@ def new_ids(prefix: str, count: int, stamp: str) -> list[str]:
 
 
 def run_stamp() -> str:
-    """13 digits: seconds since the epoch and 3 random digits (two runs in one second still differ)."""
+    """13 digits: seconds since the epoch and 3 random digits (two runs in one second differ but 1 time in 1,000)."""
     return f"{int(time.time()):010d}{secrets.randbelow(1000):03d}"
 
 
