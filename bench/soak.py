@@ -2,11 +2,13 @@
 
     make soak                      # SOAK_SECONDS (300), SOAK_WORKERS (4), SOAK_GUILDS (3), SOAK_URL
     python -m bench.soak [--url http://127.0.0.1:3000] [--seconds 300] [--workers 4] [--guilds 3] [--json out.json]
+                         [--no-start]
 
 The target is a running `make dev` (http://127.0.0.1:${XPSHOP_PORT:-3000}); only 127.0.0.1/localhost is
 accepted. When nothing answers there, the soak starts `python -m local.dev` itself on that port, with its
-data in a temporary directory (your `.local/` is not touched), and stops it at the end. Keys as `make demo`
-reads them: XPSHOP_ADMIN_KEY, else `.local/admin-key`; XPSHOP_RELAY_KEY, else `<admin key>-relay`.
+data in a temporary directory (your `.local/` is not touched), and stops it at the end (`--no-start`: it
+fails instead). Keys as `make demo` reads them: XPSHOP_ADMIN_KEY, else `.local/admin-key`; XPSHOP_RELAY_KEY,
+else `<admin key>-relay`.
 
 Every run works in guilds, users, cosmetics, coupons and a creator code of its own (ids from the clock and a
 random part), so it can run against a server that holds anything else. `--workers` processes send, as fast
@@ -744,9 +746,11 @@ def answers(url: str) -> bool:
 
 
 @contextmanager
-def server(url: str, admin_key: str | None, relay_key: str | None) -> Iterator[tuple[str, str]]:
+def server(url: str, admin_key: str | None, relay_key: str | None, *, start: bool = True) -> Iterator[tuple[str, str]]:
     """The running server's keys; or a `python -m local.dev` started on the URL's port (data in a temporary
-    directory), stopped when the block ends. Yields (admin key, relay key)."""
+    directory), stopped when the block ends (`start` False: none is started). Yields (admin key, relay key)."""
+    if not start and not answers(url):
+        raise SoakError(f"nothing answers at {url} (--no-start)")
     if answers(url):
         if not admin_key:
             raise SoakError("a server answers but there is no admin key: set XPSHOP_ADMIN_KEY (make dev prints it)")
@@ -819,12 +823,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("SOAK_WORKERS") or DEFAULT_WORKERS))
     parser.add_argument("--guilds", type=int, default=int(os.environ.get("SOAK_GUILDS") or DEFAULT_GUILDS))
     parser.add_argument("--json", type=Path, help="also write the figures and invariants here")
+    parser.add_argument("--no-start", action="store_true", help="never start a server: fail when none answers")
     args = parser.parse_args(argv)
     try:
         url = target_url(args.url)
         if not 1 <= args.workers <= 9 or args.seconds <= 0 or not 1 <= args.guilds <= 20:
             raise SoakError("--workers 1-9, --guilds 1-20 and --seconds > 0")
-        with server(url, admin_key_from_env(), os.environ.get("XPSHOP_RELAY_KEY") or None) as (admin, relay):
+        keys = admin_key_from_env(), os.environ.get("XPSHOP_RELAY_KEY") or None
+        with server(url, *keys, start=not args.no_start) as (admin, relay):
             figures, checks = soak(
                 url, seconds=args.seconds, workers=args.workers, guilds=args.guilds, admin_key=admin, relay_key=relay
             )

@@ -21,6 +21,7 @@ def test_a_short_soak_keeps_every_invariant(server, tmp_path):
     env = {**os.environ, "XPSHOP_ADMIN_KEY": E2E_KEY}
     env.pop("XPSHOP_RELAY_KEY", None)  # the server's relay key is make dev's default, <admin key>-relay
     args = ["--url", server, "--seconds", str(SECONDS), "--workers", "2", "--guilds", "2", "--json", str(report)]
+    args.append("--no-start")  # the session's server or nothing: never a server of its own
     out = subprocess.run(
         [sys.executable, "-m", "bench.soak", *args],
         cwd=REPO_ROOT,

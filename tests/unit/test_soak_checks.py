@@ -238,3 +238,10 @@ def test_state_that_cannot_be_read_back_is_a_failed_check_not_a_crash():
         ("the state reads back", False),
     ]
     assert "-> 0" in checks[-1].detail
+
+
+def test_no_start_fails_when_nothing_answers(capsys: pytest.CaptureFixture[str]):
+    from local.ddb import free_port
+
+    assert soak.main(["--url", f"http://127.0.0.1:{free_port()}", "--seconds", "1", "--no-start"]) == 2
+    assert "nothing answers" in capsys.readouterr().err
