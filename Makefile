@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup venv node dev dev-clean demo invoke test coverage test-unit test-integration test-e2e lint format \
-	build deploy openapi openapi-check bench clean pr register-commands discord-events relay scan-venv scan audit
+	build deploy openapi openapi-check bench soak clean pr register-commands discord-events relay scan-venv scan audit
 
 help: ## Show this menu
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -121,6 +121,13 @@ relay: venv ## Run the gateway relay (DISCORD_BOT_TOKEN, XPSHOP_INGEST_URL, XPSH
 
 bench: setup ## Benchmarks (request counts, consumed capacity, latency) -> docs/PERFORMANCE.md
 	$(PY) -m bench
+
+# The soak drives a running `make dev` (or starts one on XPSHOP_PORT, data in a temporary directory, when nothing
+# answers there); only 127.0.0.1/localhost. Exit 1 when an invariant fails or anything answered 5xx.
+SOAK_SECONDS ?= 300
+SOAK_WORKERS ?= 4
+soak: setup ## Mixed traffic for SOAK_SECONDS (300) from SOAK_WORKERS (4) processes, then the invariants
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_WORKERS=$(SOAK_WORKERS) $(PY) -m bench.soak
 
 pr: lint test ## Everything before a merge
 
