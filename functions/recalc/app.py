@@ -6,17 +6,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.responses import RecalcReport
 from xpshop.service import recalc
 
 logger = Logger()
-tracer = Tracer()
 app = http.make_resolver(http.XP_API)
 HTTP_BUDGET_SECONDS = 25.0  # API Gateway answers 503 after 30 s, whatever the function's timeout
 
@@ -54,7 +53,7 @@ def recalc_guild(guildId: str):
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("source") == "aws.events" or "detail-type" in event:  # the schedule
         report = recalc.run(_budget(context))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
 from xpshop.api.shop.requests import (
     CosmeticCreate,
@@ -33,7 +33,6 @@ from xpshop.http import Access
 from xpshop.service.shop import accounts, catalog, purchases
 
 logger = Logger()
-tracer = Tracer()
 P = "/api/v1/cosmetics"
 app = http.make_resolver(
     http.SHOP_API,
@@ -159,6 +158,6 @@ def unequip_cosmetic(body: Annotated[UnequipBody, Body()]):
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)

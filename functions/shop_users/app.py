@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
 from xpshop.api.shop.requests import Account, LinkBody, account_param
 from xpshop.api.shop.responses import IssuedKey, Linked, LinksPage, RevokedKey, Unlinked, UserInfo, UserTransactions
@@ -17,7 +17,6 @@ from xpshop.http import Access
 from xpshop.service.shop import accounts
 
 logger = Logger()
-tracer = Tracer()
 INFO, TRANSACTIONS, LIST = "/api/v1/users/info", "/api/v1/users/transactions", "/api/v1/users/list"
 LINK, UNLINK, KEYS = "/api/v1/users/link", "/api/v1/users/unlink", "/api/v1/keys"
 app = http.make_resolver(
@@ -108,6 +107,6 @@ def revoke_key(body: Annotated[Account, Body()]):
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.requests import (
     AddRewardBody,
@@ -33,7 +33,6 @@ from xpshop.errors import ErrorCode
 from xpshop.service import config, guilds
 
 logger = Logger()
-tracer = Tracer()
 
 GLOBAL = "/api/xp/config/global"
 GUILD = "/api/xp/config/<guildId>"
@@ -173,6 +172,6 @@ def register_guild(guildId: str, body: Annotated[RegisterGuildBody | None, Body(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)

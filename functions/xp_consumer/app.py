@@ -11,21 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import metrics
+from xpshop import metrics, tracing
 from xpshop.service import messages
 
 logger = Logger()
-tracer = Tracer()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tally = messages.Tally()
     poisoned = 0

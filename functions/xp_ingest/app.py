@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.messages import IngestBody
 from xpshop.api.xp.responses import Ingested
 from xpshop.service import messages
 
 logger = Logger()
-tracer = Tracer()
 INGEST = "/api/xp/ingest/messages"
 app = http.make_resolver(http.RELAY_API, access={INGEST: http.Access.RELAY})
 
@@ -32,6 +31,6 @@ def ingest_messages(body: Annotated[IngestBody, Body()]):
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.responses import LeaderboardPage, PublicLeaderboardPage, Rank
 from xpshop.service import members
 
 logger = Logger()
-tracer = Tracer()
 PAGE = "/api/xp/leaderboard/<guildId>"
 RANK = "/api/xp/leaderboard/<guildId>/<userId>"
 app = http.make_resolver(
@@ -59,6 +58,6 @@ def get_rank(guildId: str, userId: str):
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)

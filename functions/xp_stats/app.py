@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.responses import GuildStats, Health
 from xpshop.errors import ErrorCode
 from xpshop.service import stats
 
 logger = Logger()
-tracer = Tracer()
 HEALTH = "/api/xp/health"
 # Paths API Gateway sends to the catch-all because an id segment is empty.
 MISSING_IDS = [
@@ -47,6 +46,6 @@ def get_stats(guildId: str):
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, tracing
 from xpshop.api.envelope import Envelope, responses
 from xpshop.api.xp.transfer import (
     IMPORT_BODY,
@@ -26,7 +26,6 @@ from xpshop.service import exports, imports
 from xpshop.transfer import Mode
 
 logger = Logger()
-tracer = Tracer()
 
 IMPORT = "/api/xp/import/<guildId>"
 JOB = "/api/xp/import/<guildId>/jobs/<jobId>"
@@ -118,6 +117,6 @@ def export_members(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http
+from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.requests import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
 from xpshop.api.xp.responses import MemberDetail, MembersPage, Privacy, Recalculated, XpAdded, XpRemoved, XpSet
 from xpshop.service import members
 
 logger = Logger()
-tracer = Tracer()
 app = http.make_resolver(http.XP_API, missing_guild={"/api/xp/users": ["GET", "POST", "PUT", "DELETE"]})
 
 MEMBER = "/api/xp/users/<guildId>/<userId>"
@@ -81,6 +80,6 @@ def set_privacy(guildId: str, userId: str, body: Annotated[PrivacyBody, Body()])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)
