@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from tests.support import shop
 from tests.support.faults import CONFLICT, INTERNAL, KINDS, THROTTLE, Fault, inject, key_is
@@ -353,6 +354,15 @@ def _consumer_setup(api: Any) -> tuple[str, str, dict[str, Any]]:
     return guild, user, message(guild, user, 900_000_000_000_000_002, T0 + 61_000)
 
 
+def _failed(bodies: list[dict[str, Any]]) -> int:
+    """How many records of this delivery the consumer reported failed (a batch failing whole raises: Lambda
+    then fails the invocation and SQS delivers every record again)."""
+    try:
+        return len(consume(bodies)["batchItemFailures"])
+    except BatchProcessingError:
+        return len(bodies)
+
+
 def _consumed_once(api: Any, guild: str, user: str, before_xp: int) -> None:
     stored = member_item(guild, user)
     assert (stored["messages"], stored["xpMessages"]) == (2, 2)
@@ -365,8 +375,7 @@ def test_the_consumer_reports_a_failed_record_and_its_redelivery_counts_once(api
     guild, user, second = _consumer_setup(api)
     before_xp = member_item(guild, user)["xp"]
     with inject(Fault("UpdateItem", kind, times=MANY, match=key_is(keys.member(guild, user)))):
-        failed = consume([second])
-    assert len(failed["batchItemFailures"]) == 1  # SQS delivers it again
+        assert _failed([second]) == 1  # SQS delivers it again
     assert member_item(guild, user)["messages"] == 1
     assert consume([second]) == {"batchItemFailures": []}  # the redelivery
     assert consume([second]) == {"batchItemFailures": []}  # and one more (a duplicate): dropped
@@ -469,7 +478,7 @@ def test_a_redriven_message_counts_once_and_an_overtaken_one_is_dropped(api):
     older = message(guild, user, 900_000_000_000_000_003, T0 + 200_000)
     with inject(Fault("UpdateItem", THROTTLE, times=MANY, match=key_is(keys.member(guild, user)))):
         for _ in range(5):  # the queue's maxReceiveCount: then SQS moves both to the dead-letter queue
-            assert len(consume([second, older])["batchItemFailures"]) == 2  # the group stops at its first
+            assert _failed([second, older]) == 2  # the group stops at its first failure
     assert member_item(guild, user)["messages"] == 1
     assert consume([second]) == {"batchItemFailures": []}  # redriven
     assert consume([second]) == {"batchItemFailures": []}  # redriven twice by mistake

@@ -35,7 +35,9 @@ _PREFIX = "com.amazonaws.dynamodb.v20120810#"
 @dataclass
 class Fault:
     """Fail `times` calls of `operation` (after letting `skip` matching calls through) with `kind`.
-    `match`: only requests whose JSON body satisfies it count (e.g. the member's key in an UpdateItem)."""
+    `match`: only requests whose JSON body satisfies it count (e.g. the member's key in an UpdateItem).
+    `lost`: the request reaches DynamoDB and only its answer is replaced; a request DynamoDB refuses (a
+    condition) gets its real answer and does not count, so the fault lands on the first write applied."""
 
     operation: str
     kind: str
@@ -130,8 +132,10 @@ def inject(*faults: Fault) -> Iterator[Injected]:
         for fault in state.faults:
             if fault.wants(operation, body):
                 if fault.lost:
-                    applied = session.send(request)  # the server applies it; its answer never arrives
-                    assert applied.status_code == 200, applied.content
+                    answer = session.send(request)  # DynamoDB applies it; its answer never arrives
+                    if answer.status_code != 200:  # refused (a condition): nothing applied, nothing to lose
+                        fault.injected -= 1
+                        return AWSResponse(request.url, answer.status_code, answer.headers, _Raw(answer.content))
                 status, payload = error_body(fault.kind, operation, body)
                 return AWSResponse(
                     request.url,

@@ -144,6 +144,10 @@ _TRANSIENT_CODES = _THROTTLE_CODES | {
 }
 
 
+# A transaction's cancellation reasons name these codes for items that were not refused by a condition.
+_TRANSIENT_REASONS = _TRANSIENT_CODES | {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+
+
 def is_transient(exc: BaseException) -> bool:
     """A DynamoDB failure that a later attempt may not meet: throttling, 5xx, a conflicting transaction, a
     lost connection or timeout, or the store's own Unavailable."""
@@ -156,7 +160,7 @@ def is_transient(exc: BaseException) -> bool:
         return True
     reasons = exc.response.get("CancellationReasons") or []
     return error.get("Code") == "TransactionCanceledException" and any(
-        r.get("Code") in _TRANSIENT_CODES for r in reasons
+        r.get("Code") in _TRANSIENT_REASONS for r in reasons
     )
 
 
