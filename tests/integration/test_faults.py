@@ -514,3 +514,27 @@ def test_a_redriven_message_counts_once_and_an_overtaken_one_is_dropped(api):
     after = member_item(guild, user)
     assert (after["xp"], after["messages"]) == (counted["xp"], counted["messages"]) == (counted["xp"], 3)
     check_against_oracle(api, guild, {user: (after["xp"], 3)})
+
+
+# ---------------------------------------------------------------- the retry policy itself
+
+
+def test_the_sdk_tries_five_times_with_its_pauses_capped(ddb_local, monkeypatch):
+    """botocore's standard mode as store/table.py configures it: MAX_ATTEMPTS sends of a throttled call,
+    each pause at most MAX_BACKOFF_SECONDS (botocore's own backoff would wait up to 1, 2, 4 and 8 s)."""
+    import time
+
+    from botocore.exceptions import ClientError
+
+    from xpshop.store import table
+
+    monkeypatch.setattr(table, "MAX_BACKOFF_SECONDS", 0.001)
+    reset_storage_caches()
+    pauses: list[float] = []
+    real_sleep = time.sleep
+    monkeypatch.setattr(time, "sleep", lambda seconds: pauses.append(seconds) or real_sleep(0))
+    with inject(Fault("GetItem", THROTTLE, times=MANY)) as injected, pytest.raises(ClientError) as raised:
+        table.table().get_item(Key=keys.member(new_guild_id(), new_user_id()))
+    assert table.is_throttle(raised.value)
+    assert injected.injected == table.MAX_ATTEMPTS == 5
+    assert len(pauses) == 4 and all(0 <= p <= 0.001 for p in pauses)
