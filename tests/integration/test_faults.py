@@ -344,25 +344,28 @@ def test_an_import_row_whose_answer_was_lost_is_imported_once(api, monkeypatch):
 
 
 @pytest.mark.parametrize("kind", [THROTTLE, CONFLICT, INTERNAL])
-def test_an_import_job_chunk_failing_midway_is_delivered_again_and_adds_once(api, import_queue, kind):
-    """The import worker (a 200-row chunk per delivery) meets a row that keeps failing: the delivery fails,
+def test_an_import_job_chunk_failing_midway_is_delivered_again_and_adds_once(api, import_queue, kind, monkeypatch):
+    """The import worker (a chunk of rows per delivery) meets a row that keeps failing: the delivery fails,
     the rows it wrote stand, and the redelivery adds each row once (the others by their run id)."""
     from tests.support.imports import deliver, rows
     from tests.support.sqs import receive_all
+    from xpshop.service import imports
 
+    monkeypatch.setenv("IMPORT_SYNC_MAX_ROWS", "20")  # small jobs: two chunks of 20 rows
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 20)
     guild = new_guild_id()
     assert api.put(f"/api/xp/guilds/{guild}").status == 201
-    listed = rows(400, seed=21)
+    listed = rows(40, seed=21)
     job = api.post(f"/api/xp/import/{guild}?mode=add", listed)
     assert job.status == 202, job.body
     chunks = receive_all(import_queue)
-    stuck = key_is(keys.member(guild, listed[50]["id"]))
+    stuck = key_is(keys.member(guild, listed[5]["id"]))
     with inject(Fault("UpdateItem", kind, times=MANY, match=stuck)), pytest.raises(BatchProcessingError):
         deliver(chunks[:1])  # the whole (one-record) batch failed: SQS delivers it again
-    assert member_item(guild, listed[50]["id"]) is None
+    assert member_item(guild, listed[5]["id"]) is None
     deliver(chunks)  # the failed chunk again, and the other one
     done = api.get(job.data["statusUrl"]).data
-    assert (done["status"], done["imported"]) == ("done", 400)
+    assert (done["status"], done["imported"]) == ("done", 40)
     assert api.post(f"/api/xp/recalc/{guild}").status == 200
     check_against_oracle(api, guild, {r["id"]: (r["xp"], r.get("messages", 0)) for r in listed})
 
