@@ -305,6 +305,35 @@ def test_counters_failing_after_the_member_write_leave_the_award_and_mark_a_reco
     PATHS[0].once(api, ctx)
 
 
+@pytest.mark.parametrize("times", [2, MANY])
+def test_the_idempotency_record_follows_the_same_policy(api, times):
+    """Powertools' Idempotency-Key records go through a client with the store's retry policy: a few
+    throttles are ridden out, a table that keeps throttling is a 503 before anything is written."""
+    ctx = PATHS[0].setup(api)
+    prefix = keys.idempotency_pk("")  # whatever the function's name
+
+    def record(body: dict[str, Any]) -> bool:
+        return str(body.get("Item", {}).get("PK", {}).get("S", "")).startswith(prefix)
+
+    with inject(Fault("PutItem", THROTTLE, times=times, match=record)) as injected:
+        r = api.post(
+            f"/api/xp/users/{ctx['guild']}/{ctx['user']}", {"amount": 10}, headers={"Idempotency-Key": ctx["user"]}
+        )
+    from xpshop.store.table import MAX_ATTEMPTS
+
+    assert injected.injected == min(times, MAX_ATTEMPTS)
+    if times < MAX_ATTEMPTS:
+        assert r.status == 200, r.body
+    else:
+        _unavailable(r)
+        PATHS[0].before(api, ctx)
+    again = api.post(
+        f"/api/xp/users/{ctx['guild']}/{ctx['user']}", {"amount": 10}, headers={"Idempotency-Key": ctx["user"]}
+    )
+    assert again.status == 200 and again.data["newXp"] == 100  # the first answer, or the first application
+    PATHS[0].once(api, ctx)
+
+
 # ---------------------------------------------------------------- the import
 
 

@@ -118,11 +118,12 @@ def _body(request: Any) -> dict[str, Any]:
 
 @contextmanager
 def inject(*faults: Fault) -> Iterator[Injected]:
-    """The faults, on the store's client, for the duration of the block."""
-    from xpshop.store.table import client
+    """The faults, on the store's clients (the resource's and the plain one Powertools' idempotency records
+    use), for the duration of the block."""
+    from xpshop.store.table import client, plain_client
 
     state = Injected(list(faults))
-    events = client().meta.events
+    emitters = [client().meta.events, plain_client().meta.events]
     session = URLLib3Session()
 
     def before_send(request: Any, **_: Any) -> AWSResponse | None:
@@ -145,11 +146,13 @@ def inject(*faults: Fault) -> Iterator[Injected]:
                 )
         return None
 
-    events.register_first("before-send.dynamodb", before_send)
+    for events in emitters:
+        events.register_first("before-send.dynamodb", before_send)
     try:
         yield state
     finally:
-        events.unregister("before-send.dynamodb", before_send)
+        for events in emitters:
+            events.unregister("before-send.dynamodb", before_send)
         session.close()
 
 

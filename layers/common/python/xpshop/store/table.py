@@ -88,9 +88,20 @@ def client() -> Any:
     return _resource().meta.client
 
 
+@functools.cache
+def plain_client() -> Any:
+    """A DynamoDB client that takes AttributeValues as they are (the one behind the resource converts Python
+    values), with the same retry policy: for libraries that build their own requests (Powertools'
+    idempotency records)."""
+    made = boto3.client("dynamodb", config=_BOTO_CONFIG)
+    _cap_backoff(made)
+    return made
+
+
 def reset() -> None:
     """Forget cached handles (tests switch endpoints and tables)."""
     _resource.cache_clear()
+    plain_client.cache_clear()
 
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem request
