@@ -554,6 +554,7 @@ def test_a_redriven_message_counts_once_and_an_overtaken_one_is_dropped(api):
 def test_the_sdk_tries_five_times_with_its_pauses_capped(ddb_local, monkeypatch):
     """botocore's standard mode as store/table.py configures it: MAX_ATTEMPTS sends of a throttled call,
     each pause at most MAX_BACKOFF_SECONDS (botocore's own backoff would wait up to 1, 2, 4 and 8 s)."""
+    import threading
     import time
 
     from botocore.exceptions import ClientError
@@ -563,8 +564,15 @@ def test_the_sdk_tries_five_times_with_its_pauses_capped(ddb_local, monkeypatch)
     monkeypatch.setattr(table, "MAX_BACKOFF_SECONDS", 0.001)
     reset_storage_caches()
     pauses: list[float] = []
-    real_sleep = time.sleep
-    monkeypatch.setattr(time, "sleep", lambda seconds: pauses.append(seconds) or real_sleep(0))
+    real_sleep, me = time.sleep, threading.get_ident()
+
+    def sleep(seconds: float) -> None:
+        if threading.get_ident() != me:  # another thread's pause (a background poller): not this call's
+            real_sleep(seconds)
+            return
+        pauses.append(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
     with inject(Fault("GetItem", THROTTLE, times=MANY)) as injected, pytest.raises(ClientError) as raised:
         table.table().get_item(Key=keys.member(new_guild_id(), new_user_id()))
     assert table.is_throttle(raised.value)
