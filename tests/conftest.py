@@ -216,6 +216,26 @@ def sqs_server() -> Iterator[str]:
 
 
 @pytest.fixture
+def import_queue(sqs_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh import queue, and imports of more than 300 rows become jobs of 200-row chunks."""
+    import uuid
+
+    import boto3
+
+    from xpshop import message_queue
+    from xpshop.service import imports
+
+    url = boto3.client("sqs", endpoint_url=sqs_server).create_queue(QueueName=f"imp-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs_server)
+    monkeypatch.setenv("IMPORT_QUEUE_URL", url)
+    monkeypatch.setenv("IMPORT_SYNC_MAX_ROWS", "300")
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 200)
+    message_queue.reset()
+    yield url
+    message_queue.reset()
+
+
+@pytest.fixture
 def messages_queue(sqs_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh FIFO queue the ingestion endpoint sends to; yields its URL."""
     import uuid

@@ -12,7 +12,6 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
@@ -259,22 +258,6 @@ def test_a_second_import_while_one_runs_is_a_conflict(api, guild):
 
 
 # ---------------------------------------------------------------- background jobs
-
-
-@pytest.fixture
-def import_queue(sqs_server, monkeypatch):
-    """A fresh import queue, and imports of more than 300 rows become jobs of 200-row chunks."""
-    from xpshop import message_queue
-    from xpshop.service import imports
-
-    url = boto3.client("sqs", endpoint_url=sqs_server).create_queue(QueueName=f"imp-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs_server)
-    monkeypatch.setenv("IMPORT_QUEUE_URL", url)
-    monkeypatch.setenv("IMPORT_SYNC_MAX_ROWS", "300")
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 200)
-    message_queue.reset()
-    yield url
-    message_queue.reset()
 
 
 def test_a_big_import_is_a_job(api, guild, import_queue):

@@ -127,6 +127,52 @@ def test_storage_throttling_is_503(api, monkeypatch):
     assert r.headers["retry-after"] == "1"
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"Error": {"Code": "InternalServerError", "Message": "still failing after the SDK's retries"}},
+        {"Error": {"Code": "ThrottlingException", "Message": "rate exceeded"}},
+        {"Error": {"Code": "TransactionConflictException", "Message": "a transaction is ongoing for the item"}},
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "cancelled [TransactionConflict]"},
+            "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
+        },
+    ],
+    ids=lambda e: e["Error"]["Code"],
+)
+@pytest.mark.parametrize(
+    ("module", "name", "path"),
+    [("members", "get", f"/api/xp/users/{G}/{U}"), ("profiles", "account", f"/api/v1/users/info?id={U}")],
+    ids=["xp", "shop"],
+)
+def test_storage_failing_after_retries_is_503_in_both_api_styles(api, monkeypatch, error, module, name, path):
+    """DynamoDB still throttling, failing or conflicting once the retries are spent: the caller may try
+    again later (503 SERVICE_UNAVAILABLE with Retry-After), never a 500."""
+    import importlib
+
+    from botocore.exceptions import ClientError
+
+    def failing(*_a, **_k):
+        raise ClientError(error, "GetItem")
+
+    monkeypatch.setattr(importlib.import_module(f"xpshop.store.{module}"), name, failing)
+    r = api.get(path)
+    assert (r.status, r.error["code"], r.headers["retry-after"]) == (503, "SERVICE_UNAVAILABLE", "1")
+
+
+def test_a_refused_request_is_still_a_500(api, monkeypatch):
+    """A ValidationException is our bug, not a busy table: 500, logged."""
+    from botocore.exceptions import ClientError
+
+    from xpshop.store import members
+
+    def refused(*_a, **_k):
+        raise ClientError({"Error": {"Code": "ValidationException", "Message": "bad expression"}}, "GetItem")
+
+    monkeypatch.setattr(members, "get", refused)
+    assert api.get(f"/api/xp/users/{G}/{U}").status == 500
+
+
 def test_unexpected_error_is_500_internal_error(api, monkeypatch):
     from xpshop.store import members
 

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..errors import ApiError, ErrorCode, InvalidInput, Unavailable
-from ..store.table import is_throttle
+from ..store.table import is_throttle, is_transient
 from .envelope import fail
 from .gate import Preflight, required
 
@@ -150,8 +150,8 @@ def install(
 
     @app.exception_handler(ClientError)
     def handle_client_error(exc: ClientError) -> Response:
-        if is_throttle(exc):
-            logger.warning("storage throttled", extra={"error": str(exc)})
+        if is_transient(exc):  # throttled, a 5xx or a conflicting transaction, after the SDK's retries
+            logger.warning("storage busy", extra={"error": str(exc), "throttled": is_throttle(exc)})
             return fail(Unavailable())
         logger.exception("storage error")
         return fail(ApiError(ErrorCode.INTERNAL_ERROR, "Unexpected storage error"))

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 
 from ..errors import ErrorCode, NotFound
 from ..levels import Curve
-from ..store import audit, members, stats
+from ..store import audit, members, recalc, stats
 from ..store.members import Change, Member, Profile
 from . import ranks
 from .curves import curve_for
@@ -83,6 +83,10 @@ def _after_write(guild_id: str, user_id: str, change: Change, reason: str | None
         stats.apply(guild_id, user_id, change)
     except Exception:
         logger.exception("stats counter update failed", extra={"guildId": guild_id, "userId": user_id})
+        try:
+            recalc.mark(guild_id, "counters")  # the job rebuilds the guild's counters from its members
+        except Exception:
+            logger.exception("could not mark the guild for recalculation", extra={"guildId": guild_id})
     try:
         audit.record(guild_id, user_id, change, reason, source)
     except Exception:

@@ -15,7 +15,7 @@ from ..api.xp.messages import IngestBody, MessageEvent, parse_queued
 from ..awards import message_award
 from ..display import Display
 from ..errors import InvalidInput
-from ..store import guilds, members, stats
+from ..store import guilds, members, recalc, stats
 from ..store.members import Change
 from .curves import config_for, curve_for
 
@@ -54,8 +54,22 @@ class Tally:
         if awards:  # one EMF line per batch, not per message
             metrics.count(metrics.XP_AWARDS, awards)
         for guild_id, (shard_user, totals) in self._by_guild.items():
-            stats.apply_totals(guild_id, shard_user, totals)
+            try:
+                stats.apply_totals(guild_id, shard_user, totals)
+            except Exception:
+                # The messages are counted on their members already: failing the batch now would only make
+                # SQS redeliver them as duplicates and lose these deltas for good. The recalculation job
+                # rebuilds the guild's counters from its members instead.
+                logger.exception("stats counter update failed", extra={"guildId": guild_id})
+                _recount(guild_id)
         self._by_guild.clear()
+
+
+def _recount(guild_id: str) -> None:
+    try:
+        recalc.mark(guild_id, "counters")
+    except Exception:
+        logger.exception("could not mark the guild for recalculation", extra={"guildId": guild_id})
 
 
 def count_command(

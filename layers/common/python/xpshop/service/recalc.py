@@ -47,7 +47,7 @@ def _repair_counters(guild_id: str, state: dict[str, Any]) -> tuple[int, int]:
     rewritten = skipped = 0
     for shard in range(keys.STATS_SHARDS):
         fresh = {k: v for k, v in state["totals"].get(str(shard), {}).items() if v}
-        current = {k: int(v) for k, v in stored.get(shard, {}).items() if v and k != "ver"}
+        current = {k: int(v) for k, v in stored.get(shard, {}).items() if v and k not in ("ver", "wid")}
         if fresh == current:
             continue
         expected = int(state["versions"].get(str(shard), 0)) + int(state["ownWrites"].get(str(shard), 0))

@@ -12,7 +12,7 @@ from .. import retry
 from ..errors import Unavailable
 from . import keys
 from .guilds import Guild
-from .table import batch_get, is_condition_failure, table
+from .table import batch_get, failed_item, is_condition_failure, table, write_id
 
 # Concurrent edits of one scope all land (tested with 20 at once): more tries than retry.ATTEMPTS.
 MAX_ATTEMPTS = 10
@@ -73,18 +73,26 @@ def update(guild_id: str | None, mutate: Callable[[dict[str, Any]], dict[str, An
         current, version = read(guild_id)
         updated = mutate(current)
         condition = "attribute_not_exists(PK)" if version == 0 else "version = :v"
-        values: dict[str, Any] = {":c": json.dumps(updated, separators=(",", ":")), ":next": version + 1}
+        wid = write_id()  # a second send of this same write (its answer lost) is recognised by it
+        values: dict[str, Any] = {
+            ":c": json.dumps(updated, separators=(",", ":")),
+            ":next": version + 1,
+            ":wid": wid,
+        }
         if version:
             values[":v"] = version
         try:
             table().update_item(
                 Key=_key(guild_id),
-                UpdateExpression="SET config = :c, version = :next",
+                UpdateExpression="SET config = :c, version = :next, wid = :wid",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
             return updated
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
+            if (failed_item(exc) or {}).get("wid") == wid:
+                return updated  # the first send was applied
     raise Unavailable("The configuration is being changed concurrently; retry shortly")

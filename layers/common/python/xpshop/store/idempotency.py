@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from .. import snapstart
 from . import keys
-from .table import table_name
+from .table import plain_client, table_name
 
 
 @functools.cache
@@ -21,6 +21,7 @@ def persistence_layer() -> DynamoDBPersistenceLayer:
         sort_key_attr="SK",
         static_pk_value=keys.idempotency_pk(function),
         expiry_attr="ttl",
+        boto3_client=plain_client(),  # the store's retry policy (store/table.py), not botocore's defaults
     )
 
 

@@ -24,7 +24,7 @@ from ..display import Display
 from ..errors import ErrorCode, InvalidInput, NotFound, Unavailable
 from ..levels import MAX_XP, Curve
 from . import keys
-from .table import batch_get, failed_item, is_condition_failure, plain, table
+from .table import batch_get, failed_item, is_condition_failure, plain, table, write_id
 
 MAX_ATTEMPTS = 12
 
@@ -186,13 +186,12 @@ def _write_exact(
     else:
         condition = "xp = :seen"
         values[":seen"] = seen["xp"]
-    table().update_item(
+    _update(
         Key=keys.member(guild_id, user_id),
         UpdateExpression=_SET_EXACT,
         ConditionExpression=condition,
         ExpressionAttributeNames={"#level": "level"},
         ExpressionAttributeValues=values,
-        ReturnValuesOnConditionCheckFailure="ALL_OLD",
     )
 
 
@@ -208,6 +207,58 @@ def _check_cap(new_xp: int) -> int:
     if new_xp > MAX_XP:
         raise InvalidInput(ErrorCode.INVALID_AMOUNT, f"amount would take xp above the maximum of {MAX_XP}")
     return new_xp
+
+
+# Every XP write is marked with a fresh write id and the values it replaced. When botocore sends the same
+# request again because its answer was lost (a 500 or a dropped connection after DynamoDB applied it), the
+# retry's condition fails on that id and the change that landed is recovered from the item instead of
+# being applied twice. (Only a write by someone else to the same member in the instant between the two
+# would hide the id; see "Retries" in docs/ARCHITECTURE.md.)
+_MARK = "wid = :wid, prevXp = if_not_exists(xp, :none), prevLevel = if_not_exists(#level, :zero)"
+_NOT_MINE = "(attribute_not_exists(wid) OR wid <> :wid)"
+
+
+class _Landed(Exception):
+    """This write had already been applied (by an earlier send of the same request): its change."""
+
+    def __init__(self, change: Change) -> None:
+        super().__init__("write already applied")
+        self.change = change
+
+
+def _grouped(condition: str) -> str:
+    """`condition` in parentheses, unless it is one parenthesised group already (DynamoDB refuses ((x)))."""
+    depth = 0
+    for i, char in enumerate(condition):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return condition if i == len(condition) - 1 and condition[0] == "(" else f"({condition})"
+    return f"({condition})"
+
+
+def _update(**kwargs: Any) -> dict[str, Any]:
+    """One member UpdateItem (its expression starts with SET), marked as above. Raises _Landed when the
+    write turns out to have been applied by an earlier send of the same request."""
+    wid = write_id()
+    kwargs["UpdateExpression"] = kwargs["UpdateExpression"].replace("SET ", f"SET {_MARK}, ", 1)
+    kwargs["ExpressionAttributeNames"] = {**kwargs.get("ExpressionAttributeNames", {}), "#level": "level"}
+    kwargs["ExpressionAttributeValues"] = {**kwargs["ExpressionAttributeValues"], ":wid": wid, ":none": -1, ":zero": 0}
+    condition = kwargs.get("ConditionExpression")
+    kwargs["ConditionExpression"] = f"{_grouped(condition)} AND {_NOT_MINE}" if condition else _NOT_MINE
+    kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    try:
+        resp: dict[str, Any] = table().update_item(Key=kwargs.pop("Key"), **kwargs)
+        return resp
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            item = plain(failed_item(exc)) or {}
+            if item.get("wid") == wid:
+                before = int(item.get("prevXp", -1))
+                change = Change(
+                    before < 0, max(before, 0), int(item["xp"]), int(item.get("prevLevel", 0)), int(item["level"])
+                )
+                raise _Landed(change) from exc
+        raise
 
 
 def _attempts() -> Iterator[int]:
@@ -233,6 +284,8 @@ def _delta(guild_id: str, user_id: str, amount: int, removing: bool, curve: Curv
         try:
             _write_exact(guild_id, user_id, seen, new_xp, curve, source=source)
             return _change(seen, new_xp, curve)
+        except _Landed as landed:
+            return landed.change
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
@@ -261,14 +314,15 @@ def _try_in_level(guild_id: str, user_id: str, amount: int, removing: bool) -> C
         condition = "toNext > :a AND xp <= :cap"
         values = {":cap": MAX_XP - amount}
     try:
-        resp = table().update_item(
+        resp = _update(
             Key=keys.member(guild_id, user_id),
             UpdateExpression=expression,
             ConditionExpression=condition,
             ExpressionAttributeValues={":a": amount, ":s": amount * keys.SCORE_XP_UNIT, ":now": _now_ms(), **values},
             ReturnValues="ALL_OLD",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
+    except _Landed as landed:
+        return landed.change
     except ClientError as exc:
         if not is_condition_failure(exc):
             raise
@@ -289,14 +343,17 @@ def remove(guild_id: str, user_id: str, amount: int, curve: Curve) -> Change:
 
 
 def set_xp(guild_id: str, user_id: str, xp: int, curve: Curve) -> Change:
-    """Set XP to an exact value (creates the member when absent): one unconditional UpdateItem."""
-    resp = table().update_item(
-        Key=keys.member(guild_id, user_id),
-        UpdateExpression=_SET_EXACT,
-        ExpressionAttributeNames={"#level": "level"},
-        ExpressionAttributeValues=_exact_values(guild_id, user_id, xp, curve, LEVEL_GRANTED),
-        ReturnValues="ALL_OLD",
-    )
+    """Set XP to an exact value (creates the member when absent): one UpdateItem, guarded only by its write id."""
+    try:
+        resp = _update(
+            Key=keys.member(guild_id, user_id),
+            UpdateExpression=_SET_EXACT,
+            ExpressionAttributeNames={"#level": "level"},
+            ExpressionAttributeValues=_exact_values(guild_id, user_id, xp, curve, LEVEL_GRANTED),
+            ReturnValues="ALL_OLD",
+        )
+    except _Landed as landed:
+        return landed.change
     old = plain(resp.get("Attributes")) or None
     return _change(old, xp, curve)
 
@@ -315,6 +372,8 @@ def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
         try:
             _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC)  # guarded by xp: an award wins
             return _change(seen, xp, curve)
+        except _Landed as landed:
+            return landed.change
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
@@ -449,15 +508,16 @@ def _count_only(
         display,
     )
     try:
-        resp = table().update_item(
+        resp = _update(
             Key=keys.member(guild_id, user_id),
             UpdateExpression=expression,
             ConditionExpression=condition,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             ReturnValues="ALL_OLD",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
+    except _Landed as landed:
+        return landed.change
     except ClientError as exc:
         if not is_condition_failure(exc):
             raise
@@ -484,6 +544,35 @@ def count_message(
     order on a FIFO queue group) and award `xp` unless in cooldown. Each attempt is one guarded UpdateItem;
     an award inside the current level is the only write. `display`: the member's display data that came
     with the message, written by that same UpdateItem (see xpshop.display)."""
+    try:
+        return _count_message(
+            guild_id,
+            user_id,
+            message_id,
+            at_ms=at_ms,
+            xp=xp,
+            cooldown_ms=cooldown_ms,
+            curve=curve,
+            id_attr=id_attr,
+            display=display,
+        )
+    except _Landed as landed:  # an award that an earlier send of the same request applied
+        change = landed.change
+        return MessageCount(True, change.new_xp - change.old_xp, change, xp_message=True)
+
+
+def _count_message(
+    guild_id: str,
+    user_id: str,
+    message_id: str,
+    *,
+    at_ms: int,
+    xp: int | None,
+    cooldown_ms: int,
+    curve: Curve,
+    id_attr: str = MESSAGE_ID_ATTR,
+    display: Display | None = None,
+) -> MessageCount:
     mid = int(message_id)
     edge = at_ms - cooldown_ms
     for _ in _attempts():
@@ -509,7 +598,7 @@ def count_message(
             display,
         )
         try:
-            resp = table().update_item(
+            resp = _update(
                 Key=keys.member(guild_id, user_id),
                 UpdateExpression=expression,
                 ConditionExpression=f"{_NEW_MESSAGE} AND (attribute_not_exists(lastAwardedAt) OR "
@@ -517,7 +606,6 @@ def count_message(
                 ExpressionAttributeValues=values,
                 ExpressionAttributeNames=names,
                 ReturnValues="ALL_OLD",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
             old = plain(resp["Attributes"])
             change = Change(False, int(old["xp"]), int(old["xp"]) + xp, int(old["level"]), int(old["level"]))
@@ -547,7 +635,7 @@ def count_message(
             _SET_EXACT_MESSAGE, {"#level": "level", "#lastId": id_attr}, values, display
         )
         try:
-            table().update_item(
+            _update(
                 Key=keys.member(guild_id, user_id),
                 UpdateExpression=expression,
                 ConditionExpression=condition,

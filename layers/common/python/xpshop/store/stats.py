@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from . import keys
 from .members import Change
-from .table import batch_get, plain, table
+from .table import batch_get, is_condition_failure, plain, table, write_id
 
 
 @dataclass(slots=True)
@@ -74,14 +76,28 @@ def apply(guild_id: str, user_id: str, change: Change, messages: int = 0, xp_mes
             names["#old"] = keys.level_counter(change.old_level)
             values[":minus"] = -1
             parts.append("#old :minus")
+    _add(keys.stats_shard(guild_id, user_id), parts, names, values)
+
+
+def _add(key: dict[str, str], parts: list[str], names: dict[str, str], values: dict[str, Any]) -> None:
+    """ADD the deltas to one shard, once: the write carries a fresh write id, so when botocore sends it
+    again because the answer was lost after DynamoDB applied it, the second send is refused on that id
+    instead of counting twice. (A write to the same shard by someone else in between hides the id: the
+    recalculation job rebuilds counters from members.)"""
+    wid = write_id()
     kwargs: dict[str, Any] = {
-        "Key": keys.stats_shard(guild_id, user_id),
-        "UpdateExpression": "ADD " + ", ".join(parts),
-        "ExpressionAttributeValues": values,
+        "Key": key,
+        "UpdateExpression": "ADD " + ", ".join(parts) + " SET wid = :wid",
+        "ConditionExpression": "attribute_not_exists(wid) OR wid <> :wid",
+        "ExpressionAttributeValues": {**values, ":wid": wid},
     }
     if names:
         kwargs["ExpressionAttributeNames"] = names
-    table().update_item(**kwargs)
+    try:
+        table().update_item(**kwargs)
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise  # refused on our own id: the first send counted
 
 
 def apply_totals(guild_id: str, shard_user_id: str, totals: Totals) -> None:
@@ -108,14 +124,7 @@ def apply_totals(guild_id: str, shard_user_id: str, totals: Totals) -> None:
             names[f"#l{i}"] = keys.level_counter(level)
             values[f":l{i}"] = count
             parts.append(f"#l{i} :l{i}")
-    kwargs: dict[str, Any] = {
-        "Key": keys.stats_shard(guild_id, shard_user_id),
-        "UpdateExpression": "ADD " + ", ".join(parts),
-        "ExpressionAttributeValues": values,
-    }
-    if names:
-        kwargs["ExpressionAttributeNames"] = names
-    table().update_item(**kwargs)
+    _add(keys.stats_shard(guild_id, shard_user_id), parts, names, values)
 
 
 def read(guild_id: str) -> Totals:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -13,12 +14,22 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.retries import quota, standard
 
 from .. import retry, snapstart
 from ..errors import Unavailable
 
+# The one retry policy for DynamoDB (docs/ARCHITECTURE.md, "Retries"): botocore's standard mode, 5 attempts
+# in all, for throttling, 5xx answers and lost connections; its backoff (random up to 1, 2, 4, 8 s) is
+# capped at MAX_BACKOFF_SECONDS so the retries of one call end well inside the 10 s function timeout
+# and the caller gets a 503 with Retry-After instead of a timeout. What botocore does not retry (a
+# transaction cancelled by a conflict, a refused condition) is retried once more by the store's own loops
+# (xpshop.retry), never both for the same answer. Writes that a retry could apply twice carry a write id
+# (store/members.py, store/stats.py, store/config.py); transactions carry botocore's ClientRequestToken.
+MAX_ATTEMPTS = 5
+MAX_BACKOFF_SECONDS = 1.0
 _BOTO_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=2,
     read_timeout=5,
     tcp_keepalive=True,
@@ -38,7 +49,28 @@ def table_name() -> str:
 
 @functools.cache
 def _resource() -> Any:
-    return boto3.resource("dynamodb", config=_BOTO_CONFIG)
+    resource = boto3.resource("dynamodb", config=_BOTO_CONFIG)
+    _cap_backoff(resource.meta.client)
+    return resource
+
+
+def _cap_backoff(client: Any) -> None:
+    """botocore's standard retry handler for this client again, as botocore builds it for the Config above
+    (same conditions, attempts and retry quota), with the backoff capped at MAX_BACKOFF_SECONDS."""
+    name = client.meta.service_model.service_id.hyphenize()
+    events = client.meta.events
+    events.unregister(f"needs-retry.{name}", unique_id=f"retry-config-{name}")
+    retry_quota = standard.RetryQuotaChecker(quota.RetryQuota())
+    handler = standard.RetryHandler(
+        retry_policy=standard.RetryPolicy(
+            retry_checker=standard.StandardRetryConditions(max_attempts=MAX_ATTEMPTS),
+            retry_backoff=standard.ExponentialBackoff(max_backoff=MAX_BACKOFF_SECONDS),  # type: ignore[arg-type]  # a float works (min of floats); the stubs say int
+        ),
+        retry_event_adapter=standard.RetryEventAdapter(),
+        retry_quota=retry_quota,  # type: ignore[arg-type]  # botocore passes the checker too; the stubs say RetryQuota
+    )
+    events.register(f"after-call.{name}", retry_quota.release_retry_quota)
+    events.register(f"needs-retry.{name}", handler.needs_retry, unique_id=f"retry-config-{name}")
 
 
 def resource() -> Any:
@@ -56,10 +88,21 @@ def client() -> Any:
     return _resource().meta.client
 
 
+@functools.cache
+def plain_client() -> Any:
+    """A DynamoDB client that takes AttributeValues as they are (the one behind the resource converts Python
+    values), with the same retry policy: for libraries that build their own requests (Powertools'
+    idempotency records)."""
+    made = boto3.client("dynamodb", config=_BOTO_CONFIG)
+    _cap_backoff(made)
+    return made
+
+
 @snapstart.on_restore  # connections from before a snapshot are long dead when a copy resumes
 def reset() -> None:
     """Forget cached handles (tests switch endpoints and tables)."""
     _resource.cache_clear()
+    plain_client.cache_clear()
 
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem request
@@ -94,6 +137,11 @@ def batch_get(
     return found
 
 
+def write_id() -> str:
+    """A fresh id for one write: stored with it, so a retry of that same request can tell it already landed."""
+    return uuid.uuid4().hex[:16]
+
+
 def is_throttle(exc: BaseException) -> bool:
     return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _THROTTLE_CODES
 
@@ -108,6 +156,10 @@ _TRANSIENT_CODES = _THROTTLE_CODES | {
 }
 
 
+# A transaction's cancellation reasons name these codes for items that were not refused by a condition.
+_TRANSIENT_REASONS = _TRANSIENT_CODES | {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+
+
 def is_transient(exc: BaseException) -> bool:
     """A DynamoDB failure that a later attempt may not meet: throttling, 5xx, a conflicting transaction, a
     lost connection or timeout, or the store's own Unavailable."""
@@ -120,7 +172,7 @@ def is_transient(exc: BaseException) -> bool:
         return True
     reasons = exc.response.get("CancellationReasons") or []
     return error.get("Code") == "TransactionCanceledException" and any(
-        r.get("Code") in _TRANSIENT_CODES for r in reasons
+        r.get("Code") in _TRANSIENT_REASONS for r in reasons
     )
 
 
