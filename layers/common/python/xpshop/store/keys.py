@@ -314,7 +314,15 @@ def once(guild_id: str, kind: str, ref: str) -> dict[str, str]:
 
 
 def level_effect(guild_id: str, user_id: str, level: int) -> dict[str, str]:
-    return {"PK": guild_pk(guild_id), "SK": f"EFFECT#{user_id}#{level}"}
+    return {"PK": guild_pk(guild_id), "SK": f"{level_effect_prefix(user_id)}{level}"}
+
+
+def level_effect_prefix(user_id: str) -> str:
+    return f"EFFECT#{user_id}#"
+
+
+# A member event (a leave or a ban, from the relay) is applied once per event id (TTL, like other markers).
+MEMBER_EVENT = "member"
 
 
 def level_paid(discord_id: str, guild_id: str) -> dict[str, str]:
