@@ -50,6 +50,7 @@ def resets_on(cfg: dict[str, Any], event_type: str) -> bool:
     """Whether a member event of this type ("leave" or "ban") resets the member's XP under this config."""
     return event_type in RESET_TRIGGERS.get(str(cfg.get("resetOn", "none")), frozenset())
 
+
 FIELDS = tuple(SYSTEM_DEFAULTS)
 
 

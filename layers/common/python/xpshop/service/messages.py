@@ -161,8 +161,9 @@ def is_poison(exc: BaseException) -> bool:
 
 
 def consume(body: str, tally: Tally, *, group_id: str | None, record_id: str) -> dict[str, Any]:
-    """One queue record (a chat message, or a member event: a leave or a ban): applied once, or, when it can never be applied, set aside on the dead-letter queue
-    (once, so the member's later messages go on); anything else is raised for SQS to retry."""
+    """One queue record (a chat message, or a member event: a leave or a ban): applied once, or, when it can
+    never be applied, set aside on the dead-letter queue (once, so the member's later messages go on);
+    anything else is raised for SQS to retry."""
     try:
         event = parse_record(body)
         if isinstance(event, MemberEvent):
