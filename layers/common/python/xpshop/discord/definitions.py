@@ -227,6 +227,7 @@ COMMANDS: list[dict[str, Any]] = [
             _sub("status", "What is kept about you here, and whether public views show you"),
             _sub("hide", 'Show as "Hidden member" on the public leaderboard (your rank still counts)'),
             _sub("show", "Show your name and avatar on the public leaderboard again"),
+            _sub("delete", "Remove your XP and everything kept about you in this server (asks first)"),
         ],
         **_GUILD_ONLY,
     },
