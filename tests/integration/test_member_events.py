@@ -154,3 +154,32 @@ def test_a_bad_record_is_set_aside_not_retried(api, guild, monkeypatch):
     bad = {**member_event(guild, new_user_id(), "bad", "kick")}
     assert consume([bad]) == {"batchItemFailures": []}
     assert len(sent) == 1
+
+
+def _award_or_reset(job: str, guild: str, user: str, event: dict) -> object:
+    """One job of a parallel run (in a worker process): the member event through the consumer, or an award."""
+    if job == "reset":
+        return consume([event])
+    from tests.support import parallel
+
+    return parallel._client.request("POST", f"/api/xp/users/{guild}/{user}", {"amount": 10}).status
+
+
+def test_parallel_deliveries_reset_once_and_awards_racing_a_reset_are_never_lost(api, guild, parallel):
+    """The same event consumed by six consumers at once resets once; awards racing it are either before the
+    reset (taken back by it) or after (kept): the audit trail adds up to the XP, and the counters are exact."""
+    members = _setup(api, guild, "leaveOrBan")
+    user = next(iter(members))
+    event = member_event(guild, user, "raced-1", "leave")
+    jobs = [("reset", guild, user, event)] * 6 + [("award", guild, user, event)] * 12
+    results = parallel.call("tests.integration.test_member_events:_award_or_reset", jobs)
+    assert results.count({"batchItemFailures": []}) == 6 and results.count(200) == 12
+    trail = _audit(guild, user)
+    resets = [a for a in trail if a.get("reason") == "leave"]
+    assert len(resets) == 1 and resets[0]["newXp"] == 0
+    final = member_item(guild, user)["xp"]
+    assert final == sum(int(a["delta"]) for a in trail)  # every change audited, none lost
+    assert final % 10 == 0 and final <= 120
+    members[user] = final
+    _stats_exact(api, guild)
+    check_ranks(api, guild, members)
