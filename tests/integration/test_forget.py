@@ -124,3 +124,34 @@ def test_forget_needs_the_admin_key_and_a_known_guild(api, guild):
     assert api.get(f"/api/xp/users/{guild}/{user}/forget").status == 405
     never = api.post(f"/api/xp/users/{guild}/{user}/forget")  # never seen: zeros, not an error
     assert (never.status, never.data["removed"]) == (200, ZERO)
+
+
+def _forget_or_award(job: str, guild: str, user: str) -> object:
+    """One job of a parallel run (in a worker process)."""
+    from tests.support import parallel
+
+    if job == "forget":
+        return parallel._client.request("POST", f"/api/xp/users/{guild}/{user}/forget").body["data"]["removed"]
+    return parallel._client.request("POST", f"/api/xp/users/{guild}/{user}", {"amount": 10}).status
+
+
+def test_parallel_forgets_and_awards_leave_counters_and_ranks_exact(api, guild, parallel):
+    """Four forgets of one member racing eight awards to them: exactly one forget finds the record that existed
+    before, awards after it start a new one, and the statistics and ranks match the members left."""
+    others = {new_user_id(): 300}
+    user = new_user_id()
+    for who, xp in [*others.items(), (user, 1_000)]:
+        assert api.put(f"/api/xp/users/{guild}/{who}", {"xp": xp}).status == 200
+    api.get(f"/api/xp/leaderboard/{guild}")
+    jobs = [("forget", guild, user)] * 4 + [("award", guild, user)] * 8
+    results = parallel.call("tests.integration.test_forget:_forget_or_award", jobs)
+    assert results.count(200) == 8
+    assert sum(r["member"] for r in results if isinstance(r, dict)) >= 1
+    got = api.get(f"/api/xp/stats/{guild}").data
+    expected = _recount(guild)
+    assert {k: got[k] for k in expected} == expected
+    left = dict(others)
+    item = api.get(f"/api/xp/users/{guild}/{user}")
+    if item.status == 200:
+        left[user] = item.data["user"]["xp"]
+    check_ranks(api, guild, left)

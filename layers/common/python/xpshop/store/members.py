@@ -653,9 +653,18 @@ class Removed:
 
 
 def delete(guild_id: str, user_id: str) -> Removed | None:
-    """Delete a member's item (XP, counts, display data, privacy choice) in one DeleteItem that hands back
-    what it held; None when there was none."""
-    resp = table().delete_item(Key=keys.member(guild_id, user_id), ReturnValues="ALL_OLD")
+    """Delete a member's item (XP, counts, display data, privacy choice) in one conditional DeleteItem that
+    hands back what it held; None when there was none."""
+    # Conditional, so that of two deletes racing only one is handed the item (DynamoDB Local hands it to
+    # both without the condition, which would take the member out of the counters twice).
+    try:
+        resp = table().delete_item(
+            Key=keys.member(guild_id, user_id), ConditionExpression="attribute_exists(PK)", ReturnValues="ALL_OLD"
+        )
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return None
+        raise
     old = plain(resp.get("Attributes"))
     if not old:
         return None

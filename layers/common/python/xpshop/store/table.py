@@ -171,7 +171,14 @@ def delete_prefix(partition: str, sort_prefix: str) -> int:
     while True:
         resp = table().query(**kwargs)
         for item in resp.get("Items", []):
-            table().delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
+            try:  # conditional: of two runs racing, only the one that deletes an item counts it
+                table().delete_item(
+                    Key={"PK": item["PK"], "SK": item["SK"]}, ConditionExpression="attribute_exists(PK)"
+                )
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+                continue
             deleted += 1
         if "LastEvaluatedKey" not in resp:
             return deleted
