@@ -292,7 +292,7 @@ def _banner(stack: Stack, generated_key: bool, data_dir: Path | None) -> str:
             f"  xpshop local API     {stack.url}",
             f"  DynamoDB Local       {stack.ddb.endpoint}  table {stack.table_name} ({storage})",
             f"  Admin key            {stack.admin_key}{key_note}",
-            f"  Relay key            {stack.env.get('XPSHOP_RELAY_KEY', '')}  (POST /api/xp/ingest/messages)",
+            f"  Relay key            {stack.env.get('XPSHOP_RELAY_KEY', '')}  (POST /api/xp/ingest/messages, /members)",
             f"  Message queue        {stack.queue.url if stack.queue else 'off'} -> XpConsumerFunction",
             "  Import jobs          local SQS xpshop-imports -> XpImportJobsFunction",
             f"  Discord interactions {stack.url}/discord/interactions  (public key: DISCORD_PUBLIC_KEY)",

@@ -129,6 +129,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "1400000000000000008",
         {"id": "4", "name": "privacy", "type": 1, "options": [{"name": "export", "type": 1}]},
     ),
+    # asks, with the confirm and cancel buttons (a click is a MESSAGE_COMPONENT interaction: see the README)
+    "discord_privacy_delete": _interaction(
+        "1400000000000000006", {"id": "4", "name": "privacy", "type": 1, "options": [{"name": "delete", "type": 1}]}
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""The Discord side of the relay: a gateway client that forwards chat-message metadata to the Forwarder."""
+"""The Discord side of the relay: a gateway client that forwards chat-message metadata to the Forwarder, and,
+when member events are on, members leaving and being banned to a second Forwarder (reset on leave or ban)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import discord
 
-from .events import Event, InvalidEvent, event_from_message
+from .events import Event, InvalidEvent, event_from_member, event_from_message
 from .forwarder import MAX_BATCH, Forwarder
 
 logger = logging.getLogger(__name__)
@@ -32,10 +34,15 @@ class RelayConfig:
     relay_key: str
     max_batch: int = MAX_BATCH
     max_delay: float = 1.0
+    # Member events (reset on leave or ban): off unless RELAY_MEMBER_EVENTS=1, since they need the
+    # privileged Server Members intent, enabled for the bot in the developer portal.
+    members_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RelayConfig:
-        """DISCORD_BOT_TOKEN, XPSHOP_INGEST_URL, XPSHOP_RELAY_KEY; optional RELAY_MAX_BATCH, RELAY_MAX_DELAY."""
+        """DISCORD_BOT_TOKEN, XPSHOP_INGEST_URL, XPSHOP_RELAY_KEY; optional RELAY_MAX_BATCH, RELAY_MAX_DELAY,
+        RELAY_MEMBER_EVENTS (1: forward leaves and bans) with XPSHOP_MEMBERS_INGEST_URL (default: the
+        ingestion URL with /messages replaced by /members)."""
         env = os.environ if environ is None else environ
         required = {
             name: env.get(name, "").strip() for name in ("DISCORD_BOT_TOKEN", "XPSHOP_INGEST_URL", "XPSHOP_RELAY_KEY")
@@ -52,25 +59,43 @@ class RelayConfig:
             raise ValueError(f"RELAY_MAX_BATCH must be between 1 and {MAX_BATCH}, got {max_batch}")
         if not 0 <= max_delay <= 60:
             raise ValueError(f"RELAY_MAX_DELAY must be between 0 and 60 seconds, got {max_delay}")
+        members_url = None
+        if env.get("RELAY_MEMBER_EVENTS", "").strip().lower() in ("1", "true", "yes", "on"):
+            members_url = env.get("XPSHOP_MEMBERS_INGEST_URL", "").strip() or members_url_for(
+                required["XPSHOP_INGEST_URL"]
+            )
         return cls(
             token=required["DISCORD_BOT_TOKEN"],
             ingest_url=required["XPSHOP_INGEST_URL"],
             relay_key=required["XPSHOP_RELAY_KEY"],
             max_batch=max_batch,
             max_delay=max_delay,
+            members_url=members_url,
         )
 
 
-def relay_intents() -> discord.Intents:
-    """Guilds (roles and channels cache) and guild messages; nothing privileged.
+def members_url_for(ingest_url: str) -> str:
+    """The member events' endpoint beside the messages' one."""
+    base = ingest_url.rstrip("/")
+    if not base.endswith("/messages"):
+        raise ValueError("set XPSHOP_MEMBERS_INGEST_URL: XPSHOP_INGEST_URL does not end with /messages")
+    return base.removesuffix("/messages") + "/members"
+
+
+def relay_intents(member_events: bool = False) -> discord.Intents:
+    """Guilds (roles and channels cache) and guild messages; nothing privileged unless `member_events`.
 
     No message content intent is required: without it Discord still sends every guild message's metadata
     (id, channel, author, the author's role ids, created_at) and only blanks its content, which XP does not use.
-    No members intent either: the message's own payload carries the author's roles.
+    No members intent either: the message's own payload carries the author's roles. With `member_events`
+    (reset on leave or ban): Server Members (privileged: member-remove) and moderation (bans).
     """
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
+    if member_events:
+        intents.members = True
+        intents.moderation = True
     return intents
 
 
@@ -122,6 +147,21 @@ def author_display(author: Any) -> dict[str, Any]:
     return found
 
 
+def member_event(kind: str, guild_id: int, user: Any, at_ms: int | None = None) -> Event | None:
+    """The ingestion event of a member leaving (`leave`: Discord's member-remove, which a kick and a ban also
+    send) or being banned (`ban`); None for a bot. The backend decides from the guild's `resetOn` what it
+    does: under "leaveOrBan" a ban and its member-remove reset once (the second finds 0 XP)."""
+    if getattr(user, "bot", False):
+        return None
+    try:
+        return event_from_member(
+            kind=kind, guild_id=guild_id, user_id=user.id, at=at_ms if at_ms is not None else int(time.time() * 1000)
+        )
+    except InvalidEvent as exc:
+        logger.warning("relay: %s of %s not forwarded: %s", kind, getattr(user, "id", "?"), exc)
+        return None
+
+
 def _rule_channel_id(channel: Any) -> int:
     """The channel no-XP rules apply to: a thread's parent (threads are created on the fly, so admins list the
     parent channel), else the channel itself."""
@@ -136,13 +176,14 @@ class RelayClient(discord.AutoShardedClient):
     several above, all in this process).
     """
 
-    def __init__(self, forwarder: Submitter, **options: Any) -> None:
-        options.setdefault("intents", relay_intents())
+    def __init__(self, forwarder: Submitter, members: Submitter | None = None, **options: Any) -> None:
+        options.setdefault("intents", relay_intents(member_events=members is not None))
         options.setdefault("member_cache_flags", discord.MemberCacheFlags.none())
         options.setdefault("chunk_guilds_at_startup", False)
         options.setdefault("max_messages", None)  # no message cache: nothing reads it
         super().__init__(**options)
         self.forwarder = forwarder
+        self.members = members
 
     async def on_ready(self) -> None:
         logger.info(
@@ -154,6 +195,20 @@ class RelayClient(discord.AutoShardedClient):
         if event is not None:
             self.forwarder.submit(event)
 
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """A member left, was kicked or was banned (raw: works without the member cache)."""
+        self._submit_member("leave", payload.guild_id, payload.user)
+
+    async def on_member_ban(self, guild: discord.Guild, user: discord.User | discord.Member) -> None:
+        self._submit_member("ban", guild.id, user)
+
+    def _submit_member(self, kind: str, guild_id: int, user: Any) -> None:
+        if self.members is None:
+            return
+        event = member_event(kind, guild_id, user)
+        if event is not None:
+            self.members.submit(event)
+
 
 async def _log_stats(forwarder: Forwarder, every: float = STATS_EVERY) -> None:
     while True:
@@ -164,7 +219,12 @@ async def _log_stats(forwarder: Forwarder, every: float = STATS_EVERY) -> None:
 async def run(config: RelayConfig) -> None:
     """Run until SIGINT/SIGTERM or a fatal gateway error, then flush the queued events."""
     forwarder = Forwarder(config.ingest_url, config.relay_key, max_batch=config.max_batch, max_delay=config.max_delay)
-    client = RelayClient(forwarder)
+    members = (
+        Forwarder.for_members(config.members_url, config.relay_key, max_delay=config.max_delay)
+        if config.members_url
+        else None
+    )
+    client = RelayClient(forwarder, members)
     closing: set[asyncio.Task[None]] = set()
 
     def shutdown(signame: str) -> None:
@@ -179,6 +239,8 @@ async def run(config: RelayConfig) -> None:
             loop.add_signal_handler(sig, shutdown, sig.name)
 
     await forwarder.start()
+    if members is not None:
+        await members.start()
     stats = asyncio.create_task(_log_stats(forwarder))
     try:
         async with client:
@@ -186,6 +248,8 @@ async def run(config: RelayConfig) -> None:
     finally:
         stats.cancel()
         await forwarder.stop()  # the gateway is closed: nothing more comes in, send the rest
+        if members is not None:
+            await members.stop()
 
 
 def main() -> int:

@@ -1,7 +1,8 @@
 """Ingestion events built from plain values and checked locally (no discord.py import here).
 
 The backend refuses a whole batch (400) when one event in it is invalid, so every event is checked here,
-with the backend's rules (`xpshop.api.xp.messages.IngestedMessage`), before it is queued.
+with the backend's rules (`xpshop.api.xp.messages.IngestedMessage` for chat messages,
+`xpshop.api.xp.member_events.MemberEvent` for leaves and bans), before it is queued.
 """
 
 from __future__ import annotations
@@ -156,4 +157,42 @@ def validate_event(event: Mapping[str, Any]) -> Event:
         timestamp=event["timestamp"],
         bot=event.get("bot", False),
         display={k: event[k] for k in DISPLAY_FIELDS if k in event},
+    )
+
+
+# ---------------------------------------------------------------- member events (reset on leave or ban)
+
+MEMBER_EVENT_TYPES = ("leave", "ban")
+EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"  # the backend's (tests/unit/test_relay.py checks they agree)
+_EVENT_ID = re.compile(EVENT_ID_PATTERN)
+
+
+def event_from_member(
+    *, kind: str, guild_id: int | str, user_id: int | str, at: datetime | int | str, event_id: str | None = None
+) -> Event:
+    """The ingestion event of a member leaving (Discord's member-remove: a leave, a kick or a ban alike) or
+    being banned; raises `InvalidEvent`. The event id defaults to `<kind>-<guild>-<user>-<at ms>`: the same
+    event sent again (a retried batch) keeps its id, and the backend applies an id once."""
+    if kind not in MEMBER_EVENT_TYPES:
+        raise InvalidEvent(f"type must be one of {', '.join(MEMBER_EVENT_TYPES)}, got {kind!r}")
+    guild, user, ms = _snowflake(guild_id, "guildId"), _snowflake(user_id, "userId"), _epoch_ms(at)
+    eid = event_id if event_id is not None else f"{kind}-{guild}-{user}-{ms}"
+    if not isinstance(eid, str) or not _EVENT_ID.fullmatch(eid):
+        raise InvalidEvent(f"eventId must be 1-64 letters, digits, '.', '_', ':' or '-', got {eid!r}")
+    return {"eventId": eid, "type": kind, "guildId": guild, "userId": user, "at": ms}
+
+
+def validate_member_event(event: Mapping[str, Any]) -> Event:
+    """Check (and normalise) a member event already in the wire shape; raises `InvalidEvent`."""
+    if not isinstance(event, Mapping):
+        raise InvalidEvent(f"an event must be a JSON object, got {type(event).__name__}")
+    missing = [k for k in ("eventId", "type", "guildId", "userId", "at") if k not in event]
+    if missing:
+        raise InvalidEvent(f"missing {', '.join(missing)}")
+    return event_from_member(
+        kind=event["type"],
+        guild_id=event["guildId"],
+        user_id=event["userId"],
+        at=event["at"],
+        event_id=event["eventId"],
     )

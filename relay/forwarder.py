@@ -1,7 +1,9 @@
-"""Batch chat-message events and POST them to xpshop's ingestion endpoint (asyncio + aiohttp, no discord.py).
+"""Batch events and POST them to one of xpshop's ingestion endpoints (asyncio + aiohttp, no discord.py): chat
+messages to /api/xp/ingest/messages (`{"messages": [...]}`), member events to /api/xp/ingest/members
+(`{"events": [...]}`, see `for_members`).
 
 Delivery is at least once: a batch is retried on 408/429/5xx and connection errors (the backend deduplicates
-by messageId), and dropped without retry on other answers (400: invalid batch, 401/403: wrong relay key,
+by messageId or eventId), and dropped without retry on other answers (400: invalid batch, 401/403: wrong relay key,
 404: wrong URL...). Events are validated on `submit`, so one bad event never fails a whole batch.
 """
 
@@ -21,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from .events import Event, InvalidEvent, validate_event
+from .events import Event, InvalidEvent, validate_event, validate_member_event
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +89,8 @@ class Forwarder:
         max_backoff: float = 30.0,
         max_retry_after: float = 300.0,
         stop_timeout: float | None = 60.0,
+        body_key: str = "messages",
+        validate: Callable[[Mapping[str, Any]], Event] = validate_event,
     ) -> None:
         if not url:
             raise ValueError("url is required")
@@ -97,6 +101,8 @@ class Forwarder:
         if max_delay < 0 or max_queue < 1 or max_attempts < 1:
             raise ValueError("max_delay must be >= 0, max_queue and max_attempts >= 1")
         self.url = url
+        self.body_key = body_key
+        self._validate = validate
         self._headers = {"X-API-Key": relay_key, "Content-Type": "application/json"}
         self.max_batch = max_batch
         self.max_delay = max_delay
@@ -116,6 +122,11 @@ class Forwarder:
         self._task: asyncio.Task[None] | None = None
         self._in_flight = 0
         self._stopping = False
+
+    @classmethod
+    def for_members(cls, url: str, relay_key: str, **options: Any) -> Forwarder:
+        """A forwarder of member events (leaves, bans) to POST /api/xp/ingest/members."""
+        return cls(url, relay_key, body_key="events", validate=validate_member_event, **options)
 
     # --- public API ----------------------------------------------------------------------------------
 
@@ -138,7 +149,7 @@ class Forwarder:
             self.counters.dropped += 1
             return False
         try:
-            checked = validate_event(event)
+            checked = self._validate(event)
         except InvalidEvent as exc:
             self.counters.invalid += 1
             self.counters.dropped += 1
@@ -227,7 +238,7 @@ class Forwarder:
         session = self._session
         if session is None:
             raise RuntimeError("the forwarder is not started")
-        body = {"messages": batch}
+        body = {self.body_key: batch}
         for attempt in range(1, self.max_attempts + 1):
             retry_after: float | None = None
             try:

@@ -1,4 +1,5 @@
-"""POST /api/xp/ingest/messages: chat messages from the gateway relay (its own key), queued for the consumer."""
+"""POST /api/xp/ingest/messages and /api/xp/ingest/members: chat messages and member events (leaves, bans)
+from the gateway relay (its own key), queued for the consumer."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
+from xpshop.api.xp.member_events import MembersIngestBody
 from xpshop.api.xp.messages import IngestBody
 from xpshop.api.xp.responses import Ingested
 from xpshop.service import messages
 
 logger = Logger()
 INGEST = "/api/xp/ingest/messages"
-app = http.make_resolver(http.RELAY_API, access={INGEST: http.Access.RELAY})
+INGEST_MEMBERS = "/api/xp/ingest/members"
+app = http.make_resolver(http.RELAY_API, access={INGEST: http.Access.RELAY, INGEST_MEMBERS: http.Access.RELAY})
 
 
 @app.post(
@@ -28,6 +31,19 @@ app = http.make_resolver(http.RELAY_API, access={INGEST: http.Access.RELAY})
 )
 def ingest_messages(body: Annotated[IngestBody, Body()]):
     return http.ok(messages.ingest(body), 202)
+
+
+@app.post(
+    INGEST_MEMBERS,
+    tags=["ingest"],
+    summary="Queue up to 100 member events, leaves and bans, for reset on leave or ban (relay key)",
+    description="Each event is applied once per eventId: when the guild's resetOn covers its type, the member's "
+    "XP goes to 0 (audited with the type as reason); otherwise it is only recorded as seen. An eventId repeated "
+    "in the batch is queued once (counted in skipped).",
+    responses=responses(Ingested, "Queued", (202,)),
+)
+def ingest_members(body: Annotated[MembersIngestBody, Body()]):
+    return http.ok(messages.ingest_members(body), 202)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

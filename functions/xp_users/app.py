@@ -1,4 +1,4 @@
-"""/api/xp/users: list members, read one, add / set / remove XP, recalculate a level, privacy."""
+"""/api/xp/users: list members, read one, add / set / remove XP, recalculate a level, privacy, forget."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.requests import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
-from xpshop.api.xp.responses import MemberDetail, MembersPage, Privacy, Recalculated, XpAdded, XpRemoved, XpSet
+from xpshop.api.xp.responses import (
+    Forgotten,
+    MemberDetail,
+    MembersPage,
+    Privacy,
+    Recalculated,
+    XpAdded,
+    XpRemoved,
+    XpSet,
+)
 from xpshop.service import members
 
 logger = Logger()
@@ -77,6 +86,20 @@ def recalc_user(guildId: str, userId: str):
 )
 def set_privacy(guildId: str, userId: str, body: Annotated[PrivacyBody, Body()]):
     return http.once(app, lambda: (members.set_privacy(guildId, userId, body.hidden), 200))
+
+
+@app.post(
+    f"{MEMBER}/forget",
+    tags=["users"],
+    summary="Forget a member: remove their XP data in this guild",
+    description="Removes the member's record (XP, level, message counts, display names and avatar, privacy "
+    "choice), their XP audit records, their rank index entry and their level-up announcement marks, and takes "
+    "them out of the guild's counters; answers what was removed. A second call answers zeros. Shop data "
+    "(/api/v1 profile, credits, cosmetics, the level-credits mark) is not XP data and is kept.",
+    responses=responses(Forgotten),
+)
+def forget_user(guildId: str, userId: str):
+    return http.ok(members.forget(guildId, userId))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

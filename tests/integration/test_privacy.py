@@ -247,5 +247,5 @@ def test_privacy_is_registered_for_every_member():
 
     command = next(c for c in definitions.definitions() if c["name"] == "privacy")
     assert "default_member_permissions" not in command
-    assert [o["name"] for o in command["options"]] == ["status", "hide", "show", "export"]
+    assert [o["name"] for o in command["options"]] == ["status", "hide", "show", "export", "delete"]
     assert command["contexts"] == [0]

@@ -109,3 +109,16 @@ def test_apply_patch_replaces_merges_and_resets():
     after = apply_patch(current, {"xpRate": None, "labels": {"xpDisplayName": "Stars"}, "cooldownSeconds": 10})
     assert after == {"leaderboard": {"public": True}, "labels": {"xpDisplayName": "Stars"}, "cooldownSeconds": 10}
     assert current["xpRate"] == 2.0  # the input is not mutated
+
+
+@pytest.mark.parametrize(
+    ("reset_on", "leave", "ban"),
+    [("none", False, False), ("leave", True, False), ("ban", False, True), ("leaveOrBan", True, True)],
+)
+def test_which_member_events_reset_under_each_reset_on(reset_on, leave, ban):
+    from xpshop.guild_config import RESET_ON, merge, resets_on
+
+    assert reset_on in RESET_ON
+    cfg = merge({}, {"resetOn": reset_on})
+    assert (resets_on(cfg, "leave"), resets_on(cfg, "ban")) == (leave, ban)
+    assert merge({}, {})["resetOn"] == "none"

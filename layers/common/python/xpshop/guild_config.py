@@ -32,7 +32,24 @@ SYSTEM_DEFAULTS: dict[str, Any] = {
     "giveXpAmount": 50,
     "levelUpAnnouncement": {"channelId": None, "message": "GG {user}, you reached level {level}!"},
     "creditsPerLevel": 0,
+    "resetOn": "none",
 }
+
+# When a member's XP goes back to 0 (POST /api/xp/ingest/members, from the relay): never, when they leave
+# the server (Discord's member-remove: a leave, a kick or a ban alike), when they are banned, or either.
+RESET_ON = ("none", "leave", "ban", "leaveOrBan")
+RESET_TRIGGERS: dict[str, frozenset[str]] = {
+    "none": frozenset(),
+    "leave": frozenset({"leave"}),
+    "ban": frozenset({"ban"}),
+    "leaveOrBan": frozenset({"leave", "ban"}),
+}
+
+
+def resets_on(cfg: dict[str, Any], event_type: str) -> bool:
+    """Whether a member event of this type ("leave" or "ban") resets the member's XP under this config."""
+    return event_type in RESET_TRIGGERS.get(str(cfg.get("resetOn", "none")), frozenset())
+
 
 FIELDS = tuple(SYSTEM_DEFAULTS)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
@@ -37,6 +37,17 @@ def reset() -> None:
 
 def send(events: Sequence[dict[str, Any]]) -> int:
     """Queue message events (dicts with messageId, guildId, userId, ...); returns how many were accepted."""
+    return _send_fifo(events, lambda e: str(e["messageId"]))
+
+
+def send_member_events(events: Sequence[dict[str, Any]]) -> int:
+    """Queue member events (a leave or a ban: dicts with kind, eventId, guildId, userId, ...) on the same
+    queue, in the member's group (after their earlier messages), deduplicated by event id (prefixed, so an
+    event id can never collide with a message id)."""
+    return _send_fifo(events, lambda e: f"member-{e['eventId']}")
+
+
+def _send_fifo(events: Sequence[dict[str, Any]], dedup_id: Callable[[dict[str, Any]], str]) -> int:
     queue_url = os.environ.get("MESSAGES_QUEUE_URL", "")
     if not queue_url:
         raise Unavailable("The message queue is not configured")
@@ -47,13 +58,13 @@ def send(events: Sequence[dict[str, Any]]) -> int:
                 "Id": str(i),
                 "MessageBody": json.dumps(e, separators=(",", ":")),
                 "MessageGroupId": f"{e['guildId']}:{e['userId']}",
-                "MessageDeduplicationId": e["messageId"],
+                "MessageDeduplicationId": dedup_id(e),
             }
             for i, e in enumerate(chunk)
         ]
         resp = _client().send_message_batch(QueueUrl=queue_url, Entries=entries)
         if resp.get("Failed"):
-            # The relay retries the whole request: what was queued already is deduplicated by message id.
+            # The relay retries the whole request: what was queued already is deduplicated by its id.
             raise Unavailable(f"The queue refused {len(resp['Failed'])} message(s); retry")
     return len(events)
 

@@ -248,6 +248,7 @@ COMMANDS: list[dict[str, Any]] = [
             _sub("hide", 'Show as "Hidden member" on the public leaderboard (your rank still counts)'),
             _sub("show", "Show your name and avatar on the public leaderboard again"),
             _sub("export", "Your own XP data in this server, as a file only you see"),
+            _sub("delete", "Remove your XP and everything kept about you in this server (asks first)"),
         ],
         **_GUILD_ONLY,
     },

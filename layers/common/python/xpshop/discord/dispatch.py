@@ -20,6 +20,7 @@ from .model import (
     APPLICATION_COMMAND,
     CHANNEL_MESSAGE,
     DEFERRED_CHANNEL_MESSAGE,
+    MESSAGE_COMPONENT,
     Interaction,
     Refused,
     guild_of,
@@ -51,7 +52,7 @@ def respond(raw: dict[str, Any], *, base_url: str | None = None) -> dict[str, An
     """The webhook's answer to a verified interaction (a PING is answered before this is imported).
     `base_url`: where this deployment answers (`xpshop.web.urls.base_url` of the request), for card links."""
     if raw.get("type") != APPLICATION_COMMAND:
-        return {"type": CHANNEL_MESSAGE, "data": embeds.error("This kind of interaction is not supported.")}
+        return _not_a_command(raw, base_url)
     i = Interaction.parse(raw, base_url=base_url)
     if i.guild_id:
         _register_guild(i.guild_id)
@@ -77,6 +78,27 @@ def respond(raw: dict[str, Any], *, base_url: str | None = None) -> dict[str, An
             return answer
     _command_xp(i)
     return answer
+
+
+def _not_a_command(raw: dict[str, Any], base_url: str | None) -> dict[str, Any]:
+    if raw.get("type") == MESSAGE_COMPONENT:
+        return _component(Interaction.parse(raw, base_url=base_url))
+    return {"type": CHANNEL_MESSAGE, "data": embeds.error("This kind of interaction is not supported.")}
+
+
+def _component(i: Interaction) -> dict[str, Any]:
+    """A click on a button of one of our messages (today: /privacy delete's confirm and cancel). Refusals
+    answer privately and leave the message as it was; no command XP for a click."""
+    if not privacy_commands.owns(i.custom_id):
+        logger.warning("unknown component", extra={"customId": i.custom_id[:100]})
+        return {"type": CHANNEL_MESSAGE, "data": embeds.error("This button is not supported any more.")}
+    try:
+        guild_of(i)
+        return privacy_commands.on_button(i)
+    except Refused as exc:
+        return {"type": CHANNEL_MESSAGE, "data": embeds.error(str(exc))}
+    except ApiError as exc:
+        return {"type": CHANNEL_MESSAGE, "data": embeds.error(exc.message)}
 
 
 def unexpected_failure() -> dict[str, Any]:
@@ -192,6 +214,7 @@ _READ_ONLY = {
     ("privacy", "status"),
     ("xp", "export"),
     ("privacy", "export"),
+    ("privacy", "delete"),  # only asks: the button does it (forgetting is idempotent)
 }
 
 

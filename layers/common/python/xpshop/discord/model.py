@@ -8,8 +8,11 @@ from typing import Any
 from . import definitions
 
 # Interaction and response types (https://discord.com/developers/docs/interactions/receiving-and-responding)
-PING, APPLICATION_COMMAND = 1, 2
-PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE = 1, 4, 5
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT = 1, 2, 3
+PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, UPDATE_MESSAGE = 1, 4, 5, 7
+# Message components (https://discord.com/developers/docs/interactions/message-components)
+ACTION_ROW, BUTTON = 1, 2
+DANGER, SECONDARY = 4, 2  # button styles
 LEADERBOARD_PAGE_SIZE = 10
 
 
@@ -40,6 +43,11 @@ class Interaction:
     @property
     def user_id(self) -> str:
         return str(self.user["id"])
+
+    @property
+    def custom_id(self) -> str:
+        """A message component's id (what a button carries); "" for a command."""
+        return str((self.raw.get("data") or {}).get("custom_id") or "")
 
     @property
     def route(self) -> tuple[str, ...]:

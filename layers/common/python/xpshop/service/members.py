@@ -6,12 +6,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from .. import guild_config
+from ..api.xp.member_events import MemberEvent
 from ..errors import ErrorCode, NotFound
 from ..levels import Curve
-from ..store import audit, members, recalc, stats
+from ..store import audit, markers, members, recalc, stats
 from ..store.members import Change, Member, Profile
 from . import ranks
-from .curves import curve_for
+from .curves import config_for, curve_for
 
 logger = Logger(child=True)
 
@@ -225,3 +227,65 @@ def profile_of(guild_id: str, user_id: str) -> Profile | None:
     """What is kept to show a member (display data and privacy choice), or None without a record."""
     member = members.get(guild_id, user_id)
     return member.profile if member else None
+
+
+# ---------------------------------------------------------------- reset on leave or ban, forgetting
+
+
+def apply_member_event(event: MemberEvent) -> dict[str, Any]:
+    """A member left or was banned (from the relay, through the messages' queue): applied once per event id.
+    When the guild's `resetOn` covers the event's type, the member's XP goes to 0 (audited with the type as
+    reason; counters follow, the rank index through the stream); otherwise the event is only recorded as
+    seen. Raises what a retry may fix (the queue tries again: the marker is written with the reset, so a
+    retry never applies it twice)."""
+    cfg = config_for(event.guildId)
+    reset = guild_config.resets_on(cfg, event.type)
+    outcome = members.reset_once(
+        event.guildId, event.userId, event.eventId, event.type, curve_for(event.guildId), reset=reset
+    )
+    if not outcome.first:
+        return {"applied": False, "reason": "duplicate"}
+    if outcome.change is None:
+        return {"applied": True, "reset": False, "reason": "resetOn" if not reset else "noXp"}
+    _after_write(event.guildId, event.userId, outcome.change, event.type, "relay")
+    logger.info(
+        "member reset",
+        extra={"guildId": event.guildId, "userId": event.userId, "type": event.type, "eventId": event.eventId},
+    )
+    return {"applied": True, "reset": True, "oldXp": outcome.change.old_xp}
+
+
+def forget(guild_id: str, user_id: str) -> dict[str, Any]:
+    """Remove what xpshop keeps about a member in a guild as XP data: the member item (XP, level, message
+    counts, display names and avatar, privacy choice), their XP audit records, their ranked entry (and the
+    rank counters it sat in) and their level-up announcement marks; the guild's counters lose exactly what
+    the member item held. Answers how many of each were removed: a second call answers zeros. Shop data
+    (profile, credits, cosmetics, the level-credits mark) is not XP data and is kept."""
+    removed = members.delete(guild_id, user_id)
+    if removed is not None:
+        totals = stats.Totals(
+            members=-1,
+            xp=-removed.xp,
+            level_sum=-removed.level,
+            messages=-removed.messages,
+            xp_messages=-removed.xp_messages,
+            distribution={removed.level: -1},
+        )
+        try:
+            stats.apply_totals(guild_id, user_id, totals)  # the member's own shard
+        except Exception:
+            logger.exception("stats counter update failed", extra={"guildId": guild_id, "userId": user_id})
+    audits = audit.forget(guild_id, user_id)
+    ranked = ranks.forget(guild_id, user_id)
+    effects = markers.forget_level_effects(guild_id, user_id)
+    logger.info("member forgotten", extra={"guildId": guild_id, "userId": user_id, "member": removed is not None})
+    return {
+        "guildId": guild_id,
+        "userId": user_id,
+        "removed": {
+            "member": 1 if removed is not None else 0,
+            "auditRecords": audits,
+            "rankedEntries": 1 if ranked else 0,
+            "levelAnnouncements": effects,
+        },
+    }

@@ -11,12 +11,14 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ParamValidationError
 
 from .. import message_queue, metrics
-from ..api.xp.messages import IngestBody, MessageEvent, parse_queued
+from ..api.xp.member_events import MemberEvent, MembersIngestBody, parse_record
+from ..api.xp.messages import IngestBody, MessageEvent
 from ..awards import message_award
 from ..display import Display
 from ..errors import InvalidInput
 from ..store import guilds, members, recalc, stats
 from ..store.members import Change
+from . import members as members_service
 from .curves import config_for, curve_for
 
 POISON = "poison"
@@ -29,6 +31,16 @@ def ingest(body: IngestBody) -> dict[str, Any]:
     human = [m.queued() for m in body.messages if not m.bot]
     accepted = message_queue.send(human) if human else 0
     return {"accepted": accepted, "skipped": len(body.messages) - len(human)}
+
+
+def ingest_members(body: MembersIngestBody) -> dict[str, Any]:
+    """Queue a batch of member events (leaves, bans) for the consumer, in their members' groups; an event id
+    repeated in the batch is queued once (the consumer applies each id once anyway)."""
+    unique: dict[str, dict[str, Any]] = {}
+    for event in body.events:
+        unique.setdefault(event.eventId, event.queued())
+    accepted = message_queue.send_member_events(list(unique.values()))
+    return {"accepted": accepted, "skipped": len(body.events) - len(unique)}
 
 
 class Tally:
@@ -163,10 +175,14 @@ def is_poison(exc: BaseException) -> bool:
 
 
 def consume(body: str, tally: Tally, *, group_id: str | None, record_id: str) -> dict[str, Any]:
-    """One queue record: counted once, or, when it can never be applied, set aside on the dead-letter queue
-    (once, so the member's later messages go on); anything else is raised for SQS to retry."""
+    """One queue record (a chat message, or a member event: a leave or a ban): applied once, or, when it can
+    never be applied, set aside on the dead-letter queue (once, so the member's later messages go on);
+    anything else is raised for SQS to retry."""
     try:
-        return count(parse_queued(body), tally)
+        event = parse_record(body)
+        if isinstance(event, MemberEvent):
+            return members_service.apply_member_event(event)
+        return count(event, tally)
     except Exception as exc:
         if not is_poison(exc):
             raise

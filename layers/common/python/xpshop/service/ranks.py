@@ -149,6 +149,11 @@ def repair(guild_id: str, members: Iterable[Position]) -> int:
     return store.repair(guild_id, members)
 
 
+def forget(guild_id: str, user_id: str) -> bool:
+    """Take a forgotten member out of the rank counters now; whether they were counted."""
+    return store.forget(guild_id, user_id)
+
+
 def import_members(guild_id: str, members: Iterable[Position]) -> None:
     """Counters for a guild loaded in bulk with nothing else writing (the bench)."""
     store.import_members(guild_id, members)

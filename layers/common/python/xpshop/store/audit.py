@@ -11,7 +11,7 @@ from boto3.dynamodb.conditions import Key
 from ..clock import now_ms as clock_ms
 from . import keys
 from .members import Change
-from .table import plain, table
+from .table import delete_prefix, plain, table
 
 DEFAULT_RETENTION_DAYS = 90
 
@@ -60,3 +60,8 @@ def recent(guild_id: str, user_id: str, limit: int = 20) -> list[dict[str, Any]]
         Limit=limit,
     )
     return [keys.strip(plain(i)) for i in resp.get("Items", [])]
+
+
+def forget(guild_id: str, user_id: str) -> int:
+    """Delete every audit record of a member in a guild; returns how many there were."""
+    return delete_prefix(keys.guild_pk(guild_id), keys.audit_prefix(user_id))

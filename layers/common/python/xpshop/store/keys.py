@@ -26,7 +26,7 @@
 | rank counter    | GUILD#<g>#RANK#v<layout>#<level>[#<parent>...] | <key, zero-padded>  (n) |
 | ranked position | GUILD#<g>#RANKED#<u> | RANKED#v<layout>  (xp counted, seq of the last stream record applied) |
 | rank layout     | GLOBAL        | RANKLAYOUT  (layout the counters are built in) |
-| once marker     | GUILD#<g>     | ONCE#<kind>#<ref>  (e.g. Give XP per message; TTL) |
+| once marker     | GUILD#<g>     | ONCE#<kind>#<ref>  (e.g. Give XP per message, member event per id; TTL) |
 | level effects   | GUILD#<g>     | EFFECT#<u>#<level>  (announced; TTL)  |
 | level credits   | USER#<d>      | LEVELPAID#<g>  (paidUpTo: the highest level paid, kept) |
 | import record   | GUILD#<g>     | IMPORT#<run>  (a sync import or a background job: mode, counts, errors; TTL) |
@@ -314,7 +314,15 @@ def once(guild_id: str, kind: str, ref: str) -> dict[str, str]:
 
 
 def level_effect(guild_id: str, user_id: str, level: int) -> dict[str, str]:
-    return {"PK": guild_pk(guild_id), "SK": f"EFFECT#{user_id}#{level}"}
+    return {"PK": guild_pk(guild_id), "SK": f"{level_effect_prefix(user_id)}{level}"}
+
+
+def level_effect_prefix(user_id: str) -> str:
+    return f"EFFECT#{user_id}#"
+
+
+# A member event (a leave or a ban, from the relay) is applied once per event id (TTL, like other markers).
+MEMBER_EVENT = "member"
 
 
 def level_paid(discord_id: str, guild_id: str) -> dict[str, str]:

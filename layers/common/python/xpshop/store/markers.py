@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from ..clock import now_ms, now_s
 from . import keys
-from .table import is_condition_failure, table
+from .table import delete_prefix, is_condition_failure, table
 
 ONCE_TTL_SECONDS = 90 * 86_400  # a Give XP on a message older than that may count again: it is long gone
 EFFECT_TTL_SECONDS = 30 * 86_400
@@ -59,3 +59,8 @@ def claim_level_effect(guild_id: str, user_id: str, level: int) -> bool:
 
 def release_level_effect(guild_id: str, user_id: str, level: int) -> None:
     table().delete_item(Key=keys.level_effect(guild_id, user_id, level))
+
+
+def forget_level_effects(guild_id: str, user_id: str) -> int:
+    """Delete a member's level-up announcement marks in a guild (they name the member); returns how many."""
+    return delete_prefix(keys.guild_pk(guild_id), keys.level_effect_prefix(user_id))

@@ -23,7 +23,8 @@ from ..display import ATTRIBUTES as DISPLAY_ATTRIBUTES
 from ..display import Display
 from ..errors import ErrorCode, InvalidInput, NotFound, Unavailable
 from ..levels import MAX_XP, Curve
-from . import keys
+from . import keys, tx
+from .markers import ONCE_TTL_SECONDS
 from .table import batch_get, failed_item, is_condition_failure, plain, table, write_id
 
 MAX_ATTEMPTS = 12
@@ -677,3 +678,94 @@ def set_hidden(guild_id: str, user_id: str, hidden: bool, curve: Curve) -> bool:
         ReturnValues="ALL_OLD",
     )
     return not resp.get("Attributes")
+
+
+# ---------------------------------------------------------------- reset on leave or ban, forgetting
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """The outcome of a member event: `first` False for an event id seen before (nothing written);
+    `change` the XP going to 0 (None: nothing to reset, or not asked to)."""
+
+    first: bool
+    change: Change | None
+
+
+def reset_once(guild_id: str, user_id: str, event_id: str, event_type: str, curve: Curve, *, reset: bool) -> Reset:
+    """Record a member event once per event id and, when `reset`, take the member's XP (and level) to 0 in
+    the same TransactWriteItems: the event's once-marker (`attribute_not_exists`) and the member's exact
+    values, guarded by the XP read just before (a concurrent award makes it read and try again). A member
+    without a record, or already at 0 XP, only gets the marker. Message counts, display data and privacy
+    are kept: a member who comes back starts from 0 XP, not as a stranger."""
+    marker = {
+        **keys.once(guild_id, keys.MEMBER_EVENT, event_id),
+        "type": event_type,
+        "at": _now_ms(),
+        "ttl": _now_ms() // 1000 + ONCE_TTL_SECONDS,
+    }
+    claim = tx.put(marker, "attribute_not_exists(PK)")
+    for _ in _attempts():
+        seen = None
+        if reset:
+            item = table().get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True).get("Item")
+            seen = plain(item) if item else None
+        items = [claim]
+        if seen is not None and int(seen.get("xp", 0)) > 0:
+            values = _exact_values(guild_id, user_id, 0, curve, LEVEL_GRANTED)
+            values[":seen"] = seen["xp"]
+            items.append(
+                tx.update(
+                    keys.member(guild_id, user_id),
+                    _SET_EXACT,
+                    "xp = :seen",
+                    names={"#level": "level"},
+                    values=values,
+                )
+            )
+        else:
+            seen = None  # nothing to take back
+        try:
+            tx.write(items)
+        except tx.Cancelled as exc:
+            if exc.failed(0):
+                return Reset(False, None)  # seen before: a redelivery, or the relay sent it twice
+            if exc.failed(1):
+                continue  # the member moved since it was read
+            raise
+        return Reset(True, _change(seen, 0, curve) if seen is not None else None)
+    raise Unavailable("The member is being updated concurrently; retry shortly")
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """A member item deleted: what it held, for the counters."""
+
+    xp: int
+    level: int
+    messages: int
+    xp_messages: int
+
+
+def delete(guild_id: str, user_id: str) -> Removed | None:
+    """Delete a member's item (XP, counts, display data, privacy choice) in one conditional DeleteItem that
+    hands back what it held; None when there was none."""
+    # Conditional, so that of two deletes racing only one is handed the item (DynamoDB Local hands it to
+    # both without the condition, which would take the member out of the counters twice).
+    try:
+        resp = table().delete_item(
+            Key=keys.member(guild_id, user_id), ConditionExpression="attribute_exists(PK)", ReturnValues="ALL_OLD"
+        )
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return None
+        raise
+    old = plain(resp.get("Attributes"))
+    if not old:
+        return None
+    return Removed(
+        xp=int(old.get("xp", 0)),
+        level=int(old.get("level", 0)),
+        messages=int(old.get("messages", 0)),
+        xp_messages=int(old.get("xpMessages", 0)),
+    )

@@ -94,6 +94,24 @@ def move(guild_id: str, user_id: str, old: Position | None, new: Position | None
     return False
 
 
+def forget(guild_id: str, user_id: str) -> bool:
+    """Take a member out of the rank counters now (a forgotten member): its ranked item deleted and the
+    counters it sat in decremented, in one transaction guarded by the sequence number read. Returns whether
+    it was counted. The member item's own REMOVE record, when the stream brings it, then finds nothing to
+    move; a record of an older change still in flight may count the member again, and that REMOVE record,
+    which always comes after it, takes it out again."""
+    for _ in retry.attempts():
+        item = table().get_item(Key=keys.ranked(guild_id, user_id), ConsistentRead=True).get("Item")
+        if item is None:
+            return False
+        counted = from_item(item, user_id)
+        # the sequence number and the XP as read (a repair moves the XP and keeps the sequence number)
+        guard = ("seq = :seen AND xp = :xp", {":seen": item["seq"], ":xp": item["xp"]})
+        if _try(guild_id, user_id, (counted, None), str(item["seq"]), guard):
+            return True
+    return False
+
+
 def repair(guild_id: str, members: Iterable[Position]) -> int:
     """Bring the ranked items (and counters) of these members in line with their XP: one BatchGetItem per
     100 members, then for those that differ a fresh read of the member and one transaction each.

@@ -208,3 +208,31 @@ def to_dynamo(value: Any) -> Any:
     if isinstance(value, list):
         return [to_dynamo(v) for v in value]
     return value
+
+
+def delete_prefix(partition: str, sort_prefix: str) -> int:
+    """Delete every item of one partition whose sort key starts with `sort_prefix` (a Query of keys only,
+    page by page, then one DeleteItem each: no function holds BatchWriteItem). Returns how many were deleted.
+    Safe to run again: a second run finds nothing."""
+    from boto3.dynamodb.conditions import Key
+
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(partition) & Key("SK").begins_with(sort_prefix),
+        "ProjectionExpression": "PK, SK",
+    }
+    deleted = 0
+    while True:
+        resp = table().query(**kwargs)
+        for item in resp.get("Items", []):
+            try:  # conditional: of two runs racing, only the one that deletes an item counts it
+                table().delete_item(
+                    Key={"PK": item["PK"], "SK": item["SK"]}, ConditionExpression="attribute_exists(PK)"
+                )
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+                continue
+            deleted += 1
+        if "LastEvaluatedKey" not in resp:
+            return deleted
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

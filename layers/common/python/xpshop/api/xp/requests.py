@@ -169,6 +169,8 @@ class ConfigPatch(BaseModel):
     # Set with the admin key only (Discord cannot): credits are one balance across servers. Each payment is
     # capped again at deploy level (LEVEL_CREDITS_MAX_PAYMENT, see service/effects.py).
     creditsPerLevel: Annotated[StrictInt, Field(ge=0, le=MAX_CREDITS_PER_LEVEL)] | None = None
+    # Members reset to 0 XP when they leave and/or are banned (events forwarded by the relay).
+    resetOn: Literal["none", "leave", "ban", "leaveOrBan"] | None = None
 
     @field_validator("noXpRoleIds", "noXpChannelIds")
     @classmethod

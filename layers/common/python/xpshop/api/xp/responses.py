@@ -129,6 +129,21 @@ class Privacy(BaseModel):
     created: bool = Field(description="Whether this call created the member's record (at 0 XP; hiding only)")
 
 
+class ForgottenCounts(BaseModel):
+    model_config = _VIEW
+    member: int = Field(description="The member's record (XP, level, message counts, display data, privacy): 0 or 1")
+    auditRecords: int = Field(description="XP audit records about the member")
+    rankedEntries: int = Field(description="The member's entry in the rank index (its counters adjusted): 0 or 1")
+    levelAnnouncements: int = Field(description="Marks of level-ups already announced for the member")
+
+
+class Forgotten(BaseModel):
+    model_config = _VIEW
+    guildId: str
+    userId: str
+    removed: ForgottenCounts = Field(description="What was removed, per kind (all 0 when nothing was left)")
+
+
 class Reward(BaseModel):
     model_config = _VIEW
     level: int
@@ -161,6 +176,10 @@ class GuildConfigView(BaseModel):
     levelUpAnnouncement: dict[str, Any] = Field(description="{channelId, message}: off while channelId is null")
     creditsPerLevel: int = Field(
         description="Shop credits paid once per level reached with earned XP (0: off; set with the admin key only)"
+    )
+    resetOn: Literal["none", "leave", "ban", "leaveOrBan"] = Field(
+        description="When a member's XP goes back to 0: never, when they leave (any member-remove: leave, kick "
+        "or ban), when they are banned, or either"
     )
 
 

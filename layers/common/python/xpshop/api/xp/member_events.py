@@ -1,0 +1,67 @@
+"""Member events from the gateway relay: a member left the server, or was banned (the body of
+POST /api/xp/ingest/members, and the queue records checked again at consumption).
+
+They share the chat messages' queue (one FIFO group per member, so a member's messages and removals stay in
+order); a queue record says which it is by `kind` (absent: a chat message, as every record before these).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ...clock import now_ms
+from ..fields import Snowflake
+from .messages import MessageEvent, Timestamp, max_future_ms
+
+MEMBER_KIND = "member"
+EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+LEAVE, BAN = "leave", "ban"
+
+
+class MemberEvent(BaseModel):
+    """One member event as the relay forwards it (and as the queue carries it)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+    eventId: str = Field(
+        pattern=EVENT_ID_PATTERN,
+        description="The relay's id for this event (1-64 letters, digits, '.', '_', ':', '-'): applied once per id",
+    )
+    type: Literal["leave", "ban"] = Field(
+        description="leave: Discord's member-remove (a leave, a kick or a ban alike); ban: a ban"
+    )
+    guildId: Snowflake
+    userId: Snowflake
+    at: Timestamp = Field(
+        description="When it happened: epoch milliseconds (or ISO 8601); not ahead by more than 5 minutes"
+    )
+
+    @field_validator("at")
+    @classmethod
+    def _not_ahead(cls, value: int) -> int:
+        ahead = value - now_ms()
+        if ahead > max_future_ms():
+            raise ValueError(f"is {ahead // 1000} s in the future; at most {max_future_ms() // 1000} s is accepted")
+        return value
+
+    def queued(self) -> dict[str, Any]:
+        """The queue record: the event as validated, marked as a member event."""
+        return {"kind": MEMBER_KIND, **self.model_dump(mode="json")}
+
+
+class MembersIngestBody(BaseModel):
+    """A batch of member events from the relay (one invalid event refuses the whole batch, naming its row)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+    events: list[MemberEvent] = Field(min_length=1, max_length=100)
+
+
+def parse_record(body: str) -> MessageEvent | MemberEvent:
+    """A queue record's body, checked again: a member event when it says so, else a chat message.
+    Raises ValueError (json.JSONDecodeError, pydantic.ValidationError) when it is neither."""
+    data = json.loads(body)
+    if isinstance(data, dict) and data.get("kind") == MEMBER_KIND:
+        return MemberEvent.model_validate({k: v for k, v in data.items() if k != "kind"})
+    return MessageEvent.model_validate(data)

@@ -1,0 +1,105 @@
+"""Validation tables of the member events ingestion (POST /api/xp/ingest/members) and of `resetOn`, on one
+moto table per module: a bad batch is refused whole before anything is queued, with a 400 naming the field."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+RELAY = "test-relay-key"
+G, U = "111111111111111112", "222222222222222224"
+PATH = "/api/xp/ingest/members"
+
+
+@pytest.fixture(scope="module")
+def api(api_moto_of_module):  # -> ApiClient
+    return api_moto_of_module
+
+
+@pytest.fixture(scope="module")
+def guild(guild_moto_of_module: str) -> str:
+    return guild_moto_of_module
+
+
+@pytest.fixture(autouse=True)
+def relay_key(monkeypatch):
+    monkeypatch.setenv("XPSHOP_RELAY_KEY", RELAY)
+    monkeypatch.setenv("MESSAGES_QUEUE_URL", "")  # nothing may be queued: a 503 would show that it tried
+
+
+def event(**change) -> dict:
+    base = {"eventId": "ban-1", "type": "ban", "guildId": G, "userId": U, "at": int(time.time() * 1000)}
+    return {k: v for k, v in {**base, **change}.items() if v is not ...}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"events": []}, "events"),
+        ({"events": [event()] * 101}, "events"),
+        ({}, "events"),
+        ({"events": "ban"}, "events"),
+        ({"events": [event()], "extra": 1}, "extra"),
+        ({"events": [event(eventId=...)]}, "eventId"),
+        ({"events": [event(eventId="")]}, "eventId"),
+        ({"events": [event(eventId="a" * 65)]}, "eventId"),
+        ({"events": [event(eventId="no spaces")]}, "eventId"),
+        ({"events": [event(eventId=12)]}, "eventId"),
+        ({"events": [event(type="kick")]}, "type"),
+        ({"events": [event(type=None)]}, "type"),
+        ({"events": [event(type=...)]}, "type"),
+        ({"events": [event(guildId="abc")]}, "guildId"),
+        ({"events": [event(guildId=...)]}, "guildId"),
+        ({"events": [event(userId="123")]}, "userId"),
+        ({"events": [event(userId=True)]}, "userId"),
+        ({"events": [event(at=5)]}, "at"),
+        ({"events": [event(at="yesterday")]}, "at"),
+        ({"events": [event(at=int(time.time() * 1000) + 3_600_000)]}, "at"),
+        ({"events": [event(at=...)]}, "at"),
+        ({"events": [event(), event(reason="x")]}, "reason"),
+    ],
+)
+def test_a_bad_batch_is_refused_naming_the_field(api, body, field):
+    r = api.post(PATH, body, key=RELAY)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert field in r.error["message"]
+
+
+def test_not_json_is_a_400(api):
+    r = api.request("POST", PATH, "{not json", key=RELAY)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
+
+
+def test_the_relay_key_only(api):
+    body = {"events": [event()]}
+    assert api.post(PATH, body, key=None).status == 401
+    assert api.post(PATH, body).status == 401  # the admin key is not the relay's
+    assert api.post(PATH, body, key="wrong").status == 401
+    assert api.get(PATH, key=RELAY).status == 405
+
+
+def test_iso_timestamps_are_accepted_up_to_the_queue(api):
+    iso = time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime())
+    r = api.post(PATH, {"events": [event(at=iso)]}, key=RELAY)
+    assert (r.status, r.error["code"]) == (503, "SERVICE_UNAVAILABLE")  # valid: only the queue is missing
+
+
+@pytest.mark.parametrize("value", ["none", "leave", "ban", "leaveOrBan"])
+def test_reset_on_values(api, guild, value):
+    r = api.put(f"/api/xp/config/{guild}", {"resetOn": value})
+    assert r.status == 200
+    assert api.get(f"/api/xp/config/{guild}").data["resetOn"] == value
+
+
+@pytest.mark.parametrize("value", ["always", "Leave", "", 1, True, ["leave"]])
+def test_reset_on_refuses_anything_else(api, guild, value):
+    r = api.put(f"/api/xp/config/{guild}", {"resetOn": value})
+    assert (r.status, r.error["code"]) == (400, "INVALID_CONFIG")
+    assert "resetOn" in r.error["message"]
+
+
+def test_reset_on_defaults_to_none_and_null_restores_it(api, guild):
+    assert api.put(f"/api/xp/config/{guild}", {"resetOn": "ban"}).status == 200
+    assert api.put(f"/api/xp/config/{guild}", {"resetOn": None}).status == 200
+    assert api.get(f"/api/xp/config/{guild}").data["resetOn"] == "none"
