@@ -235,3 +235,37 @@ def test_rank_cards_are_limited_per_address(api, guild, anonymous_limit_of_3):
     statuses = [from_address(api, "GET", path, address)[0] for _ in range(4)]
     assert statuses[:3] != [429] * 3 and statuses[3] == 429
     assert from_address(api, "GET", path, address)[1]["x-ratelimit-remaining"] == "0"
+
+
+# ---------------------------------------------------------------- /xp api-key (Discord)
+
+
+def _answer_text(answer: dict) -> str:
+    return " ".join(e.get("description", "") for e in answer["data"].get("embeds", [])) + answer["data"].get(
+        "content", ""
+    )
+
+
+def test_xp_api_key_issues_a_private_read_key_for_that_server(api, guild, discord_app):
+    from tests.support import discord as d
+
+    other = new_guild_id()
+    assert api.put(f"/api/xp/guilds/{other}").status == 201
+    manager = new_user_id()
+    # Given: a member without Manage Server is refused
+    status, refused = d.call(discord_app.signer, d.command(guild, new_user_id(), "xp", "api-key"))
+    assert status == 200 and "Manage Server" in _answer_text(refused)
+    # When: a manager asks
+    status, answer = d.call(discord_app.signer, d.command(guild, manager, "xp", "api-key", permissions=d.MANAGE_GUILD))
+    # Then: a private answer with a key that reads this guild only
+    assert status == 200 and answer["data"]["flags"] == 64  # ephemeral
+    key = next(part for part in _answer_text(answer).split("`") if part.startswith("xpk_"))
+    assert api.get(f"/api/xp/users/{guild}", key=key).status == 200
+    assert api.get(f"/api/xp/config/{guild}", key=key).status == 200
+    assert api.get(f"/api/xp/users/{other}", key=key).status == 403
+    assert api.post(f"/api/xp/users/{guild}/{new_user_id()}", {"amount": 1}, key=key).status == 403
+    # named after who made it, listed for the admin
+    key_id = key.split("_")[1]
+    listed = {k["id"]: k for k in api.get("/api/keys").data["keys"]}[key_id]
+    assert manager in listed["name"] and listed["createdBy"] == f"discord:{manager}"
+    assert listed["scopes"] == ["xp:read", "config:read"] and listed["guildIds"] == [guild]
