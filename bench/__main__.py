@@ -617,7 +617,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     from bench import transfer
 
-    text = transfer.keep_section(OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else "", text)
+    from bench import keys
+
+    previous = OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else ""
+    text = keys.keep_section(previous, transfer.keep_section(previous, text))
     print(text)
     if not args.no_write:
         OUTPUT.write_text(text, encoding="utf-8")

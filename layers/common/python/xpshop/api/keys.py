@@ -13,7 +13,6 @@ from ..errors import ErrorCode
 from ..ids import is_snowflake
 from ..scopes import ALL_GUILDS, ALL_SCOPES
 
-_BODY = ConfigDict(extra="forbid", defer_build=True)
 _VIEW = ConfigDict(extra="forbid", defer_build=True)
 
 MAX_NAME = 100
@@ -62,7 +61,21 @@ def _strict_int(value: Any) -> Any:
 
 
 class CreateKeyBody(BaseModel):
-    model_config = _BODY
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Stats dashboard",
+                    "scopes": ["xp:read", "config:read"],
+                    "guildIds": ["490537526436560896"],
+                    "expiresAt": "2030-01-01T00:00:00Z",
+                    "rateLimitPerMinute": 600,
+                }
+            ]
+        },
+    )
     name: str = Field(min_length=1, max_length=MAX_NAME, description="Who or what the key is for")
     scopes: list[str] = Field(
         min_length=1,
@@ -73,9 +86,12 @@ class CreateKeyBody(BaseModel):
     guildIds: list[Annotated[str, BeforeValidator(_guild_entry)]] = Field(
         max_length=MAX_GUILDS,
         description='The guilds the key may touch: snowflakes; [] none; ["*"] every guild and the global routes',
+        json_schema_extra={"items": {"type": "string", "pattern": "^([0-9]{17,20}|\\*)$"}, "uniqueItems": True},
     )
     expiresAt: str | None = Field(
-        None, description="ISO 8601 date-time in the future (UTC without an offset); absent: never expires"
+        None,
+        description="ISO 8601 date-time in the future (UTC without an offset); absent: never expires",
+        json_schema_extra={"format": "date-time"},
     )
     rateLimitPerMinute: Annotated[int | None, BeforeValidator(lambda v: v if v is None else _strict_int(v))] = Field(
         None, ge=1, le=MAX_RATE_LIMIT, description="Requests per minute; absent: the deployment's default"
