@@ -615,9 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     text = cards.insert(
         render(sections, other, imports, args, cold=cold, web=board.section(web, sizes[0], _table)), card_lines
     )
-    from bench import transfer
-
-    from bench import keys
+    from bench import keys, transfer
 
     previous = OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else ""
     text = keys.keep_section(previous, transfer.keep_section(previous, text))

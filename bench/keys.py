@@ -54,7 +54,7 @@ def keep_section(previous: str, document: str) -> str:
     return insert(document, section.strip("\n").split("\n"))
 
 
-def _request(api: LocalApi, method: str, path: str, key: str | None, body: Any, address: str) -> None:
+def _request(api: LocalApi, method: str, path: str, key: str | None, body: Any = None, *, address: str) -> None:
     headers = [("host", "bench"), ("content-type", "application/json")]
     if key is not None:
         headers.append(("authorization", f"Bearer {key}"))
@@ -69,6 +69,7 @@ def _row(
     meter: Any,
     name: str,
     call: tuple[str, str, Any],
+    *,
     key: str | None,
     repeat: int,
     before: Callable[[], None] = lambda: None,
@@ -81,7 +82,7 @@ def _row(
     for i in range(repeat):
         before()
         started = time.perf_counter()
-        _request(api, method, path, key, body, f"203.0.113.{i % 200 + 1}" if key is None else "127.0.0.1")
+        _request(api, method, path, key, body, address=f"203.0.113.{i % 200 + 1}" if key is None else "127.0.0.1")
         latencies.append((time.perf_counter() - started) * 1000)
     by_api = ", ".join(f"{k} {v / repeat:g}" for k, v in sorted(meter.calls.items()))
     latencies.sort()
@@ -94,10 +95,11 @@ def measure(api: LocalApi, meter: Any, repeat: int) -> list[Any]:
     from bench.__main__ import ADMIN_KEY
     from xpshop.service import access_keys
 
-    _request(api, "PUT", f"/api/xp/guilds/{GUILD}", ADMIN_KEY, None, "127.0.0.1")
+    local = "127.0.0.1"
+    _request(api, "PUT", f"/api/xp/guilds/{GUILD}", ADMIN_KEY, address=local)
     for i in range(MEMBERS):
-        _request(api, "POST", f"/api/xp/users/{GUILD}/{FIRST_USER + i}", ADMIN_KEY, {"amount": 10 + i}, "127.0.0.1")
-    _request(api, "PUT", f"/api/xp/config/{GUILD}", ADMIN_KEY, {"leaderboard": {"public": True}}, "127.0.0.1")
+        _request(api, "POST", f"/api/xp/users/{GUILD}/{FIRST_USER + i}", ADMIN_KEY, {"amount": 10 + i}, address=local)
+    _request(api, "PUT", f"/api/xp/config/{GUILD}", ADMIN_KEY, {"leaderboard": {"public": True}}, address=local)
     issued = access_keys.issue("bench", ["xp:read", "xp:write"], [GUILD], rate_limit=1_000_000)
     key = issued["key"]
     member = f"/api/xp/users/{GUILD}/{FIRST_USER + MEMBERS // 2}"
@@ -109,22 +111,30 @@ def measure(api: LocalApi, meter: Any, repeat: int) -> list[Any]:
     rows = []
     for label, call in calls:
         os.environ["RATE_LIMIT_ADMIN_PER_MINUTE"] = "0"
-        rows.append(_row(api, meter, f"{label}: admin key (not limited)", call, ADMIN_KEY, repeat))
+        rows.append(_row(api, meter, f"{label}: admin key (not limited)", call, key=ADMIN_KEY, repeat=repeat))
         os.environ["RATE_LIMIT_ADMIN_PER_MINUTE"] = "1000000"
-        rows.append(_row(api, meter, f"{label}: admin key, limited", call, ADMIN_KEY, repeat))
+        rows.append(_row(api, meter, f"{label}: admin key, limited", call, key=ADMIN_KEY, repeat=repeat))
         os.environ["RATE_LIMIT_ADMIN_PER_MINUTE"] = "0"
-        _request(api, *call[:2], key, call[2], "127.0.0.1")  # resolved once: cached from here
-        rows.append(_row(api, meter, f"{label}: API key, cached (30 s)", call, key, repeat))
+        _request(api, call[0], call[1], key, call[2], address=local)  # resolved once: cached from here
+        rows.append(_row(api, meter, f"{label}: API key, cached (30 s)", call, key=key, repeat=repeat))
         rows.append(
-            _row(api, meter, f"{label}: API key, cache miss", call, key, repeat, before=access_keys.forget_cache)
+            _row(
+                api,
+                meter,
+                f"{label}: API key, cache miss",
+                call,
+                key=key,
+                repeat=repeat,
+                before=access_keys.forget_cache,
+            )
         )
     public = ("GET", f"/api/xp/leaderboard/{GUILD}", None)
     board = ("GET", f"/leaderboard/{GUILD}", None)
     for label, call in (("public leaderboard JSON", public), ("web leaderboard page", board)):
         os.environ["RATE_LIMIT_ANONYMOUS_PER_MINUTE"] = "0"
-        rows.append(_row(api, meter, f"{label}: anonymous, no limit", call, None, repeat))
+        rows.append(_row(api, meter, f"{label}: anonymous, no limit", call, key=None, repeat=repeat))
         os.environ["RATE_LIMIT_ANONYMOUS_PER_MINUTE"] = "1000000"
-        rows.append(_row(api, meter, f"{label}: anonymous, per-address limit", call, None, repeat))
+        rows.append(_row(api, meter, f"{label}: anonymous, per-address limit", call, key=None, repeat=repeat))
     os.environ["RATE_LIMIT_ANONYMOUS_PER_MINUTE"] = "600"
     return rows
 
