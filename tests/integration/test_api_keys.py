@@ -269,3 +269,10 @@ def test_xp_api_key_issues_a_private_read_key_for_that_server(api, guild, discor
     listed = {k["id"]: k for k in api.get("/api/keys").data["keys"]}[key_id]
     assert manager in listed["name"] and listed["createdBy"] == f"discord:{manager}"
     assert listed["scopes"] == ["xp:read", "config:read"] and listed["guildIds"] == [guild]
+
+
+def test_browsers_may_read_the_rate_limit_headers(api, guild):
+    created = make_key(api, ["xp:read"], [guild])
+    answer = api.get(f"/api/xp/users/{guild}", key=created["key"], headers={"Origin": "https://dash.example"})
+    exposed = {h.strip().lower() for h in answer.headers["access-control-expose-headers"].split(",")}
+    assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"} <= exposed
