@@ -615,9 +615,10 @@ def main(argv: list[str] | None = None) -> int:
     text = cards.insert(
         render(sections, other, imports, args, cold=cold, web=board.section(web, sizes[0], _table)), card_lines
     )
-    from bench import transfer
+    from bench import keys, transfer
 
-    text = transfer.keep_section(OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else "", text)
+    previous = OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else ""
+    text = keys.keep_section(previous, transfer.keep_section(previous, text))
     print(text)
     if not args.no_write:
         OUTPUT.write_text(text, encoding="utf-8")

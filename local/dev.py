@@ -72,7 +72,13 @@ def local_overrides(endpoint: str, table_name: str, admin_key: str) -> dict[str,
             if os.environ.get("DISCORD_API_BASE_URL")
             else {}
         ),
+        # Rate limits (template parameters RateLimitPerMinute, AnonymousRateLimitPerMinute,
+        # AdminRateLimitPerMinute) may be set from the shell for a local run.
+        **{name: os.environ[name] for name in RATE_LIMIT_ENV if os.environ.get(name)},
     }
+
+
+RATE_LIMIT_ENV = ("RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_ANONYMOUS_PER_MINUTE", "RATE_LIMIT_ADMIN_PER_MINUTE")
 
 
 def card_signing_key(admin_key: str) -> str:

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from xpshop.service.rate_limits import limited_public
 from xpshop.web import card_endpoint
 
 logger = Logger()
@@ -17,7 +18,7 @@ logger = Logger()
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        return card_endpoint.handle(event)
+        return limited_public(event, card_endpoint.handle)  # per client address (anonymous by design)
     except Exception:
         logger.exception("rank card failed")  # a bug: answered in the API's envelope, not a bare 502
         return card_endpoint.internal_error()

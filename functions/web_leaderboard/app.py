@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from xpshop.service.rate_limits import limited_public
 from xpshop.web import leaderboard
 
 logger = Logger()
@@ -17,4 +18,4 @@ logger = Logger()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return leaderboard.respond(event)
+    return limited_public(event, leaderboard.respond)  # per client address (anonymous by design)

@@ -69,6 +69,7 @@ EVENTS: dict[str, list[str]] = {
     "XpImportJobsFunction": ["xp_import_jobs_chunk"],
     "XpStatsFunction": ["xp_stats_get", "xp_health"],
     "ApiDocsFunction": ["api_docs_openapi"],
+    "ApiKeysFunction": ["api_keys_create", "api_keys_list"],  # api_keys_revoke names a key no run made (404)
     "RecalcFunction": ["recalc_guild"],
     "XpConsumerFunction": ["xp_consumer_messages", "xp_consumer_member_events"],
     "XpIngestFunction": ["xp_ingest_messages", "xp_ingest_members"],

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from local.template import load_template
-from tests.security.iam_policies import expected, violations
+from tests.security.iam_policies import expected, gate_of, violations
 
 SAM_SQS_SEND = "SQSSendMessagePolicy"
+GATE_SID = "ApiGate"
 
 
 def _functions() -> dict[str, dict[str, Any]]:
@@ -35,12 +36,17 @@ def granted(properties: dict[str, Any]) -> dict[str, Any]:
     index: set[str] = set()
     other: set[str] = set()
     leading: list[str] | None = None
+    gate: dict[str, Any] | None = None
     for policy in properties.get("Policies", []):
         if isinstance(policy, dict) and SAM_SQS_SEND in policy:
             other.add("sqs:SendMessage")
             continue
         for statement in policy.get("Statement", []):
             assert statement["Effect"] == "Allow"
+            if statement.get("Sid") == GATE_SID:  # API keys and rate-limit windows, a statement of its own
+                keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                gate = {"actions": sorted(_as_list(statement["Action"])), "leadingKeys": sorted(keys)}
+                continue
             actions = set(_as_list(statement["Action"]))
             resources = [_resource_text(r) for r in _as_list(statement["Resource"])]
             dynamo = {a for a in actions if a.startswith("dynamodb:")}
@@ -65,6 +71,7 @@ def granted(properties: dict[str, Any]) -> dict[str, Any]:
         "indexActions": sorted(index),
         "other": sorted(other),
         "leadingKeys": leading,
+        "gate": gate,
     }
 
 
@@ -81,6 +88,7 @@ def test_the_template_grants_exactly_the_listed_actions(function):
         "indexActions": sorted(want.get("indexActions", [])),
         "other": sorted(want.get("other", [])),
         "leadingKeys": sorted(want["leadingKeys"]) if want.get("leadingKeys") else None,
+        "gate": gate_of(want),
     }
     assert want.get("why"), "say why the function needs what it has"
 
@@ -116,3 +124,8 @@ def test_the_checker_catches_an_action_or_partition_outside_the_grant():
     assert violations({"XpConsumerFunction": {"dynamodb:Query": {"index:GSI1:GUILDS"}}})
     assert violations({"NoSuchFunction": {"dynamodb:GetItem": {"GUILD#1"}}})
     assert not violations({"RankIndexFunction": {"dynamodb:UpdateItem": {"GUILD#1#RANK#v2#M"}}})
+    # the gate's own statement: keys and rate windows only, its actions only
+    assert not violations({"XpUsersFunction": {"dynamodb:GetItem": {"KEY#0123456789abcdef"}}})
+    assert not violations({"WebLeaderboardFunction": {"dynamodb:UpdateItem": {"RATE#ip:127.0.0.1#60"}}})
+    assert violations({"WebLeaderboardFunction": {"dynamodb:UpdateItem": {"GUILD#1"}}})
+    assert violations({"WebLeaderboardFunction": {"dynamodb:GetItem": {"KEY#0123456789abcdef"}}})

@@ -174,6 +174,7 @@ COMMANDS: list[dict[str, Any]] = [
                 "Recompute levels (one member, or the whole server)",
                 _opt(USER_OPTION, "user", "Only this member"),
             ),
+            _sub("api-key", "A read-only API key for this server's dashboards (only you see it)"),
             _CONFIG,
             _sub(
                 "import",

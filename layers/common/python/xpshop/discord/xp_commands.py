@@ -1,4 +1,4 @@
-"""The XP commands: /rank, /leaderboard, /xp give|remove|set|recalc, /xp config ..., and the View rank and
+"""The XP commands: /rank, /leaderboard, /xp give|remove|set|recalc|api-key, /xp config ..., and the View rank and
 Give XP context commands. The dispatcher (dispatch.py) has checked permissions and the server before a
 handler runs; every rule lives in the services (the same ones the HTTP API uses), so `/rank` and
 `GET /api/xp/users/...` can never disagree.
@@ -357,6 +357,29 @@ def _give_xp(i: Interaction) -> dict[str, Any]:
     return embeds.done(f"🎁 {embeds.mention(author['id'])} earned **{amount:,}** XP for a helpful message.")
 
 
+def _xp_api_key(i: Interaction) -> dict[str, Any]:
+    """A key for this server's dashboards: read scopes (xpshop.scopes.DASHBOARD_SCOPES) on this guild only,
+    named after who made it. The secret is shown once, privately; the admin lists and revokes keys."""
+    from ..scopes import DASHBOARD_SCOPES
+    from ..service import access_keys
+
+    guild_id = str(i.guild_id)
+    username = "".join(ch for ch in str(i.user.get("username") or "") if ch.isprintable())[:32] or "a manager"
+    issued = access_keys.issue(
+        f"/xp api-key by {username} ({i.user_id})",
+        [s.value for s in DASHBOARD_SCOPES],
+        [guild_id],
+        created_by=f"discord:{i.user_id}",
+    )
+    return embeds.done(
+        f"🔑 A read-only API key for this server (`{'`, `'.join(issued['scopes'])}`, "
+        f"{issued['rateLimitPerMinute']:,} requests a minute). It is shown only now, so keep it somewhere safe; "
+        f"send it as `Authorization: Bearer <key>`. Key id `{issued['id']}` (the admin can revoke it).\n"
+        f"`{issued['key']}`",
+        ephemeral=True,
+    )
+
+
 HANDLERS: dict[tuple[str, ...], Callable[[Interaction], dict[str, Any]]] = {
     ("rank",): _rank,
     ("leaderboard",): _leaderboard,
@@ -364,6 +387,7 @@ HANDLERS: dict[tuple[str, ...], Callable[[Interaction], dict[str, Any]]] = {
     ("xp", "remove"): _xp_change,
     ("xp", "set"): _xp_change,
     ("xp", "recalc"): _xp_recalc,
+    ("xp", "api-key"): _xp_api_key,
     ("xp", "config", "show"): _config_show,
     ("xp", "config", "reward-add"): _config_reward,
     ("xp", "config", "reward-remove"): _config_reward,

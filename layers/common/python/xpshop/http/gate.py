@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from .. import auth, ids
 from ..errors import ErrorCode, InvalidInput
 from ..service import guilds as guild_service
+from . import access
 
 
 class Access(Enum):
@@ -55,16 +56,19 @@ class Preflight:
         headers = app.current_event.headers or {}
         mode = self.access.get(route_path, Access.ADMIN)
         guild_id = args.get("guildId")
+        # keys v2, scopes and rate limits: http.access (the route -> scope rule is xpshop.scopes)
         if mode is Access.ADMIN:
-            auth.require_admin(headers)
+            access.admin_or_key(app, route_path, guild_id)
         elif mode is Access.SHOP_ADMIN:
-            app.append_context(caller=auth.require_shop_admin(headers))
+            app.append_context(caller=access.shop_caller(app, route_path, admin_only=True))
         elif mode in (Access.ANY_KEY, Access.OWN_ACCOUNT):
-            app.append_context(caller=auth.identify(headers))
+            app.append_context(caller=access.shop_caller(app, route_path, admin_only=False))
         elif mode is Access.RELAY:
             auth.require_relay(headers)
         elif mode is Access.LEADERBOARD:
-            app.append_context(anonymous=self._leaderboard_gate(headers, guild_id))
+            app.append_context(anonymous=self._leaderboard_gate(app, route_path, guild_id))
+        elif mode is Access.PUBLIC:
+            access.public(app)
         if guild_id is not None and not unquote(guild_id).strip():
             raise required(ErrorCode.MISSING_GUILD_ID)
         if guild_id is not None and route_path not in self.unregistered_ok:
@@ -76,10 +80,12 @@ class Preflight:
         app.append_context(preflight_done=True)
 
     @staticmethod
-    def _leaderboard_gate(headers: Mapping[str, str], guild_id: str | None) -> bool:
-        """Admin, or anyone when the guild's leaderboard is public; True for an anonymous caller let in."""
+    def _leaderboard_gate(app: APIGatewayHttpResolver, route_path: str, guild_id: str | None) -> bool:
+        """Admin (or an API key with xp:read on the guild), or anyone when the guild's leaderboard is public;
+        True for an anonymous caller let in (limited per client address)."""
+        headers = app.current_event.headers or {}
         if auth.presented_key(headers) is not None or guild_id is None:
-            auth.require_admin(headers)
+            access.admin_or_key(app, route_path, guild_id)
             return False
         from ..service.config import merged_guild  # only for anonymous reads
 
@@ -89,6 +95,7 @@ class Preflight:
             and merged_guild(guild_id)["leaderboard"].get("public")
         ):
             auth.require_admin(headers)
+        access.anonymous(app.current_event.raw_event)
         return True
 
 

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from ..api.xp.requests import FIELD_ERROR_CODES
 from ..errors import ErrorCode, InvalidInput
-from . import errors, gate, idempotency
+from . import access, errors, gate, idempotency
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -177,7 +177,9 @@ def _normalise(event: dict[str, Any]) -> dict[str, Any]:
 
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency.IDEMPOTENCY_CONFIG.register_lambda_context(context)
-    return app.resolve(event if getattr(app, "raw_bodies", False) else _normalise(event), context)
+    access.begin()
+    result = app.resolve(event if getattr(app, "raw_bodies", False) else _normalise(event), context)
+    return access.decorate(result)  # X-RateLimit-* on every answer to a limited caller
 
 
 def raw_body(app: APIGatewayHttpResolver) -> bytes:

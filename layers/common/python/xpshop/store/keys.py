@@ -33,6 +33,8 @@
 | import chunk    | GUILD#<g>     | IMPORT#<run>#CHUNK#<n>  (a job's rows, waiting for the worker; TTL) |
 | chunk applied   | GUILD#<g>     | IMPORT#<run>#DONE#<n>  (written with the job's counts, once; TTL) |
 | import lock     | GUILD#<g>     | IMPORTLOCK  (one import at a time per guild; expires) |
+| API key (v2)    | KEY#<id>      | META        (GSI1: KEYS / <id>; the secret's SHA-256, never the secret) |
+| rate window     | RATE#<subject>#<window start, s> | RATE  (n requests counted; TTL) |
 """
 
 from __future__ import annotations
@@ -372,3 +374,21 @@ def import_chunk_done(guild_id: str, run_id: str, chunk: int) -> dict[str, str]:
 
 def import_lock(guild_id: str) -> dict[str, str]:
     return {"PK": guild_pk(guild_id), "SK": "IMPORTLOCK"}
+
+
+# API keys v2 (xpshop.service.access_keys) and rate-limit windows (xpshop.store.rate_limits)
+ACCESS_KEYS_GSI1PK = "KEYS"
+
+
+def access_key(key_id: str) -> dict[str, str]:
+    return {"PK": f"KEY#{key_id}", "SK": META}
+
+
+def access_key_index(key_id: str) -> dict[str, str]:
+    return {"GSI1PK": ACCESS_KEYS_GSI1PK, "GSI1SK": key_id}
+
+
+def rate_window(subject: str, window_start_s: int) -> dict[str, str]:
+    """One fixed window of one caller (`key:<id>`, `user:<d>`, `ip:<address>`, `admin`): its own partition,
+    so counting never makes a hot partition of anything but one caller's minute."""
+    return {"PK": f"RATE#{subject}#{window_start_s}", "SK": "RATE"}

@@ -1,0 +1,62 @@
+"""/api/keys: API keys v2, made, listed and revoked with the admin key only (xpshop.scopes says so)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from xpshop import http, tracing
+from xpshop.api.envelope import responses
+from xpshop.api.keys import KEYS_FIELD_CODES, CreateKeyBody, KeyCreated, KeyList, KeyRevoked
+from xpshop.errors import ApiError, ErrorCode
+from xpshop.service import access_keys
+
+logger = Logger()
+KEYS = "/api/keys"
+KEY = "/api/keys/<keyId>"
+_KEY_ID = re.compile(r"^[0-9a-f]{16}$")
+
+app = http.make_resolver(http.ApiStyle(envelope=True, field_codes=KEYS_FIELD_CODES))
+
+
+@app.post(
+    KEYS,
+    tags=["keys"],
+    summary="Create an API key (admin key only); the secret is in this answer only",
+    responses=responses(KeyCreated, "Created", (201,), errors=(400, 401, 403, 405)),
+)
+def create_key(body: Annotated[CreateKeyBody, Body()]):
+    return http.ok(access_keys.create(body, created_by="admin"), 201)
+
+
+@app.get(
+    KEYS,
+    tags=["keys"],
+    summary="List API keys (never their secrets)",
+    responses=responses(KeyList, errors=(401, 403, 405)),
+)
+def list_keys():
+    return http.ok(access_keys.list_keys())
+
+
+@app.delete(
+    KEY,
+    tags=["keys"],
+    summary="Revoke an API key (honoured everywhere within 30 s)",
+    responses=responses(KeyRevoked, errors=(401, 403, 404, 405)),
+)
+def revoke_key(keyId: str):
+    if not _KEY_ID.match(keyId):
+        raise ApiError(ErrorCode.KEY_NOT_FOUND, f"No active API key with id {keyId}")
+    return http.ok(access_keys.revoke(keyId))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracing.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context)

@@ -1,0 +1,174 @@
+"""/api/keys (API keys v2): what an admin sends to make a key and what the API answers. Validation here
+names the field at fault with its own code (KEYS_FIELD_CODES)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from ..clock import now_ms
+from ..errors import ErrorCode
+from ..ids import is_snowflake
+from ..scopes import ALL_GUILDS, ALL_SCOPES
+
+_VIEW = ConfigDict(extra="forbid", defer_build=True)
+
+MAX_NAME = 100
+MAX_GUILDS = 100
+MAX_RATE_LIMIT = 60_000  # requests per minute (the HTTP API itself is throttled at 100/s, see template.yaml)
+
+KEYS_FIELD_CODES: dict[str, ErrorCode] = {
+    "name": ErrorCode.INVALID_KEY_NAME,
+    "scopes": ErrorCode.INVALID_SCOPES,
+    "guildIds": ErrorCode.INVALID_GUILD_IDS,
+    "expiresAt": ErrorCode.INVALID_EXPIRES_AT,
+    "rateLimitPerMinute": ErrorCode.INVALID_RATE_LIMIT,
+}
+
+
+def parse_instant(value: Any) -> datetime:
+    """An ISO 8601 date-time (`2027-01-31T12:00:00Z`); without an offset it is read as UTC."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string, e.g. 2027-01-31T12:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2027-01-31T12:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def iso(ms: int | None) -> str | None:
+    """A stored time (epoch ms) as the API shows it: ISO 8601 in UTC, millisecond precision."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _guild_entry(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if value != ALL_GUILDS and not is_snowflake(value):
+        raise ValueError('each entry must be a Discord snowflake (17-20 digits), or the list exactly ["*"]')
+    return value
+
+
+def _strict_int(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number")
+    return value
+
+
+class CreateKeyBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Stats dashboard",
+                    "scopes": ["xp:read", "config:read"],
+                    "guildIds": ["490537526436560896"],
+                    "expiresAt": "2030-01-01T00:00:00Z",
+                    "rateLimitPerMinute": 600,
+                }
+            ]
+        },
+    )
+    name: str = Field(min_length=1, max_length=MAX_NAME, description="Who or what the key is for")
+    scopes: list[str] = Field(
+        min_length=1,
+        max_length=len(ALL_SCOPES),
+        description="What the key may do: " + ", ".join(ALL_SCOPES),
+        json_schema_extra={"items": {"type": "string", "enum": list(ALL_SCOPES)}, "uniqueItems": True},
+    )
+    guildIds: list[Annotated[str, BeforeValidator(_guild_entry)]] = Field(
+        max_length=MAX_GUILDS,
+        description='The guilds the key may touch: snowflakes; [] none; ["*"] every guild and the global routes',
+        json_schema_extra={"items": {"type": "string", "pattern": "^([0-9]{17,20}|\\*)$"}, "uniqueItems": True},
+    )
+    expiresAt: str | None = Field(
+        None,
+        description="ISO 8601 date-time in the future (UTC without an offset); absent: never expires",
+        json_schema_extra={"format": "date-time"},
+    )
+    rateLimitPerMinute: Annotated[int | None, BeforeValidator(lambda v: v if v is None else _strict_int(v))] = Field(
+        None, ge=1, le=MAX_RATE_LIMIT, description="Requests per minute; absent: the deployment's default"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip() or not value.isprintable():
+            raise ValueError("must be printable text, not blank")
+        return value.strip()
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in ALL_SCOPES]
+        if unknown:
+            raise ValueError(f"unknown scope {unknown[0]!r}; scopes are {', '.join(ALL_SCOPES)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a scope is listed twice")
+        return [s for s in ALL_SCOPES if s in value]
+
+    @field_validator("guildIds")
+    @classmethod
+    def _guilds(cls, value: list[str]) -> list[str]:
+        if ALL_GUILDS in value and value != [ALL_GUILDS]:
+            raise ValueError('"*" (every guild) must be the only entry')
+        if len(set(value)) != len(value):
+            raise ValueError("a guild is listed twice")
+        return value
+
+    @field_validator("expiresAt")
+    @classmethod
+    def _expiry(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if parse_instant(value).timestamp() * 1000 <= now_ms():
+            raise ValueError("must be in the future")
+        return value
+
+    def expires_ms(self) -> int | None:
+        return None if self.expiresAt is None else int(parse_instant(self.expiresAt).timestamp() * 1000)
+
+
+class KeyView(BaseModel):
+    model_config = _VIEW
+    id: str
+    name: str
+    scopes: list[str]
+    guildIds: list[str]
+    expiresAt: str | None = Field(description="ISO 8601; null: never expires")
+    rateLimitPerMinute: int = Field(description="Requests per minute this key may make")
+    createdAt: str
+    createdBy: str | None = None
+    lastUsedAt: str | None = Field(None, description="ISO 8601, to within 5 minutes; null: never used")
+    revokedAt: str | None = Field(None, description="ISO 8601; set once the key is revoked")
+
+
+class KeyCreated(BaseModel):
+    model_config = _VIEW
+    id: str
+    key: str = Field(description="The secret: shown this once, never again (only its SHA-256 is stored)")
+    name: str
+    scopes: list[str]
+    guildIds: list[str]
+    expiresAt: str | None
+    rateLimitPerMinute: int
+    createdAt: str
+
+
+class KeyList(BaseModel):
+    model_config = _VIEW
+    keys: list[KeyView]
+
+
+class KeyRevoked(BaseModel):
+    model_config = _VIEW
+    id: str
+    revoked: bool = True
+    revokedAt: str

@@ -1,0 +1,110 @@
+"""Keys v2 and rate limits at the gate: which key is calling, whether its scopes and guilds cover the route
+(xpshop.scopes, the one route -> scope rule), and the caller's rate limit, with the X-RateLimit-* headers
+added to whatever the request is answered with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from .. import auth, scopes
+from ..errors import ApiError, ErrorCode
+from ..service import access_keys, rate_limits
+from ..store.access_keys import AccessKey
+
+_verdict: ContextVar[rate_limits.Verdict | None] = ContextVar("xpshop_rate_verdict", default=None)
+_counted: ContextVar[bool] = ContextVar("xpshop_rate_counted", default=False)
+_UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="xpshop"'}
+
+
+def begin() -> None:
+    """A new request: nothing counted yet."""
+    _verdict.set(None)
+    _counted.set(False)
+
+
+def decorate(result: dict[str, Any]) -> dict[str, Any]:
+    """The X-RateLimit-* headers of the request's count on its answer (a limited caller only)."""
+    verdict = _verdict.get()
+    if verdict is not None and isinstance(result, dict):
+        result["headers"] = {**(result.get("headers") or {}), **verdict.headers()}
+    return result
+
+
+def _limit(subject: str, limit: int) -> None:
+    if _counted.get():  # the preflight can run twice for a request (see http.errors): count it once
+        verdict = _verdict.get()
+    else:
+        _counted.set(True)
+        verdict = None if limit <= 0 else rate_limits.count(subject, limit)
+        _verdict.set(verdict)
+    if verdict is not None and not verdict.allowed:
+        raise verdict.refusal()
+
+
+def anonymous(event: Mapping[str, Any]) -> None:
+    """An unauthenticated caller of a public route: limited per client address."""
+    _limit(rate_limits.ip_subject(event), rate_limits.anonymous_limit())
+
+
+def public(app: APIGatewayHttpResolver) -> None:
+    """A public route (health): the admin key under its own limit, anyone else per client address."""
+    if auth.is_admin(auth.presented_key(app.current_event.headers or {})):
+        _limit("admin", rate_limits.admin_limit())
+    else:
+        anonymous(app.current_event.raw_event)
+
+
+def _key(presented: str) -> AccessKey:
+    resolved = access_keys.resolve(presented)
+    if resolved.key is None:
+        raise ApiError(ErrorCode.UNAUTHORIZED, resolved.problem or "The API key is not valid", _UNAUTHORIZED)
+    return resolved.key
+
+
+def _authorize(key: AccessKey, method: str, rule: str, guild_id: str | None) -> None:
+    want = scopes.need(method, rule)
+    guild = unquote(guild_id).strip() if guild_id is not None else None
+    problem = scopes.missing(frozenset(key.scopes), frozenset(key.guild_ids), want, guild or None)
+    if problem is not None:
+        raise ApiError(ErrorCode.FORBIDDEN, problem)
+
+
+def _keyed(app: APIGatewayHttpResolver, presented: str, rule: str, guild_id: str | None) -> None:
+    key = _key(presented)
+    _limit(f"key:{key.key_id}", access_keys.limit_of(key))
+    _authorize(key, app.current_event.http_method, rule, guild_id)
+
+
+def admin_or_key(app: APIGatewayHttpResolver, rule: str, guild_id: str | None) -> None:
+    """The admin key, or an API key whose scopes and guilds cover the route; 401 otherwise."""
+    headers = app.current_event.headers or {}
+    presented = auth.presented_key(headers)
+    if auth.is_admin(presented):
+        _limit("admin", rate_limits.admin_limit())
+    elif presented is not None and access_keys.looks_like_key(presented):
+        _keyed(app, presented, rule, guild_id)
+    else:
+        auth.require_admin(headers)
+
+
+def shop_caller(app: APIGatewayHttpResolver, rule: str, *, admin_only: bool) -> auth.Caller:
+    """The shop's callers: the admin key, an API key with the shop scope (acts as the admin), or a user key
+    (its own account only; 403 on admin routes)."""
+    headers = app.current_event.headers or {}
+    presented = auth.presented_key(headers)
+    if auth.is_admin(presented):
+        _limit("admin", rate_limits.admin_limit())
+        return auth.Caller(admin=True)
+    if presented is not None and access_keys.looks_like_key(presented):
+        _keyed(app, presented, rule, None)
+        return auth.Caller(admin=True)
+    caller = auth.identify(headers)
+    _limit(f"user:{caller.discord_id}", access_keys.default_rate_limit())
+    if admin_only and not caller.admin:
+        raise ApiError(ErrorCode.FORBIDDEN, "This endpoint needs the admin key; a user key cannot use it")
+    return caller

@@ -1,0 +1,77 @@
+"""POST /api/keys: every bad field is a 400 with its own code and a message naming it (moto: nothing is
+written before validation)."""
+
+from __future__ import annotations
+
+import pytest
+
+G = "111111111111111111"
+GOOD = {"name": "dashboard", "scopes": ["xp:read"], "guildIds": [G]}
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        ({"name": ""}, "INVALID_KEY_NAME", "name"),
+        ({"name": "   "}, "INVALID_KEY_NAME", "name"),
+        ({"name": "x" * 101}, "INVALID_KEY_NAME", "name"),
+        ({"name": "tab\there"}, "INVALID_KEY_NAME", "name"),
+        ({"name": 5}, "INVALID_KEY_NAME", "name"),
+        ({"name": None}, "INVALID_KEY_NAME", "name"),
+        ({"scopes": []}, "INVALID_SCOPES", "scopes"),
+        ({"scopes": ["xp:admin"]}, "INVALID_SCOPES", "scopes"),
+        ({"scopes": ["xp:read", "xp:read"]}, "INVALID_SCOPES", "scopes"),
+        ({"scopes": "xp:read"}, "INVALID_SCOPES", "scopes"),
+        ({"scopes": [1]}, "INVALID_SCOPES", "scopes"),
+        ({"guildIds": ["123"]}, "INVALID_GUILD_IDS", "guildIds"),
+        ({"guildIds": ["*", G]}, "INVALID_GUILD_IDS", "guildIds"),
+        ({"guildIds": [G, G]}, "INVALID_GUILD_IDS", "guildIds"),
+        ({"guildIds": "*"}, "INVALID_GUILD_IDS", "guildIds"),
+        ({"guildIds": ["99999999999999999999999"]}, "INVALID_GUILD_IDS", "guildIds"),
+        ({"guildIds": [str(10**17 + i) for i in range(101)]}, "INVALID_GUILD_IDS", "guildIds"),
+        ({"expiresAt": "2001-01-01T00:00:00Z"}, "INVALID_EXPIRES_AT", "expiresAt"),
+        ({"expiresAt": "tomorrow"}, "INVALID_EXPIRES_AT", "expiresAt"),
+        ({"expiresAt": 4102444800}, "INVALID_EXPIRES_AT", "expiresAt"),
+        ({"rateLimitPerMinute": 0}, "INVALID_RATE_LIMIT", "rateLimitPerMinute"),
+        ({"rateLimitPerMinute": 60_001}, "INVALID_RATE_LIMIT", "rateLimitPerMinute"),
+        ({"rateLimitPerMinute": "100"}, "INVALID_RATE_LIMIT", "rateLimitPerMinute"),
+        ({"rateLimitPerMinute": 1.5}, "INVALID_RATE_LIMIT", "rateLimitPerMinute"),
+        ({"rateLimitPerMinute": True}, "INVALID_RATE_LIMIT", "rateLimitPerMinute"),
+        ({"extra": 1}, "INVALID_REQUEST", "extra"),
+    ],
+)
+def test_a_bad_field_is_400_with_its_code(api_moto_of_module, change, code, field):
+    body = {**GOOD, **change}
+    result = api_moto_of_module.post("/api/keys", body)
+    assert result.status == 400, result.body
+    assert result.error["code"] == code
+    assert field in result.error["message"]
+
+
+@pytest.mark.parametrize("missing", ["name", "scopes", "guildIds"])
+def test_a_missing_field_is_named(api_moto_of_module, missing):
+    body = {k: v for k, v in GOOD.items() if k != missing}
+    result = api_moto_of_module.post("/api/keys", body)
+    assert result.status == 400 and missing in result.error["message"]
+
+
+def test_not_json_or_not_an_object(api_moto_of_module):
+    assert api_moto_of_module.post("/api/keys", raw="{nope").error["code"] == "INVALID_REQUEST"
+    assert api_moto_of_module.post("/api/keys", ["x"]).error["code"] == "INVALID_REQUEST"
+
+
+def test_without_the_admin_key_auth_comes_first(api_moto_of_module):
+    assert api_moto_of_module.post("/api/keys", {"name": ""}, key=None).status == 401
+    assert api_moto_of_module.get("/api/keys", key="wrong").status == 401
+    assert api_moto_of_module.request("PATCH", "/api/keys").status == 405
+
+
+@pytest.mark.parametrize(
+    ("extra", "expires"),
+    [({}, None), ({"expiresAt": "2099-01-31T12:00:00+01:00"}, "2099-01-31T11:00:00.000Z")],
+)
+def test_good_bodies_are_accepted(api_moto_of_module, extra, expires):
+    result = api_moto_of_module.post("/api/keys", {**GOOD, "guildIds": ["*"], **extra})
+    assert result.status == 201, result.body
+    assert result.data["expiresAt"] == expires
+    assert result.data["guildIds"] == ["*"]
