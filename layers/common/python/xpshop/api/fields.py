@@ -80,15 +80,21 @@ _INVISIBLE = _char_ranges(
     [cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in INVISIBLE_CATEGORIES]
 )
 VISIBLE_CHAR = f"[^{_INVISIBLE}]"
-VISIBLE_NON_SPACE = f"[^\\s{_INVISIBLE}]"
+# Whitespace spelled out (regex engines disagree on `\s`): Unicode's White_Space, what pydantic's
+# str_strip_whitespace trims; Python's str.strip() also trims U+001C-U+001F (`PY_SPACE`).
+_WHITE_SPACE = "\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+SPACE = f"[{_WHITE_SPACE}]"
+NON_SPACE = f"[^{_WHITE_SPACE}]"
+PY_SPACE = f"[{_WHITE_SPACE}\\u001c-\\u001f]"
+VISIBLE_NON_SPACE = f"[^{_WHITE_SPACE}{_INVISIBLE}]"
 
 
-def trimmed_pattern(max_chars: int, char: str = r"[\s\S]", edge: str = r"\S") -> str:
+def trimmed_pattern(max_chars: int, char: str = r"[\s\S]", edge: str = NON_SPACE) -> str:
     """Text of 1..max_chars characters once leading and trailing whitespace is trimmed (as the shop's
     models do before checking lengths): `char` for any character, `edge` for the first and last."""
     inner = f"(?:{char}){{0,{max_chars - 2}}}" if max_chars > 2 else ""
     middle = f"(?:{edge})(?:{inner}(?:{edge}))?" if max_chars > 1 else f"(?:{edge})"
-    return f"^\\s*{middle}\\s*$"
+    return f"^{SPACE}*{middle}{SPACE}*$"
 
 
 def body_config(examples: list[dict[str, Any]], *, strip: bool = False, **rules: Any) -> ConfigDict:

@@ -25,9 +25,12 @@ from ... import ids, names
 from ...errors import ErrorCode, InvalidInput
 from ...shop import CLOAK, COSMETIC_TYPES, MAX_CREDITS, url_with_suffix
 from ..fields import (
+    NON_SPACE,
+    PY_SPACE,
     SNOWFLAKE_EXAMPLE,
     SNOWFLAKE_PATTERN,
     SNOWFLAKE_SCHEMA,
+    SPACE,
     VISIBLE_CHAR,
     VISIBLE_NON_SPACE,
     body_config,
@@ -80,7 +83,7 @@ _HEX = "[0-9A-Fa-f]"
 ACCOUNT_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "string", "pattern": SNOWFLAKE_PATTERN},
-        {"type": "string", "pattern": f"^\\s*{_HEX}{{32}}\\s*$"},
+        {"type": "string", "pattern": f"^{PY_SPACE}*{_HEX}{{32}}{PY_SPACE}*$"},
         {"type": "string", "pattern": f"^(?:{_HEX}*-){{4}}{_HEX}*$", "minLength": 36, "maxLength": 36},
     ],
     "description": "Discord ID (snowflake: 17-20 digits, at most 2^64-1) or Minecraft UUID (32 hex, dashes allowed)",
@@ -88,7 +91,7 @@ ACCOUNT_SCHEMA: dict[str, Any] = {
 }
 AccountId = Annotated[str, BeforeValidator(_account), WithJsonSchema(ACCOUNT_SCHEMA)]
 DiscordId = Annotated[str, BeforeValidator(_snowflake), WithJsonSchema(SNOWFLAKE_SCHEMA)]
-SHORT_ID_PATTERN = r"^\s*[A-Za-z0-9]{8}\s*$"
+SHORT_ID_PATTERN = f"^{SPACE}*[A-Za-z0-9]{{8}}{SPACE}*$"
 ShortId = Annotated[str, Field(pattern=SHORT_ID_PATTERN, description="8-character id", examples=["aB3dE5gH"])]
 
 
@@ -175,7 +178,8 @@ UnixSeconds = Annotated[int, _NUMBER, Field(ge=0, le=10**11), _integer(0, 10**11
 def _url_schema(*suffixes: str) -> Any:
     """An http(s) URL whose path ends in one of the suffixes (any case): the rule of `shop.url_with_suffix`."""
     ends = "|".join("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else "\\" + c for c in s) for s in suffixes)
-    pattern = f"^\\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#\\[\\]\\s]+/[^?#\\t\\r\\n]*(?:{ends})(?:[?#][^\\t\\r\\n]*)?\\s*$"
+    host = f"[^/?#\\[\\]{NON_SPACE[2:-1]}]+"
+    pattern = f"^{SPACE}*[Hh][Tt][Tt][Pp][Ss]?://{host}/[^?#\\t\\r\\n]*(?:{ends})(?:[?#][^\\t\\r\\n]*)?{SPACE}*$"
     return WithJsonSchema(
         {
             "type": "string",
@@ -217,7 +221,7 @@ Description = Annotated[
     Field(min_length=1, max_length=500),
     _text(trimmed_pattern(500), "1-500 characters once trimmed", "A crown of pure gold"),
 ]
-_NOT_ZERO_CODE = {"not": {"type": "string", "pattern": r"^\s*0\s*$"}}
+_NOT_ZERO_CODE = {"not": {"type": "string", "pattern": f"^{SPACE}*0{SPACE}*$"}}
 
 
 def _any_of_present(*fields: str) -> dict[str, Any]:
@@ -234,7 +238,10 @@ class LinkBody(BaseModel):
     discordid: DiscordId
     minecraft_username: Annotated[
         str,
-        Field(pattern=r"^\s*[A-Za-z0-9_]{1,16}\s*$", description="Minecraft username (1-16 letters, digits, _)"),
+        Field(
+            pattern=f"^{SPACE}*[A-Za-z0-9_]{{1,16}}{SPACE}*$",
+            description="Minecraft username (1-16 letters, digits, _)",
+        ),
     ]
 
 
