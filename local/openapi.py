@@ -76,14 +76,18 @@ def state_contract(document: dict[str, Any], access: dict[tuple[str, str], Any])
     from xpshop.http import Access
 
     components = document.setdefault("components", {}).setdefault("schemas", {})
-    for unused in ("HTTPValidationError", "ValidationError"):
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         components.pop(unused, None)
     components["GatewayError"] = GATEWAY_ERROR
     _json_schema_keywords(document)
+    operation_ids: dict[str, str] = {}
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in METHODS:
                 continue
+            label = f"{method.upper()} {path}"
+            if operation_ids.setdefault(operation.get("operationId", ""), label) != label:
+                raise SystemExit(f"{label} and {operation_ids[operation['operationId']]}: one operationId")
             mode = access.get((path, method)) or Access.ADMIN
             _parameters(path, operation)
             if mode is Access.PUBLIC:

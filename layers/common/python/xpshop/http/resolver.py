@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -80,7 +81,16 @@ class Resolver(APIGatewayHttpResolver):
     def route(self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any) -> Any:
         methods = (method,) if isinstance(method, str) else method
         self.registered.extend(RegisteredRoute(m.upper(), rule) for m in methods)
-        return super().route(rule, method, *args, **kwargs)
+        given = inspect.signature(APIGatewayHttpResolver.route).bind(self, rule, method, *args, **kwargs).arguments
+        given.pop("self")
+        if len(methods) != 1 or given.get("operation_id") is not None:
+            return super().route(rule, method, *args, **kwargs)
+
+        def register(func: Callable[..., Any]) -> Any:
+            # The route function's name is the operation's id (`add_xp`): what generated clients call it
+            return super(Resolver, self).route(**{**given, "operation_id": func.__name__})(func)
+
+        return register
 
     def matched(self) -> tuple[str, dict[str, str]] | None:
         """The registered rule Powertools matched for the current request and its path arguments; None

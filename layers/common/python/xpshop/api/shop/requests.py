@@ -384,10 +384,17 @@ class CouponCreate(CouponFields):
     model_config = body_config(
         [{"code": "SUMMER25", "credit_grant": 25, "uses": 100}, {"code": "FREEHAT", "cosmetic_grant": _COS}],
         strip=True,
-        # credit_grant (not 0) or cosmetic_grant, or both
-        anyOf=[
-            {"required": ["credit_grant"], "properties": {"credit_grant": {"not": {"enum": [0, "0", "-0", None]}}}},
-            required_non_null("cosmetic_grant"),
+        # credit_grant (not 0) or cosmetic_grant, or both (in allOf: the body stays one object for generators)
+        allOf=[
+            {
+                "anyOf": [
+                    {
+                        "required": ["credit_grant"],
+                        "properties": {"credit_grant": {"not": {"enum": [0, "0", "-0", None]}}},
+                    },
+                    required_non_null("cosmetic_grant"),
+                ]
+            }
         ],
     )
     code: Code
