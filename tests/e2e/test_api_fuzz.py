@@ -76,7 +76,7 @@ def registered(server: str) -> Iterator[str]:
 
 def _without_opaque(case: Any) -> Any:
     if case.query:
-        case.query = {k: v for k, v in case.query.items() if k not in OPAQUE} or None
+        case.query = {k: v for k, v in case.query.items() if k not in OPAQUE}
     return case
 
 

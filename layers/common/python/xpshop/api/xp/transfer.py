@@ -105,7 +105,6 @@ _MEE6_PAGE = {
     "description": "A MEE6 leaderboard page (mee6.xyz/api/plugins/levels/leaderboard/<guild>); players are "
     "rows with message_count for messages",
     "properties": {
-        "success": {"not": {"const": True}},  # {success: true, data} is read as its data (a saved API answer)
         "players": {**_ROWS, "items": {"description": _ROW_RULE.replace("messages", "message_count")}},
         "role_rewards": {
             "type": "array",
@@ -123,8 +122,34 @@ _MEE6_PAGE = {
 _EXPORT = {
     "type": "object",
     "required": ["members"],
-    "description": "An xpshop export part (GET /api/xp/export), as is or inside its {success, data} envelope",
-    "properties": {"success": {"not": {"const": True}}, "members": _ROWS},
+    "description": "An xpshop export part (GET /api/xp/export)",
+    "properties": {"members": _ROWS},
+    "not": {"required": ["players"]},  # an object with players is a MEE6 page
+}
+# A saved API answer, {"success": true, "data": {...}}, is read as its data.
+_ENVELOPE = {
+    "type": "object",
+    "required": ["success", "data"],
+    "properties": {"success": {"const": True}, "data": {"type": "object"}},
+}
+
+
+def _or_enveloped(schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "anyOf": [
+            {**schema, "not": {"anyOf": [_ENVELOPE, *([schema["not"]] if "not" in schema else [])]}},
+            {**_ENVELOPE, "properties": {"success": {"const": True}, "data": schema}},
+        ],
+        "description": schema["description"] + ", as is or as the data of a saved API answer",
+    }
+
+
+_NOT_A_ROW = {  # what makes a list a list of pages or of export parts: its first item
+    "anyOf": [
+        {"type": "object", "required": ["players"]},
+        {"type": "object", "required": ["members"]},
+        {**_ENVELOPE, "properties": {"success": {"const": True}, "data": {"type": "object", "required": ["members"]}}},
+    ]
 }
 # CSV: a header row naming the columns (id, xp and optionally messages; other names are read too: userId,
 # exp, ... see the importer), then one row a line; 100,000 characters here (the importer takes 10 MB).
@@ -138,11 +163,11 @@ IMPORT_BODY: dict[str, Any] = {
         "application/json": {
             "schema": {
                 "anyOf": [
-                    {**_ROWS, "description": "Rows (see the example)"},
-                    _MEE6_PAGE,
+                    {**_ROWS, "prefixItems": [{"not": _NOT_A_ROW}], "description": "Rows (see the example)"},
+                    _or_enveloped(_MEE6_PAGE),
                     {"type": "array", "minItems": 1, "items": _MEE6_PAGE, "description": "MEE6 pages"},
-                    _EXPORT,
-                    {"type": "array", "minItems": 1, "items": _EXPORT, "description": "Export parts"},
+                    _or_enveloped(_EXPORT),
+                    {"type": "array", "minItems": 1, "items": _or_enveloped(_EXPORT), "description": "Export parts"},
                 ]
             },
             "example": [{"id": "123456789012345678", "xp": 1500, "messages": 42}],
