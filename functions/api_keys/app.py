@@ -30,7 +30,7 @@ app = http.make_resolver(http.ApiStyle(envelope=True, field_codes=KEYS_FIELD_COD
     summary="Create an API key (admin key only); the secret is in this answer only",
     responses=responses(KeyCreated, "Created", (201,), errors=(400, 401, 403, 405)),
 )
-def create_key(body: Annotated[CreateKeyBody, Body()]):
+def create_api_key(body: Annotated[CreateKeyBody, Body()]):
     return http.ok(access_keys.create(body, created_by="admin"), 201)
 
 
@@ -40,7 +40,7 @@ def create_key(body: Annotated[CreateKeyBody, Body()]):
     summary="List API keys (never their secrets)",
     responses=responses(KeyList, errors=(401, 403, 405)),
 )
-def list_keys():
+def list_api_keys():
     return http.ok(access_keys.list_keys())
 
 
@@ -50,7 +50,7 @@ def list_keys():
     summary="Revoke an API key (honoured everywhere within 30 s)",
     responses=responses(KeyRevoked, errors=(401, 403, 404, 405)),
 )
-def revoke_key(keyId: str):
+def revoke_api_key(keyId: str):
     if not _KEY_ID.match(keyId):
         raise ApiError(ErrorCode.KEY_NOT_FOUND, f"No active API key with id {keyId}")
     return http.ok(access_keys.revoke(keyId))

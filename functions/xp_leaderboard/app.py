@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -34,9 +33,9 @@ app = http.make_resolver(
 )
 def get_leaderboard(
     guildId: str,
-    offset: Annotated[int | None, Query(ge=0, description="Starting position (0-based)")] = None,
-    limit: Annotated[int | None, Query(ge=1, description="Max entries (default 10, max 100)")] = None,
-    page: Annotated[int | None, Query(ge=1, description="1-based page, an alternative to offset")] = None,
+    offset: http.Offset = None,
+    limit: http.Limit = None,
+    page: http.Page = None,
 ):
     start, size = http.page_window(offset, limit, page)
     if http.anonymous(app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -38,9 +38,9 @@ MEMBER = "/api/xp/users/<guildId>/<userId>"
 )
 def list_users(
     guildId: str,
-    offset: Annotated[int | None, Query(ge=0, description="Starting position (0-based)")] = None,
-    limit: Annotated[int | None, Query(ge=1, description="Max users to return (default 10, max 100)")] = None,
-    page: Annotated[int | None, Query(ge=1, description="1-based page, an alternative to offset")] = None,
+    offset: http.Offset = None,
+    limit: http.Limit = None,
+    page: http.Page = None,
 ):
     start, size = http.page_window(offset, limit, page)
     return http.ok(members.list_members(guildId, start, size))

@@ -80,13 +80,21 @@ def test_multiplier_validation(api, guild, method, body, code):
 
 @pytest.mark.parametrize(
     ("body", "code"),
-    [({"amount": True}, "INVALID_AMOUNT"), ({"amount": "100"}, "INVALID_AMOUNT"), ({"amount": 1.0}, "INVALID_AMOUNT")],
+    [({"amount": True}, "INVALID_AMOUNT"), ({"amount": "100"}, "INVALID_AMOUNT"), ({"amount": 1.5}, "INVALID_AMOUNT")],
 )
 def test_numbers_are_strict(api, guild, body, code):
     user = new_user_id()
     r = api.post(users(guild, user), body)
     assert (r.status, r.error["code"]) == (400, code)
     assert member_item(guild, user) is None
+
+
+def test_a_whole_number_written_with_a_decimal_point_is_that_integer(api, guild):
+    # JSON has one number type, and the OpenAPI document's `integer` includes 100.0: it is accepted as 100
+    user = new_user_id()
+    r = api.post(users(guild, user), {"amount": 100.0})
+    assert (r.status, r.data["newXp"]) == (200, 100)
+    assert member_item(guild, user)["xp"] == 100
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,33 @@ from typing import Any
 
 from .errors import ErrorCode, InvalidInput
 
-# Discord snowflakes are 17-19 digits today; 20 leaves room until 2090 (max uint64 has 20 digits).
-SNOWFLAKE_PATTERN = r"^[1-9][0-9]{16,19}$"  # also published in the OpenAPI document's path parameters
-_SNOWFLAKE = re.compile(SNOWFLAKE_PATTERN)
+
+def digits_at_most(limit: int, min_digits: int = 1) -> str:
+    """A regular expression (no anchors) for the decimal numbers from 10^(min_digits-1) (0 when min_digits
+    is 1) to `limit`, written without leading zeros: numeric bounds a JSON Schema `pattern` can state."""
+    text = str(limit)
+    width = len(text)
+    if width < min_digits:
+        raise ValueError(f"{limit} has fewer than {min_digits} digits")
+    parts = ["0"] if min_digits == 1 else []
+    if width - 1 >= max(min_digits, 1):  # every number with fewer digits than the limit
+        low, high = max(min_digits, 1) - 1, width - 2
+        parts.append(f"[1-9][0-9]{{{low},{high}}}" if low != high else f"[1-9][0-9]{{{low}}}")
+    for i, char in enumerate(text):  # as many digits as the limit: a smaller digit at position i, any after
+        floor = 1 if i == 0 else 0
+        if int(char) > floor:
+            rest = width - i - 1
+            digit = f"[{floor}-{int(char) - 1}]" if int(char) - 1 > floor else str(floor)
+            parts.append(text[:i] + digit + (f"[0-9]{{{rest}}}" if rest else ""))
+    parts.append(text)
+    return "|".join(dict.fromkeys(parts))
+
+
+# Discord snowflakes are unsigned 64-bit integers: 17-19 digits today, 20 from about 2090, never above
+# 2^64-1. The pattern states both bounds exactly (it is published in the OpenAPI document).
 MAX_SNOWFLAKE = 2**64 - 1
+SNOWFLAKE_PATTERN = f"^(?:{digits_at_most(MAX_SNOWFLAKE, 17)})$"
+_SNOWFLAKE = re.compile(SNOWFLAKE_PATTERN)
 # 2015-01-01T00:00:00Z: the zero of a snowflake's 42 bits of milliseconds (the relay keeps a copy, tested equal)
 DISCORD_EPOCH_MS = 1_420_070_400_000
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ..api.xp.requests import FIELD_ERROR_CODES
 from ..errors import ErrorCode, InvalidInput
@@ -21,6 +23,13 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 # A page costs the same at any depth (rank counters locate it); the bound only keeps numbers sane.
 MAX_OFFSET = 100_000_000
+MAX_PAGE = MAX_OFFSET // MAX_LIMIT + 1  # the deepest page of the largest size starts at MAX_OFFSET
+# The paging query parameters (`page_window`'s), bounds stated for the OpenAPI document.
+Offset = Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="Starting position (0-based)")]
+Limit = Annotated[
+    int | None, Query(ge=1, description=f"Max entries (default {DEFAULT_LIMIT}; above {MAX_LIMIT}: {MAX_LIMIT})")
+]
+Page = Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="1-based page, an alternative to offset")]
 
 # What Powertools matches for a `<name>` path segment: RFC 3986 safe characters and the unsafe ones API
 # Gateway decodes. Kept equal to Powertools' own rule so our lookups agree with its routing.
@@ -66,11 +75,22 @@ class Resolver(APIGatewayHttpResolver):
         # The routes read their bodies themselves (`raw_body`), in the media type the caller sent (the
         # importer takes JSON or CSV): the request is not normalised to a JSON body.
         self.raw_bodies = raw_bodies
+        # Who may call each route (pattern -> Access; ADMIN when absent): the OpenAPI document's security.
+        self.access: dict[str, gate.Access] = {}
 
     def route(self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any) -> Any:
         methods = (method,) if isinstance(method, str) else method
         self.registered.extend(RegisteredRoute(m.upper(), rule) for m in methods)
-        return super().route(rule, method, *args, **kwargs)
+        given = inspect.signature(APIGatewayHttpResolver.route).bind(self, rule, method, *args, **kwargs).arguments
+        given.pop("self")
+        if len(methods) != 1 or given.get("operation_id") is not None:
+            return super().route(rule, method, *args, **kwargs)
+
+        def register(func: Callable[..., Any]) -> Any:
+            # The route function's name is the operation's id (`add_xp`): what generated clients call it
+            return super(Resolver, self).route(**{**given, "operation_id": func.__name__})(func)
+
+        return register
 
     def matched(self) -> tuple[str, dict[str, str]] | None:
         """The registered rule Powertools matched for the current request and its path arguments; None
@@ -118,6 +138,7 @@ def make_resolver(
     raw_bodies: the routes read their bodies with `raw_body` (Content-Type kept, no query-as-body).
     """
     app = Resolver(style, raw_bodies=raw_bodies)
+    app.access = dict(access or {})
     preflight = gate.Preflight(access or {}, unregistered_ok or set())
 
     def check_access(app: Resolver, next_middleware: Callable[..., Response]) -> Response:
@@ -153,7 +174,7 @@ def page_window(offset: int | None, limit: int | None, page: int | None = None) 
     size = min(limit if limit is not None else DEFAULT_LIMIT, MAX_LIMIT)
     if offset is None:
         offset = (page - 1) * size if page else 0
-    if offset > MAX_OFFSET:
+    if offset > MAX_OFFSET:  # `Offset` and `Page` state the bounds; this keeps direct callers to them
         field = "offset" if page is None else "page"
         raise InvalidInput(ErrorCode.INVALID_REQUEST, f"{field}: pages start at most {MAX_OFFSET} entries deep")
     return offset, size

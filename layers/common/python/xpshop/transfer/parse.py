@@ -223,6 +223,8 @@ def _reward(entry: Any, where: str) -> Reward:
         rank = entry.get("level")
     if role_id is None:
         role_id = entry.get("role_id", entry.get("roleId"))
+    if isinstance(rank, float) and rank.is_integer():  # JSON has one number type: 8.0 is the level 8
+        rank = int(rank)
     if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= MAX_REWARD_LEVEL:
         raise InvalidInput(
             ErrorCode.INVALID_LEVEL, f"{where}.rank must be a level from 1 to {MAX_REWARD_LEVEL}, got {rank!r}"

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...clock import now_ms
-from ..fields import Snowflake
+from ..fields import SNOWFLAKE_EXAMPLE, Snowflake, body_config
 from .messages import MessageEvent, Timestamp, max_future_ms
 
 MEMBER_KIND = "member"
@@ -54,7 +54,21 @@ class MemberEvent(BaseModel):
 class MembersIngestBody(BaseModel):
     """A batch of member events from the relay (one invalid event refuses the whole batch, naming its row)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = body_config(
+        [
+            {
+                "events": [
+                    {
+                        "eventId": "ban-123456789012345678-123456789012345680-1767268800000",
+                        "type": "ban",
+                        "guildId": SNOWFLAKE_EXAMPLE,
+                        "userId": "123456789012345680",
+                        "at": "2026-01-01T12:00:00Z",
+                    }
+                ]
+            }
+        ]
+    )
     events: list[MemberEvent] = Field(min_length=1, max_length=100)
 
 

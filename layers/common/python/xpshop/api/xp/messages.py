@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from ... import display
 from ...clock import now_ms
 from ...ids import DISCORD_EPOCH_MS
-from ..fields import Snowflake
+from ..fields import SNOWFLAKE_EXAMPLE, Snowflake, body_config
 
 logger = Logger(child=True)
 
@@ -144,7 +144,23 @@ class IngestedMessage(MessageEvent):
 class IngestBody(BaseModel):
     """A batch from the gateway relay (one invalid message refuses the whole batch, naming its row)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = body_config(
+        [
+            {
+                "messages": [
+                    {
+                        "messageId": "1180000000000000001",
+                        "guildId": SNOWFLAKE_EXAMPLE,
+                        "channelId": "123456789012345679",
+                        "userId": "123456789012345680",
+                        "roleIds": [],
+                        "timestamp": "2026-01-01T12:00:00Z",
+                        "displayName": "Steve",
+                    }
+                ]
+            }
+        ]
+    )
     messages: list[IngestedMessage] = Field(min_length=1, max_length=100)
 
 

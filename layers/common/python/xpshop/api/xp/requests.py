@@ -13,7 +13,6 @@ from pydantic import (
     Field,
     StrictBool,
     StrictFloat,
-    StrictInt,
     ValidationError,
     field_validator,
 )
@@ -21,62 +20,62 @@ from pydantic import (
 from ...errors import ErrorCode, InvalidInput
 from ...guild_config import MAX_CREDITS_PER_LEVEL, MAX_MULTIPLIERS, MAX_REWARDS
 from ...levels import MAX_XP
-from ..fields import PositiveMultiplier, Snowflake
+from ..fields import SNOWFLAKE_EXAMPLE, PositiveMultiplier, Snowflake, WholeNumber, body_config
 
 _BODY = ConfigDict(extra="forbid", defer_build=True)
 Reason = Annotated[str, Field(max_length=500, description="Why, kept in the audit trail")]
 
 
 class AddXpBody(BaseModel):
-    model_config = _BODY
-    amount: StrictInt = Field(gt=0, le=MAX_XP, description="XP to add, a positive integer")
+    model_config = body_config([{"amount": 50, "reason": "event winner"}])
+    amount: WholeNumber = Field(gt=0, le=MAX_XP, description="XP to add, a positive integer")
     reason: Reason | None = None
 
 
 class SetXpBody(BaseModel):
-    model_config = _BODY
-    xp: StrictInt = Field(ge=0, le=MAX_XP, description="The member's new total XP")
+    model_config = body_config([{"xp": 1000}])
+    xp: WholeNumber = Field(ge=0, le=MAX_XP, description="The member's new total XP")
     reason: Reason | None = None
 
 
 class RemoveXpBody(BaseModel):
-    model_config = _BODY
-    amount: StrictInt = Field(gt=0, le=MAX_XP, description="XP to remove; the total never goes below 0")
+    model_config = body_config([{"amount": 25, "reason": "spam"}])
+    amount: WholeNumber = Field(gt=0, le=MAX_XP, description="XP to remove; the total never goes below 0")
     reason: Reason | None = None
 
 
 class PrivacyBody(BaseModel):
-    model_config = _BODY
+    model_config = body_config([{"hidden": True}])
     hidden: StrictBool = Field(description='true: public views show the member as "Hidden member"; false: shown')
 
 
 class AddRewardBody(BaseModel):
-    model_config = _BODY
-    level: StrictInt = Field(ge=1, le=10_000)
+    model_config = body_config([{"level": 5, "roleId": SNOWFLAKE_EXAMPLE}])
+    level: WholeNumber = Field(ge=1, le=10_000)
     roleId: Snowflake
 
 
 class RemoveRewardBody(BaseModel):
-    model_config = _BODY
-    level: StrictInt = Field(ge=1, le=10_000)
+    model_config = body_config([{"level": 5}])
+    level: WholeNumber = Field(ge=1, le=10_000)
 
 
 class PutMultipliersBody(BaseModel):
-    model_config = _BODY
+    model_config = body_config([{"server": 2.0, "role": {SNOWFLAKE_EXAMPLE: 1.5}}])
     server: PositiveMultiplier | None = None
     role: dict[Snowflake, PositiveMultiplier] = Field(default_factory=dict, max_length=MAX_MULTIPLIERS)
     user: dict[Snowflake, PositiveMultiplier] = Field(default_factory=dict, max_length=MAX_MULTIPLIERS)
 
 
 class DeleteMultipliersBody(BaseModel):
-    model_config = _BODY
+    model_config = body_config([{"server": True, "role": [SNOWFLAKE_EXAMPLE]}])
     server: StrictBool = False
     role: list[Snowflake] = Field(default_factory=list, max_length=MAX_MULTIPLIERS)
     user: list[Snowflake] = Field(default_factory=list, max_length=MAX_MULTIPLIERS)
 
 
 class RegisterGuildBody(BaseModel):
-    model_config = _BODY
+    model_config = body_config([{"name": "My Server"}, {}])
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
@@ -97,7 +96,7 @@ FIELD_ERROR_CODES: dict[str, ErrorCode] = {
 
 class RoleReward(BaseModel):
     model_config = _BODY
-    level: StrictInt = Field(ge=1, le=10_000)
+    level: WholeNumber = Field(ge=1, le=10_000)
     roleId: Snowflake
 
 
@@ -133,9 +132,9 @@ class CurveSettings(BaseModel):
     ~37M XP with the maxima) and the cumulative XP stays exact within the XP cap."""
 
     model_config = _BODY
-    a: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
-    b: Annotated[StrictInt, Field(ge=0, le=1_000)] | None = None
-    c: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
+    a: Annotated[WholeNumber, Field(ge=1, le=100)] | None = None
+    b: Annotated[WholeNumber, Field(ge=0, le=1_000)] | None = None
+    c: Annotated[WholeNumber, Field(ge=1, le=10_000)] | None = None
 
 
 class AnnouncementSettings(BaseModel):
@@ -149,8 +148,8 @@ class AnnouncementSettings(BaseModel):
 class ConfigPatch(BaseModel):
     """A partial configuration as accepted by PUT /api/xp/config/{guildId|global}."""
 
-    model_config = _BODY
-    cooldownSeconds: Annotated[StrictInt, Field(ge=0, le=86_400)] | None = None
+    model_config = body_config([{"cooldownSeconds": 45, "xpRate": 1.5}, {"leaderboard": {"public": True}}])
+    cooldownSeconds: Annotated[WholeNumber, Field(ge=0, le=86_400)] | None = None
     xpRate: Annotated[StrictFloat, Field(gt=0, le=100)] | None = None
     noXpRoleIds: list[Snowflake] | None = Field(default=None, max_length=250)
     noXpChannelIds: list[Snowflake] | None = Field(default=None, max_length=500)
@@ -164,11 +163,11 @@ class ConfigPatch(BaseModel):
     curve: CurveSettings | None = None
     # Discord (xpshop): XP for using commands, the "Give XP" message command, announcements, credits.
     commandXp: StrictBool | None = None
-    giveXpAmount: Annotated[StrictInt, Field(ge=1, le=100_000)] | None = None
+    giveXpAmount: Annotated[WholeNumber, Field(ge=1, le=100_000)] | None = None
     levelUpAnnouncement: AnnouncementSettings | None = None
     # Set with the admin key only (Discord cannot): credits are one balance across servers. Each payment is
     # capped again at deploy level (LEVEL_CREDITS_MAX_PAYMENT, see service/effects.py).
-    creditsPerLevel: Annotated[StrictInt, Field(ge=0, le=MAX_CREDITS_PER_LEVEL)] | None = None
+    creditsPerLevel: Annotated[WholeNumber, Field(ge=0, le=MAX_CREDITS_PER_LEVEL)] | None = None
     # Members reset to 0 XP when they leave and/or are banned (events forwarded by the relay).
     resetOn: Literal["none", "leave", "ban", "leaveOrBan"] | None = None
 

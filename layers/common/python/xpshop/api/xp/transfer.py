@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...levels import MAX_XP
+from ..fields import SNOWFLAKE_SCHEMA
+
 _VIEW = ConfigDict(extra="forbid", defer_build=True)
 
 ImportMode = Literal["replace", "add", "max"]
@@ -85,45 +88,72 @@ class ExportPart(BaseModel):
     next: str | None = Field(description="Cursor of the next part (also in the Link header); null at the end")
 
 
-# The import body, documented for clients and the fuzzer (the handler reads it raw).
-_ROW = {
-    "type": "object",
-    "required": ["id", "xp"],
-    "properties": {
-        "id": {"type": "string", "description": "Discord user id (17-20 digits)"},
-        "xp": {"type": "integer", "minimum": 0},
-        "messages": {"type": "integer", "minimum": 0},
-    },
-}
+# The import body, documented for clients and the fuzzer (the handler reads it raw). The file is refused
+# (400) only as a whole: not JSON/CSV, not one of the shapes below, too many rows, a bad MEE6 role reward,
+# a CSV without its header. A row that breaks the row rule is not refused: it is counted and reported in
+# `errors` (so a list's items may be anything; the row rule is stated as the description and the example).
+_MAX_ROWS = 100_000  # transfer.rows.MAX_ROWS
+_MAX_REWARD_LEVEL = 10_000  # transfer.parse.MAX_REWARD_LEVEL
+_ROW_RULE = (
+    f"A row: {{id: Discord user id (17-20 digits), xp: whole number 0..{MAX_XP}, messages (optional): "
+    "the same}; a row that breaks it is reported in errors, not refused"
+)
+_ROWS = {"type": "array", "maxItems": _MAX_ROWS, "items": {"description": _ROW_RULE}}
 _MEE6_PAGE = {
     "type": "object",
     "required": ["players"],
-    "description": "A MEE6 leaderboard page (mee6.xyz/api/plugins/levels/leaderboard/<guild>)",
+    "description": "A MEE6 leaderboard page (mee6.xyz/api/plugins/levels/leaderboard/<guild>); players are "
+    "rows with message_count for messages",
     "properties": {
-        "players": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "xp"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "xp": {"type": "integer", "minimum": 0},
-                    "message_count": {"type": "integer", "minimum": 0},
-                },
-            },
-        },
+        "players": {**_ROWS, "items": {"description": _ROW_RULE.replace("messages", "message_count")}},
         "role_rewards": {
             "type": "array",
             "items": {
                 "type": "object",
+                "required": ["rank", "role"],
                 "properties": {
-                    "rank": {"type": "integer", "minimum": 1, "description": "The level"},
-                    "role": {"type": "object", "properties": {"id": {"type": "string"}}},
+                    "rank": {"type": "integer", "minimum": 1, "maximum": _MAX_REWARD_LEVEL, "description": "The level"},
+                    "role": {"type": "object", "required": ["id"], "properties": {"id": SNOWFLAKE_SCHEMA}},
                 },
             },
         },
     },
 }
+_EXPORT = {
+    "type": "object",
+    "required": ["members"],
+    "description": "An xpshop export part (GET /api/xp/export)",
+    "properties": {"members": _ROWS},
+    "not": {"required": ["players"]},  # an object with players is a MEE6 page
+}
+# A saved API answer, {"success": true, "data": {...}}, is read as its data.
+_ENVELOPE = {
+    "type": "object",
+    "required": ["success", "data"],
+    "properties": {"success": {"const": True}, "data": {"type": "object"}},
+}
+
+
+def _or_enveloped(schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "anyOf": [
+            {**schema, "not": {"anyOf": [_ENVELOPE, *([schema["not"]] if "not" in schema else [])]}},
+            {**_ENVELOPE, "properties": {"success": {"const": True}, "data": schema}},
+        ],
+        "description": schema["description"] + ", as is or as the data of a saved API answer",
+    }
+
+
+_NOT_A_ROW = {  # what makes a list a list of pages or of export parts: its first item
+    "anyOf": [
+        {"type": "object", "required": ["players"]},
+        {"type": "object", "required": ["members"]},
+        {**_ENVELOPE, "properties": {"success": {"const": True}, "data": {"type": "object", "required": ["members"]}}},
+    ]
+}
+# CSV: a header row naming the columns (id, xp and optionally messages; other names are read too: userId,
+# exp, ... see the importer), then one row a line; 100,000 characters here (the importer takes 10 MB).
+CSV_PATTERN = r"^(?:\r?\n)*id,xp(?:,messages)?\r?\n[^\x00]*$"
 IMPORT_BODY: dict[str, Any] = {
     "required": True,
     "description": "A JSON list of rows, MEE6 leaderboard page(s), an xpshop export, or CSV with a header row "
@@ -132,13 +162,19 @@ IMPORT_BODY: dict[str, Any] = {
     "content": {
         "application/json": {
             "schema": {
-                "oneOf": [
-                    {"type": "array", "items": _ROW},
-                    _MEE6_PAGE,
-                    {"type": "array", "items": _MEE6_PAGE},
+                "anyOf": [
+                    {**_ROWS, "prefixItems": [{"not": _NOT_A_ROW}], "description": "Rows (see the example)"},
+                    _or_enveloped(_MEE6_PAGE),
+                    {"type": "array", "minItems": 1, "items": _MEE6_PAGE, "description": "MEE6 pages"},
+                    _or_enveloped(_EXPORT),
+                    {"type": "array", "minItems": 1, "items": _or_enveloped(_EXPORT), "description": "Export parts"},
                 ]
-            }
+            },
+            "example": [{"id": "123456789012345678", "xp": 1500, "messages": 42}],
         },
-        "text/csv": {"schema": {"type": "string"}, "example": "id,xp,messages\r\n123456789012345678,1500,42\r\n"},
+        "text/csv": {
+            "schema": {"type": "string", "maxLength": 100_000, "pattern": CSV_PATTERN},
+            "example": "id,xp,messages\r\n123456789012345678,1500,42\r\n",
+        },
     },
 }
