@@ -153,7 +153,20 @@ def test_recalc_endpoints(api, guild):
     assert r.data["guilds"][0]["done"] is True
     assert api.post("/api/xp/recalc/999999999999999999").error["code"] == "GUILD_NOT_FOUND"
     assert api.post(f"/api/xp/recalc/{guild}", key=None).status == 401
-    assert api.post("/api/xp/recalc").data["complete"] is True
+
+
+def test_the_global_recalc_endpoint_visits_every_guild(api_own_table):
+    """On a table of its own: a global run over the session's table visits every guild earlier tests made and
+    may stop at its time budget (complete: false) on a slow machine."""
+    guilds = []
+    for n in range(2):
+        guild = f"86100000000000000{n}"
+        assert api_own_table.put(f"/api/xp/guilds/{guild}").status == 201
+        seed(api_own_table, guild, 3, 861000000000000000 + 100 * n)
+        guilds.append(guild)
+    done = api_own_table.post("/api/xp/recalc").data
+    assert done["complete"] is True
+    assert sorted(g["guildId"] for g in done["guilds"]) == guilds
 
 
 def test_expired_coupons_are_deactivated(api):

@@ -3,8 +3,8 @@ interactions webhook called through the local API Gateway emulation (raw bytes, 
 
 from __future__ import annotations
 
-import itertools
 import json
+import threading
 import time
 from typing import Any
 
@@ -20,12 +20,17 @@ CHANNEL = "300000000000000001"
 MANAGE_GUILD = str(1 << 5)
 MANAGE_GUILD_AND_ROLES = str((1 << 5) | (1 << 28))  # role rewards need Manage Roles too
 NO_PERMISSIONS = "0"
-# Interaction ids are snowflakes: time-ordered, so each test run's ids are fresh and increasing.
-_ids = itertools.count(snowflake_at(int(time.time() * 1000)))
+# Interaction ids are snowflakes: time-ordered, so each id is of its moment (a handler that reads an
+# interaction's age, e.g. /privacy delete's 15-minute confirm, sees a fresh one however long the session has
+# run) and ids only increase.
+_last_id = [0]
+_ids_lock = threading.Lock()
 
 
 def next_snowflake() -> str:
-    return str(next(_ids) + (1 << 22))
+    with _ids_lock:
+        _last_id[0] = max(_last_id[0] + 1, snowflake_at(int(time.time() * 1000)))
+        return str(_last_id[0])
 
 
 class Signer:
