@@ -12,10 +12,12 @@ from ..clock import now_ms
 from ..errors import ErrorCode
 from ..ids import is_snowflake
 from ..scopes import ALL_GUILDS, ALL_SCOPES
+from .fields import SNOWFLAKE_SCHEMA, VISIBLE_CHAR, VISIBLE_NON_SPACE, trimmed_pattern
 
 _VIEW = ConfigDict(extra="forbid", defer_build=True)
 
 MAX_NAME = 100
+NAME_PATTERN = trimmed_pattern(MAX_NAME, VISIBLE_CHAR, VISIBLE_NON_SPACE)
 MAX_GUILDS = 100
 MAX_RATE_LIMIT = 60_000  # requests per minute (the HTTP API itself is throttled at 100/s, see template.yaml)
 
@@ -54,6 +56,17 @@ def _guild_entry(value: Any) -> Any:
     return value
 
 
+def _guild_ids_schema(schema: dict[str, Any]) -> None:
+    """guildIds in the document as the validators take it: distinct snowflakes, or exactly ["*"]."""
+    description = schema.get("description")
+    schema.clear()
+    schema["description"] = description
+    schema["anyOf"] = [
+        {"type": "array", "maxItems": MAX_GUILDS, "uniqueItems": True, "items": dict(SNOWFLAKE_SCHEMA)},
+        {"type": "array", "minItems": 1, "maxItems": 1, "items": {"const": ALL_GUILDS}},
+    ]
+
+
 def _strict_int(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("must be a whole number")
@@ -76,7 +89,10 @@ class CreateKeyBody(BaseModel):
             ]
         },
     )
-    name: str = Field(min_length=1, max_length=MAX_NAME, description="Who or what the key is for")
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        description=f"Who or what the key is for: 1-{MAX_NAME} visible characters once trimmed",
+    )
     scopes: list[str] = Field(
         min_length=1,
         max_length=len(ALL_SCOPES),
@@ -86,7 +102,7 @@ class CreateKeyBody(BaseModel):
     guildIds: list[Annotated[str, BeforeValidator(_guild_entry)]] = Field(
         max_length=MAX_GUILDS,
         description='The guilds the key may touch: snowflakes; [] none; ["*"] every guild and the global routes',
-        json_schema_extra={"items": {"type": "string", "pattern": "^([0-9]{17,20}|\\*)$"}, "uniqueItems": True},
+        json_schema_extra=_guild_ids_schema,
     )
     expiresAt: str | None = Field(
         None,
@@ -100,9 +116,7 @@ class CreateKeyBody(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not value.strip() or not value.isprintable():
-            raise ValueError("must be printable text, not blank")
-        return value.strip()
+        return value.strip()  # the pattern has refused blank and invisible text
 
     @field_validator("scopes")
     @classmethod
