@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import sections
 from local import REPO_ROOT, events
 from local.server import HttpRequest, LocalApi
 
@@ -282,17 +283,8 @@ def section(
 
 
 def insert(document: str, lines: list[str]) -> str:
-    """`document` with its rank cards section replaced by `lines` (added before "## Notes" when absent)."""
-    block = "\n".join(lines) + "\n"
-    start = document.find(HEADING + "\n")
-    if start >= 0:
-        following = document.find("\n## ", start + len(HEADING))
-        rest = document[following + 1 :] if following >= 0 else ""
-        return document[:start] + block + ("\n" + rest if rest else "")
-    notes = document.find("\n## Notes")
-    if notes < 0:
-        return document.rstrip("\n") + "\n\n" + block
-    return document[: notes + 1] + block + "\n" + document[notes + 1 :]
+    """`document` with its rank cards section replaced by `lines`."""
+    return sections.insert(document, HEADING, lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from bench import sections
 from local import REPO_ROOT
 from local.server import HttpRequest, LocalApi
 
@@ -30,28 +31,9 @@ FIRST_USER = 960000000000000000
 MEMBERS = 200
 
 
-def insert(document: str, lines: list[str]) -> str:
-    """`document` with this section replaced by `lines` (added before "## Notes" when absent)."""
-    block = "\n".join(lines).strip("\n") + "\n"
-    start = document.find(HEADING + "\n")
-    if start >= 0:
-        following = document.find("\n## ", start + len(HEADING))
-        rest = document[following + 1 :] if following >= 0 else ""
-        return document[:start] + block + ("\n" + rest if rest else "")
-    notes = document.find("\n## Notes")
-    if notes < 0:
-        return document.rstrip("\n") + "\n\n" + block
-    return document[: notes + 1] + block + "\n" + document[notes + 1 :]
-
-
 def keep_section(previous: str, document: str) -> str:
     """`document` (a fresh `make bench` page) with this section of `previous` carried over."""
-    start = previous.find(HEADING + "\n")
-    if start < 0:
-        return document
-    following = previous.find("\n## ", start + len(HEADING))
-    section = previous[start : following if following >= 0 else len(previous)]
-    return insert(document, section.strip("\n").split("\n"))
+    return sections.keep(previous, document, HEADING)
 
 
 def _request(api: LocalApi, method: str, path: str, key: str | None, body: Any = None, *, address: str) -> None:
@@ -182,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = section(rows, stamp)
     print("\n".join(lines))
     if not args.no_write:
-        OUTPUT.write_text(insert(OUTPUT.read_text(encoding="utf-8"), lines), encoding="utf-8")
+        OUTPUT.write_text(sections.insert(OUTPUT.read_text(encoding="utf-8"), HEADING, lines), encoding="utf-8")
         print(f"updated the API keys section of {OUTPUT.relative_to(REPO_ROOT)}", file=sys.stderr)
     return 0
 
