@@ -578,6 +578,14 @@ class LocalHttpServer(ThreadingHTTPServer):
         self._closing.set()
         super().shutdown()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that resets or drops its connection (a timed-out test client, a load generator stopping)
+        # is not a server error: log one line instead of the standard library's traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            self.log(f"connection from {client_address[0]} closed by the client")
+            return
+        super().handle_error(request, client_address)
+
     @property
     def url(self) -> str:
         host = self.host if self.address_family == socket.AF_INET else f"[{self.host}]"

@@ -102,3 +102,25 @@ def test_connections_beyond_the_thread_bound_wait_instead_of_failing(monkeypatch
         while srv._slots._value != 4 and time.monotonic() < deadline:  # released after the socket is closed
             time.sleep(0.01)
         assert srv._slots._value == 4  # every slot given back
+
+
+def test_a_client_resetting_its_connection_is_one_log_line_not_a_traceback(capsys):
+    from local import REPO_ROOT
+    from local.server import make_server
+    from local.template import load_template
+
+    server = make_server(REPO_ROOT, load_template(), port=0)
+    try:
+        try:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        except ConnectionResetError:
+            server.handle_error(None, ("127.0.0.1", 5555))
+        err = capsys.readouterr().err
+        assert "closed by the client" in err and "Traceback" not in err
+        try:
+            raise ValueError("a real bug")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 5555))
+        assert "Traceback" in capsys.readouterr().err  # anything else keeps the standard report
+    finally:
+        server.server_close()
