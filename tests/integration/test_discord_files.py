@@ -159,26 +159,6 @@ def test_an_import_delivered_twice_runs_once(api, guild, discord_app, interactio
     assert len(cdn.paths()) == 1  # downloaded once
 
 
-@pytest.fixture
-def import_queue(sqs_server, monkeypatch):
-    """A fresh import queue; imports of more than 300 rows become jobs of 200-row chunks."""
-    import uuid
-
-    import boto3
-
-    from xpshop import message_queue
-    from xpshop.service import imports
-
-    url = boto3.client("sqs", endpoint_url=sqs_server).create_queue(QueueName=f"imp-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs_server)
-    monkeypatch.setenv("IMPORT_QUEUE_URL", url)
-    monkeypatch.setenv("IMPORT_SYNC_MAX_ROWS", "300")
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 200)
-    message_queue.reset()
-    yield url
-    message_queue.reset()
-
-
 def test_a_big_file_becomes_a_job_the_answer_says_how_to_follow(
     api, guild, discord_app, interactions_queue, import_queue, cdn
 ):

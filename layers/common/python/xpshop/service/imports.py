@@ -138,22 +138,16 @@ def import_file(
     rejected = sorted(errors + done.rejected, key=lambda r: r.row)
     counts = done.counts()
     store.put_run(
-        store.ImportRun(
-            run_id=run_id,
-            guild_id=guild_id,
+        _run_record(
+            guild_id,
+            run_id,
+            parsed,
+            options=options,
+            counts=counts,
+            rejected=rejected,
+            merged=merged,
             job=False,
             status=store.DONE,
-            mode=str(options.mode),
-            format=parsed.format,
-            received=parsed.received,
-            total=len(parsed.rows),
-            processed=counts["processed"],
-            imported=counts["imported"],
-            unchanged=counts["unchanged"],
-            rejected=len(rejected),
-            errors=[r.as_dict() for r in rejected[:MAX_ERRORS]],
-            role_rewards=merged.counts(len(parsed.rewards)) if merged is not None else None,
-            created_at=now_ms(),
             finished_at=now_ms(),
         )
     )
@@ -185,6 +179,42 @@ def _preview(guild_id: str, rows: list[Row], mode: Mode) -> Outcome:
         else:
             outcome.imported += 1
     return outcome
+
+
+def _run_record(
+    guild_id: str,
+    run_id: str,
+    parsed: Parsed,
+    *,
+    options: Options,
+    counts: dict[str, int],
+    rejected: list[Rejected],
+    merged: reward_rules.Merged | None,
+    job: bool,
+    status: str,
+    chunks: int = 0,
+    finished_at: int | None = None,
+) -> store.ImportRun:
+    """The import's record as a request leaves it (answered, or handed to a job)."""
+    return store.ImportRun(
+        run_id=run_id,
+        guild_id=guild_id,
+        job=job,
+        status=status,
+        mode=str(options.mode),
+        format=parsed.format,
+        received=parsed.received,
+        total=len(parsed.rows),
+        processed=counts["processed"],
+        imported=counts["imported"],
+        unchanged=counts["unchanged"],
+        rejected=len(rejected),
+        errors=[r.as_dict() for r in rejected[:MAX_ERRORS]],
+        role_rewards=merged.counts(len(parsed.rewards)) if merged is not None else None,
+        chunks=chunks,
+        created_at=now_ms(),
+        finished_at=finished_at,
+    )
 
 
 def _lock(guild_id: str, run_id: str, seconds: int) -> None:
@@ -355,23 +385,18 @@ def _submit(
     chunks = [rest[i : i + CHUNK_ROWS] for i in range(0, len(rest), CHUNK_ROWS)]
     rejected = sorted(errors + done.rejected, key=lambda r: r.row)
     counts = done.counts()
-    run = store.ImportRun(
-        run_id=run_id,
-        guild_id=guild_id,
+    status = store.QUEUED if not counts["processed"] else store.RUNNING
+    run = _run_record(
+        guild_id,
+        run_id,
+        parsed,
+        options=options,
+        counts=counts,
+        rejected=rejected,
+        merged=merged,
         job=True,
-        status=store.QUEUED if not counts["processed"] else store.RUNNING,
-        mode=str(options.mode),
-        format=parsed.format,
-        received=parsed.received,
-        total=len(parsed.rows),
-        processed=counts["processed"],
-        imported=counts["imported"],
-        unchanged=counts["unchanged"],
-        rejected=len(rejected),
-        errors=[r.as_dict() for r in rejected[:MAX_ERRORS]],
+        status=status,
         chunks=len(chunks),
-        role_rewards=merged.counts(len(parsed.rewards)) if merged is not None else None,
-        created_at=now_ms(),
     )
     try:
         store.put_run(run)

@@ -12,9 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ...clock import now_ms
 from ..fields import SNOWFLAKE_EXAMPLE, Snowflake, body_config
-from .messages import MessageEvent, Timestamp, max_future_ms
+from .messages import MessageEvent, Timestamp, not_ahead
 
 MEMBER_KIND = "member"
 EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
@@ -41,10 +40,7 @@ class MemberEvent(BaseModel):
     @field_validator("at")
     @classmethod
     def _not_ahead(cls, value: int) -> int:
-        ahead = value - now_ms()
-        if ahead > max_future_ms():
-            raise ValueError(f"is {ahead // 1000} s in the future; at most {max_future_ms() // 1000} s is accepted")
-        return value
+        return not_ahead(value)
 
     def queued(self) -> dict[str, Any]:
         """The queue record: the event as validated, marked as a member event."""

@@ -45,6 +45,15 @@ def _seconds_env(name: str, default: int) -> int:
     return value
 
 
+def not_ahead(value: int) -> int:
+    """`value` (epoch ms) unless it is further in the future than `max_future_ms()` (relay clocks drift a
+    little; a time far ahead would defeat cooldowns and ordering)."""
+    ahead = value - now_ms()
+    if ahead > max_future_ms():
+        raise ValueError(f"is {ahead // 1000} s in the future; at most {max_future_ms() // 1000} s is accepted")
+    return value
+
+
 def max_future_ms() -> int:
     return _seconds_env("INGEST_MAX_FUTURE_SECONDS", DEFAULT_MAX_FUTURE_SECONDS) * 1000
 
@@ -111,10 +120,7 @@ class MessageEvent(BaseModel):
     @field_validator("timestamp")
     @classmethod
     def _not_ahead(cls, value: int) -> int:
-        ahead = value - now_ms()
-        if ahead > max_future_ms():
-            raise ValueError(f"is {ahead // 1000} s in the future; at most {max_future_ms() // 1000} s is accepted")
-        return value
+        return not_ahead(value)
 
     def display_data(self) -> dict[str, str | None]:
         """The display data the relay sent (only the fields it sent: absent ones are kept as stored)."""
