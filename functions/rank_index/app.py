@@ -1,9 +1,12 @@
-"""The rank index: keeps the rank counters (xpshop.rank_tree) in step with member XP, from the table's stream.
+"""The rank index: keeps the rank counters (xpshop.rank_tree) in step with member XP, from the table's stream,
+and writes the audit records and guild counters of XP changes made through the API, /xp and member events.
 
 Every member write that moves XP (any path) arrives here in order per guild; a batch becomes one guarded
-update per counter it changes (see xpshop.service.ranks.apply_records). Awards stay one write; ranks
-and pages at any depth read a few counters. A failed batch is retried whole (bisected on error): counters
-already updated for it refuse it again by the stream sequence number, so nothing counts twice.
+update per counter it changes (see xpshop.service.ranks.apply_records), and, for the changes whose write
+carried a note (who, why), one transaction per guild of their audit records and counter deltas (see
+xpshop.service.changes). Awards stay one write; ranks and pages at any depth read a few counters. A failed
+batch is retried whole (bisected on error): counters already updated for it refuse it again by the stream
+sequence number, audit records by the change's write id, so nothing counts twice.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, ev
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import tracing
-from xpshop.service import ranks
+from xpshop.service import changes, ranks
 
 logger = Logger()
 
@@ -29,6 +32,8 @@ def lambda_handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[s
         for r in event.records
         if r.dynamodb is not None
     ]
+    # The audit records and guild counters first: a reader who sees the ranks caught up sees those too.
+    audited = changes.apply_records(records)
     changed = ranks.apply_records(records)
-    logger.info("rank counters updated", extra={"records": len(records), "counters": changed})
+    logger.info("rank counters updated", extra={"records": len(records), "counters": changed, "audited": audited})
     return {"batchItemFailures": []}  # the whole batch went in (a failure raises: the batch is retried)

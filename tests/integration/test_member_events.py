@@ -37,9 +37,11 @@ def member_event(guild: str, user: str, event_id: str, kind: str, at: int | None
     }
 
 
-def _audit(guild: str, user: str) -> list[dict]:
+def _audit(api, guild: str, user: str) -> list[dict]:
+    """The member's audit records once the stream is delivered (the rank index function writes them)."""
     from boto3.dynamodb.conditions import Key
 
+    api.before_read()
     from xpshop.store.table import plain, table
 
     found = table().query(
@@ -80,10 +82,10 @@ def test_an_event_resets_once_when_reset_on_covers_it(api, guild, reset_on, kind
     if resets:
         members[user] = 0
         assert (item["inLevel"], item["toNext"]) == (0, 155)  # 5 + 50 + 100 XP to level 1
-        trail = [a for a in _audit(guild, user) if a.get("reason") == kind]
+        trail = [a for a in _audit(api, guild, user) if a.get("reason") == kind]
         assert [(a["oldXp"], a["newXp"], a["delta"], a["source"]) for a in trail] == [(5_000, 0, -5_000, "relay")]
     else:
-        assert not [a for a in _audit(guild, user) if a.get("reason") in ("leave", "ban")]
+        assert not [a for a in _audit(api, guild, user) if a.get("reason") in ("leave", "ban")]
     _stats_exact(api, guild)
     check_ranks(api, guild, members)
 
@@ -101,7 +103,7 @@ def test_a_ban_and_its_member_remove_reset_once_under_leave_or_ban(api, guild):
     user = list(members)[1]  # 1,200 XP
     consume([member_event(guild, user, "ban-1", "ban"), member_event(guild, user, "remove-1", "leave")])
     assert member_item(guild, user)["xp"] == 0
-    trail = [a for a in _audit(guild, user) if a.get("reason") in ("leave", "ban")]
+    trail = [a for a in _audit(api, guild, user) if a.get("reason") in ("leave", "ban")]
     assert [(a["reason"], a["oldXp"]) for a in trail] == [("ban", 1_200)]  # the member-remove found 0: no write
     members[user] = 0
     _stats_exact(api, guild)
@@ -174,7 +176,7 @@ def test_parallel_deliveries_reset_once_and_awards_racing_a_reset_are_never_lost
     jobs = [("reset", guild, user, event)] * 6 + [("award", guild, user, event)] * 12
     results = parallel.call("tests.integration.test_member_events:_award_or_reset", jobs)
     assert results.count({"batchItemFailures": []}) == 6 and results.count(200) == 12
-    trail = _audit(guild, user)
+    trail = _audit(api, guild, user)
     resets = [a for a in trail if a.get("reason") == "leave"]
     assert len(resets) == 1 and resets[0]["newXp"] == 0
     final = member_item(guild, user)["xp"]

@@ -130,14 +130,17 @@ def test_recalc_repairs_a_stale_level(api, guild):
     assert again.data["oldLevel"] == again.data["newLevel"] == 3
 
 
-def test_reason_goes_to_the_audit_trail(api, guild):
+def test_reason_goes_to_the_audit_trail(api, guild, rank_stream):
     from xpshop.store import audit
 
     user = new_user_id()
     api.post(users(guild, user), {"amount": 30, "reason": "helped a newcomer"})
+    assert audit.recent(guild, user) == []  # the record follows from the stream
+    rank_stream.drain()
     records = audit.recent(guild, user)
+    assert len(records) == 1
     assert records[0]["reason"] == "helped a newcomer"
-    assert records[0]["delta"] == 30
+    assert (records[0]["delta"], records[0]["oldXp"], records[0]["newXp"], records[0]["source"]) == (30, 0, 30, "api")
     assert records[0]["ttl"] > records[0]["at"] // 1000
 
 

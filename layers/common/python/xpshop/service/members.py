@@ -10,7 +10,7 @@ from .. import guild_config
 from ..api.xp.member_events import MemberEvent
 from ..errors import ErrorCode, NotFound
 from ..levels import Curve
-from ..store import audit, markers, members, recalc, stats
+from ..store import audit, markers, members, stats
 from ..store.members import Change, Member, Profile
 from . import ranks
 from .curves import config_for, curve_for
@@ -76,23 +76,10 @@ def list_members(guild_id: str, offset: int, limit: int) -> dict[str, Any]:
     }
 
 
-def _after_write(guild_id: str, user_id: str, change: Change, reason: str | None, source: str) -> None:
-    """Counters and audit follow the member write. The member item is the truth: if these fail after
-    retries the change stands, and the recalculation job rebuilds counters from members."""
-    # The member write is committed: from here on nothing may fail the request, or a retry (even with the
-    # same Idempotency-Key) would apply the change a second time.
-    try:
-        stats.apply(guild_id, user_id, change)
-    except Exception:
-        logger.exception("stats counter update failed", extra={"guildId": guild_id, "userId": user_id})
-        try:
-            recalc.mark(guild_id, "counters")  # the job rebuilds the guild's counters from its members
-        except Exception:
-            logger.exception("could not mark the guild for recalculation", extra={"guildId": guild_id})
-    try:
-        audit.record(guild_id, user_id, change, reason, source)
-    except Exception:
-        logger.exception("audit record failed", extra={"guildId": guild_id, "userId": user_id})
+def _logged(guild_id: str, user_id: str, change: Change, reason: str | None, source: str) -> None:
+    """A level change is logged here. The audit record and the guild counters of the change follow from the
+    table's stream a moment later (service/changes.py): the member write carries who and why, and is the
+    request's only write."""
     if change.old_level != change.new_level:
         logger.info(
             "level changed",
@@ -113,8 +100,9 @@ def add_xp(
     """Add XP. `earned`: the member earned it (Give XP on their message), so a level it reaches pays
     credits per level; XP an admin gives (API, /xp give) is granted and pays none (see service/effects.py)."""
     level_source = members.LEVEL_EARNED if earned else members.LEVEL_GRANTED
-    change = members.add(guild_id, user_id, amount, curve_for(guild_id), source=level_source)
-    _after_write(guild_id, user_id, change, reason, source)
+    note = members.Note(source, reason)
+    change = members.add(guild_id, user_id, amount, curve_for(guild_id), source=level_source, note=note)
+    _logged(guild_id, user_id, change, reason, source)
     return {
         "oldXp": change.old_xp,
         "newXp": change.new_xp,
@@ -125,14 +113,14 @@ def add_xp(
 
 
 def set_xp(guild_id: str, user_id: str, xp: int, reason: str | None, source: str = "api") -> dict[str, Any]:
-    change = members.set_xp(guild_id, user_id, xp, curve_for(guild_id))
-    _after_write(guild_id, user_id, change, reason, source)
+    change = members.set_xp(guild_id, user_id, xp, curve_for(guild_id), note=members.Note(source, reason))
+    _logged(guild_id, user_id, change, reason, source)
     return {"oldXp": change.old_xp, "newXp": change.new_xp, "oldLevel": change.old_level, "newLevel": change.new_level}
 
 
 def remove_xp(guild_id: str, user_id: str, amount: int, reason: str | None, source: str = "api") -> dict[str, Any]:
-    change = members.remove(guild_id, user_id, amount, curve_for(guild_id))
-    _after_write(guild_id, user_id, change, reason, source)
+    change = members.remove(guild_id, user_id, amount, curve_for(guild_id), note=members.Note(source, reason))
+    _logged(guild_id, user_id, change, reason, source)
     return {
         "oldXp": change.old_xp,
         "newXp": change.new_xp,
@@ -235,19 +223,25 @@ def profile_of(guild_id: str, user_id: str) -> Profile | None:
 def apply_member_event(event: MemberEvent) -> dict[str, Any]:
     """A member left or was banned (from the relay, through the messages' queue): applied once per event id.
     When the guild's `resetOn` covers the event's type, the member's XP goes to 0 (audited with the type as
-    reason; counters follow, the rank index through the stream); otherwise the event is only recorded as
+    reason; audit record and counters follow through the stream); otherwise the event is only recorded as
     seen. Raises what a retry may fix (the queue tries again: the marker is written with the reset, so a
     retry never applies it twice)."""
     cfg = config_for(event.guildId)
     reset = guild_config.resets_on(cfg, event.type)
     outcome = members.reset_once(
-        event.guildId, event.userId, event.eventId, event.type, curve_for(event.guildId), reset=reset
+        event.guildId,
+        event.userId,
+        event.eventId,
+        event.type,
+        curve_for(event.guildId),
+        reset=reset,
+        note=members.Note("relay", event.type),
     )
     if not outcome.first:
         return {"applied": False, "reason": "duplicate"}
     if outcome.change is None:
         return {"applied": True, "reset": False, "reason": "resetOn" if not reset else "noXp"}
-    _after_write(event.guildId, event.userId, outcome.change, event.type, "relay")
+    _logged(event.guildId, event.userId, outcome.change, event.type, "relay")
     logger.info(
         "member reset",
         extra={"guildId": event.guildId, "userId": event.userId, "type": event.type, "eventId": event.eventId},

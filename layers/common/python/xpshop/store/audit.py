@@ -1,26 +1,35 @@
-"""XP audit trail: who changed a member's XP, by how much, and why. Expires by TTL."""
+"""XP audit trail: who changed a member's XP, by how much, and why. Expires by TTL.
+
+Records of XP changes made through the API, /xp and member events are written from the table's stream
+(`record_changes`, called by the rank index function), keyed by the change's write id: exactly once each,
+a second or so after the change."""
 
 from __future__ import annotations
 
 import os
-import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from ..clock import now_ms as clock_ms
-from . import keys
+from . import keys, stats, tx
 from .members import Change
+from .stats import Totals
 from .table import delete_prefix, plain, table
 
 DEFAULT_RETENTION_DAYS = 90
 
 
-def record(guild_id: str, user_id: str, change: Change, reason: str | None, source: str) -> None:
-    now_ms = clock_ms()
-    days = int(os.environ.get("AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+def _retention_seconds() -> int:
+    return int(os.environ.get("AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)) * 86_400
+
+
+def _item(guild_id: str, user_id: str, change: Change, note: Mapping[str, Any]) -> dict[str, Any]:
+    """The audit record of one noted change, keyed by its write id (the same change, the same key)."""
+    at_ms = int(note["at"])
     item: dict[str, Any] = {
-        **keys.audit(guild_id, user_id, now_ms, uuid.uuid4().hex[:12]),
+        **keys.audit(guild_id, user_id, at_ms, str(note["wid"])),
         "guildId": guild_id,
         "userId": user_id,
         "delta": change.new_xp - change.old_xp,
@@ -28,13 +37,55 @@ def record(guild_id: str, user_id: str, change: Change, reason: str | None, sour
         "newXp": change.new_xp,
         "oldLevel": change.old_level,
         "newLevel": change.new_level,
-        "source": source,
-        "at": now_ms,
-        "ttl": now_ms // 1000 + days * 86_400,
+        "source": str(note["source"]),
+        "at": at_ms,
+        "ttl": at_ms // 1000 + _retention_seconds(),
     }
-    if reason:
-        item["reason"] = reason
-    table().put_item(Item=item)
+    if note.get("reason"):
+        item["reason"] = str(note["reason"])
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class Noted:
+    """One XP change as the stream shows it: the member, its change (from the old and new images) and the
+    `lastChange` note its write stored (write id, time, source, reason; store/members.py)."""
+
+    user_id: str
+    change: Change
+    note: Mapping[str, Any]
+
+
+MAX_PER_TRANSACTION = 99  # TransactWriteItems takes 100 items: 99 audit records and their counter shard
+
+
+def record_changes(guild_id: str, noted: Sequence[Noted]) -> int:
+    """The audit records of a guild's changes and their summed counter deltas, exactly once whatever the
+    redeliveries: each record is keyed by its change's write id and written with attribute_not_exists, in
+    one TransactWriteItems (99 records a transaction) with the shard update. A record already there (this
+    change was applied by an earlier delivery) cancels the transaction: it is run again without the
+    changes refused, so no delta is added twice and none is lost. Returns how many changes were applied."""
+    applied = 0
+    for start in range(0, len(noted), MAX_PER_TRANSACTION):
+        pending = list(noted[start : start + MAX_PER_TRANSACTION])
+        while pending:  # each pass applies them all, or drops at least one already applied
+            totals = Totals()
+            items = []
+            for n in pending:
+                totals.add(n.change)
+                items.append(tx.put(_item(guild_id, n.user_id, n.change, n.note), "attribute_not_exists(PK)"))
+            items.append(stats.totals_update(guild_id, pending[0].user_id, totals))
+            try:
+                tx.write(items)
+            except tx.Cancelled as exc:
+                done = [i for i in range(len(pending)) if exc.failed(i)]
+                if not done:
+                    raise
+                pending = [n for i, n in enumerate(pending) if i not in done]
+                continue
+            applied += len(pending)
+            break
+    return applied
 
 
 def history(guild_id: str, user_id: str) -> list[dict[str, Any]]:

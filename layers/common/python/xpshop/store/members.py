@@ -5,6 +5,10 @@ An award that stays inside the current level is a single UpdateItem guarded by `
 When it would cross a level the guard fails and DynamoDB hands back the current item
 (ReturnValuesOnConditionCheckFailure), so the exact values are written with a second
 UpdateItem guarded by `xp = <what we saw>`. Every path is one guarded write; concurrent writers retry.
+
+An XP change made through the API, /xp or a member event carries a `Note` (who, why) that the same write
+stores as `lastChange`, marked with the write's id: the stream then hands it, with the old and new images,
+to the rank index function, which writes the audit record and the counter shard once (service/changes.py).
 """
 
 from __future__ import annotations
@@ -140,6 +144,27 @@ LEVEL_EARNED, LEVEL_GRANTED, LEVEL_BY_RECALC, LEVEL_IMPORTED = "earned", "grante
 LEVEL_SOURCES = (LEVEL_EARNED, LEVEL_GRANTED, LEVEL_BY_RECALC, LEVEL_IMPORTED)
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Why an XP change was made, and through what (`source`: "api", "discord", "relay"): stored by the write
+    itself as `lastChange` (with its write id and time), so the stream carries what the audit record needs
+    beyond the old and new images. A write without a note is neither audited nor counted from the stream."""
+
+    source: str
+    reason: str | None = None
+
+
+LAST_CHANGE = "lastChange"
+
+
+def last_change(note: Note, wid: str, at_ms: int) -> dict[str, Any]:
+    """The `lastChange` map a noted write stores (the audit record is built from it and the images)."""
+    value: dict[str, Any] = {"wid": wid, "at": at_ms, "source": note.source}
+    if note.reason:
+        value["reason"] = note.reason
+    return value
+
+
 def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve, source: str) -> dict[str, Any]:
     p = curve.progress(xp)
     return {
@@ -179,6 +204,7 @@ def _write_exact(
     curve: Curve,
     *,
     source: str,
+    note: Note | None = None,
 ) -> None:
     """Write xp and its level, provided the member is still as we saw it (absent, or at `seen.xp`)."""
     values = _exact_values(guild_id, user_id, new_xp, curve, source)
@@ -193,6 +219,7 @@ def _write_exact(
         ConditionExpression=condition,
         ExpressionAttributeNames={"#level": "level"},
         ExpressionAttributeValues=values,
+        note=note,
     )
 
 
@@ -237,13 +264,24 @@ def _grouped(condition: str) -> str:
     return f"({condition})"
 
 
-def _update(**kwargs: Any) -> dict[str, Any]:
-    """One member UpdateItem (its expression starts with SET), marked as above. Raises _Landed when the
-    write turns out to have been applied by an earlier send of the same request."""
+def _update(*, note: Note | None = None, **kwargs: Any) -> dict[str, Any]:
+    """One member UpdateItem (its expression starts with SET), marked as above, and with `note` stored as
+    `lastChange` under the same write id. Raises _Landed when the write turns out to have been applied by
+    an earlier send of the same request."""
     wid = write_id()
-    kwargs["UpdateExpression"] = kwargs["UpdateExpression"].replace("SET ", f"SET {_MARK}, ", 1)
+    mark, extra = _MARK, {}
+    if note is not None:
+        mark += f", {LAST_CHANGE} = :lc"
+        extra[":lc"] = last_change(note, wid, _now_ms())
+    kwargs["UpdateExpression"] = kwargs["UpdateExpression"].replace("SET ", f"SET {mark}, ", 1)
     kwargs["ExpressionAttributeNames"] = {**kwargs.get("ExpressionAttributeNames", {}), "#level": "level"}
-    kwargs["ExpressionAttributeValues"] = {**kwargs["ExpressionAttributeValues"], ":wid": wid, ":none": -1, ":zero": 0}
+    kwargs["ExpressionAttributeValues"] = {
+        **kwargs["ExpressionAttributeValues"],
+        **extra,
+        ":wid": wid,
+        ":none": -1,
+        ":zero": 0,
+    }
     condition = kwargs.get("ConditionExpression")
     kwargs["ConditionExpression"] = f"{_grouped(condition)} AND {_NOT_MINE}" if condition else _NOT_MINE
     kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
@@ -268,12 +306,14 @@ def _attempts() -> Iterator[int]:
     return retry.attempts(MAX_ATTEMPTS, base=0.005, cap=0.1)
 
 
-def _delta(guild_id: str, user_id: str, amount: int, removing: bool, curve: Curve, *, source: str) -> Change:
+def _delta(
+    guild_id: str, user_id: str, amount: int, removing: bool, curve: Curve, *, source: str, note: Note | None
+) -> Change:
     """Add (or remove) XP. Within a level this is one atomic UpdateItem that never conflicts; crossing a
     level, the exact values are written conditionally on the XP we were handed back."""
     sign = -1 if removing else 1
     for _ in _attempts():
-        seen = _try_in_level(guild_id, user_id, amount, removing)
+        seen = _try_in_level(guild_id, user_id, amount, removing, note)
         if isinstance(seen, Change):
             return seen
         if seen is None and removing:
@@ -283,7 +323,7 @@ def _delta(guild_id: str, user_id: str, amount: int, removing: bool, curve: Curv
         old_xp = int(seen["xp"]) if seen else 0
         new_xp = max(0, old_xp + sign * amount) if removing else _check_cap(old_xp + amount)
         try:
-            _write_exact(guild_id, user_id, seen, new_xp, curve, source=source)
+            _write_exact(guild_id, user_id, seen, new_xp, curve, source=source, note=note)
             return _change(seen, new_xp, curve)
         except _Landed as landed:
             return landed.change
@@ -300,7 +340,9 @@ def _fits_in_level(seen: dict[str, Any], amount: int, removing: bool) -> bool:
     return int(seen.get("toNext", 0)) > amount and int(seen["xp"]) <= MAX_XP - amount
 
 
-def _try_in_level(guild_id: str, user_id: str, amount: int, removing: bool) -> Change | dict[str, Any] | None:
+def _try_in_level(
+    guild_id: str, user_id: str, amount: int, removing: bool, note: Note | None = None
+) -> Change | dict[str, Any] | None:
     """The atomic in-level update. Returns the change, or (when the guard fails) the current item/None."""
     if removing:
         expression = (
@@ -321,6 +363,7 @@ def _try_in_level(guild_id: str, user_id: str, amount: int, removing: bool) -> C
             ConditionExpression=condition,
             ExpressionAttributeValues={":a": amount, ":s": amount * keys.SCORE_XP_UNIT, ":now": _now_ms(), **values},
             ReturnValues="ALL_OLD",
+            note=note,
         )
     except _Landed as landed:
         return landed.change
@@ -333,17 +376,20 @@ def _try_in_level(guild_id: str, user_id: str, amount: int, removing: bool) -> C
     return Change(False, int(old["xp"]), new_xp, int(old["level"]), int(old["level"]))
 
 
-def add(guild_id: str, user_id: str, amount: int, curve: Curve, *, source: str = LEVEL_GRANTED) -> Change:
-    """Add XP (creates the member when absent). `source`: LEVEL_EARNED only for XP the member earned."""
-    return _delta(guild_id, user_id, amount, False, curve, source=source)
+def add(
+    guild_id: str, user_id: str, amount: int, curve: Curve, *, source: str = LEVEL_GRANTED, note: Note | None = None
+) -> Change:
+    """Add XP (creates the member when absent). `source`: LEVEL_EARNED only for XP the member earned.
+    `note`: audit the change (and count it) from the stream."""
+    return _delta(guild_id, user_id, amount, False, curve, source=source, note=note)
 
 
-def remove(guild_id: str, user_id: str, amount: int, curve: Curve) -> Change:
+def remove(guild_id: str, user_id: str, amount: int, curve: Curve, *, note: Note | None = None) -> Change:
     """Remove XP, clamped at 0. A member without a record is USER_NOT_FOUND."""
-    return _delta(guild_id, user_id, amount, True, curve, source=LEVEL_GRANTED)
+    return _delta(guild_id, user_id, amount, True, curve, source=LEVEL_GRANTED, note=note)
 
 
-def set_xp(guild_id: str, user_id: str, xp: int, curve: Curve) -> Change:
+def set_xp(guild_id: str, user_id: str, xp: int, curve: Curve, *, note: Note | None = None) -> Change:
     """Set XP to an exact value (creates the member when absent): one UpdateItem, guarded only by its write id."""
     try:
         resp = _update(
@@ -352,6 +398,7 @@ def set_xp(guild_id: str, user_id: str, xp: int, curve: Curve) -> Change:
             ExpressionAttributeNames={"#level": "level"},
             ExpressionAttributeValues=_exact_values(guild_id, user_id, xp, curve, LEVEL_GRANTED),
             ReturnValues="ALL_OLD",
+            note=note,
         )
     except _Landed as landed:
         return landed.change
@@ -692,12 +739,15 @@ class Reset:
     change: Change | None
 
 
-def reset_once(guild_id: str, user_id: str, event_id: str, event_type: str, curve: Curve, *, reset: bool) -> Reset:
+def reset_once(
+    guild_id: str, user_id: str, event_id: str, event_type: str, curve: Curve, *, reset: bool, note: Note | None = None
+) -> Reset:
     """Record a member event once per event id and, when `reset`, take the member's XP (and level) to 0 in
-    the same TransactWriteItems: the event's once-marker (`attribute_not_exists`) and the member's exact
-    values, guarded by the XP read just before (a concurrent award makes it read and try again). A member
-    without a record, or already at 0 XP, only gets the marker. Message counts, display data and privacy
-    are kept: a member who comes back starts from 0 XP, not as a stranger."""
+        the same TransactWriteItems: the event's once-marker (`attribute_not_exists`) and the member's exact
+        values, guarded by the XP read just before (a concurrent award makes it read and try again). A member
+        without a record, or already at 0 XP, only gets the marker. Message counts, display data and privacy
+        are kept: a member who comes back starts from 0 XP, not as a stranger. `note`: the reset is audited (and
+    counted) from the stream, as an XP change through the API is."""
     marker = {
         **keys.once(guild_id, keys.MEMBER_EVENT, event_id),
         "type": event_type,
@@ -714,10 +764,15 @@ def reset_once(guild_id: str, user_id: str, event_id: str, event_type: str, curv
         if seen is not None and int(seen.get("xp", 0)) > 0:
             values = _exact_values(guild_id, user_id, 0, curve, LEVEL_GRANTED)
             values[":seen"] = seen["xp"]
+            expression = _SET_EXACT
+            if note is not None:  # a new write id: the stream tells this change from the last noted one
+                wid = write_id()
+                expression += f", wid = :wid, {LAST_CHANGE} = :lc"
+                values.update({":wid": wid, ":lc": last_change(note, wid, int(values[":now"]))})
             items.append(
                 tx.update(
                     keys.member(guild_id, user_id),
-                    _SET_EXACT,
+                    expression,
                     "xp = :seen",
                     names={"#level": "level"},
                     values=values,

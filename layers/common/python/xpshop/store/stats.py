@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import keys
+from . import keys, tx
 from .members import Change
 from .table import batch_get, is_condition_failure, plain, table, write_id
 
@@ -100,8 +100,8 @@ def _add(key: dict[str, str], parts: list[str], names: dict[str, str], values: d
             raise  # refused on our own id: the first send counted
 
 
-def apply_totals(guild_id: str, shard_user_id: str, totals: Totals) -> None:
-    """Add summed deltas (a whole batch of a guild) in one write; any shard will do, the reads sum them all."""
+def _totals_update(totals: Totals) -> tuple[list[str], dict[str, str], dict[str, Any]]:
+    """The ADD clauses (and their names and values) that add summed deltas to a shard."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {
         ":members": totals.members,
@@ -124,7 +124,20 @@ def apply_totals(guild_id: str, shard_user_id: str, totals: Totals) -> None:
             names[f"#l{i}"] = keys.level_counter(level)
             values[f":l{i}"] = count
             parts.append(f"#l{i} :l{i}")
+    return parts, names, values
+
+
+def apply_totals(guild_id: str, shard_user_id: str, totals: Totals) -> None:
+    """Add summed deltas (a whole batch of a guild) in one write; any shard will do, the reads sum them all."""
+    parts, names, values = _totals_update(totals)
     _add(keys.stats_shard(guild_id, shard_user_id), parts, names, values)
+
+
+def totals_update(guild_id: str, shard_user_id: str, totals: Totals) -> dict[str, Any]:
+    """`apply_totals` as an item of a TransactWriteItems, for a caller whose other items make it happen once
+    (the audit records written from the stream, store/audit.py)."""
+    parts, names, values = _totals_update(totals)
+    return tx.update(keys.stats_shard(guild_id, shard_user_id), "ADD " + ", ".join(parts), names=names, values=values)
 
 
 def read(guild_id: str) -> Totals:
