@@ -291,18 +291,52 @@ def test_the_answer_of_a_lost_write_reports_the_change(api):
     assert r.data == {"oldXp": 90, "newXp": 190, "oldLevel": 0, "newLevel": 1, "leveledUp": True}
 
 
-def test_counters_failing_after_the_member_write_leave_the_award_and_mark_a_recount(api):
-    """The member write is the truth: when the stats counter write fails for good after it, the request
-    still succeeds (a retry would apply the XP again) and the guild is marked for the recalculation job,
-    which rebuilds its counters."""
+def test_an_award_is_one_member_write_and_nothing_else(api):
+    """The request's only write is the member's UpdateItem: a fault on any other write cannot reach it (the
+    audit record and counters follow from the stream)."""
     ctx = PATHS[0].setup(api)
-    shard = keys.stats_shard(ctx["guild"], ctx["user"])
-    with inject(Fault("UpdateItem", THROTTLE, times=MANY, match=key_is(shard))):
+    api.before_read()  # the setup's records delivered
+    others = Fault("PutItem", THROTTLE, times=MANY), Fault("TransactWriteItems", THROTTLE, times=MANY)
+    with inject(*others, Fault("UpdateItem", THROTTLE, times=MANY, match=_not(PATHS[0].match(ctx)))) as injected:
         r = api.post(f"/api/xp/users/{ctx['guild']}/{ctx['user']}", {"amount": 10})
     assert r.status == 200
-    assert member_item(ctx["guild"], ctx["user"])["xp"] == 100
-    assert api.post(f"/api/xp/recalc/{ctx['guild']}").status == 200
+    assert injected.injected == 0
     PATHS[0].once(api, ctx)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_audit_and_counters_failing_on_the_stream_are_written_once_on_redelivery(api, rank_stream, kind):
+    """The stream's transaction of audit records and counter deltas fails on every try of the first
+    invocation: the batch fails (the award stands), the stream delivers it again, and each change is
+    recorded and counted once."""
+    ctx = PATHS[0].setup(api)
+    rank_stream.drain()
+    assert api.post(f"/api/xp/users/{ctx['guild']}/{ctx['user']}", {"amount": 10}).status == 200
+    tries = 8 if kind == CONFLICT else 5  # the store's tries for a conflict; botocore's for the others
+    with inject(Fault("TransactWriteItems", kind, times=tries, match=_writes_audit)) as injected:
+        rank_stream.drain()  # fails, then the poller's next attempt (the redelivery) goes through
+    assert injected.injected == tries
+    PATHS[0].once(api, ctx)
+
+
+def test_the_audit_and_counters_whose_answer_was_lost_are_written_once(api, rank_stream):
+    ctx = PATHS[1].setup(api)  # across a level
+    rank_stream.drain()
+    assert api.post(f"/api/xp/users/{ctx['guild']}/{ctx['user']}", {"amount": 100}).status == 200
+    with inject(Fault("TransactWriteItems", INTERNAL, lost=True, match=_writes_audit)) as injected:
+        rank_stream.drain()
+    assert injected.injected == 1
+    PATHS[1].once(api, ctx)
+
+
+def _writes_audit(body: dict[str, Any]) -> bool:
+    """The stream's transaction of audit records (not a rank move)."""
+    items = body.get("TransactItems", [])
+    return any(str(i.get("Put", {}).get("Item", {}).get("SK", {}).get("S", "")).startswith("AUDIT#") for i in items)
+
+
+def _not(match: Callable[[dict[str, Any]], bool] | None) -> Callable[[dict[str, Any]], bool]:
+    return lambda body: match is not None and not match(body)
 
 
 @pytest.mark.parametrize("times", [2, MANY])
@@ -507,7 +541,7 @@ def test_a_failed_rank_batch_is_redelivered_and_counted_once(api, rank_stream, k
     by its sequence number."""
     guild, expected = _ranked_setup(api, rank_stream)
     tries = 8 if kind == CONFLICT else 5  # the store's tries for a conflict; botocore's for the others
-    with inject(Fault("TransactWriteItems", kind, times=tries, skip=1)) as injected:
+    with inject(Fault("TransactWriteItems", kind, times=tries, skip=1, match=_moves_rank)) as injected:
         rank_stream.drain()
     assert injected.injected == tries
     check_against_oracle(api, guild, expected)
@@ -516,10 +550,14 @@ def test_a_failed_rank_batch_is_redelivered_and_counted_once(api, rank_stream, k
 def test_a_rank_move_whose_answer_was_lost_counts_once(api, rank_stream):
     """botocore sends the transaction again with the same ClientRequestToken: DynamoDB does not apply it twice."""
     guild, expected = _ranked_setup(api, rank_stream)
-    with inject(Fault("TransactWriteItems", INTERNAL, lost=True, skip=1)) as injected:
+    with inject(Fault("TransactWriteItems", INTERNAL, lost=True, skip=1, match=_moves_rank)) as injected:
         rank_stream.drain()
     assert injected.injected == 1
     check_against_oracle(api, guild, expected)
+
+
+def _moves_rank(body: dict[str, Any]) -> bool:
+    return not _writes_audit(body)
 
 
 # ---------------------------------------------------------------- a redrive from the dead-letter queue (RUNBOOK.md)
