@@ -545,16 +545,45 @@ def xp_ops(guild: str, members: int) -> list[tuple[str, Callable[[int], tuple[st
     return ops
 
 
-def measure_rank_index(meter: Meter, poller: Any, changes: int) -> Row:
-    """The rank index function's work for the XP changes made since `poller` started: counter writes."""
+def measure_stream(meter: Meter, events: list[dict[str, Any]], poller: Any, changes: int) -> list[Row]:
+    """The rank index function's work for the XP changes made since `poller` started (it hands the batches
+    to `events`), in its two parts: the audit records and counter deltas of the API's XP changes (per
+    change), then the rank counters (per member write)."""
+    from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
+
+    from xpshop.service import changes as noted
+    from xpshop.service import ranks
+
+    delivered = poller.drain()
+    records = [
+        (str(r.dynamodb.sequence_number), r.dynamodb.old_image, r.dynamodb.new_image)
+        for event in events
+        for r in DynamoDBStreamEvent(event).records
+        if r.dynamodb is not None
+    ]
+    events.clear()
+    audited = _stream_row(
+        meter,
+        lambda: noted.apply_records(records),
+        "stream: audit record + stats counters, per API XP change ({n} changes, one transaction per guild a batch)",
+    )
+    moved = _stream_row(
+        meter,
+        lambda: (ranks.apply_records(records), delivered)[1],
+        f"rank index (async, from the stream): per member write ({{n}} records, {changes} XP changes)",
+    )
+    return [audited, moved]
+
+
+def _stream_row(meter: Meter, work: Callable[[], int], name: str) -> Row:
     meter.reset()
     started = time.perf_counter()
-    delivered = poller.drain()
+    n = work()
     elapsed = (time.perf_counter() - started) * 1000
-    per = max(1, delivered)
+    per = max(1, n)
     by_api = ", ".join(f"{k} {v / per:.2f}" for k, v in sorted(meter.calls.items()))
     return Row(
-        f"rank index (async, from the stream): per member write ({delivered} records, {changes} XP changes)",
+        name.format(n=n),
         sum(meter.calls.values()) / per,
         by_api or "none",
         meter.rcu / per,
@@ -591,10 +620,11 @@ def main(argv: list[str] | None = None) -> int:
             guild = guild_for(index)
             call(api, "PUT", f"/api/xp/guilds/{guild}")
             load_s = bulk_load(guild, size)
-            poller = poller_for(RANK_INDEX, template, ddb.endpoint, TABLE, REPO_ROOT)
+            events: list[dict[str, Any]] = []  # the stream's batches, measured part by part
+            poller = poller_for(RANK_INDEX, template, ddb.endpoint, TABLE, REPO_ROOT, invoke=events.append)
             poller.start_from_now()
             rows = [measure(api, meter, name, op, args.repeat) for name, op in xp_ops(guild, size)]
-            rows.append(measure_rank_index(meter, poller, 4 * args.repeat))
+            rows += measure_stream(meter, events, poller, 4 * args.repeat)
             baseline = naive_rows(meter, guild, args.repeat, size) if size <= 100_000 else []
             sections.append(Section(size, load_s, rows, baseline))
         first = guild_for(0)

@@ -85,9 +85,16 @@ def _stream_event(spec: FunctionSpec, template: dict[str, Any]) -> dict[str, Any
 
 
 def poller_for(
-    logical_id: str, template: dict[str, Any], endpoint: str | None, table_name: str, repo_root: Path
+    logical_id: str,
+    template: dict[str, Any],
+    endpoint: str | None,
+    table_name: str,
+    repo_root: Path,
+    *,
+    invoke: Callable[[dict[str, Any]], Any] | None = None,
 ) -> StreamPoller:
-    """A poller configured like the function's event source mapping in template.yaml."""
+    """A poller configured like the function's event source mapping in template.yaml (`invoke`: hand the
+    batches to this instead of the function, e.g. to measure its parts)."""
     from local.template import functions
 
     spec = functions(template)[logical_id]
@@ -102,6 +109,7 @@ def poller_for(
         batch_size=batch_size,
         starting_position=start,
         max_retries=retries_of(spec, template),
+        invoke=invoke,
     )
 
 

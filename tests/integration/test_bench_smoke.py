@@ -16,7 +16,8 @@ def test_bench_runs():
         check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "| add XP (same level) |" in out.stdout
+    assert "| add XP (same level) | 1 | UpdateItem 1 |" in out.stdout  # one write per API award
+    assert "| stream: audit record + stats counters, per API XP change (8 changes," in out.stdout
     assert "naive: stats" in out.stdout
     assert "| board page 1 (ranks 1+; from the top of the index), warm |" in out.stdout
     assert "## Rank cards" in out.stdout and "| card of a member in the middle (public; drawn) |" in out.stdout
