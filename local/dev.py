@@ -191,7 +191,7 @@ def start_stack(
         os.environ.update(queue_env)
         env.update(queue_env)
         # The table's stream, read like Lambda's pollers: member changes to the rank index (counters for
-        # ranks and pages) and to the level-up effects.
+        # ranks and pages; the audit records and stats counters of API XP changes) and to the level-up effects.
         rank_stream = poller_for(RANK_INDEX, template, ddb.endpoint, table_name, Path(repo_root)).start()
         stream = poller_for(EFFECTS, template, ddb.endpoint, table_name, Path(repo_root)).start()
         server = make_server(Path(repo_root), template, host, http_port, quiet=quiet)
@@ -302,7 +302,7 @@ def _banner(stack: Stack, generated_key: bool, data_dir: Path | None) -> str:
             f"  Message queue        {stack.queue.url if stack.queue else 'off'} -> XpConsumerFunction",
             "  Import jobs          local SQS xpshop-imports -> XpImportJobsFunction",
             f"  Discord interactions {stack.url}/discord/interactions  (public key: DISCORD_PUBLIC_KEY)",
-            "  Rank counters        table stream -> RankIndexFunction",
+            "  Rank counters        table stream -> RankIndexFunction (also the audit trail and stats of API changes)",
             f"  Level-up effects     table stream -> EffectsFunction (Discord REST: {_discord_target()})",
             f"  API docs             {stack.url}/api/docs",
             f"  Rank cards           {stack.url}/cards/<guildId>/<userId>.png  (key: .local/card-signing-key)",

@@ -174,6 +174,29 @@ def test_a_member_event_reset_is_recorded_once_from_the_stream(api, guild):
     _exact(api, guild, trail, {user: (0, 0)})
 
 
+def test_a_member_forgotten_before_the_stream_caught_up_keeps_no_record_and_exact_counters(api, guild):
+    """An award, then the member forgotten before the stream delivered the award: the record the stream
+    writes after the forget is removed when the member's REMOVE record follows; the counters come out exact
+    (the forget took the member's whole item out, the award's delta comes in after), also when the batch is
+    delivered again (the record stripped to a tombstone still refuses the change). A member who comes back
+    afterwards keeps the records of their new changes."""
+    user, stays = new_user_id(), new_user_id()
+    assert api.put(f"/api/xp/users/{guild}/{stays}", {"xp": 70}).status == 200
+    assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": 300, "reason": "before"}).status == 200
+    api.before_read()  # delivered
+    seen = _hold(api)
+    assert api.post(f"/api/xp/users/{guild}/{user}", {"amount": 5, "reason": "in flight"}).status == 200
+    r = api.post(f"/api/xp/users/{guild}/{user}/forget")
+    assert r.status == 200 and r.data["removed"]["member"] == 1
+    assert api.post(f"/api/xp/users/{guild}/{user}", {"amount": 9, "reason": "back"}).status == 200
+    records = _records(api, seen)
+    _rank_index(records[:2])  # the award in flight and the REMOVE: the record written, then removed
+    _rank_index(records[2:])  # the member comes back
+    _rank_index(records)  # and everything again
+    trail: Trail = Counter({(stays, 70, 0, 70, None, "api"): 1, (user, 9, 0, 9, "back", "api"): 1})
+    _exact(api, guild, trail, {stays: (70, 0), user: (9, 0)})
+
+
 def _writes_audit(body: dict[str, Any]) -> bool:
     """A TransactWriteItems that writes audit records (the stream's transaction, not a rank move)."""
     return any(

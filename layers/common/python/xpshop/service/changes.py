@@ -7,6 +7,10 @@ before and after in the two images: everything the audit record and the counter 
 a noted change when its new image's note has the write id of that very write (the item's `wid` changed
 with it): later writes that keep the old note (a message, a privacy choice) are not audited again.
 
+A member forgotten (its item deleted) a moment after a change may have that change's record written after
+the forget removed the others: the item's REMOVE record, which follows, strips the member's records up to
+the last noted change the item held down to tombstones (key and a short TTL: a redelivery still finds them).
+
 Exactly once: the audit record is keyed by the write id and written only if absent, in the same
 transaction as the counter deltas (store/audit.py), so a batch delivered again, or retried after failing
 midway, adds nothing twice; records of one member split over two shards are still each applied once, in
@@ -51,8 +55,26 @@ def apply_records(records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping
     the noted changes among them, each written once (one transaction per guild for up to 99 changes).
     Returns how many were written now (those an earlier delivery wrote are not counted)."""
     by_guild: dict[str, list[Noted]] = {}
+    forgotten: list[tuple[str, str, int]] = []
     for _, old, new in records:
         found = noted(old, new)
         if found is not None:
             by_guild.setdefault(found[0], []).append(found[1])
-    return sum(audit.record_changes(guild_id, changes) for guild_id, changes in by_guild.items())
+        elif gone := _forgotten(old, new):
+            forgotten.append(gone)
+    written = sum(audit.record_changes(guild_id, changes) for guild_id, changes in by_guild.items())
+    for guild_id, user_id, at_ms in forgotten:  # after the records: one written just after a forget goes too
+        audit.forget_through(guild_id, user_id, at_ms)
+    return written
+
+
+def _forgotten(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> tuple[str, str, int] | None:
+    """(guild, user, time of its last noted change) for a member item deleted (forgotten) that had one."""
+    if new or not old or not str(old.get("SK", "")).startswith(keys.MEMBER_PREFIX):
+        return None
+    note = plain(old.get(LAST_CHANGE))
+    if not isinstance(note, dict) or note.get("at") is None:
+        return None
+    guild_id = str(old.get("guildId") or str(old["PK"]).removeprefix("GUILD#"))
+    user_id = str(old.get("userId") or keys.user_id_from_member_sk(str(old["SK"])))
+    return guild_id, user_id, int(note["at"])

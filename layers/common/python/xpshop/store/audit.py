@@ -13,6 +13,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from ..clock import now_ms as clock_ms
 from . import keys, stats, tx
 from .members import Change
 from .stats import Totals
@@ -97,7 +98,7 @@ def history(guild_id: str, user_id: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     while True:
         resp = table().query(**kwargs)
-        found += [keys.strip(plain(i)) for i in resp.get("Items", [])]
+        found += [keys.strip(plain(i)) for i in resp.get("Items", []) if "delta" in i]  # not tombstones
         if not resp.get("LastEvaluatedKey"):
             return found
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
@@ -110,9 +111,37 @@ def recent(guild_id: str, user_id: str, limit: int = 20) -> list[dict[str, Any]]
         ScanIndexForward=False,
         Limit=limit,
     )
-    return [keys.strip(plain(i)) for i in resp.get("Items", [])]
+    return [keys.strip(plain(i)) for i in resp.get("Items", []) if "delta" in i]  # not tombstones
 
 
 def forget(guild_id: str, user_id: str) -> int:
     """Delete every audit record of a member in a guild; returns how many there were."""
     return delete_prefix(keys.guild_pk(guild_id), keys.audit_prefix(user_id))
+
+
+TOMBSTONE_SECONDS = 2 * 86_400  # longer than the stream keeps a record (24 h): no redelivery outlives it
+
+
+def forget_through(guild_id: str, user_id: str, at_ms: int) -> int:
+    """Strip a forgotten member's audit records up to the time of the last noted change its item held: the
+    stream writes a record a moment after its change, so one may land after the member was forgotten.
+    Each becomes a tombstone (its key and a 2-day TTL, nothing else: no XP, no reason), because the key is
+    also what makes a redelivered stream record write nothing twice. Records of the member's changes after
+    that (if they came back) are kept. Returns how many records were stripped."""
+    prefix = keys.audit_prefix(user_id)
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id))
+        & Key("SK").between(prefix, f"{prefix}{at_ms:013d}#~"),
+        "ProjectionExpression": "PK, SK, delta",
+    }
+    stripped = 0
+    expires = clock_ms() // 1000 + TOMBSTONE_SECONDS
+    while True:
+        resp = table().query(**kwargs)
+        for item in resp.get("Items", []):
+            if "delta" in item:
+                table().put_item(Item={"PK": item["PK"], "SK": item["SK"], "ttl": expires})
+                stripped += 1
+        if "LastEvaluatedKey" not in resp:
+            return stripped
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
