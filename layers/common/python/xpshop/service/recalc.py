@@ -6,6 +6,8 @@ resumes. Idempotent: a guild already in line is read but not written, and an unm
 Counters beside live traffic: a level the job rewrites is applied to the counters as a delta (like any
 other member change). The full rebuild of a shard from the members is written only if no other write
 reached that shard during the pass (each shard counts its writes in `ver`); otherwise the deltas stand.
+Nor is any shard rebuilt while a member read has a noted XP change (API, /xp, a reset) whose deltas the
+stream has not applied yet (no audit record for it): the rebuild would count it, then the stream again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ..clock import now_ms
-from ..store import catalog, coupons, guilds, keys, members, recalc, stats
+from ..store import audit, catalog, coupons, guilds, keys, members, recalc, stats
 from ..store.members import Change
 from . import curves, ranks
 
@@ -42,13 +44,17 @@ def _add(totals: dict[str, dict[str, int]], user_id: str, xp: int, level: int, i
 
 
 def _repair_counters(guild_id: str, state: dict[str, Any]) -> tuple[int, int]:
-    """Rewrite the shards whose rebuilt totals differ, if untouched by others; (rewritten, skipped)."""
+    """Rewrite the shards whose rebuilt totals differ, if untouched by others and nothing is still to come
+    from the stream; (rewritten, skipped)."""
     stored = recalc.read_shards(guild_id)
     rewritten = skipped = 0
     for shard in range(keys.STATS_SHARDS):
         fresh = {k: v for k, v in state["totals"].get(str(shard), {}).items() if v}
         current = {k: int(v) for k, v in stored.get(shard, {}).items() if v and k not in ("ver", "wid")}
         if fresh == current:
+            continue
+        if state.get("streamPending"):
+            skipped += 1  # deltas of changes read here are still on their way: they stand, rebuild next time
             continue
         expected = int(state["versions"].get(str(shard), 0)) + int(state["ownWrites"].get(str(shard), 0))
         if recalc.write_shard(guild_id, shard, fresh, expected):
@@ -88,6 +94,8 @@ def recalc_guild(guild_id: str, time_left: Callable[[], float], global_marked_at
             "ownWrites": {},
         }
     for page, cursor in recalc.member_pages(guild_id, state["cursor"]):
+        if not state.get("streamPending") and audit.pending(guild_id, page):
+            state["streamPending"] = True
         # Rank counters: members never counted (older than the rank index) or whose change was lost.
         state["rankRepaired"] = state.get("rankRepaired", 0) + ranks.repair(
             guild_id, [(int(i["xp"]), str(i.get("userId") or keys.user_id_from_member_sk(i["SK"]))) for i in page]

@@ -15,9 +15,9 @@ from boto3.dynamodb.conditions import Key
 
 from ..clock import now_ms as clock_ms
 from . import keys, stats, tx
-from .members import Change
+from .members import LAST_CHANGE, Change
 from .stats import Totals
-from .table import delete_prefix, plain, table
+from .table import batch_get, delete_prefix, plain, table
 
 DEFAULT_RETENTION_DAYS = 90
 
@@ -87,6 +87,24 @@ def record_changes(guild_id: str, noted: Sequence[Noted]) -> int:
             applied += len(pending)
             break
     return applied
+
+
+def pending(guild_id: str, members: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The members (items as read) whose last noted change has no audit record yet: the stream has not
+    applied it (nor, since a member's records come in order, any of its noted changes before it), so its
+    counter deltas are still to come. One BatchGetItem (keys only) per 100 members with a note."""
+    wanted: dict[tuple[str, str], str] = {}
+    for item in members:
+        note = item.get(LAST_CHANGE)
+        if isinstance(note, Mapping) and note.get("wid") is not None and note.get("at") is not None:
+            user_id = str(item.get("userId") or keys.user_id_from_member_sk(str(item["SK"])))
+            key = keys.audit(guild_id, user_id, int(note["at"]), str(note["wid"]))
+            wanted[(key["PK"], key["SK"])] = user_id
+    if not wanted:
+        return []
+    found = batch_get([{"PK": pk, "SK": sk} for pk, sk in wanted], consistent=True, projection="PK, SK")
+    seen = {(str(i["PK"]), str(i["SK"])) for i in found}
+    return [user for key, user in wanted.items() if key not in seen]
 
 
 def history(guild_id: str, user_id: str) -> list[dict[str, Any]]:
