@@ -962,9 +962,28 @@ class Report:
     monthly_messages: int = MILLION
     monthly_api_calls: int = 100_000
 
+    def month_usage(self) -> Usage:
+        return self.runs[-1].usage.scaled(self.monthly_messages) + mix_usage(self.api).scaled(self.monthly_api_calls)
+
     def monthly(self) -> tuple[dict[str, float], float]:
-        quiet = self.runs[-1].usage.scaled(self.monthly_messages) + mix_usage(self.api).scaled(self.monthly_api_calls)
-        return dollars(quiet), sum(f.dollars for f in self.fixed)
+        return dollars(self.month_usage()), sum(f.dollars for f in self.fixed)
+
+
+def always_free(usage: Usage, fixed: list[Fixed], prices: Prices = PRICES) -> float:
+    """What the always-free tiers take off a month (not the 12-month ones, e.g. API Gateway's): Lambda 1M
+    requests and 400,000 GB-s, SQS 1M requests, CloudWatch 10 alarms and 5 GB of logs. One account, one
+    deployment: anything else in the account shares them."""
+    sqs_idle = sum(f.dollars for f in fixed if f.what.startswith("SQS idle"))
+    alarms = sum(f.dollars for f in fixed if f.what.startswith("CloudWatch alarms"))
+    sqs_dollars = usage.sqs_fifo * prices.sqs_fifo_per_million / MILLION + sqs_idle
+    sqs_requests = usage.sqs_fifo + sqs_idle / prices.sqs_fifo_per_million * MILLION
+    return (
+        min(usage.lambda_requests, MILLION) * prices.lambda_requests_per_million / MILLION
+        + min(usage.gb_s_arm, 400_000) * prices.lambda_arm_gb_second
+        + (sqs_dollars * min(1.0, MILLION / sqs_requests) if sqs_requests else 0.0)
+        + min(alarms, 10 * prices.alarm_month)
+        + min(usage.log_bytes / 1e9, 5.0) * prices.logs_ingest_gb
+    )
 
 
 def section(report: Report) -> list[str]:
@@ -1042,8 +1061,12 @@ def section(report: Report) -> list[str]:
         f"| {f.what} ({f.note}) |" + f" {_money(f.dollars)} |" if f.note else f"| {f.what} | {_money(f.dollars)} |"
         for f in report.fixed
     ]
+    free = always_free(report.month_usage(), report.fixed)
     lines += [
         f"| **total** | **{_money(variable + fixed)}** (traffic {_money(variable)}, fixed {_money(fixed)}) |",
+        "| always-free tiers, if this is the account's only use (Lambda 1M requests + 400,000 GB-s, SQS 1M"
+        f" requests, CloudWatch 10 alarms + 5 GB of logs) | -{_money(free)} |",
+        f"| **total after the always-free tiers** | **{_money(variable + fixed - free)}** |",
         "",
         "### Assumptions",
         "",

@@ -140,3 +140,11 @@ def test_fixed_costs_count_the_templates_alarms():
     assert fixed["CloudWatch alarms"] == pytest.approx(0.20)
     # 5 pollers x 3 receives a minute for 30 days, at the FIFO price
     assert fixed["SQS idle long polls"] == pytest.approx(5 * 3 * 60 * 24 * 30 * 0.50 / 1_000_000)
+
+
+def test_always_free_tiers_are_capped():
+    usage = Usage(lambda_requests=2_000_000, gb_s_arm=100_000, sqs_fifo=500_000, log_bytes=10e9)
+    fixed = [cost.Fixed("CloudWatch alarms (56)", 5.60, ""), cost.Fixed("SQS idle long polls (3)", 0.25, "")]
+    # Lambda: 1M requests ($0.20) + all 100,000 GB-s; SQS: 0.5M + 0.5M idle = 1M, all free; 10 alarms; 5 GB logs
+    expected = 0.20 + 100_000 * 0.0000133334 + (0.25 + 0.25) + 1.00 + 2.50
+    assert cost.always_free(usage, fixed, PRICES) == pytest.approx(expected)
