@@ -1086,9 +1086,10 @@ def section(report: Report) -> list[str]:
         f" {DURATION.sqs_ms:g} ms per SQS request + {DURATION.overhead_ms:g} ms, rounded up to 1 ms; memory and"
         " architecture from template.yaml. Cold starts are left out of the per-message figures (the init phase is"
         " billed since 2025-08: ~1 s at the function's memory per new environment, a few a day per busy function).",
-        "- DynamoDB: the consumed capacity each request reports (ReturnConsumedCapacity=TOTAL, so index writes"
-        " included), transactions doubled (DynamoDB Local reports them single; AWS bills two units per item),"
-        " failed conditional writes and reads of missing keys billed at the minimum AWS charges.",
+        "- DynamoDB: the consumed capacity each request reports (ReturnConsumedCapacity=INDEXES: the table's part"
+        " and each index's), so index writes are included; a transaction's table part at least 2 units per item"
+        " (DynamoDB Local reports some transactions single: a TransactWriteItems of two new items says 2.0 where"
+        " AWS bills 4); failed conditional writes and reads of missing keys at the minimum AWS bills.",
         "- SQS: every send, receive and delete the ingest function and the event source make, each billed per"
         " 64 KB chunk (a batch of 10 messages is one); empty receives of the idle event sources are in the fixed"
         " costs. Streams: GetRecords by Lambda triggers is free; filtered-out records invoke nothing.",
