@@ -11,7 +11,8 @@ deployed stack chains them:
 - API calls: a stated mix (award, member read, leaderboard page, rank, shop buy), each through the local API
   Gateway emulation, plus whatever the stream functions do after it.
 
-Every DynamoDB request and its consumed capacity is counted with botocore hooks (bench's `Meter`), every SQS
+Every DynamoDB request and its consumed capacity is counted with botocore hooks the way bench's `Meter` does it
+(asking for the capacity by table and index), every SQS
 request with its payload (billed per 64 KB chunk), every Lambda invocation with its thread CPU time, DynamoDB
 and SQS requests and log bytes. Nothing is hard-coded about how many requests an operation makes: rerun after a
 change and the model follows. Then `PRICES` (dated, editable, sources in `SOURCES`) turns the counts into
