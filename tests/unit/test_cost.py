@@ -148,3 +148,16 @@ def test_always_free_tiers_are_capped():
     # Lambda: 1M requests ($0.20) + all 100,000 GB-s; SQS: 0.5M + 0.5M idle = 1M, all free; 10 alarms; 5 GB logs
     expected = 0.20 + 100_000 * 0.0000133334 + (0.25 + 0.25) + 1.00 + 2.50
     assert cost.always_free(usage, fixed, PRICES) == pytest.approx(expected)
+
+
+def test_level_ups_count_the_records_whose_level_changed():
+    def record(old, new):
+        images = {}
+        if old is not None:
+            images["OldImage"] = {"level": {"N": str(old)}}
+        if new is not None:
+            images["NewImage"] = {"level": {"N": str(new)}}
+        return {"dynamodb": images}
+
+    event = {"Records": [record(3, 4), record(4, 4), record(None, 1), record(7, 6)]}
+    assert cost.level_ups(event) == 2
