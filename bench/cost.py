@@ -1176,8 +1176,10 @@ def levers(report: Report, prices: Prices = PRICES) -> list[str]:
         f"- Per-request charges at {quiet.scenario.relay_batch:.2f} messages a request (quiet guild): "
         + ", ".join(f"{k} ${v:.2f}" for k, v in overhead.items())
         + " per million messages. They fall with the batch: the relay's `RELAY_MAX_DELAY` of 5 s instead of 1 s"
-        " would gather ~5x more messages a request at this rate (cooldowns are judged by message time, so XP does"
-        " not change; only the delay before it shows). One stream function instead of two (rank index and"
+        f" would gather {1 + quiet.scenario.rate_per_s * 5:.2f} messages a request at this rate, not"
+        f" {quiet.scenario.relay_batch:.2f} (cooldowns are judged by message time, so XP does not change; only the"
+        " delay before it shows); busy guilds fill their requests anyway. One stream function instead of two (rank"
+        " index and"
         " effects both read every member write; the effects function drops writes that kept the level) would"
         " halve the stream invocations, and log level WARNING the per-invocation INFO lines.",
     ]
