@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup venv node dev dev-clean demo invoke test coverage test-unit test-integration test-e2e lint format \
-	build deploy openapi openapi-check bench soak clean pr register-commands discord-events relay scan-venv scan audit \
+	build deploy openapi openapi-check bench cost soak clean pr register-commands discord-events relay scan-venv scan audit \
 	client-venv
 
 help: ## Show this menu
@@ -131,6 +131,9 @@ relay: venv ## Run the gateway relay (DISCORD_BOT_TOKEN, XPSHOP_INGEST_URL, XPSH
 
 bench: setup ## Benchmarks (request counts, consumed capacity, latency) -> docs/PERFORMANCE.md
 	$(PY) -m bench
+
+cost: setup ## What it costs to run, from measured request counts -> docs/PERFORMANCE.md "Cost to run"
+	$(PY) -m bench.cost
 
 # The soak drives a running `make dev` (or starts one on XPSHOP_PORT, data in a temporary directory, when nothing
 # answers there); only 127.0.0.1/localhost. Exit 1 when an invariant fails or anything answered 5xx.

@@ -645,10 +645,11 @@ def main(argv: list[str] | None = None) -> int:
     text = cards.insert(
         render(sections, other, imports, args, cold=cold, web=board.section(web, sizes[0], _table)), card_lines
     )
-    from bench import keys, transfer
+    from bench import cost, keys, transfer
 
     previous = OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else ""
     text = keys.keep_section(previous, transfer.keep_section(previous, text))
+    text = cost.keep_section(previous, text)  # the cost section (python -m bench.cost) stays at the end
     print(text)
     if not args.no_write:
         OUTPUT.write_text(text, encoding="utf-8")
