@@ -55,7 +55,9 @@ def test_relay_messages_become_xp(server):
         time.sleep(0.3)
     user = member.json()["data"]["user"]
     assert (user["messages"], user["xpMessages"]) == (3, 3)
-    assert 45 <= user["xp"] <= 75
+    # the session's server is shared: another module may have changed the global xpRate (the seed sequence does)
+    rate = float(requests.get(f"{server}/api/xp/config/{G}", headers=admin, timeout=10).json()["data"]["xpRate"])
+    assert 3 * int(15 * rate) <= user["xp"] <= 3 * int(25 * rate)
     # the relay retries the same batch: nothing is counted twice
     requests.post(
         f"{server}/api/xp/ingest/messages", json=batch, headers={"Authorization": f"Bearer {RELAY_KEY}"}, timeout=10
