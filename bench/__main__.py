@@ -145,6 +145,7 @@ def bulk_load(guild: str, count: int) -> float:
                     "inLevel": p.in_level,
                     "toNext": p.to_next,
                     "score": keys.score(xp, user),
+                    "board": keys.board_of(guild, p.level),
                     "messages": 0,
                     "xpMessages": 0,
                 }
