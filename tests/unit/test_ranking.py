@@ -104,10 +104,10 @@ def _check(memory: MemoryStore) -> None:
 
 
 def _reads_only_bands_it_lists(memory: MemoryStore, listed: list[str]) -> None:
-    """A page Queries the bands its members are in, and no empty band on the way down (the counters read
-    say where the next members are)."""
+    """A page Queries the bands its members are in, and an empty band on the way down only where a thousand
+    of XP whose C counters it has not read spans two bands (at most one per band listed)."""
     bands = {memory.band(u) for u in listed}
-    assert len(memory.queries) <= max(len(bands), 1), (memory.queries, sorted(bands))
+    assert len(memory.queries) <= 2 * max(len(bands), 1), (memory.queries, sorted(bands))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

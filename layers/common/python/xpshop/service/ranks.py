@@ -126,8 +126,13 @@ class _Seen:
         return self._in_thousand(guild_id, curve, (a, b), base + b * rank_tree.THOUSAND + rank_tree.THOUSAND - 1)
 
     def _in_thousand(self, guild_id: str, curve: Curve, parent: tuple[int, int], highest: int) -> int | None:
+        """The band of the highest member of this thousand at `highest` XP or below (None: nobody there).
+        Without its C counters at hand, when the thousand spans at most two bands, the band of `highest`
+        itself: reading C would cost the request that reading that band costs, and the band read is needed
+        anyway when it holds members (when it does not, the next band down is read: bands follow each other
+        in XP order). A thousand over more bands (a flat curve) has its C counters read."""
         base = parent[0] * rank_tree.MILLION + parent[1] * rank_tree.THOUSAND
-        if highest == base + rank_tree.THOUSAND - 1 and _band(curve, base) == _band(curve, highest):
+        if parent not in self.c and _band(curve, highest) - _band(curve, base) <= 1:
             return _band(curve, highest)
         c_counts = self.c[parent] if parent in self.c else self.counts(guild_id, C, parent)
         present = [k for k, n in c_counts.items() if n > 0 and base + k <= highest]

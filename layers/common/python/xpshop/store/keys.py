@@ -136,7 +136,7 @@ SCORE_CEILING = 10**15 * SCORE_XP_UNIT
 # curve the level only grows with XP, so (band desc, score desc) is the XP order. bench/capacity.py checks
 # that 5,000 awards/s in one guild keep every band under a partition's 1,000 WCU/s. Changing the table
 # moves members between partitions: bump BOARD_LAYOUT with it (the recalculation rewrites every `board`).
-BAND_LEVELS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40, 50, 60, 75, 100, 150, 250, 500)
+BAND_LEVELS = (0, 6, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 42, 45, 48, 52, 60, 75, 100, 200)
 BANDS = len(BAND_LEVELS)
 BOARD_LAYOUT = 1
 
