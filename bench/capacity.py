@@ -177,6 +177,32 @@ def _rank_counters(curve: Curve, awards: dict[int, float]) -> list[Partition]:
     return rows
 
 
+# Requests per read before and after the bands, measured 2026-12-01 on DynamoDB Local with a bulk-loaded
+# guild of 2,000 members (bench.__main__.bulk_load: XP spread over 0-50,000, one member at 100,000, every
+# 10th at 0 XP, every 10th + 1 at 15-25), 10 calls each (web board: 5), with bench.__main__.measure and
+# bench.board.measure. Web board rows include the per-address rate limit's UpdateItem.
+MEASURED_READS = (
+    ("leaderboard page (API), offset 0", "4", "5", "the lone top member's band, then the next"),
+    ("leaderboard page (API), offset 1,000", "4", "4", ""),
+    ("rank (member in the middle)", "4.1", "4.1", ""),
+    ("rank (0 XP, among the ties)", "4", "4", ""),
+    ("rank (15-25 XP, one message's crowd)", "5", "5", ""),
+    ("stats", "3", "3", "top member from the level histogram's highest band"),
+    ("web board page 1, warm", "4", "6", "+B counters (top million spans bands), +1 band"),
+    ("web board page 2, warm (top 200 read past)", "4", "7", "+B, 3 bands"),
+    ("web board page 4, warm (located)", "6", "7", "+1 band"),
+    ("web board page 10, warm (located)", "6", "6", ""),
+    ("web board page 20, warm (located)", "7", "7", ""),
+)
+
+
+MEASURED_NOTE = (
+    "measured 2026-12-01 on DynamoDB Local, a guild of 2,000 members spread over levels 0-36 (`bulk_load` of "
+    "`python -m bench`), so ~8 bands; ranks keep their counts, a page pays one `Query` per band it runs into "
+    "and the top of the web board the B counters when the top million of XP spans bands"
+)
+
+
 def before() -> float:
     """The `Leaderboard` index before the bands: every entry of the guild under one key."""
     return 2 * AWARDS_PER_SECOND
@@ -248,6 +274,12 @@ def section(curve: Curve = CURVE, life: float | None = None) -> list[str]:
             mean = sum(level * s for level, s in spread.items())
             lines.append(f"| {other:,.0f} | {mean:.1f} | {worst.key.split(' ')[0]}, {worst.what} | {worst.wcu:,.0f} |")
     lines += [
+        "",
+        "Reads with the bands (DynamoDB requests; " + MEASURED_NOTE + "):",
+        "",
+        "| read | before | after | why |",
+        "|---|---:|---:|---|",
+        *(f"| {name} | {was} | {now} | {why} |" for name, was, now, why in MEASURED_READS),
         "",
         "- Index: an award moves its entry's sort key (`score`), a delete and a put in the index: 2 WCU in the "
         "band of the member's level; a crossing into the next band is 1 WCU in each. Levels are written "
