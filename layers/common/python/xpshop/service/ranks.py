@@ -176,16 +176,18 @@ def top(guild_id: str, limit: int, curve: Curve, skip: int = 0) -> Page:
     """Members skip+1 .. skip+limit read from the top of the index: the A counters (the total, and the top
     million of XP), the B (and C) counters under it only when that million (thousand) spans two bands, then
     one index Query from the top of the top member's band (more only when the read runs past it), paying
-    RCU for the `skip` entries read past, so only worth it near the top. The index is the truth: a member
-    the counters have not caught up with yet is listed (within the bands read), and the total is then at
+    RCU for the `skip` entries read past, so only worth it near the top. Within the bands read the index is
+    the truth: a member the counters have not caught up with yet is listed there, and the total is then at
     least what was read."""
     seen = _Seen(store.counts(guild_id, A))
     members = sum(seen.a.values())
-    if skip and skip >= members:
-        return Page([], members)  # past the end as counted: nothing worth reading past
-    band = seen.next_band(guild_id, keys.SCORE_CEILING // keys.SCORE_XP_UNIT, curve) if members else None
+    if skip >= members:
+        # past the end as counted, or nobody counted yet (a guild's first members are listed once the rank
+        # index counts them, about a second after their write: which band to read comes from the counters)
+        return Page([], members)
+    band = seen.next_band(guild_id, keys.SCORE_CEILING // keys.SCORE_XP_UNIT, curve)
     if band is None:
-        band = keys.BANDS - 1  # nothing counted yet: from the highest band down
+        band = keys.BANDS - 1  # counters caught between two updates: from the highest band down
     found = _read(guild_id, curve, seen, band=band, start_score=keys.SCORE_CEILING, wanted=skip + limit)[skip:]
     return Page(found, max(members, skip + len(found)) if found else members)
 
