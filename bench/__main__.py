@@ -145,6 +145,7 @@ def bulk_load(guild: str, count: int) -> float:
                     "inLevel": p.in_level,
                     "toNext": p.to_next,
                     "score": keys.score(xp, user),
+                    "board": keys.board_of(guild, p.level),
                     "messages": 0,
                     "xpMessages": 0,
                 }
@@ -649,6 +650,9 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else ""
     text = keys.keep_section(previous, transfer.keep_section(previous, text))
+    from bench import capacity, sections
+
+    text = sections.insert(text, capacity.HEADING, capacity.section())  # the model: bench/capacity.py
     text = cost.keep_section(previous, text)  # the cost section (python -m bench.cost) stays at the end
     print(text)
     if not args.no_write:
@@ -803,25 +807,6 @@ NOTES = [
     "  creator check, payout, use record and the creator's ledger entry) after reading the profile, the",
     "  cosmetic and the creator code, and one read of the new balance for the answer. A redeem is one",
     "  `TransactWriteItems` after reading the coupon by code. Transactions cost twice the WCU of plain writes.",
-    "",
-    "## Capacity at 5,000 messages/s in one guild (the math; DynamoDB Local cannot show partition limits)",
-    "",
-    "- SQS FIFO with `FifoThroughputLimit: perMessageGroupId` and a group per member takes 70,000 msg/s per",
-    "  queue with batching: not the limit.",
-    "- Consumers: one in-process consumer does ~100 msg/s against DynamoDB Local here; against DynamoDB (a",
-    "  few ms per write) ~500-1,000 msg/s, so 5-10 concurrent consumers (batch 10).",
-    "- Member writes: 5,000 WCU/s (items < 1 KB) under one partition key `GUILD#<g>`; DynamoDB splits a hot",
-    "  key's items by sort key (no LSI on this table), so distinct members spread over partitions; each",
-    "  partition takes 1,000 WCU/s, so the table needs ~5 partitions' worth for this key after splitting.",
-    "- Stats counters: once per guild per batch on one of 16 shard keys: ~500 WCU/s over 16 keys, ~31 each.",
-    "- Rank counters: ~10,000 small `UpdateItem`s/s from the rank index (2 per award), each counter item its own",
-    "  key under ~1,000 partition keys (one per thousand of XP): the busiest (the low-XP range) takes a few",
-    "  hundred WCU/s. Stream: 5,000 records/s in one guild's shard lineage; the rank index takes batches of",
-    "  1,000 with `ParallelizationFactor` 2 (order per guild kept).",
-    "- The `Leaderboard` index: every award moves `score` under the guild's partition key, so 5,000 index",
-    "  writes/s land on one index key. GSIs split by sort key like tables, but a GSI that cannot keep up",
-    "  throttles the table's writes; at this rate the index key needs splitting by XP range (not done: the",
-    "  rank counters make that possible, since pages no longer need one ordered partition).",
 ]
 
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from tests.support.storage import new_guild_id
 
-EDGE_XP = [0, 1, 5, 999, 1000, 1001, 1999, 999_999, 1_000_000, 1_000_001, 2_500_000]
+# with the edges of the first leaderboard bands (default curve: levels 6 and 9 start at 2,105 and 4,575 XP)
+EDGE_XP = [0, 1, 5, 999, 1000, 1001, 1999, 2104, 2105, 4574, 4575, 999_999, 1_000_000, 1_000_001, 2_500_000]
 xp_values = st.one_of(st.sampled_from(EDGE_XP), st.integers(0, 2500))
 # user ids: some spread over the snowflake range, some packed into one 0-XP tie range (same id // 10^15)
 user_ids = st.one_of(

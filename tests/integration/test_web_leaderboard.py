@@ -84,18 +84,26 @@ def test_hiding_a_member_changes_their_row_only(api, board_guild):
 
 
 def test_dynamodb_requests_per_page(api, board_guild, monkeypatch):
-    """Target: at most 5 per page. The first pages (within board.DIRECT_READ_MAX of the top) are read from the
-    top of the index; deeper ones are located through the rank counters (A, B, C, and T below 1,000 XP). The
-    registry + config read is skipped while the container has them (curves.CACHE_SECONDS)."""
+    """Target: at most 5 per page, +1 index Query per leaderboard band a page runs into. The first pages
+    (within board.DIRECT_READ_MAX of the top) are read from the top of the index: the A counters, the B
+    counters of the top million when it spans bands (it does on the default curve below level ~77), then the
+    bands down from the top member's; deeper ones are located through the rank counters (A, B, C, and T
+    below 1,000 XP). The registry + config read is skipped while the container has them
+    (curves.CACHE_SECONDS). This guild's 250 members are at 5-3,000 XP: levels 0-7, bands 0 (levels 0-5,
+    up to 2,104 XP) and 1 (levels 6-8), so the top pages read past the boundary."""
+    from xpshop.levels import DEFAULT_CURVE
     from xpshop.service import board
+    from xpshop.store import keys
 
     _public(api, board_guild)
     api.before_read()  # deliver the stream to the rank index first: only the page's own requests count
     cost = _costs(api, board_guild)
     print("requests per page:", cost)
+    assert {keys.band(DEFAULT_CURVE.level(_xp(n))) for n in range(len(USERS))} == {0, 1}
     for page in ("?page=1", "?page=2", "?page=3"):
-        assert cost[(page, "cold")] == 4, cost  # registry+config, A counters, index, display data
-        assert cost[(page, "warm")] == 3, cost
+        # registry+config, A and B counters, the index in band 1 then band 0, display data
+        assert cost[(page, "cold")] == 6, cost
+        assert cost[(page, "warm")] == 5, cost
     monkeypatch.setattr(board, "DIRECT_READ_MAX", 0)  # pages 2 and 3 as deep pages are read
     deep = _costs(api, board_guild)
     print("requests per page located through the counters:", deep)

@@ -1,5 +1,7 @@
 """The rank counter algorithm (xpshop.rank_tree + service.ranks) against a brute-force oracle, with an
-in-memory store behind it: many more and larger guilds than DynamoDB Local can take in a unit test."""
+in-memory store behind it: many more and larger guilds than DynamoDB Local can take in a unit test. The
+store keeps the leaderboard index as DynamoDB does: one partition per band of level (store.keys.band), in
+score order within it."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xpshop import rank_tree
+from xpshop.levels import DEFAULT_CURVE, Curve
 from xpshop.service import ranks as service
 from xpshop.store import keys
 
@@ -21,12 +24,24 @@ user_ids = st.one_of(
 ).map(str)
 
 
+# the default curve; a flat one (a level per 10 XP: a page crosses many bands); a steep one (few levels)
+CURVES = [DEFAULT_CURVE, Curve(0, 0, 10), Curve(50, 500, 1000)]
+
+
 class MemoryStore:
     """store.rank_counters' reads over a dict of members and the counters the deltas produced."""
 
-    def __init__(self) -> None:
+    def __init__(self, curve: Curve = DEFAULT_CURVE) -> None:
+        self.curve = curve
         self.members: dict[str, int] = {}
         self.counters: Multiset[rank_tree.Counter] = Multiset()
+        self.queries: list[int] = []  # bands read by scores_from
+
+    def level(self, user: str) -> int:
+        return self.curve.level(self.members[user])
+
+    def band(self, user: str) -> int:
+        return keys.band(self.level(user))
 
     def move(self, user: str, xp: int | None) -> None:
         old = (self.members[user], user) if user in self.members else None
@@ -41,15 +56,17 @@ class MemoryStore:
     def counts(self, guild_id: str, level: str, parent: tuple[int, ...] = ()) -> dict[int, int]:
         return {c.key: n for c, n in self.counters.items() if c.level == level and c.parent == parent and n}
 
-    def _scores(self) -> list[tuple[int, str]]:
-        return sorted(((keys.score(xp, u), u) for u, xp in self.members.items()), reverse=True)
+    def _scores(self, band: int) -> list[tuple[int, str]]:
+        in_band = ((keys.score(xp, u), u) for u, xp in self.members.items() if self.band(u) == band)
+        return sorted(in_band, reverse=True)
 
-    def count_scores(self, guild_id: str, low_exclusive: int, high_inclusive: int) -> int:
-        return sum(1 for score, _ in self._scores() if low_exclusive < score <= high_inclusive)
+    def count_scores(self, guild_id: str, band: int, low_exclusive: int, high_inclusive: int) -> int:
+        return sum(1 for score, _ in self._scores(band) if low_exclusive < score <= high_inclusive)
 
-    def scores_from(self, guild_id: str, start_score: int, skip: int, limit: int) -> list[dict]:
-        below = [{"userId": u, "xp": self.members[u]} for score, u in self._scores() if score <= start_score]
-        return below[skip : skip + limit]
+    def scores_from(self, guild_id: str, band: int, start_score: int, wanted: int) -> list[dict]:
+        self.queries.append(band)
+        below = [{"userId": u, "xp": self.members[u]} for score, u in self._scores(band) if score <= start_score]
+        return below[:wanted]
 
 
 @pytest.fixture
@@ -66,22 +83,41 @@ def _order(members: dict[str, int]) -> list[str]:
 
 def _check(memory: MemoryStore) -> None:
     order = _order(memory.members)
+    curve = memory.curve
     for position, user in enumerate(order, start=1):
-        assert service.rank("g", user, memory.members[user]) == (position, len(order))
+        assert service.rank("g", user, memory.members[user], memory.level(user)) == (position, len(order))
     for offset in [*range(0, min(len(order), 40) + 2), len(order) - 1, len(order), len(order) + 5]:
-        for limit in (1, 7):
-            page = service.page("g", offset, limit)
-            assert [e["userId"] for e in page.items] == order[max(offset, 0) : offset + limit]
+        for limit in (1, 7, 30):
+            memory.queries.clear()
+            page = service.page("g", offset, limit, curve)
+            wanted = order[max(offset, 0) : offset + limit]
+            assert [e["userId"] for e in page.items] == wanted
             assert page.total == len(order)
+            _reads_only_bands_it_lists(memory, wanted)
+        for limit in (1, 30):
+            memory.queries.clear()
+            top = service.top("g", limit, curve, skip=offset)
+            assert [e["userId"] for e in top.items] == order[offset : offset + limit]
+            assert top.total == len(order)
+            if offset < len(order):  # top reads past the first `offset` members: their bands count
+                _reads_only_bands_it_lists(memory, order[: offset + limit])
+
+
+def _reads_only_bands_it_lists(memory: MemoryStore, listed: list[str]) -> None:
+    """A page Queries the bands its members are in, and an empty band on the way down only where a thousand
+    of XP whose C counters it has not read spans two bands (at most one per band listed)."""
+    bands = {memory.band(u) for u in listed}
+    assert len(memory.queries) <= 2 * max(len(bands), 1), (memory.queries, sorted(bands))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     members=st.dictionaries(user_ids, xp_values, min_size=1, max_size=120),
     moves=st.lists(st.tuples(st.integers(0, 119), st.one_of(st.none(), xp_values)), max_size=40),
+    curve=st.sampled_from(CURVES),
 )
-def test_ranks_and_pages_match_the_oracle(memory_factory, members, moves):
-    memory = memory_factory()
+def test_ranks_and_pages_match_the_oracle(memory_factory, members, moves, curve):
+    memory = memory_factory(curve)
     for user, xp in members.items():
         memory.move(user, xp)
     _check(memory)
@@ -94,8 +130,8 @@ def test_ranks_and_pages_match_the_oracle(memory_factory, members, moves):
 
 @pytest.fixture
 def memory_factory(monkeypatch: pytest.MonkeyPatch):  # a fresh store per hypothesis example (made in it)
-    def make() -> MemoryStore:
-        store = MemoryStore()
+    def make(curve: Curve = DEFAULT_CURVE) -> MemoryStore:
+        store = MemoryStore(curve)
         for name in ("counts", "count_scores", "scores_from"):
             monkeypatch.setattr(service.store, name, getattr(store, name))
         return store
@@ -108,9 +144,10 @@ def test_a_large_zero_xp_crowd_and_deep_pages(memory):
         memory.move(str(1_100_000_000_000_000_000 + i * 104_729_000_000), 0 if i % 3 else i)
     order = _order(memory.members)
     for offset in (0, 1666, 1667, 2500, 4990):
-        assert [e["userId"] for e in service.page("g", offset, 10).items] == order[offset : offset + 10]
+        page = service.page("g", offset, 10, DEFAULT_CURVE)
+        assert [e["userId"] for e in page.items] == order[offset : offset + 10]
     for user in order[::499]:
-        assert service.rank("g", user, memory.members[user])[0] == order.index(user) + 1
+        assert service.rank("g", user, memory.members[user], memory.level(user))[0] == order.index(user) + 1
 
 
 def test_a_crowd_at_one_message_worth_of_xp_stays_within_the_request_bound(memory, monkeypatch):
@@ -126,12 +163,14 @@ def test_a_crowd_at_one_message_worth_of_xp_stays_within_the_request_bound(memor
         monkeypatch.setattr(service.store, name, lambda *a, _r=real, _n=name, **k: reads.append(_n) or _r(*a, **k))
     for user in order[::97]:
         reads.clear()
-        assert service.rank("g", user, memory.members[user])[0] == order.index(user) + 1
+        assert service.rank("g", user, memory.members[user], memory.level(user))[0] == order.index(user) + 1
         assert len(reads) <= 4
     for offset in (0, 119, 120, 700, 3001, 5990):
         reads.clear()
-        assert [e["userId"] for e in service.page("g", offset, 10).items] == order[offset : offset + 10]
-        assert len(reads) <= 5  # A, B, C, T, then the index from that point
+        page = service.page("g", offset, 10, DEFAULT_CURVE)
+        assert [e["userId"] for e in page.items] == order[offset : offset + 10]
+        bands = {memory.band(e["userId"]) for e in page.items}
+        assert len(reads) <= 4 + len(bands)  # A, B, C, T, then the index from that point (a Query per band)
     # within one exact XP and one tie range the COUNT covers only that range's members
     counted = [c for c in memory.counters if c.level == "T" and c.parent == (20,)]
     assert len(counted) > 1

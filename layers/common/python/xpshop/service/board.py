@@ -109,9 +109,9 @@ def page(board: Board, number: int) -> Page | None:
         return None
     offset = (number - 1) * PAGE_SIZE
     if offset <= DIRECT_READ_MAX:
-        found = ranks.top(board.guild_id, PAGE_SIZE, skip=offset)
+        found = ranks.top(board.guild_id, PAGE_SIZE, board.curve, skip=offset)
     else:
-        found = ranks.page(board.guild_id, offset, PAGE_SIZE)
+        found = ranks.page(board.guild_id, offset, PAGE_SIZE, board.curve)
     if number > 1 and not found.items:
         return None
     listed = [Member.from_item(item) for item in found.items]

@@ -56,13 +56,13 @@ def rank_card(guild_id: str, user_id: str) -> tuple[dict[str, Any], dict[str, An
 def rank_card_with_profile(guild_id: str, user_id: str) -> tuple[dict[str, Any], dict[str, Any], Profile]:
     """`rank_card` and the member's display data and privacy choice, from the same read (rank card images)."""
     member = _require(guild_id, user_id)
-    position, total = ranks.rank(guild_id, user_id, member.xp)
+    position, total = ranks.rank(guild_id, user_id, member.xp, member.level)
     return _detail(guild_id, member), {"rank": position, "total": total}, member.profile
 
 
 def _page(guild_id: str, offset: int, limit: int) -> tuple[list[Member], bool, int]:
     """A page in leaderboard order at any depth (rank counters locate it), whether more follow, the total."""
-    found = ranks.page(guild_id, offset, limit)
+    found = ranks.page(guild_id, offset, limit, curve_for(guild_id))
     page = [Member.from_item(item) for item in found.items]
     return page, offset + len(page) < found.total, found.total
 
@@ -160,7 +160,7 @@ def leaderboard_with_profiles(guild_id: str, offset: int, limit: int) -> tuple[d
 
 def rank(guild_id: str, user_id: str) -> dict[str, Any]:
     member = _require(guild_id, user_id)
-    position, total = ranks.rank(guild_id, user_id, member.xp)
+    position, total = ranks.rank(guild_id, user_id, member.xp, member.level)
     return {"rank": position, "total": total}
 
 
@@ -194,7 +194,7 @@ def public_rank(guild_id: str, user_id: str) -> dict[str, Any]:
     member = members.get(guild_id, user_id)
     if member is None or member.profile.hidden:
         raise _not_found(guild_id, user_id)
-    position, total = ranks.rank(guild_id, user_id, member.xp)
+    position, total = ranks.rank(guild_id, user_id, member.xp, member.level)
     return {"rank": position, "total": total}
 
 

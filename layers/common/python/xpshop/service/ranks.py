@@ -1,9 +1,15 @@
 """Exact ranks and leaderboard pages at any depth from the rank counters (xpshop.rank_tree), and the rank
 index function's work: turning stream records into counter deltas.
 
+The Leaderboard index is partitioned by guild and band of level (store.keys.band): a band's entries are in
+score order, and bands follow each other in XP order (for the guild's curve), so a page is the counters
+locating its start, one index Query of the band holding it, and the next band(s) down only when the page
+runs past the band's end (the counters read say which bands below hold members).
+
 Requests: a rank is 3-5 (member, then A, B, C from 1000 XP; A, C, T below it; A, T at 0 XP; and a COUNT
-over the ties in its range when it shares its XP); a page at any offset is 4-5 (A, B, C, T below 1000 XP,
-then one index Query from that point). None grows with the guild.
+over the ties in its range, all in one band, when it shares its XP); a page at any offset is 4-5 (A, B, C,
+T below 1000 XP, then one index Query from that point), +1 Query per band boundary the page crosses. None
+grows with the guild.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import rank_tree
+from ..levels import Curve
 from ..rank_tree import A, B, C, Position, T
 from ..store import keys
 from ..store import rank_counters as store
@@ -28,14 +35,15 @@ def total(guild_id: str) -> int:
     return sum(store.counts(guild_id, A).values())
 
 
-def rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
-    """(1-based rank, members ranked) of a member at `xp`. Counters follow the stream (about a second
-    behind): a member created a moment ago is ranked, and counted in the total, before they catch up."""
-    position, members = _rank(guild_id, user_id, xp)
+def rank(guild_id: str, user_id: str, xp: int, level: int) -> tuple[int, int]:
+    """(1-based rank, members ranked) of a member at `xp` whose stored `level` is given (it names the
+    leaderboard band its ties are in). Counters follow the stream (about a second behind): a member created
+    a moment ago is ranked, and counted in the total, before they catch up."""
+    position, members = _rank(guild_id, user_id, xp, keys.band(level))
     return position, max(members, position)
 
 
-def _rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
+def _rank(guild_id: str, user_id: str, xp: int, band: int) -> tuple[int, int]:
     a_counts = store.counts(guild_id, A)
     members = sum(a_counts.values())
     if xp < rank_tree.TIED_BELOW:
@@ -51,52 +59,151 @@ def _rank(guild_id: str, user_id: str, xp: int) -> tuple[int, int]:
         ahead += rank_tree.below(t_counts, t)
         if t_counts.get(t, 0) > 1:
             ahead += store.count_scores(
-                guild_id, keys.score(xp, user_id), keys.score(xp, str(rank_tree.range_start(t)))
+                guild_id, band, keys.score(xp, user_id), keys.score(xp, str(rank_tree.range_start(t)))
             )
         return max(ahead, 0) + 1, members  # separate reads: a concurrent move may skew them by one
     a, b, c = rank_tree.path(xp)
     b_counts = store.counts(guild_id, B, (a,))
     c_counts = store.counts(guild_id, C, (a, b))
     ahead = rank_tree.above(a_counts, a) + rank_tree.above(b_counts, b) + rank_tree.above(c_counts, c)
-    if c_counts.get(c, 0) > 1:  # ties at exactly this XP: those with a smaller user id
-        ahead += store.count_scores(guild_id, keys.score(xp, user_id), keys.score(xp, "0"))
+    if c_counts.get(c, 0) > 1:  # ties at exactly this XP (all in one band): those with a smaller user id
+        ahead += store.count_scores(guild_id, band, keys.score(xp, user_id), keys.score(xp, "0"))
     return ahead + 1, members
 
 
-def page(guild_id: str, offset: int, limit: int) -> Page:
-    """The members at positions offset .. offset+limit-1 (0-based) in leaderboard order."""
-    a_counts = store.counts(guild_id, A)
-    members = sum(a_counts.values())
-    start = _locate(guild_id, a_counts, offset)
+class _Seen:
+    """The counters a page read on its way (A; B and C of the parents it walked), which also say where the
+    next members down are: a page that runs past the end of its band skips the bands they show empty."""
+
+    def __init__(self, a_counts: Mapping[int, int]) -> None:
+        self.a = dict(a_counts)
+        self.b: dict[int, dict[int, int]] = {}
+        self.c: dict[tuple[int, int], dict[int, int]] = {}
+
+    def counts(self, guild_id: str, level: str, parent: tuple[int, ...]) -> dict[int, int]:
+        found = store.counts(guild_id, level, parent)
+        if level == B:
+            self.b[parent[0]] = found
+        elif level == C:
+            self.c[(parent[0], parent[1])] = found
+        return found
+
+    def next_band(self, guild_id: str, xp: int, curve: Curve) -> int | None:
+        """The band of the highest counted member below `xp` (None: the counters show nobody below), from
+        the counters read so far, reading B or C counters only where a bucket spans two bands. With nothing
+        counted yet (a new guild, the stream a moment behind) the band just below: the index decides."""
+        highest = xp - 1
+        if highest < 0:
+            return None
+        if not any(n > 0 for n in self.a.values()):
+            return _band(curve, highest)
+        a = highest // rank_tree.MILLION
+        if self.a.get(a, 0) > 0:
+            found = self._in_million(guild_id, curve, a, highest)
+            if found is not None:
+                return found
+        lower = [k for k, n in self.a.items() if n > 0 and k < a]
+        if not lower:
+            return None
+        a = max(lower)
+        return self._in_million(guild_id, curve, a, (a + 1) * rank_tree.MILLION - 1)
+
+    def _in_million(self, guild_id: str, curve: Curve, a: int, highest: int) -> int | None:
+        """The band of the highest member of million `a` at `highest` XP or below (None: nobody there)."""
+        base = a * rank_tree.MILLION
+        if highest == base + rank_tree.MILLION - 1 and _band(curve, base) == _band(curve, highest):
+            return _band(curve, highest)  # a whole million with members, all in one band
+        b_counts = self.b[a] if a in self.b else self.counts(guild_id, B, (a,))
+        b = (highest // rank_tree.THOUSAND) % 1000
+        if b_counts.get(b, 0) > 0:
+            found = self._in_thousand(guild_id, curve, (a, b), highest)
+            if found is not None:
+                return found
+        lower = [k for k, n in b_counts.items() if n > 0 and k < b]
+        if not lower:
+            return None
+        b = max(lower)
+        return self._in_thousand(guild_id, curve, (a, b), base + b * rank_tree.THOUSAND + rank_tree.THOUSAND - 1)
+
+    def _in_thousand(self, guild_id: str, curve: Curve, parent: tuple[int, int], highest: int) -> int | None:
+        """The band of the highest member of this thousand at `highest` XP or below (None: nobody there).
+        Without its C counters at hand, when the thousand spans at most two bands, the band of `highest`
+        itself: reading C would cost the request that reading that band costs, and the band read is needed
+        anyway when it holds members (when it does not, the next band down is read: bands follow each other
+        in XP order). A thousand over more bands (a flat curve) has its C counters read."""
+        base = parent[0] * rank_tree.MILLION + parent[1] * rank_tree.THOUSAND
+        if parent not in self.c and _band(curve, highest) - _band(curve, base) <= 1:
+            return _band(curve, highest)
+        c_counts = self.c[parent] if parent in self.c else self.counts(guild_id, C, parent)
+        present = [k for k, n in c_counts.items() if n > 0 and base + k <= highest]
+        return _band(curve, base + max(present)) if present else None
+
+
+def _band(curve: Curve, xp: int) -> int:
+    return keys.band(curve.level(xp))
+
+
+def _read(
+    guild_id: str, curve: Curve, seen: _Seen, *, band: int, start_score: int, wanted: int
+) -> list[dict[str, Any]]:
+    """Up to `wanted` index entries in leaderboard order from `start_score` in `band` down: the rest of that
+    band, then the next band down the counters show members in, and so on (one Query per band read)."""
+    found = store.scores_from(guild_id, band, start_score, wanted)
+    while len(found) < wanted and band > 0:
+        below = seen.next_band(guild_id, curve.total_xp_for_level(keys.BAND_LEVELS[band]), curve)
+        if below is None:
+            break
+        band = min(band - 1, below)
+        found += store.scores_from(guild_id, band, keys.SCORE_CEILING, wanted - len(found))
+    return found
+
+
+def page(guild_id: str, offset: int, limit: int, curve: Curve) -> Page:
+    """The members at positions offset .. offset+limit-1 (0-based) in leaderboard order. `curve`: the
+    guild's, which says which band the located start is in."""
+    seen = _Seen(store.counts(guild_id, A))
+    members = sum(seen.a.values())
+    start = _locate(guild_id, seen, offset)
     if start is None:
         return Page([], members)
-    return Page(store.scores_from(guild_id, keys.score(start.xp, str(start.from_user_id)), start.skip, limit), members)
+    band = keys.band(curve.level(start.xp))
+    start_score = keys.score(start.xp, str(start.from_user_id))
+    found = _read(guild_id, curve, seen, band=band, start_score=start_score, wanted=start.skip + limit)
+    return Page(found[start.skip :], members)
 
 
-def top(guild_id: str, limit: int, skip: int = 0) -> Page:
-    """Members skip+1 .. skip+limit read from the top of the index, nothing to locate: the A counters for the
-    total, then one index Query (2 requests where page() takes 4-5), paying RCU for the `skip` entries read
-    past, so only worth it near the top. The index is the truth: a member the counters have not caught up
-    with yet is listed, and the total is then at least what was read."""
-    members = total(guild_id)
-    if skip and skip >= members:
-        return Page([], members)  # past the end as counted: nothing worth reading past
-    items = store.scores_from(guild_id, keys.SCORE_CEILING, skip, limit)
-    return Page(items, max(members, skip + len(items)) if items else members)
+def top(guild_id: str, limit: int, curve: Curve, skip: int = 0) -> Page:
+    """Members skip+1 .. skip+limit read from the top of the index: the A counters (the total, and the top
+    million of XP), the B (and C) counters under it only when that million (thousand) spans two bands, then
+    one index Query from the top of the top member's band (more only when the read runs past it), paying
+    RCU for the `skip` entries read past, so only worth it near the top. Within the bands read the index is
+    the truth: a member the counters have not caught up with yet is listed there, and the total is then at
+    least what was read."""
+    seen = _Seen(store.counts(guild_id, A))
+    members = sum(seen.a.values())
+    if skip >= members:
+        # past the end as counted, or nobody counted yet (a guild's first members are listed once the rank
+        # index counts them, about a second after their write: which band to read comes from the counters)
+        return Page([], members)
+    band = seen.next_band(guild_id, keys.SCORE_CEILING // keys.SCORE_XP_UNIT, curve)
+    if band is None:
+        band = keys.BANDS - 1  # counters caught between two updates: from the highest band down
+    found = _read(guild_id, curve, seen, band=band, start_score=keys.SCORE_CEILING, wanted=skip + limit)[skip:]
+    return Page(found, max(members, skip + len(found)) if found else members)
 
 
-def _locate(guild_id: str, a_counts: Mapping[int, int], offset: int) -> rank_tree.Start | None:
-    found = rank_tree.pick(a_counts, offset, descending=True)
+def _locate(guild_id: str, seen: _Seen, offset: int) -> rank_tree.Start | None:
+    found = rank_tree.pick(seen.a, offset, descending=True)
     if found is None:
         return None
     a, left = found
     # Counters are separate items updated one by one: a reader between two updates of one batch may find a
     # level holding a member fewer than its parent said; clamping keeps the walk on the nearest member.
-    b_pick = rank_tree.pick_clamped(store.counts(guild_id, B, (a,)), left, descending=True)
+    b_pick = rank_tree.pick_clamped(seen.counts(guild_id, B, (a,)), left, descending=True)
     if b_pick is None:
         return None
     b, left = b_pick
-    c_pick = rank_tree.pick_clamped(store.counts(guild_id, C, (a, b)), left, descending=True)
+    c_pick = rank_tree.pick_clamped(seen.counts(guild_id, C, (a, b)), left, descending=True)
     if c_pick is None:
         return None
     c, left = c_pick
@@ -108,6 +215,17 @@ def _locate(guild_id: str, a_counts: Mapping[int, int], offset: int) -> rank_tre
         return None
     t, left = t_pick
     return rank_tree.Start(xp, rank_tree.range_start(t), left)
+
+
+def top_of_levels(guild_id: str, levels: Iterable[int], limit: int) -> list[dict[str, Any]]:
+    """The first `limit` members from the bands of these levels (the levels members are at, e.g. from the
+    stats' level histogram), highest band first: one Query when the highest band holds them."""
+    found: list[dict[str, Any]] = []
+    for band in sorted({keys.band(level) for level in levels}, reverse=True):
+        found += store.scores_from(guild_id, band, keys.SCORE_CEILING, limit - len(found))
+        if len(found) >= limit:
+            break
+    return found
 
 
 # ---------------------------------------------------------------- the rank index function

@@ -154,13 +154,19 @@ def _all_guilds(after: str | None = None) -> list[str]:
 
 
 def _check_layout() -> None:
-    """A release with a newer rank counter layout: its counters start empty, so every guild is marked for
-    the backfill (once: the layout is recorded in the same transaction)."""
-    recorded = recalc.layout_recorded()
-    if recorded is not None and recorded > keys.RANK_LAYOUT:
-        logger.warning("the table's rank counters are newer than this release", extra={"recorded": recorded})
-    elif recorded != keys.RANK_LAYOUT and recalc.mark_layout_change(keys.RANK_LAYOUT):
-        logger.info("rank counter layout changed: every guild marked", extra={"layout": keys.RANK_LAYOUT})
+    """A release with a newer rank counter layout (its counters start empty) or leaderboard band layout
+    (members' `board` to write, e.g. the first release with LeaderboardBands): every guild is marked for the
+    backfill (once: the layout is recorded in the same transaction). The pass rewrites the `board` of every
+    member whose band differs (members.relevel_seen), which is what moves them into the index."""
+    for name, record, layout in (
+        ("rank counter", keys.rank_layout_record(), keys.RANK_LAYOUT),
+        ("leaderboard band", keys.board_layout_record(), keys.BOARD_LAYOUT),
+    ):
+        recorded = recalc.layout_recorded(record)
+        if recorded is not None and recorded > layout:
+            logger.warning(f"the table's {name} layout is newer than this release", extra={"recorded": recorded})
+        elif recorded != layout and recalc.mark_layout_change(layout, record):
+            logger.info(f"{name} layout changed: every guild marked", extra={"layout": layout})
 
 
 def run(time_left: Callable[[], float], guild_ids: list[str] | None = None) -> dict[str, Any]:

@@ -9,15 +9,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import __version__
 from ..clock import now_ms
-from ..store import keys, members, stats
+from ..store import keys, stats
+from ..store.members import Member
 from ..store.table import table
+from . import ranks
 from .config import config_summary, merged_guild
 from .curves import curve_for
 
 
 def guild_stats(guild_id: str) -> dict[str, Any]:
     totals = stats.read(guild_id)
-    top = members.page(guild_id, 0, 1)
+    # the top member: one Query of the highest band the level histogram shows members in
+    levels = [level for level, n in totals.distribution.items() if n > 0] if totals.members else []
+    top = [Member.from_item(item) for item in ranks.top_of_levels(guild_id, levels, 1)]
     cfg = merged_guild(guild_id)
     count = totals.members
     return {

@@ -1,6 +1,6 @@
 """Every member of a guild in leaderboard order (XP descending, ties by user id), part by part, for the export:
-`Query`s of the `Leaderboard` index (which projects xp, level and messages: no read of the member items),
-resumed from an opaque cursor that names the last member of the previous part."""
+`Query`s of the `LeaderboardBands` index (which projects xp, level and messages: no read of the member items),
+band by band, resumed from an opaque cursor that names the last member of the previous part and its band."""
 
 from __future__ import annotations
 
@@ -32,51 +32,59 @@ def _bad_cursor() -> InvalidInput:
     return InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid export cursor (use `next` as given)")
 
 
-def encode_cursor(user_id: str, xp: int) -> str:
-    raw = json.dumps({"u": user_id, "x": xp}, separators=(",", ":")).encode()
+def encode_cursor(user_id: str, xp: int, band: int) -> str:
+    raw = json.dumps({"u": user_id, "x": xp, "b": band}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(guild_id: str, token: str) -> dict[str, Any]:
-    """The index key to resume after; only a member of this guild can be named, so a crafted cursor can't
-    reach another guild's partition."""
+def _decode_cursor(guild_id: str, token: str) -> tuple[int, dict[str, Any]]:
+    """(band, index key to resume after); only a member of this guild can be named, so a crafted cursor
+    can't reach another guild's partition."""
     try:
         value = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise _bad_cursor() from exc
-    if not isinstance(value, dict) or set(value) != {"u", "x"}:
+    if not isinstance(value, dict) or set(value) != {"u", "x", "b"}:
         raise _bad_cursor()
-    user_id, xp = value["u"], value["x"]
+    user_id, xp, band = value["u"], value["x"], value["b"]
     if not is_snowflake(user_id) or isinstance(xp, bool) or not isinstance(xp, int) or not 0 <= xp < 10**15:
         raise _bad_cursor()
-    return {**keys.member(guild_id, str(user_id)), "score": Decimal(keys.score(xp, str(user_id)))}
+    if isinstance(band, bool) or not isinstance(band, int) or not 0 <= band < keys.BANDS:
+        raise _bad_cursor()
+    key = {
+        **keys.member(guild_id, str(user_id)),
+        "board": keys.board(guild_id, band),
+        "score": Decimal(keys.score(xp, str(user_id))),
+    }
+    return band, key
 
 
 def page(guild_id: str, limit: int, cursor: str | None) -> tuple[list[Entry], str | None]:
     """Up to `limit` members after `cursor` (from the top without one), and the cursor of what follows (None
-    at the end)."""
-    kwargs: dict[str, Any] = {
-        "IndexName": keys.LEADERBOARD_INDEX,
-        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id)),
-        "ScanIndexForward": False,
-    }
-    if cursor:
-        kwargs["ExclusiveStartKey"] = _decode_cursor(guild_id, cursor)
+    at the end). The index is read band by band from the highest (a band nobody is in costs one small
+    Query: at most keys.BANDS a whole export)."""
+    band, start = _decode_cursor(guild_id, cursor) if cursor else (keys.BANDS - 1, None)
     found: list[Entry] = []
-    more = False
-    while len(found) < limit:
-        resp = table().query(Limit=min(QUERY_PAGE, limit - len(found)), **kwargs)
+    tail_band = band
+    while len(found) < limit and band >= 0:
+        kwargs: dict[str, Any] = {
+            "IndexName": keys.LEADERBOARD_INDEX,
+            "KeyConditionExpression": Key("board").eq(keys.board(guild_id, band)),
+            "ScanIndexForward": False,
+            "Limit": min(QUERY_PAGE, limit - len(found)),
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        resp = table().query(**kwargs)
         for raw in resp.get("Items", []):
             item = plain(raw)
             user_id = str(item.get("userId") or keys.user_id_from_member_sk(item["SK"]))
             found.append(Entry(user_id, int(item.get("xp", 0)), int(item.get("messages", 0) or 0)))
-        last = resp.get("LastEvaluatedKey")
-        if not last:
-            more = False
-            break
-        more = True
-        kwargs["ExclusiveStartKey"] = last
-    if not more or not found:
+            tail_band = band
+        start = resp.get("LastEvaluatedKey")
+        if not start:
+            band -= 1  # this band is read to its end: the next one down, from its top
+    if band < 0 or not found:
         return found, None
     tail = found[-1]
-    return found, encode_cursor(tail.user_id, tail.xp)
+    return found, encode_cursor(tail.user_id, tail.xp, tail_band)

@@ -55,7 +55,7 @@ class Applied:
 
 
 _SET = (
-    "SET xp = :xp, #level = :level, inLevel = :in, toNext = :to, score = :score, updatedAt = :now, "
+    "SET xp = :xp, #level = :level, inLevel = :in, toNext = :to, score = :score, board = :board, updatedAt = :now, "
     "userId = :uid, guildId = :gid, createdAt = if_not_exists(createdAt, :now), levelSource = :src, "
     "xpMessages = if_not_exists(xpMessages, :zero), #run = :run, "
 )
@@ -70,6 +70,7 @@ def _values(guild_id: str, row: Row, xp: int, curve: Curve, run_id: str) -> dict
         ":in": p.in_level,
         ":to": p.to_next,
         ":score": keys.score(xp, row.user_id),
+        ":board": keys.board_of(guild_id, p.level),
         ":now": now_ms(),
         ":uid": row.user_id,
         ":gid": guild_id,

@@ -5,7 +5,7 @@
 | guild registry  | GUILD#<g>     | META        (GSI1: GUILDS / <g>)    |
 | guild config    | GUILD#<g>     | CONFIG                              |
 | global config   | GLOBAL        | CONFIG                              |
-| member XP       | GUILD#<g>     | MEMBER#<u>  (Leaderboard: PK/score) |
+| member XP       | GUILD#<g>     | MEMBER#<u>  (LeaderboardBands: board/score) |
 | guild counters  | GUILD#<g>#STATS#<shard> | STATS  (16 shards)        |
 | XP audit record | GUILD#<g>     | AUDIT#<u>#<ms>#<id>  (TTL)          |
 | recalc marker   | GUILD#<g> / GLOBAL | RECALC  (GSI1: RECALC / <g>)   |
@@ -26,6 +26,7 @@
 | rank counter    | GUILD#<g>#RANK#v<layout>#<level>[#<parent>...] | <key, zero-padded>  (n) |
 | ranked position | GUILD#<g>#RANKED#<u> | RANKED#v<layout>  (xp counted, seq of the last stream record applied) |
 | rank layout     | GLOBAL        | RANKLAYOUT  (layout the counters are built in) |
+| board layout    | GLOBAL        | BOARDLAYOUT (layout of the members' leaderboard bands) |
 | once marker     | GUILD#<g>     | ONCE#<kind>#<ref>  (e.g. Give XP per message, member event per id; TTL) |
 | level effects   | GUILD#<g>     | EFFECT#<u>#<level>  (announced; TTL)  |
 | level credits   | USER#<d>      | LEVELPAID#<g>  (paidUpTo: the highest level paid, kept) |
@@ -39,6 +40,7 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from .. import ids, names
@@ -50,7 +52,7 @@ GUILDS_GSI1PK = "GUILDS"
 MEMBER_PREFIX = "MEMBER#"
 STATS_PREFIX = "STATS#"
 AUDIT_PREFIX = "AUDIT#"
-LEADERBOARD_INDEX = "Leaderboard"
+LEADERBOARD_INDEX = "LeaderboardBands"
 GSI1 = "GSI1"
 
 # Counters are spread over shards so that no single item takes every write of a busy guild.
@@ -127,6 +129,39 @@ def score(xp: int, user_id: str) -> int:
 SCORE_CEILING = 10**15 * SCORE_XP_UNIT
 
 
+# Leaderboard bands: the index partition of a member is its guild and the band of its stored level
+# (`board`), so one busy guild's awards spread over many index partitions instead of one. A band is a
+# range of levels starting at each of BAND_LEVELS: one level each where the crowds and the award rates are
+# (new and mid members), wider up high where members are few. The level is written exactly whenever it
+# changes (a crossing, set, relevel, import, reset), so the band costs no request of its own; for one
+# curve the level only grows with XP, so (band desc, score desc) is the XP order. bench/capacity.py checks
+# that 5,000 awards/s in one guild keep every band under a partition's 1,000 WCU/s. Changing the table
+# moves members between partitions: bump BOARD_LAYOUT with it (the recalculation rewrites every `board`).
+BAND_LEVELS = (0, 6, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 42, 45, 48, 52, 60, 75, 100, 200)
+BANDS = len(BAND_LEVELS)
+BOARD_LAYOUT = 1
+
+
+def band(level: int) -> int:
+    """The band of a stored level: the last band starting at or below it."""
+    return bisect.bisect_right(BAND_LEVELS, max(0, int(level))) - 1
+
+
+def board(guild_id: str, band_: int) -> str:
+    """The Leaderboard index partition key of one band of a guild (the member item's `board`)."""
+    return f"{guild_pk(guild_id)}#BAND#{band_:02d}"
+
+
+def board_of(guild_id: str, level: int) -> str:
+    return board(guild_id, band(level))
+
+
+def band_of_board(value: str) -> int | None:
+    """The band a `board` value names (None for anything else)."""
+    tail = value.rpartition("#BAND#")[2]
+    return int(tail) if value.count("#BAND#") == 1 and tail.isdigit() and int(tail) < BANDS else None
+
+
 def level_counter(level: int) -> str:
     """Attribute name of a level-histogram counter on a stats shard."""
     return f"lv_{level}"
@@ -142,7 +177,7 @@ def user_id_from_member_sk(sk: str) -> str:
 
 def strip(item: dict[str, Any]) -> dict[str, Any]:
     """An item without its key and index attributes (what the domain sees)."""
-    return {k: v for k, v in item.items() if k not in {"PK", "SK", "GSI1PK", "GSI1SK", "score"}}
+    return {k: v for k, v in item.items() if k not in {"PK", "SK", "GSI1PK", "GSI1SK", "score", "board"}}
 
 
 # ---------------------------------------------------------------- shop
@@ -299,6 +334,11 @@ def recalc_checkpoint(guild_id: str) -> dict[str, str]:
 
 def recalc_checkpoint_global() -> dict[str, str]:
     return {"PK": GLOBAL_PK, "SK": "RECALCJOB"}
+
+
+def board_layout_record() -> dict[str, str]:
+    """The leaderboard band layout (BOARD_LAYOUT) every member's `board` was last asked to be written in."""
+    return {"PK": GLOBAL_PK, "SK": "BOARDLAYOUT"}
 
 
 def rank_layout_record() -> dict[str, str]:

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from .. import retry
@@ -174,6 +172,7 @@ def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve, source: st
         ":in": p.in_level,
         ":to": p.to_next,
         ":score": keys.score(xp, user_id),
+        ":board": keys.board_of(guild_id, p.level),
         ":now": _now_ms(),
         ":uid": user_id,
         ":gid": guild_id,
@@ -182,7 +181,7 @@ def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve, source: st
 
 
 _SET_LEVELLED = (
-    "SET xp = :xp, #level = :level, inLevel = :in, toNext = :to, score = :score, updatedAt = :now, "
+    "SET xp = :xp, #level = :level, inLevel = :in, toNext = :to, score = :score, board = :board, updatedAt = :now, "
     "userId = :uid, guildId = :gid, createdAt = if_not_exists(createdAt, :now), levelSource = :src"
 )
 # An API change: message counts untouched (created at 0).
@@ -415,7 +414,8 @@ def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
         seen = plain(item)
         xp = int(seen["xp"])
         p = curve.progress(xp)
-        if (p.level, p.in_level, p.to_next) == (seen.get("level"), seen.get("inLevel"), seen.get("toNext")):
+        stored = (seen.get("level"), seen.get("inLevel"), seen.get("toNext"), seen.get("board"))
+        if (p.level, p.in_level, p.to_next, keys.board_of(guild_id, p.level)) == stored:
             return _change(seen, xp, curve)
         try:
             _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC)  # guarded by xp: an award wins
@@ -429,37 +429,14 @@ def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
     raise Unavailable("The member is being updated concurrently; retry shortly")
 
 
-def page(guild_id: str, offset: int, limit: int) -> list[Member]:
-    """Members in leaderboard order (XP desc, user id asc), read from the Leaderboard index."""
-    wanted = _leaderboard_items(guild_id, offset + limit)
-    return [Member.from_item(item) for item in islice(wanted, offset, offset + limit)]
-
-
-def _leaderboard_items(guild_id: str, max_items: int) -> Iterator[dict[str, Any]]:
-    kwargs: dict[str, Any] = {
-        "IndexName": keys.LEADERBOARD_INDEX,
-        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id)),
-        "ScanIndexForward": False,
-    }
-    remaining = max_items
-    while remaining > 0:
-        resp = table().query(Limit=min(remaining, 1000), **kwargs)
-        items = resp.get("Items", [])
-        yield from items
-        remaining -= len(items)
-        if "LastEvaluatedKey" not in resp:
-            return
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-
-
 def relevel_seen(guild_id: str, seen: dict[str, Any], curve: Curve) -> Change:
     """Bring an already-read member (a page of the recalculation) in line with `curve`: no write when it
     already is; otherwise one write guarded by the XP that was read, re-read and retried if an award won."""
     xp = int(seen["xp"])
     p = curve.progress(xp)
     user_id = str(seen.get("userId") or keys.user_id_from_member_sk(seen["SK"]))
-    current = (seen.get("level"), seen.get("inLevel"), seen.get("toNext"), seen.get("score"))
-    if current == (p.level, p.in_level, p.to_next, keys.score(xp, user_id)):
+    current = (seen.get("level"), seen.get("inLevel"), seen.get("toNext"), seen.get("score"), seen.get("board"))
+    if current == (p.level, p.in_level, p.to_next, keys.score(xp, user_id), keys.board_of(guild_id, p.level)):
         return _change(seen, xp, curve)
     try:
         _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC)
@@ -511,14 +488,15 @@ def _create_defaults(guild_id: str, user_id: str, curve: Curve) -> tuple[str, di
     return (
         "userId = :uid, guildId = :gid, xp = if_not_exists(xp, :zero), #level = if_not_exists(#level, :zero), "
         "inLevel = if_not_exists(inLevel, :zero), toNext = if_not_exists(toNext, :first), "
-        "score = if_not_exists(score, :s0), xpMessages = if_not_exists(xpMessages, :zero), "
-        "createdAt = if_not_exists(createdAt, :now), updatedAt = :now",
+        "score = if_not_exists(score, :s0), board = if_not_exists(board, :b0), "
+        "xpMessages = if_not_exists(xpMessages, :zero), createdAt = if_not_exists(createdAt, :now), updatedAt = :now",
         {
             ":uid": user_id,
             ":gid": guild_id,
             ":zero": 0,
             ":first": curve.xp_for_level(1),
             ":s0": keys.score(0, user_id),
+            ":b0": keys.board(guild_id, 0),
             ":now": _now_ms(),
         },
     )

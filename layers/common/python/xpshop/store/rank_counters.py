@@ -176,13 +176,13 @@ def counts(guild_id: str, level: str, parent: tuple[int, ...] = ()) -> dict[int,
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
 
-def count_scores(guild_id: str, low_exclusive: int, high_inclusive: int) -> int:
-    """How many members have a score in (low, high] on the Leaderboard index (COUNT: no items returned)."""
+def count_scores(guild_id: str, band: int, low_exclusive: int, high_inclusive: int) -> int:
+    """How many members of one leaderboard band have a score in (low, high] (COUNT: no items returned)."""
     if high_inclusive <= low_exclusive:
         return 0  # e.g. the lowest user id of its range: nobody in it comes first
     kwargs: dict[str, Any] = {
         "IndexName": keys.LEADERBOARD_INDEX,
-        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id))
+        "KeyConditionExpression": Key("board").eq(keys.board(guild_id, band))
         & Key("score").between(low_exclusive + 1, high_inclusive),
         "Select": "COUNT",
     }
@@ -195,14 +195,14 @@ def count_scores(guild_id: str, low_exclusive: int, high_inclusive: int) -> int:
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
 
-def scores_from(guild_id: str, start_score: int, skip: int, limit: int) -> list[dict[str, Any]]:
-    """Index entries from `start_score` down (leaderboard order), skipping `skip`, at most `limit`."""
+def scores_from(guild_id: str, band: int, start_score: int, wanted: int) -> list[dict[str, Any]]:
+    """Up to `wanted` index entries of one leaderboard band from `start_score` down (leaderboard order);
+    fewer when the band ends first."""
     kwargs: dict[str, Any] = {
         "IndexName": keys.LEADERBOARD_INDEX,
-        "KeyConditionExpression": Key("PK").eq(keys.guild_pk(guild_id)) & Key("score").lte(start_score),
+        "KeyConditionExpression": Key("board").eq(keys.board(guild_id, band)) & Key("score").lte(start_score),
         "ScanIndexForward": False,
     }
-    wanted = skip + limit
     found: list[dict[str, Any]] = []
     while len(found) < wanted:
         resp = table().query(Limit=wanted - len(found), **kwargs)
@@ -210,7 +210,7 @@ def scores_from(guild_id: str, start_score: int, skip: int, limit: int) -> list[
         if "LastEvaluatedKey" not in resp:
             break
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-    return [plain(item) for item in found[skip:wanted]]
+    return [plain(item) for item in found]
 
 
 def import_members(guild_id: str, members: Iterable[Position]) -> None:

@@ -30,20 +30,23 @@ def mark(guild_id: str | None, reason: str) -> None:
     table().put_item(Item=item)
 
 
-def mark_layout_change(layout: int) -> bool:
-    """Mark every guild for recalculation if the rank counters were built in an older layout (or none
-    recorded), recording `layout` in the same transaction. False when this layout or a newer one is
+def mark_layout_change(layout: int, record: dict[str, str] | None = None) -> bool:
+    """Mark every guild for recalculation if the table was built in an older layout (or none recorded),
+    recording `layout` in the same transaction; `record`: which layout (the rank counters' by default, or
+    keys.board_layout_record() for the leaderboard bands). False when this layout or a newer one is
     recorded: forward only, so an older release still running beside a newer one (or rolled back to)
-    never flips the table back to counters it has stopped keeping."""
+    never flips the table back to a layout it has stopped keeping."""
+    record = record or keys.rank_layout_record()
+    reason = "rank-layout" if record == keys.rank_layout_record() else "board-layout"
     try:
         tx.write(
             [
                 tx.put(
-                    {**keys.rank_layout_record(), "layout": layout, "changedAt": now_ms()},
+                    {**record, "layout": layout, "changedAt": now_ms()},
                     "attribute_not_exists(PK) OR layout < :l",
                     values={":l": layout},
                 ),
-                tx.put({**keys.recalc_marker(None), "markedAt": now_ms(), "reason": f"rank-layout-v{layout}"}),
+                tx.put({**keys.recalc_marker(None), "markedAt": now_ms(), "reason": f"{reason}-v{layout}"}),
             ]
         )
     except tx.Cancelled as exc:
@@ -53,8 +56,8 @@ def mark_layout_change(layout: int) -> bool:
     return True
 
 
-def layout_recorded() -> int | None:
-    item = table().get_item(Key=keys.rank_layout_record()).get("Item")
+def layout_recorded(record: dict[str, str] | None = None) -> int | None:
+    item = table().get_item(Key=record or keys.rank_layout_record()).get("Item")
     return int(item["layout"]) if item else None
 
 

@@ -1,0 +1,171 @@
+"""The leaderboard index partitioned by band of level (LeaderboardBands, store/keys.py): pages that span
+bands, offsets and ties at band edges, hidden members, moves between bands, the export across bands, and
+the backfill of `board` for members written before the bands (the recalculation), on DynamoDB Local."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.board import Page, set_profile
+from tests.support.storage import recorded_calls
+
+
+def _oracle(members: dict[str, int]) -> list[str]:
+    return sorted(members, key=lambda u: (-members[u], int(u)))
+
+
+def _edge_xp() -> list[int]:
+    """XP just below, at and above where each of the first bands starts (default curve), and far above."""
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.store import keys
+
+    found = [0, 1, 20]
+    for level in keys.BAND_LEVELS[1:5]:
+        start = DEFAULT_CURVE.total_xp_for_level(level)
+        found += [start - 1, start, start + 1]
+    return [*found, DEFAULT_CURVE.total_xp_for_level(keys.BAND_LEVELS[-1]) + 5]
+
+
+def _guild_at_band_edges(api, guild: str, first_user: int) -> dict[str, int]:
+    """Three members (a tie) at every edge XP: ties at a band's first XP and its last."""
+    members: dict[str, int] = {}
+    for n, xp in enumerate(_edge_xp()):
+        for k in range(3):
+            user = str(first_user + n * 7 + (2 - k) * 1_000_000)  # ids not in XP order
+            members[user] = xp
+            assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": xp}).status == 200
+    return members
+
+
+def _check(api, guild: str, members: dict[str, int], limits: tuple[int, ...] = (1, 4, 10)) -> None:
+    order = _oracle(members)
+    for position, user in enumerate(order, start=1):
+        assert api.get(f"/api/xp/leaderboard/{guild}/{user}").data == {"rank": position, "total": len(order)}, user
+    for limit in limits:
+        for offset in range(0, len(order) + 2):
+            page = api.get(f"/api/xp/leaderboard/{guild}?offset={offset}&limit={limit}").data
+            assert [e["userId"] for e in page["entries"]] == order[offset : offset + limit], (offset, limit)
+            assert page["total"] == len(order)
+    listed = api.get(f"/api/xp/users/{guild}?offset=0&limit=100").data
+    assert [u["userId"] for u in listed["users"]] == order[:100]
+
+
+def test_pages_and_ranks_across_band_edges_match_the_oracle(api, guild):
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.store import keys
+    from xpshop.store.table import plain, table
+
+    members = _guild_at_band_edges(api, guild, 610_000_000_000_000_000)
+    bands = {keys.band(DEFAULT_CURVE.level(xp)) for xp in members.values()}
+    assert len(bands) >= 5  # the guild spans bands: most pages of 10 cross at least one edge
+    _check(api, guild, members)
+    for user, xp in members.items():  # each member's entry is in the band of its level
+        item = plain(table().get_item(Key=keys.member(guild, user))["Item"])
+        assert item["board"] == keys.board(guild, keys.band(DEFAULT_CURVE.level(xp))), (user, xp)
+
+
+def test_a_page_reads_one_index_query_per_band_it_lists(api, guild, monkeypatch):
+    """Located through the counters, a page at any offset is A, B, C (T below 1,000 XP) and one index Query
+    per band its members are in: no empty band is read on the way down. Jumping from one million (or
+    thousand) of XP to a lower one may read that one's B (C) counters first: one request more."""
+    from tests.integration.test_ranking import _get
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.store import keys, rank_counters
+
+    members = _guild_at_band_edges(api, guild, 620_000_000_000_000_000)
+    order = _oracle(members)
+    api.before_read()
+    read: list[int] = []
+    real = rank_counters.scores_from
+    monkeypatch.setattr(rank_counters, "scores_from", lambda g, band, *a: read.append(band) or real(g, band, *a))
+    for offset in range(0, len(order), 3):
+        read.clear()
+        with recorded_calls() as calls:
+            got = api.api.handle(_get(f"/api/xp/leaderboard/{guild}?offset={offset}&limit=5", api.admin_key))
+        listed = json.loads(got.body)["data"]["entries"]
+        assert [e["userId"] for e in listed] == order[offset : offset + 5]
+        bands = {keys.band(DEFAULT_CURVE.level(e["xp"])) for e in listed}
+        assert sorted(read, reverse=True) == read and set(read) == bands, (offset, read, bands)
+        counters = 4 if listed[0]["xp"] < 1000 else 3  # A, B, C (and T)
+        assert calls["Query"] <= counters + len(bands) + 1, (offset, calls, bands)
+
+
+def test_moves_between_bands_keep_pages_exact(api, guild):
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.store import keys
+
+    members = _guild_at_band_edges(api, guild, 630_000_000_000_000_000)
+    users = list(members)
+    high = DEFAULT_CURVE.total_xp_for_level(keys.BAND_LEVELS[3])
+    # up across several bands (an award crossing levels), down to 0 (a removal), set into the middle
+    assert api.post(f"/api/xp/users/{guild}/{users[0]}", {"amount": high}).status == 200
+    members[users[0]] += high
+    assert api.delete(f"/api/xp/users/{guild}/{users[-1]}", {"amount": members[users[-1]]}).status == 200
+    members[users[-1]] = 0
+    assert api.put(f"/api/xp/users/{guild}/{users[5]}", {"xp": high}).status == 200
+    members[users[5]] = high  # now tied with the members at that band's first XP
+    _check(api, guild, members, limits=(3, 10))
+
+
+def test_hidden_members_keep_their_place_on_the_web_board_across_bands(api, guild):
+    members = _guild_at_band_edges(api, guild, 640_000_000_000_000_000)
+    order = _oracle(members)
+    assert api.put(f"/api/xp/config/{guild}", {"leaderboard": {"public": True}}).status == 200
+    hidden = {order[2], order[len(order) // 2], order[-1]}
+    for user in hidden:
+        set_profile(guild, user, display_name="Secret", hidden=True)
+    for n, user in enumerate(order):
+        if user not in hidden:
+            set_profile(guild, user, display_name=f"P{n:03d}")
+    api.before_read()
+    r = api.get(f"/leaderboard/{guild}", key=None)
+    rows = Page(r.body).rows
+    assert [row["rank"] for row in rows] == [str(n) for n in range(1, len(order) + 1)]
+    for n, (row, user) in enumerate(zip(rows, order, strict=True)):
+        assert row["name"] == ("Hidden member" if user in hidden else f"P{n:03d}")
+    for user in hidden:
+        assert user not in r.body
+
+
+def test_the_export_walks_every_band_in_order(api, guild):
+    members = _guild_at_band_edges(api, guild, 650_000_000_000_000_000)
+    order = _oracle(members)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        path = f"/api/xp/export/{guild}?format=json&limit=4" + (f"&cursor={cursor}" if cursor else "")
+        part = api.get(path).data
+        seen += [m["id"] for m in part["members"]]
+        cursor = part.get("next")
+        if not cursor:
+            break
+    assert seen == order
+
+
+def test_the_recalculation_backfills_board_for_members_written_before_the_bands(api, guild, monkeypatch):
+    """Members written by a release without `board` are in no index partition: the first recalculation of
+    a release with a newer BOARD_LAYOUT marks every guild and writes `board` for each (members.relevel_seen),
+    after which pages and ranks are whole again. Levels, XP and the rank counters are left as they were."""
+    from xpshop.service import recalc
+    from xpshop.store import keys
+    from xpshop.store import recalc as recalc_store
+    from xpshop.store.table import table
+
+    members = _guild_at_band_edges(api, guild, 660_000_000_000_000_000)
+    api.before_read()
+    for user in members:  # as the release before the bands wrote them
+        table().update_item(Key=keys.member(guild, user), UpdateExpression="REMOVE board")
+    assert api.get(f"/api/xp/leaderboard/{guild}?limit=100").data["entries"] == []
+    table().put_item(Item={**keys.board_layout_record(), "layout": keys.BOARD_LAYOUT})
+    monkeypatch.setattr(recalc, "_all_guilds", lambda after=None: [guild])  # the shared table holds others
+    monkeypatch.setattr(recalc, "_settled", lambda marked_at: True)
+    monkeypatch.setattr(keys, "BOARD_LAYOUT", keys.BOARD_LAYOUT + 1)  # upgraded
+
+    report = recalc.run(lambda: 1e9)  # the schedule's run: no guild asked for
+    assert [g["guildId"] for g in report["guilds"]] == [guild]
+    assert report["guilds"][0]["releveled"] == 0  # no level changed: only `board` was written
+    assert recalc_store.layout_recorded(keys.board_layout_record()) == keys.BOARD_LAYOUT
+    assert recalc_store.marker(None) is None
+    _check(api, guild, members, limits=(10,))
+    again = recalc.run(lambda: 1e9)  # not repeated
+    assert guild not in [g["guildId"] for g in again["guilds"]]
