@@ -64,7 +64,7 @@ class ApiClient:
         if payload and not any(k.lower() == "content-type" for k in headers or {}):
             sent.append(("content-type", "application/json"))
         sent.extend((k.lower(), v) for k, v in (headers or {}).items())
-        if method == "GET" and self.before_read is not None:
+        if method in ("GET", "HEAD") and self.before_read is not None:
             self.before_read()
         response = self.api.handle(HttpRequest(method=method, target=path, headers=sent, body=payload))
         try:
