@@ -6,10 +6,9 @@ import os
 import uuid
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from ..clock import now_ms as clock_ms
 from . import keys
+from .conditions import Key
 from .members import Change
 from .table import delete_prefix, plain, table
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from .. import retry
@@ -24,6 +23,7 @@ from ..display import Display
 from ..errors import ErrorCode, InvalidInput, NotFound, Unavailable
 from ..levels import MAX_XP, Curve
 from . import keys, tx
+from .conditions import Key
 from .markers import ONCE_TTL_SECONDS
 from .table import batch_get, failed_item, is_condition_failure, plain, table, write_id
 
