@@ -41,13 +41,6 @@ def parse_instant(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def iso(ms: int | None) -> str | None:
-    """A stored time (epoch ms) as the API shows it: ISO 8601 in UTC, millisecond precision."""
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _guild_entry(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from ..api.xp.requests import FIELD_ERROR_CODES
+from ..api.xp.field_codes import FIELD_ERROR_CODES
 from ..errors import ErrorCode, InvalidInput
 from . import access, errors, gate, idempotency
 

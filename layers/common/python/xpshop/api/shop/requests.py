@@ -7,6 +7,7 @@ Query-string parameters reuse the same rules: `account_param` (an account id) an
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from typing import Annotated, Any, Literal
 
@@ -502,13 +503,16 @@ class CreatorCodeSet(BaseModel):
     code: Code = Field(description='The creator code, or "0" to remove it')
 
 
-_ACCOUNT = TypeAdapter(AccountId)
+@functools.cache
+def _account_adapter() -> TypeAdapter[str]:
+    """The account id's validator, built on first use like the models (a TypeAdapter builds when made)."""
+    return TypeAdapter(AccountId)
 
 
 def account_param(value: str, field: str = "id") -> str:
     """A query-string account id, normalised, or 400 naming the field."""
     try:
-        return _ACCOUNT.validate_python(value)
+        return _account_adapter().validate_python(value)
     except ValidationError as exc:
         raise InvalidInput(
             ErrorCode.INVALID_REQUEST, f"{field}: must be a Discord ID (snowflake) or a Minecraft UUID"
