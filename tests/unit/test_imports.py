@@ -171,3 +171,29 @@ print(json.dumps({"cold": cold, "warm": warm, "handles": table._resource.cache_i
     assert done.returncode == 0, done.stderr[-2000:]
     state = json.loads(done.stdout.strip().splitlines()[-1])
     assert state == {"cold": [False, False], "warm": [True, True], "handles": 1}
+
+
+# ---------------------------------------------------------------- the bench's table (bench/imports.py)
+
+
+def test_the_bench_section_lists_each_function_against_boto3_and_names_those_above_the_target():
+    from bench import imports
+
+    rows = [
+        imports.Result("XpStatsFunction", 195.0, 150.0, 300.0, 900.0, 120.0, 100.0),
+        imports.Result("XpUsersFunction", 240.0, 150.0, 340.0, float("nan"), 125.0, 100.0),
+        imports.Result(imports.FLOOR[0], 160.0, 150.0, 260.0, 800.0, 100.0, 100.0),
+    ]
+    lines = imports.section(rows, stamp="Measured now.")
+    assert lines[0] == imports.HEADING
+    assert "| XpStatsFunction | 195 | 150 | 1.30 | 1.20 | 300 | 900 |" in lines
+    assert "| XpUsersFunction | 240 | 150 | 1.60 | 1.25 | 340 | - |" in lines
+    assert lines[-1] == "Above 1.3x by either ratio: XpUsersFunction."
+
+
+def test_the_bench_replaces_its_section_under_an_older_title_and_nothing_else():
+    from bench import imports
+
+    document = "# Performance\n\n## Cold import per function (old title)\n\n| old |\n\n## Rank cards\n\nkept\n"
+    updated = imports.replace_section(document, [imports.HEADING, "", "| new |"])
+    assert updated == f"# Performance\n\n{imports.HEADING}\n\n| new |\n\n## Rank cards\n\nkept\n"

@@ -1,8 +1,6 @@
 """/api/keys (API keys v2): what an admin sends to make a key and what the API answers. Validation here
 names the field at fault with its own code (KEYS_FIELD_CODES)."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Annotated, Any
 

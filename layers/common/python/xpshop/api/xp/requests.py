@@ -3,8 +3,6 @@ multipliers, guild registration and the configuration patch (`ConfigPatch`, chec
 Which error code a bad body field earns is `field_codes`' (free of models). The configuration's rules
 (defaults, merge, limits) are `xpshop.guild_config`'s; the relay's message batches are `api.xp.messages`'."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import (

@@ -5,8 +5,6 @@ The use cases return plain dicts; these models state what those dicts hold. A co
 real responses against them (extra fields forbidden), so the document cannot drift from the API.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
