@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 
 def now_ms() -> int:
@@ -11,3 +12,10 @@ def now_ms() -> int:
 
 def now_s() -> int:
     return int(time.time())
+
+
+def iso(ms: int | None) -> str | None:
+    """A stored time (epoch ms) as the API shows it: ISO 8601 in UTC, millisecond precision."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

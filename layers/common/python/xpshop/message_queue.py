@@ -14,8 +14,6 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import snapstart
@@ -27,6 +25,9 @@ MAX_REASON = 1000  # characters of the error kept with a dead-lettered record
 
 @functools.cache
 def _client() -> Any:
+    import boto3  # on first use, like the table's handles (xpshop.store.table)
+    from botocore.config import Config
+
     return boto3.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 5}))
 
 

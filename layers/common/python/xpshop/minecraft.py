@@ -10,9 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 
 from . import ids
 from .errors import Unavailable
@@ -32,6 +29,9 @@ def lookup_uuid(username: str) -> str | None:
     base = os.environ.get("MINECRAFT_PROFILE_API", "").strip().rstrip("/")
     if not base or base == "offline":
         return offline_uuid(username)
+    import urllib.error  # with http.client, ssl and email: a lookup's, not every shop cold start's
+    import urllib.request
+
     url = f"{base}/users/profiles/minecraft/{urllib.parse.quote(username)}"
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:

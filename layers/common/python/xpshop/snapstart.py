@@ -8,7 +8,9 @@ the `random` module's state (retry jitter in step across every environment), con
 - modules that keep such state register a reset with `on_restore` when they are imported (boto3 handles,
   caches of config, guild names, roles, avatars, keys); `after_restore` reseeds `random` and runs them;
 - `before_snapshot` does work every request would otherwise pay once: it builds the pydantic models of the
-  API modules the function imported (they are declared `defer_build=True` to keep plain cold starts short).
+  API modules the function imported (they are declared `defer_build=True` to keep plain cold starts short)
+  and runs what modules registered with `on_snapshot`: the imports they leave to their first use (boto3
+  and the table's handles, Powertools' idempotency), so a restored environment has them loaded.
 
 `install()` hands both to the runtime's `snapshot_restore_py` (shipped in Lambda's Python runtimes) only when
 the environment is being initialised for a snapshot (AWS_LAMBDA_INITIALIZATION_TYPE=snap-start); otherwise
@@ -25,6 +27,7 @@ from collections.abc import Callable
 SNAP_START = "snap-start"  # AWS_LAMBDA_INITIALIZATION_TYPE of an environment initialised for a snapshot
 
 _restore: list[Callable[[], None]] = []
+_prepare: list[Callable[[], None]] = []
 _installed: set[str] = set()  # "hooks" once registered with the runtime
 
 
@@ -35,6 +38,14 @@ def on_restore(reset: Callable[[], None]) -> Callable[[], None]:
     return reset
 
 
+def on_snapshot(prepare: Callable[[], None]) -> Callable[[], None]:
+    """Run `prepare` before the snapshot (in registration order): work a plain cold start leaves to the first
+    request that needs it, worth doing once when the environment is initialised for a snapshot. Returns it."""
+    if prepare not in _prepare:
+        _prepare.append(prepare)
+    return prepare
+
+
 def after_restore() -> None:
     random.seed()  # from os.urandom: each restored environment gets its own sequence
     for reset in list(_restore):
@@ -43,6 +54,8 @@ def after_restore() -> None:
 
 def before_snapshot() -> None:
     build_api_models()
+    for prepare in list(_prepare):
+        prepare()
 
 
 def build_api_models() -> int:

@@ -2,8 +2,6 @@
 document a route's answers in both APIs: `responses()` (/api/xp, in the envelope) and `shop_responses()`
 (/api/v1, the seed's bare shapes, with the shop's error statuses `SHOP_ERRORS`)."""
 
-from __future__ import annotations
-
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field

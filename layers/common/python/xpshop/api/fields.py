@@ -76,8 +76,22 @@ def _char(cp: int) -> str:
 # Control, format (zero-width, bidi) and private-use code points: what names refuse (with lone surrogates,
 # which valid UTF-8 cannot carry and regular expressions of JSON Schema validators cannot name).
 INVISIBLE_CATEGORIES = ("Cc", "Cf", "Co")
-_INVISIBLE = _char_ranges(
-    [cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in INVISIBLE_CATEGORIES]
+
+
+def invisible_ranges() -> str:
+    """The character-class body of every code point in INVISIBLE_CATEGORIES, from the running Python's Unicode
+    database (a walk over all 1.1M code points: ~200 ms, so not at import; `_INVISIBLE` is its value for the
+    runtime's Unicode 15.1, and tests/unit/test_imports.py checks the two agree)."""
+    return _char_ranges(
+        [cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in INVISIBLE_CATEGORIES]
+    )
+
+
+_INVISIBLE = (
+    "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e"
+    "\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ue000-\\uf8ff\\ufeff\\ufff9-\\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f\U000f0000-\U000ffffd\U00100000-\U0010fffd"
 )
 VISIBLE_CHAR = f"[^{_INVISIBLE}]"
 # Whitespace spelled out (regex engines disagree on `\s`): Unicode's White_Space, what pydantic's

@@ -1,8 +1,6 @@
 """/api/keys (API keys v2): what an admin sends to make a key and what the API answers. Validation here
 names the field at fault with its own code (KEYS_FIELD_CODES)."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -39,13 +37,6 @@ def parse_instant(value: Any) -> datetime:
     except ValueError:
         raise ValueError("must be an ISO 8601 date-time, e.g. 2027-01-31T12:00:00Z") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def iso(ms: int | None) -> str | None:
-    """A stored time (epoch ms) as the API shows it: ISO 8601 in UTC, millisecond precision."""
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _guild_entry(value: Any) -> Any:

@@ -4,6 +4,7 @@ idempotency and storage failures as 409/422/503, anything else as a logged 500."
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,11 +12,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..errors import ApiError, ErrorCode, InvalidInput, Unavailable
@@ -127,27 +123,6 @@ def install(
             )
         )
 
-    @app.exception_handler(IdempotencyValidationError)
-    def handle_key_reuse(_: IdempotencyValidationError) -> Response:
-        return fail(
-            ApiError(ErrorCode.IDEMPOTENCY_KEY_REUSED, "This Idempotency-Key was already used with a different request")
-        )
-
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def handle_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
-        return fail(
-            ApiError(
-                ErrorCode.REQUEST_IN_PROGRESS,
-                "A request with this Idempotency-Key is still in progress",
-                {"Retry-After": "1"},
-            )
-        )
-
-    @app.exception_handler(IdempotencyPersistenceLayerError)
-    def handle_idempotency_store(exc: IdempotencyPersistenceLayerError) -> Response:
-        logger.exception("idempotency store failed")
-        return fail(Unavailable())
-
     @app.exception_handler(ClientError)
     def handle_client_error(exc: ClientError) -> Response:
         if is_transient(exc):  # throttled, a 5xx or a conflicting transaction, after the SDK's retries
@@ -169,3 +144,43 @@ def install(
     def handle_unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error")
         return fail(ApiError(ErrorCode.INTERNAL_ERROR, "Unexpected server error"))
+
+
+_idempotent_apps: weakref.WeakSet[Resolver] = weakref.WeakSet()
+
+
+def install_idempotency(app: Resolver) -> None:
+    """Register the handlers of Powertools' idempotency errors on `app` (once): called by `once` before it
+    runs a request with an Idempotency-Key, the only place they are raised. Not in `install`: importing
+    them loads the idempotency package, whose DynamoDB persistence imports boto3 (~100 ms of every cold
+    start, paid now by the first request that carries a key)."""
+    if app in _idempotent_apps:
+        return
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
+    @app.exception_handler(IdempotencyValidationError)
+    def handle_key_reuse(_: IdempotencyValidationError) -> Response:
+        return fail(
+            ApiError(ErrorCode.IDEMPOTENCY_KEY_REUSED, "This Idempotency-Key was already used with a different request")
+        )
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def handle_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
+        return fail(
+            ApiError(
+                ErrorCode.REQUEST_IN_PROGRESS,
+                "A request with this Idempotency-Key is still in progress",
+                {"Retry-After": "1"},
+            )
+        )
+
+    @app.exception_handler(IdempotencyPersistenceLayerError)
+    def handle_idempotency_store(exc: IdempotencyPersistenceLayerError) -> Response:
+        logger.exception("idempotency store failed")
+        return fail(Unavailable())
+
+    _idempotent_apps.add(app)

@@ -1,4 +1,7 @@
-"""Writes run once per `Idempotency-Key`: a retry of the same request replays the first answer."""
+"""Writes run once per `Idempotency-Key`: a retry of the same request replays the first answer.
+
+Powertools' idempotency utility (and its DynamoDB persistence, which imports boto3) is loaded by the first
+request that carries a key, not by the function's import: most requests never send one."""
 
 from __future__ import annotations
 
@@ -6,31 +9,42 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
-
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from typing import TYPE_CHECKING, Any
 
 from .. import snapstart
 from ..errors import ErrorCode, InvalidInput
-from ..store.idempotency import persistence_layer
-from . import envelope
+from . import envelope, errors
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    from .resolver import Resolver
 
 IDEMPOTENCY_HEADER = "idempotency-key"
-IDEMPOTENCY_CONFIG = IdempotencyConfig(
-    event_key_jmespath="key",
-    payload_validation_jmespath="fingerprint",
-    expires_after_seconds=24 * 3600,
-)
+EXPIRES_AFTER_SECONDS = 24 * 3600
+
+
+@functools.cache
+def config() -> IdempotencyConfig:
+    """The idempotency settings (one object per container: it carries the current invocation's context)."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="fingerprint",
+        expires_after_seconds=EXPIRES_AFTER_SECONDS,
+    )
 
 
 @functools.cache
 def runner() -> Callable[..., dict[str, Any]]:
     """The Powertools idempotent function every write goes through (cached: one persistence layer)."""
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
 
-    @idempotent_function(
-        data_keyword_argument="request", persistence_store=persistence_layer(), config=IDEMPOTENCY_CONFIG
-    )
+    from ..store.idempotency import persistence_layer
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=persistence_layer(), config=config())
     def run(request: dict[str, Any], operation: Callable[[], tuple[Any, int]]) -> dict[str, Any]:
         data, status = operation()
         return {"status": status, "data": data}
@@ -46,7 +60,7 @@ def _canonical(body: str | None) -> str:
         return body or ""
 
 
-def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]], envelope_body: bool) -> Response:
+def once(app: Resolver, operation: Callable[[], tuple[Any, int]], envelope_body: bool) -> Response:
     """Run a write; with an `Idempotency-Key` header a retry of the same request replays the first answer."""
     event = app.current_event
     key = (event.headers or {}).get(IDEMPOTENCY_HEADER)
@@ -63,8 +77,17 @@ def once(app: APIGatewayHttpResolver, operation: Callable[[], tuple[Any, int]], 
     # is another request
     query = "&".join(sorted(f"{k}={v}" for k, v in (event.query_string_parameters or {}).items()))
     fingerprint = hashlib.sha256((_canonical(event.body) + ("?" + query if query else "")).encode()).hexdigest()
+    errors.install_idempotency(app)
+    config().register_lambda_context(app.lambda_context)  # the invocation's deadline bounds "in progress"
     result = runner()(request={"key": scope, "fingerprint": fingerprint}, operation=operation)
     return respond(result["data"], int(result["status"]))
+
+
+@snapstart.on_snapshot
+def warm() -> None:
+    """Load Powertools' idempotency utility and our handlers of its errors' types: before a snapshot."""
+    config()
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function  # noqa: F401
 
 
 snapstart.on_restore(runner.cache_clear)  # it holds the persistence layer reset with the store

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from ..api.xp.requests import FIELD_ERROR_CODES
+from ..api.xp.field_codes import FIELD_ERROR_CODES
 from ..errors import ErrorCode, InvalidInput
 from . import access, errors, gate, idempotency
 
@@ -197,7 +197,6 @@ def _normalise(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    idempotency.IDEMPOTENCY_CONFIG.register_lambda_context(context)
     access.begin()
     result = app.resolve(event if getattr(app, "raw_bodies", False) else _normalise(event), context)
     return access.decorate(result)  # X-RateLimit-* on every answer to a limited caller

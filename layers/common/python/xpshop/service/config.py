@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..api.xp.requests import validate_patch
 from ..errors import ErrorCode, InvalidInput, NotFound
 from ..guild_config import MAX_MULTIPLIERS, MAX_REWARDS, apply_patch, merge
 from ..multipliers import multiplier_count
 from ..store import config as store
 from ..store import recalc as recalc_store
 from . import curves
+
+
+def validate_patch(raw: Any) -> dict[str, Any]:
+    """`api.xp.requests.validate_patch`, imported on the first config write: the patch's models are the config
+    function's and the commands', not the cost of every function that reads a config (stats, effects)."""
+    from ..api.xp.requests import validate_patch as validate
+
+    return validate(raw)
 
 
 def merged_guild(guild_id: str) -> dict[str, Any]:

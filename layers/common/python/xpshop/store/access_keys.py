@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
 from . import keys, pages
+from .conditions import Attr
 from .guards import Guard, guarding
 from .table import plain, table
 

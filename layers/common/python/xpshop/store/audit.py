@@ -11,10 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from ..clock import now_ms as clock_ms
 from . import keys, stats, tx
+from .conditions import Key
 from .members import LAST_CHANGE, Change
 from .stats import Totals
 from .table import batch_get, delete_prefix, plain, table

@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from boto3.dynamodb.conditions import Attr
-
 from ..errors import Unavailable
 from ..shop import slot_attribute
 from . import keys, named, ownership, tx
+from .conditions import Attr
 from .guards import Guard, guarding
 from .table import plain, table
 

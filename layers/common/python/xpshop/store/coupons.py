@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from boto3.dynamodb.conditions import Attr
-
 from ..clock import now_ms
 from . import keys, ledger, named, ownership, tx
+from .conditions import Attr
 from .guards import Guard
 from .table import table
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from . import keys, named, pages, tx
+from .conditions import Key
 from .guards import Guard, guarding
 from .table import table
 

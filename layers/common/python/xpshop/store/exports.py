@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from ..errors import ErrorCode, InvalidInput
 from ..ids import is_snowflake
 from . import keys
+from .conditions import Key
 from .table import plain, table
 
 QUERY_PAGE = 5_000  # items a Query asks for (DynamoDB stops at 1 MB: ~7,000 of these entries)

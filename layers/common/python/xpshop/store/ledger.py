@@ -7,10 +7,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from ..clock import now_ms
 from . import keys, pages
+from .conditions import Key
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from . import cursor, keys
+from .conditions import Key
 from .table import plain, table
 
 GSI1_KEYS = {"PK", "SK", "GSI1PK", "GSI1SK"}

@@ -9,11 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from ..clock import now_ms
 from ..shop import COSMETIC_TYPES, slot_attribute
 from . import keys, pages, tx
+from .conditions import Key
 from .guards import Guard
 from .table import plain, table
 

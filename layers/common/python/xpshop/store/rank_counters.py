@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from .. import rank_tree, retry
 from ..rank_tree import Counter, Position
 from . import keys, tx
+from .conditions import Key
 from .table import batch_get, plain, resource, table
 
 SEQ_WIDTH = 40  # stream sequence numbers are 21-40 digits: zero-padded, they compare as strings

@@ -12,11 +12,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from ..clock import now_ms
 from . import keys, pages, tx
+from .conditions import Key
 from .table import batch_get, is_condition_failure, plain, table
 
 PAGE_SIZE = 200

@@ -1,7 +1,14 @@
-"""The boto3 handles for the single table (endpoint from AWS_ENDPOINT_URL_DYNAMODB when set)."""
+"""The boto3 handles for the single table (endpoint from AWS_ENDPOINT_URL_DYNAMODB when set).
+
+boto3 (with botocore's client machinery, ~100 ms of a cold start) is imported when the first handle is made,
+not when the store is: importing a function costs what it needs before a request reaches DynamoDB, and a
+request that never does (a 404, a refused body) does not wait for it. With SnapStart the handles are made
+before the snapshot (`warm`), so a restored environment has boto3 loaded. botocore's exceptions are cheap
+(~3 ms) and imported here as usual."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import uuid
@@ -9,12 +16,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer
-from botocore.config import Config
-from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
-from botocore.retries import quota, standard
 
 from .. import retry, snapstart
 from ..errors import Unavailable
@@ -28,19 +31,12 @@ from ..errors import Unavailable
 # (store/members.py, store/stats.py, store/config.py); transactions carry botocore's ClientRequestToken.
 MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 1.0
-_BOTO_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-    connect_timeout=2,
-    read_timeout=5,
-    tcp_keepalive=True,
-)
 _THROTTLE_CODES = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
     "RequestLimitExceeded",
     "LimitExceededException",
 }
-_deserializer = TypeDeserializer()
 
 
 def table_name() -> str:
@@ -48,8 +44,29 @@ def table_name() -> str:
 
 
 @functools.cache
+def _boto_config() -> Any:
+    from botocore.config import Config
+
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=2,
+        read_timeout=5,
+        tcp_keepalive=True,
+    )
+
+
+@functools.cache
+def _deserializer() -> Any:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
+
+
+@functools.cache
 def _resource() -> Any:
-    resource = boto3.resource("dynamodb", config=_BOTO_CONFIG)
+    import boto3
+
+    resource = boto3.resource("dynamodb", config=_boto_config())
     _cap_backoff(resource.meta.client)
     return resource
 
@@ -57,6 +74,8 @@ def _resource() -> Any:
 def _cap_backoff(client: Any) -> None:
     """botocore's standard retry handler for this client again, as botocore builds it for the Config above
     (same conditions, attempts and retry quota), with the backoff capped at MAX_BACKOFF_SECONDS."""
+    from botocore.retries import quota, standard
+
     name = client.meta.service_model.service_id.hyphenize()
     events = client.meta.events
     events.unregister(f"needs-retry.{name}", unique_id=f"retry-config-{name}")
@@ -93,9 +112,19 @@ def plain_client() -> Any:
     """A DynamoDB client that takes AttributeValues as they are (the one behind the resource converts Python
     values), with the same retry policy: for libraries that build their own requests (Powertools'
     idempotency records)."""
-    made = boto3.client("dynamodb", config=_BOTO_CONFIG)
+    import boto3
+
+    made = boto3.client("dynamodb", config=_boto_config())
     _cap_backoff(made)
     return made
+
+
+@snapstart.on_snapshot
+def warm() -> None:
+    """Load boto3 and make the handles (the service model is read once per process): before a snapshot. A
+    handle that cannot be made yet (no region in this environment) is left to the first request."""
+    with contextlib.suppress(BotoCoreError):
+        client()
 
 
 @snapstart.on_restore  # connections from before a snapshot are long dead when a copy resumes
@@ -185,7 +214,7 @@ def failed_item(exc: ClientError) -> dict[str, Any] | None:
     raw: Any = exc.response.get("Item")
     if not isinstance(raw, dict) or not raw:
         return None
-    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+    return {k: _deserializer().deserialize(v) for k, v in raw.items()}
 
 
 def plain(value: Any) -> Any:
@@ -214,7 +243,7 @@ def delete_prefix(partition: str, sort_prefix: str) -> int:
     """Delete every item of one partition whose sort key starts with `sort_prefix` (a Query of keys only,
     page by page, then one DeleteItem each: no function holds BatchWriteItem). Returns how many were deleted.
     Safe to run again: a second run finds nothing."""
-    from boto3.dynamodb.conditions import Key
+    from .conditions import Key
 
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": Key("PK").eq(partition) & Key("SK").begins_with(sort_prefix),

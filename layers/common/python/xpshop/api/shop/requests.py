@@ -5,10 +5,9 @@ POST/PATCH/PUT/DELETE parameters come from the JSON body, or from the query stri
 Query-string parameters reuse the same rules: `account_param` (an account id) and `CODE_PATTERN`.
 """
 
-from __future__ import annotations
-
+import functools
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -274,7 +273,7 @@ class CosmeticCreate(BaseModel):
     texture_source_url: TextureUrl
 
     @model_validator(mode="after")
-    def _model_needed(self) -> CosmeticCreate:
+    def _model_needed(self) -> Self:
         if self.type != CLOAK and not self.model_source_url:
             raise ValueError("model_source_url is required for every type except cloak")
         return self
@@ -310,7 +309,7 @@ class CosmeticUpdate(BaseModel):
     texture_source_url: TextureUrl | None = None
 
     @model_validator(mode="after")
-    def _something_to_edit(self) -> CosmeticUpdate:
+    def _something_to_edit(self) -> Self:
         if not self.model_fields_set - {"original_name"}:
             raise ValueError("give at least one field to edit besides original_name")
         if self.type == CLOAK:
@@ -400,7 +399,7 @@ class CouponCreate(CouponFields):
     code: Code
 
     @model_validator(mode="after")
-    def _grants_something(self) -> CouponCreate:
+    def _grants_something(self) -> Self:
         if not self.credit_grant and not self.cosmetic_grant:
             raise ValueError("give credit_grant or cosmetic_grant (or both)")
         return self
@@ -425,7 +424,7 @@ class CouponEdit(CouponFields):
     code: Code | None = None
 
     @model_validator(mode="after")
-    def _addressed(self) -> CouponEdit:
+    def _addressed(self) -> Self:
         if not (self.original_code or self.original_name):
             raise ValueError("original_code is required")
         for field in ("code", "active"):
@@ -462,7 +461,7 @@ class CreatorCodeCreate(BaseModel):
     assigned_user: DiscordId
 
     @model_validator(mode="after")
-    def _not_zero(self) -> CreatorCodeCreate:
+    def _not_zero(self) -> Self:
         if names.same(self.code, "0"):
             raise ValueError('code: "0" is reserved (it removes a code from an account)')
         return self
@@ -483,7 +482,7 @@ class CreatorCodeUpdate(BaseModel):
     new_owner: DiscordId | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> CreatorCodeUpdate:
+    def _something(self) -> Self:
         if self.new_code is None and self.new_owner is None:
             raise ValueError("give new_code or new_owner")
         if self.new_code is not None and names.same(self.new_code, "0"):
@@ -502,13 +501,16 @@ class CreatorCodeSet(BaseModel):
     code: Code = Field(description='The creator code, or "0" to remove it')
 
 
-_ACCOUNT = TypeAdapter(AccountId)
+@functools.cache
+def _account_adapter() -> TypeAdapter[str]:
+    """The account id's validator, built on first use like the models (a TypeAdapter builds when made)."""
+    return TypeAdapter(AccountId)
 
 
 def account_param(value: str, field: str = "id") -> str:
     """A query-string account id, normalised, or 400 naming the field."""
     try:
-        return _ACCOUNT.validate_python(value)
+        return _account_adapter().validate_python(value)
     except ValidationError as exc:
         raise InvalidInput(
             ErrorCode.INVALID_REQUEST, f"{field}: must be a Discord ID (snowflake) or a Minecraft UUID"

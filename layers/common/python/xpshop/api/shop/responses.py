@@ -2,8 +2,6 @@
 and for contract tests (extra fields forbidden, so the document cannot drift from the API). Routes document
 them bare with `api.envelope.shop_responses`."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict, Field
 
 _VIEW = ConfigDict(extra="forbid", defer_build=True)

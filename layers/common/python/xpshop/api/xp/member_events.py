@@ -5,8 +5,6 @@ They share the chat messages' queue (one FIFO group per member, so a member's me
 order); a queue record says which it is by `kind` (absent: a chat message, as every record before these).
 """
 
-from __future__ import annotations
-
 import json
 from typing import Any, Literal
 

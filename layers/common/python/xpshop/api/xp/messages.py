@@ -7,8 +7,6 @@ timestamp also has to be recent: no more than INGEST_MAX_FUTURE_SECONDS ahead (a
 keep its member in cooldown until then) and, at ingestion, no older than INGEST_MAX_AGE_SECONDS.
 """
 
-from __future__ import annotations
-
 import json
 import os
 from datetime import UTC, datetime

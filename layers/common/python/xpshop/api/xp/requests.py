@@ -1,9 +1,7 @@
 """Request bodies of /api/xp (validated by Powertools, documented in OpenAPI): XP, privacy, rewards,
-multipliers, guild registration and the configuration patch (`ConfigPatch`, checked by `validate_patch`), and
-which error code a bad body field earns. The configuration's rules (defaults, merge, limits) are
-`xpshop.guild_config`'s; the relay's message batches are `api.xp.messages`'."""
-
-from __future__ import annotations
+multipliers, guild registration and the configuration patch (`ConfigPatch`, checked by `validate_patch`).
+Which error code a bad body field earns is `field_codes`' (free of models). The configuration's rules
+(defaults, merge, limits) are `xpshop.guild_config`'s; the relay's message batches are `api.xp.messages`'."""
 
 from typing import Annotated, Any, Literal
 
@@ -77,18 +75,6 @@ class DeleteMultipliersBody(BaseModel):
 class RegisterGuildBody(BaseModel):
     model_config = body_config([{"name": "My Server"}, {}])
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-
-
-# Which error code a bad body field earns (the XP seed's codes); other fields are INVALID_REQUEST.
-FIELD_ERROR_CODES: dict[str, ErrorCode] = {
-    "amount": ErrorCode.INVALID_AMOUNT,
-    "xp": ErrorCode.INVALID_AMOUNT,
-    "level": ErrorCode.INVALID_LEVEL,
-    "roleId": ErrorCode.INVALID_ROLE_ID,
-    "server": ErrorCode.INVALID_MULTIPLIER,
-    "role": ErrorCode.INVALID_MULTIPLIER,
-    "user": ErrorCode.INVALID_MULTIPLIER,
-}
 
 
 # ---------------------------------------------------------------- the configuration patch

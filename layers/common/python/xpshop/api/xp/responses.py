@@ -5,8 +5,6 @@ The use cases return plain dicts; these models state what those dicts hold. A co
 real responses against them (extra fields forbidden), so the document cannot drift from the API.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -310,7 +308,8 @@ class GuildsPage(BaseModel):
 
 
 # POST /api/xp/ingest/messages (the relay's API). Pydantic's default config, as it has always been documented
-# (extra fields not forbidden): `_VIEW` would change the OpenAPI document.
+# (extra fields not forbidden): `_VIEW` would change the OpenAPI document. Built on first use like the others.
 class Ingested(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     accepted: int
     skipped: int

@@ -2,8 +2,6 @@
 `GET /api/xp/import/{guildId}/jobs/{jobId}` and `GET /api/xp/export/{guildId}`, and the request body the
 importer reads (documented here; the handler reads the raw body itself, JSON or CSV)."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,0 +1,222 @@
+"""Cold import of every function against `import boto3` alone, measured in the same run (issue 18: each
+function's import at most 1.3x boto3's). A section of docs/PERFORMANCE.md.
+
+Each function is imported as Lambda loads it: a fresh `python -S -X importtime` process with only its CodeUri,
+the layer built for this host (local.layer, read-only: no bytecode written, only what the layer ships) and the
+runtime's boto3. Samples alternate between `import boto3`, `import app` and `import app` followed by what its
+first DynamoDB call imports (the store loads boto3 on first use), so a change in the machine's load falls on
+all three alike; each figure is the median of its samples.
+
+    python -m bench.imports [--samples 5] [--no-write]
+
+`make bench` writes this section with the rest of the page (`section`). Benchmarks measure, they assert nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from local import REPO_ROOT
+
+HEADING = "## Cold import per function (`python -X importtime`, CodeUri + layer only, against `import boto3`)"
+OLD_HEADING = "## Cold import per function"  # any earlier title of this section starts so
+TARGET = 1.3  # issue 18: a function's import at most this many times boto3's, same machine, same run
+# What the first storage call adds to a function's imports (store/table.py, store/conditions.py).
+FIRST_CALL = "import boto3, boto3.dynamodb.conditions, boto3.dynamodb.types, botocore.config, botocore.retries.standard"
+
+
+@dataclass
+class Result:
+    function: str
+    app_ms: float
+    boto3_ms: float
+    with_boto3_ms: float
+    bare_ms: float  # the same import from a layer without bytecode (NaN when not measured)
+    app_cpu_ms: float
+    boto3_cpu_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.app_ms / self.boto3_ms
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.app_cpu_ms / self.boto3_cpu_ms
+
+
+def _env() -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "TABLE_NAME": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",  # the template's default (`Tracing` off)
+        "PYTHONDONTWRITEBYTECODE": "1",  # /opt is read-only on Lambda: only shipped bytecode counts
+    }
+
+
+def import_ms(paths: list[Path], statement: str) -> tuple[float, float]:
+    """One fresh process: the milliseconds `python -X importtime` gives the top-level imports of `statement`
+    (the sum of their cumulative times), and the CPU milliseconds the process spent on them (what the
+    machine's other load does not stretch); NaNs when it fails."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-X",
+            "importtime",
+            "-c",
+            f"import sys, time; sys.path[:0] = {[str(p) for p in paths]!r}; cpu = time.process_time(); {statement};"
+            " print((time.process_time() - cpu) * 1000)",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_env(),
+    )
+    if done.returncode != 0:
+        return float("nan"), float("nan")
+    total = 0
+    for line in done.stderr.splitlines():
+        parts = line.split("|")
+        if line.startswith("import time:") and len(parts) == 3 and parts[1].strip().isdigit():
+            name = parts[2].rstrip()
+            if name.startswith(" ") and not name.startswith("  ") and name.strip() not in ("sys", "time"):
+                total += int(parts[1])
+    return total / 1000, float(done.stdout.strip().splitlines()[-1])
+
+
+# The floor of an HTTP function while it validates with Powertools: its resolver, the OpenAPI validation
+# middleware and pydantic, with nothing of xpshop (a reference row of the table).
+FLOOR = (
+    "floor: Powertools HTTP resolver + validation + pydantic",
+    "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver;"
+    " import aws_lambda_powertools.event_handler.middlewares.openapi_validation; from pydantic import BaseModel",
+)
+
+
+def _row(name: str, paths: list[Path], statement: str, samples: int, bare_paths: list[Path] | None) -> Result:
+    """`statement` (an import) against `import boto3`, their samples alternating, in fresh processes."""
+    app: list[tuple[float, float]] = []
+    boto: list[tuple[float, float]] = []
+    both: list[tuple[float, float]] = []
+    for i in range(samples):
+        steps = [(boto, "import boto3"), (app, statement), (both, f"{statement}; {FIRST_CALL}")]
+        for found, step in steps[i % 3 :] + steps[: i % 3]:
+            found.append(import_ms(paths, step))
+    bare_ms = statistics.median(import_ms(bare_paths, statement)[0] for _ in range(3)) if bare_paths else float("nan")
+    return Result(
+        name,
+        statistics.median(w for w, _ in app),
+        statistics.median(w for w, _ in boto),
+        statistics.median(w for w, _ in both),
+        bare_ms,
+        statistics.median(c for _, c in app),
+        statistics.median(c for _, c in boto),
+    )
+
+
+def measure(samples: int = 5, *, bare: bool = True, only: list[str] | None = None) -> list[Result]:
+    """One row per function (by logical id; `only` some), then the floor's."""
+    from local.layer import build_layer
+    from local.template import functions, load_template
+
+    layer, runtime = build_layer()
+    specs = sorted(functions(load_template()).values(), key=lambda f: f.logical_id)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        stripped = Path(tmp) / "python"
+        if bare:
+            shutil.copytree(layer, stripped, ignore=shutil.ignore_patterns("__pycache__"))
+        for spec in specs:
+            if only and spec.logical_id not in only:
+                continue
+            code = REPO_ROOT / spec.code_uri
+            bare_paths = [code, stripped, runtime] if bare else None
+            results.append(_row(spec.logical_id, [code, layer, runtime], "import app", samples, bare_paths))
+        results.append(_row(FLOOR[0], [layer, runtime], FLOOR[1], samples, [stripped, runtime] if bare else None))
+    return results
+
+
+def section(results: list[Result], *, stamp: str = "") -> list[str]:
+    """The section's lines: one row per function, then the floor's."""
+    functions = [r for r in results if r.function != FLOOR[0]]
+    above = [r.function for r in functions if max(r.ratio, r.cpu_ratio) > TARGET]
+    lines = [
+        HEADING,
+        "",
+        *([stamp, ""] if stamp else []),
+        "Each function's module imported in a fresh process as Lambda loads it: CodeUri, the layer (read-only, as",
+        "`/opt` is on Lambda: only the bytecode the layer ships, `layers/common/python/Makefile`) and the runtime's",
+        "boto3, with the template's default of tracing off. `boto3 ms` is `import boto3` alone, measured in the",
+        "same run, its samples alternating with the function's; the ratio is the function's import over it",
+        f"(issue 18's target: at most {TARGET}). All figures are medians of the samples; ms are `-X importtime`'s",
+        "wall clock, which the other load of this shared machine stretches, so the CPU ratio (the processes' own",
+        "CPU time) is given too. Nothing imports boto3 until its first DynamoDB call: `+ first DynamoDB call` is",
+        "the import followed by what that call imports (boto3 and botocore's client machinery; without SnapStart",
+        "the first request pays it, with SnapStart it is loaded before the snapshot). `no bytecode` is the same",
+        "import from the layer without its bytecode, which is what `BuildMethod: python3.13` deploys (wheels",
+        "unpacked, nothing compiled). The last row is the floor of an HTTP function, with nothing of xpshop.",
+        "",
+        "| function | import ms | boto3 ms | ratio | CPU ratio | + first DynamoDB call, ms | no bytecode, ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        bare = "-" if r.bare_ms != r.bare_ms else f"{r.bare_ms:.0f}"
+        lines.append(
+            f"| {r.function} | {r.app_ms:.0f} | {r.boto3_ms:.0f} | {r.ratio:.2f} | {r.cpu_ratio:.2f}"
+            f" | {r.with_boto3_ms:.0f} | {bare} |"
+        )
+    lines += [
+        "",
+        f"Above {TARGET}x by either ratio: {', '.join(above)}."
+        if above
+        else f"Every function is at or below {TARGET}x.",
+    ]
+    return lines
+
+
+def replace_section(document: str, lines: list[str]) -> str:
+    """`document` with this section (under any of its titles) replaced by `lines`."""
+    from bench import sections
+
+    start = document.find("\n" + OLD_HEADING)
+    if start >= 0:
+        end = document.find("\n", start + 1)
+        document = document[: start + 1] + HEADING + document[end:]
+    return sections.insert(document, HEADING, lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bench.__main__ import OUTPUT, _machine
+
+    parser = argparse.ArgumentParser(prog="python -m bench.imports")
+    parser.add_argument("--samples", type=int, default=5, help="fresh processes per figure (median)")
+    parser.add_argument("--no-bare", action="store_true", help="skip the layer without bytecode")
+    parser.add_argument("--no-write", action="store_true", help="print the section, do not write PERFORMANCE.md")
+    parser.add_argument("functions", nargs="*", help="logical ids (default: every function)")
+    args = parser.parse_args(argv)
+    results = measure(args.samples, bare=not args.no_bare, only=args.functions or None)
+    load = os.getloadavg()[0]
+    stamp = (
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {_machine()} (load average {load:.1f} at the end),"
+        f" `python -m bench.imports --samples {args.samples}`."
+    )
+    lines = section(results, stamp=stamp)
+    print("\n".join(lines))
+    if not args.no_write and not args.functions:
+        OUTPUT.write_text(replace_section(OUTPUT.read_text(encoding="utf-8"), lines), encoding="utf-8")
+        print(f"updated the cold-import section of {OUTPUT.relative_to(REPO_ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

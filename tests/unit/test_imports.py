@@ -1,0 +1,199 @@
+"""Cold imports (issue 18 part 1): each function's module loads only what its own routes need before a request
+arrives. Checked by what a fresh interpreter holds after importing a function's handler as Lambda would (one
+process per function), not by timing it: boto3 and botocore's client machinery wait for the first DynamoDB
+call, Powertools' idempotency for the first request with an Idempotency-Key, other functions' models stay
+out, no API model is built at import, and no import walks the Unicode database. The times themselves are
+`python -m bench.imports`' (docs/PERFORMANCE.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from local import REPO_ROOT
+from local.template import functions, load_template
+from xpshop.api import fields
+
+FUNCTIONS = sorted(functions(load_template()))
+
+# Loaded on first use, by no function at import.
+NEVER_AT_IMPORT = (
+    "boto3",  # xpshop.store.table / store.conditions / message_queue: the first DynamoDB or SQS call
+    "botocore.client",
+    "botocore.session",
+    "aws_lambda_powertools.utilities.idempotency",  # http.idempotency: the first request with a key
+    "urllib.request",  # minecraft, discord.rest, web.avatars: the first outbound call
+)
+# Models only the functions serving them may load.
+ONLY_FOR = {
+    "xpshop.api.keys": {"ApiKeysFunction"},
+    "xpshop.api.xp.requests": {"XpUsersFunction", "XpConfigFunction", "XpTransferFunction", "XpImportJobsFunction"},
+    "xpshop.api.xp.responses": {
+        "XpUsersFunction",
+        "XpConfigFunction",
+        "XpLeaderboardFunction",
+        "XpStatsFunction",
+        "XpIngestFunction",
+        "RecalcFunction",
+    },
+    "xpshop.api.shop.requests": {name for name in FUNCTIONS if name.startswith("Shop")},
+    "xpshop.api.shop.responses": {name for name in FUNCTIONS if name.startswith("Shop")},
+}
+
+_SCRIPT = """
+import json, sys, unicodedata
+calls = [0]
+_category = unicodedata.category
+def counting(ch):
+    calls[0] += 1
+    return _category(ch)
+unicodedata.category = counting
+from local import REPO_ROOT
+from local.lambdas import load_handler
+from local.template import functions, load_template
+spec = functions(load_template())[sys.argv[1]]
+before = set(sys.modules)
+load_handler(REPO_ROOT, spec)
+loaded = sorted(name for name in sys.modules if name not in before)
+built = []
+if "pydantic" in sys.modules:
+    from pydantic import BaseModel
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("xpshop.api") or module is None:
+            continue
+        for value in vars(module).values():
+            if (
+                isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == name
+                and value.__pydantic_complete__
+                and not value.__pydantic_generic_metadata__["parameters"]  # the envelope: built per parameter
+            ):
+                built.append(f"{name}.{value.__name__}")
+print(json.dumps({"loaded": loaded, "built": built, "category_calls": calls[0]}))
+"""
+
+
+def _imported(logical_id: str) -> dict[str, Any]:
+    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true", "TABLE_NAME": "unused"}
+    env.pop("AWS_LAMBDA_INITIALIZATION_TYPE", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, logical_id],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def imported() -> dict[str, dict[str, Any]]:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(FUNCTIONS, pool.map(_imported, FUNCTIONS), strict=True))
+
+
+def test_every_function_is_checked(imported):
+    assert len(imported) >= 20
+
+
+def test_no_function_imports_boto3_idempotency_or_urllib_before_it_needs_them(imported):
+    found = {name: [m for m in NEVER_AT_IMPORT if m in state["loaded"]] for name, state in imported.items()}
+    assert {name: modules for name, modules in found.items() if modules} == {}
+
+
+def test_each_function_loads_only_its_own_models(imported):
+    strays = {
+        name: [module for module, allowed in ONLY_FOR.items() if module in state["loaded"] and name not in allowed]
+        for name, state in imported.items()
+    }
+    assert {name: modules for name, modules in strays.items() if modules} == {}
+    # and the functions that serve them do load them (the lists above are not stale)
+    for module, allowed in ONLY_FOR.items():
+        for name in allowed:
+            assert module in imported[name]["loaded"], (name, module)
+
+
+def test_no_api_model_is_built_at_import(imported):
+    """Models are declared `defer_build=True` (built on first use, or before a SnapStart snapshot): one built
+    eagerly costs its schema and loads pydantic's plugin machinery on every cold start."""
+    assert {name: state["built"] for name, state in imported.items() if state["built"]} == {}
+
+
+def test_no_import_walks_the_unicode_database(imported):
+    """The invisible characters' class is a constant (`fields._INVISIBLE`): computing it asks
+    `unicodedata.category` of all 1.1M code points (~200 ms)."""
+    assert {name: state["category_calls"] for name, state in imported.items() if state["category_calls"] > 1000} == {}
+
+
+def test_the_invisible_characters_constant_is_the_unicode_databases():
+    """The constant equals what the running Python's Unicode database says (the runtime's, 3.13: Unicode 15.1);
+    a Python with another Unicode version fails here until the constant is regenerated."""
+    computed = fields.invisible_ranges()
+    assert computed == fields._INVISIBLE
+    assert "[^" + computed + "]" == fields.VISIBLE_CHAR
+
+
+def test_a_snapshot_initialisation_loads_what_first_requests_would():
+    """With SnapStart, the before-snapshot hook loads boto3 (and makes the table's handles) and Powertools'
+    idempotency, so a restored environment does not pay for them on its first request."""
+    script = """
+import json, sys
+import snapshot_restore_py
+from local import REPO_ROOT
+from local.lambdas import load_handler
+from local.template import functions, load_template
+load_handler(REPO_ROOT, functions(load_template())["XpUsersFunction"])
+cold = ["boto3" in sys.modules, "aws_lambda_powertools.utilities.idempotency" in sys.modules]
+for func, args, kwargs in snapshot_restore_py.get_before_snapshot():
+    func(*args, **kwargs)
+from xpshop.store import table
+warm = ["boto3" in sys.modules, "aws_lambda_powertools.utilities.idempotency" in sys.modules]
+print(json.dumps({"cold": cold, "warm": warm, "handles": table._resource.cache_info().currsize}))
+"""
+    env = {
+        **os.environ,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
+        "TABLE_NAME": "unused",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state == {"cold": [False, False], "warm": [True, True], "handles": 1}
+
+
+# ---------------------------------------------------------------- the bench's table (bench/imports.py)
+
+
+def test_the_bench_section_lists_each_function_against_boto3_and_names_those_above_the_target():
+    from bench import imports
+
+    rows = [
+        imports.Result("XpStatsFunction", 195.0, 150.0, 300.0, 900.0, 120.0, 100.0),
+        imports.Result("XpUsersFunction", 240.0, 150.0, 340.0, float("nan"), 125.0, 100.0),
+        imports.Result(imports.FLOOR[0], 160.0, 150.0, 260.0, 800.0, 100.0, 100.0),
+    ]
+    lines = imports.section(rows, stamp="Measured now.")
+    assert lines[0] == imports.HEADING
+    assert "| XpStatsFunction | 195 | 150 | 1.30 | 1.20 | 300 | 900 |" in lines
+    assert "| XpUsersFunction | 240 | 150 | 1.60 | 1.25 | 340 | - |" in lines
+    assert lines[-1] == "Above 1.3x by either ratio: XpUsersFunction."
+
+
+def test_the_bench_replaces_its_section_under_an_older_title_and_nothing_else():
+    from bench import imports
+
+    document = "# Performance\n\n## Cold import per function (old title)\n\n| old |\n\n## Rank cards\n\nkept\n"
+    updated = imports.replace_section(document, [imports.HEADING, "", "| new |"])
+    assert updated == f"# Performance\n\n{imports.HEADING}\n\n| new |\n\n## Rank cards\n\nkept\n"
