@@ -26,7 +26,6 @@ from ..display import Display
 from ..errors import ErrorCode, InvalidInput, NotFound, Unavailable
 from ..levels import MAX_XP, Curve
 from . import keys, tx
-from .conditions import Key
 from .markers import ONCE_TTL_SECONDS
 from .table import batch_get, failed_item, is_condition_failure, plain, table, write_id
 
