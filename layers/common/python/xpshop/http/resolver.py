@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
@@ -79,7 +80,7 @@ class Resolver(APIGatewayHttpResolver):
         # Who may call each route (pattern -> Access; ADMIN when absent): the OpenAPI document's security.
         self.access: dict[str, gate.Access] = {}
         if not raw_bodies:  # Powertools' request validation, behind the guard against list bodies
-            self._request_validation_middleware = _objects_only(self._request_validation_middleware)
+            self._request_validation_middleware = _ObjectBodies()
 
     def route(self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any) -> Any:
         methods = (method,) if isinstance(method, str) else method
@@ -122,12 +123,12 @@ class Resolver(APIGatewayHttpResolver):
         return methods, pattern, args
 
 
-def _objects_only(validate: Callable[..., Response]) -> Callable[..., Response]:
+class _ObjectBodies(OpenAPIRequestValidationMiddleware):
     """Powertools validates a JSON list where a body model is expected as the list's first item (`[{...},
     anything]` passes as `{...}`, `[null]` as no body): every JSON body of our routes is an object, so a list
     is refused as what it is, like any body that is not an object (400, after the route's auth checks)."""
 
-    def guard(app: Resolver, next_middleware: Callable[..., Response]) -> Response:
+    def handler(self, app: Any, next_middleware: Any) -> Response:
         if app.current_event.http_method.upper() in ("POST", "PUT", "PATCH", "DELETE"):
             try:
                 listed = isinstance(app.current_event.json_body, list)
@@ -136,9 +137,7 @@ def _objects_only(validate: Callable[..., Response]) -> Callable[..., Response]:
             if listed:
                 error = {"type": "model_type", "loc": ("body",), "msg": "Request body must be an object"}
                 raise RequestValidationError([error])
-        return validate(app, next_middleware)
-
-    return guard
+        return super().handler(app, next_middleware)
 
 
 def make_resolver(

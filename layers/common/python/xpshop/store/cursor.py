@@ -12,7 +12,6 @@ from typing import Any
 from ..errors import ErrorCode, InvalidInput
 from . import keys
 
-
 # What every cursor is made of (url-safe base64, unpadded): the OpenAPI document states it on each `cursor`.
 CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
 _CURSOR = re.compile(CURSOR_PATTERN)
