@@ -152,9 +152,7 @@ ERROR_STATUSES = {
 }
 
 
-CURSOR_RULE = (
-    ", as given: opaque (url-safe base64); only a cursor the server handed out is valid, any other is a 400"
-)
+CURSOR_RULE = ", as given: opaque (url-safe base64); only a cursor the server handed out is valid, any other is a 400"
 
 
 def _parameters(path: str, operation: dict[str, Any]) -> None:
