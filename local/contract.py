@@ -64,6 +64,7 @@ def local_server(admin_key: str) -> Iterator[str]:
             "XPSHOP_DDB_PORT": str(free_port()),
             "XPSHOP_DATA_DIR": data_dir,
             "XPSHOP_ADMIN_KEY": admin_key,
+            "XPSHOP_RELAY_KEY": admin_key,  # one key for every operation, the relay's ingest routes included
             "TABLE_NAME": "xpshop-contract",
         }
         env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)

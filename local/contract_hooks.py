@@ -9,8 +9,11 @@ summary counts the dropped ones ("dropped by `filter_failure`").
 
 from __future__ import annotations
 
+import atexit
 import json
+import sys
 import unicodedata
+from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,9 @@ STATE_ERRORS = {
 # (code, message fragment): refusals of one field that depend on the stored value it adds to.
 STATE_MESSAGES = {
     ("INVALID_AMOUNT", "would take xp above the maximum"): "the member's stored XP plus the amount",
+    # The relay's times: how far from the server's clock they may be (the document's examples age too).
+    ("INVALID_REQUEST", " s in the future; at most "): "a relay time ahead of the server's clock (the clock)",
+    ("INVALID_REQUEST", " s old; at most "): "a relay time older than the server accepts (the clock)",
 }
 RULES_EXTENSION = "x-xpshop-rules"  # rules JSON Schema cannot state (xpshop.api.fields.XPSHOP_RULES)
 
@@ -43,7 +49,21 @@ def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool
         code, message = str(error["code"]), str(error["message"])
     except (ValueError, KeyError, TypeError):
         return True
-    return explain(case, code, message) is None
+    why = explain(case, code, message)
+    if why is not None:
+        DROPPED[f"{case.method} {case.path}: {code}: {why}"] += 1
+    return why is None
+
+
+def _report() -> None:
+    """What the hook dropped, by operation and reason (stderr, when the CLI exits)."""
+    if DROPPED:
+        lines = [f"  {count:4d}  {reason}" for reason, count in sorted(DROPPED.items())]
+        print("contract_hooks: dropped (not the API's fault):", *lines, sep="\n", file=sys.stderr)
+
+
+DROPPED: Counter[str] = Counter()
+atexit.register(_report)
 
 
 def explain(case: Any, code: str, message: str) -> str | None:

@@ -40,6 +40,11 @@ CONFIG = "/api/xp/config/{guildId}"
             "roleRewards: more than one reward at level(s) [1]",
         ),
         (
+            Case("POST", "/api/xp/ingest/messages", body={}),
+            "INVALID_REQUEST",
+            "messages.0.timestamp: Value error, is 376023347 s old; at most 604800 s is accepted",
+        ),
+        (
             Case("POST", "/api/v1/categories/create", body={"name": "\ufdfa" * 4}),  # NFKC: 18 characters each
             "INVALID_REQUEST",
             "name: must be at most 64 characters once Unicode-normalised",
