@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup venv node dev dev-clean demo invoke test coverage test-unit test-integration test-e2e lint format \
-	build deploy openapi openapi-check bench cost soak clean pr register-commands discord-events relay scan-venv scan audit \
+	build deploy openapi openapi-check contract bench cost soak clean pr register-commands discord-events relay scan-venv scan audit \
 	client-venv
 
 help: ## Show this menu
@@ -119,6 +119,13 @@ deploy: build ## sam deploy with samconfig.toml's defaults (GUIDED=1 asks the qu
 
 openapi: venv ## Regenerate docs/openapi.json (and the copy the docs function serves)
 	$(PY) -m local.openapi --write
+
+# schemathesis' own CLI, `--checks all`, over docs/openapi.json against a fresh local server (free ports, in-memory
+# table); schemathesis.toml says what it allows and why. CONTRACT_EXAMPLES per operation (20), CONTRACT_SEED (1).
+CONTRACT_EXAMPLES ?= 20
+CONTRACT_SEED ?= 1
+contract: setup ## schemathesis run docs/openapi.json --checks all against a fresh local server: 0 failures
+	CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) CONTRACT_SEED=$(CONTRACT_SEED) $(PY) -m local.contract
 
 register-commands: venv ## Upload the slash/context commands to Discord (GUILD=<id> for one server, instant)
 	$(PY) -m local.register_commands $(if $(GUILD),--guild $(GUILD),)

@@ -152,12 +152,16 @@ ERROR_STATUSES = {
 }
 
 
+CURSOR_RULE = ", as given: opaque (url-safe base64); only a cursor the server handed out is valid, any other is a 400"
+
+
 def _parameters(path: str, operation: dict[str, Any]) -> None:
     """Path ids are checked by the handlers (their 400 keeps the API's error codes and order), so the route
     annotations leave them plain strings: state their exact format here. The shop's `id` query parameter is
-    an account id (snowflake or Minecraft UUID), as in its bodies."""
+    an account id (snowflake or Minecraft UUID), as in its bodies; a `cursor` is url-safe base64."""
     from xpshop.api.fields import SNOWFLAKE_SCHEMA
     from xpshop.api.shop.requests import ACCOUNT_SCHEMA
+    from xpshop.store.cursor import CURSOR_PATTERN
 
     for parameter in operation.get("parameters", []):
         name, where = parameter.get("name"), parameter.get("in")
@@ -167,6 +171,13 @@ def _parameters(path: str, operation: dict[str, Any]) -> None:
         elif where == "query" and name == "id" and path.startswith("/api/v1/"):
             parameter["schema"] = {"title": "Id", **ACCOUNT_SCHEMA}
             parameter["description"] = ACCOUNT_SCHEMA["description"]
+        elif where == "query" and name == "cursor":
+            schema = parameter["schema"]
+            for branch in schema.get("anyOf", [schema]):
+                if branch.get("type") == "string":
+                    branch["pattern"] = CURSOR_PATTERN
+            parameter["description"] += CURSOR_RULE
+            schema["description"] = parameter["description"]
 
 
 def _responses(method: str, operation: dict[str, Any], mode: Any) -> dict[str, Any]:

@@ -58,6 +58,17 @@ def test_a_missing_field_is_named(api_moto_of_module, missing):
 def test_not_json_or_not_an_object(api_moto_of_module):
     assert api_moto_of_module.post("/api/keys", raw="{nope").error["code"] == "INVALID_REQUEST"
     assert api_moto_of_module.post("/api/keys", ["x"]).error["code"] == "INVALID_REQUEST"
+    # a list is refused even when its first item is a good body (Powertools would validate that item alone)
+    result = api_moto_of_module.post("/api/keys", [GOOD, None])
+    assert (result.status, result.error["code"]) == (400, "INVALID_REQUEST")
+    assert result.error["message"] == "Request body must be an object"
+
+
+def test_a_whole_number_written_with_a_fraction_is_that_number(api_moto_of_module):
+    """JSON has one number type: 600.0 is the integer 600 (JSON Schema's `integer` says so too)."""
+    result = api_moto_of_module.post("/api/keys", {**GOOD, "name": "whole", "rateLimitPerMinute": 600.0})
+    assert result.status == 201, result.body
+    assert result.data["rateLimitPerMinute"] == 600
 
 
 def test_without_the_admin_key_auth_comes_first(api_moto_of_module):

@@ -61,6 +61,8 @@ def test_day_limit_against_join_date():
         ("https://cdn.example/a.png.exe", False),
         ("a.png", False),
         ("https:///a.png", False),
+        ("https://cdn.example/a;b.png", True),  # `;` is part of the path (RFC 3986), not parameters
+        ("https://cdn.example/a.png;b", False),
     ],
 )
 def test_url_suffix(url, ok):

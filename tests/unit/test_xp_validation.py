@@ -139,6 +139,8 @@ def test_huge_offsets_are_400(api, guild, query):
         ({"hidden": None}, "hidden"),
         ({"hidden": True, "name": "x"}, "name"),
         ([True], "Request body must be an object"),
+        ([{"hidden": True}], "Request body must be an object"),
+        ([None, None], "Request body must be an object"),
     ],
 )
 def test_bad_bodies_are_400_naming_the_field(api, guild, body, fragment):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from .errors import ErrorCode
 
@@ -59,8 +59,9 @@ def slot_attribute(cosmetic_type: str) -> str:
 
 
 def url_with_suffix(value: str, suffixes: tuple[str, ...]) -> bool:
-    """An http(s) URL whose path ends with one of the suffixes (case-insensitive)."""
-    parsed = urlparse(value)
+    """An http(s) URL whose path ends with one of the suffixes (case-insensitive). `urlsplit`: a `;` is part of
+    the path (RFC 3986), not the start of the last segment's parameters."""
+    parsed = urlsplit(value)
     return parsed.scheme in ("http", "https") and bool(parsed.netloc) and parsed.path.lower().endswith(suffixes)
 
 

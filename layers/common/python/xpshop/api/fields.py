@@ -119,6 +119,22 @@ def body_config(examples: list[dict[str, Any]], *, strip: bool = False, **rules:
     return ConfigDict(extra="forbid", defer_build=True, str_strip_whitespace=strip, json_schema_extra=extra)
 
 
+# Rules JSON Schema cannot state, on the field they bind (`x-xpshop-rules`, a vendor extension; each rule's
+# description is in the field's description too, and the server's 400 names the field). Tools may read them:
+# local/contract_hooks.py does, so that schemathesis knows a request that breaks one is not valid data.
+RULES_EXTENSION = "x-xpshop-rules"
+
+
+def unique_by(key: str, description: str) -> dict[str, Any]:
+    """The rule: no two items of the list have the same `key`."""
+    return {RULES_EXTENSION: [{"rule": "unique-by", "key": key, "description": description}]}
+
+
+def max_length_folded(max_chars: int, description: str) -> dict[str, Any]:
+    """The rule: at most `max_chars` characters once NFKC-normalised, trimmed and case-folded (names.fold)."""
+    return {RULES_EXTENSION: [{"rule": "max-length-folded", "max": max_chars, "description": description}]}
+
+
 def required_non_null(*fields: str) -> dict[str, Any]:
     """JSON Schema: every one of `fields` is present and not null."""
     return {"required": list(fields), "properties": {f: {"not": {"type": "null"}} for f in fields}}

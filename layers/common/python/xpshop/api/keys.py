@@ -59,6 +59,9 @@ def _guild_ids_schema(schema: dict[str, Any]) -> None:
 
 
 def _strict_int(value: Any) -> Any:
+    """A whole number, as JSON has it: 600 or 600.0 (JSON Schema's `integer` takes both); not true or "600"."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("must be a whole number")
     return value

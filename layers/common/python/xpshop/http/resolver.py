@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ..api.xp.field_codes import FIELD_ERROR_CODES
@@ -77,6 +79,8 @@ class Resolver(APIGatewayHttpResolver):
         self.raw_bodies = raw_bodies
         # Who may call each route (pattern -> Access; ADMIN when absent): the OpenAPI document's security.
         self.access: dict[str, gate.Access] = {}
+        if not raw_bodies:  # Powertools' request validation, behind the guard against list bodies
+            self._request_validation_middleware = _ObjectBodies()
 
     def route(self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any) -> Any:
         methods = (method,) if isinstance(method, str) else method
@@ -117,6 +121,23 @@ class Resolver(APIGatewayHttpResolver):
                 pattern = pattern or route.rule
                 args = args or dict(match.groupdict())
         return methods, pattern, args
+
+
+class _ObjectBodies(OpenAPIRequestValidationMiddleware):
+    """Powertools validates a JSON list where a body model is expected as the list's first item (`[{...},
+    anything]` passes as `{...}`, `[null]` as no body): every JSON body of our routes is an object, so a list
+    is refused as what it is, like any body that is not an object (400, after the route's auth checks)."""
+
+    def handler(self, app: Any, next_middleware: Any) -> Response:
+        if app.current_event.http_method.upper() in ("POST", "PUT", "PATCH", "DELETE"):
+            try:
+                listed = isinstance(app.current_event.json_body, list)
+            except ValueError:  # not JSON: Powertools' validation says so
+                listed = False
+            if listed:
+                error = {"type": "model_type", "loc": ("body",), "msg": "Request body must be an object"}
+                raise RequestValidationError([error])
+        return super().handler(app, next_middleware)
 
 
 def make_resolver(

@@ -5,11 +5,24 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import ErrorCode, InvalidInput
 from . import keys
+
+# What every cursor is made of (url-safe base64, unpadded): the OpenAPI document states it on each `cursor`.
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+
+
+def unpack(token: str) -> Any:
+    """The JSON value a cursor carries; ValueError when it is not one (b64decode alone would skip stray
+    characters)."""
+    if not _CURSOR.fullmatch(token):
+        raise ValueError("not url-safe base64")
+    return json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
 
 
 def encode(last_key: dict[str, Any] | None) -> str | None:
@@ -27,8 +40,7 @@ def decode(
     if not token:
         return None
     try:
-        padded = token + "=" * (-len(token) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key = unpack(token)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid pagination cursor") from exc
     # keys.fits: the values go back to DynamoDB as a key, which refuses (500) any over its size limit

@@ -15,6 +15,7 @@ from ..errors import ErrorCode, InvalidInput
 from ..ids import is_snowflake
 from . import keys
 from .conditions import Key
+from .cursor import unpack
 from .table import plain, table
 
 QUERY_PAGE = 5_000  # items a Query asks for (DynamoDB stops at 1 MB: ~7,000 of these entries)
@@ -40,7 +41,7 @@ def _decode_cursor(guild_id: str, token: str) -> tuple[int, dict[str, Any]]:
     """(band, index key to resume after); only a member of this guild can be named, so a crafted cursor
     can't reach another guild's partition."""
     try:
-        value = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
+        value = unpack(token)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise _bad_cursor() from exc
     if not isinstance(value, dict) or set(value) != {"u", "x", "b"}:

@@ -33,6 +33,7 @@ from ..fields import (
     VISIBLE_CHAR,
     VISIBLE_NON_SPACE,
     body_config,
+    max_length_folded,
     numeric_string_pattern,
     required_non_null,
     trimmed_pattern,
@@ -122,8 +123,10 @@ _NAME_RULE = (
 NAME_PATTERN = trimmed_pattern(names.MAX_NAME_CHARS, VISIBLE_CHAR, VISIBLE_NON_SPACE)
 
 
-def _text(pattern: str, description: str, example: str) -> Any:
-    return WithJsonSchema({"type": "string", "pattern": pattern, "description": description, "examples": [example]})
+def _text(pattern: str, description: str, example: str, **extra: Any) -> Any:
+    return WithJsonSchema(
+        {"type": "string", "pattern": pattern, "description": description, "examples": [example], **extra}
+    )
 
 
 DisplayName = Annotated[
@@ -131,7 +134,7 @@ DisplayName = Annotated[
     Field(min_length=1, max_length=names.MAX_NAME_CHARS),
     AfterValidator(_visible),
     _folded(names.MAX_NAME_CHARS),
-    _text(NAME_PATTERN, _NAME_RULE, "Golden Crown"),
+    _text(NAME_PATTERN, _NAME_RULE, "Golden Crown", **max_length_folded(names.MAX_NAME_CHARS, _NAME_RULE)),
 ]
 NameRef = Annotated[
     str,

@@ -57,7 +57,7 @@ class MembersIngestBody(BaseModel):
                         "type": "ban",
                         "guildId": SNOWFLAKE_EXAMPLE,
                         "userId": "123456789012345680",
-                        "at": "2026-01-01T12:00:00Z",
+                        "at": 1767268800000,  # 2026-01-01T12:00:00Z (ISO 8601 is read too)
                     }
                 ]
             }

@@ -158,7 +158,7 @@ class IngestBody(BaseModel):
                         "channelId": "123456789012345679",
                         "userId": "123456789012345680",
                         "roleIds": [],
-                        "timestamp": "2026-01-01T12:00:00Z",
+                        "timestamp": 1767268800000,  # 2026-01-01T12:00:00Z (ISO 8601 is read too)
                         "displayName": "Steve",
                     }
                 ]

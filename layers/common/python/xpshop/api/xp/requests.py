@@ -18,7 +18,7 @@ from pydantic import (
 from ...errors import ErrorCode, InvalidInput
 from ...guild_config import MAX_CREDITS_PER_LEVEL, MAX_MULTIPLIERS, MAX_REWARDS
 from ...levels import MAX_XP
-from ..fields import SNOWFLAKE_EXAMPLE, PositiveMultiplier, Snowflake, WholeNumber, body_config
+from ..fields import SNOWFLAKE_EXAMPLE, PositiveMultiplier, Snowflake, WholeNumber, body_config, unique_by
 
 _BODY = ConfigDict(extra="forbid", defer_build=True)
 Reason = Annotated[str, Field(max_length=500, description="Why, kept in the audit trail")]
@@ -80,6 +80,9 @@ class RegisterGuildBody(BaseModel):
 # ---------------------------------------------------------------- the configuration patch
 
 
+_ONE_PER_LEVEL = "One reward per level: no level appears twice in the list (400 INVALID_CONFIG naming roleRewards)"
+
+
 class RoleReward(BaseModel):
     model_config = _BODY
     level: WholeNumber = Field(ge=1, le=10_000)
@@ -139,7 +142,12 @@ class ConfigPatch(BaseModel):
     xpRate: Annotated[StrictFloat, Field(gt=0, le=100)] | None = None
     noXpRoleIds: list[Snowflake] | None = Field(default=None, max_length=250)
     noXpChannelIds: list[Snowflake] | None = Field(default=None, max_length=500)
-    roleRewards: list[RoleReward] | None = Field(default=None, max_length=MAX_REWARDS)
+    roleRewards: list[RoleReward] | None = Field(
+        default=None,
+        max_length=MAX_REWARDS,
+        description=f"{_ONE_PER_LEVEL}; at most {MAX_REWARDS}",
+        json_schema_extra=unique_by("level", _ONE_PER_LEVEL),
+    )
     rewardsMode: Literal["stack", "replace"] | None = None
     removeRewardOnXpLoss: StrictBool | None = None
     leaderboard: LeaderboardSettings | None = None

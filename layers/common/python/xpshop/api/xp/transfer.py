@@ -105,7 +105,8 @@ _MEE6_PAGE = {
     "properties": {
         "players": {**_ROWS, "items": {"description": _ROW_RULE.replace("messages", "message_count")}},
         "role_rewards": {
-            "type": "array",
+            "type": ["array", "null"],
+            "description": "The page's role rewards (null or absent: none); the first role at each level is kept",
             "items": {
                 "type": "object",
                 "required": ["rank", "role"],
