@@ -45,7 +45,7 @@ def noted(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> tuple
         old_level=int(old.get("level", 0)) if old else 0,
         new_level=int(new.get("level", 0)),
     )
-    guild_id = str(new.get("guildId") or str(new["PK"]).removeprefix("GUILD#"))
+    guild_id = str(new.get("guildId") or keys.guild_id_from_pk(str(new["PK"])))
     user_id = str(new.get("userId") or keys.user_id_from_member_sk(str(new["SK"])))
     return guild_id, Noted(user_id, change, note)
 
@@ -75,6 +75,6 @@ def _forgotten(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> 
     note = plain(old.get(LAST_CHANGE))
     if not isinstance(note, dict) or note.get("at") is None:
         return None
-    guild_id = str(old.get("guildId") or str(old["PK"]).removeprefix("GUILD#"))
+    guild_id = str(old.get("guildId") or keys.guild_id_from_pk(str(old["PK"])))
     user_id = str(old.get("userId") or keys.user_id_from_member_sk(str(old["SK"])))
     return guild_id, user_id, int(note["at"])

@@ -247,7 +247,7 @@ def apply_records(records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping
         image = new or old or {}
         if not str(image.get("SK", "")).startswith(keys.MEMBER_PREFIX):
             continue
-        guild_id = str(image.get("guildId") or str(image["PK"]).removeprefix("GUILD#"))
+        guild_id = str(image.get("guildId") or keys.guild_id_from_pk(str(image["PK"])))
         user_id = str(image.get("userId") or keys.user_id_from_member_sk(str(image["SK"])))
         found = moves.get((guild_id, user_id))
         if found is None:

@@ -70,6 +70,11 @@ def guild_pk(guild_id: str) -> str:
     return f"GUILD#{guild_id}"
 
 
+def guild_id_from_pk(pk: str) -> str:
+    """The guild id of a `GUILD#<g>` partition key (stream images of items written before `guildId` was)."""
+    return pk.removeprefix("GUILD#")
+
+
 def guild_meta(guild_id: str) -> dict[str, str]:
     return {"PK": guild_pk(guild_id), "SK": META}
 
