@@ -1158,10 +1158,10 @@ def levers(report: Report, prices: Prices = PRICES) -> list[str]:
         " message"
         " (the member, the stats shard once a batch, a second write on a level crossing), and"
         f" {busy.index_wru:.2f} WRU of all writes a message are index writes. Each member update rewrites its"
-        " `Leaderboard` index entry: 2 more WRU when the score moves (delete + put in the index), 1 when only a"
+        " `LeaderboardBands` index entry: 2 more WRU when the score moves (delete + put in the index), 1 when only a"
         " projected attribute moves (`messages`, `xpMessages`, `lastAwardedAt` are projected, so even a message"
-        " inside the cooldown writes the index). Retiring the index (issue 18 part 4: pages and ranks come from the"
-        f" rank counters) would take those {busy.index_wru:.2f} WRU (${busy.index_wru * wru:.2f} per million) off;"
+        " inside the cooldown writes the index). An index the pages could do without (pages and ranks from the"
+        f" rank counters alone) would take those {busy.index_wru:.2f} WRU (${busy.index_wru * wru:.2f} per million) off;"
         " projecting keys only would at least spare the messages that earn no XP.",
         f"- The rank index's {rank:.2f} WRU a message: each XP move is one `TransactWriteItems` (the member's ranked"
         " item + the counters it leaves and joins, guarded by the stream sequence number), and a transaction bills"

@@ -280,7 +280,7 @@ def section(result: dict[str, Any], stamp: str) -> list[str]:
         "  item the first hands back. The guild's counter shards get one `UpdateItem` per 500 rows (a request)",
         "  or per 2,000 (a job's chunk). A job adds per chunk its rows stored once (~90 KB: ~0.04 WCU a row),",
         "  read back once (~23 RCU), and a small transaction (chunk applied + the job's counts).",
-        "- WCU: a new or moved member is 1 WCU on the table and 1 on the `Leaderboard` index (2 when its index",
+        "- WCU: a new or moved member is 1 WCU on the table and 1 on the `LeaderboardBands` index (2 when its index",
         "  entry moves: `add`'s 2.9). DynamoDB Local reports nothing for a refused conditional write (the",
         '  "nothing written" rows); AWS bills it 1 WCU, with no stream record and no index write. It reports 2 WCU',
         "  a transaction; AWS bills 2 per item written, so the rank index costs ~4-8 WCU per new member.",
@@ -293,7 +293,7 @@ def section(result: dict[str, Any], stamp: str) -> list[str]:
         "  until DynamoDB splits it by sort key under the load; the worker runs 2 chunks at a time",
         "  (`MaximumConcurrency`), 16 threads each, a few ms a write, enough to keep that partition busy:",
         "  roughly 1-2 minutes for 100,000 rows. The rank index follows the stream at its own pace.",
-        "- Export: `Query`s of the `Leaderboard` index (it projects xp, level and messages: no member item is",
+        "- Export: `Query`s of the `LeaderboardBands` index (it projects xp, level and messages: no member item is",
         "  read), ~3 a part of 10,000, ~0.016 RCU a member; a part of 10,000 is ~0.65 MB of JSON. A guild of",
         "  exactly N x 10,000 members ends with an empty part (the last full part cannot know it is the last).",
     ]
