@@ -1161,7 +1161,8 @@ def levers(report: Report, prices: Prices = PRICES) -> list[str]:
         " `LeaderboardBands` index entry: 2 more WRU when the score moves (delete + put in the index), 1 when only a"
         " projected attribute moves (`messages`, `xpMessages`, `lastAwardedAt` are projected, so even a message"
         " inside the cooldown writes the index). An index the pages could do without (pages and ranks from the"
-        f" rank counters alone) would take those {busy.index_wru:.2f} WRU (${busy.index_wru * wru:.2f} per million) off;"
+        f" rank counters alone) would take those {busy.index_wru:.2f} WRU"
+        f" (${busy.index_wru * wru:.2f} per million) off;"
         " projecting keys only would at least spare the messages that earn no XP.",
         f"- The rank index's {rank:.2f} WRU a message: each XP move is one `TransactWriteItems` (the member's ranked"
         " item + the counters it leaves and joins, guarded by the stream sequence number), and a transaction bills"
