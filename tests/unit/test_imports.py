@@ -74,7 +74,9 @@ if "pydantic" in sys.modules:
                 and not value.__pydantic_generic_metadata__["parameters"]  # the envelope: built per parameter
             ):
                 built.append(f"{name}.{value.__name__}")
-print(json.dumps({"loaded": loaded, "built": built, "category_calls": calls[0]}))
+import gc
+collector = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count() > 0, "paused_at_import": "xpshop.coldstart" in loaded}
+print(json.dumps({"loaded": loaded, "built": built, "category_calls": calls[0], "gc": collector}))
 """
 
 
@@ -131,6 +133,40 @@ def test_no_import_walks_the_unicode_database(imported):
     """The invisible characters' class is a constant (`fields._INVISIBLE`): computing it asks
     `unicodedata.category` of all 1.1M code points (~200 ms)."""
     assert {name: state["category_calls"] for name, state in imported.items() if state["category_calls"] > 1000} == {}
+
+
+def test_the_collector_runs_again_after_each_function_init(imported):
+    """`xpshop.coldstart` pauses the garbage collector while a handler module imports and resumes it, with init's
+    objects frozen, at the module's end: no function leaves it off (the heavy ones pause it, the two light ones
+    do not need to)."""
+    assert {name: state["gc"] for name, state in imported.items() if not state["gc"]["enabled"]} == {}
+    paused = {name for name, state in imported.items() if state["gc"]["paused_at_import"]}
+    assert paused == set(FUNCTIONS) - {"ApiDocsFunction", "DiscordInteractionsFunction"}
+    assert all(imported[name]["gc"]["frozen"] for name in paused)
+
+
+def test_coldstart_resumes_only_a_collector_it_paused():
+    """A second handler in the same process (tests, local.dev) finds the collector running and leaves it so; a
+    collector someone else turned off stays off."""
+    import gc
+
+    from xpshop import coldstart  # its first import in a process pauses the collector
+
+    coldstart.done()  # what the first handler's module does at its end
+    assert gc.isenabled()
+    coldstart.done()  # a second handler's: the collector keeps running
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        coldstart.pause()
+        coldstart.done()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    coldstart.pause()
+    assert not gc.isenabled()
+    coldstart.done()
+    assert gc.isenabled()
 
 
 def test_the_invisible_characters_constant_is_the_unicode_databases():
