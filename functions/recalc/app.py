@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
-from xpshop.api.xp.responses import RecalcReport
+from xpshop.api.xp.responses.recalc import RecalcReport
 from xpshop.service import recalc
 
 logger = Logger()

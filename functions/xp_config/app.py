@@ -23,7 +23,7 @@ from xpshop.api.xp.requests import (
     RegisterGuildBody,
     RemoveRewardBody,
 )
-from xpshop.api.xp.responses import (
+from xpshop.api.xp.responses.config import (
     GuildConfigView,
     GuildRegistered,
     GuildsPage,

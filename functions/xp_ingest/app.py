@@ -18,7 +18,7 @@ from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.member_events import MembersIngestBody
 from xpshop.api.xp.messages import IngestBody
-from xpshop.api.xp.responses import Ingested
+from xpshop.api.xp.responses.ingest import Ingested
 from xpshop.service import messages
 
 logger = Logger()

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
-from xpshop.api.xp.responses import LeaderboardPage, PublicLeaderboardPage, Rank
+from xpshop.api.xp.responses.leaderboard import LeaderboardPage, PublicLeaderboardPage, Rank
 from xpshop.service import members
 
 logger = Logger()

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
-from xpshop.api.xp.responses import GuildStats, Health
+from xpshop.api.xp.responses.stats import GuildStats, Health
 from xpshop.errors import ErrorCode
 from xpshop.service import stats
 

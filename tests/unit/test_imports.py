@@ -34,14 +34,13 @@ NEVER_AT_IMPORT = (
 ONLY_FOR = {
     "xpshop.api.keys": {"ApiKeysFunction"},
     "xpshop.api.xp.requests": {"XpUsersFunction", "XpConfigFunction", "XpTransferFunction", "XpImportJobsFunction"},
-    "xpshop.api.xp.responses": {
-        "XpUsersFunction",
-        "XpConfigFunction",
-        "XpLeaderboardFunction",
-        "XpStatsFunction",
-        "XpIngestFunction",
-        "RecalcFunction",
-    },
+    # one module of /api/xp responses per function (the package itself defines no model)
+    "xpshop.api.xp.responses.members": {"XpUsersFunction"},
+    "xpshop.api.xp.responses.config": {"XpConfigFunction"},
+    "xpshop.api.xp.responses.leaderboard": {"XpLeaderboardFunction"},
+    "xpshop.api.xp.responses.stats": {"XpStatsFunction"},
+    "xpshop.api.xp.responses.ingest": {"XpIngestFunction"},
+    "xpshop.api.xp.responses.recalc": {"RecalcFunction"},
     "xpshop.api.shop.requests": {name for name in FUNCTIONS if name.startswith("Shop")},
     "xpshop.api.shop.responses": {name for name in FUNCTIONS if name.startswith("Shop")},
 }
@@ -75,7 +74,9 @@ if "pydantic" in sys.modules:
             ):
                 built.append(f"{name}.{value.__name__}")
 import gc
-collector = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count() > 0, "paused_at_import": "xpshop.coldstart" in loaded}
+collector = {
+    "enabled": gc.isenabled(), "frozen": gc.get_freeze_count() > 0, "paused_at_import": "xpshop.coldstart" in loaded
+}
 print(json.dumps({"loaded": loaded, "built": built, "category_calls": calls[0], "gc": collector}))
 """
 
@@ -167,6 +168,29 @@ def test_coldstart_resumes_only_a_collector_it_paused():
     assert not gc.isenabled()
     coldstart.done()
     assert gc.isenabled()
+
+
+def test_every_xp_response_model_is_an_attribute_of_the_package():
+    """`responses.GuildStats` still works (contract tests, scripts): the package imports the model's module
+    on first use, and every model of the modules is named in its map."""
+    import importlib
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    from xpshop.api.xp import responses
+
+    found = {}
+    for info in pkgutil.iter_modules(responses.__path__):
+        module = importlib.import_module(f"{responses.__name__}.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module.__name__:
+                found[name] = value
+    assert len(found) == 40
+    assert {name: getattr(responses, name) for name in found} == found
+    assert set(responses._MODULE) == set(found)
+    with pytest.raises(AttributeError):
+        responses.NoSuchModel  # noqa: B018
 
 
 def test_the_invisible_characters_constant_is_the_unicode_databases():
