@@ -23,11 +23,11 @@ from xpshop.api.shop.requests import (
     OwnershipBody,
     UnequipBody,
 )
-from xpshop.api.shop.responses import (
+from xpshop.api.shop.responses.common import Deleted
+from xpshop.api.shop.responses.cosmetics import (
     Bought,
     Cosmetic,
     CosmeticEdited,
-    Deleted,
     EquippedResult,
     Granted,
     RevokedCosmetic,

@@ -23,12 +23,12 @@ from xpshop.api.shop.requests import (
     CreatorCodeUpdate,
     account_param,
 )
-from xpshop.api.shop.responses import (
+from xpshop.api.shop.responses.common import Deleted
+from xpshop.api.shop.responses.creator_codes import (
     CreatorCode,
     CreatorCodeCreated,
     CreatorCodeEdited,
     CreatorCodesPage,
-    Deleted,
     Processed,
     Supporting,
 )

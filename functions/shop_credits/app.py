@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
 from xpshop.api.shop.requests import CreditsModify, CreditsSet
-from xpshop.api.shop.responses import Credits
+from xpshop.api.shop.responses.credits import Credits
 from xpshop.http import Access
 from xpshop.service.shop import accounts, credits
 

@@ -16,7 +16,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
 from xpshop.api.shop.requests import Account, LinkBody, account_param
-from xpshop.api.shop.responses import IssuedKey, Linked, LinksPage, RevokedKey, Unlinked, UserInfo, UserTransactions
+from xpshop.api.shop.responses.users import (
+    IssuedKey,
+    Linked,
+    LinksPage,
+    RevokedKey,
+    Unlinked,
+    UserInfo,
+    UserTransactions,
+)
 from xpshop.http import Access
 from xpshop.service.shop import accounts
 

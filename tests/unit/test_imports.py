@@ -42,7 +42,13 @@ ONLY_FOR = {
     "xpshop.api.xp.responses.ingest": {"XpIngestFunction"},
     "xpshop.api.xp.responses.recalc": {"RecalcFunction"},
     "xpshop.api.shop.requests": {name for name in FUNCTIONS if name.startswith("Shop")},
-    "xpshop.api.shop.responses": {name for name in FUNCTIONS if name.startswith("Shop")},
+    "xpshop.api.shop.responses.users": {"ShopUsersFunction"},
+    "xpshop.api.shop.responses.cosmetics": {"ShopCosmeticsFunction"},
+    "xpshop.api.shop.responses.categories": {"ShopCategoriesFunction"},
+    "xpshop.api.shop.responses.credits": {"ShopCreditsFunction"},
+    "xpshop.api.shop.responses.coupons": {"ShopCouponsFunction"},
+    "xpshop.api.shop.responses.creator_codes": {"ShopCreatorCodesFunction"},
+    "xpshop.api.shop.responses.common": {"ShopCosmeticsFunction", "ShopCouponsFunction", "ShopCreatorCodesFunction"},
 }
 
 _SCRIPT = """
@@ -170,7 +176,8 @@ def test_coldstart_resumes_only_a_collector_it_paused():
     assert gc.isenabled()
 
 
-def test_every_xp_response_model_is_an_attribute_of_the_package():
+@pytest.mark.parametrize(("package", "models"), [("xpshop.api.xp.responses", 40), ("xpshop.api.shop.responses", 36)])
+def test_every_response_model_is_an_attribute_of_its_package(package, models):
     """`responses.GuildStats` still works (contract tests, scripts): the package imports the model's module
     on first use, and every model of the modules is named in its map."""
     import importlib
@@ -178,15 +185,14 @@ def test_every_xp_response_model_is_an_attribute_of_the_package():
 
     from pydantic import BaseModel
 
-    from xpshop.api.xp import responses
-
+    responses = importlib.import_module(package)
     found = {}
     for info in pkgutil.iter_modules(responses.__path__):
         module = importlib.import_module(f"{responses.__name__}.{info.name}")
         for name, value in vars(module).items():
             if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module.__name__:
                 found[name] = value
-    assert len(found) == 40
+    assert len(found) == models
     assert {name: getattr(responses, name) for name in found} == found
     assert set(responses._MODULE) == set(found)
     with pytest.raises(AttributeError):
