@@ -51,6 +51,12 @@ ONLY_FOR = {
     "xpshop.api.shop.responses.common": {"ShopCosmeticsFunction", "ShopCouponsFunction", "ShopCreatorCodesFunction"},
 }
 
+# Imported by the writes that use them (service.members), not by functions that only read members.
+NOT_FOR = {
+    name: ("xpshop.store.audit", "xpshop.store.stats", "xpshop.api.xp.member_events")
+    for name in ("XpLeaderboardFunction", "XpUsersFunction")
+}
+
 _SCRIPT = """
 import json, sys, unicodedata
 calls = [0]
@@ -128,6 +134,12 @@ def test_each_function_loads_only_its_own_models(imported):
     for module, allowed in ONLY_FOR.items():
         for name in allowed:
             assert module in imported[name]["loaded"], (name, module)
+
+
+def test_member_reads_do_not_load_the_writes_modules(imported):
+    assert {name: [m for m in modules if m in imported[name]["loaded"]] for name, modules in NOT_FOR.items()} == {
+        name: [] for name in NOT_FOR
+    }
 
 
 def test_no_api_model_is_built_at_import(imported):
