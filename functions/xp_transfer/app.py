@@ -26,8 +26,7 @@ from xpshop.api.xp.transfer import (
     ImportResult,
     RewardsMode,
 )
-from xpshop.service import exports, imports
-from xpshop.transfer import Mode
+from xpshop.service import exports
 
 logger = Logger()
 
@@ -65,6 +64,9 @@ def import_members(
         "merge"
     ),
 ):
+    from xpshop.service import imports  # the import routes' own (file parsing, import runs): not the export's
+    from xpshop.transfer import Mode
+
     headers = app.current_event.headers or {}
     key = headers.get("idempotency-key")
     options = imports.Options(Mode(mode), dryRun, rewards == "replace", f"{guildId} {key}" if key else None)
@@ -80,6 +82,8 @@ def import_members(
     responses=responses(ImportJob),
 )
 def get_import_job(guildId: str, jobId: str):
+    from xpshop.service import imports
+
     return http.ok(imports.job_status(guildId, jobId))
 
 
