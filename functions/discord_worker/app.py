@@ -8,6 +8,10 @@ fails for good, or still fails transiently on the queue's last delivery, edits t
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 import json
 from typing import Any
 
@@ -43,3 +47,6 @@ def handle(record: SQSRecord) -> None:
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+
+
+coldstart.done()  # the end of init

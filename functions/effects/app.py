@@ -8,6 +8,10 @@ the retries, sends it to the dead-letter queue.
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 import functools
 from typing import Any
 
@@ -35,3 +39,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return effects.apply(change, rest_for).as_dict() if change else None
 
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+
+
+coldstart.done()  # the end of init

@@ -3,6 +3,10 @@ xpshop.web.card_endpoint (visibility, signed URLs, ETag) and xpshop.web.cards (t
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -22,3 +26,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except Exception:
         logger.exception("rank card failed")  # a bug: answered in the API's envelope, not a bare 502
         return card_endpoint.internal_error()
+
+
+coldstart.done()  # the end of init

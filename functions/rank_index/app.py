@@ -11,6 +11,10 @@ sequence number, audit records by the change's write id, so nothing counts twice
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -37,3 +41,6 @@ def lambda_handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[s
     changed = ranks.apply_records(records)
     logger.info("rank counters updated", extra={"records": len(records), "counters": changed, "audited": audited})
     return {"batchItemFailures": []}  # the whole batch went in (a failure raises: the batch is retried)
+
+
+coldstart.done()  # the end of init

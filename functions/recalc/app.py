@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
-from xpshop.api.xp.responses import RecalcReport
+from xpshop.api.xp.responses.recalc import RecalcReport
 from xpshop.service import recalc
 
 logger = Logger()
@@ -60,3 +64,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("scheduled recalculation", extra={"report": report})
         return report
     return http.resolve(app, event, context)
+
+
+coldstart.done()  # the end of init

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -19,11 +23,11 @@ from xpshop.api.shop.requests import (
     OwnershipBody,
     UnequipBody,
 )
-from xpshop.api.shop.responses import (
+from xpshop.api.shop.responses.common import Deleted
+from xpshop.api.shop.responses.cosmetics import (
     Bought,
     Cosmetic,
     CosmeticEdited,
-    Deleted,
     EquippedResult,
     Granted,
     RevokedCosmetic,
@@ -161,3 +165,6 @@ def unequip_cosmetic(body: Annotated[UnequipBody, Body()]):
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)
+
+
+coldstart.done()  # the end of init

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -12,7 +16,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
 from xpshop.api.shop.requests import CouponCreate, CouponDelete, CouponEdit, RedeemBody
-from xpshop.api.shop.responses import Coupon, CouponCreated, CouponEdited, CouponsPage, Deleted, Redeemed
+from xpshop.api.shop.responses.common import Deleted
+from xpshop.api.shop.responses.coupons import Coupon, CouponCreated, CouponEdited, CouponsPage, Redeemed
 from xpshop.http import Access
 from xpshop.service.shop import accounts, coupons
 
@@ -89,3 +94,6 @@ def redeem_coupon(body: Annotated[RedeemBody, Body()]):
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)
+
+
+coldstart.done()  # the end of init

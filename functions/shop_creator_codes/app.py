@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -19,12 +23,12 @@ from xpshop.api.shop.requests import (
     CreatorCodeUpdate,
     account_param,
 )
-from xpshop.api.shop.responses import (
+from xpshop.api.shop.responses.common import Deleted
+from xpshop.api.shop.responses.creator_codes import (
     CreatorCode,
     CreatorCodeCreated,
     CreatorCodeEdited,
     CreatorCodesPage,
-    Deleted,
     Processed,
     Supporting,
 )
@@ -121,3 +125,6 @@ def set_creator_code(body: Annotated[CreatorCodeSet, Body()]):
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)
+
+
+coldstart.done()  # the end of init

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -12,7 +16,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
 from xpshop.api.shop.requests import Account, LinkBody, account_param
-from xpshop.api.shop.responses import IssuedKey, Linked, LinksPage, RevokedKey, Unlinked, UserInfo, UserTransactions
+from xpshop.api.shop.responses.users import (
+    IssuedKey,
+    Linked,
+    LinksPage,
+    RevokedKey,
+    Unlinked,
+    UserInfo,
+    UserTransactions,
+)
 from xpshop.http import Access
 from xpshop.service.shop import accounts
 
@@ -110,3 +122,6 @@ def revoke_key(body: Annotated[Account, Body()]):
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)
+
+
+coldstart.done()  # the end of init

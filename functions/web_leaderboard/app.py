@@ -6,6 +6,10 @@ OpenAPI document.
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -19,3 +23,6 @@ logger = Logger()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return limited_public(event, leaderboard.respond)  # per client address (anonymous by design)
+
+
+coldstart.done()  # the end of init

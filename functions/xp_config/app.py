@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -19,7 +23,7 @@ from xpshop.api.xp.requests import (
     RegisterGuildBody,
     RemoveRewardBody,
 )
-from xpshop.api.xp.responses import (
+from xpshop.api.xp.responses.config import (
     GuildConfigView,
     GuildRegistered,
     GuildsPage,
@@ -175,3 +179,6 @@ def register_guild(guildId: str, body: Annotated[RegisterGuildBody | None, Body(
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)
+
+
+coldstart.done()  # the end of init

@@ -9,6 +9,10 @@ its member's group goes on; it is counted in the PoisonMessages metric. Other fa
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -43,3 +47,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         tally.flush()  # counters once per member for the whole batch
         if poisoned:
             metrics.count(metrics.POISON_MESSAGES, poisoned)
+
+
+coldstart.done()  # the end of init

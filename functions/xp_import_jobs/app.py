@@ -8,6 +8,10 @@ failed instead (the guild's import lock released, the guild marked for a counter
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -39,3 +43,6 @@ def handle(record: SQSRecord) -> dict[str, Any] | None:
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+
+
+coldstart.done()  # the end of init

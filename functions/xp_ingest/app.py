@@ -3,6 +3,10 @@ from the gateway relay (its own key), queued for the consumer."""
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -14,7 +18,7 @@ from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.member_events import MembersIngestBody
 from xpshop.api.xp.messages import IngestBody
-from xpshop.api.xp.responses import Ingested
+from xpshop.api.xp.responses.ingest import Ingested
 from xpshop.service import messages
 
 logger = Logger()
@@ -50,3 +54,6 @@ def ingest_members(body: Annotated[MembersIngestBody, Body()]):
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)
+
+
+coldstart.done()  # the end of init

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -10,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
-from xpshop.api.xp.responses import LeaderboardPage, PublicLeaderboardPage, Rank
+from xpshop.api.xp.responses.leaderboard import LeaderboardPage, PublicLeaderboardPage, Rank
 from xpshop.service import members
 
 logger = Logger()
@@ -60,3 +64,6 @@ def get_rank(guildId: str, userId: str):
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)
+
+
+coldstart.done()  # the end of init

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -22,8 +26,7 @@ from xpshop.api.xp.transfer import (
     ImportResult,
     RewardsMode,
 )
-from xpshop.service import exports, imports
-from xpshop.transfer import Mode
+from xpshop.service import exports
 
 logger = Logger()
 
@@ -61,6 +64,9 @@ def import_members(
         "merge"
     ),
 ):
+    from xpshop.service import imports  # the import routes' own (file parsing, import runs): not the export's
+    from xpshop.transfer import Mode
+
     headers = app.current_event.headers or {}
     key = headers.get("idempotency-key")
     options = imports.Options(Mode(mode), dryRun, rewards == "replace", f"{guildId} {key}" if key else None)
@@ -76,6 +82,8 @@ def import_members(
     responses=responses(ImportJob),
 )
 def get_import_job(guildId: str, jobId: str):
+    from xpshop.service import imports
+
     return http.ok(imports.job_status(guildId, jobId))
 
 
@@ -120,3 +128,6 @@ def export_members(
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)
+
+
+coldstart.done()  # the end of init

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from xpshop import coldstart  # pauses the garbage collector until `coldstart.done()` below
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -12,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.requests import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
-from xpshop.api.xp.responses import (
+from xpshop.api.xp.responses.members import (
     Forgotten,
     MemberDetail,
     MembersPage,
@@ -106,3 +110,6 @@ def forget_user(guildId: str, userId: str):
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context)
+
+
+coldstart.done()  # the end of init

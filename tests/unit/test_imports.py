@@ -33,17 +33,30 @@ NEVER_AT_IMPORT = (
 # Models only the functions serving them may load.
 ONLY_FOR = {
     "xpshop.api.keys": {"ApiKeysFunction"},
-    "xpshop.api.xp.requests": {"XpUsersFunction", "XpConfigFunction", "XpTransferFunction", "XpImportJobsFunction"},
-    "xpshop.api.xp.responses": {
-        "XpUsersFunction",
-        "XpConfigFunction",
-        "XpLeaderboardFunction",
-        "XpStatsFunction",
-        "XpIngestFunction",
-        "RecalcFunction",
-    },
+    "xpshop.api.xp.requests": {"XpUsersFunction", "XpConfigFunction", "XpImportJobsFunction"},
+    # one module of /api/xp responses per function (the package itself defines no model)
+    "xpshop.api.xp.responses.members": {"XpUsersFunction"},
+    "xpshop.api.xp.responses.config": {"XpConfigFunction"},
+    "xpshop.api.xp.responses.leaderboard": {"XpLeaderboardFunction"},
+    "xpshop.api.xp.responses.stats": {"XpStatsFunction"},
+    "xpshop.api.xp.responses.ingest": {"XpIngestFunction"},
+    "xpshop.api.xp.responses.recalc": {"RecalcFunction"},
     "xpshop.api.shop.requests": {name for name in FUNCTIONS if name.startswith("Shop")},
-    "xpshop.api.shop.responses": {name for name in FUNCTIONS if name.startswith("Shop")},
+    "xpshop.api.shop.responses.users": {"ShopUsersFunction"},
+    "xpshop.api.shop.responses.cosmetics": {"ShopCosmeticsFunction"},
+    "xpshop.api.shop.responses.categories": {"ShopCategoriesFunction"},
+    "xpshop.api.shop.responses.credits": {"ShopCreditsFunction"},
+    "xpshop.api.shop.responses.coupons": {"ShopCouponsFunction"},
+    "xpshop.api.shop.responses.creator_codes": {"ShopCreatorCodesFunction"},
+    "xpshop.api.shop.responses.common": {"ShopCosmeticsFunction", "ShopCouponsFunction", "ShopCreatorCodesFunction"},
+}
+
+# Imported by the writes that use them (service.members), not by functions that only read members; the
+# import routes' service by those routes (XpTransferFunction's export route does without it).
+NOT_FOR = {
+    "XpLeaderboardFunction": ("xpshop.store.audit", "xpshop.store.stats", "xpshop.api.xp.member_events"),
+    "XpUsersFunction": ("xpshop.store.audit", "xpshop.store.stats", "xpshop.api.xp.member_events"),
+    "XpTransferFunction": ("xpshop.service.imports", "xpshop.store.imports"),
 }
 
 _SCRIPT = """
@@ -74,7 +87,11 @@ if "pydantic" in sys.modules:
                 and not value.__pydantic_generic_metadata__["parameters"]  # the envelope: built per parameter
             ):
                 built.append(f"{name}.{value.__name__}")
-print(json.dumps({"loaded": loaded, "built": built, "category_calls": calls[0]}))
+import gc
+collector = {
+    "enabled": gc.isenabled(), "frozen": gc.get_freeze_count() > 0, "paused_at_import": "xpshop.coldstart" in loaded
+}
+print(json.dumps({"loaded": loaded, "built": built, "category_calls": calls[0], "gc": collector}))
 """
 
 
@@ -121,6 +138,12 @@ def test_each_function_loads_only_its_own_models(imported):
             assert module in imported[name]["loaded"], (name, module)
 
 
+def test_modules_left_to_the_routes_that_use_them_are_not_loaded(imported):
+    assert {name: [m for m in modules if m in imported[name]["loaded"]] for name, modules in NOT_FOR.items()} == {
+        name: [] for name in NOT_FOR
+    }
+
+
 def test_no_api_model_is_built_at_import(imported):
     """Models are declared `defer_build=True` (built on first use, or before a SnapStart snapshot): one built
     eagerly costs its schema and loads pydantic's plugin machinery on every cold start."""
@@ -131,6 +154,63 @@ def test_no_import_walks_the_unicode_database(imported):
     """The invisible characters' class is a constant (`fields._INVISIBLE`): computing it asks
     `unicodedata.category` of all 1.1M code points (~200 ms)."""
     assert {name: state["category_calls"] for name, state in imported.items() if state["category_calls"] > 1000} == {}
+
+
+def test_the_collector_runs_again_after_each_function_init(imported):
+    """`xpshop.coldstart` pauses the garbage collector while a handler module imports and resumes it, with init's
+    objects frozen, at the module's end: no function leaves it off (the heavy ones pause it, the two light ones
+    do not need to)."""
+    assert {name: state["gc"] for name, state in imported.items() if not state["gc"]["enabled"]} == {}
+    paused = {name for name, state in imported.items() if state["gc"]["paused_at_import"]}
+    assert paused == set(FUNCTIONS) - {"ApiDocsFunction", "DiscordInteractionsFunction"}
+    assert all(imported[name]["gc"]["frozen"] for name in paused)
+
+
+def test_coldstart_resumes_only_a_collector_it_paused():
+    """A second handler in the same process (tests, local.dev) finds the collector running and leaves it so; a
+    collector someone else turned off stays off."""
+    import gc
+
+    from xpshop import coldstart  # its first import in a process pauses the collector
+
+    coldstart.done()  # what the first handler's module does at its end
+    assert gc.isenabled()
+    coldstart.done()  # a second handler's: the collector keeps running
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        coldstart.pause()
+        coldstart.done()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    coldstart.pause()
+    assert not gc.isenabled()
+    coldstart.done()
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize(("package", "models"), [("xpshop.api.xp.responses", 40), ("xpshop.api.shop.responses", 36)])
+def test_every_response_model_is_an_attribute_of_its_package(package, models):
+    """`responses.GuildStats` still works (contract tests, scripts): the package imports the model's module
+    on first use, and every model of the modules is named in its map."""
+    import importlib
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    responses = importlib.import_module(package)
+    found = {}
+    for info in pkgutil.iter_modules(responses.__path__):
+        module = importlib.import_module(f"{responses.__name__}.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module.__name__:
+                found[name] = value
+    assert len(found) == models
+    assert {name: getattr(responses, name) for name in found} == found
+    assert set(responses._MODULE) == set(found)
+    with pytest.raises(AttributeError):
+        responses.NoSuchModel  # noqa: B018
 
 
 def test_the_invisible_characters_constant_is_the_unicode_databases():

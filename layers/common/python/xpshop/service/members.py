@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
 from .. import guild_config
-from ..api.xp.member_events import MemberEvent
 from ..errors import ErrorCode, NotFound
 from ..levels import Curve
-from ..store import audit, markers, members, stats
+from ..store import members
 from ..store.members import Change, Member, Profile
 from . import ranks
 from .curves import config_for, curve_for
+
+if TYPE_CHECKING:
+    from ..api.xp.member_events import MemberEvent
+
+# The store's counters (`stats`), audit trail (`audit`) and marks (`markers`) are imported by the writes that
+# use them: the reads (leaderboard, rank, a member) never do, and a function serving only those does not load
+# them on its cold start (tests/unit/test_imports.py).
 
 logger = Logger(child=True)
 
@@ -131,6 +137,8 @@ def remove_xp(guild_id: str, user_id: str, amount: int, reason: str | None, sour
 
 
 def recalc_member(guild_id: str, user_id: str) -> dict[str, Any]:
+    from ..store import stats
+
     change = members.relevel(guild_id, user_id, curve_for(guild_id))
     if change.old_level != change.new_level:
         try:
@@ -201,6 +209,8 @@ def public_rank(guild_id: str, user_id: str) -> dict[str, Any]:
 def set_privacy(guild_id: str, user_id: str, hidden: bool) -> dict[str, Any]:
     """Hide a member from public views, or show them again (one write). Hiding a member without a record
     creates it at 0 XP so the choice holds once they earn XP; showing one never creates a record."""
+    from ..store import stats
+
     created = members.set_hidden(guild_id, user_id, hidden, curve_for(guild_id))
     if created:  # a new member at 0 XP: the counters count them like any other (no XP, so no audit record)
         try:
@@ -255,6 +265,8 @@ def forget(guild_id: str, user_id: str) -> dict[str, Any]:
     rank counters it sat in) and their level-up announcement marks; the guild's counters lose exactly what
     the member item held. Answers how many of each were removed: a second call answers zeros. Shop data
     (profile, credits, cosmetics, the level-credits mark) is not XP data and is kept."""
+    from ..store import audit, markers, stats
+
     removed = members.delete(guild_id, user_id)
     if removed is not None:
         totals = stats.Totals(
