@@ -8,8 +8,7 @@ other functions' models (`tests/unit/test_imports.py`). Any model is also an att
 (`responses.Coupon`), imported from its module on first use.
 """
 
-from importlib import import_module
-from typing import Any
+from ...lazy import exports
 
 _MODULE = {
     "Equipped": "users",
@@ -51,12 +50,4 @@ _MODULE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MODULE])
+__getattr__, __dir__ = exports(__name__, _MODULE, globals)

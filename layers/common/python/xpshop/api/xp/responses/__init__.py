@@ -10,8 +10,7 @@ handler imports its own module, so its cold start does not define the other func
 imported from its module on first use.
 """
 
-from importlib import import_module
-from typing import Any
+from ...lazy import exports
 
 _MODULE = {
     "MemberStats": "members",
@@ -57,12 +56,4 @@ _MODULE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MODULE])
+__getattr__, __dir__ = exports(__name__, _MODULE, globals)
