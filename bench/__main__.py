@@ -112,14 +112,20 @@ def measure(api: LocalApi, meter: Meter, name: str, op: Callable[[int], tuple[st
     return Row(name, total / repeat, by_api, meter.rcu / repeat, meter.wcu / repeat, statistics.median(latencies), p95)
 
 
-def bulk_load(guild: str, count: int) -> float:
+def bulk_load(guild: str, count: int, *, fine_bands: bool = False) -> float:
     """Write `count` members straight to the table (BatchWriteItem), then rebuild the guild's counters with
-    the recalculation job: loading 100k members through the API would take an hour on DynamoDB Local."""
+    the recalculation job: loading 100k members through the API would take an hour on DynamoDB Local.
+    `fine_bands`: the guild switched to the fine leaderboard bands first (as a guild past
+    keys.FINE_BANDS_FROM members is); otherwise it is on its single band, as every smaller guild."""
     from xpshop.levels import DEFAULT_CURVE
-    from xpshop.service import ranks, recalc
-    from xpshop.store import keys
+    from xpshop.service import curves, ranks, recalc
+    from xpshop.store import config, keys
     from xpshop.store.table import table
 
+    if fine_bands:
+        config.spread_bands(guild)
+    curves.forget(guild)
+    fine = curves.curve_for(guild).banded
     started = time.perf_counter()
     positions = []
     with table().batch_writer() as batch:
@@ -145,7 +151,7 @@ def bulk_load(guild: str, count: int) -> float:
                     "inLevel": p.in_level,
                     "toNext": p.to_next,
                     "score": keys.score(xp, user),
-                    "board": keys.board_of(guild, p.level),
+                    "board": keys.board_of(guild, p.level, fine),
                     "messages": 0,
                     "xpMessages": 0,
                 }
@@ -587,6 +593,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print the table, do not write PERFORMANCE.md")
     parser.add_argument("--no-imports", action="store_true", help="skip the cold-import measurement")
     parser.add_argument(
+        "--fine-bands",
+        action="store_true",
+        help="the guilds on the fine leaderboard bands (as past keys.FINE_BANDS_FROM members) instead of one band",
+    )
+    parser.add_argument(
         "--board-only",
         action="store_true",
         help="only the web leaderboard (first --members size): replaces its section of PERFORMANCE.md",
@@ -606,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         for index, size in enumerate(sizes):
             guild = guild_for(index)
             call(api, "PUT", f"/api/xp/guilds/{guild}")
-            load_s = bulk_load(guild, size)
+            load_s = bulk_load(guild, size, fine_bands=args.fine_bands)
             events: list[dict[str, Any]] = []  # the stream's batches, measured part by part
             poller = poller_for(RANK_INDEX, template, ddb.endpoint, TABLE, REPO_ROOT, invoke=events.append)
             poller.start_from_now()
@@ -685,7 +696,7 @@ def board_only(template: dict[str, Any], members: int, args: argparse.Namespace)
     with measured_api(template) as (_ddb, api, meter):
         guild = guild_for(0)
         call(api, "PUT", f"/api/xp/guilds/{guild}")
-        bulk_load(guild, members)
+        bulk_load(guild, members, fine_bands=args.fine_bands)
         web = board.measure(api, meter, guild=guild, members=members, first_user=FIRST_USER, repeat=args.repeat)
     load = os.getloadavg()[0]
     stamp = (

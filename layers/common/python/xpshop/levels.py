@@ -5,7 +5,7 @@ XP needed to go from level L-1 to L is a*L^2 + b*L + c (default 5, 50, 100: 0->1
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_XP = 10**15 - 1  # keeps the leaderboard score inside DynamoDB's 38-digit numbers
 
@@ -15,6 +15,11 @@ class Curve:
     a: int = 5
     b: int = 50
     c: int = 100
+    # The guild's leaderboard band layout (store.keys: False for its single band, True for the fine bands of
+    # a guild past keys.FINE_BANDS_FROM members). Not the curve's math: it travels with the curve because
+    # every writer of a level and every reader of a page has the guild's curve at hand (service.curves),
+    # so knowing it costs no request. Not compared: two curves with the same a, b, c level alike.
+    banded: bool = field(default=False, compare=False)
 
     def xp_for_level(self, level: int) -> int:
         """XP needed to go from level-1 to level."""

@@ -91,10 +91,10 @@ def open_board(guild_id: str) -> Board | None:
     # Only a public board is served from the container's cache: a private one costs the same read as an
     # unknown guild every time, so not even the response time tells them apart.
     if hit is None or named is None or named[0] <= now or hit[0]["leaderboard"].get("public") is not True:
-        global_overrides, guild_overrides, guild = config_store.read_layers_and_guild(guild_id)
+        global_overrides, guild_overrides, fine, guild = config_store.read_layers_and_guild(guild_id)
         if guild is None:
             return None  # nothing is kept for an unknown id: each costs this one read
-        hit = curves.remember(guild_id, global_overrides, guild_overrides)
+        hit = curves.remember(guild_id, global_overrides, guild_overrides, fine)
         named = _names[guild_id] = (now + NAME_CACHE_SECONDS, guild.name)
     config, curve = hit
     if config["leaderboard"].get("public") is not True:

@@ -8,6 +8,7 @@ recalculation job repairs any level written with the previous curve meanwhile.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from .. import snapstart
@@ -23,7 +24,7 @@ def _load(guild_id: str) -> tuple[dict[str, Any], Curve]:
     hit = cached(guild_id)
     if hit is not None:
         return hit
-    return remember(guild_id, *config_store.read_layers(guild_id))
+    return remember(guild_id, *config_store.read_layers_and_bands(guild_id))
 
 
 def cached(guild_id: str) -> tuple[dict[str, Any], Curve] | None:
@@ -35,12 +36,13 @@ def cached(guild_id: str) -> tuple[dict[str, Any], Curve] | None:
 
 
 def remember(
-    guild_id: str, global_overrides: dict[str, Any], guild_overrides: dict[str, Any]
+    guild_id: str, global_overrides: dict[str, Any], guild_overrides: dict[str, Any], fine_bands: bool = False
 ) -> tuple[dict[str, Any], Curve]:
     """Merge and cache config layers read by the caller (the web board reads them with the guild registry
-    in one request)."""
+    in one request). `fine_bands`: the guild's leaderboard band layout, read with its config layer
+    (store.config.fine_bands), carried by the curve (Curve.banded) to every writer and reader of a level."""
     config = merge(global_overrides, guild_overrides)
-    curve = Curve.from_config(config["curve"])
+    curve = replace(Curve.from_config(config["curve"]), banded=fine_bands)
     _cache[guild_id] = (time.monotonic() + CACHE_SECONDS, config, curve)
     return config, curve
 

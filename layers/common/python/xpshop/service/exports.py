@@ -18,8 +18,8 @@ FORMATS = ("json", "csv")
 def export_part(guild_id: str, limit: int | None, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """(members of this part, cursor of the next part or None). The level is derived from XP with the guild's
     curve, as every read shows it."""
-    entries, next_cursor = store.page(guild_id, min(limit or DEFAULT_LIMIT, MAX_LIMIT), cursor)
     curve = curve_for(guild_id)
+    entries, next_cursor = store.page(guild_id, min(limit or DEFAULT_LIMIT, MAX_LIMIT), cursor, curve.banded)
     members = [{"id": e.user_id, "xp": e.xp, "level": curve.level(e.xp), "messages": e.messages} for e in entries]
     return members, next_cursor
 

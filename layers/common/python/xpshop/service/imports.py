@@ -43,7 +43,7 @@ from ..store import recalc as recalc_store
 from ..store import stats
 from ..transfer import MAX_ERRORS, Mode, Parsed, Rejected, Row, parse, refusal, target
 from ..transfer import rewards as reward_rules
-from . import curves
+from . import bands, curves
 
 logger = Logger(child=True)
 
@@ -363,7 +363,7 @@ def _apply_chunk(
         else:
             outcome.rejected.append(Rejected(row.row, row.user_id, applied.reason or "rejected"))
     if not totals.empty():
-        stats.apply_totals(guild_id, rows[0].user_id, totals)
+        bands.counted(guild_id, stats.apply_totals(guild_id, rows[0].user_id, totals))
 
 
 # ---------------------------------------------------------------- background jobs

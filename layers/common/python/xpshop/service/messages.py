@@ -18,6 +18,7 @@ from ..display import Display
 from ..errors import InvalidInput
 from ..store import guilds, members, recalc, stats
 from ..store.members import Change
+from . import bands
 from . import members as members_service
 from .curves import config_for, curve_for
 
@@ -67,7 +68,7 @@ class Tally:
             metrics.count(metrics.XP_AWARDS, awards)
         for guild_id, (shard_user, totals) in self._by_guild.items():
             try:
-                stats.apply_totals(guild_id, shard_user, totals)
+                bands.counted(guild_id, stats.apply_totals(guild_id, shard_user, totals))
             except Exception:
                 # The messages are counted on their members already: failing the batch now would only make
                 # SQS redeliver them as duplicates and lose these deltas for good. The recalculation job

@@ -4,7 +4,9 @@ index function's work: turning stream records into counter deltas.
 The Leaderboard index is partitioned by guild and band of level (store.keys.band): a band's entries are in
 score order, and bands follow each other in XP order (for the guild's curve), so a page is the counters
 locating its start, one index Query of the band holding it, and the next band(s) down only when the page
-runs past the band's end (the counters read say which bands below hold members).
+runs past the band's end (the counters read say which bands below hold members). A guild on its single
+band (store.keys.SINGLE_BAND: every guild below keys.FINE_BANDS_FROM members; `curve.banded` False) has
+every member in band 0: one Query, as before the bands.
 
 Requests: a rank is 3-5 (member, then A, B, C from 1000 XP; A, C, T below it; A, T at 0 XP; and a COUNT
 over the ties in its range, all in one band, when it shares its XP); a page at any offset is 4-5 (A, B, C,
@@ -35,11 +37,12 @@ def total(guild_id: str) -> int:
     return sum(store.counts(guild_id, A).values())
 
 
-def rank(guild_id: str, user_id: str, xp: int, level: int) -> tuple[int, int]:
-    """(1-based rank, members ranked) of a member at `xp` whose stored `level` is given (it names the
-    leaderboard band its ties are in). Counters follow the stream (about a second behind): a member created
-    a moment ago is ranked, and counted in the total, before they catch up."""
-    position, members = _rank(guild_id, user_id, xp, keys.band(level))
+def rank(guild_id: str, user_id: str, xp: int, level: int, fine: bool) -> tuple[int, int]:
+    """(1-based rank, members ranked) of a member at `xp` whose stored `level` is given (with the guild's
+    band layout, `fine`: Curve.banded, it names the leaderboard band its ties are in). Counters follow the
+    stream (about a second behind): a member created a moment ago is ranked, and counted in the total,
+    before they catch up."""
+    position, members = _rank(guild_id, user_id, xp, keys.band(level, fine))
     return position, max(members, position)
 
 
@@ -140,7 +143,7 @@ class _Seen:
 
 
 def _band(curve: Curve, xp: int) -> int:
-    return keys.band(curve.level(xp))
+    return keys.band(curve.level(xp), curve.banded)
 
 
 def _read(
@@ -166,7 +169,7 @@ def page(guild_id: str, offset: int, limit: int, curve: Curve) -> Page:
     start = _locate(guild_id, seen, offset)
     if start is None:
         return Page([], members)
-    band = keys.band(curve.level(start.xp))
+    band = _band(curve, start.xp)
     start_score = keys.score(start.xp, str(start.from_user_id))
     found = _read(guild_id, curve, seen, band=band, start_score=start_score, wanted=start.skip + limit)
     return Page(found[start.skip :], members)
@@ -185,7 +188,7 @@ def top(guild_id: str, limit: int, curve: Curve, skip: int = 0) -> Page:
         # past the end as counted, or nobody counted yet (a guild's first members are listed once the rank
         # index counts them, about a second after their write: which band to read comes from the counters)
         return Page([], members)
-    band = seen.next_band(guild_id, keys.SCORE_CEILING // keys.SCORE_XP_UNIT, curve)
+    band = seen.next_band(guild_id, keys.SCORE_CEILING // keys.SCORE_XP_UNIT, curve) if curve.banded else 0
     if band is None:
         band = keys.BANDS - 1  # counters caught between two updates: from the highest band down
     found = _read(guild_id, curve, seen, band=band, start_score=keys.SCORE_CEILING, wanted=skip + limit)[skip:]
@@ -217,11 +220,12 @@ def _locate(guild_id: str, seen: _Seen, offset: int) -> rank_tree.Start | None:
     return rank_tree.Start(xp, rank_tree.range_start(t), left)
 
 
-def top_of_levels(guild_id: str, levels: Iterable[int], limit: int) -> list[dict[str, Any]]:
+def top_of_levels(guild_id: str, levels: Iterable[int], limit: int, fine: bool) -> list[dict[str, Any]]:
     """The first `limit` members from the bands of these levels (the levels members are at, e.g. from the
-    stats' level histogram), highest band first: one Query when the highest band holds them."""
+    stats' level histogram) in the guild's band layout (`fine`), highest band first: one Query when the
+    highest band holds them (always, on the single band)."""
     found: list[dict[str, Any]] = []
-    for band in sorted({keys.band(level) for level in levels}, reverse=True):
+    for band in sorted({keys.band(level, fine) for level in levels}, reverse=True):
         found += store.scores_from(guild_id, band, keys.SCORE_CEILING, limit - len(found))
         if len(found) >= limit:
             break

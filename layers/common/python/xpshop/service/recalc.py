@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 
 from ..clock import now_ms
 from ..store import audit, catalog, coupons, guilds, keys, members, recalc, stats
+from ..store import config as config_store
 from ..store.members import Change
 from . import curves, ranks
 
@@ -64,6 +65,20 @@ def _repair_counters(guild_id: str, state: dict[str, Any]) -> tuple[int, int]:
     return rewritten, skipped
 
 
+def _spread(guild_id: str) -> bool:
+    """Switch a guild past keys.FINE_BANDS_FROM members (its stats) to the fine leaderboard bands, once.
+    Writers pick the layout up with the guild's config (service.curves, within CACHE_SECONDS); this pass
+    then rewrites every member's `board` (members.relevel_seen), and the guild is marked again so that one
+    more pass, once every container writes the fine bands, moves whoever a writer with the old layout put
+    back meanwhile. True when this call switched it."""
+    if stats.read(guild_id).members < keys.FINE_BANDS_FROM or not config_store.spread_bands(guild_id):
+        return False
+    recalc.mark(guild_id, "board-bands")
+    curves.forget(guild_id)
+    logger.info("leaderboard switched to the fine bands", extra={"guildId": guild_id})
+    return True
+
+
 def _settled(marked_at: int | None) -> bool:
     """A marker may go once every container has dropped the curve it cached before the change."""
     return marked_at is None or now_ms() - marked_at > (curves.CACHE_SECONDS + 5) * 1000
@@ -75,6 +90,8 @@ def recalc_guild(guild_id: str, time_left: Callable[[], float], global_marked_at
     asked_at = marked_at if marked_at is not None else global_marked_at  # the request this pass answers
     curves.forget(guild_id)
     curve = curves.curve_for(guild_id)
+    if not curve.banded and _spread(guild_id):
+        curve = curves.curve_for(guild_id)  # read again: the fine bands, which this pass moves members into
     state = recalc.load_progress(guild_id)
     if state is not None and (state.get("markedAt") != asked_at or state.get("layout") != keys.RANK_LAYOUT):
         # asked again (another curve change) since that pass started, or a deployment with another rank

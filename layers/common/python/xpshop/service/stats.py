@@ -21,15 +21,14 @@ def guild_stats(guild_id: str) -> dict[str, Any]:
     totals = stats.read(guild_id)
     # the top member: one Query of the highest band the level histogram shows members in
     levels = [level for level, n in totals.distribution.items() if n > 0] if totals.members else []
-    top = [Member.from_item(item) for item in ranks.top_of_levels(guild_id, levels, 1)]
+    curve = curve_for(guild_id)
+    top = [Member.from_item(item) for item in ranks.top_of_levels(guild_id, levels, 1, curve.banded)]
     cfg = merged_guild(guild_id)
     count = totals.members
     return {
         "users": {
             "total": count,
-            "topUser": {"userId": top[0].user_id, "xp": top[0].xp, "level": curve_for(guild_id).level(top[0].xp)}
-            if top
-            else None,
+            "topUser": {"userId": top[0].user_id, "xp": top[0].xp, "level": curve.level(top[0].xp)} if top else None,
         },
         "xp": {"total": totals.xp, "average": round(totals.xp / count, 2) if count else 0},
         "messages": {"total": totals.messages, "xpMessages": totals.xp_messages},

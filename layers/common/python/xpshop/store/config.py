@@ -29,30 +29,61 @@ def _key(guild_id: str | None) -> dict[str, str]:
     return keys.guild_config(guild_id) if guild_id else keys.global_config()
 
 
+def fine_bands(item: dict[str, Any] | None) -> bool:
+    """Whether a guild's CONFIG item says its leaderboard is on the fine bands (store.keys.FINE_BANDS). The
+    layout is an attribute beside the overrides, never in them: no config edit can change or show it."""
+    return int((item or {}).get("bands", keys.SINGLE_BAND)) == keys.FINE_BANDS
+
+
 def read_layers(guild_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(global overrides, guild overrides) in one BatchGetItem."""
+    global_overrides, guild_overrides, _ = read_layers_and_bands(guild_id)
+    return global_overrides, guild_overrides
+
+
+def read_layers_and_bands(guild_id: str | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """(global overrides, guild overrides, whether the guild is on the fine bands) in one BatchGetItem."""
     wanted = [keys.global_config()] + ([keys.guild_config(guild_id)] if guild_id else [])
-    found = {item["PK"]: from_item(item) for item in batch_get(wanted, consistent=True)}
-    guild = found.get(keys.guild_pk(guild_id), {}) if guild_id else {}
-    return found.get(keys.GLOBAL_PK, {}), guild
+    items = {item["PK"]: item for item in batch_get(wanted, consistent=True)}
+    guild = items.get(keys.guild_pk(guild_id)) if guild_id else None
+    return from_item(items.get(keys.GLOBAL_PK) or {}), from_item(guild or {}), fine_bands(guild)
 
 
-def read_layers_and_guild(guild_id: str) -> tuple[dict[str, Any], dict[str, Any], Guild | None]:
-    """(global overrides, guild overrides, the guild's registry record or None) in one BatchGetItem: what a
-    public page must know before it shows anything. Eventually consistent (half the cost): public pages are
-    cached for a minute anyway."""
+def spread_bands(guild_id: str) -> bool:
+    """Switch a guild's leaderboard to the fine bands (one-way). One conditional write of the layout beside
+    its config (creating the item when the guild has no overrides: `version` stays absent, so the first
+    config write still starts at version 1). False when it already was."""
+    try:
+        table().update_item(
+            Key=keys.guild_config(guild_id),
+            UpdateExpression="SET bands = :fine",
+            ConditionExpression="attribute_not_exists(bands) OR bands < :fine",
+            ExpressionAttributeValues={":fine": keys.FINE_BANDS},
+        )
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        return False
+    return True
+
+
+def read_layers_and_guild(guild_id: str) -> tuple[dict[str, Any], dict[str, Any], bool, Guild | None]:
+    """(global overrides, guild overrides, whether it is on the fine bands, the guild's registry record or
+    None) in one BatchGetItem: what a public page must know before it shows anything. Eventually consistent
+    (half the cost): public pages are cached for a minute anyway."""
     wanted = [keys.global_config(), keys.guild_config(guild_id), keys.guild_meta(guild_id)]
     global_overrides: dict[str, Any] = {}
     guild_overrides: dict[str, Any] = {}
+    fine = False
     guild: Guild | None = None
     for item in batch_get(wanted, consistent=False):
         if item["PK"] == keys.GLOBAL_PK:
             global_overrides = from_item(item)
         elif item["SK"] == keys.CONFIG:
-            guild_overrides = from_item(item)
+            guild_overrides, fine = from_item(item), fine_bands(item)
         elif item["SK"] == keys.META:
             guild = Guild.from_item(item)
-    return global_overrides, guild_overrides, guild
+    return global_overrides, guild_overrides, fine, guild
 
 
 def read(guild_id: str | None) -> tuple[dict[str, Any], int]:
@@ -72,7 +103,8 @@ def update(guild_id: str | None, mutate: Callable[[dict[str, Any]], dict[str, An
     for _ in retry.attempts(MAX_ATTEMPTS, base=0.02):
         current, version = read(guild_id)
         updated = mutate(current)
-        condition = "attribute_not_exists(PK)" if version == 0 else "version = :v"
+        # version 0: never written (the item may still exist, holding only the leaderboard's band layout)
+        condition = "attribute_not_exists(version)" if version == 0 else "version = :v"
         wid = write_id()  # a second send of this same write (its answer lost) is recognised by it
         values: dict[str, Any] = {
             ":c": json.dumps(updated, separators=(",", ":")),

@@ -37,9 +37,9 @@ def encode_cursor(user_id: str, xp: int, band: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(guild_id: str, token: str) -> tuple[int, dict[str, Any]]:
+def _decode_cursor(guild_id: str, token: str, fine: bool) -> tuple[int, dict[str, Any]]:
     """(band, index key to resume after); only a member of this guild can be named, so a crafted cursor
-    can't reach another guild's partition."""
+    can't reach another guild's partition, and only a band of its layout (`fine`)."""
     try:
         value = unpack(token)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
@@ -49,7 +49,7 @@ def _decode_cursor(guild_id: str, token: str) -> tuple[int, dict[str, Any]]:
     user_id, xp, band = value["u"], value["x"], value["b"]
     if not is_snowflake(user_id) or isinstance(xp, bool) or not isinstance(xp, int) or not 0 <= xp < 10**15:
         raise _bad_cursor()
-    if isinstance(band, bool) or not isinstance(band, int) or not 0 <= band < keys.BANDS:
+    if isinstance(band, bool) or not isinstance(band, int) or not 0 <= band < keys.bands(fine):
         raise _bad_cursor()
     key = {
         **keys.member(guild_id, str(user_id)),
@@ -59,11 +59,12 @@ def _decode_cursor(guild_id: str, token: str) -> tuple[int, dict[str, Any]]:
     return band, key
 
 
-def page(guild_id: str, limit: int, cursor: str | None) -> tuple[list[Entry], str | None]:
+def page(guild_id: str, limit: int, cursor: str | None, fine: bool) -> tuple[list[Entry], str | None]:
     """Up to `limit` members after `cursor` (from the top without one), and the cursor of what follows (None
-    at the end). The index is read band by band from the highest (a band nobody is in costs one small
-    Query: at most keys.BANDS a whole export)."""
-    band, start = _decode_cursor(guild_id, cursor) if cursor else (keys.BANDS - 1, None)
+    at the end), in the guild's band layout (`fine`: Curve.banded). The index is read band by band from the
+    highest (a band nobody is in costs one small Query: at most keys.BANDS a whole export; one band on the
+    single band)."""
+    band, start = _decode_cursor(guild_id, cursor, fine) if cursor else (keys.bands(fine) - 1, None)
     found: list[Entry] = []
     tail_band = band
     while len(found) < limit and band >= 0:

@@ -70,7 +70,7 @@ def _values(guild_id: str, row: Row, xp: int, curve: Curve, run_id: str) -> dict
         ":in": p.in_level,
         ":to": p.to_next,
         ":score": keys.score(xp, row.user_id),
-        ":board": keys.board_of(guild_id, p.level),
+        ":board": keys.board_of(guild_id, p.level, curve.banded),
         ":now": now_ms(),
         ":uid": row.user_id,
         ":gid": guild_id,

@@ -3,7 +3,7 @@
 | item            | PK            | SK                                  |
 |-----------------|---------------|-------------------------------------|
 | guild registry  | GUILD#<g>     | META        (GSI1: GUILDS / <g>)    |
-| guild config    | GUILD#<g>     | CONFIG                              |
+| guild config    | GUILD#<g>     | CONFIG  (config overrides; `bands`: the board's band layout) |
 | global config   | GLOBAL        | CONFIG                              |
 | member XP       | GUILD#<g>     | MEMBER#<u>  (LeaderboardBands: board/score) |
 | guild counters  | GUILD#<g>#STATS#<shard> | STATS  (16 shards)        |
@@ -135,21 +135,38 @@ SCORE_CEILING = 10**15 * SCORE_XP_UNIT
 
 
 # Leaderboard bands: the index partition of a member is its guild and the band of its stored level
-# (`board`), so one busy guild's awards spread over many index partitions instead of one. A band is a
-# range of levels starting at each of BAND_LEVELS: one level each where the crowds and the award rates are
-# (new and mid members), wider up high where members are few. The level is written exactly whenever it
-# changes (a crossing, set, relevel, import, reset), so the band costs no request of its own; for one
-# curve the level only grows with XP, so (band desc, score desc) is the XP order. bench/capacity.py checks
-# that 5,000 awards/s in one guild keep every band under a partition's 1,000 WCU/s. Changing the table
-# moves members between partitions: bump BOARD_LAYOUT with it (the recalculation rewrites every `board`).
+# (`board`), so one busy guild's awards can spread over many index partitions instead of one. Each guild
+# has a band layout (its CONFIG item's `bands`, read with its config: service.curves, levels.Curve.banded):
+# - one band (SINGLE_BAND, every guild to begin with): every member in BAND#00, so a page or a rank reads
+#   exactly what it read before the bands (one index Query);
+# - the fine bands (FINE_BANDS), switched on by the recalculation for a guild past FINE_BANDS_FROM members
+#   (one-way): a band is a range of levels starting at each of BAND_LEVELS, one level each where the crowds
+#   and the award rates are (new and mid members), wider up high where members are few.
+# The level is written exactly whenever it changes (a crossing, set, relevel, import, reset), so the band
+# costs no request of its own; for one curve the level only grows with XP, so (band desc, score desc) is
+# the XP order. bench/capacity.py checks that 5,000 awards/s in one guild on the fine bands keep every band
+# under a partition's 1,000 WCU/s, and what a guild just below FINE_BANDS_FROM puts on its single band.
+# Changing BAND_LEVELS moves members between partitions: bump BOARD_LAYOUT with it (the recalculation
+# rewrites every `board`). 2: per-guild layouts (1: the fine bands for every guild).
 BAND_LEVELS = (0, 6, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 42, 45, 48, 52, 60, 75, 100, 200)
 BANDS = len(BAND_LEVELS)
-BOARD_LAYOUT = 1
+BOARD_LAYOUT = 2
+SINGLE_BAND, FINE_BANDS = 0, 1  # a guild's band layout (its CONFIG item's `bands`; absent: SINGLE_BAND)
+# Members counted in a guild's stats from which the recalculation switches it to FINE_BANDS. An index
+# partition takes 1,000 WCU/s, ~500 awards/s (2 WCU each), ~30,000 members chatting at the cap (one award
+# a minute): at 15,000 a guild puts at most ~500 WCU/s on its single band, half a partition, which leaves
+# room for its growth until the next scheduled run switches it and for bursts.
+FINE_BANDS_FROM = 15_000
 
 
-def band(level: int) -> int:
-    """The band of a stored level: the last band starting at or below it."""
-    return bisect.bisect_right(BAND_LEVELS, max(0, int(level))) - 1
+def bands(fine: bool) -> int:
+    """How many bands a layout has (FINE_BANDS: BANDS; the single band: 1)."""
+    return BANDS if fine else 1
+
+
+def band(level: int, fine: bool) -> int:
+    """The band of a stored level: on the fine layout the last band starting at or below it, else 0."""
+    return bisect.bisect_right(BAND_LEVELS, max(0, int(level))) - 1 if fine else 0
 
 
 def board(guild_id: str, band_: int) -> str:
@@ -157,8 +174,8 @@ def board(guild_id: str, band_: int) -> str:
     return f"{guild_pk(guild_id)}#BAND#{band_:02d}"
 
 
-def board_of(guild_id: str, level: int) -> str:
-    return board(guild_id, band(level))
+def board_of(guild_id: str, level: int, fine: bool) -> str:
+    return board(guild_id, band(level, fine))
 
 
 def band_of_board(value: str) -> int | None:

@@ -172,7 +172,7 @@ def _exact_values(guild_id: str, user_id: str, xp: int, curve: Curve, source: st
         ":in": p.in_level,
         ":to": p.to_next,
         ":score": keys.score(xp, user_id),
-        ":board": keys.board_of(guild_id, p.level),
+        ":board": keys.board_of(guild_id, p.level, curve.banded),
         ":now": _now_ms(),
         ":uid": user_id,
         ":gid": guild_id,
@@ -415,7 +415,7 @@ def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
         xp = int(seen["xp"])
         p = curve.progress(xp)
         stored = (seen.get("level"), seen.get("inLevel"), seen.get("toNext"), seen.get("board"))
-        if (p.level, p.in_level, p.to_next, keys.board_of(guild_id, p.level)) == stored:
+        if (p.level, p.in_level, p.to_next, keys.board_of(guild_id, p.level, curve.banded)) == stored:
             return _change(seen, xp, curve)
         try:
             _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC)  # guarded by xp: an award wins
@@ -436,7 +436,8 @@ def relevel_seen(guild_id: str, seen: dict[str, Any], curve: Curve) -> Change:
     p = curve.progress(xp)
     user_id = str(seen.get("userId") or keys.user_id_from_member_sk(seen["SK"]))
     current = (seen.get("level"), seen.get("inLevel"), seen.get("toNext"), seen.get("score"), seen.get("board"))
-    if current == (p.level, p.in_level, p.to_next, keys.score(xp, user_id), keys.board_of(guild_id, p.level)):
+    board = keys.board_of(guild_id, p.level, curve.banded)
+    if current == (p.level, p.in_level, p.to_next, keys.score(xp, user_id), board):
         return _change(seen, xp, curve)
     try:
         _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC)

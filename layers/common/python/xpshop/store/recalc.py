@@ -30,6 +30,24 @@ def mark(guild_id: str | None, reason: str) -> None:
     table().put_item(Item=item)
 
 
+def mark_once(guild_id: str, reason: str) -> bool:
+    """`mark` unless the guild is marked already (a pass under way keeps its marker, and its progress):
+    one conditional write. Whether this call marked it."""
+    item: dict[str, Any] = {
+        **keys.recalc_marker(guild_id),
+        **keys.recalc_marker_index(guild_id),
+        "markedAt": now_ms(),
+        "reason": reason,
+    }
+    try:
+        table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        return False
+    return True
+
+
 def mark_layout_change(layout: int, record: dict[str, str] | None = None) -> bool:
     """Mark every guild for recalculation if the table was built in an older layout (or none recorded),
     recording `layout` in the same transaction; `record`: which layout (the rank counters' by default, or

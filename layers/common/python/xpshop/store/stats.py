@@ -79,11 +79,12 @@ def apply(guild_id: str, user_id: str, change: Change, messages: int = 0, xp_mes
     _add(keys.stats_shard(guild_id, user_id), parts, names, values)
 
 
-def _add(key: dict[str, str], parts: list[str], names: dict[str, str], values: dict[str, Any]) -> None:
+def _add(key: dict[str, str], parts: list[str], names: dict[str, str], values: dict[str, Any]) -> int | None:
     """ADD the deltas to one shard, once: the write carries a fresh write id, so when botocore sends it
     again because the answer was lost after DynamoDB applied it, the second send is refused on that id
     instead of counting twice. (A write to the same shard by someone else in between hides the id: the
-    recalculation job rebuilds counters from members.)"""
+    recalculation job rebuilds counters from members.) Returns the members the shard counts after the
+    write when it counted new members (handed back by the same write: no request of its own), else None."""
     wid = write_id()
     kwargs: dict[str, Any] = {
         "Key": key,
@@ -93,11 +94,16 @@ def _add(key: dict[str, str], parts: list[str], names: dict[str, str], values: d
     }
     if names:
         kwargs["ExpressionAttributeNames"] = names
+    created = bool(values.get(":members"))
+    if created:
+        kwargs["ReturnValues"] = "UPDATED_NEW"
     try:
-        table().update_item(**kwargs)
+        resp = table().update_item(**kwargs)
     except ClientError as exc:
         if not is_condition_failure(exc):
             raise  # refused on our own id: the first send counted
+        return None
+    return int(resp.get("Attributes", {}).get("members", 0)) if created else None
 
 
 def _totals_update(totals: Totals) -> tuple[list[str], dict[str, str], dict[str, Any]]:
@@ -127,10 +133,11 @@ def _totals_update(totals: Totals) -> tuple[list[str], dict[str, str], dict[str,
     return parts, names, values
 
 
-def apply_totals(guild_id: str, shard_user_id: str, totals: Totals) -> None:
-    """Add summed deltas (a whole batch of a guild) in one write; any shard will do, the reads sum them all."""
+def apply_totals(guild_id: str, shard_user_id: str, totals: Totals) -> int | None:
+    """Add summed deltas (a whole batch of a guild) in one write; any shard will do, the reads sum them all.
+    When the deltas count new members: the members that shard counts now (else None)."""
     parts, names, values = _totals_update(totals)
-    _add(keys.stats_shard(guild_id, shard_user_id), parts, names, values)
+    return _add(keys.stats_shard(guild_id, shard_user_id), parts, names, values)
 
 
 def totals_update(guild_id: str, shard_user_id: str, totals: Totals) -> dict[str, Any]:
