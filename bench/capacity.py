@@ -120,15 +120,15 @@ def model(curve: Curve = CURVE, life: float | None = None) -> list[Partition]:
     # crossing into another band deletes there (1) and puts in the new one (1)
     bands: dict[int, float] = defaultdict(float)
     for level, n in awards.items():
-        band = keys.band(level)
-        out = crossings[level] if keys.band(level + 1) != band else 0.0
+        band = keys.band(level, True)
+        out = crossings[level] if keys.band(level + 1, True) != band else 0.0
         bands[band] += 2 * (n - out) + out
-        bands[keys.band(level + 1)] += out
+        bands[keys.band(level + 1, True)] += out
     for band in sorted(bands):
         low = keys.BAND_LEVELS[band]
         high = keys.BAND_LEVELS[band + 1] - 1 if band + 1 < keys.BANDS else None
         levels = f"{low}" if high == low else f"{low}-{high}" if high is not None else f"{low}+"
-        members = sum(n for lv, n in awards.items() if keys.band(lv) == band) * COOLDOWN_SECONDS
+        members = sum(n for lv, n in awards.items() if keys.band(lv, True) == band) * COOLDOWN_SECONDS
         rows.append(
             Partition(f"GUILD#<g>#BAND#{band:02d} (index)", f"levels {levels}: {members:,.0f} members", bands[band])
         )
@@ -206,6 +206,13 @@ MEASURED_NOTE = (
 def before() -> float:
     """The `Leaderboard` index before the bands: every entry of the guild under one key."""
     return 2 * AWARDS_PER_SECOND
+
+
+def below_threshold() -> tuple[int, float]:
+    """(members, WCU/s on its one index key) of the largest guild still on its single band (one member fewer
+    than keys.FINE_BANDS_FROM), every member chatting at the cap: 2 WCU an award, all in BAND#00."""
+    members = keys.FINE_BANDS_FROM - 1
+    return members, 2 * members / COOLDOWN_SECONDS
 
 
 def section(curve: Curve = CURVE, life: float | None = None) -> list[str]:

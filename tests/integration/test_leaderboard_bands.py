@@ -1,13 +1,25 @@
 """The leaderboard index partitioned by band of level (LeaderboardBands, store/keys.py): pages that span
 bands, offsets and ties at band edges, hidden members, moves between bands, the export across bands, and
-the backfill of `board` for members written before the bands (the recalculation), on DynamoDB Local."""
+the backfill of `board` for members written before the bands (the recalculation), on DynamoDB Local. Every
+test runs for both band layouts: a guild on its single band (every guild below keys.FINE_BANDS_FROM
+members) and one switched to the fine bands."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.support.board import Page, set_profile
-from tests.support.storage import recorded_calls
+from tests.support.storage import guild_curve, recorded_calls, spread_bands
+
+
+@pytest.fixture(params=[False, True], ids=["single-band", "fine-bands"])
+def band_guild(guild, request):
+    """A fresh guild on its single band, or switched to the fine bands before anything is written."""
+    if request.param:
+        spread_bands(guild)
+    return guild
 
 
 def _oracle(members: dict[str, int]) -> list[str]:
@@ -50,28 +62,32 @@ def _check(api, guild: str, members: dict[str, int], limits: tuple[int, ...] = (
     assert [u["userId"] for u in listed["users"]] == order[:100]
 
 
-def test_pages_and_ranks_across_band_edges_match_the_oracle(api, guild):
+def test_pages_and_ranks_across_band_edges_match_the_oracle(api, band_guild):
     from xpshop.levels import DEFAULT_CURVE
     from xpshop.store import keys
     from xpshop.store.table import plain, table
 
+    guild, fine = band_guild, guild_curve(band_guild).banded
     members = _guild_at_band_edges(api, guild, 610_000_000_000_000_000)
-    bands = {keys.band(DEFAULT_CURVE.level(xp)) for xp in members.values()}
-    assert len(bands) >= 5  # the guild spans bands: most pages of 10 cross at least one edge
+    bands = {keys.band(DEFAULT_CURVE.level(xp), fine) for xp in members.values()}
+    # fine: the guild spans bands, most pages of 10 cross at least one edge; single: all in band 0
+    assert len(bands) >= 5 if fine else bands == {0}
     _check(api, guild, members)
     for user, xp in members.items():  # each member's entry is in the band of its level
         item = plain(table().get_item(Key=keys.member(guild, user))["Item"])
-        assert item["board"] == keys.board(guild, keys.band(DEFAULT_CURVE.level(xp))), (user, xp)
+        assert item["board"] == keys.board(guild, keys.band(DEFAULT_CURVE.level(xp), fine)), (user, xp)
 
 
-def test_a_page_reads_one_index_query_per_band_it_lists(api, guild, monkeypatch):
+def test_a_page_reads_one_index_query_per_band_it_lists(api, band_guild, monkeypatch):
     """Located through the counters, a page at any offset is A, B, C (T below 1,000 XP) and one index Query
     per band its members are in: no empty band is read on the way down. Jumping from one million (or
-    thousand) of XP to a lower one may read that one's B (C) counters first: one request more."""
+    thousand) of XP to a lower one may read that one's B (C) counters first: one request more. On the
+    single band: exactly one index Query after the counters, as before the bands."""
     from tests.integration.test_ranking import _get
     from xpshop.levels import DEFAULT_CURVE
     from xpshop.store import keys, rank_counters
 
+    guild, fine = band_guild, guild_curve(band_guild).banded
     members = _guild_at_band_edges(api, guild, 620_000_000_000_000_000)
     order = _oracle(members)
     api.before_read()
@@ -84,16 +100,20 @@ def test_a_page_reads_one_index_query_per_band_it_lists(api, guild, monkeypatch)
             got = api.api.handle(_get(f"/api/xp/leaderboard/{guild}?offset={offset}&limit=5", api.admin_key))
         listed = json.loads(got.body)["data"]["entries"]
         assert [e["userId"] for e in listed] == order[offset : offset + 5]
-        bands = {keys.band(DEFAULT_CURVE.level(e["xp"])) for e in listed}
+        bands = {keys.band(DEFAULT_CURVE.level(e["xp"]), fine) for e in listed}
         assert sorted(read, reverse=True) == read and set(read) == bands, (offset, read, bands)
         counters = 4 if listed[0]["xp"] < 1000 else 3  # A, B, C (and T)
-        assert calls["Query"] <= counters + len(bands) + 1, (offset, calls, bands)
+        if fine:
+            assert calls["Query"] <= counters + len(bands) + 1, (offset, calls, bands)
+        else:  # the counters that locate the page (T only below 1,000 XP), one index Query
+            assert read == [0] and calls["Query"] == counters + 1, (offset, calls)
 
 
-def test_moves_between_bands_keep_pages_exact(api, guild):
+def test_moves_between_bands_keep_pages_exact(api, band_guild):
     from xpshop.levels import DEFAULT_CURVE
     from xpshop.store import keys
 
+    guild = band_guild
     members = _guild_at_band_edges(api, guild, 630_000_000_000_000_000)
     users = list(members)
     high = DEFAULT_CURVE.total_xp_for_level(keys.BAND_LEVELS[3])
@@ -107,7 +127,8 @@ def test_moves_between_bands_keep_pages_exact(api, guild):
     _check(api, guild, members, limits=(3, 10))
 
 
-def test_hidden_members_keep_their_place_on_the_web_board_across_bands(api, guild):
+def test_hidden_members_keep_their_place_on_the_web_board_across_bands(api, band_guild):
+    guild = band_guild
     members = _guild_at_band_edges(api, guild, 640_000_000_000_000_000)
     order = _oracle(members)
     assert api.put(f"/api/xp/config/{guild}", {"leaderboard": {"public": True}}).status == 200
@@ -127,7 +148,8 @@ def test_hidden_members_keep_their_place_on_the_web_board_across_bands(api, guil
         assert user not in r.body
 
 
-def test_the_export_walks_every_band_in_order(api, guild):
+def test_the_export_walks_every_band_in_order(api, band_guild):
+    guild = band_guild
     members = _guild_at_band_edges(api, guild, 650_000_000_000_000_000)
     order = _oracle(members)
     seen: list[str] = []

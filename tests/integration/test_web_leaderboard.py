@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.board import Page, set_profile
-from tests.support.storage import new_guild_id, recorded_calls
+from tests.support.storage import guild_curve, new_guild_id, recorded_calls, spread_bands
 
 USERS = [str(600_000_000_000_000_000 + i * 7_919_000_000_000) for i in range(250)]
 
@@ -16,12 +16,15 @@ def _xp(n: int) -> int:
 
 
 @pytest.fixture
-def board_guild(api, guild):
-    from xpshop.levels import DEFAULT_CURVE
+def board_guild(api, guild, request):
+    """250 public-board members; on the guild's single band, or on the fine bands when parametrized with
+    `fine` True (indirect)."""
     from xpshop.store import members as store
 
+    if getattr(request, "param", False):
+        spread_bands(guild)
     for n, user in enumerate(USERS):
-        store.set_xp(guild, user, _xp(n), DEFAULT_CURVE)
+        store.set_xp(guild, user, _xp(n), guild_curve(guild))
     for n, user in enumerate(USERS):
         if n % 5:  # every fifth stays without display data (a member seen before it was kept)
             set_profile(guild, user, display_name=f"Player-{n:03d}", username=f"user{n:03d}")
@@ -83,27 +86,31 @@ def test_hiding_a_member_changes_their_row_only(api, board_guild):
     assert api.get(f"/api/xp/leaderboard/{board_guild}?limit=3").data["entries"][1]["userId"] == hidden
 
 
+@pytest.mark.parametrize("board_guild", [False, True], ids=["single-band", "fine-bands"], indirect=True)
 def test_dynamodb_requests_per_page(api, board_guild, monkeypatch):
-    """Target: at most 5 per page, +1 index Query per leaderboard band a page runs into. The first pages
-    (within board.DIRECT_READ_MAX of the top) are read from the top of the index: the A counters, the B
-    counters of the top million when it spans bands (it does on the default curve below level ~77), then the
-    bands down from the top member's; deeper ones are located through the rank counters (A, B, C, and T
-    below 1,000 XP). The registry + config read is skipped while the container has them
-    (curves.CACHE_SECONDS). This guild's 250 members are at 5-3,000 XP: levels 0-7, bands 0 (levels 0-5,
-    up to 2,104 XP) and 1 (levels 6-8), so the top pages read past the boundary."""
+    """Target: the counts from before the bands for a guild on its single band (every guild below
+    keys.FINE_BANDS_FROM members); on the fine bands +1 index Query per band a page runs into. The first
+    pages (within board.DIRECT_READ_MAX of the top) are read from the top of the index: the A counters (and
+    on the fine bands the B counters of the top million when it spans bands: it does on the default curve
+    below level ~77), then the band(s) down from the top member's; deeper ones are located through the rank
+    counters (A, B, C, and T below 1,000 XP). The registry + config read is skipped while the container has
+    them (curves.CACHE_SECONDS). This guild's 250 members are at 5-3,000 XP: levels 0-7, on the fine bands
+    bands 0 (levels 0-5, up to 2,104 XP) and 1 (levels 6-8), so the top pages read past the boundary."""
     from xpshop.levels import DEFAULT_CURVE
     from xpshop.service import board
     from xpshop.store import keys
 
+    fine = guild_curve(board_guild).banded
     _public(api, board_guild)
     api.before_read()  # deliver the stream to the rank index first: only the page's own requests count
     cost = _costs(api, board_guild)
     print("requests per page:", cost)
-    assert {keys.band(DEFAULT_CURVE.level(_xp(n))) for n in range(len(USERS))} == {0, 1}
+    assert {keys.band(DEFAULT_CURVE.level(_xp(n)), fine) for n in range(len(USERS))} == ({0, 1} if fine else {0})
     for page in ("?page=1", "?page=2", "?page=3"):
-        # registry+config, A and B counters, the index in band 1 then band 0, display data
-        assert cost[(page, "cold")] == 6, cost
-        assert cost[(page, "warm")] == 5, cost
+        # fine: registry+config, A and B counters, the index in band 1 then band 0, display data
+        # single band: registry+config, A counters, the index, display data (as before the bands)
+        assert cost[(page, "cold")] == (6 if fine else 4), cost
+        assert cost[(page, "warm")] == (5 if fine else 3), cost
     monkeypatch.setattr(board, "DIRECT_READ_MAX", 0)  # pages 2 and 3 as deep pages are read
     deep = _costs(api, board_guild)
     print("requests per page located through the counters:", deep)

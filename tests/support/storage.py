@@ -57,3 +57,20 @@ def member_item(guild_id: str, user_id: str) -> dict[str, Any] | None:
 
     item = table().get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True).get("Item")
     return plain(item) if item else None
+
+
+def spread_bands(guild_id: str) -> None:
+    """Put a guild on the fine leaderboard bands (as the recalculation does for one past
+    keys.FINE_BANDS_FROM members) before anything is written to it, and drop this container's cached curve."""
+    from xpshop.service import curves
+    from xpshop.store import config
+
+    assert config.spread_bands(guild_id)
+    curves.forget(guild_id)
+
+
+def guild_curve(guild_id: str):  # -> xpshop.levels.Curve
+    """The guild's curve with its band layout, as every writer gets it (service.curves.curve_for)."""
+    from xpshop.service import curves
+
+    return curves.curve_for(guild_id)

@@ -13,10 +13,13 @@ def test_bands_start_at_their_levels_and_never_go_down():
     assert keys.BAND_LEVELS[0] == 0
     assert list(keys.BAND_LEVELS) == sorted(set(keys.BAND_LEVELS))
     for band, level in enumerate(keys.BAND_LEVELS):
-        assert keys.band(level) == band
-        assert keys.band(level - 1) == max(band - 1, 0)
-    assert keys.band(10**15) == keys.BANDS - 1
-    assert keys.band(-3) == 0
+        assert keys.band(level, True) == band
+        assert keys.band(level - 1, True) == max(band - 1, 0)
+        assert keys.band(level, False) == 0  # a guild on its single band
+    assert keys.band(10**15, True) == keys.BANDS - 1
+    assert keys.band(10**15, False) == 0
+    assert keys.band(-3, True) == 0
+    assert (keys.bands(True), keys.bands(False)) == (keys.BANDS, 1)
 
 
 @given(
@@ -28,13 +31,14 @@ def test_ordering_by_band_then_score_is_ordering_by_xp(xp, curve):
     score order, lists members in leaderboard order."""
     members = [(x, str(10**17 + n)) for n, x in enumerate(xp)]
     by_xp = sorted(members, key=lambda m: (-m[0], int(m[1])))
-    by_band = sorted(members, key=lambda m: (-keys.band(curve.level(m[0])), -keys.score(*m)))
+    by_band = sorted(members, key=lambda m: (-keys.band(curve.level(m[0]), True), -keys.score(*m)))
     assert by_band == by_xp
 
 
 def test_board_names_the_guild_and_band():
     assert keys.board("123", 7) == "GUILD#123#BAND#07"
-    assert keys.board_of("123", keys.BAND_LEVELS[3]) == "GUILD#123#BAND#03"
+    assert keys.board_of("123", keys.BAND_LEVELS[3], True) == "GUILD#123#BAND#03"
+    assert keys.board_of("123", keys.BAND_LEVELS[3], False) == "GUILD#123#BAND#00"
     assert keys.band_of_board(keys.board("123", 7)) == 7
     assert keys.band_of_board("GUILD#123") is None
     assert keys.band_of_board(f"GUILD#1#BAND#{keys.BANDS}") is None

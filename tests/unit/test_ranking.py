@@ -1,18 +1,19 @@
 """The rank counter algorithm (xpshop.rank_tree + service.ranks) against a brute-force oracle, with an
 in-memory store behind it: many more and larger guilds than DynamoDB Local can take in a unit test. The
 store keeps the leaderboard index as DynamoDB does: one partition per band of level (store.keys.band), in
-score order within it."""
+score order within it, for both band layouts (a guild on its single band, one on the fine bands)."""
 
 from __future__ import annotations
 
 from collections import Counter as Multiset
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xpshop import rank_tree
-from xpshop.levels import DEFAULT_CURVE, Curve
+from xpshop.levels import Curve
 from xpshop.service import ranks as service
 from xpshop.store import keys
 
@@ -24,14 +25,17 @@ user_ids = st.one_of(
 ).map(str)
 
 
-# the default curve; a flat one (a level per 10 XP: a page crosses many bands); a steep one (few levels)
-CURVES = [DEFAULT_CURVE, Curve(0, 0, 10), Curve(50, 500, 1000)]
+# the default curve; a flat one (a level per 10 XP: a page crosses many bands); a steep one (few levels);
+# each on the fine bands (a guild past keys.FINE_BANDS_FROM members) and on its single band (every other)
+FINE_CURVES = [Curve(banded=True), Curve(0, 0, 10, banded=True), Curve(50, 500, 1000, banded=True)]
+CURVES = [*FINE_CURVES, *(replace(c, banded=False) for c in FINE_CURVES)]
+FINE = FINE_CURVES[0]
 
 
 class MemoryStore:
     """store.rank_counters' reads over a dict of members and the counters the deltas produced."""
 
-    def __init__(self, curve: Curve = DEFAULT_CURVE) -> None:
+    def __init__(self, curve: Curve = FINE) -> None:
         self.curve = curve
         self.members: dict[str, int] = {}
         self.counters: Multiset[rank_tree.Counter] = Multiset()
@@ -41,7 +45,7 @@ class MemoryStore:
         return self.curve.level(self.members[user])
 
     def band(self, user: str) -> int:
-        return keys.band(self.level(user))
+        return keys.band(self.level(user), self.curve.banded)
 
     def move(self, user: str, xp: int | None) -> None:
         old = (self.members[user], user) if user in self.members else None
@@ -85,7 +89,10 @@ def _check(memory: MemoryStore) -> None:
     order = _order(memory.members)
     curve = memory.curve
     for position, user in enumerate(order, start=1):
-        assert service.rank("g", user, memory.members[user], memory.level(user)) == (position, len(order))
+        assert service.rank("g", user, memory.members[user], memory.level(user), curve.banded) == (
+            position,
+            len(order),
+        )
     for offset in [*range(0, min(len(order), 40) + 2), len(order) - 1, len(order), len(order) + 5]:
         for limit in (1, 7, 30):
             memory.queries.clear()
@@ -108,6 +115,8 @@ def _reads_only_bands_it_lists(memory: MemoryStore, listed: list[str]) -> None:
     of XP whose C counters it has not read spans two bands (at most one per band listed)."""
     bands = {memory.band(u) for u in listed}
     assert len(memory.queries) <= 2 * max(len(bands), 1), (memory.queries, sorted(bands))
+    if not memory.curve.banded:  # one band: one index Query, as before the bands
+        assert memory.queries == ([0] if listed else []), memory.queries
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -130,7 +139,7 @@ def test_ranks_and_pages_match_the_oracle(memory_factory, members, moves, curve)
 
 @pytest.fixture
 def memory_factory(monkeypatch: pytest.MonkeyPatch):  # a fresh store per hypothesis example (made in it)
-    def make(curve: Curve = DEFAULT_CURVE) -> MemoryStore:
+    def make(curve: Curve = FINE) -> MemoryStore:
         store = MemoryStore(curve)
         for name in ("counts", "count_scores", "scores_from"):
             monkeypatch.setattr(service.store, name, getattr(store, name))
@@ -144,10 +153,10 @@ def test_a_large_zero_xp_crowd_and_deep_pages(memory):
         memory.move(str(1_100_000_000_000_000_000 + i * 104_729_000_000), 0 if i % 3 else i)
     order = _order(memory.members)
     for offset in (0, 1666, 1667, 2500, 4990):
-        page = service.page("g", offset, 10, DEFAULT_CURVE)
+        page = service.page("g", offset, 10, FINE)
         assert [e["userId"] for e in page.items] == order[offset : offset + 10]
     for user in order[::499]:
-        assert service.rank("g", user, memory.members[user], memory.level(user))[0] == order.index(user) + 1
+        assert service.rank("g", user, memory.members[user], memory.level(user), True)[0] == order.index(user) + 1
 
 
 def test_a_crowd_at_one_message_worth_of_xp_stays_within_the_request_bound(memory, monkeypatch):
@@ -163,11 +172,11 @@ def test_a_crowd_at_one_message_worth_of_xp_stays_within_the_request_bound(memor
         monkeypatch.setattr(service.store, name, lambda *a, _r=real, _n=name, **k: reads.append(_n) or _r(*a, **k))
     for user in order[::97]:
         reads.clear()
-        assert service.rank("g", user, memory.members[user], memory.level(user))[0] == order.index(user) + 1
+        assert service.rank("g", user, memory.members[user], memory.level(user), True)[0] == order.index(user) + 1
         assert len(reads) <= 4
     for offset in (0, 119, 120, 700, 3001, 5990):
         reads.clear()
-        page = service.page("g", offset, 10, DEFAULT_CURVE)
+        page = service.page("g", offset, 10, FINE)
         assert [e["userId"] for e in page.items] == order[offset : offset + 10]
         bands = {memory.band(e["userId"]) for e in page.items}
         assert len(reads) <= 4 + len(bands)  # A, B, C, T, then the index from that point (a Query per band)
