@@ -177,29 +177,34 @@ def _rank_counters(curve: Curve, awards: dict[int, float]) -> list[Partition]:
     return rows
 
 
-# Requests per read before and after the bands, measured 2026-12-01 on DynamoDB Local with a bulk-loaded
-# guild of 2,000 members (bench.__main__.bulk_load: XP spread over 0-50,000, one member at 100,000, every
-# 10th at 0 XP, every 10th + 1 at 15-25), 10 calls each (web board: 5), with bench.__main__.measure and
-# bench.board.measure. Web board rows include the per-address rate limit's UpdateItem.
+# Requests per read: before the bands (one `Leaderboard` key per guild), with the fine bands for every guild
+# (the first release of the bands), and now (a guild on its single band below keys.FINE_BANDS_FROM members;
+# one switched to the fine bands), measured 2026-12-01 on DynamoDB Local with a bulk-loaded guild of 2,000
+# members (bench.__main__.bulk_load: XP spread over 0-50,000, one member at 100,000, every 10th at 0 XP,
+# every 10th + 1 at 15-25), 10 calls each, with bench.__main__.measure and bench.board.measure:
+# `python -m bench --members 2000 --repeat 10 --no-write` and the same with `--fine-bands`. Web board rows
+# include the per-address rate limit's UpdateItem.
 MEASURED_READS = (
-    ("leaderboard page (API), offset 0", "4", "5", "the lone top member's band, then the next"),
-    ("leaderboard page (API), offset 1,000", "4", "4", ""),
-    ("rank (member in the middle)", "4.1", "4.1", ""),
-    ("rank (0 XP, among the ties)", "4", "4", ""),
-    ("rank (15-25 XP, one message's crowd)", "5", "5", ""),
-    ("stats", "3", "3", "top member from the level histogram's highest band"),
-    ("web board page 1, warm", "4", "6", "+B counters (top million spans bands), +1 band"),
-    ("web board page 2, warm (top 200 read past)", "4", "7", "+B, 3 bands"),
-    ("web board page 4, warm (located)", "6", "7", "+1 band"),
-    ("web board page 10, warm (located)", "6", "6", ""),
-    ("web board page 20, warm (located)", "7", "7", ""),
+    ("leaderboard page (API), offset 0", "4", "5", "4", "5", "fine: the lone top member's band, then the next"),
+    ("leaderboard page (API), offset 1,000", "4", "4", "4", "4", ""),
+    ("rank (member in the middle)", "4.1", "4.1", "4", "4", ""),
+    ("rank (0 XP, among the ties)", "4", "4", "4", "4", ""),
+    ("rank (15-25 XP, one message's crowd)", "5", "5", "5", "5", ""),
+    ("stats", "3", "3", "3", "3", "top member from the level histogram's highest band"),
+    ("web board page 1, warm", "4", "6", "4", "6", "fine: +B counters (top million spans bands), +1 band"),
+    ("web board page 2, warm (top 200 read past)", "4", "7", "4", "7", "fine: +B, 3 bands"),
+    ("web board page 3, warm (top 300 read past)", "4", "7", "4", "7", "fine: +B, 3 bands"),
+    ("web board page 4, warm (located)", "6", "7", "6", "7", "fine: +1 band"),
+    ("web board page 10, warm (located)", "6", "6", "6", "6", ""),
+    ("web board page 20, warm (located)", "7", "7", "7", "7", ""),
 )
 
 
 MEASURED_NOTE = (
     "measured 2026-12-01 on DynamoDB Local, a guild of 2,000 members spread over levels 0-36 (`bulk_load` of "
-    "`python -m bench`), so ~8 bands; ranks keep their counts, a page pays one `Query` per band it runs into "
-    "and the top of the web board the B counters when the top million of XP spans bands"
+    "`python -m bench`; `--fine-bands` puts it on the fine bands, ~8 of them): on its single band a guild "
+    "reads what it read before the bands; on the fine bands ranks keep their counts, a page pays one `Query` "
+    "per band it runs into and the top of the web board the B counters when the top million of XP spans bands"
 )
 
 
@@ -280,20 +285,34 @@ def section(curve: Curve = CURVE, life: float | None = None) -> list[str]:
             worst = max(band_rows, key=lambda r: r.wcu)
             mean = sum(level * s for level, s in spread.items())
             lines.append(f"| {other:,.0f} | {mean:.1f} | {worst.key.split(' ')[0]}, {worst.what} | {worst.wcu:,.0f} |")
+    small, small_wcu = below_threshold()
     lines += [
+        "",
+        "**Band layouts.** Every guild starts on a single band (`BAND#00`: a page or a rank reads what it read "
+        "before the bands); the recalculation switches a guild to the fine bands above once its stats count "
+        f"`FINE_BANDS_FROM` = {keys.FINE_BANDS_FROM:,} members (`store/keys.py`; one-way). The "
+        f"{active_members():,}-member guild of this model is far past it: the table above is its fine bands. "
+        f"The largest guild still on its single band, {small:,} members all chatting at the cap "
+        f"({small / COOLDOWN_SECONDS:,.0f} awards/s), puts **{small_wcu:,.0f} WCU/s** on that one index key "
+        f"({small_wcu / PARTITION_WCU * 100:,.0f} % of a partition): the margin covers its growth until the "
+        "next scheduled run switches it (the consumer marks it when a stats write shows it past the threshold) "
+        "and bursts.",
         "",
         "Reads with the bands (DynamoDB requests; " + MEASURED_NOTE + "):",
         "",
-        "| read | before | after | why |",
-        "|---|---:|---:|---|",
-        *(f"| {name} | {was} | {now} | {why} |" for name, was, now, why in MEASURED_READS),
+        "| read | before the bands | fine bands for every guild | now, single band | now, fine bands | why |",
+        "|---|---:|---:|---:|---:|---|",
+        *(
+            f"| {name} | {was} | {fine_all} | {single} | {fine} | {why} |"
+            for name, was, fine_all, single, fine, why in MEASURED_READS
+        ),
         "",
         "- Index: an award moves its entry's sort key (`score`), a delete and a put in the index: 2 WCU in the "
         "band of the member's level; a crossing into the next band is 1 WCU in each. Levels are written "
         "exactly on every crossing, so the band costs no request of its own (`store/keys.py` `BAND_LEVELS`).",
-        "- Bands (`BAND_LEVELS`): one for levels 0-5 (where most members of a small guild are: its pages "
-        "read one band, as before), then two or three levels each through the 40s, where the model puts the "
-        "crowd, then wider (few members up high). A band takes ~500 awards/s, ~30,000 members at the cap. "
+        "- Fine bands (`BAND_LEVELS`): one for levels 0-5, then two or three levels each through the 40s, "
+        "where the model puts the crowd, then wider (few members up high). A band takes ~500 awards/s, "
+        "~30,000 members at the cap. "
         "Members move along the XP axis at a constant speed, so a band W XP wide near the bottom holds about "
         "`members x W / (XP_PER_AWARD x active life)` of them: the bands hold under 1,000 WCU/s for active "
         "lives of about 1,500 to 8,000 minutes (table above); outside that, change `BAND_LEVELS`.",

@@ -59,3 +59,18 @@ def test_the_capacity_model_keeps_every_index_band_under_a_partition():
     for life in (1_500.0, 3_000.0, 8_000.0):  # the range the section claims
         assert max(r.wcu for r in capacity.model(life=life) if r.key.endswith("(index)")) < capacity.PARTITION_WCU
     assert any(line.startswith("| GUILD#<g>#BAND#") for line in capacity.section())
+
+
+def test_a_guild_below_the_threshold_keeps_its_single_band_under_half_a_partition():
+    """Every guild starts on one band: the largest one not switched yet (FINE_BANDS_FROM - 1 members, all
+    chatting at the cap) must leave that key room for its growth until the switch; the modelled 5,000
+    awards/s guild is far past the threshold (its table is the fine bands')."""
+    from bench import capacity
+
+    members, wcu = capacity.below_threshold()
+    assert members == keys.FINE_BANDS_FROM - 1
+    assert wcu == 2 * members / capacity.COOLDOWN_SECONDS
+    assert wcu <= capacity.PARTITION_WCU / 2
+    assert capacity.active_members() > keys.FINE_BANDS_FROM
+    text = "\n".join(capacity.section())
+    assert f"`FINE_BANDS_FROM` = {keys.FINE_BANDS_FROM:,} members" in text and f"**{wcu:,.0f} WCU/s**" in text
