@@ -6,7 +6,9 @@ so no view built from it can leak them; their place is still counted, so everyon
 Requests: the guild's registry record and both config layers in one BatchGetItem (skipped while this
 container has them from the last curves.CACHE_SECONDS), then the page: the A rank counters (the total) and
 one index Query for the first pages (DIRECT_READ_MAX), or the rank counters (A, B, C, and T below 1,000 XP)
-and one index Query deeper down, then one BatchGetItem of the page's display data.
+and one index Query deeper down, then one BatchGetItem of the page's display data. That is a guild on its
+single leaderboard band (store.keys.FINE_BANDS_FROM); on the fine bands a page pays one index Query per band
+it runs into, and the top pages the B counters when the top million of XP spans bands (service.ranks).
 """
 
 from __future__ import annotations
