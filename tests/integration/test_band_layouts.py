@@ -182,3 +182,34 @@ def test_a_stats_write_counting_new_members_marks_a_guild_that_outgrew_its_band(
     spread_bands(other)
     joined(other, 5)
     assert recalc_store.marker(other) is None  # already on the fine bands
+
+
+def test_members_added_through_the_api_mark_the_guild_from_the_stream(api, guild, monkeypatch):
+    """API changes are counted by the stream (one transaction: nothing handed back), which reads the shard
+    it counted new members on and, past the threshold, the guild's layout, and marks the guild once."""
+    from tests.support.storage import new_guild_id
+    from xpshop.store import keys
+    from xpshop.store import recalc as recalc_store
+
+    monkeypatch.setattr(keys, "FINE_BANDS_FROM", 3 * keys.STATS_SHARDS)
+    users = [str(730_000_000_000_000_000 + keys.STATS_SHARDS * i) for i in range(4)]  # one stats shard
+    for user in users[:2]:
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": 50}).status == 200
+    api.before_read()
+    assert recalc_store.marker(guild) is None  # 2 x 16 < 48
+    assert api.put(f"/api/xp/users/{guild}/{users[2]}", {"xp": 50}).status == 200
+    api.before_read()
+    marker = recalc_store.marker(guild)
+    assert marker is not None and marker["reason"] == "board-bands"
+    assert api.post(f"/api/xp/users/{guild}/{users[0]}", {"amount": 5}).status == 200  # no new member
+    assert api.put(f"/api/xp/users/{guild}/{users[3]}", {"xp": 50}).status == 200
+    api.before_read()
+    assert recalc_store.marker(guild) == marker  # never over the marker set
+
+    other = new_guild_id()
+    assert api.put(f"/api/xp/guilds/{other}").status == 201
+    spread_bands(other)
+    for user in users:
+        assert api.put(f"/api/xp/users/{other}/{user}", {"xp": 50}).status == 200
+    api.before_read()
+    assert recalc_store.marker(other) is None  # already on the fine bands

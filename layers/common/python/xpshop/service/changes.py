@@ -26,6 +26,7 @@ from ..store import audit, keys
 from ..store.audit import Noted
 from ..store.members import LAST_CHANGE, Change
 from ..store.table import plain
+from . import bands
 
 
 def noted(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> tuple[str, Noted] | None:
@@ -62,7 +63,12 @@ def apply_records(records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping
             by_guild.setdefault(found[0], []).append(found[1])
         elif gone := _forgotten(old, new):
             forgotten.append(gone)
-    written = sum(audit.record_changes(guild_id, changes) for guild_id, changes in by_guild.items())
+    written = 0
+    for guild_id, changes in by_guild.items():
+        written += audit.record_changes(guild_id, changes)
+        created = [n.user_id for n in changes if n.change.created]
+        if created:  # members added through the API: past the single band's size, the guild is marked
+            bands.counted_by_stream(guild_id, changes[0].user_id)
     for guild_id, user_id, at_ms in forgotten:  # after the records: one written just after a forget goes too
         audit.forget_through(guild_id, user_id, at_ms)
     return written

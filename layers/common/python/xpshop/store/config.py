@@ -35,6 +35,13 @@ def fine_bands(item: dict[str, Any] | None) -> bool:
     return int((item or {}).get("bands", keys.SINGLE_BAND)) == keys.FINE_BANDS
 
 
+def fine_bands_of(guild_id: str) -> bool:
+    """The guild's band layout alone (one GetItem of its CONFIG item's `bands`), for a function that does not
+    read the guild's config otherwise (the stream's)."""
+    item = table().get_item(Key=keys.guild_config(guild_id), ProjectionExpression="bands").get("Item")
+    return fine_bands(item)
+
+
 def read_layers(guild_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(global overrides, guild overrides) in one BatchGetItem."""
     global_overrides, guild_overrides, _ = read_layers_and_bands(guild_id)

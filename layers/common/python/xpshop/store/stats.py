@@ -147,6 +147,12 @@ def totals_update(guild_id: str, shard_user_id: str, totals: Totals) -> dict[str
     return tx.update(keys.stats_shard(guild_id, shard_user_id), "ADD " + ", ".join(parts), names=names, values=values)
 
 
+def members_on_shard(guild_id: str, user_id: str) -> int:
+    """The members one shard counts (the shard of `user_id`): one small GetItem, eventually consistent."""
+    item = table().get_item(Key=keys.stats_shard(guild_id, user_id), ProjectionExpression="members").get("Item")
+    return int((item or {}).get("members", 0))
+
+
 def read(guild_id: str) -> Totals:
     """Sum the 16 shards of a guild: one BatchGetItem."""
     totals = Totals()
