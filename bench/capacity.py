@@ -295,7 +295,8 @@ def section(curve: Curve = CURVE, life: float | None = None) -> list[str]:
         f"The largest guild still on its single band, {small:,} members all chatting at the cap "
         f"({small / COOLDOWN_SECONDS:,.0f} awards/s), puts **{small_wcu:,.0f} WCU/s** on that one index key "
         f"({small_wcu / PARTITION_WCU * 100:,.0f} % of a partition): the margin covers its growth until the "
-        "next scheduled run switches it (the consumer marks it when a stats write shows it past the threshold) "
+        "next scheduled run switches it (the writers that count new members mark it once a stats shard shows it "
+        "past the threshold) "
         "and bursts.",
         "",
         "Reads with the bands (DynamoDB requests; " + MEASURED_NOTE + "):",
