@@ -213,3 +213,29 @@ def test_members_added_through_the_api_mark_the_guild_from_the_stream(api, guild
         assert api.put(f"/api/xp/users/{other}/{user}", {"xp": 50}).status == 200
     api.before_read()
     assert recalc_store.marker(other) is None  # already on the fine bands
+
+
+def test_the_upgrade_from_fine_bands_for_every_guild_moves_a_small_guild_back_to_one_band(api, guild, monkeypatch):
+    """BOARD_LAYOUT 1 wrote every guild's members on the fine bands; the first run of a release with per-guild
+    layouts marks every guild, and a small guild's pass writes its members back into band 0."""
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.service import recalc
+    from xpshop.store import keys
+    from xpshop.store import recalc as recalc_store
+    from xpshop.store.table import table
+
+    members = _guild_at_band_edges(api, guild, 740_000_000_000_000_000)
+    for user, xp in members.items():  # as the release with the fine bands for every guild wrote them
+        board = keys.board_of(guild, DEFAULT_CURVE.level(xp), True)
+        table().update_item(
+            Key=keys.member(guild, user), UpdateExpression="SET board = :b", ExpressionAttributeValues={":b": board}
+        )
+    assert _boards(guild, members) == _expected_boards(guild, members, True)
+    table().put_item(Item={**keys.board_layout_record(), "layout": keys.BOARD_LAYOUT - 1})
+    monkeypatch.setattr(recalc, "_all_guilds", lambda after=None: [guild])  # the shared table holds others
+    report = recalc.run(forever)  # the schedule's run after the deploy
+    assert [g["guildId"] for g in report["guilds"]] == [guild] and report["complete"]
+    assert recalc_store.layout_recorded(keys.board_layout_record()) == keys.BOARD_LAYOUT
+    assert not guild_curve(guild).banded
+    assert _boards(guild, members) == _expected_boards(guild, members, False)
+    _check(api, guild, members, limits=(10,))
