@@ -66,8 +66,7 @@ def apply_records(records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping
     written = 0
     for guild_id, changes in by_guild.items():
         written += audit.record_changes(guild_id, changes)
-        created = [n.user_id for n in changes if n.change.created]
-        if created:  # members added through the API: past the single band's size, the guild is marked
+        if any(n.change.created for n in changes):  # members added through the API: a grown guild is marked
             bands.counted_by_stream(guild_id, changes[0].user_id)
     for guild_id, user_id, at_ms in forgotten:  # after the records: one written just after a forget goes too
         audit.forget_through(guild_id, user_id, at_ms)
