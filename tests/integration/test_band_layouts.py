@@ -239,3 +239,26 @@ def test_the_upgrade_from_fine_bands_for_every_guild_moves_a_small_guild_back_to
     assert not guild_curve(guild).banded
     assert _boards(guild, members) == _expected_boards(guild, members, False)
     _check(api, guild, members, limits=(10,))
+
+
+def test_an_export_resumed_across_the_switch_lists_everyone_once_in_order(api, guild, monkeypatch):
+    from xpshop.service import exports, recalc
+    from xpshop.store import keys
+    from xpshop.store import recalc as recalc_store
+
+    members = _guild_at_band_edges(api, guild, 720_000_000_000_000_000)
+    api.before_read()
+    expected = [user for user, _ in sorted(members.items(), key=lambda m: (-m[1], int(m[0])))]
+    first, cursor = exports.export_part(guild, 3, None)  # on the single band
+    assert cursor is not None and [m["id"] for m in first] == expected[:3]
+
+    monkeypatch.setattr(keys, "FINE_BANDS_FROM", len(members))
+    recalc_store.mark(guild, "requested")
+    assert recalc.run(forever, [guild])["guilds"][0]["done"]
+    assert guild_curve(guild).banded
+
+    listed = [m["id"] for m in first]
+    while cursor is not None:  # resumed in the fine bands from the single band's cursor
+        part, cursor = exports.export_part(guild, 3, cursor)
+        listed += [m["id"] for m in part]
+    assert listed == expected

@@ -19,7 +19,9 @@ def export_part(guild_id: str, limit: int | None, cursor: str | None) -> tuple[l
     """(members of this part, cursor of the next part or None). The level is derived from XP with the guild's
     curve, as every read shows it."""
     curve = curve_for(guild_id)
-    entries, next_cursor = store.page(guild_id, min(limit or DEFAULT_LIMIT, MAX_LIMIT), cursor, curve.banded)
+    entries, next_cursor = store.page(
+        guild_id, min(limit or DEFAULT_LIMIT, MAX_LIMIT), cursor, curve.banded, curve.level
+    )
     members = [{"id": e.user_id, "xp": e.xp, "level": curve.level(e.xp), "messages": e.messages} for e in entries]
     return members, next_cursor
 

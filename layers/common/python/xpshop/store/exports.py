@@ -1,12 +1,15 @@
 """Every member of a guild in leaderboard order (XP descending, ties by user id), part by part, for the export:
 `Query`s of the `LeaderboardBands` index (which projects xp, level and messages: no read of the member items),
-band by band, resumed from an opaque cursor that names the last member of the previous part and its band."""
+band by band, resumed from an opaque cursor that names the last member of the previous part, its band and the
+guild's band layout then (a part resumed after the guild switched layouts starts from that member's band in
+the new layout: nobody skipped)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -32,25 +35,31 @@ def _bad_cursor() -> InvalidInput:
     return InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid export cursor (use `next` as given)")
 
 
-def encode_cursor(user_id: str, xp: int, band: int) -> str:
-    raw = json.dumps({"u": user_id, "x": xp, "b": band}, separators=(",", ":")).encode()
+def encode_cursor(user_id: str, xp: int, band: int, fine: bool) -> str:
+    raw = json.dumps({"u": user_id, "x": xp, "b": band, "f": int(fine)}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(guild_id: str, token: str, fine: bool) -> tuple[int, dict[str, Any]]:
+def _decode_cursor(guild_id: str, token: str, fine: bool, level_of: Callable[[int], int]) -> tuple[int, dict[str, Any]]:
     """(band, index key to resume after); only a member of this guild can be named, so a crafted cursor
-    can't reach another guild's partition, and only a band of its layout (`fine`)."""
+    can't reach another guild's partition, and only a band of the layout it was issued in. A cursor issued in
+    the other layout (the guild switched between two parts; without `f`: the fine bands every guild had
+    before per-guild layouts) resumes in the band its member's XP is in now (`level_of`: the guild's curve)."""
     try:
         value = unpack(token)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise _bad_cursor() from exc
-    if not isinstance(value, dict) or set(value) != {"u", "x", "b"}:
+    if not isinstance(value, dict) or set(value) - {"f"} != {"u", "x", "b"}:
         raise _bad_cursor()
-    user_id, xp, band = value["u"], value["x"], value["b"]
+    user_id, xp, band, issued_fine = value["u"], value["x"], value["b"], value.get("f", 1)
     if not is_snowflake(user_id) or isinstance(xp, bool) or not isinstance(xp, int) or not 0 <= xp < 10**15:
         raise _bad_cursor()
-    if isinstance(band, bool) or not isinstance(band, int) or not 0 <= band < keys.bands(fine):
+    if isinstance(issued_fine, bool) or issued_fine not in (0, 1):
         raise _bad_cursor()
+    if isinstance(band, bool) or not isinstance(band, int) or not 0 <= band < keys.bands(bool(issued_fine)):
+        raise _bad_cursor()
+    if bool(issued_fine) != fine:
+        band = keys.band(level_of(xp), fine)
     key = {
         **keys.member(guild_id, str(user_id)),
         "board": keys.board(guild_id, band),
@@ -59,12 +68,15 @@ def _decode_cursor(guild_id: str, token: str, fine: bool) -> tuple[int, dict[str
     return band, key
 
 
-def page(guild_id: str, limit: int, cursor: str | None, fine: bool) -> tuple[list[Entry], str | None]:
+def page(
+    guild_id: str, limit: int, cursor: str | None, fine: bool, level_of: Callable[[int], int]
+) -> tuple[list[Entry], str | None]:
     """Up to `limit` members after `cursor` (from the top without one), and the cursor of what follows (None
-    at the end), in the guild's band layout (`fine`: Curve.banded). The index is read band by band from the
+    at the end), in the guild's band layout (`fine`: Curve.banded; `level_of`: its curve's level of an XP).
+    The index is read band by band from the
     highest (a band nobody is in costs one small Query: at most keys.BANDS a whole export; one band on the
     single band)."""
-    band, start = _decode_cursor(guild_id, cursor, fine) if cursor else (keys.bands(fine) - 1, None)
+    band, start = _decode_cursor(guild_id, cursor, fine, level_of) if cursor else (keys.bands(fine) - 1, None)
     found: list[Entry] = []
     tail_band = band
     while len(found) < limit and band >= 0:
@@ -88,4 +100,4 @@ def page(guild_id: str, limit: int, cursor: str | None, fine: bool) -> tuple[lis
     if band < 0 or not found:
         return found, None
     tail = found[-1]
-    return found, encode_cursor(tail.user_id, tail.xp, tail_band)
+    return found, encode_cursor(tail.user_id, tail.xp, tail_band, fine)
