@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
@@ -122,37 +123,49 @@ def count_command(
 
 def count(event: MessageEvent, tally: Tally) -> dict[str, Any]:
     """Count one message (once, whatever the redeliveries) and award its XP if due."""
-    if event.bot:
-        return {"counted": False, "reason": "bot"}
-    if not guilds.exists(event.guildId):  # a message from a guild means the bot is in it
-        guilds.register(event.guildId, None, "gateway")
-    cfg = config_for(event.guildId)
-    award = message_award(cfg, event.userId, event.channelId, event.roleIds)
-    result = members.count_message(
-        event.guildId,
-        event.userId,
-        event.messageId,
-        at_ms=event.timestamp,
-        xp=award.xp,
-        cooldown_ms=award.cooldown_ms,
-        curve=curve_for(event.guildId),
-        display=event.display_data(),
-    )
-    if not result.counted or result.change is None:
-        return {"counted": False, "reason": "duplicate"}
-    tally.add(event.guildId, event.userId, result.change, xp_message=result.xp_message)
-    if result.change.old_level != result.change.new_level:
-        logger.info(
-            "level changed",
-            extra={
-                "guildId": event.guildId,
-                "userId": event.userId,
-                "oldLevel": result.change.old_level,
-                "newLevel": result.change.new_level,
-                "source": "message",
-            },
-        )
-    return {"counted": True, "awarded": result.awarded}
+    return count_run([event], tally)[0]
+
+
+def count_run(events: list[MessageEvent], tally: Tally) -> list[dict[str, Any]]:
+    """Count a member's messages, in their queue order, in one write (store.members.count_messages): each
+    once, whatever the redeliveries, with its XP if due, exactly as one at a time; one result per message."""
+    results: list[dict[str, Any] | None] = [{"counted": False, "reason": "bot"} if e.bot else None for e in events]
+    human = [e for e in events if not e.bot]
+    if not human:
+        return [r or {} for r in results]
+    first = human[0]
+    if any((e.guildId, e.userId) != (first.guildId, first.userId) for e in human):
+        raise ValueError("a run is one member's messages")
+    if not guilds.exists(first.guildId):  # a message from a guild means the bot is in it
+        guilds.register(first.guildId, None, "gateway")
+    cfg = config_for(first.guildId)
+    curve = curve_for(first.guildId)
+    run = []
+    for e in human:
+        award = message_award(cfg, e.userId, e.channelId, e.roleIds)
+        run.append(members.Message(int(e.messageId), e.timestamp, award.xp, award.cooldown_ms, e.display_data()))
+    outcomes = iter(members.count_messages(first.guildId, first.userId, run, curve=curve))
+    for i, r in enumerate(results):
+        if r is not None:
+            continue
+        result = next(outcomes)
+        if not result.counted or result.change is None:
+            results[i] = {"counted": False, "reason": "duplicate"}
+            continue
+        tally.add(first.guildId, first.userId, result.change, xp_message=result.xp_message)
+        if result.change.old_level != result.change.new_level:
+            logger.info(
+                "level changed",
+                extra={
+                    "guildId": first.guildId,
+                    "userId": first.userId,
+                    "oldLevel": result.change.old_level,
+                    "newLevel": result.change.new_level,
+                    "source": "message",
+                },
+            )
+        results[i] = {"counted": True, "awarded": result.awarded}
+    return [r or {} for r in results]
 
 
 # Failures that come back on every delivery of the same record: retrying them only blocks the member's
@@ -184,9 +197,109 @@ def consume(body: str, tally: Tally, *, group_id: str | None, record_id: str) ->
             return members_service.apply_member_event(event)
         return count(event, tally)
     except Exception as exc:
-        if not is_poison(exc):
-            raise
-        reason = f"{type(exc).__name__}: {exc}"
-        logger.warning("poison record set aside", extra={"recordId": record_id, "group": group_id, "reason": reason})
-        message_queue.dead_letter(body, group_id=group_id or POISON, dedup_id=record_id, reason=reason)
-        return {"counted": False, "reason": POISON}
+        return _set_aside(exc, body, group_id=group_id, record_id=record_id)
+
+
+def _set_aside(exc: Exception, body: str, *, group_id: str | None, record_id: str) -> dict[str, Any]:
+    """A record that failed with `exc`: put on the dead-letter queue when a retry cannot help, else raised."""
+    if not is_poison(exc):
+        raise exc
+    reason = f"{type(exc).__name__}: {exc}"
+    logger.warning("poison record set aside", extra={"recordId": record_id, "group": group_id, "reason": reason})
+    message_queue.dead_letter(body, group_id=group_id or POISON, dedup_id=record_id, reason=reason)
+    return {"counted": False, "reason": POISON}
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record of a queue delivery: its body, message group and SQS message id."""
+
+    body: str
+    group_id: str | None
+    record_id: str
+
+
+Outcome = dict[str, Any] | Exception  # what `consume` returned for a record, or what it raised
+
+
+def consume_batch(records: list[Record], tally: Tally) -> dict[str, Outcome]:
+    """A whole delivery, with one write per run of a member's consecutive messages (a FIFO group is one
+    member, and SQS hands out several messages of a group together) instead of one per message. The outcome
+    of each record is the one `consume` gives it applied alone, in order: a record is applied once or raised;
+    a member event or a poison record splits a run where it stands. A run whose write fails gives its error
+    to each of its records (the write is all or nothing, so none was applied) and its group stops there:
+    the records after it have no outcome (the caller fails them, so SQS redelivers them in order). A run
+    refused for a reason a retry cannot change is applied again one record at a time, to set aside only the
+    record at fault."""
+    groups: dict[str, list[Record]] = {}
+    for r in records:
+        groups.setdefault(r.group_id or f"record:{r.record_id}", []).append(r)
+    outcomes: dict[str, Outcome] = {}
+    for group in groups.values():
+        _consume_group(group, tally, outcomes)
+    return outcomes
+
+
+def _consume_group(group: list[Record], tally: Tally, outcomes: dict[str, Outcome]) -> None:
+    run: list[tuple[Record, MessageEvent]] = []
+    for record in group:
+        event: MessageEvent | MemberEvent | None = None
+        try:
+            event = parse_record(record.body)
+        except Exception:
+            event = None  # let `consume` set it aside (or raise) in its place, after the run before it
+        if isinstance(event, MessageEvent) and (not run or _same_member(run[0][1], event)):
+            run.append((record, event))
+            continue
+        if run and not _flush(run, tally, outcomes):
+            return
+        if isinstance(event, MessageEvent):
+            run = [(record, event)]
+            continue
+        run = []
+        try:
+            outcomes[record.record_id] = consume(
+                record.body, tally, group_id=record.group_id, record_id=record.record_id
+            )
+        except Exception as exc:
+            outcomes[record.record_id] = exc
+            return
+    if run:
+        _flush(run, tally, outcomes)
+
+
+def _same_member(a: MessageEvent, b: MessageEvent) -> bool:
+    return (a.guildId, a.userId) == (b.guildId, b.userId)
+
+
+def _flush(run: list[tuple[Record, MessageEvent]], tally: Tally, outcomes: dict[str, Outcome]) -> bool:
+    """Apply a run; False when its group must stop (a record failed and is to be retried)."""
+    try:
+        results = count_run([e for _, e in run], tally)
+    except Exception as exc:
+        if len(run) == 1:
+            record = run[0][0]
+            try:
+                outcomes[record.record_id] = _set_aside(
+                    exc, record.body, group_id=record.group_id, record_id=record.record_id
+                )
+                return True
+            except Exception as failed:
+                outcomes[record.record_id] = failed
+                return False
+        if not is_poison(exc):  # nothing of the run was written: every record of it is retried
+            for record, _ in run:
+                outcomes[record.record_id] = exc
+            return False
+        for record, _ in run:  # one of them cannot be applied: find which, one at a time
+            try:
+                outcomes[record.record_id] = consume(
+                    record.body, tally, group_id=record.group_id, record_id=record.record_id
+                )
+            except Exception as failed:
+                outcomes[record.record_id] = failed
+                return False
+        return True
+    for (record, _), result in zip(run, results, strict=True):
+        outcomes[record.record_id] = result
+    return True
