@@ -112,3 +112,52 @@ def test_a_poison_record_inside_a_run_is_set_aside_and_the_rest_counted(api, gui
     assert consume(batch) == {"batchItemFailures": []}
     assert len(set_aside) == 1 and str(MID + 2) in set_aside[0]
     assert _counts(guild, user) == (4, 2, T0 + 75_000, MID + 4)
+
+
+def _record(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """A member's messages as ingestion queues them now: one record."""
+    return {
+        "kind": "messages",
+        "messages": messages,
+        "guildId": messages[0]["guildId"],
+        "userId": messages[0]["userId"],
+    }
+
+
+def test_run_records_and_single_records_of_older_deploys_mix(api, guild):
+    """Records holding several messages (this deploy's ingestion) and single-message records (queued by an
+    older one) in one delivery, the same member's: one write, each message counted once, in order."""
+    user = new_user_id()
+    talk = _talk(guild, user, 10)
+    batch = [talk[0], _record(talk[1:4]), talk[4], _record(talk[5:10])]
+    with recorded_calls() as calls:
+        result = consume(batch)
+    assert result == {"batchItemFailures": []}
+    assert calls["UpdateItem"] <= 3  # the guess for a new member, the exact write, the counter shard
+    assert _counts(guild, user) == (10, 4, T0 + 225_000, MID + 9)
+    assert consume([_record(talk[3:8])]) == {"batchItemFailures": []}  # a redelivery: counted before
+    assert _counts(guild, user) == (10, 4, T0 + 225_000, MID + 9)
+
+
+def test_a_run_record_failing_is_retried_whole(api, guild):
+    user = new_user_id()
+    consume(_talk(guild, user, 1))
+    batch = [_record(_talk(guild, user, 3, first=1)), *_talk(guild, user, 2, first=4)]
+    fault = Fault("UpdateItem", THROTTLE, times=MANY, match=key_is(keys.member(guild, user)))
+    with inject(fault), contextlib.suppress(BatchProcessingError):  # every record failed: the batch comes back
+        consume(batch)
+    assert _counts(guild, user) == (1, 1, T0, MID)
+    assert consume(batch) == {"batchItemFailures": []}
+    assert _counts(guild, user) == (6, 2, T0 + 75_000, MID + 5)
+
+
+def test_a_run_record_of_two_members_is_set_aside(api, guild, monkeypatch):
+    from xpshop import message_queue
+
+    set_aside: list[str] = []
+    monkeypatch.setattr(message_queue, "dead_letter", lambda body, **_: set_aside.append(body))
+    user, other = new_user_id(), new_user_id()
+    bad = _record([*_talk(guild, user, 2), message(guild, other, MID + 9, T0)])
+    assert consume([bad, *_talk(guild, user, 1, first=3)]) == {"batchItemFailures": []}
+    assert len(set_aside) == 1
+    assert _counts(guild, user) == (1, 1, T0 + 75_000, MID + 3)

@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ParamValidationError
 
 from .. import message_queue, metrics
-from ..api.xp.member_events import MemberEvent, MembersIngestBody, parse_record
+from ..api.xp.member_events import MemberEvent, MembersIngestBody, MessageRun, parse_record
 from ..api.xp.messages import IngestBody, MessageEvent
 from ..awards import message_award
 from ..display import Display
@@ -188,16 +188,24 @@ def is_poison(exc: BaseException) -> bool:
 
 
 def consume(body: str, tally: Tally, *, group_id: str | None, record_id: str) -> dict[str, Any]:
-    """One queue record (a chat message, or a member event: a leave or a ban): applied once, or, when it can
-    never be applied, set aside on the dead-letter queue (once, so the member's later messages go on);
-    anything else is raised for SQS to retry."""
+    """One queue record (a chat message, several of one member's, or a member event: a leave or a ban):
+    applied once, or, when it can never be applied, set aside on the dead-letter queue (once, so the
+    member's later messages go on); anything else is raised for SQS to retry."""
     try:
         event = parse_record(body)
         if isinstance(event, MemberEvent):
             return members_service.apply_member_event(event)
+        if isinstance(event, MessageRun):
+            return _summary(count_run(event.messages, tally))
         return count(event, tally)
     except Exception as exc:
         return _set_aside(exc, body, group_id=group_id, record_id=record_id)
+
+
+def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The outcome of a record holding several messages: how many counted, the XP they earned."""
+    counted = sum(1 for r in results if r.get("counted"))
+    return {"counted": counted, "awarded": sum(r.get("awarded", 0) for r in results), "messages": len(results)}
 
 
 def _set_aside(exc: Exception, body: str, *, group_id: str | None, record_id: str) -> dict[str, Any]:
@@ -240,21 +248,25 @@ def consume_batch(records: list[Record], tally: Tally) -> dict[str, Outcome]:
     return outcomes
 
 
+Piece = tuple[Record, list[MessageEvent], bool]  # a record of a run, the messages it holds, whether several
+
+
 def _consume_group(group: list[Record], tally: Tally, outcomes: dict[str, Outcome]) -> None:
-    run: list[tuple[Record, MessageEvent]] = []
+    run: list[Piece] = []
     for record in group:
-        event: MessageEvent | MemberEvent | None = None
         try:
-            event = parse_record(record.body)
+            event: MessageEvent | MemberEvent | MessageRun | None = parse_record(record.body)
         except Exception:
             event = None  # let `consume` set it aside (or raise) in its place, after the run before it
-        if isinstance(event, MessageEvent) and (not run or _same_member(run[0][1], event)):
-            run.append((record, event))
+        held = [event] if isinstance(event, MessageEvent) else event.messages if isinstance(event, MessageRun) else []
+        piece = (record, held, isinstance(event, MessageRun))
+        if held and (not run or _same_member(run[0][1][0], held[0])):
+            run.append(piece)
             continue
         if run and not _flush(run, tally, outcomes):
             return
-        if isinstance(event, MessageEvent):
-            run = [(record, event)]
+        if held:
+            run = [piece]
             continue
         run = []
         try:
@@ -272,26 +284,16 @@ def _same_member(a: MessageEvent, b: MessageEvent) -> bool:
     return (a.guildId, a.userId) == (b.guildId, b.userId)
 
 
-def _flush(run: list[tuple[Record, MessageEvent]], tally: Tally, outcomes: dict[str, Outcome]) -> bool:
+def _flush(run: list[Piece], tally: Tally, outcomes: dict[str, Outcome]) -> bool:
     """Apply a run; False when its group must stop (a record failed and is to be retried)."""
     try:
-        results = count_run([e for _, e in run], tally)
+        results = count_run([e for _, held, _ in run for e in held], tally)
     except Exception as exc:
-        if len(run) == 1:
-            record = run[0][0]
-            try:
-                outcomes[record.record_id] = _set_aside(
-                    exc, record.body, group_id=record.group_id, record_id=record.record_id
-                )
-                return True
-            except Exception as failed:
-                outcomes[record.record_id] = failed
-                return False
         if not is_poison(exc):  # nothing of the run was written: every record of it is retried
-            for record, _ in run:
+            for record, _, _ in run:
                 outcomes[record.record_id] = exc
             return False
-        for record, _ in run:  # one of them cannot be applied: find which, one at a time
+        for record, _, _ in run:  # one of them cannot be applied: find which, one record at a time
             try:
                 outcomes[record.record_id] = consume(
                     record.body, tally, group_id=record.group_id, record_id=record.record_id
@@ -300,6 +302,9 @@ def _flush(run: list[tuple[Record, MessageEvent]], tally: Tally, outcomes: dict[
                 outcomes[record.record_id] = failed
                 return False
         return True
-    for (record, _), result in zip(run, results, strict=True):
-        outcomes[record.record_id] = result
+    start = 0
+    for record, held, several in run:
+        mine = results[start : start + len(held)]
+        start += len(held)
+        outcomes[record.record_id] = _summary(mine) if several else mine[0]
     return True
