@@ -8,7 +8,10 @@ import contextlib
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from tests.support import message_runs as runs
 from tests.support.faults import KINDS, THROTTLE, Fault, inject, key_is
 from tests.support.sqs import consume, message
 from tests.support.storage import member_item, new_user_id, recorded_calls
@@ -161,3 +164,33 @@ def test_a_run_record_of_two_members_is_set_aside(api, guild, monkeypatch):
     assert consume([bad, *_talk(guild, user, 1, first=3)]) == {"batchItemFailures": []}
     assert len(set_aside) == 1
     assert _counts(guild, user) == (1, 1, T0 + 75_000, MID + 3)
+
+
+# ---------------------------------------------------------------- the store on DynamoDB Local
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(runs.seed_xp_st, runs.messages_st, runs.cuts_st, runs.flags_st, runs.flags_st, st.booleans())
+def test_runs_equal_one_message_at_a_time(api, seed_xp, events, cuts, forget, elsewhere, replay):
+    """The property of tests/unit/test_message_runs.py on DynamoDB Local (fewer examples: the engine's
+    conditions, ReturnValuesOnConditionCheckFailure and number handling are what this adds)."""
+    runs.check_runs_equal_one_by_one(seed_xp, events, cuts, forget, elsewhere, replay)
+
+
+def test_the_guess_right_is_one_write_and_wrong_is_two(api):
+    from xpshop.store import members
+
+    user = runs.new_user()
+    runs.as_run(user, [runs.chat(MID, T0, 20, 60_000, None)])
+    known = dict(members._known)
+    with recorded_calls() as calls:  # right: known, in cooldown: the count-only write alone
+        (in_cooldown,) = runs.as_run(user, [runs.chat(MID + 1, T0 + 1_000, 20, 60_000, None)])
+    assert dict(calls) == {"UpdateItem": 1} and (in_cooldown.counted, in_cooldown.awarded) == (True, 0)
+    runs.as_run(user, [runs.chat(MID + 2, T0 + 61_000, 20, 60_000, None)])  # an award
+    members._known.clear()
+    members._known.update(known)  # stale: as after the first message (award due at T0 + 62 s)
+    with recorded_calls() as calls:  # wrong: tried as an award, refused, counted in cooldown
+        (wrong,) = runs.as_run(user, [runs.chat(MID + 3, T0 + 62_000, 20, 60_000, None)])
+    assert dict(calls) == {"UpdateItem": 2} and (wrong.counted, wrong.awarded) == (True, 0)
+    item = member_item(runs.G, user)
+    assert (item["messages"], item["xpMessages"], item["xp"], item["lastAwardedAt"]) == (4, 2, 40, T0 + 61_000)

@@ -1059,12 +1059,18 @@ def _write_run(
         form = "exact"  # a level crossed, the cap reached, or a new member
         values.update(_exact_values(guild_id, user_id, state.xp + plan.total, curve, LEVEL_EARNED))
         values.update({":k": plan.awarded, ":at": plan.last_awarded})
+        expression = _SET_EXACT_RUN
         if state.exists:
             conditions.append("xp = :seen")
             values[":seen"] = state.xp
         else:
             conditions.append("attribute_not_exists(PK)")
-        expression = _SET_EXACT_RUN
+            first_counted = plan.counted.index(True)
+            if plan.awards[first_counted] is None and curve.level(plan.total) == 0:
+                # one at a time, a count would create the member and the awards stay in level 0: no level
+                # was set by an award, so none is recorded as earned
+                expression = expression.replace(", levelSource = :src", "", 1)
+                values.pop(":src")
     expression, names, values = _with_display(expression, names, values, _run_display(run, plan.counted))
     resp = _update(
         Key=keys.member(guild_id, user_id),
