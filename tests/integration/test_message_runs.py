@@ -169,7 +169,7 @@ def test_a_run_record_of_two_members_is_set_aside(api, guild, monkeypatch):
 # ---------------------------------------------------------------- the store on DynamoDB Local
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(runs.seed_xp_st, runs.messages_st, runs.cuts_st, runs.flags_st, runs.flags_st, st.booleans())
 def test_runs_equal_one_message_at_a_time(api, seed_xp, events, cuts, forget, elsewhere, replay):
     """The property of tests/unit/test_message_runs.py on DynamoDB Local (fewer examples: the engine's
