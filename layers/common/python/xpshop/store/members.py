@@ -1103,7 +1103,7 @@ def _outcomes(
 
 def _after(old: dict[str, Any] | None, plan: _Plan, form: str, curve: Curve) -> _State:
     """The member as the run's write left it (what the next run of this container guesses from)."""
-    before = _State.of(old, "")
+    before = _State.of(old, MESSAGE_ID_ATTR)  # its XP, toNext and award time (the last id comes from the plan)
     xp = before.xp + plan.total
     if form == "exact":
         to_next = curve.progress(xp).to_next
