@@ -623,7 +623,8 @@ def drain_streams(stack: Stack) -> int:
 
 
 def consume_once(stack: Stack) -> int:
-    """What Lambda's SQS event source does once: receive up to BatchSize (10), invoke, delete what succeeded."""
+    """What Lambda's SQS event source does once: receive up to BatchSize (10), invoke, delete what succeeded;
+    how many chat messages the records held."""
     from local import events
     from local.queue import CONSUMER, QUEUE_NAME
 
@@ -643,10 +644,20 @@ def consume_once(stack: Stack) -> int:
     ]
     if done:
         stack.queue_client.delete_message_batch(QueueUrl=stack.queue_url, Entries=done)
-    return len(received)
+    return sum(_messages_in(m["Body"]) for m in received)
+
+
+def _messages_in(body: str) -> int:
+    """Chat messages a queue record holds: one, or a member's several (xpshop.message_queue.send)."""
+    data = json.loads(body)
+    return len(data["messages"]) if isinstance(data, dict) and data.get("kind") == "messages" else 1
 
 
 # ---------------------------------------------------------------- message traffic
+
+
+CHANNEL = "300000000000000001"
+NO_XP_CHANNEL = "300000000000000009"  # set as a no-XP channel for the share measurement
 
 
 @dataclass(frozen=True)
@@ -658,6 +669,8 @@ class Scenario:
     relay_batch: float  # mean messages per ingest request (the relay sends up to 100, or what 1 s gathered)
     authors: int  # active members writing, Zipf-distributed (a few talk a lot)
     first_author: int  # index of the first author among the loaded members (scenarios use distinct members)
+    spread: bool = False  # each message by the next author (no member twice): no two share a write
+    channel: str = CHANNEL
 
 
 def batch_sizes(total: int, mean: float) -> list[int]:
@@ -680,6 +693,8 @@ def traffic(scenario: Scenario, count: int, seed: int = 18) -> list[dict[str, An
     rng = random.Random(seed)
     weights = [1 / (i + 1) ** 1.1 for i in range(scenario.authors)]
     authors = rng.choices(range(scenario.authors), weights, k=count)
+    if scenario.spread:
+        authors = [i % scenario.authors for i in range(count)]
     gaps = [rng.expovariate(scenario.rate_per_s) * 1000 for _ in range(count)]
     now = int(time.time() * 1000)
     t = now - 60_000 - int(sum(gaps))
@@ -691,7 +706,7 @@ def traffic(scenario: Scenario, count: int, seed: int = 18) -> list[dict[str, An
             {
                 "messageId": str(snowflake_at(t) + i % 4096),
                 "guildId": GUILD,
-                "channelId": "300000000000000001",
+                "channelId": scenario.channel,
                 "userId": str(user),
                 "roleIds": [],
                 "timestamp": t,
@@ -713,6 +728,7 @@ class MessageRun:
     ddb_calls: Counter[str]
     stream_batch: float  # messages the stream functions were handed at a time
     index_wru: float  # per message, the part of `usage.wru` written to the table's indexes
+    xp_share: float = 0.0  # messages that earned XP, of all relayed (the guild's stats, before and after)
 
 
 def stream_window_s(template: dict[str, Any]) -> float:
@@ -731,6 +747,8 @@ def run_messages(stack: Stack, scenario: Scenario, count: int, *, seed: int = 18
     of messages (rate x window, at least one consumer batch) has been consumed."""
     relay_key = os.environ["XPSHOP_RELAY_KEY"]
     messages = traffic(scenario, count, seed)
+    authors = sorted({m["userId"] for m in messages})
+    before = _message_counts(authors)
     stack.recorder.reset()
     stream_batch = max(1.0, scenario.rate_per_s * stream_window_s(stack.template))
     consumed = since_drain = start = 0
@@ -758,7 +776,7 @@ def run_messages(stack: Stack, scenario: Scenario, count: int, *, seed: int = 18
     drain_streams(stack)
     if consumed < count:
         print(f"warning: {count - consumed} message(s) were not consumed", file=sys.stderr)
-    return MessageRun(
+    run = MessageRun(
         scenario,
         count,
         stack.recorder.snapshot().scaled(1 / count),
@@ -767,6 +785,35 @@ def run_messages(stack: Stack, scenario: Scenario, count: int, *, seed: int = 18
         stream_batch,
         stack.recorder.ddb.index_wru / count,
     )
+    after = _message_counts(authors)  # read after the snapshot: not part of the figures
+    run.xp_share = (after[1] - before[1]) / count
+    if after[0] - before[0] != count:
+        print(f"warning: {after[0] - before[0]} message(s) counted of {count}", file=sys.stderr)
+    return run
+
+
+def _message_counts(users: list[str]) -> tuple[int, int]:
+    """Messages and XP messages these members have, summed (one BatchGetItem per 100)."""
+    from xpshop.store import keys
+    from xpshop.store.table import batch_get
+
+    items = batch_get([keys.member(GUILD, u) for u in users], consistent=True, projection="messages, xpMessages")
+    return sum(int(i.get("messages", 0)) for i in items), sum(int(i.get("xpMessages", 0)) for i in items)
+
+
+def run_share(stack: Stack, members: int, count: int, rate: float) -> tuple[MessageRun, MessageRun]:
+    """The two ends of the cost by share of messages that earn XP, on the busy guild's relay batches and
+    rate: every message by a different member (so none shares a write with another), first in a no-XP
+    channel (counted, no XP: what a message inside the cooldown costs too), then in an ordinary one by members
+    out of cooldown (every message an award)."""
+    from xpshop.service import curves
+
+    counted_call(stack, "PUT", f"/api/xp/config/{GUILD}", {"noXpChannelIds": [NO_XP_CHANNEL]})
+    curves.forget()  # the consumer's config cache (in this process)
+    start = min(2000, members // 2) + 300
+    none = Scenario("no message earns XP", rate, 100, count, start, spread=True, channel=NO_XP_CHANNEL)
+    every = Scenario("every message earns XP", rate, 100, count, start + count, spread=True)
+    return run_messages(stack, none, count, seed=31), run_messages(stack, every, count, seed=32)
 
 
 # ---------------------------------------------------------------- API calls
@@ -973,6 +1020,7 @@ class Report:
     api: list[ApiRun]
     fixed: list[Fixed]
     stamp: str
+    share: tuple[MessageRun, MessageRun] | None = None  # run_share: no message earns XP, every message does
     monthly_messages: int = MILLION
     monthly_api_calls: int = 100_000
 
@@ -1056,6 +1104,8 @@ def section(report: Report) -> list[str]:
         functions = ", ".join(f"{k} {v / r.calls:.2f}" for k, v in sorted(invoked.items()))
         lines.append(f"- {r.name}: {by_api}; {r.usage.wru:.2f} WRU, {r.usage.rru:.2f} RRU; invocations: {functions}")
     lines += ["", "### Where the money goes, and what would bring it down", "", *levers(report)]
+    if report.share:
+        lines += ["", "### Cost by the share of messages that earn XP", "", *share_model(report)]
     usage_dollars, fixed = report.monthly()
     variable = sum(usage_dollars.values())
     lines += [
@@ -1132,6 +1182,59 @@ def _per_message(run: MessageRun, function: str, attr: str) -> float:
     return sum(getattr(i, attr) for i in run.invocations if i.function == function) / run.messages
 
 
+def share_model(report: Report, prices: Prices = PRICES) -> list[str]:
+    """Cost per million messages as a line in the share of messages that earn XP, from the two measured ends."""
+    assert report.share
+    none, every = report.share
+    c0, c1 = _total(none.usage), _total(every.usage)
+    award = c1 - c0
+    wru = prices.ddb_write_unit_per_million
+    lines = [
+        f"Measured on the busy guild's relay batches and rate, {none.messages} messages at each end, every message by"
+        " a different member (so no two share a write): in a no-XP channel (counted, no XP; a message inside the"
+        f" cooldown takes the same write) **${c0:.2f}** per million ({none.usage.wru:.2f} WRU a message, of which"
+        f" {none.index_wru:.2f} index writes; {none.xp_share:.0%} earned XP), and by members out of cooldown"
+        f" **${c1:.2f}** per million ({every.usage.wru:.2f} WRU, {every.index_wru:.2f} index;"
+        f" {every.xp_share:.0%} earned XP). So, per million messages of which a share *s* earn XP:",
+        "",
+        f"cost(*s*) = ${c0:.2f} + *s* x ${award:.2f}",
+        "",
+        "| share earning XP | per million messages |",
+        "|---:|---:|",
+    ]
+    lines += [f"| {s:.0%} | ${c0 + s * award:.2f} |" for s in (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)]
+    extra_wru = every.usage.wru - none.usage.wru
+    by_fn: dict[str, float] = {}
+    for inv in every.invocations:
+        by_fn[inv.function] = by_fn.get(inv.function, 0.0) + inv.wru / every.messages
+    for inv in none.invocations:
+        by_fn[inv.function] = by_fn.get(inv.function, 0.0) - inv.wru / none.messages
+    ranked = sorted(by_fn.items(), key=lambda kv: -abs(kv[1]))
+    extra = ", ".join(f"{fn} {units:+.2f} WRU" for fn, units in ranked if abs(units) >= 0.005)
+    lines += [
+        "",
+        f"An award costs ${award:.2f} per million more than a message without XP:"
+        f" {extra_wru:.2f} WRU (${extra_wru * wru:.2f}) by function: {extra}.",
+    ]
+    if c0 >= 1.0:
+        lines.append(
+            f"- **$1 per million is not met at any share**: a message earning nothing already costs ${c0:.2f}."
+        )
+    else:
+        share = (1.0 - c0) / award if award > 0 else 1.0
+        lines.append(
+            f"- **$1 per million is met while at most {min(share, 1.0):.0%} of messages earn XP** (messages"
+            " standing alone; messages that share a write with the same member's cost less, see the busy guild)."
+        )
+    for run in report.runs:
+        lines.append(
+            f"- {run.scenario.name}: {run.xp_share:.0%} of its messages earned XP; the line gives"
+            f" ${c0 + run.xp_share * award:.2f}, measured ${_total(run.usage):.2f} (the difference: members' messages"
+            " sharing a write, and batching of the per-request charges)."
+        )
+    return lines
+
+
 def levers(report: Report, prices: Prices = PRICES) -> list[str]:
     """The largest lines of the message bill and the changes that would shrink them, with measured figures."""
     busy, quiet = report.runs[0], report.runs[-1]
@@ -1155,15 +1258,14 @@ def levers(report: Report, prices: Prices = PRICES) -> list[str]:
     rank = _per_message(busy, "RankIndexFunction", "wru")
     lines += [
         f"- The consumer's {consumer:.2f} WRU a message (busy guild) come from {member_updates:.2f} `UpdateItem`s a"
-        " message"
-        " (the member, the stats shard once a batch, a second write on a level crossing), and"
-        f" {busy.index_wru:.2f} WRU of all writes a message are index writes. Each member update rewrites its"
-        " `LeaderboardBands` index entry: 2 more WRU when the score moves (delete + put in the index), 1 when only a"
-        " projected attribute moves (`messages`, `xpMessages`, `lastAwardedAt` are projected, so even a message"
-        " inside the cooldown writes the index). An index the pages could do without (pages and ranks from the"
-        f" rank counters alone) would take those {busy.index_wru:.2f} WRU"
-        f" (${busy.index_wru * wru:.2f} per million) off;"
-        " projecting keys only would at least spare the messages that earn no XP.",
+        " message: one guarded write per member per delivery (ingestion queues a member's messages of a relay"
+        " request as one record, and the consumer merges a member's consecutive records), the stats shard once a"
+        " batch, and a second write only when the first one's guess was wrong (a member this container has not"
+        " written lately and that turns out to be new or in cooldown, or one another container changed). Of all"
+        f" writes, {busy.index_wru:.2f} WRU a message are index writes: each member write rewrites its"
+        " `LeaderboardBands` entry, 2 more WRU when the score moves (delete + put), 1 when only a projected"
+        " attribute moves (`messages`, `xpMessages`, `lastAwardedAt` are projected for the pages, so a message"
+        " inside the cooldown writes the index too). A member write is therefore 2 WRU at least, 3 with an award.",
         f"- The rank index's {rank:.2f} WRU a message: each XP move is one `TransactWriteItems` (the member's ranked"
         " item + the counters it leaves and joins, guarded by the stream sequence number), and a transaction bills"
         " two units per item. The same guard on plain conditional writes (ranked item first, then idempotent"
@@ -1188,14 +1290,13 @@ def levers(report: Report, prices: Prices = PRICES) -> list[str]:
     if total <= 1.0:
         lines.append(f"- The target of $1 per million messages is met by the busy guild (${total:.2f}).")
     else:
-        projected = total - busy.index_wru * wru - rank / 2 * wru
         lines.append(
-            f"- The target of $1 per million messages is not met (busy guild ${total:.2f}). The member write alone is"
-            f" ${wru:.3f} per million (1 WRU), so everything else (index, counters, stats, queue, functions) would"
-            f" have to fit in ${1 - wru:.3f}. Without the index writes and with the rank counters at half (no"
-            f" transactions), this busy guild would cost about ${projected:.2f} per million; below $1 takes fewer"
-            " writes than one per message and counter change: e.g. the consumer merging a member's messages of a"
-            " batch into one update, and the rank counters' deltas summed per counter item over a stream batch."
+            f"- The target of $1 per million messages is not met (busy guild ${total:.2f}). The floor: a member"
+            f" write is 2 WRU (the item and its index entry, ${2 * wru:.2f} per million) even for a message earning"
+            " nothing, so a message that shares its write with no other costs more than $1 on DynamoDB writes"
+            " alone; below $1 takes several messages per write (a member's messages of one relay request or"
+            " delivery) and few awards, each of which also moves the rank index (below: the cost by share of"
+            " messages earning XP)."
         )
     return lines
 
@@ -1255,6 +1356,9 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in scenarios:
             print(f"relaying {args.messages} messages: {scenario.name}...", file=sys.stderr)
             runs.append(run_messages(stack, scenario, args.messages))
+        share_count = max(100, args.messages // 2)
+        print(f"relaying 2 x {share_count} messages: the cost by share of messages earning XP...", file=sys.stderr)
+        share = run_share(stack, args.members, share_count, busy_rate)
         print(f"API calls x {args.repeat}...", file=sys.stderr)
         api_runs = run_api(stack, args.members, args.repeat)
     load = os.getloadavg()[0]
@@ -1263,7 +1367,7 @@ def main(argv: list[str] | None = None) -> int:
         f" {load:.1f}) with `make cost` (`python -m bench.cost --members {args.members} --messages {args.messages}"
         f" --repeat {args.repeat}`)"
     )
-    report = Report(args.members, runs, api_runs, fixed_monthly(template, args.members), stamp)
+    report = Report(args.members, runs, api_runs, fixed_monthly(template, args.members), stamp, share)
     lines = section(report)
     out.write("\n".join(lines) + "\n")
     if not args.no_write:

@@ -1,10 +1,12 @@
 """Message XP consumer: chat messages from the gateway relay, through the FIFO queue (a group per member).
 
 Each record is one message event; each is counted once (by message id) and earns XP by the guild's rules
-(cooldown, no-XP channels and roles, rate, multipliers). A record that can never be applied (not an event,
-out of bounds, a number DynamoDB cannot hold) is sent to the dead-letter queue once and reported done, so
-its member's group goes on; it is counted in the PoisonMessages metric. Other failures are reported back
-(partial batch response) so SQS retries only those; a FIFO group stops at its first failure to keep order.
+(cooldown, no-XP channels and roles, rate, multipliers). A member's consecutive messages in a delivery are
+counted by one write (service.messages.consume_batch), each with the outcome it would have alone. A record
+that can never be applied (not an event, out of bounds, a number DynamoDB cannot hold) is sent to the
+dead-letter queue once and reported done, so its member's group goes on; it is counted in the PoisonMessages
+metric. Other failures are reported back (partial batch response) so SQS retries only those; a FIFO group
+stops at its first failure to keep order.
 """
 
 from __future__ import annotations
@@ -27,21 +29,32 @@ logger = Logger()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
+class _NotApplied(Exception):
+    """A record the batch step left alone (its group stopped before it): failed, so SQS delivers it again."""
+
+
 @logger.inject_lambda_context
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tally = messages.Tally()
     poisoned = 0
+    records = [
+        messages.Record(r.get("body", ""), (r.get("attributes") or {}).get("MessageGroupId"), r.get("messageId", ""))
+        for r in event.get("Records", [])
+    ]
 
     def handle(record: SQSRecord) -> dict[str, Any]:
         nonlocal poisoned
-        result = messages.consume(
-            record.body, tally, group_id=record.attributes.message_group_id, record_id=record.message_id
-        )
-        poisoned += result.get("reason") == messages.POISON
-        return result
+        outcome = outcomes.get(record.message_id) or _NotApplied(record.message_id)
+        if isinstance(outcome, Exception):
+            raise outcome
+        poisoned += outcome.get("reason") == messages.POISON
+        return outcome
 
     try:
+        # Every write first (one per run of a member's messages), then the partial batch response from what
+        # each record came to: the processor fails a group from its first failed record on, as SQS expects.
+        outcomes = messages.consume_batch(records, tally)
         return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
     finally:
         tally.flush()  # counters once per member for the whole batch

@@ -20,23 +20,58 @@ def relay_key(monkeypatch):
     monkeypatch.setenv("XPSHOP_RELAY_KEY", RELAY)
 
 
-def test_messages_are_queued_per_member_with_their_id(api, messages_queue, sqs_server):
-    batch = [message(G, U, 1_300_000_000_000_000_001 + i, T) for i in range(12)]
-    batch.append(message(G, U, 1_300_000_000_000_000_100, T, bot=True))
-    r = api.post("/api/xp/ingest/messages", {"messages": batch}, key=RELAY)
-    assert (r.status, r.data) == (202, {"accepted": 12, "skipped": 1})
-    client = boto3.client("sqs", endpoint_url=sqs_server)
+def _received(client, queue: str) -> list[dict]:
     got = []
     for _ in range(3):  # a FIFO group releases its next messages once the ones in flight are deleted
-        received = client.receive_message(QueueUrl=messages_queue, MaxNumberOfMessages=10, AttributeNames=["All"])
+        received = client.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"])
         got += received.get("Messages", [])
         for m in received.get("Messages", []):
-            client.delete_message(QueueUrl=messages_queue, ReceiptHandle=m["ReceiptHandle"])
-    assert len(got) == 12
-    assert [json.loads(m["Body"])["messageId"] for m in got] == [b["messageId"] for b in batch[:12]]  # in order
-    first = got[0]
-    assert first["Attributes"]["MessageGroupId"] == f"{G}:{U}"
-    assert first["Attributes"]["MessageDeduplicationId"] == json.loads(first["Body"])["messageId"]
+            client.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+    return got
+
+
+def test_messages_are_queued_per_member_with_their_id(api, messages_queue, sqs_server):
+    """A member's messages of a request go as one record, in order (one write and one SQS request for them);
+    a member with one message gets the single-message record, deduplicated by its id."""
+    other = "222222222222222225"
+    batch = [message(G, U, 1_300_000_000_000_000_001 + i, T) for i in range(12)]
+    batch.insert(5, message(G, other, 1_300_000_000_000_000_050, T))
+    batch.append(message(G, U, 1_300_000_000_000_000_100, T, bot=True))
+    r = api.post("/api/xp/ingest/messages", {"messages": batch}, key=RELAY)
+    assert (r.status, r.data) == (202, {"accepted": 13, "skipped": 1})
+    got = {
+        m["Attributes"]["MessageGroupId"]: m
+        for m in _received(boto3.client("sqs", endpoint_url=sqs_server), messages_queue)
+    }
+    assert set(got) == {f"{G}:{U}", f"{G}:{other}"}
+    run = json.loads(got[f"{G}:{U}"]["Body"])
+    assert run["kind"] == "messages"
+    assert [m["messageId"] for m in run["messages"]] == [b["messageId"] for b in batch if b["userId"] == U][:12]
+    assert got[f"{G}:{U}"]["Attributes"]["MessageDeduplicationId"].startswith("run-")
+    single = got[f"{G}:{other}"]
+    assert json.loads(single["Body"])["messageId"] == single["Attributes"]["MessageDeduplicationId"]
+
+
+def test_a_relay_retry_of_a_request_is_dropped_by_the_queue(api, messages_queue, sqs_server):
+    batch = [message(G, U, 1_300_000_000_000_000_201 + i, T) for i in range(3)]
+    for _ in range(2):
+        assert api.post("/api/xp/ingest/messages", {"messages": batch}, key=RELAY).status == 202
+    got = _received(boto3.client("sqs", endpoint_url=sqs_server), messages_queue)
+    assert len(got) == 1 and len(json.loads(got[0]["Body"])["messages"]) == 3
+
+
+def test_a_members_records_stay_under_one_billing_chunk(api, messages_queue, sqs_server):
+    """Messages with many roles: the member's messages are split into records of at most 64 KiB, in order."""
+    roles = [str(400_000_000_000_000_000 + r) for r in range(250)]
+    batch = [message(G, U, 1_300_000_000_000_000_301 + i, T, roles=roles) for i in range(30)]
+    assert api.post("/api/xp/ingest/messages", {"messages": batch}, key=RELAY).status == 202
+    client = boto3.client("sqs", endpoint_url=sqs_server)
+    got = []
+    for _ in range(10):
+        got += _received(client, messages_queue)
+    assert len(got) > 1 and all(len(m["Body"]) <= 64 * 1024 for m in got)
+    ids = [m["messageId"] for g in got for m in json.loads(g["Body"]).get("messages", [json.loads(g["Body"])])]
+    assert ids == [b["messageId"] for b in batch]
 
 
 def test_relay_key_only(api, messages_queue):

@@ -245,7 +245,7 @@ class TestConsumer:
         from xpshop.store import members
 
         user, other = new_user_id(), new_user_id()
-        real = members.count_message
+        real = members.count_messages
 
         def throttled(guild_id: str, user_id: str, *args: Any, **kwargs: Any) -> Any:
             if user_id == user:
@@ -254,7 +254,7 @@ class TestConsumer:
                 )
             return real(guild_id, user_id, *args, **kwargs)
 
-        monkeypatch.setattr(members, "count_message", throttled)
+        monkeypatch.setattr(members, "count_messages", throttled)
         t = now_ms() - MINUTE_MS
         result = consume([message(guild, user, MID + 20, t), message(guild, other, MID + 21, t)])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from bench import cost
@@ -161,3 +163,26 @@ def test_level_ups_count_the_records_whose_level_changed():
 
     event = {"Records": [record(3, 4), record(4, 4), record(None, 1), record(7, 6)]}
     assert cost.level_ups(event) == 2
+
+
+def _share_run(name: str, wru: float, xp_share: float) -> cost.MessageRun:
+    scenario = cost.Scenario(name, 50.0, 100, 10, 0)
+    return cost.MessageRun(scenario, 100, Usage(wru=wru), [], Counter(), 50.0, 1.0, xp_share)
+
+
+def test_the_share_model_is_the_line_through_its_two_measured_ends():
+    """2 WRU a message earning nothing ($1.25/M), 8 WRU one earning XP ($5/M): $1 is met at no share."""
+    none, every = _share_run("none", 2.0, 0.0), _share_run("every", 8.0, 1.0)
+    busy = _share_run("busy guild", 3.0, 0.25)
+    report = cost.Report(10, [busy], [], [], "stamp", (none, every))
+    text = "\n".join(cost.share_model(report))
+    assert "cost(*s*) = $1.25 + *s* x $3.75" in text
+    assert "| 20% | $2.00 |" in text
+    assert "not met at any share" in text
+    assert "busy guild: 25% of its messages earned XP; the line gives $2.19, measured $1.88" in text
+
+
+def test_the_share_model_says_up_to_which_share_one_dollar_is_met():
+    none, every = _share_run("none", 0.8, 0.0), _share_run("every", 4.0, 1.0)  # $0.50 and $2.50 a million
+    text = "\n".join(cost.share_model(cost.Report(10, [], [], [], "stamp", (none, every))))
+    assert "met while at most 25% of messages earn XP" in text

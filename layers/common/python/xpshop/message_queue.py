@@ -9,6 +9,7 @@ is set aside on the dead-letter queue by the consumer itself (`dead_letter`), so
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -20,6 +21,9 @@ from . import snapstart
 from .errors import Unavailable
 
 BATCH = 10  # SendMessageBatch's limit
+BATCH_BYTES = 240_000  # under SendMessageBatch's 256 KiB for all its entries together
+RECORD_BYTES = 60_000  # a member's messages per record: under one 64 KiB billing chunk
+RUN_KIND = "messages"  # a record holding several messages of one member (api.xp.member_events.MessageRun)
 MAX_REASON = 1000  # characters of the error kept with a dead-lettered record
 
 
@@ -37,8 +41,45 @@ def reset() -> None:
 
 
 def send(events: Sequence[dict[str, Any]]) -> int:
-    """Queue message events (dicts with messageId, guildId, userId, ...); returns how many were accepted."""
-    return _send_fifo(events, lambda e: str(e["messageId"]))
+    """Queue message events (dicts with messageId, guildId, userId, ...); returns how many were accepted.
+
+    A member's messages of the call go as one record (in their order; several when they exceed one 64 KiB
+    billing chunk), so the consumer counts them with one write and SQS bills one request for them; a member
+    with one message gets the single-message record every deploy reads. The deduplication id of a record of
+    several is a digest of its message ids: a relay retry of the same request is dropped by SQS again."""
+    by_member: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in events:
+        by_member.setdefault((str(e["guildId"]), str(e["userId"])), []).append(e)
+    records: list[dict[str, Any]] = []
+    for messages in by_member.values():
+        records += _runs(messages)
+    _send_fifo(records, _dedup_id)
+    return len(events)
+
+
+def _runs(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One member's messages as records of at most RECORD_BYTES each: a single message as itself."""
+    chunks: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for m in messages:
+        n = len(json.dumps(m, separators=(",", ":"))) + 1
+        if chunks[-1] and size + n > RECORD_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(m)
+        size += n
+    return [c[0] if len(c) == 1 else {"kind": RUN_KIND, "messages": c, **_member(c[0])} for c in chunks]
+
+
+def _member(message: dict[str, Any]) -> dict[str, Any]:
+    return {"guildId": message["guildId"], "userId": message["userId"]}  # the record's group
+
+
+def _dedup_id(record: dict[str, Any]) -> str:
+    if record.get("kind") != RUN_KIND:
+        return str(record["messageId"])
+    ids = ",".join(str(m["messageId"]) for m in record["messages"])
+    return "run-" + hashlib.sha256(ids.encode()).hexdigest()[:64]
 
 
 def send_member_events(events: Sequence[dict[str, Any]]) -> int:
@@ -52,17 +93,23 @@ def _send_fifo(events: Sequence[dict[str, Any]], dedup_id: Callable[[dict[str, A
     queue_url = os.environ.get("MESSAGES_QUEUE_URL", "")
     if not queue_url:
         raise Unavailable("The message queue is not configured")
-    for start in range(0, len(events), BATCH):
-        chunk = events[start : start + BATCH]
+    bodies = [json.dumps(e, separators=(",", ":")) for e in events]
+    start = 0
+    while start < len(events):
+        end, size = start, 0
+        while end < len(events) and end - start < BATCH and (end == start or size + len(bodies[end]) <= BATCH_BYTES):
+            size += len(bodies[end])
+            end += 1
         entries = [
             {
                 "Id": str(i),
-                "MessageBody": json.dumps(e, separators=(",", ":")),
+                "MessageBody": bodies[start + i],
                 "MessageGroupId": f"{e['guildId']}:{e['userId']}",
                 "MessageDeduplicationId": dedup_id(e),
             }
-            for i, e in enumerate(chunk)
+            for i, e in enumerate(events[start:end])
         ]
+        start = end
         resp = _client().send_message_batch(QueueUrl=queue_url, Entries=entries)
         if resp.get("Failed"):
             # The relay retries the whole request: what was queued already is deduplicated by its id.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
@@ -11,7 +12,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ParamValidationError
 
 from .. import message_queue, metrics
-from ..api.xp.member_events import MemberEvent, MembersIngestBody, parse_record
+from ..api.xp.member_events import MemberEvent, MembersIngestBody, MessageRun, parse_record
 from ..api.xp.messages import IngestBody, MessageEvent
 from ..awards import message_award
 from ..display import Display
@@ -123,37 +124,49 @@ def count_command(
 
 def count(event: MessageEvent, tally: Tally) -> dict[str, Any]:
     """Count one message (once, whatever the redeliveries) and award its XP if due."""
-    if event.bot:
-        return {"counted": False, "reason": "bot"}
-    if not guilds.exists(event.guildId):  # a message from a guild means the bot is in it
-        guilds.register(event.guildId, None, "gateway")
-    cfg = config_for(event.guildId)
-    award = message_award(cfg, event.userId, event.channelId, event.roleIds)
-    result = members.count_message(
-        event.guildId,
-        event.userId,
-        event.messageId,
-        at_ms=event.timestamp,
-        xp=award.xp,
-        cooldown_ms=award.cooldown_ms,
-        curve=curve_for(event.guildId),
-        display=event.display_data(),
-    )
-    if not result.counted or result.change is None:
-        return {"counted": False, "reason": "duplicate"}
-    tally.add(event.guildId, event.userId, result.change, xp_message=result.xp_message)
-    if result.change.old_level != result.change.new_level:
-        logger.info(
-            "level changed",
-            extra={
-                "guildId": event.guildId,
-                "userId": event.userId,
-                "oldLevel": result.change.old_level,
-                "newLevel": result.change.new_level,
-                "source": "message",
-            },
-        )
-    return {"counted": True, "awarded": result.awarded}
+    return count_run([event], tally)[0]
+
+
+def count_run(events: list[MessageEvent], tally: Tally) -> list[dict[str, Any]]:
+    """Count a member's messages, in their queue order, in one write (store.members.count_messages): each
+    once, whatever the redeliveries, with its XP if due, exactly as one at a time; one result per message."""
+    results: list[dict[str, Any] | None] = [{"counted": False, "reason": "bot"} if e.bot else None for e in events]
+    human = [e for e in events if not e.bot]
+    if not human:
+        return [r or {} for r in results]
+    first = human[0]
+    if any((e.guildId, e.userId) != (first.guildId, first.userId) for e in human):
+        raise ValueError("a run is one member's messages")
+    if not guilds.exists(first.guildId):  # a message from a guild means the bot is in it
+        guilds.register(first.guildId, None, "gateway")
+    cfg = config_for(first.guildId)
+    curve = curve_for(first.guildId)
+    run = []
+    for e in human:
+        award = message_award(cfg, e.userId, e.channelId, e.roleIds)
+        run.append(members.Message(int(e.messageId), e.timestamp, award.xp, award.cooldown_ms, e.display_data()))
+    outcomes = iter(members.count_messages(first.guildId, first.userId, run, curve=curve))
+    for i, r in enumerate(results):
+        if r is not None:
+            continue
+        result = next(outcomes)
+        if not result.counted or result.change is None:
+            results[i] = {"counted": False, "reason": "duplicate"}
+            continue
+        tally.add(first.guildId, first.userId, result.change, xp_message=result.xp_message)
+        if result.change.old_level != result.change.new_level:
+            logger.info(
+                "level changed",
+                extra={
+                    "guildId": first.guildId,
+                    "userId": first.userId,
+                    "oldLevel": result.change.old_level,
+                    "newLevel": result.change.new_level,
+                    "source": "message",
+                },
+            )
+        results[i] = {"counted": True, "awarded": result.awarded}
+    return [r or {} for r in results]
 
 
 # Failures that come back on every delivery of the same record: retrying them only blocks the member's
@@ -176,18 +189,123 @@ def is_poison(exc: BaseException) -> bool:
 
 
 def consume(body: str, tally: Tally, *, group_id: str | None, record_id: str) -> dict[str, Any]:
-    """One queue record (a chat message, or a member event: a leave or a ban): applied once, or, when it can
-    never be applied, set aside on the dead-letter queue (once, so the member's later messages go on);
-    anything else is raised for SQS to retry."""
+    """One queue record (a chat message, several of one member's, or a member event: a leave or a ban):
+    applied once, or, when it can never be applied, set aside on the dead-letter queue (once, so the
+    member's later messages go on); anything else is raised for SQS to retry."""
     try:
         event = parse_record(body)
         if isinstance(event, MemberEvent):
             return members_service.apply_member_event(event)
+        if isinstance(event, MessageRun):
+            return _summary(count_run(event.messages, tally))
         return count(event, tally)
     except Exception as exc:
-        if not is_poison(exc):
-            raise
-        reason = f"{type(exc).__name__}: {exc}"
-        logger.warning("poison record set aside", extra={"recordId": record_id, "group": group_id, "reason": reason})
-        message_queue.dead_letter(body, group_id=group_id or POISON, dedup_id=record_id, reason=reason)
-        return {"counted": False, "reason": POISON}
+        return _set_aside(exc, body, group_id=group_id, record_id=record_id)
+
+
+def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The outcome of a record holding several messages: how many counted, the XP they earned."""
+    counted = sum(1 for r in results if r.get("counted"))
+    return {"counted": counted, "awarded": sum(r.get("awarded", 0) for r in results), "messages": len(results)}
+
+
+def _set_aside(exc: Exception, body: str, *, group_id: str | None, record_id: str) -> dict[str, Any]:
+    """A record that failed with `exc`: put on the dead-letter queue when a retry cannot help, else raised."""
+    if not is_poison(exc):
+        raise exc
+    reason = f"{type(exc).__name__}: {exc}"
+    logger.warning("poison record set aside", extra={"recordId": record_id, "group": group_id, "reason": reason})
+    message_queue.dead_letter(body, group_id=group_id or POISON, dedup_id=record_id, reason=reason)
+    return {"counted": False, "reason": POISON}
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record of a queue delivery: its body, message group and SQS message id."""
+
+    body: str
+    group_id: str | None
+    record_id: str
+
+
+Outcome = dict[str, Any] | Exception  # what `consume` returned for a record, or what it raised
+
+
+def consume_batch(records: list[Record], tally: Tally) -> dict[str, Outcome]:
+    """A whole delivery, with one write per run of a member's consecutive messages (a FIFO group is one
+    member, and SQS hands out several messages of a group together) instead of one per message. The outcome
+    of each record is the one `consume` gives it applied alone, in order: a record is applied once or raised;
+    a member event or a poison record splits a run where it stands. A run whose write fails gives its error
+    to each of its records (the write is all or nothing, so none was applied) and its group stops there:
+    the records after it have no outcome (the caller fails them, so SQS redelivers them in order). A run
+    refused for a reason a retry cannot change is applied again one record at a time, to set aside only the
+    record at fault."""
+    groups: dict[str, list[Record]] = {}
+    for r in records:
+        groups.setdefault(r.group_id or f"record:{r.record_id}", []).append(r)
+    outcomes: dict[str, Outcome] = {}
+    for group in groups.values():
+        _consume_group(group, tally, outcomes)
+    return outcomes
+
+
+Piece = tuple[Record, list[MessageEvent], bool]  # a record of a run, the messages it holds, whether several
+
+
+def _consume_group(group: list[Record], tally: Tally, outcomes: dict[str, Outcome]) -> None:
+    run: list[Piece] = []
+    for record in group:
+        try:
+            event: MessageEvent | MemberEvent | MessageRun | None = parse_record(record.body)
+        except Exception:
+            event = None  # let `consume` set it aside (or raise) in its place, after the run before it
+        held = [event] if isinstance(event, MessageEvent) else event.messages if isinstance(event, MessageRun) else []
+        piece = (record, held, isinstance(event, MessageRun))
+        if held and (not run or _same_member(run[0][1][0], held[0])):
+            run.append(piece)
+            continue
+        if run and not _flush(run, tally, outcomes):
+            return
+        if held:
+            run = [piece]
+            continue
+        run = []
+        try:
+            outcomes[record.record_id] = consume(
+                record.body, tally, group_id=record.group_id, record_id=record.record_id
+            )
+        except Exception as exc:
+            outcomes[record.record_id] = exc
+            return
+    if run:
+        _flush(run, tally, outcomes)
+
+
+def _same_member(a: MessageEvent, b: MessageEvent) -> bool:
+    return (a.guildId, a.userId) == (b.guildId, b.userId)
+
+
+def _flush(run: list[Piece], tally: Tally, outcomes: dict[str, Outcome]) -> bool:
+    """Apply a run; False when its group must stop (a record failed and is to be retried)."""
+    try:
+        results = count_run([e for _, held, _ in run for e in held], tally)
+    except Exception as exc:
+        if not is_poison(exc):  # nothing of the run was written: every record of it is retried
+            for record, _, _ in run:
+                outcomes[record.record_id] = exc
+            return False
+        for record, _, _ in run:  # one of them cannot be applied: find which, one record at a time
+            try:
+                outcomes[record.record_id] = consume(
+                    record.body, tally, group_id=record.group_id, record_id=record.record_id
+                )
+            except Exception as failed:
+                outcomes[record.record_id] = failed
+                return False
+        return True
+    start = 0
+    for record, held, several in run:
+        mine = results[start : start + len(held)]
+        start += len(held)
+        outcomes[record.record_id] = _summary(mine) if several else mine[0]
+    return True

@@ -13,6 +13,8 @@ to the rank index function, which writes the audit record and the counter shard 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -803,3 +805,312 @@ def delete(guild_id: str, user_id: str) -> Removed | None:
         messages=int(old.get("messages", 0)),
         xp_messages=int(old.get("xpMessages", 0)),
     )
+
+
+# ---------------------------------------------------------------- a member's messages, one write for a run
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of a member to count: its id (a snowflake), its time, the XP it earns when outside the
+    cooldown (None: a no-XP channel or role), the cooldown, and the display data that came with it."""
+
+    message_id: int
+    at_ms: int
+    xp: int | None
+    cooldown_ms: int
+    display: Display | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What decides how a member's next messages count: as the table handed it back, or as this container
+    last wrote it (a guess: every write is guarded, so a wrong one only costs a failed write)."""
+
+    exists: bool
+    xp: int = 0
+    to_next: int = 0
+    last_id: int | None = None
+    last_awarded: int | None = None
+
+    @classmethod
+    def of(cls, item: dict[str, Any] | None, id_attr: str) -> _State:
+        if not item:
+            return cls(False)
+        last_id, last_awarded = item.get(id_attr), item.get("lastAwardedAt")
+        return cls(
+            True,
+            int(item.get("xp", 0)),
+            int(item.get("toNext", 0)),
+            int(last_id) if last_id is not None else None,
+            int(last_awarded) if last_awarded is not None else None,
+        )
+
+
+@dataclass(slots=True)
+class _Plan:
+    """How a run of messages counts from a state (or, without one, on the guess that the first message is
+    new and out of cooldown), and the guard under which the table agrees with that."""
+
+    awards: list[int | None]  # per message: XP awarded (an award), None (counted without XP), or dups below
+    counted: list[bool]
+    last_id: int | None = None
+    last_awarded: int | None = None
+    total: int = 0
+    in_cooldown_edge: int | None = None  # the latest cooldown edge of messages found in cooldown before an award
+    award_edge: int | None = None  # the cooldown edge of the first award
+    capped: bool = False  # an award cut short by MAX_XP (only an exact write can say so)
+
+    @property
+    def awarded(self) -> int:
+        return sum(1 for a in self.awards if a is not None)
+
+
+def _plan(state: _State | None, run: list[Message]) -> _Plan:
+    """Apply `run` one message at a time, as the single-message path would, from `state` (None: the guess)."""
+    plan = _Plan([], [])
+    last_id = state.last_id if state else None
+    last_awarded = state.last_awarded if state else None
+    xp = state.xp if state else 0
+    decided = state is not None  # whether last_awarded is known (the guess: the first award is due)
+    for m in run:
+        if last_id is not None and m.message_id <= last_id:
+            plan.counted.append(False)
+            plan.awards.append(None)
+            continue
+        last_id = m.message_id
+        plan.counted.append(True)
+        if m.xp is None:
+            plan.awards.append(None)
+            continue
+        edge = m.at_ms - m.cooldown_ms
+        if decided and last_awarded is not None and last_awarded > edge:
+            if plan.award_edge is None:  # before the first award: it depends on the stored award time
+                plan.in_cooldown_edge = max(edge, plan.in_cooldown_edge or edge)
+            plan.awards.append(None)
+            continue
+        if plan.award_edge is None:
+            plan.award_edge = edge
+        decided = True
+        amount = min(m.xp, MAX_XP - xp) if state else m.xp  # the guess: the guard keeps it under the cap
+        plan.capped = plan.capped or amount != m.xp
+        xp += amount
+        plan.total += amount
+        plan.awards.append(amount)
+        last_awarded = m.at_ms
+    plan.last_id = last_id
+    plan.last_awarded = last_awarded
+    return plan
+
+
+def _run_display(run: list[Message], counted: list[bool]) -> dict[str, str | None]:
+    """The display data the counted messages write, one after the other: the latest given value of each."""
+    merged: dict[str, str | None] = {}
+    for m, c in zip(run, counted, strict=True):
+        if c and m.display:
+            merged.update(m.display)
+    return merged
+
+
+_SET_EXACT_RUN = (
+    f"{_SET_LEVELLED}, messages = if_not_exists(messages, :zero) + :n, "
+    "xpMessages = if_not_exists(xpMessages, :zero) + :k, lastAwardedAt = :at, #lastId = :mid"
+)
+_SET_IN_LEVEL_RUN = (
+    "SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
+    "messages = if_not_exists(messages, :zero) + :n, xpMessages = if_not_exists(xpMessages, :zero) + :k, "
+    "lastAwardedAt = :at, #lastId = :mid, updatedAt = :upd"
+)
+
+# The state this container last wrote per member (guild, user, id attribute): picks the first write's shape.
+_KNOWN_MAX = 10_000
+_known: OrderedDict[tuple[str, str, str], _State] = OrderedDict()
+_known_lock = threading.Lock()
+
+
+def _recall(key: tuple[str, str, str]) -> _State | None:
+    with _known_lock:
+        state = _known.get(key)
+        if state is not None:
+            _known.move_to_end(key)
+        return state
+
+
+def _remember(key: tuple[str, str, str], state: _State | None) -> None:
+    with _known_lock:
+        if state is None:
+            _known.pop(key, None)
+            return
+        _known[key] = state
+        _known.move_to_end(key)
+        while len(_known) > _KNOWN_MAX:
+            _known.popitem(last=False)
+
+
+def forget_known() -> None:
+    """Drop what this container remembers of members' last writes (tests; nothing depends on it)."""
+    with _known_lock:
+        _known.clear()
+
+
+def count_messages(
+    guild_id: str, user_id: str, run: list[Message], *, curve: Curve, id_attr: str = MESSAGE_ID_ATTR
+) -> list[MessageCount]:
+    """Count a member's messages (in their queue order) in ONE guarded UpdateItem, with exactly the outcome of
+    `count_message` applied to each in turn: each counted once by id, XP for those outside the cooldown
+    (the cooldown judged from the previous award, of this run or stored), the level, the award time, the
+    last message id and the display data of the latest message.
+
+    The write's shape comes from what is known of the member: what this container's last write of it left
+    (kept in a small cache), else the guess that the first message is new and due an award (the common case
+    for a member not seen lately). Its condition holds exactly when the table agrees with what the outcome
+    was computed from; when it does not, DynamoDB hands the item back and the run is computed again from it
+    (a second write). Nothing depends on the cache being right: several containers, redeliveries and other
+    writers only make the guard fail."""
+    if not run:
+        return []
+    key = (guild_id, user_id, id_attr)
+    state, verified = _recall(key), False
+    pauses = _attempts()
+    next(pauses)  # the first try has no pause
+    while True:
+        plan = _plan(state, run)
+        if not any(plan.counted):
+            if verified:  # every message was counted before (the table said so): nothing to write
+                return [MessageCount(False, 0, None) for _ in run]
+            state = None  # the cache says duplicates: only the table can say so (the member may be new again)
+            plan = _plan(state, run)
+        try:
+            old, form = _write_run(guild_id, user_id, run, plan, state=state, curve=curve, id_attr=id_attr)
+        except _Landed as landed:  # an earlier send of this same write was applied
+            _remember(key, None)
+            c = landed.change
+            return _outcomes(run, plan, None if c.created else (c.old_xp, c.old_level), curve, exact=True)
+        except ClientError as exc:
+            _remember(key, None)
+            if not is_condition_failure(exc):
+                raise
+            if verified:  # the member changed between two writes: pause (jittered) and decide again
+                try:
+                    next(pauses)
+                except StopIteration:
+                    raise Unavailable("The member is being updated concurrently; retry shortly") from None
+            state, verified = _State.of(plain(failed_item(exc)), id_attr), True
+            continue
+        except Exception:
+            _remember(key, None)
+            raise
+        before = (int(old["xp"]), int(old["level"])) if old else None
+        outcomes = _outcomes(run, plan, before, curve, exact=form == "exact")
+        _remember(key, _after(old, plan, form, curve))
+        return outcomes
+
+
+def _write_run(
+    guild_id: str,
+    user_id: str,
+    run: list[Message],
+    plan: _Plan,
+    *,
+    state: _State | None,
+    curve: Curve,
+    id_attr: str,
+) -> tuple[dict[str, Any] | None, str]:
+    """The run's one UpdateItem under the guard of `plan`; the item as it was before (None: created) and the
+    write's form ("count": no award, "in-level": awards inside the level, "exact": exact values written)."""
+    first = next(m.message_id for m, c in zip(run, plan.counted, strict=True) if c)
+    n = sum(plan.counted)
+    conditions: list[str] = []
+    values: dict[str, Any] = {":mid": plan.last_id, ":n": n}
+    if state is None or state.last_id is None or state.last_id < first:
+        conditions.append(_NEW_MESSAGE.replace(":mid", ":from"))  # then the run alone decides what counts
+        values[":from"] = first
+    elif state.last_id is not None:
+        conditions.append("#lastId = :sid")
+        values[":sid"] = state.last_id
+    if plan.in_cooldown_edge is not None:  # messages found in cooldown before any award of the run
+        conditions.append("lastAwardedAt > :cool")
+        values[":cool"] = plan.in_cooldown_edge
+    if plan.award_edge is not None:
+        conditions.append("(attribute_not_exists(lastAwardedAt) OR lastAwardedAt <= :due)")
+        values[":due"] = plan.award_edge
+    names = {"#level": "level", "#lastId": id_attr}
+    if not plan.awarded:
+        form = "count"
+        defaults, more = _create_defaults(guild_id, user_id, curve)
+        values.update(more)
+        expression = f"SET messages = if_not_exists(messages, :zero) + :n, #lastId = :mid, {defaults}"
+    elif state is None or (state.exists and state.to_next > plan.total and not plan.capped):
+        form = "in-level"  # the same increments as one award inside the level, summed
+        conditions.append("toNext > :a AND xp <= :cap")
+        last_counted = max(i for i, c in enumerate(plan.counted) if c)
+        values.update(
+            {
+                ":a": plan.total,
+                ":s": plan.total * keys.SCORE_XP_UNIT,
+                ":cap": MAX_XP - plan.total,
+                ":k": plan.awarded,
+                ":at": plan.last_awarded,
+                # as the last message's own write would set it: its time for an award, now for a count
+                ":upd": run[last_counted].at_ms if plan.awards[last_counted] is not None else _now_ms(),
+            }
+        )
+        expression = _SET_IN_LEVEL_RUN
+    else:
+        form = "exact"  # a level crossed, the cap reached, or a new member
+        values.update(_exact_values(guild_id, user_id, state.xp + plan.total, curve, LEVEL_EARNED))
+        values.update({":k": plan.awarded, ":at": plan.last_awarded})
+        expression = _SET_EXACT_RUN
+        if state.exists:
+            conditions.append("xp = :seen")
+            values[":seen"] = state.xp
+        else:
+            conditions.append("attribute_not_exists(PK)")
+            first_counted = plan.counted.index(True)
+            if plan.awards[first_counted] is None and curve.level(plan.total) == 0:
+                # one at a time, a count would create the member and the awards stay in level 0: no level
+                # was set by an award, so none is recorded as earned
+                expression = expression.replace(", levelSource = :src", "", 1)
+                values.pop(":src")
+    expression, names, values = _with_display(expression, names, values, _run_display(run, plan.counted))
+    resp = _update(
+        Key=keys.member(guild_id, user_id),
+        UpdateExpression=expression,
+        ConditionExpression=" AND ".join(conditions),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_OLD",
+    )
+    return plain(resp.get("Attributes")) or None, form
+
+
+def _outcomes(
+    run: list[Message], plan: _Plan, before: tuple[int, int] | None, curve: Curve, *, exact: bool
+) -> list[MessageCount]:
+    """Each message's outcome as if written alone: the XP and level it took the member from and to."""
+    xp, level = before if before else (0, 0)
+    created = before is None
+    out: list[MessageCount] = []
+    for counted, award in zip(plan.counted, plan.awards, strict=True):
+        if not counted:
+            out.append(MessageCount(False, 0, None))
+            continue
+        new_xp = xp + (award or 0)
+        new_level = curve.level(new_xp) if exact and award is not None else level
+        out.append(MessageCount(True, award or 0, Change(created, xp, new_xp, level, new_level), award is not None))
+        xp, level, created = new_xp, new_level, False
+    return out
+
+
+def _after(old: dict[str, Any] | None, plan: _Plan, form: str, curve: Curve) -> _State:
+    """The member as the run's write left it (what the next run of this container guesses from)."""
+    before = _State.of(old, MESSAGE_ID_ATTR)  # its XP, toNext and award time (the last id comes from the plan)
+    xp = before.xp + plan.total
+    if form == "exact":
+        to_next = curve.progress(xp).to_next
+    elif old is None:
+        to_next = curve.xp_for_level(1)
+    else:
+        to_next = before.to_next - plan.total
+    last_awarded = plan.last_awarded if plan.awarded else before.last_awarded
+    return _State(True, xp, to_next, plan.last_id, last_awarded)

@@ -66,10 +66,31 @@ class MembersIngestBody(BaseModel):
     events: list[MemberEvent] = Field(min_length=1, max_length=100)
 
 
-def parse_record(body: str) -> MessageEvent | MemberEvent:
-    """A queue record's body, checked again: a member event when it says so, else a chat message.
-    Raises ValueError (json.JSONDecodeError, pydantic.ValidationError) when it is neither."""
+RUN_KIND = "messages"
+MAX_RUN_MESSAGES = 100  # an ingest request's messages at most
+
+
+class MessageRun(BaseModel):
+    """Chat messages of one member queued as one record, in their order (xpshop.message_queue.send)."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+    messages: list[MessageEvent] = Field(min_length=1, max_length=MAX_RUN_MESSAGES)
+
+    @field_validator("messages")
+    @classmethod
+    def _one_member(cls, value: list[MessageEvent]) -> list[MessageEvent]:
+        if len({(m.guildId, m.userId) for m in value}) != 1:
+            raise ValueError("a record's messages are one member's")
+        return value
+
+
+def parse_record(body: str) -> MessageEvent | MemberEvent | MessageRun:
+    """A queue record's body, checked again: a member event or a member's messages when it says so, else a
+    chat message (as every record was before runs were queued). Raises ValueError (json.JSONDecodeError,
+    pydantic.ValidationError) when it is none of them."""
     data = json.loads(body)
     if isinstance(data, dict) and data.get("kind") == MEMBER_KIND:
         return MemberEvent.model_validate({k: v for k, v in data.items() if k != "kind"})
+    if isinstance(data, dict) and data.get("kind") == RUN_KIND:
+        return MessageRun.model_validate(data)
     return MessageEvent.model_validate(data)
