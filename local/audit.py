@@ -35,10 +35,11 @@ from typing import Any
 
 from local import REPO_ROOT
 
-# Every lock that is shipped (the layer) or installed by `make setup`/.ci/run (dev, scanners, generated client).
+# Every lock that is shipped (the layer) or installed by `make setup`/.ci/run (dev, SAM CLI, scanners, client).
 LOCKS = (
     "layers/common/python/requirements.txt",
     "requirements-lock.txt",
+    "requirements-sam-lock.txt",
     "requirements-scan-lock.txt",
     "requirements-client-lock.txt",
 )
@@ -236,6 +237,7 @@ def failed(rows: Iterable[Row]) -> bool:
 _SHORT = {
     "layers/common/python/requirements.txt": "layer",
     "requirements-lock.txt": "dev",
+    "requirements-sam-lock.txt": "sam",
     "requirements-scan-lock.txt": "scan",
     "requirements-client-lock.txt": "client",
 }
