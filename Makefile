@@ -111,10 +111,10 @@ scan: scan-venv ## checkov over template.yaml (0 failed checks; each skip carrie
 # PyPI's project JSON (the latest release's advisories): a pin older than that is "unverified", never clean, and
 # fails unless audit-unverified.txt accepts it with its reason. Accepted advisories: audit-ignore.txt (id + why).
 # AUDIT_MODE=pip-audit: pip-audit or a failure; AUDIT_MODE=fallback: the project JSON only. Needs the network:
-# not part of `make test` or `make lint`.
+# not part of `make test` or `make lint`. local/audit.py needs only the standard library (any venv's python runs it).
 AUDIT_MODE ?= auto
-audit: venv scan-venv ## Known vulnerabilities of every locked dependency (pip-audit, or PyPI's project JSON)
-	$(PY) -m local.audit --mode $(AUDIT_MODE) --pip-audit $(SCAN_VENV)/bin/pip-audit
+audit: scan-venv ## Known vulnerabilities of every locked dependency (pip-audit, or PyPI's project JSON)
+	$(SCAN_VENV)/bin/python -m local.audit --mode $(AUDIT_MODE) --pip-audit $(SCAN_VENV)/bin/pip-audit
 
 format: venv ## Apply ruff's formatting and autofixes
 	$(VENV)/bin/ruff format .

@@ -106,6 +106,16 @@ def test_an_unverified_pin_in_the_allow_list_passes_with_its_reason_for_that_ver
     assert other.status == UNVERIFIED
 
 
+def test_a_yanked_pin_is_noted() -> None:
+    project = recorded("jinja2")
+    for file in project["releases"]["3.1.6"]:
+        file.update(yanked=True, yanked_reason="broken wheel")
+
+    row = assess(Pin("jinja2", "3.1.6"), project, {}, {})
+
+    assert (row.status, row.why) == (CLEAN, "yanked: broken wheel")
+
+
 def test_a_version_pypi_does_not_list_is_unverified() -> None:
     row = assess(Pin("jinja2", "9.9.9"), recorded("jinja2"), {}, {})
 
