@@ -200,3 +200,30 @@ def test_the_repository_lists_are_explained_current_and_accept_nothing_shipped()
     shipped = {(name, dev_lock[name]) for name in _shipped()}
     assert ("pydantic-core", dev_lock["pydantic-core"]) in shipped
     assert not set(accepted) & shipped, "a pin the layer ships must be verified, not accepted"
+
+
+def test_pip_audit_runs_when_its_service_answers_and_its_exit_code_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(audit, "_answers", lambda url, data=None: "/json" in url)  # per-version JSON answers
+    monkeypatch.setattr(audit.subprocess, "call", lambda command, cwd: calls.append(command) or 1)
+    monkeypatch.setattr(audit, "fetch_project", lambda name: pytest.fail("no fallback when pip-audit can run"))
+
+    assert audit.main(["--pip-audit", "pip-audit"]) == 1
+    assert calls[0][:2] == ["pip-audit", "--strict"]
+    assert calls[0][calls[0].index("-s") + 1] == "pypi"
+    assert calls[0].count("-r") == len(audit.LOCKS)
+    assert "GHSA-wj6h-64fc-37mp" in calls[0]  # audit-ignore.txt's ids
+
+
+def test_without_pip_audit_service_the_fallback_runs_and_no_answer_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(audit, "_answers", lambda url, data=None: False)
+    monkeypatch.setattr(audit.subprocess, "call", lambda command, cwd: pytest.fail("pip-audit cannot run here"))
+    monkeypatch.setattr(audit, "fetch_project", lambda name: FetchError(f"{name}: 404"))
+
+    assert audit.main([]) == 1
+    assert audit.main(["--mode", "pip-audit"]) == 1
+    out = capsys.readouterr().out
+    assert "falling back" in out
+    assert " 0 clean," in out and "unreachable" in out
