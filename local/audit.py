@@ -35,7 +35,8 @@ from typing import Any
 
 from local import REPO_ROOT
 
-# Every lock that is shipped (the layer) or installed by `make setup`/.ci/run (dev, SAM CLI, scanners, client).
+# Every lock that is shipped (the layer: its direct pins, also in requirements-lock.txt with everything they pull
+# in) or installed by `make setup`/.ci/run (dev, SAM CLI, scanners, generated client).
 LOCKS = (
     "layers/common/python/requirements.txt",
     "requirements-lock.txt",
@@ -43,7 +44,6 @@ LOCKS = (
     "requirements-scan-lock.txt",
     "requirements-client-lock.txt",
 )
-# pip-audit reads requirement files; the layer's file holds the shipped pins (a subset of requirements-lock.txt).
 IGNORE_FILE = "audit-ignore.txt"
 UNVERIFIED_FILE = "audit-unverified.txt"
 PYPI = "https://pypi.org/pypi"
@@ -305,6 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"make audit: {exc}", file=sys.stderr)
         return 2
     pins = collect_pins(REPO_ROOT, locks)
+    if not pins:
+        print(f"make audit: no `name==version` pin in {', '.join(locks)}", file=sys.stderr)
+        return 2
     if args.mode != "fallback":
         service = pip_audit_service(pins)
         if service is not None:
