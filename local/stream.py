@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from local import events, lambdas
 from local.template import FunctionSpec
@@ -154,7 +155,9 @@ class StreamPoller:
 
     def _client(self, service: str) -> Any:
         if self.endpoint is None:  # moto's in-process mock (unit tests)
-            return boto3.client(service, region_name="us-east-1")
+            # botocore >= 1.44 sends DynamoDB Streams calls to an account endpoint taken from the stream ARN
+            # (<account>.streams-ddb.<region>.amazonaws.com), which moto (5.2.5) does not route: the regional one
+            return boto3.client(service, region_name="us-east-1", config=Config(account_id_endpoint_mode="disabled"))
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
