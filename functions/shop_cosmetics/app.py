@@ -34,7 +34,11 @@ from xpshop.api.shop.responses.cosmetics import (
     Unequipped,
 )
 from xpshop.http import Access
-from xpshop.service.shop import accounts, catalog, purchases
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+accounts = coldstart.later("xpshop.service.shop.accounts")
+catalog = coldstart.later("xpshop.service.shop.catalog")
+purchases = coldstart.later("xpshop.service.shop.purchases")
 
 logger = Logger()
 P = "/api/v1/cosmetics"

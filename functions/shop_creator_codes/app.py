@@ -33,7 +33,10 @@ from xpshop.api.shop.responses.creator_codes import (
     Supporting,
 )
 from xpshop.http import Access
-from xpshop.service.shop import accounts, creators
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+accounts = coldstart.later("xpshop.service.shop.accounts")
+creators = coldstart.later("xpshop.service.shop.creators")
 
 logger = Logger()
 P = "/api/v1/creatorcodes"

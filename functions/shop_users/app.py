@@ -26,7 +26,9 @@ from xpshop.api.shop.responses.users import (
     UserTransactions,
 )
 from xpshop.http import Access
-from xpshop.service.shop import accounts
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+accounts = coldstart.later("xpshop.service.shop.accounts")
 
 logger = Logger()
 INFO, TRANSACTIONS, LIST = "/api/v1/users/info", "/api/v1/users/transactions", "/api/v1/users/list"

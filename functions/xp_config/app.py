@@ -34,7 +34,10 @@ from xpshop.api.xp.responses.config import (
     RewardsView,
 )
 from xpshop.errors import ErrorCode
-from xpshop.service import config, guilds
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+config = coldstart.later("xpshop.service.config")
+guilds = coldstart.later("xpshop.service.guilds")
 
 logger = Logger()
 

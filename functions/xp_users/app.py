@@ -26,7 +26,9 @@ from xpshop.api.xp.responses.members import (
     XpRemoved,
     XpSet,
 )
-from xpshop.service import members
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+members = coldstart.later("xpshop.service.members")
 
 logger = Logger()
 app = http.make_resolver(http.XP_API, missing_guild={"/api/xp/users": ["GET", "POST", "PUT", "DELETE"]})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import string
 from typing import Any
 
@@ -82,4 +81,6 @@ def minecraft_uuid(value: Any) -> str | None:
 
 def short_id(length: int = 8) -> str:
     """A random alphanumeric id (cosmetics, categories, coupons, creator codes): 62^8 ~ 2e14 values."""
+    import secrets  # with hmac and hashlib: only where an id is made
+
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
