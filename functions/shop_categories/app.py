@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import CategoryCreate, CategoryDelete, CategoryRename
+from xpshop.api.shop.requests.categories import CategoryCreate, CategoryDelete, CategoryRename
 from xpshop.api.shop.responses.categories import Category, CategoryDeleted
 from xpshop.http import Access
 

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import CouponCreate, CouponDelete, CouponEdit, RedeemBody
+from xpshop.api.shop.requests.coupons import CouponCreate, CouponDelete, CouponEdit, RedeemBody
 from xpshop.api.shop.responses.common import Deleted
 from xpshop.api.shop.responses.coupons import Coupon, CouponCreated, CouponEdited, CouponsPage, Redeemed
 from xpshop.http import Access

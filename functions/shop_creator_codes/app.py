@@ -15,13 +15,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import (
-    CODE_PATTERN,
+from xpshop.api.shop.requests.common import CODE_PATTERN, account_param
+from xpshop.api.shop.requests.creator_codes import (
     CreatorCodeCreate,
     CreatorCodeDelete,
     CreatorCodeSet,
     CreatorCodeUpdate,
-    account_param,
 )
 from xpshop.api.shop.responses.common import Deleted
 from xpshop.api.shop.responses.creator_codes import (

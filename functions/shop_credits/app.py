@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import CreditsModify, CreditsSet
+from xpshop.api.shop.requests.credits import CreditsModify, CreditsSet
 from xpshop.api.shop.responses.credits import Credits
 from xpshop.http import Access
 

@@ -15,7 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import Account, LinkBody, account_param
+from xpshop.api.shop.requests.common import account_param
+from xpshop.api.shop.requests.users import Account, LinkBody
 from xpshop.api.shop.responses.users import (
     IssuedKey,
     Linked,
