@@ -33,7 +33,7 @@ NEVER_AT_IMPORT = (
 # Models only the functions serving them may load.
 ONLY_FOR = {
     "xpshop.api.keys": {"ApiKeysFunction"},
-    "xpshop.api.xp.requests": {"XpUsersFunction", "XpConfigFunction", "XpImportJobsFunction"},
+    "xpshop.api.xp.requests": {"XpUsersFunction", "XpConfigFunction"},
     # one module of /api/xp responses per function (the package itself defines no model)
     "xpshop.api.xp.responses.members": {"XpUsersFunction"},
     "xpshop.api.xp.responses.config": {"XpConfigFunction"},
@@ -89,6 +89,8 @@ NOT_FOR = {
     "XpLeaderboardFunction": ("xpshop.store.audit", "xpshop.store.stats", "xpshop.api.xp.member_events"),
     "XpUsersFunction": ("xpshop.store.audit", "xpshop.store.stats", "xpshop.api.xp.member_events"),
     "XpTransferFunction": ("xpshop.service.imports", "xpshop.store.imports"),
+    # an import job applies rows: the config patch's model (and pydantic) only for a file's role rewards
+    "XpImportJobsFunction": ("pydantic", "xpshop.api.xp.requests"),
 }
 
 _SCRIPT = """
