@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
-from xpshop.api.xp.requests import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
+from xpshop.api.xp.requests.members import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
 from xpshop.api.xp.responses.members import (
     Forgotten,
     MemberDetail,

@@ -33,7 +33,9 @@ NEVER_AT_IMPORT = (
 # Models only the functions serving them may load.
 ONLY_FOR = {
     "xpshop.api.keys": {"ApiKeysFunction"},
-    "xpshop.api.xp.requests": {"XpUsersFunction", "XpConfigFunction"},
+    # /api/xp request bodies: one module per function
+    "xpshop.api.xp.requests.members": {"XpUsersFunction"},
+    "xpshop.api.xp.requests.config": {"XpConfigFunction"},
     # one module of /api/xp responses per function (the package itself defines no model)
     "xpshop.api.xp.responses.members": {"XpUsersFunction"},
     "xpshop.api.xp.responses.config": {"XpConfigFunction"},

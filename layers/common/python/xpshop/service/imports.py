@@ -293,7 +293,7 @@ def _apply_rewards(guild_id: str, parsed: Parsed, options: Options) -> reward_ru
         if not merged.changed:
             return current
         # the config patch's model (pydantic): for files with role rewards, not for every import job's init
-        from ..api.xp.requests import validate_patch
+        from ..api.xp.requests.config import validate_patch
 
         return apply_patch(current, validate_patch({"roleRewards": merged.rewards}))
 
