@@ -160,7 +160,7 @@ def _parameters(path: str, operation: dict[str, Any]) -> None:
     annotations leave them plain strings: state their exact format here. The shop's `id` query parameter is
     an account id (snowflake or Minecraft UUID), as in its bodies; a `cursor` is url-safe base64."""
     from xpshop.api.fields import SNOWFLAKE_SCHEMA
-    from xpshop.api.shop.requests import ACCOUNT_SCHEMA
+    from xpshop.api.shop.requests.common import ACCOUNT_SCHEMA
     from xpshop.store.cursor import CURSOR_PATTERN
 
     for parameter in operation.get("parameters", []):

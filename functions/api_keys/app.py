@@ -18,7 +18,9 @@ from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.keys import KEYS_FIELD_CODES, CreateKeyBody, KeyCreated, KeyList, KeyRevoked
 from xpshop.errors import ApiError, ErrorCode
-from xpshop.service import access_keys
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+access_keys = coldstart.later("xpshop.service.access_keys")
 
 logger = Logger()
 KEYS = "/api/keys"

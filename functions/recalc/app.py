@@ -17,7 +17,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.responses.recalc import RecalcReport
-from xpshop.service import recalc
+
+# The recalculation (its routes' and the schedule's), with the stores behind it: imported by its first use.
+recalc = coldstart.later("xpshop.service.recalc")
 
 logger = Logger()
 app = http.make_resolver(http.XP_API)

@@ -15,10 +15,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import CategoryCreate, CategoryDelete, CategoryRename
+from xpshop.api.shop.requests.categories import CategoryCreate, CategoryDelete, CategoryRename
 from xpshop.api.shop.responses.categories import Category, CategoryDeleted
 from xpshop.http import Access
-from xpshop.service.shop import catalog
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+catalog = coldstart.later("xpshop.service.shop.catalog")
 
 logger = Logger()
 P = "/api/v1/categories"

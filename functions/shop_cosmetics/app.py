@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import (
+from xpshop.api.shop.requests.cosmetics import (
     CosmeticCreate,
     CosmeticDelete,
     CosmeticUpdate,
@@ -34,7 +34,11 @@ from xpshop.api.shop.responses.cosmetics import (
     Unequipped,
 )
 from xpshop.http import Access
-from xpshop.service.shop import accounts, catalog, purchases
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+accounts = coldstart.later("xpshop.service.shop.accounts")
+catalog = coldstart.later("xpshop.service.shop.catalog")
+purchases = coldstart.later("xpshop.service.shop.purchases")
 
 logger = Logger()
 P = "/api/v1/cosmetics"

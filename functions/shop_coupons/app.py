@@ -15,11 +15,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import CouponCreate, CouponDelete, CouponEdit, RedeemBody
+from xpshop.api.shop.requests.coupons import CouponCreate, CouponDelete, CouponEdit, RedeemBody
 from xpshop.api.shop.responses.common import Deleted
 from xpshop.api.shop.responses.coupons import Coupon, CouponCreated, CouponEdited, CouponsPage, Redeemed
 from xpshop.http import Access
-from xpshop.service.shop import accounts, coupons
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+accounts = coldstart.later("xpshop.service.shop.accounts")
+coupons = coldstart.later("xpshop.service.shop.coupons")
 
 logger = Logger()
 P = "/api/v1/coupons"

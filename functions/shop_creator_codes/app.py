@@ -15,13 +15,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import (
-    CODE_PATTERN,
+from xpshop.api.shop.requests.common import CODE_PATTERN, account_param
+from xpshop.api.shop.requests.creator_codes import (
     CreatorCodeCreate,
     CreatorCodeDelete,
     CreatorCodeSet,
     CreatorCodeUpdate,
-    account_param,
 )
 from xpshop.api.shop.responses.common import Deleted
 from xpshop.api.shop.responses.creator_codes import (
@@ -33,7 +32,10 @@ from xpshop.api.shop.responses.creator_codes import (
     Supporting,
 )
 from xpshop.http import Access
-from xpshop.service.shop import accounts, creators
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+accounts = coldstart.later("xpshop.service.shop.accounts")
+creators = coldstart.later("xpshop.service.shop.creators")
 
 logger = Logger()
 P = "/api/v1/creatorcodes"

@@ -15,10 +15,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import CreditsModify, CreditsSet
+from xpshop.api.shop.requests.credits import CreditsModify, CreditsSet
 from xpshop.api.shop.responses.credits import Credits
 from xpshop.http import Access
-from xpshop.service.shop import accounts, credits
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+accounts = coldstart.later("xpshop.service.shop.accounts")
+credits = coldstart.later("xpshop.service.shop.credits")
 
 logger = Logger()
 P = "/api/v1/credits"

@@ -15,7 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests import Account, LinkBody, account_param
+from xpshop.api.shop.requests.common import account_param
+from xpshop.api.shop.requests.users import Account, LinkBody
 from xpshop.api.shop.responses.users import (
     IssuedKey,
     Linked,
@@ -26,7 +27,9 @@ from xpshop.api.shop.responses.users import (
     UserTransactions,
 )
 from xpshop.http import Access
-from xpshop.service.shop import accounts
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+accounts = coldstart.later("xpshop.service.shop.accounts")
 
 logger = Logger()
 INFO, TRANSACTIONS, LIST = "/api/v1/users/info", "/api/v1/users/transactions", "/api/v1/users/list"

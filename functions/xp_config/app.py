@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
-from xpshop.api.xp.requests import (
+from xpshop.api.xp.requests.config import (
     AddRewardBody,
     ConfigPatch,
     DeleteMultipliersBody,
@@ -34,7 +34,10 @@ from xpshop.api.xp.responses.config import (
     RewardsView,
 )
 from xpshop.errors import ErrorCode
-from xpshop.service import config, guilds
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+config = coldstart.later("xpshop.service.config")
+guilds = coldstart.later("xpshop.service.guilds")
 
 logger = Logger()
 

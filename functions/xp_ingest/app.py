@@ -19,7 +19,9 @@ from xpshop.api.envelope import responses
 from xpshop.api.xp.member_events import MembersIngestBody
 from xpshop.api.xp.messages import IngestBody
 from xpshop.api.xp.responses.ingest import Ingested
-from xpshop.service import messages
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+messages = coldstart.later("xpshop.service.messages")
 
 logger = Logger()
 INGEST = "/api/xp/ingest/messages"

@@ -15,7 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.responses.leaderboard import LeaderboardPage, PublicLeaderboardPage, Rank
-from xpshop.service import members
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+members = coldstart.later("xpshop.service.members")
 
 logger = Logger()
 PAGE = "/api/xp/leaderboard/<guildId>"

@@ -16,7 +16,9 @@ from xpshop import http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.responses.stats import GuildStats, Health
 from xpshop.errors import ErrorCode
-from xpshop.service import stats
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+stats = coldstart.later("xpshop.service.stats")
 
 logger = Logger()
 HEALTH = "/api/xp/health"

@@ -26,7 +26,11 @@ from xpshop.api.xp.transfer import (
     ImportResult,
     RewardsMode,
 )
-from xpshop.service import exports
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+exports = coldstart.later("xpshop.service.exports")
+imports = coldstart.later("xpshop.service.imports")  # the import routes' own (file parsing, import runs)
+transfer = coldstart.later("xpshop.transfer")
 
 logger = Logger()
 
@@ -64,12 +68,9 @@ def import_members(
         "merge"
     ),
 ):
-    from xpshop.service import imports  # the import routes' own (file parsing, import runs): not the export's
-    from xpshop.transfer import Mode
-
     headers = app.current_event.headers or {}
     key = headers.get("idempotency-key")
-    options = imports.Options(Mode(mode), dryRun, rewards == "replace", f"{guildId} {key}" if key else None)
+    options = imports.Options(transfer.Mode(mode), dryRun, rewards == "replace", f"{guildId} {key}" if key else None)
     body = http.raw_body(app)
     content_type, encoding = headers.get("content-type"), headers.get("content-encoding")
     return http.once(app, lambda: imports.import_file(guildId, body, content_type, encoding, options))
@@ -82,8 +83,6 @@ def import_members(
     responses=responses(ImportJob),
 )
 def get_import_job(guildId: str, jobId: str):
-    from xpshop.service import imports
-
     return http.ok(imports.job_status(guildId, jobId))
 
 

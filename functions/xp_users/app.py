@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import responses
-from xpshop.api.xp.requests import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
+from xpshop.api.xp.requests.members import AddXpBody, PrivacyBody, RemoveXpBody, SetXpBody
 from xpshop.api.xp.responses.members import (
     Forgotten,
     MemberDetail,
@@ -26,7 +26,9 @@ from xpshop.api.xp.responses.members import (
     XpRemoved,
     XpSet,
 )
-from xpshop.service import members
+
+# The routes' services, with the stores behind them: imported by the first request that uses them.
+members = coldstart.later("xpshop.service.members")
 
 logger = Logger()
 app = http.make_resolver(http.XP_API, missing_guild={"/api/xp/users": ["GET", "POST", "PUT", "DELETE"]})

@@ -173,6 +173,31 @@ def test_a_refused_request_is_still_a_500(api, monkeypatch):
     assert api.get(f"/api/xp/users/{G}/{U}").status == 500
 
 
+@pytest.mark.parametrize("api_path", [f"/api/xp/users/{G}/{U}", f"/api/v1/users/info?id={U}"], ids=["xp", "shop"])
+def test_the_sdk_s_own_errors_are_503_when_unreachable_and_400_when_a_parameter_is_refused(api, monkeypatch, api_path):
+    """botocore's errors (mapped by the catch-all handler, botocore being loaded only once storage is used):
+    storage unreachable is 503 with Retry-After, a parameter the SDK refuses is 400, in both API styles."""
+    from botocore.exceptions import EndpointConnectionError, ParamValidationError
+
+    from xpshop.store import members, profiles
+
+    def unreachable(*_a, **_k):
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.invalid")
+
+    monkeypatch.setattr(members, "get", unreachable)
+    monkeypatch.setattr(profiles, "account", unreachable)
+    r = api.get(api_path)
+    assert (r.status, r.error["code"], r.headers["retry-after"]) == (503, "SERVICE_UNAVAILABLE", "1")
+
+    def refused(*_a, **_k):
+        raise ParamValidationError(report="Invalid length for parameter Key")
+
+    monkeypatch.setattr(members, "get", refused)
+    monkeypatch.setattr(profiles, "account", refused)
+    r = api.get(api_path)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
+
+
 def test_unexpected_error_is_500_internal_error(api, monkeypatch):
     from xpshop.store import members
 

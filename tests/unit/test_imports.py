@@ -33,7 +33,9 @@ NEVER_AT_IMPORT = (
 # Models only the functions serving them may load.
 ONLY_FOR = {
     "xpshop.api.keys": {"ApiKeysFunction"},
-    "xpshop.api.xp.requests": {"XpUsersFunction", "XpConfigFunction", "XpImportJobsFunction"},
+    # /api/xp request bodies: one module per function
+    "xpshop.api.xp.requests.members": {"XpUsersFunction"},
+    "xpshop.api.xp.requests.config": {"XpConfigFunction"},
     # one module of /api/xp responses per function (the package itself defines no model)
     "xpshop.api.xp.responses.members": {"XpUsersFunction"},
     "xpshop.api.xp.responses.config": {"XpConfigFunction"},
@@ -41,7 +43,15 @@ ONLY_FOR = {
     "xpshop.api.xp.responses.stats": {"XpStatsFunction"},
     "xpshop.api.xp.responses.ingest": {"XpIngestFunction"},
     "xpshop.api.xp.responses.recalc": {"RecalcFunction"},
-    "xpshop.api.shop.requests": {name for name in FUNCTIONS if name.startswith("Shop")},
+    # one module of /api/v1 request models per function, with the field types they share
+    "xpshop.api.shop.requests.common": {name for name in FUNCTIONS if name.startswith("Shop")},
+    "xpshop.api.shop.requests.amounts": {"ShopCosmeticsFunction", "ShopCreditsFunction", "ShopCouponsFunction"},
+    "xpshop.api.shop.requests.users": {"ShopUsersFunction"},
+    "xpshop.api.shop.requests.cosmetics": {"ShopCosmeticsFunction"},
+    "xpshop.api.shop.requests.categories": {"ShopCategoriesFunction"},
+    "xpshop.api.shop.requests.credits": {"ShopCreditsFunction"},
+    "xpshop.api.shop.requests.coupons": {"ShopCouponsFunction"},
+    "xpshop.api.shop.requests.creator_codes": {"ShopCreatorCodesFunction"},
     "xpshop.api.shop.responses.users": {"ShopUsersFunction"},
     "xpshop.api.shop.responses.cosmetics": {"ShopCosmeticsFunction"},
     "xpshop.api.shop.responses.categories": {"ShopCategoriesFunction"},
@@ -51,12 +61,38 @@ ONLY_FOR = {
     "xpshop.api.shop.responses.common": {"ShopCosmeticsFunction", "ShopCouponsFunction", "ShopCreatorCodesFunction"},
 }
 
+# What every request of an HTTP function passes through once it is routed, left to its first request (all
+# of it reads DynamoDB): the gate's keys, scopes, rate limits and guild check, and the storage behind them.
+FIRST_REQUEST = (
+    "xpshop.http.access",
+    "xpshop.auth",
+    "xpshop.service.access_keys",
+    "xpshop.service.rate_limits",
+    "xpshop.service.guilds",
+    "xpshop.store",
+    "botocore.exceptions",
+    "hashlib",  # the keys' digests, the Idempotency-Key's fingerprint, random ids (`secrets`)
+)
+HTTP_FUNCTIONS = (
+    "ApiKeysFunction",
+    "RecalcFunction",
+    *(name for name in FUNCTIONS if name.startswith("Shop")),
+    "XpConfigFunction",
+    "XpIngestFunction",
+    "XpLeaderboardFunction",
+    "XpStatsFunction",
+    "XpTransferFunction",
+    "XpUsersFunction",
+)
+
 # Imported by the writes that use them (service.members), not by functions that only read members; the
 # import routes' service by those routes (XpTransferFunction's export route does without it).
 NOT_FOR = {
     "XpLeaderboardFunction": ("xpshop.store.audit", "xpshop.store.stats", "xpshop.api.xp.member_events"),
     "XpUsersFunction": ("xpshop.store.audit", "xpshop.store.stats", "xpshop.api.xp.member_events"),
     "XpTransferFunction": ("xpshop.service.imports", "xpshop.store.imports"),
+    # an import job applies rows: the config patch's model (and pydantic) only for a file's role rewards
+    "XpImportJobsFunction": ("pydantic", "xpshop.api.xp.requests"),
 }
 
 _SCRIPT = """
@@ -91,7 +127,12 @@ import gc
 collector = {
     "enabled": gc.isenabled(), "frozen": gc.get_freeze_count() > 0, "paused_at_import": "xpshop.coldstart" in loaded
 }
-print(json.dumps({"loaded": loaded, "built": built, "category_calls": calls[0], "gc": collector}))
+later_loaded = []  # what the function named with `coldstart.later`, once loaded (as a snapshot's init does)
+if "xpshop.coldstart" in sys.modules:
+    later_loaded = [name for name in sys.modules["xpshop.coldstart"].load_later() if name in sys.modules]
+print(json.dumps({
+    "loaded": loaded, "built": built, "category_calls": calls[0], "gc": collector, "later": later_loaded
+}))
 """
 
 
@@ -142,6 +183,33 @@ def test_modules_left_to_the_routes_that_use_them_are_not_loaded(imported):
     assert {name: [m for m in modules if m in imported[name]["loaded"]] for name, modules in NOT_FOR.items()} == {
         name: [] for name in NOT_FOR
     }
+
+
+def test_http_functions_leave_the_gate_checks_and_their_services_to_the_first_request(imported):
+    """The gate's checks and each function's services (`coldstart.later`) load on the first request: not at
+    import, by no route-registering module either (else `later` would save nothing)."""
+    assert {name: [m for m in FIRST_REQUEST if m in imported[name]["loaded"]] for name in HTTP_FUNCTIONS} == {
+        name: [] for name in HTTP_FUNCTIONS
+    }
+    assert {name: [m for m in state["later"] if m in state["loaded"]] for name, state in imported.items()} == {
+        name: [] for name in imported
+    }
+    for name in HTTP_FUNCTIONS:  # and they are named with `later` (a snapshot and the bench load them)
+        assert {"xpshop.http.access", "xpshop.auth", "xpshop.service.guilds"} <= set(imported[name]["later"]), name
+        assert any(m.startswith("xpshop.service.") and m != "xpshop.service.guilds" for m in imported[name]["later"])
+
+
+def test_a_module_named_with_later_is_imported_on_first_use_only():
+    from xpshop import coldstart
+
+    module = coldstart.later("tests.support.never_imported_before")  # not a module: nothing imports it yet
+    assert "never_imported_before" in repr(module)
+    with pytest.raises(ModuleNotFoundError):
+        module.anything  # noqa: B018 - first use: the import
+    coldstart._later.remove("tests.support.never_imported_before")
+    json_module = coldstart.later("json")
+    assert json_module.dumps is json.dumps
+    assert "json" in coldstart.load_later()
 
 
 def test_no_api_model_is_built_at_import(imported):
@@ -222,8 +290,9 @@ def test_the_invisible_characters_constant_is_the_unicode_databases():
 
 
 def test_a_snapshot_initialisation_loads_what_first_requests_would():
-    """With SnapStart, the before-snapshot hook loads boto3 (and makes the table's handles) and Powertools'
-    idempotency, so a restored environment does not pay for them on its first request."""
+    """With SnapStart, the before-snapshot hook loads what init left to the first request (the routes' services
+    and the gate's checks), boto3 (and makes the table's handles) and Powertools' idempotency, so a restored
+    environment does not pay for them on its first request."""
     script = """
 import json, sys
 import snapshot_restore_py
@@ -231,11 +300,12 @@ from local import REPO_ROOT
 from local.lambdas import load_handler
 from local.template import functions, load_template
 load_handler(REPO_ROOT, functions(load_template())["XpUsersFunction"])
-cold = ["boto3" in sys.modules, "aws_lambda_powertools.utilities.idempotency" in sys.modules]
+FIRST = ("boto3", "aws_lambda_powertools.utilities.idempotency", "xpshop.service.members", "xpshop.http.access")
+cold = [name in sys.modules for name in FIRST]
 for func, args, kwargs in snapshot_restore_py.get_before_snapshot():
     func(*args, **kwargs)
 from xpshop.store import table
-warm = ["boto3" in sys.modules, "aws_lambda_powertools.utilities.idempotency" in sys.modules]
+warm = [name in sys.modules for name in FIRST]
 print(json.dumps({"cold": cold, "warm": warm, "handles": table._resource.cache_info().currsize}))
 """
     env = {
@@ -250,7 +320,7 @@ print(json.dumps({"cold": cold, "warm": warm, "handles": table._resource.cache_i
     )
     assert done.returncode == 0, done.stderr[-2000:]
     state = json.loads(done.stdout.strip().splitlines()[-1])
-    assert state == {"cold": [False, False], "warm": [True, True], "handles": 1}
+    assert state == {"cold": [False] * 4, "warm": [True] * 4, "handles": 1}
 
 
 # ---------------------------------------------------------------- the bench's table (bench/imports.py)

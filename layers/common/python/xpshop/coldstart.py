@@ -11,14 +11,54 @@ collection would cost what the pause saves).
 The pause happens once per process, on this module's first import; `done()` resumes only a collector this
 module paused, so a process that imports several handlers (tests, `local.dev`) keeps its collector running
 after the first. If a handler module fails to import, the collector stays paused: Lambda discards an
-environment whose init failed. Imports nothing of xpshop: any module may import it.
+environment whose init failed.
+
+What a function needs only once a request arrives is left out of init: `later(name)` stands for a module and
+imports it on the first use of one of its names (the routes' services with the stores behind them, the gate's
+key, scope, rate-limit and guild checks). The first request pays for it, as it pays for boto3;
+`load_later()` imports every such module at once: before a SnapStart snapshot (`snapstart.before_snapshot`)
+and in `bench.imports`' column of what the first request adds. Imports nothing of xpshop: any module may
+import it.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
+from typing import Any
 
 _paused = False
+_later: list[str] = []  # the modules stood for by `later`, in the order they were named
+
+
+class Later:
+    """A module imported on the first use of one of its names (`later`). Every attribute is read from the
+    module itself, each time: what the module holds (and what tests patch into it) is what callers get."""
+
+    __slots__ = ("__name",)
+
+    def __init__(self, name: str) -> None:
+        self.__name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__name), attr)
+
+    def __repr__(self) -> str:
+        return f"<module {self.__name!r}, imported on first use>"
+
+
+def later(name: str) -> Any:
+    """Module `name`, imported when one of its names is first used (not now): for what only requests need."""
+    if name not in _later:
+        _later.append(name)
+    return Later(name)
+
+
+def load_later() -> list[str]:
+    """Import every module named with `later` so far (a snapshot's init, the bench); returns their names."""
+    for name in list(_later):
+        importlib.import_module(name)
+    return list(_later)
 
 
 def pause() -> None:

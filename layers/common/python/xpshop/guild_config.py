@@ -1,5 +1,5 @@
 """Guild configuration rules (pure): system defaults, merge (guild > global > system), applying a patch, and
-the limits the patch model enforces (the model itself: `xpshop.api.xp.requests.ConfigPatch`).
+the limits the patch model enforces (the model itself: `xpshop.api.xp.requests.config.ConfigPatch`).
 
 Overrides hold only the fields an admin set. Dict-valued fields (leaderboard, multipliers, theme, labels)
 merge one level deep, so setting `leaderboard.public` keeps the rest of `leaderboard`.

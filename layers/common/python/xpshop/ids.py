@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import re
-import secrets
 import string
 from typing import Any
 
@@ -35,7 +35,6 @@ def digits_at_most(limit: int, min_digits: int = 1) -> str:
 # 2^64-1. The pattern states both bounds exactly (it is published in the OpenAPI document).
 MAX_SNOWFLAKE = 2**64 - 1
 SNOWFLAKE_PATTERN = f"^(?:{digits_at_most(MAX_SNOWFLAKE, 17)})$"
-_SNOWFLAKE = re.compile(SNOWFLAKE_PATTERN)
 # 2015-01-01T00:00:00Z: the zero of a snowflake's 42 bits of milliseconds (the relay keeps a copy, tested equal)
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -46,7 +45,12 @@ def is_snowflake(value: Any) -> bool:
     if isinstance(value, int):
         value = str(value)
     # fullmatch, not match: "$" lets a trailing newline through
-    return isinstance(value, str) and bool(_SNOWFLAKE.fullmatch(value)) and int(value) <= MAX_SNOWFLAKE
+    return isinstance(value, str) and bool(_snowflake().fullmatch(value)) and int(value) <= MAX_SNOWFLAKE
+
+
+@functools.cache
+def _snowflake() -> re.Pattern[str]:
+    return re.compile(SNOWFLAKE_PATTERN)  # on first use: compiling it is a good part of this module's import
 
 
 def snowflake(value: Any, field: str, code: ErrorCode = ErrorCode.INVALID_REQUEST) -> str:
@@ -82,4 +86,6 @@ def minecraft_uuid(value: Any) -> str | None:
 
 def short_id(length: int = 8) -> str:
     """A random alphanumeric id (cosmetics, categories, coupons, creator codes): 62^8 ~ 2e14 values."""
+    import secrets  # with hmac and hashlib: only where an id is made
+
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))

@@ -7,14 +7,17 @@ the `random` module's state (retry jitter in step across every environment), con
 
 - modules that keep such state register a reset with `on_restore` when they are imported (boto3 handles,
   caches of config, guild names, roles, avatars, keys); `after_restore` reseeds `random` and runs them;
-- `before_snapshot` does work every request would otherwise pay once: it builds the pydantic models of the
-  API modules the function imported (they are declared `defer_build=True` to keep plain cold starts short)
-  and runs what modules registered with `on_snapshot`: the imports they leave to their first use (boto3
-  and the table's handles, Powertools' idempotency), so a restored environment has them loaded.
+- `before_snapshot` does work every request would otherwise pay once: it imports the modules the function
+  left to its first request (`coldstart.later`: the routes' services and stores, the gate's checks), builds
+  the pydantic models of the API modules the function imported (they are declared `defer_build=True` to
+  keep plain cold starts short) and runs what modules registered with `on_snapshot`: the imports they leave
+  to their first use (boto3 and the table's handles, Powertools' idempotency), so a restored environment
+  has them loaded.
 
 `install()` hands both to the runtime's `snapshot_restore_py` (shipped in Lambda's Python runtimes) only when
 the environment is being initialised for a snapshot (AWS_LAMBDA_INITIALIZATION_TYPE=snap-start); otherwise
-it costs one environment lookup. Imports nothing of xpshop: any module may import it.
+it costs one environment lookup. Imports nothing of xpshop at import (`coldstart` when the snapshot is
+taken): any module may import it.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ def after_restore() -> None:
 
 
 def before_snapshot() -> None:
+    from . import coldstart  # imported first by every handler module
+
+    coldstart.load_later()  # what init left to the first request (services, stores, the gate's checks)
     build_api_models()
     for prepare in list(_prepare):
         prepare()

@@ -2,20 +2,42 @@
 document a route's answers in both APIs: `responses()` (/api/xp, in the envelope) and `shop_responses()`
 (/api/v1, the seed's bare shapes, with the shop's error statuses `SHOP_ERRORS`)."""
 
-from typing import Any, Generic, Literal, TypeVar
+import functools
+import types
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-T = TypeVar("T")
 _VIEW = ConfigDict(extra="forbid", defer_build=True)
 
 SHOP_ERRORS = (400, 401, 403, 404, 405, 409)
 
 
-class Envelope(BaseModel, Generic[T]):
+class Envelope(BaseModel):
+    """`{success: true, data}`; `Envelope[Model]` is the envelope of `Model` (named `Envelope[Model]`).
+
+    One plain subclass per data model, made on first use, rather than a pydantic generic: the first
+    parametrisation of a generic model builds the generic itself (its schema, validator and pydantic's plugin
+    lookup, ~10-20 ms), and the /api/xp functions parametrise it at import, one route at a time."""
+
     model_config = _VIEW
     success: Literal[True] = True
-    data: T
+    data: Any
+
+    def __class_getitem__(cls, model: Any) -> type[BaseModel]:
+        return _enveloped(model)
+
+
+def _type_name(model: Any) -> str:
+    """How pydantic names a type argument (`XpSet`, `Union[A, B]`): the name its generics gave the envelopes."""
+    if get_origin(model) in (Union, types.UnionType):
+        return f"Union[{', '.join(_type_name(arg) for arg in get_args(model))}]"
+    return model.__name__ if isinstance(model, type) else repr(model)
+
+
+@functools.cache
+def _enveloped(model: Any) -> type[BaseModel]:
+    return create_model(f"Envelope[{_type_name(model)}]", __base__=Envelope, __module__=__name__, data=(model, ...))
 
 
 class ErrorBody(BaseModel):
@@ -39,7 +61,7 @@ def responses(
 ) -> dict[int, dict[str, Any]]:
     """The `responses=` argument of a Powertools route: `model` (in our envelope for /api/xp; bare for the
     shop, which keeps the seed's shapes), plus the error envelope for the listed error statuses."""
-    content = {"application/json": {"model": Envelope[model] if envelope else model}}
+    content = {"application/json": {"model": _enveloped(model) if envelope else model}}
     documented: dict[int, dict[str, Any]] = {
         status: {"description": description, "content": content} for status in statuses
     }

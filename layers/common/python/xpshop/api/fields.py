@@ -7,7 +7,6 @@ Discord snowflakes, whole numbers, multipliers, and the schema helpers the shop'
 from __future__ import annotations
 
 import sys
-import unicodedata
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, WithJsonSchema
@@ -82,6 +81,8 @@ def invisible_ranges() -> str:
     """The character-class body of every code point in INVISIBLE_CATEGORIES, from the running Python's Unicode
     database (a walk over all 1.1M code points: ~200 ms, so not at import; `_INVISIBLE` is its value for the
     runtime's Unicode 15.1, and tests/unit/test_imports.py checks the two agree)."""
+    import unicodedata
+
     return _char_ranges(
         [cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in INVISIBLE_CATEGORIES]
     )

@@ -12,10 +12,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..errors import ApiError, ErrorCode, InvalidInput, Unavailable
-from ..store.table import is_throttle, is_transient
 from .envelope import fail
 from .gate import Preflight, required
 
@@ -123,27 +121,39 @@ def install(
             )
         )
 
-    @app.exception_handler(ClientError)
-    def handle_client_error(exc: ClientError) -> Response:
-        if is_transient(exc):  # throttled, a 5xx or a conflicting transaction, after the SDK's retries
-            logger.warning("storage busy", extra={"error": str(exc), "throttled": is_throttle(exc)})
-            return fail(Unavailable())
-        logger.exception("storage error")
-        return fail(ApiError(ErrorCode.INTERNAL_ERROR, "Unexpected storage error"))
-
-    @app.exception_handler(BotoCoreError)
-    def handle_botocore(exc: BotoCoreError) -> Response:
-        if isinstance(exc, ParamValidationError):
-            # a value our validation let through: a bug, but not the caller's fault to retry
-            logger.exception("request parameter refused by the SDK")
-            return fail(InvalidInput(ErrorCode.INVALID_REQUEST, "A parameter is out of the accepted range"))
-        logger.exception("storage unreachable")
-        return fail(Unavailable("Storage is unreachable, retry shortly"))
-
     @app.exception_handler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
+        storage = storage_failure(exc)
+        if storage is not None:
+            return fail(storage)
         logger.exception("unhandled error")
         return fail(ApiError(ErrorCode.INTERNAL_ERROR, "Unexpected server error"))
+
+
+def storage_failure(exc: Exception) -> ApiError | None:
+    """The answer to an error of the AWS SDK (logged), None for any other exception.
+
+    One handler for them and the rest: registering handlers by botocore's exception types would import
+    botocore at the function's init, when only a request that reached DynamoDB can raise them (and has
+    loaded botocore by then)."""
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+    from ..store.table import is_throttle, is_transient
+
+    if isinstance(exc, ClientError):
+        if is_transient(exc):  # throttled, a 5xx or a conflicting transaction, after the SDK's retries
+            logger.warning("storage busy", extra={"error": str(exc), "throttled": is_throttle(exc)})
+            return Unavailable()
+        logger.exception("storage error")
+        return ApiError(ErrorCode.INTERNAL_ERROR, "Unexpected storage error")
+    if isinstance(exc, ParamValidationError):
+        # a value our validation let through: a bug, but not the caller's fault to retry
+        logger.exception("request parameter refused by the SDK")
+        return InvalidInput(ErrorCode.INVALID_REQUEST, "A parameter is out of the accepted range")
+    if isinstance(exc, BotoCoreError):
+        logger.exception("storage unreachable")
+        return Unavailable("Storage is unreachable, retry shortly")
+    return None
 
 
 _idempotent_apps: weakref.WeakSet[Resolver] = weakref.WeakSet()

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-
-from .. import auth, ids
+from .. import coldstart, ids
 from ..errors import ErrorCode, InvalidInput
-from ..service import guilds as guild_service
-from . import access
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+    from .. import auth
+    from ..service import guilds as guild_service
+    from . import access
+else:  # the checks themselves (keys, scopes, rate limits, the guild; all read DynamoDB): on the first request
+    auth = coldstart.later("xpshop.auth")
+    guild_service = coldstart.later("xpshop.service.guilds")
+    access = coldstart.later("xpshop.http.access")
 
 
 class Access(Enum):

@@ -6,7 +6,6 @@ request that carries a key, not by the function's import: most requests never se
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -76,6 +75,8 @@ def once(app: Resolver, operation: Callable[[], tuple[Any, int]], envelope_body:
     # the query string is part of the request (the importer's mode, dryRun): the same key with another one
     # is another request
     query = "&".join(sorted(f"{k}={v}" for k, v in (event.query_string_parameters or {}).items()))
+    import hashlib  # with the rest of this path: for the requests that carry a key
+
     fingerprint = hashlib.sha256((_canonical(event.body) + ("?" + query if query else "")).encode()).hexdigest()
     errors.install_idempotency(app)
     config().register_lambda_context(app.lambda_context)  # the invocation's deadline bounds "in progress"

@@ -14,9 +14,9 @@ from . import curves
 
 
 def validate_patch(raw: Any) -> dict[str, Any]:
-    """`api.xp.requests.validate_patch`, imported on the first config write: the patch's models are the config
+    """`api.xp.requests.config.validate_patch`, imported on the first config write: the patch's models are the config
     function's and the commands', not the cost of every function that reads a config (stats, effects)."""
-    from ..api.xp.requests import validate_patch as validate
+    from ..api.xp.requests.config import validate_patch as validate
 
     return validate(raw)
 

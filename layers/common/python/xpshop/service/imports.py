@@ -32,7 +32,6 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from .. import message_queue, metrics
-from ..api.xp.requests import validate_patch
 from ..clock import now_ms
 from ..errors import Conflict, ErrorCode, InvalidInput, NotFound
 from ..guild_config import MAX_REWARDS, apply_patch, merge
@@ -293,6 +292,9 @@ def _apply_rewards(guild_id: str, parsed: Parsed, options: Options) -> reward_ru
         outcome["merged"] = merged
         if not merged.changed:
             return current
+        # the config patch's model (pydantic): for files with role rewards, not for every import job's init
+        from ..api.xp.requests.config import validate_patch
+
         return apply_patch(current, validate_patch({"roleRewards": merged.rewards}))
 
     config_store.update(guild_id, mutate)

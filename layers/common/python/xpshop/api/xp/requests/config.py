@@ -1,7 +1,6 @@
-"""Request bodies of /api/xp (validated by Powertools, documented in OpenAPI): XP, privacy, rewards,
-multipliers, guild registration and the configuration patch (`ConfigPatch`, checked by `validate_patch`).
-Which error code a bad body field earns is `field_codes`' (free of models). The configuration's rules
-(defaults, merge, limits) are `xpshop.guild_config`'s; the relay's message batches are `api.xp.messages`'."""
+"""Request bodies of /api/xp/config (XpConfigFunction): rewards, multipliers, guild registration and the
+configuration patch (`ConfigPatch`, checked by `validate_patch`, which config writes elsewhere use too). See
+the package's docstring."""
 
 from typing import Annotated, Any, Literal
 
@@ -15,36 +14,11 @@ from pydantic import (
     field_validator,
 )
 
-from ...errors import ErrorCode, InvalidInput
-from ...guild_config import MAX_CREDITS_PER_LEVEL, MAX_MULTIPLIERS, MAX_REWARDS
-from ...levels import MAX_XP
-from ..fields import SNOWFLAKE_EXAMPLE, PositiveMultiplier, Snowflake, WholeNumber, body_config, unique_by
+from ....errors import ErrorCode, InvalidInput
+from ....guild_config import MAX_CREDITS_PER_LEVEL, MAX_MULTIPLIERS, MAX_REWARDS
+from ...fields import SNOWFLAKE_EXAMPLE, PositiveMultiplier, Snowflake, WholeNumber, body_config, unique_by
 
 _BODY = ConfigDict(extra="forbid", defer_build=True)
-Reason = Annotated[str, Field(max_length=500, description="Why, kept in the audit trail")]
-
-
-class AddXpBody(BaseModel):
-    model_config = body_config([{"amount": 50, "reason": "event winner"}])
-    amount: WholeNumber = Field(gt=0, le=MAX_XP, description="XP to add, a positive integer")
-    reason: Reason | None = None
-
-
-class SetXpBody(BaseModel):
-    model_config = body_config([{"xp": 1000}])
-    xp: WholeNumber = Field(ge=0, le=MAX_XP, description="The member's new total XP")
-    reason: Reason | None = None
-
-
-class RemoveXpBody(BaseModel):
-    model_config = body_config([{"amount": 25, "reason": "spam"}])
-    amount: WholeNumber = Field(gt=0, le=MAX_XP, description="XP to remove; the total never goes below 0")
-    reason: Reason | None = None
-
-
-class PrivacyBody(BaseModel):
-    model_config = body_config([{"hidden": True}])
-    hidden: StrictBool = Field(description='true: public views show the member as "Hidden member"; false: shown')
 
 
 class AddRewardBody(BaseModel):

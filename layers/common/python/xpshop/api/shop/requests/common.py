@@ -1,0 +1,172 @@
+"""The shop API's field types shared by its request models (/api/v1): account and Discord ids, short ids,
+names and codes, integers given as numbers or strings; the examples their schemas show; `account_param` (a
+query-string account id) and `CODE_PATTERN`. See the package's docstring."""
+
+import functools
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError, WithJsonSchema
+
+from .... import ids, names
+from ....errors import ErrorCode, InvalidInput
+from ...fields import (
+    PY_SPACE,
+    SNOWFLAKE_EXAMPLE,
+    SNOWFLAKE_PATTERN,
+    SNOWFLAKE_SCHEMA,
+    SPACE,
+    VISIBLE_CHAR,
+    VISIBLE_NON_SPACE,
+    max_length_folded,
+    numeric_string_pattern,
+    trimmed_pattern,
+)
+
+
+def _account(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if ids.is_snowflake(value):
+        return str(value)
+    uuid = ids.minecraft_uuid(value)
+    if uuid is None:
+        raise ValueError("must be a Discord ID (snowflake) or a Minecraft UUID (32 hex, dashes allowed)")
+    return uuid
+
+
+def _snowflake(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not ids.is_snowflake(value):
+        raise ValueError("must be a Discord ID (17-20 digits)")
+    return str(value)
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    return value
+
+
+_HEX = "[0-9A-Fa-f]"
+# A Minecraft UUID: 32 hex digits, or 36 characters of which 4 are dashes (anywhere); case-insensitive and
+# trimmed. With the snowflake, the exact rule of `_account`.
+ACCOUNT_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": SNOWFLAKE_PATTERN},
+        {"type": "string", "pattern": f"^{PY_SPACE}*{_HEX}{{32}}{PY_SPACE}*$"},
+        {"type": "string", "pattern": f"^(?:{_HEX}*-){{4}}{_HEX}*$", "minLength": 36, "maxLength": 36},
+    ],
+    "description": "Discord ID (snowflake: 17-20 digits, at most 2^64-1) or Minecraft UUID (32 hex, dashes allowed)",
+    "examples": [SNOWFLAKE_EXAMPLE, "069a79f444e94726a5befca90e38aaf5"],
+}
+AccountId = Annotated[str, BeforeValidator(_account), WithJsonSchema(ACCOUNT_SCHEMA)]
+DiscordId = Annotated[str, BeforeValidator(_snowflake), WithJsonSchema(SNOWFLAKE_SCHEMA)]
+SHORT_ID_PATTERN = f"^{SPACE}*[A-Za-z0-9]{{8}}{SPACE}*$"
+ShortId = Annotated[str, Field(pattern=SHORT_ID_PATTERN, description="8-character id", examples=["aB3dE5gH"])]
+
+
+def _visible(value: str) -> str:
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in value):
+        raise ValueError("must not contain control or invisible characters")
+    return value
+
+
+def _folded(max_chars: int | None) -> Any:
+    """The limits on the form names are compared and keyed in (xpshop.names): `max_chars` for a new name,
+    none for a lookup beyond fitting a key."""
+
+    def check(value: str) -> str:
+        why = names.problem(value, max_chars)
+        if why is not None:
+            raise ValueError(why)
+        return value
+
+    return AfterValidator(check)
+
+
+_NAME_RULE = (
+    f"At most {names.MAX_NAME_CHARS} characters, also once Unicode-normalised (NFKC) and case-folded: "
+    "names are unique in that form"
+)
+# A new name (create, rename) and a name that finds one (lookups accept names stored before the limits).
+# Names: 1-64 visible characters once trimmed (no control, zero-width, private-use or surrogate code points).
+NAME_PATTERN = trimmed_pattern(names.MAX_NAME_CHARS, VISIBLE_CHAR, VISIBLE_NON_SPACE)
+
+
+def text_schema(pattern: str, description: str, example: str, **extra: Any) -> Any:
+    return WithJsonSchema(
+        {"type": "string", "pattern": pattern, "description": description, "examples": [example], **extra}
+    )
+
+
+DisplayName = Annotated[
+    str,
+    Field(min_length=1, max_length=names.MAX_NAME_CHARS),
+    AfterValidator(_visible),
+    _folded(names.MAX_NAME_CHARS),
+    text_schema(NAME_PATTERN, _NAME_RULE, "Golden Crown", **max_length_folded(names.MAX_NAME_CHARS, _NAME_RULE)),
+]
+NameRef = Annotated[
+    str,
+    Field(min_length=1, max_length=names.MAX_NAME_CHARS),
+    AfterValidator(_visible),
+    _folded(None),
+    text_schema(NAME_PATTERN, "An existing name (compared Unicode-normalised and case-folded)", "Golden Crown"),
+]
+CODE_PATTERN = r"^[A-Za-z0-9_.-]+$"
+Code = Annotated[
+    str,
+    Field(min_length=1, max_length=names.MAX_CODE_CHARS, pattern=CODE_PATTERN),
+    _folded(names.MAX_CODE_CHARS),
+    text_schema(
+        trimmed_pattern(names.MAX_CODE_CHARS, "[A-Za-z0-9_.-]", "[A-Za-z0-9_.-]"),
+        "1-32 letters, digits, _ . - (case-insensitive)",
+        "SUMMER25",
+    ),
+]
+
+
+def integer_schema(low: int, high: int) -> Any:
+    """The schema of an integer low..high given as a JSON number or as its decimal string (the shop seed's
+    callers send strings: "125", "-5")."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": low, "maximum": high},
+                {"type": "string", "pattern": numeric_string_pattern(low, high)},
+            ]
+        }
+    )
+
+
+NUMBER = BeforeValidator(_no_bool)
+Count = Annotated[int, NUMBER, Field(ge=0, le=10**9), integer_schema(0, 10**9)]
+UnixSeconds = Annotated[int, NUMBER, Field(ge=0, le=10**11), integer_schema(0, 10**11)]
+
+EXAMPLE_UID = SNOWFLAKE_EXAMPLE
+EXAMPLE_CATEGORY = "aB3dE5gH"
+EXAMPLE_COSMETIC = "Zx81Qw3e"
+
+NOT_ZERO_CODE = {"not": {"type": "string", "pattern": f"^{SPACE}*0{SPACE}*$"}}
+
+
+def any_of_present(*fields: str) -> dict[str, Any]:
+    return {"anyOf": [{"required": [f]} for f in fields]}
+
+
+@functools.cache
+def _account_adapter() -> TypeAdapter[str]:
+    """The account id's validator, built on first use like the models (a TypeAdapter builds when made)."""
+    return TypeAdapter(AccountId)
+
+
+def account_param(value: str, field: str = "id") -> str:
+    """A query-string account id, normalised, or 400 naming the field."""
+    try:
+        return _account_adapter().validate_python(value)
+    except ValidationError as exc:
+        raise InvalidInput(
+            ErrorCode.INVALID_REQUEST, f"{field}: must be a Discord ID (snowflake) or a Minecraft UUID"
+        ) from exc

@@ -1,0 +1,108 @@
+"""Request bodies of /api/v1/coupons (ShopCouponsFunction): see the package's docstring."""
+
+from typing import Annotated, Self
+
+from pydantic import BaseModel, Field, WithJsonSchema, model_validator
+
+from ...fields import body_config, required_non_null
+from .amounts import Credits
+from .common import EXAMPLE_COSMETIC, EXAMPLE_UID, AccountId, Code, Count, ShortId, UnixSeconds, any_of_present
+
+_BOOL_WORDS = "0|1|true|false|yes|no|on|off|t|f|y|n"
+# A boolean as JSON or as the words a query string carries ("true", "yes", "1"; any case).
+Flag = Annotated[
+    bool,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "boolean"},
+                {"type": "integer", "enum": [0, 1]},
+                {"type": "string", "pattern": f"^(?:{_BOOL_WORDS}|{_BOOL_WORDS.upper()})$"},
+            ]
+        }
+    ),
+]
+
+
+class CouponFields(BaseModel):
+    model_config = body_config([], strip=True)
+    active: Flag | None = None
+    uses: Count | None = Field(default=None, description="Total redemptions allowed (all users); absent = unlimited")
+    expires: UnixSeconds | None = Field(default=None, description="Unix seconds; absent = never")
+    day_limit: Count | None = Field(default=None, description="Max days in the server to redeem (Discord only)")
+    credit_grant: Credits | None = None
+    cosmetic_grant: ShortId | None = None
+
+
+class CouponCreate(CouponFields):
+    model_config = body_config(
+        [
+            {"code": "SUMMER25", "credit_grant": 25, "uses": 100},
+            {"code": "FREEHAT", "cosmetic_grant": EXAMPLE_COSMETIC},
+        ],
+        strip=True,
+        # credit_grant (not 0) or cosmetic_grant, or both (in allOf: the body stays one object for generators)
+        allOf=[
+            {
+                "anyOf": [
+                    {
+                        "required": ["credit_grant"],
+                        "properties": {"credit_grant": {"not": {"enum": [0, "0", "-0", None]}}},
+                    },
+                    required_non_null("cosmetic_grant"),
+                ]
+            }
+        ],
+    )
+    code: Code
+
+    @model_validator(mode="after")
+    def _grants_something(self) -> Self:
+        if not self.credit_grant and not self.cosmetic_grant:
+            raise ValueError("give credit_grant or cosmetic_grant (or both)")
+        return self
+
+
+_EDITABLE_COUPON = ("code", "active", "uses", "expires", "day_limit", "credit_grant", "cosmetic_grant")
+
+
+class CouponEdit(CouponFields):
+    model_config = body_config(
+        [{"original_code": "SUMMER25", "uses": 200}],
+        strip=True,
+        # original_code (or its alias original_name), and at least one field to edit; code and active not null
+        allOf=[
+            {"anyOf": [required_non_null("original_code"), required_non_null("original_name")]},
+            {"properties": {"code": {"not": {"type": "null"}}, "active": {"not": {"type": "null"}}}},
+            any_of_present(*_EDITABLE_COUPON),
+        ],
+    )
+    original_code: Code | None = None
+    original_name: Code | None = Field(default=None, description="Alias of original_code")
+    code: Code | None = None
+
+    @model_validator(mode="after")
+    def _addressed(self) -> Self:
+        if not (self.original_code or self.original_name):
+            raise ValueError("original_code is required")
+        for field in ("code", "active"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        if not self.model_fields_set - {"original_code", "original_name"}:
+            raise ValueError("give at least one field to edit besides original_code")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.original_code or self.original_name or ""
+
+
+class CouponDelete(BaseModel):
+    model_config = body_config([{"code": "SUMMER25"}], strip=True)
+    code: Code
+
+
+class RedeemBody(BaseModel):
+    model_config = body_config([{"id": EXAMPLE_UID, "code": "SUMMER25"}], strip=True)
+    id: AccountId
+    code: Code
