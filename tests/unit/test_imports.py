@@ -71,7 +71,8 @@ FIRST_REQUEST = (
     "xpshop.service.guilds",
     "xpshop.store",
     "botocore.exceptions",
-    "hashlib",  # the keys' digests, the Idempotency-Key's fingerprint, random ids (`secrets`)
+    # not hashlib: the keys' digests and the Idempotency-Key's fingerprint load it on first use, but pydantic
+    # 2.14's own `pydantic.types` imports `secrets` (and hashlib with it) in every function anyway
 )
 HTTP_FUNCTIONS = (
     "ApiKeysFunction",
