@@ -12,7 +12,7 @@ from ..levels import Curve
 from ..store import members
 from ..store.members import Change, Member, Profile
 from . import ranks
-from .curves import config_for, curve_for
+from .curves import config_for, curve_for, levels_settled
 
 if TYPE_CHECKING:
     from ..api.xp.member_events import MemberEvent
@@ -68,7 +68,7 @@ def rank_card_with_profile(guild_id: str, user_id: str) -> tuple[dict[str, Any],
 
 def _page(guild_id: str, offset: int, limit: int) -> tuple[list[Member], bool, int]:
     """A page in leaderboard order at any depth (rank counters locate it), whether more follow, the total."""
-    found = ranks.page(guild_id, offset, limit, curve_for(guild_id))
+    found = ranks.page(guild_id, offset, limit, curve_for(guild_id), settled=levels_settled(guild_id))
     page = [Member.from_item(item) for item in found.items]
     return page, offset + len(page) < found.total, found.total
 

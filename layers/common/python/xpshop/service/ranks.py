@@ -144,10 +144,14 @@ def _band(curve: Curve, xp: int) -> int:
 
 
 def _read(
-    guild_id: str, curve: Curve, seen: _Seen, *, band: int, start_score: int, wanted: int
+    guild_id: str, curve: Curve, seen: _Seen, *, band: int, start_score: int, wanted: int, settled: bool
 ) -> list[dict[str, Any]]:
     """Up to `wanted` index entries in leaderboard order from `start_score` in `band` down: the rest of that
-    band, then the next band down the counters show members in, and so on (one Query per band read)."""
+    band, then the next band down the counters show members in, and so on (one Query per band read).
+    Unless `settled` (a recalculation pending: stored levels, so bands, may follow a previous curve, and
+    bands are then not in XP order), every band is read from `start_score` and merged."""
+    if not settled:
+        return _read_every_band(guild_id, start_score, wanted)
     found = store.scores_from(guild_id, band, start_score, wanted)
     while len(found) < wanted and band > 0:
         below = seen.next_band(guild_id, curve.total_xp_for_level(keys.BAND_LEVELS[band]), curve)
@@ -158,9 +162,20 @@ def _read(
     return found
 
 
-def page(guild_id: str, offset: int, limit: int, curve: Curve) -> Page:
+def _read_every_band(guild_id: str, start_score: int, wanted: int) -> list[dict[str, Any]]:
+    """The first `wanted` index entries from `start_score` down over every band, in score order: one Query
+    per band (keys.BANDS), only while a recalculation is pending."""
+    found: list[dict[str, Any]] = []
+    for band in range(keys.BANDS - 1, -1, -1):
+        found += store.scores_from(guild_id, band, start_score, wanted)
+    found.sort(key=lambda item: int(item["score"]), reverse=True)
+    return found[:wanted]
+
+
+def page(guild_id: str, offset: int, limit: int, curve: Curve, *, settled: bool = True) -> Page:
     """The members at positions offset .. offset+limit-1 (0-based) in leaderboard order. `curve`: the
-    guild's, which says which band the located start is in."""
+    guild's, which says which band the located start is in; `settled`: whether stored levels follow it
+    (curves.levels_settled)."""
     seen = _Seen(store.counts(guild_id, A))
     members = sum(seen.a.values())
     start = _locate(guild_id, seen, offset)
@@ -168,11 +183,11 @@ def page(guild_id: str, offset: int, limit: int, curve: Curve) -> Page:
         return Page([], members)
     band = keys.band(curve.level(start.xp))
     start_score = keys.score(start.xp, str(start.from_user_id))
-    found = _read(guild_id, curve, seen, band=band, start_score=start_score, wanted=start.skip + limit)
+    found = _read(guild_id, curve, seen, band=band, start_score=start_score, wanted=start.skip + limit, settled=settled)
     return Page(found[start.skip :], members)
 
 
-def top(guild_id: str, limit: int, curve: Curve, skip: int = 0) -> Page:
+def top(guild_id: str, limit: int, curve: Curve, skip: int = 0, *, settled: bool = True) -> Page:
     """Members skip+1 .. skip+limit read from the top of the index: the A counters (the total, and the top
     million of XP), the B (and C) counters under it only when that million (thousand) spans two bands, then
     one index Query from the top of the top member's band (more only when the read runs past it), paying
@@ -188,7 +203,9 @@ def top(guild_id: str, limit: int, curve: Curve, skip: int = 0) -> Page:
     band = seen.next_band(guild_id, keys.SCORE_CEILING // keys.SCORE_XP_UNIT, curve)
     if band is None:
         band = keys.BANDS - 1  # counters caught between two updates: from the highest band down
-    found = _read(guild_id, curve, seen, band=band, start_score=keys.SCORE_CEILING, wanted=skip + limit)[skip:]
+    found = _read(
+        guild_id, curve, seen, band=band, start_score=keys.SCORE_CEILING, wanted=skip + limit, settled=settled
+    )[skip:]
     return Page(found, max(members, skip + len(found)) if found else members)
 
 

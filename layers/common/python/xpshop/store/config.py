@@ -37,22 +37,42 @@ def read_layers(guild_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     return found.get(keys.GLOBAL_PK, {}), guild
 
 
-def read_layers_and_guild(guild_id: str) -> tuple[dict[str, Any], dict[str, Any], Guild | None]:
-    """(global overrides, guild overrides, the guild's registry record or None) in one BatchGetItem: what a
-    public page must know before it shows anything. Eventually consistent (half the cost): public pages are
-    cached for a minute anyway."""
-    wanted = [keys.global_config(), keys.guild_config(guild_id), keys.guild_meta(guild_id)]
+def read_layers_and_recalc(guild_id: str) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """(global overrides, guild overrides, whether a recalculation is pending for the guild) in one
+    BatchGetItem. Pending (the guild's marker or every guild's): stored levels, and so the leaderboard
+    bands, may still follow a previous curve."""
+    global_overrides, guild_overrides, _, pending = _read_for_guild(guild_id, with_meta=False, consistent=True)
+    return global_overrides, guild_overrides, pending
+
+
+def read_layers_and_guild(guild_id: str) -> tuple[dict[str, Any], dict[str, Any], Guild | None, bool]:
+    """(global overrides, guild overrides, the guild's registry record or None, whether a recalculation is
+    pending) in one BatchGetItem: what a public page must know before it shows anything. Eventually
+    consistent (half the cost): public pages are cached for a minute anyway."""
+    return _read_for_guild(guild_id, with_meta=True, consistent=False)
+
+
+def _read_for_guild(
+    guild_id: str, *, with_meta: bool, consistent: bool
+) -> tuple[dict[str, Any], dict[str, Any], Guild | None, bool]:
+    wanted = [keys.global_config(), keys.guild_config(guild_id), keys.recalc_marker(guild_id), keys.recalc_marker(None)]
+    if with_meta:
+        wanted.append(keys.guild_meta(guild_id))
     global_overrides: dict[str, Any] = {}
     guild_overrides: dict[str, Any] = {}
     guild: Guild | None = None
-    for item in batch_get(wanted, consistent=False):
-        if item["PK"] == keys.GLOBAL_PK:
+    pending = False
+    marker_sk = keys.recalc_marker(None)["SK"]
+    for item in batch_get(wanted, consistent=consistent):
+        if item["SK"] == marker_sk:
+            pending = True
+        elif item["PK"] == keys.GLOBAL_PK:
             global_overrides = from_item(item)
         elif item["SK"] == keys.CONFIG:
             guild_overrides = from_item(item)
         elif item["SK"] == keys.META:
             guild = Guild.from_item(item)
-    return global_overrides, guild_overrides, guild
+    return global_overrides, guild_overrides, guild, pending
 
 
 def read(guild_id: str | None) -> tuple[dict[str, Any], int]:
