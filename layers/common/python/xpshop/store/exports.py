@@ -32,19 +32,20 @@ def _bad_cursor() -> InvalidInput:
     return InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid export cursor (use `next` as given)")
 
 
-def encode_cursor(user_id: str, xp: int, band: int) -> str:
-    raw = json.dumps({"u": user_id, "x": xp, "b": band}, separators=(",", ":")).encode()
+def encode_cursor(guild_id: str, user_id: str, xp: int, band: int) -> str:
+    raw = json.dumps({"g": guild_id, "u": user_id, "x": xp, "b": band}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _decode_cursor(guild_id: str, token: str) -> tuple[int, dict[str, Any]]:
     """(band, index key to resume after); only a member of this guild can be named, so a crafted cursor
-    can't reach another guild's partition."""
+    can't reach another guild's partition, and a cursor another guild's export gave is refused (it would
+    resume this guild's export at a position of that one's, silently leaving members out)."""
     try:
         value = unpack(token)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise _bad_cursor() from exc
-    if not isinstance(value, dict) or set(value) != {"u", "x", "b"}:
+    if not isinstance(value, dict) or set(value) != {"g", "u", "x", "b"} or value["g"] != guild_id:
         raise _bad_cursor()
     user_id, xp, band = value["u"], value["x"], value["b"]
     if not is_snowflake(user_id) or isinstance(xp, bool) or not isinstance(xp, int) or not 0 <= xp < 10**15:
@@ -87,4 +88,4 @@ def page(guild_id: str, limit: int, cursor: str | None) -> tuple[list[Entry], st
     if band < 0 or not found:
         return found, None
     tail = found[-1]
-    return found, encode_cursor(tail.user_id, tail.xp, tail_band)
+    return found, encode_cursor(guild_id, tail.user_id, tail.xp, tail_band)
