@@ -187,4 +187,7 @@ def test_pages_stay_whole_after_a_curve_change_until_the_recalculation(api, guil
     # a member written with the new curve (a lower band) while the others are still on the old one
     assert api.post(f"/api/xp/users/{guild}/670000000000000001", {"amount": 30_000}).status == 200
     members["670000000000000001"] += 30_000
+    # a tie between a member on the old curve's band and one written on the new curve's (the smaller id first)
+    assert api.put(f"/api/xp/users/{guild}/670000000000000000", {"xp": 4950}).status == 200
+    members["670000000000000000"] = 4950
     _check(api, guild, members, limits=(1, 2, 10))

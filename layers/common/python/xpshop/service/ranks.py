@@ -35,15 +35,21 @@ def total(guild_id: str) -> int:
     return sum(store.counts(guild_id, A).values())
 
 
-def rank(guild_id: str, user_id: str, xp: int, level: int) -> tuple[int, int]:
+def rank(guild_id: str, user_id: str, xp: int, level: int, *, settled: bool = True) -> tuple[int, int]:
     """(1-based rank, members ranked) of a member at `xp` whose stored `level` is given (it names the
-    leaderboard band its ties are in). Counters follow the stream (about a second behind): a member created
-    a moment ago is ranked, and counted in the total, before they catch up."""
-    position, members = _rank(guild_id, user_id, xp, keys.band(level))
+    leaderboard band its ties are in; unless `settled`, curves.levels_settled, ties may be in several bands,
+    and every band is counted). Counters follow the stream (about a second behind): a member created a
+    moment ago is ranked, and counted in the total, before they catch up."""
+    bands = [keys.band(level)] if settled else list(range(keys.BANDS))
+    position, members = _rank(guild_id, user_id, xp, bands)
     return position, max(members, position)
 
 
-def _rank(guild_id: str, user_id: str, xp: int, band: int) -> tuple[int, int]:
+def _count_scores(guild_id: str, bands: list[int], low_exclusive: int, high_inclusive: int) -> int:
+    return sum(store.count_scores(guild_id, band, low_exclusive, high_inclusive) for band in bands)
+
+
+def _rank(guild_id: str, user_id: str, xp: int, bands: list[int]) -> tuple[int, int]:
     a_counts = store.counts(guild_id, A)
     members = sum(a_counts.values())
     if xp < rank_tree.TIED_BELOW:
@@ -58,16 +64,16 @@ def _rank(guild_id: str, user_id: str, xp: int, band: int) -> tuple[int, int]:
         t = rank_tree.tie_range(user_id)
         ahead += rank_tree.below(t_counts, t)
         if t_counts.get(t, 0) > 1:
-            ahead += store.count_scores(
-                guild_id, band, keys.score(xp, user_id), keys.score(xp, str(rank_tree.range_start(t)))
+            ahead += _count_scores(
+                guild_id, bands, keys.score(xp, user_id), keys.score(xp, str(rank_tree.range_start(t)))
             )
         return max(ahead, 0) + 1, members  # separate reads: a concurrent move may skew them by one
     a, b, c = rank_tree.path(xp)
     b_counts = store.counts(guild_id, B, (a,))
     c_counts = store.counts(guild_id, C, (a, b))
     ahead = rank_tree.above(a_counts, a) + rank_tree.above(b_counts, b) + rank_tree.above(c_counts, c)
-    if c_counts.get(c, 0) > 1:  # ties at exactly this XP (all in one band): those with a smaller user id
-        ahead += store.count_scores(guild_id, band, keys.score(xp, user_id), keys.score(xp, "0"))
+    if c_counts.get(c, 0) > 1:  # ties at exactly this XP (one band when settled): those with a smaller user id
+        ahead += _count_scores(guild_id, bands, keys.score(xp, user_id), keys.score(xp, "0"))
     return ahead + 1, members
 
 
