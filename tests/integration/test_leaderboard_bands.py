@@ -191,3 +191,5 @@ def test_pages_stay_whole_after_a_curve_change_until_the_recalculation(api, guil
     assert api.put(f"/api/xp/users/{guild}/670000000000000000", {"xp": 4950}).status == 200
     members["670000000000000000"] = 4950
     _check(api, guild, members, limits=(1, 2, 10))
+    top = api.get(f"/api/xp/stats/{guild}").data["users"]["topUser"]
+    assert top["userId"] == _oracle(members)[0] and top["xp"] == 30_100, top
