@@ -388,3 +388,27 @@ def test_responses_match_the_documented_shapes(api, guild):
         Envelope[model].model_validate(r.body)
     error = api.get(users(guild, new_user_id()))
     ErrorEnvelope.model_validate(error.body)
+
+
+def test_xp_changes_answer_levels_from_the_curve_while_stored_levels_catch_up(api, guild):
+    """After a curve change the stored levels follow the old curve until the recalculation job; a GET derives
+    the level from XP at once (xp-api-reference: level is derived from XP). The answers of add, set and
+    remove said the stored level meanwhile (4955 XP: GET level 9, POST "newLevel": 0)."""
+    user = new_user_id()
+    assert api.put(users(guild, user), {"xp": 4950}).data["newLevel"] == 9
+    steep = {"curve": {"a": 100, "b": 1000, "c": 10_000}}
+    assert api.put(f"/api/xp/config/{guild}", steep).status == 200
+    assert api.post(f"{users(guild, user)}/recalc").data["newLevel"] == 0  # stored: 0 on the steep curve
+    assert api.put(f"/api/xp/config/{guild}", {"curve": None}).status == 200  # back: stored 0, derived 9
+    assert api.get(users(guild, user)).data["user"]["level"] == 9
+    added = api.post(users(guild, user), {"amount": 5}).data
+    assert added == {"oldXp": 4950, "newXp": 4955, "oldLevel": 9, "newLevel": 9, "leveledUp": False}
+    removed = api.delete(users(guild, user), {"amount": 5}).data
+    assert removed == {"oldXp": 4955, "newXp": 4950, "oldLevel": 9, "newLevel": 9, "leveledDown": False}
+    assert api.put(users(guild, user), {"xp": 4951}).data == {
+        "oldXp": 4950,
+        "newXp": 4951,
+        "oldLevel": 9,
+        "newLevel": 9,
+    }
+    assert api.get(users(guild, user)).data["user"]["level"] == 9

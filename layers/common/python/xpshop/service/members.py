@@ -107,32 +107,37 @@ def add_xp(
     credits per level; XP an admin gives (API, /xp give) is granted and pays none (see service/effects.py)."""
     level_source = members.LEVEL_EARNED if earned else members.LEVEL_GRANTED
     note = members.Note(source, reason)
-    change = members.add(guild_id, user_id, amount, curve_for(guild_id), source=level_source, note=note)
+    curve = curve_for(guild_id)
+    change = members.add(guild_id, user_id, amount, curve, source=level_source, note=note)
     _logged(guild_id, user_id, change, reason, source)
-    return {
-        "oldXp": change.old_xp,
-        "newXp": change.new_xp,
-        "oldLevel": change.old_level,
-        "newLevel": change.new_level,
-        "leveledUp": change.new_level > change.old_level,
-    }
+    answer = _levels(change, curve)
+    return {**answer, "leveledUp": answer["newLevel"] > answer["oldLevel"]}
 
 
 def set_xp(guild_id: str, user_id: str, xp: int, reason: str | None, source: str = "api") -> dict[str, Any]:
-    change = members.set_xp(guild_id, user_id, xp, curve_for(guild_id), note=members.Note(source, reason))
+    curve = curve_for(guild_id)
+    change = members.set_xp(guild_id, user_id, xp, curve, note=members.Note(source, reason))
     _logged(guild_id, user_id, change, reason, source)
-    return {"oldXp": change.old_xp, "newXp": change.new_xp, "oldLevel": change.old_level, "newLevel": change.new_level}
+    return _levels(change, curve)
 
 
 def remove_xp(guild_id: str, user_id: str, amount: int, reason: str | None, source: str = "api") -> dict[str, Any]:
-    change = members.remove(guild_id, user_id, amount, curve_for(guild_id), note=members.Note(source, reason))
+    curve = curve_for(guild_id)
+    change = members.remove(guild_id, user_id, amount, curve, note=members.Note(source, reason))
     _logged(guild_id, user_id, change, reason, source)
+    answer = _levels(change, curve)
+    return {**answer, "leveledDown": answer["newLevel"] < answer["oldLevel"]}
+
+
+def _levels(change: Change, curve: Curve) -> dict[str, int]:
+    """The XP and levels of a change as every read shows them: levels derived from XP on the guild's curve.
+    The same as the stored levels, except after a curve change, until the recalculation job relevels the
+    member (a write within a level keeps the stored one)."""
     return {
         "oldXp": change.old_xp,
         "newXp": change.new_xp,
-        "oldLevel": change.old_level,
-        "newLevel": change.new_level,
-        "leveledDown": change.new_level < change.old_level,
+        "oldLevel": curve.level(change.old_xp),
+        "newLevel": curve.level(change.new_xp),
     }
 
 
