@@ -51,6 +51,19 @@ def test_register_rejects_a_malformed_guild_id(api):
     assert "guildId" in r.error["message"]
 
 
+def test_register_refuses_a_name_with_control_or_invisible_characters(api):
+    """A guild's name is shown on its public board (title, link previews): like key, cosmetic and category
+    names it must be visible text; before, "\u0000" or a bidi override was stored as the name."""
+    guild = new_guild_id()
+    for name in ("\u0000", "Nice\u202eevil", "a\nb", "   ", "\u200b"):
+        r = api.put(f"/api/xp/guilds/{guild}", {"name": name})
+        assert r.status == 400 and r.error["code"] == "INVALID_REQUEST", (name, r.body)
+        assert "name" in r.error["message"]
+    assert api.get("/api/xp/users/" + guild).error["code"] == "GUILD_NOT_FOUND"  # nothing registered
+    ok = api.put(f"/api/xp/guilds/{guild}", {"name": "  Café ☕ Club  "})
+    assert ok.status == 201 and ok.data["name"] == "Café ☕ Club"
+
+
 def test_unregistered_guild_is_guild_not_found(api):
     r = api.get(users(new_guild_id()))
     assert r.status == 404
