@@ -487,3 +487,22 @@ def test_a_message_counted_between_an_adds_two_writes_is_not_taken_for_the_impor
     assert member_item(guild, A)["messages"] == 16
     # the message's own counter write is not part of this test: the import's delta alone is 5
     assert api.get(f"/api/xp/stats/{guild}").data["messages"]["total"] == 15
+
+
+def test_an_export_cursor_of_another_guild_is_refused(api, guild):
+    """docs/API.md: a cursor naming another guild's member is a 400. Before, guild B's export resumed after
+    guild A's member (a position in B's order), silently leaving B's members above it out."""
+    other = _new_guild(api)
+    for user, xp in (("680000000000000001", 900), ("680000000000000002", 500), ("680000000000000003", 100)):
+        assert api.put(f"/api/xp/users/{other}/{user}", {"xp": xp}).status == 200
+    assert api.put(f"/api/xp/users/{guild}/680000000000000009", {"xp": 700}).status == 200
+    assert api.put(f"/api/xp/users/{guild}/680000000000000008", {"xp": 50}).status == 200
+    first = api.get(f"/api/xp/export/{other}?limit=1").data
+    assert [m["id"] for m in first["members"]] == ["680000000000000001"] and first["next"]
+    mixed = api.get(f"/api/xp/export/{guild}?limit=1&cursor={first['next']}")
+    assert mixed.status == 400 and mixed.error["code"] == "INVALID_REQUEST", mixed.body
+    assert "cursor" in mixed.error["message"]
+    # the guild's own cursors still walk it whole
+    own = api.get(f"/api/xp/export/{guild}?limit=1").data
+    rest = api.get(f"/api/xp/export/{guild}?limit=5&cursor={own['next']}").data
+    assert [m["id"] for m in own["members"] + rest["members"]] == ["680000000000000009", "680000000000000008"]

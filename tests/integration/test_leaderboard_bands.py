@@ -191,3 +191,28 @@ def test_the_recalculation_backfills_board_for_members_written_before_the_bands(
     _check(api, guild, members, limits=(10,))
     again = recalc.run(lambda: 1e9)  # not repeated
     assert guild not in [g["guildId"] for g in again["guilds"]]
+
+
+def test_pages_stay_whole_after_a_curve_change_until_the_recalculation(api, band_guild):
+    """A curve change leaves stored levels (and so `board`) on the old curve until the recalculation job
+    runs (up to RecalcSchedule later): bands no longer follow XP by the new curve, so pages must not skip
+    members nor list them out of order meanwhile (found by the black-box probe: 1 of 3 members listed)."""
+    guild = band_guild
+    members = {"670000000000000001": 100, "670000000000000002": 4950, "670000000000000003": 20_000}
+    for user, xp in members.items():
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": xp}).status == 200
+    steep = {"curve": {"a": 100, "b": 1000, "c": 10_000}, "leaderboard": {"public": True}}
+    assert api.put(f"/api/xp/config/{guild}", steep).status == 200
+    _check(api, guild, members, limits=(1, 2, 10))
+    api.before_read()
+    rows = Page(api.get(f"/leaderboard/{guild}", key=None).body).rows
+    assert [row["rank"] for row in rows] == ["1", "2", "3"]
+    # a member written with the new curve (a lower band) while the others are still on the old one
+    assert api.post(f"/api/xp/users/{guild}/670000000000000001", {"amount": 30_000}).status == 200
+    members["670000000000000001"] += 30_000
+    # a tie between a member on the old curve's band and one written on the new curve's (the smaller id first)
+    assert api.put(f"/api/xp/users/{guild}/670000000000000000", {"xp": 4950}).status == 200
+    members["670000000000000000"] = 4950
+    _check(api, guild, members, limits=(1, 2, 10))
+    top = api.get(f"/api/xp/stats/{guild}").data["users"]["topUser"]
+    assert top["userId"] == _oracle(members)[0] and top["xp"] == 30_100, top

@@ -51,6 +51,19 @@ def test_register_rejects_a_malformed_guild_id(api):
     assert "guildId" in r.error["message"]
 
 
+def test_register_refuses_a_name_with_control_or_invisible_characters(api):
+    """A guild's name is shown on its public board (title, link previews): like key, cosmetic and category
+    names it must be visible text; before, "\u0000" or a bidi override was stored as the name."""
+    guild = new_guild_id()
+    for name in ("\u0000", "Nice\u202eevil", "a\nb", "   ", "\u200b"):
+        r = api.put(f"/api/xp/guilds/{guild}", {"name": name})
+        assert r.status == 400 and r.error["code"] == "INVALID_REQUEST", (name, r.body)
+        assert "name" in r.error["message"]
+    assert api.get("/api/xp/users/" + guild).error["code"] == "GUILD_NOT_FOUND"  # nothing registered
+    ok = api.put(f"/api/xp/guilds/{guild}", {"name": "  Café ☕ Club  "})
+    assert ok.status == 201 and ok.data["name"] == "Café ☕ Club"
+
+
 def test_unregistered_guild_is_guild_not_found(api):
     r = api.get(users(new_guild_id()))
     assert r.status == 404
@@ -388,3 +401,27 @@ def test_responses_match_the_documented_shapes(api, guild):
         Envelope[model].model_validate(r.body)
     error = api.get(users(guild, new_user_id()))
     ErrorEnvelope.model_validate(error.body)
+
+
+def test_xp_changes_answer_levels_from_the_curve_while_stored_levels_catch_up(api, guild):
+    """After a curve change the stored levels follow the old curve until the recalculation job; a GET derives
+    the level from XP at once (xp-api-reference: level is derived from XP). The answers of add, set and
+    remove said the stored level meanwhile (4955 XP: GET level 9, POST "newLevel": 0)."""
+    user = new_user_id()
+    assert api.put(users(guild, user), {"xp": 4950}).data["newLevel"] == 9
+    steep = {"curve": {"a": 100, "b": 1000, "c": 10_000}}
+    assert api.put(f"/api/xp/config/{guild}", steep).status == 200
+    assert api.post(f"{users(guild, user)}/recalc").data["newLevel"] == 0  # stored: 0 on the steep curve
+    assert api.put(f"/api/xp/config/{guild}", {"curve": None}).status == 200  # back: stored 0, derived 9
+    assert api.get(users(guild, user)).data["user"]["level"] == 9
+    added = api.post(users(guild, user), {"amount": 5}).data
+    assert added == {"oldXp": 4950, "newXp": 4955, "oldLevel": 9, "newLevel": 9, "leveledUp": False}
+    removed = api.delete(users(guild, user), {"amount": 5}).data
+    assert removed == {"oldXp": 4955, "newXp": 4950, "oldLevel": 9, "newLevel": 9, "leveledDown": False}
+    assert api.put(users(guild, user), {"xp": 4951}).data == {
+        "oldXp": 4950,
+        "newXp": 4951,
+        "oldLevel": 9,
+        "newLevel": 9,
+    }
+    assert api.get(users(guild, user)).data["user"]["level"] == 9

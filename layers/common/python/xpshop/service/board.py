@@ -44,6 +44,7 @@ class Board:
     name: str | None
     config: dict[str, Any]
     curve: Curve
+    levels_settled: bool = True  # False while a recalculation is pending (curves.levels_settled)
 
     @property
     def indexable(self) -> bool:
@@ -93,15 +94,15 @@ def open_board(guild_id: str) -> Board | None:
     # Only a public board is served from the container's cache: a private one costs the same read as an
     # unknown guild every time, so not even the response time tells them apart.
     if hit is None or named is None or named[0] <= now or hit[0]["leaderboard"].get("public") is not True:
-        global_overrides, guild_overrides, fine, guild = config_store.read_layers_and_guild(guild_id)
+        global_overrides, guild_overrides, fine, guild, pending = config_store.read_layers_and_guild(guild_id)
         if guild is None:
             return None  # nothing is kept for an unknown id: each costs this one read
-        hit = curves.remember(guild_id, global_overrides, guild_overrides, fine)
+        hit = curves.remember(guild_id, global_overrides, guild_overrides, fine, recalc_pending=pending)
         named = _names[guild_id] = (now + NAME_CACHE_SECONDS, guild.name)
     config, curve = hit
     if config["leaderboard"].get("public") is not True:
         return None
-    return Board(guild_id, named[1], config, curve)
+    return Board(guild_id, named[1], config, curve, curves.levels_settled(guild_id))
 
 
 def page(board: Board, number: int) -> Page | None:
@@ -111,9 +112,9 @@ def page(board: Board, number: int) -> Page | None:
         return None
     offset = (number - 1) * PAGE_SIZE
     if offset <= DIRECT_READ_MAX:
-        found = ranks.top(board.guild_id, PAGE_SIZE, board.curve, skip=offset)
+        found = ranks.top(board.guild_id, PAGE_SIZE, board.curve, skip=offset, settled=board.levels_settled)
     else:
-        found = ranks.page(board.guild_id, offset, PAGE_SIZE, board.curve)
+        found = ranks.page(board.guild_id, offset, PAGE_SIZE, board.curve, settled=board.levels_settled)
     if number > 1 and not found.items:
         return None
     listed = [Member.from_item(item) for item in found.items]

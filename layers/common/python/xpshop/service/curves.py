@@ -17,14 +17,16 @@ from ..levels import Curve
 from ..store import config as config_store
 
 CACHE_SECONDS = 30.0
-_cache: dict[str, tuple[float, dict[str, Any], Curve]] = {}
+# guild id -> (deadline, merged config, curve, whether stored levels may still follow another curve)
+_cache: dict[str, tuple[float, dict[str, Any], Curve, bool]] = {}
 
 
 def _load(guild_id: str) -> tuple[dict[str, Any], Curve]:
     hit = cached(guild_id)
     if hit is not None:
         return hit
-    return remember(guild_id, *config_store.read_layers_and_bands(guild_id))
+    global_overrides, guild_overrides, fine, pending = config_store.read_layers_for_curve(guild_id)
+    return remember(guild_id, global_overrides, guild_overrides, fine, recalc_pending=pending)
 
 
 def cached(guild_id: str) -> tuple[dict[str, Any], Curve] | None:
@@ -36,15 +38,29 @@ def cached(guild_id: str) -> tuple[dict[str, Any], Curve] | None:
 
 
 def remember(
-    guild_id: str, global_overrides: dict[str, Any], guild_overrides: dict[str, Any], fine_bands: bool = False
+    guild_id: str,
+    global_overrides: dict[str, Any],
+    guild_overrides: dict[str, Any],
+    fine_bands: bool = False,
+    *,
+    recalc_pending: bool,
 ) -> tuple[dict[str, Any], Curve]:
     """Merge and cache config layers read by the caller (the web board reads them with the guild registry
     in one request). `fine_bands`: the guild's leaderboard band layout, read with its config layer
-    (store.config.fine_bands), carried by the curve (Curve.banded) to every writer and reader of a level."""
+    (store.config.fine_bands), carried by the curve (Curve.banded) to every writer and reader of a level;
+    `recalc_pending`: whether a recalculation of the guild was pending when they were read."""
     config = merge(global_overrides, guild_overrides)
     curve = replace(Curve.from_config(config["curve"]), banded=fine_bands)
-    _cache[guild_id] = (time.monotonic() + CACHE_SECONDS, config, curve)
+    _cache[guild_id] = (time.monotonic() + CACHE_SECONDS, config, curve, recalc_pending)
     return config, curve
+
+
+def levels_settled(guild_id: str) -> bool:
+    """Whether the guild's stored levels follow its curve (no recalculation pending), so its leaderboard
+    bands follow XP order: after a curve change, members keep the band of their old level until the
+    recalculation job relevels them, and pages read every band meanwhile (service/ranks.py)."""
+    _load(guild_id)
+    return not _cache[guild_id][3]
 
 
 def curve_for(guild_id: str) -> Curve:

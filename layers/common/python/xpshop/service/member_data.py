@@ -8,7 +8,7 @@ from typing import Any
 from ..clock import now_ms
 from ..store import audit, members
 from . import ranks
-from .curves import curve_for
+from .curves import curve_for, levels_settled
 
 FORMAT = "xpshop-member-data/1"
 # What the member record shows, in this order; an attribute never written is null.
@@ -39,7 +39,14 @@ def export(guild_id: str, user_id: str) -> dict[str, Any]:
         xp = int(stored.get("xp") or 0)
         record["level"] = curve_for(guild_id).level(xp)  # as every read shows it (the guild's curve)
         record["hidden"] = stored.get("hidden") is True
-        position, total = ranks.rank(guild_id, user_id, xp, int(stored.get("level") or 0), curve_for(guild_id).banded)
+        position, total = ranks.rank(
+            guild_id,
+            user_id,
+            xp,
+            int(stored.get("level") or 0),
+            curve_for(guild_id).banded,
+            settled=levels_settled(guild_id),
+        )
         rank = {"rank": position, "total": total}
     history = [{name: entry.get(name) for name in AUDIT_FIELDS} for entry in audit.history(guild_id, user_id)]
     return {

@@ -12,7 +12,7 @@ from ..levels import Curve
 from ..store import members
 from ..store.members import Change, Member, Profile
 from . import ranks
-from .curves import config_for, curve_for
+from .curves import config_for, curve_for, levels_settled
 
 if TYPE_CHECKING:
     from ..api.xp.member_events import MemberEvent
@@ -62,13 +62,15 @@ def rank_card(guild_id: str, user_id: str) -> tuple[dict[str, Any], dict[str, An
 def rank_card_with_profile(guild_id: str, user_id: str) -> tuple[dict[str, Any], dict[str, Any], Profile]:
     """`rank_card` and the member's display data and privacy choice, from the same read (rank card images)."""
     member = _require(guild_id, user_id)
-    position, total = ranks.rank(guild_id, user_id, member.xp, member.level, curve_for(guild_id).banded)
+    position, total = ranks.rank(
+        guild_id, user_id, member.xp, member.level, curve_for(guild_id).banded, settled=levels_settled(guild_id)
+    )
     return _detail(guild_id, member), {"rank": position, "total": total}, member.profile
 
 
 def _page(guild_id: str, offset: int, limit: int) -> tuple[list[Member], bool, int]:
     """A page in leaderboard order at any depth (rank counters locate it), whether more follow, the total."""
-    found = ranks.page(guild_id, offset, limit, curve_for(guild_id))
+    found = ranks.page(guild_id, offset, limit, curve_for(guild_id), settled=levels_settled(guild_id))
     page = [Member.from_item(item) for item in found.items]
     return page, offset + len(page) < found.total, found.total
 
@@ -107,32 +109,37 @@ def add_xp(
     credits per level; XP an admin gives (API, /xp give) is granted and pays none (see service/effects.py)."""
     level_source = members.LEVEL_EARNED if earned else members.LEVEL_GRANTED
     note = members.Note(source, reason)
-    change = members.add(guild_id, user_id, amount, curve_for(guild_id), source=level_source, note=note)
+    curve = curve_for(guild_id)
+    change = members.add(guild_id, user_id, amount, curve, source=level_source, note=note)
     _logged(guild_id, user_id, change, reason, source)
-    return {
-        "oldXp": change.old_xp,
-        "newXp": change.new_xp,
-        "oldLevel": change.old_level,
-        "newLevel": change.new_level,
-        "leveledUp": change.new_level > change.old_level,
-    }
+    answer = _levels(change, curve)
+    return {**answer, "leveledUp": answer["newLevel"] > answer["oldLevel"]}
 
 
 def set_xp(guild_id: str, user_id: str, xp: int, reason: str | None, source: str = "api") -> dict[str, Any]:
-    change = members.set_xp(guild_id, user_id, xp, curve_for(guild_id), note=members.Note(source, reason))
+    curve = curve_for(guild_id)
+    change = members.set_xp(guild_id, user_id, xp, curve, note=members.Note(source, reason))
     _logged(guild_id, user_id, change, reason, source)
-    return {"oldXp": change.old_xp, "newXp": change.new_xp, "oldLevel": change.old_level, "newLevel": change.new_level}
+    return _levels(change, curve)
 
 
 def remove_xp(guild_id: str, user_id: str, amount: int, reason: str | None, source: str = "api") -> dict[str, Any]:
-    change = members.remove(guild_id, user_id, amount, curve_for(guild_id), note=members.Note(source, reason))
+    curve = curve_for(guild_id)
+    change = members.remove(guild_id, user_id, amount, curve, note=members.Note(source, reason))
     _logged(guild_id, user_id, change, reason, source)
+    answer = _levels(change, curve)
+    return {**answer, "leveledDown": answer["newLevel"] < answer["oldLevel"]}
+
+
+def _levels(change: Change, curve: Curve) -> dict[str, int]:
+    """The XP and levels of a change as every read shows them: levels derived from XP on the guild's curve.
+    The same as the stored levels, except after a curve change, until the recalculation job relevels the
+    member (a write within a level keeps the stored one)."""
     return {
         "oldXp": change.old_xp,
         "newXp": change.new_xp,
-        "oldLevel": change.old_level,
-        "newLevel": change.new_level,
-        "leveledDown": change.new_level < change.old_level,
+        "oldLevel": curve.level(change.old_xp),
+        "newLevel": curve.level(change.new_xp),
     }
 
 
@@ -168,7 +175,9 @@ def leaderboard_with_profiles(guild_id: str, offset: int, limit: int) -> tuple[d
 
 def rank(guild_id: str, user_id: str) -> dict[str, Any]:
     member = _require(guild_id, user_id)
-    position, total = ranks.rank(guild_id, user_id, member.xp, member.level, curve_for(guild_id).banded)
+    position, total = ranks.rank(
+        guild_id, user_id, member.xp, member.level, curve_for(guild_id).banded, settled=levels_settled(guild_id)
+    )
     return {"rank": position, "total": total}
 
 
@@ -202,7 +211,9 @@ def public_rank(guild_id: str, user_id: str) -> dict[str, Any]:
     member = members.get(guild_id, user_id)
     if member is None or member.profile.hidden:
         raise _not_found(guild_id, user_id)
-    position, total = ranks.rank(guild_id, user_id, member.xp, member.level, curve_for(guild_id).banded)
+    position, total = ranks.rank(
+        guild_id, user_id, member.xp, member.level, curve_for(guild_id).banded, settled=levels_settled(guild_id)
+    )
     return {"rank": position, "total": total}
 
 

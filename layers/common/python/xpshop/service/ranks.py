@@ -37,16 +37,22 @@ def total(guild_id: str) -> int:
     return sum(store.counts(guild_id, A).values())
 
 
-def rank(guild_id: str, user_id: str, xp: int, level: int, fine: bool) -> tuple[int, int]:
+def rank(guild_id: str, user_id: str, xp: int, level: int, fine: bool, *, settled: bool = True) -> tuple[int, int]:
     """(1-based rank, members ranked) of a member at `xp` whose stored `level` is given (with the guild's
-    band layout, `fine`: Curve.banded, it names the leaderboard band its ties are in). Counters follow the
+    band layout, `fine`: Curve.banded, it names the leaderboard band its ties are in; unless `settled`,
+    curves.levels_settled, ties may be in several bands, and every band is counted). Counters follow the
     stream (about a second behind): a member created a moment ago is ranked, and counted in the total,
     before they catch up."""
-    position, members = _rank(guild_id, user_id, xp, keys.band(level, fine))
+    bands = [keys.band(level, fine)] if settled else list(range(keys.BANDS))
+    position, members = _rank(guild_id, user_id, xp, bands)
     return position, max(members, position)
 
 
-def _rank(guild_id: str, user_id: str, xp: int, band: int) -> tuple[int, int]:
+def _count_scores(guild_id: str, bands: list[int], low_exclusive: int, high_inclusive: int) -> int:
+    return sum(store.count_scores(guild_id, band, low_exclusive, high_inclusive) for band in bands)
+
+
+def _rank(guild_id: str, user_id: str, xp: int, bands: list[int]) -> tuple[int, int]:
     a_counts = store.counts(guild_id, A)
     members = sum(a_counts.values())
     if xp < rank_tree.TIED_BELOW:
@@ -61,16 +67,16 @@ def _rank(guild_id: str, user_id: str, xp: int, band: int) -> tuple[int, int]:
         t = rank_tree.tie_range(user_id)
         ahead += rank_tree.below(t_counts, t)
         if t_counts.get(t, 0) > 1:
-            ahead += store.count_scores(
-                guild_id, band, keys.score(xp, user_id), keys.score(xp, str(rank_tree.range_start(t)))
+            ahead += _count_scores(
+                guild_id, bands, keys.score(xp, user_id), keys.score(xp, str(rank_tree.range_start(t)))
             )
         return max(ahead, 0) + 1, members  # separate reads: a concurrent move may skew them by one
     a, b, c = rank_tree.path(xp)
     b_counts = store.counts(guild_id, B, (a,))
     c_counts = store.counts(guild_id, C, (a, b))
     ahead = rank_tree.above(a_counts, a) + rank_tree.above(b_counts, b) + rank_tree.above(c_counts, c)
-    if c_counts.get(c, 0) > 1:  # ties at exactly this XP (all in one band): those with a smaller user id
-        ahead += store.count_scores(guild_id, band, keys.score(xp, user_id), keys.score(xp, "0"))
+    if c_counts.get(c, 0) > 1:  # ties at exactly this XP (one band when settled): those with a smaller user id
+        ahead += _count_scores(guild_id, bands, keys.score(xp, user_id), keys.score(xp, "0"))
     return ahead + 1, members
 
 
@@ -147,10 +153,15 @@ def _band(curve: Curve, xp: int) -> int:
 
 
 def _read(
-    guild_id: str, curve: Curve, seen: _Seen, *, band: int, start_score: int, wanted: int
+    guild_id: str, curve: Curve, seen: _Seen, *, band: int, start_score: int, wanted: int, settled: bool
 ) -> list[dict[str, Any]]:
     """Up to `wanted` index entries in leaderboard order from `start_score` in `band` down: the rest of that
-    band, then the next band down the counters show members in, and so on (one Query per band read)."""
+    band, then the next band down the counters show members in, and so on (one Query per band read).
+    Unless `settled` (a recalculation pending: stored levels, so bands, may follow a previous curve or band
+    layout, and bands are then not in XP order), every band of the fine layout is read from `start_score`
+    and merged (members may still sit in any of them during a switch of layouts, either way)."""
+    if not settled:
+        return _read_every_band(guild_id, start_score, wanted)
     found = store.scores_from(guild_id, band, start_score, wanted)
     while len(found) < wanted and band > 0:
         below = seen.next_band(guild_id, curve.total_xp_for_level(keys.BAND_LEVELS[band]), curve)
@@ -161,9 +172,21 @@ def _read(
     return found
 
 
-def page(guild_id: str, offset: int, limit: int, curve: Curve) -> Page:
+def _read_every_band(guild_id: str, start_score: int, wanted: int) -> list[dict[str, Any]]:
+    """The first `wanted` index entries from `start_score` down over every band, in score order: one Query
+    per band of the fine layout (keys.BANDS, whatever the guild's layout), only while a recalculation is
+    pending."""
+    found: list[dict[str, Any]] = []
+    for band in range(keys.BANDS - 1, -1, -1):
+        found += store.scores_from(guild_id, band, start_score, wanted)
+    found.sort(key=lambda item: int(item["score"]), reverse=True)
+    return found[:wanted]
+
+
+def page(guild_id: str, offset: int, limit: int, curve: Curve, *, settled: bool = True) -> Page:
     """The members at positions offset .. offset+limit-1 (0-based) in leaderboard order. `curve`: the
-    guild's, which says which band the located start is in."""
+    guild's, which says which band the located start is in; `settled`: whether stored levels follow it
+    (curves.levels_settled)."""
     seen = _Seen(store.counts(guild_id, A))
     members = sum(seen.a.values())
     start = _locate(guild_id, seen, offset)
@@ -171,11 +194,11 @@ def page(guild_id: str, offset: int, limit: int, curve: Curve) -> Page:
         return Page([], members)
     band = _band(curve, start.xp)
     start_score = keys.score(start.xp, str(start.from_user_id))
-    found = _read(guild_id, curve, seen, band=band, start_score=start_score, wanted=start.skip + limit)
+    found = _read(guild_id, curve, seen, band=band, start_score=start_score, wanted=start.skip + limit, settled=settled)
     return Page(found[start.skip :], members)
 
 
-def top(guild_id: str, limit: int, curve: Curve, skip: int = 0) -> Page:
+def top(guild_id: str, limit: int, curve: Curve, skip: int = 0, *, settled: bool = True) -> Page:
     """Members skip+1 .. skip+limit read from the top of the index: the A counters (the total, and the top
     million of XP), the B (and C) counters under it only when that million (thousand) spans two bands, then
     one index Query from the top of the top member's band (more only when the read runs past it), paying
@@ -191,7 +214,9 @@ def top(guild_id: str, limit: int, curve: Curve, skip: int = 0) -> Page:
     band = seen.next_band(guild_id, keys.SCORE_CEILING // keys.SCORE_XP_UNIT, curve) if curve.banded else 0
     if band is None:
         band = keys.BANDS - 1  # counters caught between two updates: from the highest band down
-    found = _read(guild_id, curve, seen, band=band, start_score=keys.SCORE_CEILING, wanted=skip + limit)[skip:]
+    found = _read(
+        guild_id, curve, seen, band=band, start_score=keys.SCORE_CEILING, wanted=skip + limit, settled=settled
+    )[skip:]
     return Page(found, max(members, skip + len(found)) if found else members)
 
 

@@ -14,15 +14,21 @@ from ..store.members import Member
 from ..store.table import table
 from . import ranks
 from .config import config_summary, merged_guild
-from .curves import curve_for
+from .curves import curve_for, levels_settled
 
 
 def guild_stats(guild_id: str) -> dict[str, Any]:
     totals = stats.read(guild_id)
-    # the top member: one Query of the highest band the level histogram shows members in
-    levels = [level for level, n in totals.distribution.items() if n > 0] if totals.members else []
+    # the top member: one Query of the highest band the level histogram shows members in; while a
+    # recalculation is pending (bands may follow a previous curve or layout, so the highest is not the top),
+    # the page read that merges every band
     curve = curve_for(guild_id)
-    top = [Member.from_item(item) for item in ranks.top_of_levels(guild_id, levels, 1, curve.banded)]
+    if levels_settled(guild_id):
+        levels = [level for level, n in totals.distribution.items() if n > 0] if totals.members else []
+        found = ranks.top_of_levels(guild_id, levels, 1, curve.banded)
+    else:
+        found = ranks.top(guild_id, 1, curve, settled=False).items
+    top = [Member.from_item(item) for item in found]
     cfg = merged_guild(guild_id)
     count = totals.members
     return {

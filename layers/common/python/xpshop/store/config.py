@@ -74,23 +74,43 @@ def spread_bands(guild_id: str) -> bool:
     return True
 
 
-def read_layers_and_guild(guild_id: str) -> tuple[dict[str, Any], dict[str, Any], bool, Guild | None]:
+def read_layers_for_curve(guild_id: str) -> tuple[dict[str, Any], dict[str, Any], bool, bool]:
+    """(global overrides, guild overrides, whether the guild is on the fine bands, whether a recalculation is
+    pending for it) in one BatchGetItem. Pending (the guild's marker or every guild's): stored levels, and so
+    the leaderboard bands, may still follow a previous curve or layout."""
+    global_overrides, guild_overrides, fine, _, pending = _read_for_guild(guild_id, with_meta=False, consistent=True)
+    return global_overrides, guild_overrides, fine, pending
+
+
+def read_layers_and_guild(guild_id: str) -> tuple[dict[str, Any], dict[str, Any], bool, Guild | None, bool]:
     """(global overrides, guild overrides, whether it is on the fine bands, the guild's registry record or
-    None) in one BatchGetItem: what a public page must know before it shows anything. Eventually consistent
-    (half the cost): public pages are cached for a minute anyway."""
-    wanted = [keys.global_config(), keys.guild_config(guild_id), keys.guild_meta(guild_id)]
+    None, whether a recalculation is pending) in one BatchGetItem: what a public page must know before it
+    shows anything. Eventually consistent (half the cost): public pages are cached for a minute anyway."""
+    return _read_for_guild(guild_id, with_meta=True, consistent=False)
+
+
+def _read_for_guild(
+    guild_id: str, *, with_meta: bool, consistent: bool
+) -> tuple[dict[str, Any], dict[str, Any], bool, Guild | None, bool]:
+    wanted = [keys.global_config(), keys.guild_config(guild_id), keys.recalc_marker(guild_id), keys.recalc_marker(None)]
+    if with_meta:
+        wanted.append(keys.guild_meta(guild_id))
     global_overrides: dict[str, Any] = {}
     guild_overrides: dict[str, Any] = {}
     fine = False
     guild: Guild | None = None
-    for item in batch_get(wanted, consistent=False):
-        if item["PK"] == keys.GLOBAL_PK:
+    pending = False
+    marker_sk = keys.recalc_marker(None)["SK"]
+    for item in batch_get(wanted, consistent=consistent):
+        if item["SK"] == marker_sk:
+            pending = True
+        elif item["PK"] == keys.GLOBAL_PK:
             global_overrides = from_item(item)
         elif item["SK"] == keys.CONFIG:
             guild_overrides, fine = from_item(item), fine_bands(item)
         elif item["SK"] == keys.META:
             guild = Guild.from_item(item)
-    return global_overrides, guild_overrides, fine, guild
+    return global_overrides, guild_overrides, fine, guild, pending
 
 
 def read(guild_id: str | None) -> tuple[dict[str, Any], int]:

@@ -35,23 +35,24 @@ def _bad_cursor() -> InvalidInput:
     return InvalidInput(ErrorCode.INVALID_REQUEST, "cursor is not a valid export cursor (use `next` as given)")
 
 
-def encode_cursor(user_id: str, xp: int, band: int, fine: bool) -> str:
-    raw = json.dumps({"u": user_id, "x": xp, "b": band, "f": int(fine)}, separators=(",", ":")).encode()
+def encode_cursor(guild_id: str, user_id: str, xp: int, band: int, fine: bool) -> str:
+    raw = json.dumps({"g": guild_id, "u": user_id, "x": xp, "b": band, "f": int(fine)}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _decode_cursor(guild_id: str, token: str, fine: bool, level_of: Callable[[int], int]) -> tuple[int, dict[str, Any]]:
     """(band, index key to resume after); only a member of this guild can be named, so a crafted cursor
-    can't reach another guild's partition, and only a band of the layout it was issued in. A cursor issued in
-    the other layout (the guild switched between two parts; without `f`: the fine bands every guild had
-    before per-guild layouts) resumes in the band its member's XP is in now (`level_of`: the guild's curve)."""
+    can't reach another guild's partition, and a cursor another guild's export gave is refused (it would
+    resume this guild's export at a position of that one's, silently leaving members out). Only a band of
+    the layout it was issued in (`f`); a cursor issued in the other layout (the guild switched between two
+    parts) resumes in the band its member's XP is in now (`level_of`: the guild's curve)."""
     try:
         value = unpack(token)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise _bad_cursor() from exc
-    if not isinstance(value, dict) or set(value) - {"f"} != {"u", "x", "b"}:
+    if not isinstance(value, dict) or set(value) != {"g", "u", "x", "b", "f"} or value["g"] != guild_id:
         raise _bad_cursor()
-    user_id, xp, band, issued_fine = value["u"], value["x"], value["b"], value.get("f", 1)
+    user_id, xp, band, issued_fine = value["u"], value["x"], value["b"], value["f"]
     if not is_snowflake(user_id) or isinstance(xp, bool) or not isinstance(xp, int) or not 0 <= xp < 10**15:
         raise _bad_cursor()
     if isinstance(issued_fine, bool) or issued_fine not in (0, 1):
@@ -100,4 +101,4 @@ def page(
     if band < 0 or not found:
         return found, None
     tail = found[-1]
-    return found, encode_cursor(tail.user_id, tail.xp, tail_band, fine)
+    return found, encode_cursor(guild_id, tail.user_id, tail.xp, tail_band, fine)

@@ -16,7 +16,17 @@ from pydantic import (
 
 from ....errors import ErrorCode, InvalidInput
 from ....guild_config import MAX_CREDITS_PER_LEVEL, MAX_MULTIPLIERS, MAX_REWARDS
-from ...fields import SNOWFLAKE_EXAMPLE, PositiveMultiplier, Snowflake, WholeNumber, body_config, unique_by
+from ...fields import (
+    SNOWFLAKE_EXAMPLE,
+    VISIBLE_CHAR,
+    VISIBLE_NON_SPACE,
+    PositiveMultiplier,
+    Snowflake,
+    WholeNumber,
+    body_config,
+    trimmed_pattern,
+    unique_by,
+)
 
 _BODY = ConfigDict(extra="forbid", defer_build=True)
 
@@ -46,9 +56,27 @@ class DeleteMultipliersBody(BaseModel):
     user: list[Snowflake] = Field(default_factory=list, max_length=MAX_MULTIPLIERS)
 
 
+MAX_GUILD_NAME = 100
+
+
 class RegisterGuildBody(BaseModel):
     model_config = body_config([{"name": "My Server"}, {}])
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    # shown on the guild's public board: visible text, like key and shop names (trimmed)
+    name: (
+        Annotated[
+            str,
+            Field(
+                pattern=trimmed_pattern(MAX_GUILD_NAME, VISIBLE_CHAR, VISIBLE_NON_SPACE),
+                description=f"1-{MAX_GUILD_NAME} visible characters once trimmed",
+            ),
+        ]
+        | None
+    ) = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None else None  # the pattern has refused blank and invisible text
 
 
 # ---------------------------------------------------------------- the configuration patch
