@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import discord
 
 from .events import Event, InvalidEvent, event_from_member, event_from_message
-from .forwarder import MAX_BATCH, Forwarder
+from .forwarder import DEFAULT_MAX_DELAY, MAX_BATCH, Forwarder
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ STATS_EVERY = 300.0  # seconds between two counter lines in the log
 class Submitter(Protocol):
     def submit(self, event: Mapping[str, Any]) -> bool: ...
 
+    def flush(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class RelayConfig:
@@ -33,16 +35,16 @@ class RelayConfig:
     ingest_url: str
     relay_key: str
     max_batch: int = MAX_BATCH
-    max_delay: float = 1.0
+    max_delay: float = DEFAULT_MAX_DELAY  # the batching window: see forwarder.DEFAULT_MAX_DELAY
     # Member events (reset on leave or ban): off unless RELAY_MEMBER_EVENTS=1, since they need the
     # privileged Server Members intent, enabled for the bot in the developer portal.
     members_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RelayConfig:
-        """DISCORD_BOT_TOKEN, XPSHOP_INGEST_URL, XPSHOP_RELAY_KEY; optional RELAY_MAX_BATCH, RELAY_MAX_DELAY,
-        RELAY_MEMBER_EVENTS (1: forward leaves and bans) with XPSHOP_MEMBERS_INGEST_URL (default: the
-        ingestion URL with /messages replaced by /members)."""
+        """DISCORD_BOT_TOKEN, XPSHOP_INGEST_URL, XPSHOP_RELAY_KEY; optional RELAY_MAX_BATCH, RELAY_MAX_DELAY
+        (default 5 s), RELAY_MEMBER_EVENTS (1: forward leaves and bans) with XPSHOP_MEMBERS_INGEST_URL
+        (default: the ingestion URL with /messages replaced by /members)."""
         env = os.environ if environ is None else environ
         required = {
             name: env.get(name, "").strip() for name in ("DISCORD_BOT_TOKEN", "XPSHOP_INGEST_URL", "XPSHOP_RELAY_KEY")
@@ -52,7 +54,7 @@ class RelayConfig:
             raise ValueError(f"missing environment variables: {', '.join(missing)}")
         try:
             max_batch = int(env.get("RELAY_MAX_BATCH") or MAX_BATCH)
-            max_delay = float(env.get("RELAY_MAX_DELAY") or 1.0)
+            max_delay = float(env.get("RELAY_MAX_DELAY") or DEFAULT_MAX_DELAY)
         except ValueError as exc:
             raise ValueError(f"RELAY_MAX_BATCH must be an integer and RELAY_MAX_DELAY a number: {exc}") from None
         if not 1 <= max_batch <= MAX_BATCH:
@@ -207,6 +209,10 @@ class RelayClient(discord.AutoShardedClient):
             return
         event = member_event(kind, guild_id, user)
         if event is not None:
+            # The member's last messages may still wait in the messages' window: send them now, so they are
+            # queued before the leave, which waits its own window (unless that batch is already due, or the
+            # messages' request is retried): a reset is then not followed by XP for messages written before it.
+            self.forwarder.flush()
             self.members.submit(event)
 
 

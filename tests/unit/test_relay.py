@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -13,9 +14,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from relay import bot
 from relay.bot import RelayClient, RelayConfig, message_event, relay_intents
 from relay.events import InvalidEvent, event_from_message, validate_event
-from relay.forwarder import Forwarder, retry_after_seconds
+from relay.forwarder import DEFAULT_MAX_DELAY, Forwarder, retry_after_seconds
 
 KEY = "relay-test-key"
 GUILD = 111111111111111111
@@ -27,11 +29,11 @@ CREATED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
 CREATED_MS = int(CREATED.timestamp()) * 1000
 
 
-def make_event(n: int) -> dict[str, Any]:
+def make_event(n: int, channel: int = CHANNEL) -> dict[str, Any]:
     return {
         "messageId": str(1_300_000_000_000_000_000 + n),
         "guildId": str(GUILD),
-        "channelId": str(CHANNEL),
+        "channelId": str(channel),
         "userId": str(USER),
         "roleIds": [],
         "timestamp": CREATED_MS + n,
@@ -285,6 +287,73 @@ def test_smaller_max_batch() -> None:
     run_with_server(scenario)
 
 
+def test_the_default_window_is_five_seconds() -> None:
+    """A deliberate trade-off (relay/README.md): per-request charges against how soon XP shows."""
+    assert DEFAULT_MAX_DELAY == 5.0
+    assert Forwarder("http://x", KEY).max_delay == 5.0
+    assert Forwarder.for_members("http://x", KEY).max_delay == 5.0
+
+
+def test_a_full_batch_goes_at_once_whatever_the_window() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        fwd = forwarder(server, max_batch=10, max_delay=3600.0)
+        await fwd.start()
+        events = [make_event(i) for i in range(10)]
+        for e in events:
+            fwd.submit(e)
+        await until(lambda: len(server.accepted) == 1)  # an hour's window, yet sent while running
+        assert ids(server.delivered()) == ids(events)
+        assert fwd.queued == 0
+        fwd.submit(make_event(10))  # the next batch waits for its own window (or stop)
+        await fwd.stop()
+        assert [len(b) for b in server.accepted] == [10, 1]
+
+    run_with_server(scenario)
+
+
+def test_flush_sends_what_is_queued_without_waiting() -> None:
+    async def scenario(server: FakeIngest) -> None:
+        fwd = forwarder(server, max_batch=5, max_delay=3600.0)
+        await fwd.start()
+        fwd.flush()  # nothing queued: nothing sent, nothing armed
+        events = [make_event(i) for i in range(7)]
+        for e in events:
+            fwd.submit(e)
+        fwd.flush()
+        await until(lambda: fwd.counters.sent == 7)  # 5 (full) + the 2 flushed, within an hour's window
+        fwd.submit(make_event(7))  # after the flush: waits its window
+        assert fwd.queued == 1
+        await fwd.stop()
+        assert [len(b) for b in server.accepted] == [5, 2, 1]
+        assert ids(server.delivered()) == ids([*events, make_event(7)])
+
+    run_with_server(scenario)
+
+
+def test_order_is_kept_per_channel_across_batches_retries_and_stop() -> None:
+    """The backend counts a member's messages in the order it queues them: the relay must not reorder."""
+    other = CHANNEL + 1
+
+    async def scenario(server: FakeIngest) -> None:
+        fwd = forwarder(server, max_batch=7, max_delay=3600.0)
+        server.fail_next(503, times=2)  # the first batch is retried, the others wait behind it
+        await fwd.start()
+        events = [make_event(i, CHANNEL if i % 3 else other) for i in range(40)]
+        for e in events:
+            fwd.submit(e)
+        await fwd.stop()  # 5 full batches while running (or on stop), the last 5 on stop
+        delivered = server.delivered()
+        assert [len(b) for b in server.accepted] == [7, 7, 7, 7, 7, 5]
+        assert ids(delivered) == ids(events)
+        for channel in (str(CHANNEL), str(other)):
+            assert ids([e for e in delivered if e["channelId"] == channel]) == ids(
+                [e for e in events if e["channelId"] == channel]
+            )
+        assert fwd.counters.sent == 40 and fwd.counters.retried == 2
+
+    run_with_server(scenario)
+
+
 def test_retries_after_500_then_delivers() -> None:
     async def scenario(server: FakeIngest) -> None:
         sleeps = Sleeps()
@@ -452,6 +521,42 @@ def test_stop_gives_up_after_its_timeout() -> None:
     run_with_server(scenario)
 
 
+def test_sigterm_sends_what_the_window_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run` with the default 5 s window: SIGTERM closes the gateway and the queued events are sent at once."""
+    events = [make_event(i) for i in range(3)]
+
+    class Gateway:
+        """Stands in for RelayClient: hands three messages to the forwarder, then lives until closed."""
+
+        def __init__(self, forwarder: Forwarder, members: Forwarder | None) -> None:
+            self.forwarder = forwarder
+            self.closed = asyncio.Event()
+
+        async def __aenter__(self) -> Gateway:
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            self.closed.set()
+
+        async def start(self, token: str) -> None:
+            for e in events:
+                assert self.forwarder.submit(e)
+            signal.raise_signal(signal.SIGTERM)  # what systemd, ECS and Fly send
+            await self.closed.wait()
+
+        async def close(self) -> None:
+            self.closed.set()
+
+    async def scenario(server: FakeIngest) -> None:
+        monkeypatch.setattr(bot, "RelayClient", Gateway)
+        config = RelayConfig(token="t", ingest_url=server.url, relay_key=KEY)
+        assert config.max_delay == DEFAULT_MAX_DELAY
+        await bot.run(config)  # returns once the gateway is closed and the forwarder stopped
+        assert ids(server.delivered()) == ids(events)
+
+    run_with_server(scenario)
+
+
 def test_forwarder_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         Forwarder("http://x", KEY, max_batch=101)
@@ -469,6 +574,9 @@ class Recorder:
     def submit(self, event: dict[str, Any]) -> bool:
         self.events.append(event)
         return True
+
+    def flush(self) -> None:
+        pass
 
 
 def stand_in_message(
@@ -543,7 +651,10 @@ def test_intents_are_not_privileged() -> None:
 def test_config_from_env() -> None:
     env = {"DISCORD_BOT_TOKEN": "t", "XPSHOP_INGEST_URL": "https://api.example.com/i", "XPSHOP_RELAY_KEY": "k"}
     config = RelayConfig.from_env(env)
-    assert (config.max_batch, config.max_delay) == (100, 1.0)
+    assert (config.max_batch, config.max_delay) == (100, 5.0)
+    assert RelayConfig.from_env({**env, "RELAY_MAX_DELAY": ""}).max_delay == 5.0
+    assert RelayConfig.from_env({**env, "RELAY_MAX_DELAY": "0"}).max_delay == 0.0  # every event on its own
+    assert RelayConfig.from_env({**env, "RELAY_MAX_DELAY": "60"}).max_delay == 60.0
     config = RelayConfig.from_env({**env, "RELAY_MAX_BATCH": "20", "RELAY_MAX_DELAY": "0.25"})
     assert (config.max_batch, config.max_delay) == (20, 0.25)
     with pytest.raises(ValueError, match="XPSHOP_RELAY_KEY"):
@@ -552,6 +663,11 @@ def test_config_from_env() -> None:
         RelayConfig.from_env({**env, "RELAY_MAX_BATCH": "500"})
     with pytest.raises(ValueError, match="RELAY_MAX_BATCH"):
         RelayConfig.from_env({**env, "RELAY_MAX_BATCH": "lots"})
+    for bad in ("61", "-1", "nan"):
+        with pytest.raises(ValueError, match="RELAY_MAX_DELAY must be between 0 and 60 seconds"):
+            RelayConfig.from_env({**env, "RELAY_MAX_DELAY": bad})
+    with pytest.raises(ValueError, match="RELAY_MAX_DELAY a number"):
+        RelayConfig.from_env({**env, "RELAY_MAX_DELAY": "soon"})
 
 
 def test_a_thread_message_counts_in_its_parent_channel() -> None:

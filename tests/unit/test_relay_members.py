@@ -31,6 +31,9 @@ class Recorder:
         self.events.append(event)
         return True
 
+    def flush(self) -> None:
+        pass
+
 
 def test_a_member_remove_and_a_ban_become_events() -> None:
     messages, members = Recorder(), Recorder()
@@ -138,3 +141,54 @@ def test_the_members_forwarder_posts_events_batches() -> None:
     assert received == [
         {"body": {"events": [event_from_member(kind="leave", guild_id=GUILD, user_id=USER, at=NOW_MS)]}, "key": KEY}
     ]
+
+
+def test_a_leave_sends_the_members_waiting_messages_first() -> None:
+    """Messages wait the relay's window; a leave behind them must not reach the queue first, or the reset
+    would be followed by XP for messages written before it. The leave flushes the messages' batch; its own
+    waits its window."""
+    received: list[tuple[str, list[str]]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.json()
+        rows = body.get("messages") or body.get("events")
+        received.append((request.path.rsplit("/", 1)[1], [r.get("messageId") or r["type"] for r in rows]))
+        return web.json_response({"success": True, "data": {"accepted": len(rows), "skipped": 0}}, status=202)
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/api/xp/ingest/messages", handle)
+        app.router.add_post("/api/xp/ingest/members", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}/api/xp/ingest"
+        messages = Forwarder(f"{base}/messages", KEY, max_delay=3600.0)
+        members = Forwarder.for_members(f"{base}/members", KEY, max_delay=3600.0)
+        try:
+            await messages.start()
+            await members.start()
+            client = RelayClient(messages, members)
+            message = {
+                "messageId": "1300000000000000001",
+                "guildId": str(GUILD),
+                "channelId": "222222222222222222",
+                "userId": str(USER),
+                "roleIds": [],
+                "timestamp": NOW_MS - 1000,
+                "bot": False,
+            }
+            assert messages.submit(message)
+            user = SimpleNamespace(id=USER, bot=False)
+            await client.on_raw_member_remove(SimpleNamespace(guild_id=GUILD, user=user))  # type: ignore[arg-type]
+            async with asyncio.timeout(5):  # a guard against a hang, not a timing check
+                while messages.counters.sent < 1:
+                    await asyncio.sleep(0.005)
+            assert members.queued == 1  # the leave still waits its window
+            await messages.stop()
+            await members.stop()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
+    assert received == [("messages", ["1300000000000000001"]), ("members", ["leave"])]
