@@ -23,6 +23,9 @@ class _NoMessages:
     def submit(self, event: object) -> bool:
         raise AssertionError("no chat message is expected here")
 
+    def flush(self) -> None:  # a member event flushes the messages' window first: nothing is queued here
+        pass
+
 
 def _send(server: str, *events_of_the_client) -> tuple[dict, list[dict]]:
     """Run the relay's member events path: RelayClient callbacks -> Forwarder.for_members -> the server.
