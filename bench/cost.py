@@ -666,11 +666,42 @@ class Scenario:
 
     name: str
     rate_per_s: float  # messages per second in the guild (sets timestamps, hence cooldowns, and stream batches)
-    relay_batch: float  # mean messages per ingest request (the relay sends up to 100, or what 1 s gathered)
+    relay_batch: float  # mean messages per ingest request (the relay sends up to 100, or what its window gathered)
     authors: int  # active members writing, Zipf-distributed (a few talk a lot)
     first_author: int  # index of the first author among the loaded members (scenarios use distinct members)
     spread: bool = False  # each message by the next author (no member twice): no two share a write
     channel: str = CHANNEL
+    relay_window_s: float | None = None  # the relay's RELAY_MAX_DELAY that set relay_batch (None: full batches)
+
+
+# The relay's window before it became 5 s: measured beside the default, so the trade-off stays visible.
+FORMER_RELAY_WINDOW_S = 1.0
+
+
+def windowed(name: str, rate_per_s: float, window_s: float, authors: int, first_author: int) -> Scenario:
+    """Traffic too thin to fill the relay's requests: each carries what one window gathers, the message that
+    opened it and the Poisson arrivals while it waited (1 + rate x window on average)."""
+    return Scenario(name, rate_per_s, 1 + rate_per_s * window_s, authors, first_author, relay_window_s=window_s)
+
+
+BUSY_RATE = 50.0  # messages/s: the relay's requests are full (100)
+QUIET_RATE = MILLION / (30 * 86400)  # 1M messages a month
+
+
+def message_scenarios(members: int, window_s: float | None = None) -> list[Scenario]:
+    """Busy guild, then the quiet guild under the relay's former window (when it differs), then under the
+    relay's default window (`relay.forwarder.DEFAULT_MAX_DELAY`, or `window_s`): the last is the one priced."""
+    if window_s is None:
+        from relay.forwarder import DEFAULT_MAX_DELAY  # the window a relay runs with unless RELAY_MAX_DELAY says
+
+        window_s = DEFAULT_MAX_DELAY
+    quiet = "quiet guild (1M messages a month)"
+    scenarios = [Scenario("busy guild", BUSY_RATE, 100, min(2000, members // 2), 0)]
+    if window_s != FORMER_RELAY_WINDOW_S:  # its own members: a member's last message and cooldown would carry over
+        former = f"{quiet[:-1]}, relay window {FORMER_RELAY_WINDOW_S:g} s)"
+        scenarios.append(windowed(former, QUIET_RATE, FORMER_RELAY_WINDOW_S, 300, members // 2 + 300))
+    scenarios.append(windowed(quiet, QUIET_RATE, window_s, 300, members // 2))
+    return scenarios
 
 
 def batch_sizes(total: int, mean: float) -> list[int]:
@@ -1069,7 +1100,7 @@ def section(report: Report) -> list[str]:
         "",
         f"Target: ≤ $1 per million messages. Busy guild: **{_money(_total(busy.usage))}**"
         f" (most of it: {_where(busy.usage)}); quiet guild: **{_money(_total(quiet.usage))}**"
-        f" ({_where(quiet.usage)}).",
+        f" ({_where(quiet.usage)}).{_window_note(report)}",
         "",
         "What one message costs in requests, measured (per message):",
         "",
@@ -1138,8 +1169,13 @@ def section(report: Report) -> list[str]:
         " messages"
         " (its maximum), consumer batches of up to the template's `BatchSize` (10) as the queue gives them, the"
         f" stream read every {busy.stream_batch:g} messages (rate x the mappings' 1 s batching window).",
-        f"- Quiet guild: {quiet.scenario.rate_per_s:.3f} messages/s (1M a month), so the relay's 1 s window gathers"
-        f" {quiet.scenario.relay_batch:.2f} messages a request on average (Poisson: 1 + rate x 1 s); each relay request"
+        f"- Quiet guild: {quiet.scenario.rate_per_s:.3f} messages/s (1M a month), so the relay's"
+        f" {_window(quiet)} window (`RELAY_MAX_DELAY`'s default, counted from the oldest waiting message) gathers"
+        f" {quiet.scenario.relay_batch:.2f} messages a request on average (Poisson: 1 + rate x {_window(quiet)})"
+        + "".join(
+            f"; at {_window(r)} (measured beside it) {r.scenario.relay_batch:.2f}" for r in _other_windows(report)
+        )
+        + "; each relay request"
         " is consumed on its own and the stream read after each consumer invocation. Real chat is burstier (batches"
         " larger, cost lower): this is the expensive end for that volume.",
         f"- Authors: Zipf-distributed over {busy.scenario.authors} (busy) / {quiet.scenario.authors} (quiet) members"
@@ -1272,16 +1308,18 @@ def levers(report: Report, prices: Prices = PRICES) -> list[str]:
         " counter updates keyed by the sequence number) would halve it; merging the counter deltas of a whole"
         " stream batch (members sharing counter items) cuts it further in busy guilds.",
     ]
-    overhead = {
-        k: dollars(quiet.usage.scaled(MILLION))[k] for k in ("API Gateway", "Lambda requests", "SQS", "CloudWatch Logs")
-    }
+    compared = "".join(
+        f"; at {_window(r)} ({r.scenario.relay_batch:.2f} a request): {_request_charges(r)},"
+        f" {_money(_total(r.usage))} in all"
+        for r in _other_windows(report)
+    )
     lines += [
-        f"- Per-request charges at {quiet.scenario.relay_batch:.2f} messages a request (quiet guild): "
-        + ", ".join(f"{k} ${v:.2f}" for k, v in overhead.items())
-        + " per million messages. They fall with the batch: the relay's `RELAY_MAX_DELAY` of 5 s instead of 1 s"
-        f" would gather {1 + quiet.scenario.rate_per_s * 5:.2f} messages a request at this rate, not"
-        f" {quiet.scenario.relay_batch:.2f} (cooldowns are judged by message time, so XP does not change; only the"
-        " delay before it shows); busy guilds fill their requests anyway. One stream function instead of two (rank"
+        f"- Per-request charges at {quiet.scenario.relay_batch:.2f} messages a request (quiet guild, the relay's"
+        f" {_window(quiet)} window): {_request_charges(quiet)} per million messages"
+        f" ({_money(_total(quiet.usage))} in all)"
+        f"{compared}. They fall with the batch, which the window (`RELAY_MAX_DELAY`) sets at this rate:"
+        " cooldowns are judged by message time, so XP does not change, only the delay before it shows"
+        " (relay/README.md); busy guilds fill their requests anyway. One stream function instead of two (rank"
         " index and"
         " effects both read every member write; the effects function drops writes that kept the level) would"
         " halve the stream invocations, and log level WARNING the per-invocation INFO lines.",
@@ -1299,6 +1337,43 @@ def levers(report: Report, prices: Prices = PRICES) -> list[str]:
             " messages earning XP)."
         )
     return lines
+
+
+def _request_charges(run: MessageRun) -> str:
+    """The charges that come per request, whatever it carries, per million messages."""
+    charges = dollars(run.usage.scaled(MILLION))
+    return ", ".join(f"{k} ${charges[k]:.2f}" for k in ("API Gateway", "Lambda requests", "SQS", "CloudWatch Logs"))
+
+
+def _window(run: MessageRun) -> str:
+    return f"{run.scenario.relay_window_s:g} s"
+
+
+def _other_windows(report: Report) -> list[MessageRun]:
+    """Runs of the quiet guild's traffic under another relay window than the priced (last) run's."""
+    quiet = report.runs[-1].scenario
+    return [
+        r
+        for r in report.runs[:-1]
+        if r.scenario.relay_window_s is not None
+        and r.scenario.rate_per_s == quiet.rate_per_s
+        and r.scenario.relay_window_s != quiet.relay_window_s
+    ]
+
+
+def _window_note(report: Report) -> str:
+    """Which relay window the quiet guild is priced at, and what the other measured windows cost."""
+    quiet = report.runs[-1]
+    if quiet.scenario.relay_window_s is None:
+        return ""
+    others = "".join(
+        f"; at {_window(r)} ({r.scenario.relay_batch:.2f} messages a request) it measured {_money(_total(r.usage))}"
+        for r in _other_windows(report)
+    )
+    return (
+        f" The quiet guild is priced at the relay's default window, `RELAY_MAX_DELAY` {_window(quiet)}"
+        f" ({quiet.scenario.relay_batch:.2f} messages a request){others}."
+    )
 
 
 def place(document: str, lines: list[str]) -> str:
@@ -1336,12 +1411,7 @@ def main(argv: list[str] | None = None) -> int:
     from local.template import load_template
 
     template = load_template()
-    busy_rate = 50.0
-    quiet_rate = MILLION / (30 * 86400)
-    scenarios = [
-        Scenario("busy guild", busy_rate, 100, min(2000, args.members // 2), 0),
-        Scenario("quiet guild (1M messages a month)", quiet_rate, 1 + quiet_rate * 1.0, 300, args.members // 2),
-    ]
+    scenarios = message_scenarios(args.members)
     started = time.perf_counter()
     with local_stack(template) as stack:
         counted_call(stack, "PUT", f"/api/xp/guilds/{GUILD}")
@@ -1358,7 +1428,7 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run_messages(stack, scenario, args.messages))
         share_count = max(100, args.messages // 2)
         print(f"relaying 2 x {share_count} messages: the cost by share of messages earning XP...", file=sys.stderr)
-        share = run_share(stack, args.members, share_count, busy_rate)
+        share = run_share(stack, args.members, share_count, BUSY_RATE)
         print(f"API calls x {args.repeat}...", file=sys.stderr)
         api_runs = run_api(stack, args.members, args.repeat)
     load = os.getloadavg()[0]

@@ -186,3 +186,33 @@ def test_the_share_model_says_up_to_which_share_one_dollar_is_met():
     none, every = _share_run("none", 0.8, 0.0), _share_run("every", 4.0, 1.0)  # $0.50 and $2.50 a million
     text = "\n".join(cost.share_model(cost.Report(10, [], [], [], "stamp", (none, every))))
     assert "met while at most 25% of messages earn XP" in text
+
+
+def test_the_quiet_guild_follows_the_relays_default_window():
+    """Priced at relay.forwarder.DEFAULT_MAX_DELAY (not a number of its own), the former 1 s measured beside it."""
+    from relay.forwarder import DEFAULT_MAX_DELAY
+
+    busy, former, quiet = cost.message_scenarios(10_000)
+    assert (busy.relay_batch, busy.relay_window_s) == (100, None)
+    assert quiet.relay_window_s == DEFAULT_MAX_DELAY
+    assert quiet.relay_batch == pytest.approx(1 + cost.QUIET_RATE * DEFAULT_MAX_DELAY)
+    assert (former.relay_window_s, former.relay_batch) == (1.0, pytest.approx(1 + cost.QUIET_RATE))
+    assert former.first_author >= quiet.first_author + quiet.authors  # members of their own
+    assert [s.relay_window_s for s in cost.message_scenarios(10_000, window_s=1.0)] == [None, 1.0]
+
+
+def _quiet_run(name: str, window: float, api_requests: float) -> cost.MessageRun:
+    scenario = cost.windowed(name, 0.4, window, 10, 0)
+    return cost.MessageRun(scenario, 100, Usage(api_requests=api_requests), [], Counter(), 1.0, 0.0)
+
+
+def test_the_text_names_the_window_priced_and_the_former_one():
+    busy = _share_run("busy guild", 3.0, 0.25)
+    former, quiet = _quiet_run("quiet, 1 s", 1.0, 1 / 1.4), _quiet_run("quiet", 5.0, 1 / 3.0)
+    report = cost.Report(10, [busy, former, quiet], [], [], "stamp")
+    note = cost._window_note(report)
+    assert "`RELAY_MAX_DELAY` 5 s (3.00 messages a request); at 1 s (1.40 messages a request) it measured" in note
+    text = "\n".join(cost.levers(report))
+    assert "Per-request charges at 3.00 messages a request (quiet guild, the relay's 5 s window)" in text
+    assert "; at 1 s (1.40 a request): API Gateway $0.71" in text
+    assert cost._window_note(cost.Report(10, [busy], [], [], "stamp")) == ""  # no window: full batches
