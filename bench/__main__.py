@@ -223,10 +223,13 @@ def naive_rows(meter: Meter, guild: str, repeat: int, members: int) -> list[Row]
 
 
 def import_times() -> list[Any]:
-    """Cold import of each function against `import boto3` in the same run (bench/imports.py)."""
+    """Cold import of each function against `import boto3` in the same run (bench/imports.py), in instructions
+    too where valgrind is installed (a bench prerequisite: the ratio the machine's load does not move)."""
+    import shutil
+
     from bench import imports
 
-    return imports.measure()
+    return imports.measure(count_instructions=shutil.which("valgrind") is not None)
 
 
 def _import_ms(code: Path, layer: Path, runtime: Path) -> float:

@@ -342,6 +342,42 @@ def test_the_bench_section_lists_each_function_against_boto3_and_names_those_abo
     assert lines[-1] == "Above 1.3x by either ratio: XpUsersFunction."
 
 
+def test_with_instruction_counts_the_section_decides_by_instructions_and_cpu_and_names_wall_clock_only_rows():
+    """Counted instructions (`--instructions`) do not move with the machine's load: a row above the target by
+    wall clock alone is named apart, as the load's."""
+    from bench import imports
+
+    rows = [
+        imports.Result("XpStatsFunction", 195.0, 150.0, 300.0, 900.0, 120.0, 100.0, 880e6, 740e6),
+        imports.Result("XpUsersFunction", 240.0, 150.0, 340.0, float("nan"), 125.0, 100.0, 1000e6, 740e6),
+        imports.Result("XpConfigFunction", 210.0, 150.0, 330.0, 900.0, 110.0, 100.0, 850e6, 740e6),
+        imports.Result(imports.FLOOR[0], 160.0, 150.0, 260.0, 800.0, 100.0, 100.0),  # not counted
+    ]
+    lines = imports.section(rows, stamp="Measured now.")
+    assert "`import boto3` alone: 740 M instructions." in lines
+    assert "| XpStatsFunction | 195 | 150 | 1.30 | 1.20 | 880 | 1.19 | 300 | 900 |" in lines
+    assert "| XpUsersFunction | 240 | 150 | 1.60 | 1.25 | 1000 | 1.35 | 340 | - |" in lines
+    assert f"| {imports.FLOOR[0]} | 160 | 150 | 1.07 | 1.00 | - | - | 260 | 800 |" in lines
+    assert lines[-1] == (
+        "Above 1.3x by instructions or CPU: XpUsersFunction. Above it by wall clock alone (this run's load):"
+        " XpConfigFunction."
+    )
+
+
+def test_the_bench_counts_the_same_instructions_for_the_same_import():
+    """What makes the instruction ratio load-proof: two fresh processes, one count (needs valgrind, which is a
+    bench prerequisite, so skipped without it)."""
+    import shutil
+
+    from bench import imports
+
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind not installed (a bench prerequisite)")
+    counts = {imports.import_instructions([], "import json") for _ in range(2)}
+    assert len(counts) == 1
+    assert next(iter(counts)) > 0
+
+
 def test_the_bench_replaces_its_section_under_an_older_title_and_nothing_else():
     from bench import imports
 
