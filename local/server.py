@@ -418,6 +418,8 @@ class LocalApi:
         request_id = _request_id()
         response = self._respond(request, request_id)
         response.headers.append(("apigw-requestid", request_id))
+        if request.method.upper() == "HEAD":
+            _drop_head_body(response)
         return response
 
     def _respond(self, request: HttpRequest, request_id: str) -> HttpResponse:
@@ -441,6 +443,19 @@ class LocalApi:
             response = json_response(500, INTERNAL_ERROR)
         response.logical_id = logical_id
         return response
+
+
+def _drop_head_body(response: HttpResponse) -> None:
+    """A HEAD answer as API Gateway sends it: the function answers as for a GET, the gateway sends the
+    headers only, with the Content-Length the body would have had (RFC 9110 9.3.2), never the function's own."""
+    response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-length"]
+    if _may_have_body(response.status):
+        response.headers.append(("content-length", str(len(response.body))))
+    response.body = b""
+
+
+def _may_have_body(status: int) -> bool:
+    return status >= 200 and status not in (204, 304)
 
 
 def make_api(repo_root: Path, template: dict[str, Any]) -> LocalApi:
@@ -519,9 +534,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in response.headers:
             if name.lower() not in ("content-length", "transfer-encoding", "connection"):
                 self.send_header(name, value)
-        no_body = response.status in (204, 304) or response.status < 200
+        no_body = not _may_have_body(response.status)
         if not no_body:
-            self.send_header("Content-Length", str(len(response.body)))
+            # HEAD: the length of the body a GET gets (LocalApi kept it when it dropped the body)
+            head_length = response.header("content-length") if self.command == "HEAD" else None
+            self.send_header("Content-Length", head_length or str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD" and not no_body:
             self.wfile.write(response.body)

@@ -1,4 +1,4 @@
-"""GET /cards/{guildId}/{userId}.png: rank card images (PNG, base64 for API Gateway). The rules live in
+"""GET|HEAD /cards/{guildId}/{userId}.png: rank card images (PNG, base64 for API Gateway). The rules live in
 xpshop.web.card_endpoint (visibility, signed URLs, ETag) and xpshop.web.cards (the drawing)."""
 
 from __future__ import annotations

@@ -136,11 +136,14 @@ def get_multipliers(guildId: str):
 @app.put(
     MULTIPLIERS,
     tags=["multipliers"],
-    summary="Set or update multipliers (merged)",
+    summary="Set or update multipliers (merged; null resets a field)",
     responses=responses(MultiplierMaps),
 )
 def put_multipliers(guildId: str, body: Annotated[PutMultipliersBody, Body()]):
-    return http.once(app, lambda: (config.put_multipliers(guildId, body.server, body.role, body.user), 200))
+    return http.once(
+        app,
+        lambda: (config.put_multipliers(guildId, body.server, body.role, body.user, resets=body.resets()), 200),
+    )
 
 
 @app.delete(

@@ -46,7 +46,7 @@ from xpshop_client.models import (
     ErrorEnvelope,
     OwnershipBody,
     PutMultipliersBody,
-    PutMultipliersBodyRole,
+    PutMultipliersBodyRoleType0,
     RedeemBody,
     RegisterGuildBody,
     RemoveRewardBody,
@@ -96,7 +96,7 @@ def seed_xp(client: AuthenticatedClient) -> dict[str, Any]:
     assert (10, ROLE) in [(r.level, r.role_id) for r in listed.rewards] and listed.count == len(listed.rewards)
     gone = ok("unreward", remove_reward.sync(G, client=client, body=RemoveRewardBody(level=10)))
     assert gone.removed.role_id == ROLE and all(r.level != 10 for r in gone.remaining)
-    roles = PutMultipliersBodyRole.from_dict({ROLE: 1.5})
+    roles = PutMultipliersBodyRoleType0.from_dict({ROLE: 1.5})
     body = PutMultipliersBody(server=2.0, role=roles)
     multipliers = ok("multipliers", put_multipliers.sync(G, client=client, body=body))
     assert multipliers.server == 2.0 and multipliers.role.to_dict() == {ROLE: 1.5}

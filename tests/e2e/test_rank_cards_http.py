@@ -63,3 +63,8 @@ def test_a_public_guilds_card_needs_no_signature(cards):
     card = requests.get(f"{url}/cards/{G}/{MEMBER}.png", timeout=30)
     assert card.status_code == 200 and card.headers["Cache-Control"] == "public, max-age=300"
     assert Image.open(io.BytesIO(card.content)).format == "PNG"
+    head = requests.head(f"{url}/cards/{G}/{MEMBER}.png", timeout=30)  # over the wire: headers only
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["Content-Length"] == card.headers["Content-Length"] == str(len(card.content))
+    for name in ("Content-Type", "Cache-Control", "ETag"):
+        assert head.headers[name] == card.headers[name], name

@@ -295,6 +295,7 @@ def test_http_caching_through_the_local_server(board):
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
     head = requests.head(board, timeout=30)
     assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", etag)
+    assert head.headers["content-length"] == first.headers["content-length"] != "0"  # the GET's (gzipped) length
     plain = requests.get(board, headers={"Accept-Encoding": "identity"}, timeout=30)
     assert plain.text == first.text and "content-encoding" not in plain.headers
     # a guild nobody registered (other modules share this server: a fixed id may be theirs)

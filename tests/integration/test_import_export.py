@@ -83,6 +83,22 @@ def test_rejected_rows_are_listed_and_the_rest_imported(api, guild):
     check_against_oracle(api, guild, {A: (10, 0), C: (7, 0)})
 
 
+def test_a_mee6_files_rejected_rows_name_its_own_fields(api, guild):
+    players = [
+        {"id": A, "username": "a", "xp": 400, "message_count": 12, "level": 1},
+        {"id": B, "username": "b", "xp": 300, "message_count": -1, "level": 1},
+        {"id": C, "username": "c", "xp": 200, "message_count": "x", "level": 1},
+    ]
+    data = _import(api, guild, {"players": players}).data
+    assert (data["format"], data["received"], data["imported"], data["rejected"]) == ("mee6", 3, 1, 2)
+    assert data["errors"] == [
+        {"row": 2, "id": B, "reason": "message_count must be >= 0, got -1"},
+        {"row": 3, "id": C, "reason": "message_count must be a whole number, got 'x'"},
+    ]
+    check_against_oracle(api, guild, {A: (400, 12)})
+    assert member_item(guild, B) is None and member_item(guild, C) is None
+
+
 # ---------------------------------------------------------------- modes on members that exist
 
 

@@ -160,12 +160,44 @@ def test_unknown_or_malformed_is_the_same_404(api, guild, path):
         _assert_not_found(api.get(target + "?" + _signed(guild, unknown), key=None))
 
 
-def test_only_get_is_routed(api, guild):
+def test_only_get_and_head_are_routed(api, guild):
     _make_public(api, guild)
     user = _member(api, guild)
     for method in ("POST", "PUT", "DELETE"):
         result = api.request(method, f"/cards/{guild}/{user}.png", key=None)
         assert result.status in (404, 405), (method, result.status)
+
+
+def _headers(result) -> dict[str, str]:
+    return {k: v for k, v in result.headers.items() if k != "apigw-requestid"}
+
+
+def test_head_answers_like_get_without_the_body(api, guild):
+    """HEAD: the GET's status and headers (Content-Type, Cache-Control, ETag, Content-Length of the PNG), no
+    body; for a public card, a signed one, a 304 and the one 404."""
+    _make_public(api, guild)
+    shown = _member(api, guild, displayName="Headed Hana")
+    hidden = _member(api, guild, hidden=True)
+    etag = _card(api, guild, shown).headers["etag"]
+    cases = [
+        (f"/cards/{guild}/{shown}.png", {}),
+        (f"/cards/{guild}/{hidden}.png?{_signed(guild, hidden)}", {}),
+        (f"/cards/{guild}/{shown}.png", {"If-None-Match": etag}),
+        (f"/cards/{guild}/{hidden}.png", {}),
+        (f"/cards/{guild}/nobody.png", {}),
+    ]
+    statuses = []
+    for target, headers in cases:
+        got = api.get(target, key=None, headers=headers)
+        head = api.request("HEAD", target, key=None, headers=headers)
+        assert (head.status, head.content) == (got.status, b""), target
+        expected = _headers(got)
+        if got.status != 304:
+            expected["content-length"] = str(len(got.content))
+        assert _headers(head) == expected, target
+        statuses.append(got.status)
+    assert statuses == [200, 200, 304, 404, 404]
+    assert _headers(api.request("HEAD", cases[0][0], key=None))["content-type"] == "image/png"
 
 
 # ---------------------------------------------------------------- caching

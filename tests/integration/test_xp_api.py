@@ -297,6 +297,36 @@ def test_multipliers_put_merge_and_delete(api, guild):
     assert api.get(path).data["effective"]["serverMultiplier"] == 1.0
 
 
+def _own_multipliers(guild: str) -> dict:
+    from xpshop.store import config as config_store
+
+    return config_store.read_layers(guild)[1].get("multipliers") or {}
+
+
+def test_multipliers_put_null_resets_like_config_put(api, guild):
+    """null in PUT .../multipliers removes the guild's own value (the server multiplier, or all its role or
+    user multipliers), as null does in PUT /config: it falls back to the inherited one. A null rate in a map
+    is refused, as in PUT /config."""
+    path = f"/api/xp/config/{guild}/multipliers"
+    user = "789012345678901234"
+    full = {"server": 2.0, "role": {ROLE: 1.5}, "user": {user: 3.0}}
+    assert api.put(path, full).data == full
+    assert api.put(path, {"server": None}).data == {**full, "server": None}
+    assert _own_multipliers(guild) == {"role": {ROLE: 1.5}, "user": {user: 3.0}}
+    assert api.get(path).data["effective"]["serverMultiplier"] == 1.0
+    assert api.get(f"/api/xp/config/{guild}").data["multipliers"] == {**full, "server": None}
+    assert api.put(path, {"server": 1.25, "role": None}).data == {"server": 1.25, "role": {}, "user": {user: 3.0}}
+    assert _own_multipliers(guild) == {"server": 1.25, "user": {user: 3.0}}
+    assert api.put(path, {"user": None, "role": {ROLE: 2}}).data == {"server": 1.25, "role": {ROLE: 2.0}, "user": {}}
+    for body, field in ((({"role": {ROLE: None}}), f"role.{ROLE}"), ({"user": {user: None}}, f"user.{user}")):
+        refused = api.put(path, body)
+        assert (refused.status, refused.error["code"]) == (400, "INVALID_MULTIPLIER")
+        assert refused.error["message"].startswith(field + ":"), refused.error
+    assert _own_multipliers(guild) == {"server": 1.25, "role": {ROLE: 2.0}}
+    assert api.put(path, {"server": None, "role": None, "user": None}).data == {"server": None, "role": {}, "user": {}}
+    assert _own_multipliers(guild) == {}
+
+
 # ------------------------------------------------------------------ stats, health, auth, routing
 
 

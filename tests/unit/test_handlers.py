@@ -209,3 +209,52 @@ def test_unexpected_error_is_500_internal_error(api, monkeypatch):
 def test_bad_idempotency_key(api):
     r = api.post(f"/api/xp/users/{G}/{U}", {"amount": 1}, headers={"Idempotency-Key": "x" * 300})
     assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
+
+
+# ---------------------------------------------------------------- query strings on writes
+
+
+def test_a_write_without_a_body_does_not_read_its_query_string_as_one(api):
+    """/api/xp reads a write's fields from the JSON body only: its query string is neither a body (`?amount=10`
+    was read as the string "10" and refused as not a number, `?foo=1` as an unknown body field) nor an error;
+    a field given there is named with where it belongs. Nothing is stored."""
+    no_body = "Request body must be an object: this route reads its fields from a JSON body, not from the query"
+    bad, amount, level = "INVALID_REQUEST", "INVALID_AMOUNT", "INVALID_LEVEL"
+    cases = [
+        ("POST", f"/api/xp/users/{G}/{U}?amount=10", None, bad, f"{no_body} string (amount)"),
+        ("PUT", f"/api/xp/users/{G}/{U}?xp=10&reason=x", None, bad, f"{no_body} string (reason, xp)"),
+        ("DELETE", f"/api/xp/users/{G}/{U}?amount=1", None, bad, f"{no_body} string (amount)"),
+        ("POST", f"/api/xp/config/{G}/rewards?level=3&roleId={R}", None, bad, f"{no_body} string (level, roleId)"),
+        ("POST", f"/api/xp/users/{G}/{U}?foo=1", None, bad, f"{no_body} string (foo)"),
+        # a body without the field, the field in the query string: named with where it belongs
+        ("POST", f"/api/xp/users/{G}/{U}?amount=10", {}, amount, "amount: Field required (amount given in the"),
+        ("DELETE", f"/api/xp/config/{G}/rewards?level=3", {}, level, "level: Field required (level given in the"),
+        ("PUT", f"/api/xp/users/{G}/{U}/privacy?hidden=true", {}, bad, "hidden: Field required (hidden given in"),
+    ]
+    for method, target, body, code, message in cases:
+        r = api.request(method, target, body)
+        assert (r.status, r.error["code"]) == (400, code), (target, r.body)
+        assert r.error["message"].startswith(message), (target, r.error)
+        assert "Extra inputs" not in r.error["message"]
+    assert api.request("POST", f"/api/xp/users/{G}/{U}?foo=1", {}).error["message"] == "amount: Field required"
+    assert api.request("POST", f"/api/xp/users/{G}/{U}?amount=1", {}).error["message"] == (
+        "amount: Field required (amount given in the query string: send it in the JSON body)"
+    )
+    assert member_item(G, U) is None
+    assert api.get(f"/api/xp/config/{G}/rewards").data["rewards"] == []
+    before = api.get(f"/api/xp/config/{G}").data
+    assert api.put(f"/api/xp/config/{G}?xpRate=2").error["message"] == f"{no_body} string (xpRate)"
+    assert api.put(f"/api/xp/config/{G}/multipliers?server=2").error["message"] == f"{no_body} string (server)"
+    assert api.get(f"/api/xp/config/{G}").data == before
+
+
+def test_unknown_query_parameters_on_writes_are_ignored_as_on_reads(api):
+    assert api.post(f"/api/xp/users/{G}/{U}?foo=1&amount=99", {"amount": 10}).data["newXp"] == 10
+    assert api.put(f"/api/xp/users/{G}/{U}?xp=5", {"xp": 30}).data["newXp"] == 30
+    assert api.delete(f"/api/xp/users/{G}/{U}?amount=20&x", {"amount": 5}).data["newXp"] == 25
+    assert member_item(G, U)["xp"] == 25
+    assert api.put(f"/api/xp/config/{G}/multipliers?server=3", {"server": 2.0}).data["server"] == 2.0
+    assert api.get(f"/api/xp/users/{G}/{U}?foo=1").data["user"]["xp"] == 25
+    other = "333333333333333333"
+    registered = api.put(f"/api/xp/guilds/{other}?name=Query")  # the body is optional: the query is not one
+    assert (registered.status, registered.data["name"]) == (201, None)

@@ -411,6 +411,29 @@ def test_round_trip_not_found_head_and_preflight(server: LocalHttpServer) -> Non
     conn.close()
 
 
+def test_head_is_routed_only_where_a_route_takes_it_and_keeps_the_gets_length(server: LocalHttpServer) -> None:
+    """API Gateway routes HEAD to HEAD (or ANY) routes only; the function answers as for a GET and the
+    gateway sends the headers alone, with the length of the body a GET gets (not 0, not the function's own)."""
+    conn = _connect(server)
+    conn.request("GET", "/items/1", headers={"X-Test": "yes"})
+    got = conn.getresponse()
+    body = got.read()
+    conn.request("HEAD", "/items/1", headers={"X-Test": "yes"})
+    head = conn.getresponse()
+    assert (head.status, head.read()) == (got.status, b"")
+    # the stub echoes the method: its answer to HEAD is one letter longer than to GET
+    assert head.getheader("content-length") == str(len(body) + 1) and got.getheader("content-length") == str(len(body))
+    assert head.getheader("content-type") == got.getheader("content-type")
+    conn.request("HEAD", "/items/1/binary")  # a GET-only route: no HEAD route, API Gateway's 404
+    missing = conn.getresponse()
+    assert (missing.status, missing.read()) == (404, b"")
+    conn.close()
+    # in process (the tests' client): no body, the GET's length
+    api = LocalApi([RouteSpec("HEAD", "/items/{id}/binary", "Binary")], stub_handler)
+    answered = api.handle(HttpRequest(method="HEAD", target="/items/1/binary", headers=[("host", "h")]))
+    assert (answered.status, answered.body, answered.header("content-length")) == (200, b"", "5")
+
+
 # ---------------------------------------------------------------- in-process handlers (a throwaway repo)
 
 FUNCTION_SOURCE = """

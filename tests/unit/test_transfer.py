@@ -146,6 +146,69 @@ def test_role_reward_variants_and_their_errors():
     assert bad_role.value.message.startswith("role_rewards[0].role.id must be a Discord snowflake")
 
 
+def test_mee6_row_errors_name_the_fields_as_the_file_writes_them():
+    """A MEE6 player's message count is `message_count`: a bad one is named so (as are id and xp)."""
+    bad = [
+        {"id": A, "xp": 10, "message_count": -1},
+        {"id": B, "xp": 10, "message_count": "many"},
+        {"id": C, "xp": 10, "message_count": MAX_XP + 1},
+        {"id": "423456789012345678", "xp": -5, "message_count": 3},
+        {"id": "nope", "xp": 1},
+        {"xp": 1, "message_count": 2},
+        {"id": "523456789012345678", "message_count": 2},
+        {"id": "623456789012345678", "xp": 1, "messages": -1},  # not a MEE6 field: not read
+    ]
+    parsed = _json(_page(bad))
+    assert _errors(parsed) == [
+        (1, A, "message_count must be >= 0, got -1"),
+        (2, B, "message_count must be a whole number, got 'many'"),
+        (3, C, f"message_count must be at most {MAX_XP}, got {MAX_XP + 1}"),
+        (4, "423456789012345678", "xp must be >= 0, got -5"),
+        (5, "nope", "id must be a Discord snowflake (17-20 digits)"),
+        (6, None, "id is missing"),
+        (7, "523456789012345678", "xp is missing"),
+    ]
+    assert _rows(parsed) == [(8, "623456789012345678", 1, None)]
+
+
+def test_json_row_errors_name_the_key_the_row_used():
+    """JSON rows take `userId` for `id` and `message_count` for `messages`: errors name what the row has."""
+    parsed = _json(
+        [
+            {"userId": "12345", "xp": 1},
+            {"id": A, "xp": 1, "message_count": -2},
+            {"userId": B, "xp": 1, "messages": "x"},
+            {"id": C, "xp": 1, "messages": -3},
+        ]
+    )
+    assert _errors(parsed) == [
+        (1, "12345", "userId must be a Discord snowflake (17-20 digits)"),
+        (2, A, "message_count must be >= 0, got -2"),
+        (3, B, "messages must be a whole number, got 'x'"),
+        (4, C, "messages must be >= 0, got -3"),
+    ]
+    export = {"members": [{"id": A, "xp": 1, "level": 0, "messages": -1}], "next": None}
+    assert _errors(_json(export)) == [(1, A, "messages must be >= 0, got -1")]
+
+
+def test_mee6_role_reward_errors_name_the_keys_the_reward_used():
+    cases = [
+        ({"rank": 0, "role": {"id": ROLE1}}, "role_rewards[0].rank must be a level"),
+        ({"level": 0, "role_id": ROLE1}, "role_rewards[0].level must be a level"),
+        ({"rank": {"id": ROLE1}, "level": -1}, "role_rewards[0].level must be a level"),
+        ({"rank": {"id": "x"}, "level": 4}, "role_rewards[0].rank.id must be a Discord snowflake"),
+        ({"rank": 4, "role": {"id": "x"}}, "role_rewards[0].role.id must be a Discord snowflake"),
+        ({"rank": 4, "role": "x"}, "role_rewards[0].role must be a Discord snowflake"),
+        ({"rank": 4, "role_id": "x"}, "role_rewards[0].role_id must be a Discord snowflake"),
+        ({"rank": 4, "roleId": "x"}, "role_rewards[0].roleId must be a Discord snowflake"),
+        ({"rank": 4}, "role_rewards[0].role.id must be a Discord snowflake"),
+    ]
+    for reward, message in cases:
+        with pytest.raises(ApiError) as refused:
+            _json(_page([], [reward]))
+        assert refused.value.message.startswith(message), (reward, refused.value.message)
+
+
 def test_a_page_without_players_in_a_list_of_pages_is_refused():
     with pytest.raises(ApiError) as refused:
         _json([_page([]), {"rows": []}])
@@ -179,7 +242,7 @@ def test_csv_with_a_bom_quoted_fields_reordered_columns_and_extra_ones():
     parsed = parse(text.encode("utf-8"), "text/csv; charset=utf-8")
     assert parsed.format == "csv"
     assert _rows(parsed) == [(2, A, 1500, 12), (3, B, 155, None)]
-    assert _errors(parsed) == [(5, C, "xp must be a whole number, got '1.5'")]
+    assert _errors(parsed) == [(5, C, "XP must be a whole number, got '1.5'")]  # the column as the header names it
 
 
 @pytest.mark.parametrize("separator", [";", "\t"])
@@ -194,6 +257,19 @@ def test_csv_rows_with_missing_cells():
     parsed = parse(f"id,xp,messages\n{A}\n{B},,4\n,5\n".encode(), "text/csv")
     assert parsed.rows == []
     assert _errors(parsed) == [(2, A, "xp is missing"), (3, B, "xp is missing"), (4, None, "id is missing")]
+
+
+def test_csv_row_errors_name_the_columns_as_the_header_writes_them():
+    text = f'"User ID";Total XP;Message Count\n12345;5;1\n{A};-1;2\n{B};3;-4\n{C};;2\n;4;1\n'
+    parsed = parse(text.encode(), "text/csv")
+    assert parsed.rows == []
+    assert _errors(parsed) == [
+        (2, "12345", "User ID must be a Discord snowflake (17-20 digits)"),
+        (3, A, "Total XP must be >= 0, got -1"),
+        (4, B, "Message Count must be >= 0, got -4"),
+        (5, C, "Total XP is missing"),
+        (6, None, "User ID is missing"),
+    ]
 
 
 def test_csv_without_the_id_and_xp_columns_is_refused_naming_them():

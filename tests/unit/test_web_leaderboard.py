@@ -252,13 +252,37 @@ def test_etag_and_304(api):
     assert _board(api, **{"If-None-Match": etag}).status == 200  # the ranking moved: a new page
 
 
-def test_head_answers_the_headers_without_a_body(api):
-    _members(api, 1)
+def _head_and_get(api, target: str, headers: dict[str, str]) -> tuple:
+    from local.server import HttpRequest
+
+    sent = [("host", "localhost"), *headers.items()]
+    head = api.api.handle(HttpRequest(method="HEAD", target=target, headers=sent))
+    got = api.api.handle(HttpRequest(method="GET", target=target, headers=sent))
+    return head, got
+
+
+def test_head_answers_like_get_without_the_body(api):
+    """HEAD: the GET's status and headers (Content-Length the GET's body length, not 0), no body: for a
+    page, plain or gzipped, a 404, an out-of-range page and a 304."""
+    _members(api, 3)
     _public(api)
-    got = api.request("HEAD", f"/leaderboard/{G}", key=None)
-    assert got.status == 200 and not got.body
-    assert got.headers["etag"] == _board(api).headers["etag"]
-    assert api.request("HEAD", f"/leaderboard/{OTHER}", key=None).status == 404
+    etag = _board(api).headers["etag"]
+    cases = [
+        (f"/leaderboard/{G}", {}),
+        (f"/leaderboard/{G}", {"accept-encoding": "gzip"}),
+        (f"/leaderboard/{OTHER}", {}),
+        (f"/leaderboard/{G}?page=99", {}),
+        (f"/leaderboard/{G}?page=abc", {"accept-encoding": "gzip"}),
+        (f"/leaderboard/{G}", {"if-none-match": etag}),
+    ]
+    for target, headers in cases:
+        head, got = _head_and_get(api, target, headers)
+        assert (head.status, head.body) == (got.status, b""), (target, headers)
+        expected = _without_request_id({k.lower(): v for k, v in got.headers})
+        if got.status != 304:
+            expected["content-length"] = str(len(got.body))
+            assert len(got.body) > 0
+        assert _without_request_id({k.lower(): v for k, v in head.headers}) == expected, (target, headers)
 
 
 def test_gzip_when_the_client_takes_it(api):

@@ -31,14 +31,23 @@ def _describe(error: Mapping[str, Any]) -> str:
 
 
 def validation_error(
-    errors: list[Mapping[str, Any]], override: ErrorCode | None, field_codes: Mapping[str, ErrorCode]
+    errors: list[Mapping[str, Any]],
+    override: ErrorCode | None,
+    field_codes: Mapping[str, ErrorCode],
+    query: Mapping[str, str] | None = None,
 ) -> ApiError:
-    """Powertools validation errors as one of our codes, naming every field at fault."""
+    """Powertools validation errors as one of our codes, naming every field at fault. `query`: the query
+    parameters of a route that does not read its body from them: a missing body field given there is named
+    with where it belongs."""
     for e in errors:
         if e.get("type") == "json_invalid":
             return InvalidInput(ErrorCode.INVALID_REQUEST, "Invalid JSON in request body")
         if tuple(e.get("loc", ())) == ("body",) and e.get("type") != "value_error":
-            return InvalidInput(ErrorCode.INVALID_REQUEST, "Request body must be an object")
+            message = "Request body must be an object"
+            if query:  # no body, a query string: say why it was not taken for one
+                given = ", ".join(sorted(query))
+                message += f": this route reads its fields from a JSON body, not from the query string ({given})"
+            return InvalidInput(ErrorCode.INVALID_REQUEST, message)
     problems = "; ".join(_describe(e) for e in errors)
     first = errors[0] if errors else {}
     loc = tuple(first.get("loc", ()))
@@ -49,6 +58,14 @@ def validation_error(
     else:
         code = ErrorCode.INVALID_REQUEST
     prefix = "Invalid configuration: " if code is ErrorCode.INVALID_CONFIG else ""
+    misplaced = [
+        str(e["loc"][1])
+        for e in errors
+        if e.get("type") == "missing" and tuple(e.get("loc", ()))[:1] == ("body",) and len(e["loc"]) == 2
+        if str(e["loc"][1]) in (query or {})
+    ]
+    if misplaced:
+        problems += f" ({', '.join(misplaced)} given in the query string: send it in the JSON body)"
     return InvalidInput(code, prefix + problems)
 
 
@@ -78,7 +95,8 @@ def install(
     def handle_validation(exc: RequestValidationError) -> Response:
         pattern, _ = app.matched() or ("", {})
         override = body_error_codes.get((app.current_event.http_method.upper(), pattern))
-        return after_preflight(validation_error(list(exc.errors()), override, app.style.field_codes))
+        query = None if app.style.query_as_body else app.current_event.query_string_parameters
+        return after_preflight(validation_error(list(exc.errors()), override, app.style.field_codes, query))
 
     @app.exception_handler(RecursionError)
     def handle_nested_json(_: RecursionError) -> Response:

@@ -42,15 +42,18 @@ _PARAM = re.compile(r"<(\w+)>")
 
 class ApiStyle(NamedTuple):  # NamedTuples, not dataclasses: a dataclass costs ~0.5 ms of every cold start
     """How an API answers: success bodies in the envelope or plain, and which code a bad body field earns
-    (a field not listed gets INVALID_REQUEST). Errors always use the error envelope."""
+    (a field not listed gets INVALID_REQUEST). Errors always use the error envelope. `query_as_body`: a
+    write sent without a body takes its query parameters as the body (the shop's callers do that); elsewhere
+    a write's query string holds only the parameters its route declares, and others are ignored, as on reads."""
 
     envelope: bool
     field_codes: Mapping[str, ErrorCode] = MappingProxyType({})
+    query_as_body: bool = False
 
 
 XP_API = ApiStyle(envelope=True, field_codes=FIELD_ERROR_CODES)  # /api/xp: the XP seed's codes
 RELAY_API = ApiStyle(envelope=True)  # /api/xp/ingest: the envelope, INVALID_REQUEST for any field
-SHOP_API = ApiStyle(envelope=False)  # /api/v1: the shop seed's plain shapes
+SHOP_API = ApiStyle(envelope=False, query_as_body=True)  # /api/v1: the shop seed's plain shapes
 
 
 class RegisteredRoute(NamedTuple):
@@ -205,15 +208,17 @@ def page_window(offset: int | None, limit: int | None, page: int | None = None) 
     return offset, size
 
 
-def _normalise(event: dict[str, Any]) -> dict[str, Any]:
-    """Read every request body as JSON, like the reference API does, whatever its Content-Type; and when a
-    POST/PUT/PATCH/DELETE has no body, its query parameters become the JSON body (the shop seed's callers
-    send parameters that way), so one validation path serves both."""
+def _normalise(event: dict[str, Any], query_as_body: bool) -> dict[str, Any]:
+    """Read every request body as JSON, like the reference API does, whatever its Content-Type; and, for an
+    API whose style says so (the shop: its seed's callers send parameters that way), when a
+    POST/PUT/PATCH/DELETE has no body, its query parameters become the JSON body, so one validation path
+    serves both. /api/xp never does: its query strings are not bodies (`?amount=10` would be read as the
+    string "10" and refused as not a number, `?foo=1` as an unknown body field)."""
     method = event.get("requestContext", {}).get("http", {}).get("method", "")
     if method not in ("POST", "PUT", "PATCH", "DELETE"):
         return event
     query = event.get("queryStringParameters")
-    if query and not (event.get("body") or "").strip():
+    if query_as_body and query and not (event.get("body") or "").strip():
         event = {**event, "body": json.dumps(query), "isBase64Encoded": False}
     if event.get("body"):
         headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
@@ -224,7 +229,9 @@ def _normalise(event: dict[str, Any]) -> dict[str, Any]:
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     access = gate.access  # the gate's rate-limit state, loaded with its checks by the first request
     access.begin()
-    result = app.resolve(event if getattr(app, "raw_bodies", False) else _normalise(event), context)
+    raw = getattr(app, "raw_bodies", False)
+    style: ApiStyle | None = getattr(app, "style", None)
+    result = app.resolve(event if raw else _normalise(event, style is not None and style.query_as_body), context)
     return access.decorate(result)  # X-RateLimit-* on every answer to a limited caller
 
 

@@ -159,16 +159,25 @@ def _check_sizes(view: dict[str, Any]) -> None:
 
 
 def put_multipliers(
-    guild_id: str, server: float | None, role: dict[str, float], user: dict[str, float]
+    guild_id: str,
+    server: float | None,
+    role: dict[str, float] | None,
+    user: dict[str, float] | None,
+    *,
+    resets: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Merge into the guild's own multipliers; inherited (global) values stay inherited."""
+    """Merge into the guild's own multipliers; inherited (global) values stay inherited. `resets` names the
+    fields given as null: the guild's own server value, or all its role or user multipliers, are removed
+    (the inherited ones apply), as null removes an override in PUT /config."""
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
         own = _own_multipliers(current)
+        for kind in resets:
+            own[kind] = None if kind == "server" else {}
         if server is not None:
             own["server"] = server
-        own["role"].update(role)
-        own["user"].update(user)
+        own["role"].update(role or {})
+        own["user"].update(user or {})
         _check_sizes(own)
         return _with_multipliers(current, own)
 

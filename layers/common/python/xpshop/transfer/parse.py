@@ -32,7 +32,7 @@ from typing import Any
 
 from ..errors import ApiError, ErrorCode, InvalidInput
 from ..ids import is_snowflake
-from .rows import MAX_BODY_BYTES, MAX_ROWS, Collector, Rejected, Reward, Row
+from .rows import MAX_BODY_BYTES, MAX_ROWS, Collector, Fields, Rejected, Reward, Row
 
 MAX_REWARD_LEVEL = 10_000
 JSON_TYPES = ("application/json", "text/json")
@@ -167,13 +167,25 @@ def _check_count(count: int) -> None:
         raise _bad(f"The body has {count:,} rows; at most {MAX_ROWS:,} rows a call: split the file")
 
 
-def _row(rows: Collector, n: int, entry: Any, *, messages_key: str = "messages") -> None:
+_MEE6_FIELDS = Fields(messages="message_count")
+
+
+def _row(rows: Collector, n: int, entry: Any, *, mee6: bool = False) -> None:
+    """A JSON row (`id` or `userId`, `xp`, `messages` or `message_count`) or a MEE6 player (`id`, `xp`,
+    `message_count`); a rejected row's reason names the key the row has."""
     if not isinstance(entry, dict):
         rows.reject(n, None, "a row must be an object with id and xp")
         return
-    raw_id = entry.get("id", entry.get("userId"))
-    messages = entry.get(messages_key, entry.get("message_count") if messages_key == "messages" else None)
-    rows.add(n, raw_id, entry.get("xp"), messages, xp_missing="xp" not in entry)
+    if mee6:
+        names = _MEE6_FIELDS
+    else:
+        names = Fields(
+            id="userId" if "id" not in entry and "userId" in entry else "id",
+            messages="message_count" if "messages" not in entry and "message_count" in entry else "messages",
+        )
+    rows.add(
+        n, entry.get(names.id), entry.get("xp"), entry.get(names.messages), xp_missing="xp" not in entry, names=names
+    )
 
 
 def _listed(document: Any, key: str, where: str) -> list[Any]:
@@ -195,7 +207,7 @@ def _pages(pages: list[Any], *, single: bool) -> Parsed:
     for listed in players:
         for entry in listed:
             n += 1
-            _row(rows, n, entry, messages_key="message_count")
+            _row(rows, n, entry, mee6=True)
     rewards: dict[int, Reward] = {}
     for i, page in enumerate(pages):
         found = page.get("role_rewards")
@@ -210,27 +222,36 @@ def _pages(pages: list[Any], *, single: bool) -> Parsed:
 
 
 def _reward(entry: Any, where: str) -> Reward:
-    """A MEE6 role reward: {"rank": <level>, "role": {"id": ...}} (also "level", "role_id" or "rank": {"id"})."""
+    """A MEE6 role reward: {"rank": <level>, "role": {"id": ...}} (also "level", "role_id", "roleId" or
+    "rank": {"id"}); an error names the key the entry has (`level` when it gave the level so)."""
     if not isinstance(entry, dict):
         raise InvalidInput(ErrorCode.INVALID_LEVEL, f"{where} must be an object with rank and role")
-    rank = entry.get("rank")
+    rank, rank_key = entry.get("rank"), "rank"
     role = entry.get("role")
-    role_id = role.get("id") if isinstance(role, dict) else role
+    role_id, role_key = (role.get("id"), "role.id") if isinstance(role, dict) else (role, "role")
     if isinstance(rank, dict):  # {"rank": {"id": ...}, "level": n}
-        role_id = role_id if role_id is not None else rank.get("id")
-        rank = entry.get("level")
-    if rank is None:
-        rank = entry.get("level")
+        if role_id is None:
+            role_id, role_key = rank.get("id"), "rank.id"
+        rank, rank_key = entry.get("level"), "level"
+    if rank is None and "level" in entry:
+        rank, rank_key = entry.get("level"), "level"
     if role_id is None:
-        role_id = entry.get("role_id", entry.get("roleId"))
+        for key in ("role_id", "roleId"):
+            if key in entry:
+                role_id, role_key = entry.get(key), key
+                break
+        else:
+            role_key = "role.id" if role is None else role_key  # none given: the MEE6 name
     if isinstance(rank, float) and rank.is_integer():  # JSON has one number type: 8.0 is the level 8
         rank = int(rank)
     if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= MAX_REWARD_LEVEL:
         raise InvalidInput(
-            ErrorCode.INVALID_LEVEL, f"{where}.rank must be a level from 1 to {MAX_REWARD_LEVEL}, got {rank!r}"
+            ErrorCode.INVALID_LEVEL, f"{where}.{rank_key} must be a level from 1 to {MAX_REWARD_LEVEL}, got {rank!r}"
         )
     if isinstance(role_id, bool) or not is_snowflake(role_id):
-        raise InvalidInput(ErrorCode.INVALID_ROLE_ID, f"{where}.role.id must be a Discord snowflake, got {role_id!r}")
+        raise InvalidInput(
+            ErrorCode.INVALID_ROLE_ID, f"{where}.{role_key} must be a Discord snowflake, got {role_id!r}"
+        )
     return Reward(rank, str(role_id))
 
 
@@ -278,6 +299,7 @@ def _csv(text: str) -> Parsed:
     delimiter = max((",", ";", "\t"), key=header_line.count) if any(d in header_line for d in ",;\t") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     columns: dict[str, int] | None = None
+    names = Fields()
     rows = Collector()
     count = 0
     try:
@@ -286,11 +308,12 @@ def _csv(text: str) -> Parsed:
                 continue  # blank lines
             if columns is None:
                 columns = _header(record)
+                names = Fields(**{column: _header_name(record[index]) for column, index in columns.items()})
                 continue
             count += 1
             if count > MAX_ROWS:
                 continue  # counted for the error below, not read
-            _csv_row(rows, reader.line_num, record, columns)
+            _csv_row(rows, reader.line_num, record, columns, names)
     except csv.Error as exc:
         raise _bad(f"CSV line {reader.line_num}: {exc}") from exc
     if columns is None:
@@ -317,7 +340,12 @@ def _header(record: list[str]) -> dict[str, int]:
     return columns
 
 
-def _csv_row(rows: Collector, line: int, record: list[str], columns: dict[str, int]) -> None:
+def _header_name(cell: str) -> str:
+    """A header cell as the spreadsheet shows it: what a rejected row's reason calls that column."""
+    return cell.strip().lstrip("\ufeff").strip().strip('"').strip()
+
+
+def _csv_row(rows: Collector, line: int, record: list[str], columns: dict[str, int], names: Fields) -> None:
     def cell(column: str) -> str | None:
         index = columns.get(column)
         if index is None or index >= len(record):
@@ -331,4 +359,5 @@ def _csv_row(rows: Collector, line: int, record: list[str], columns: dict[str, i
         _cell_number(xp) if xp else None,
         _cell_number(messages) if messages else None,
         xp_missing=not xp,
+        names=names,
     )

@@ -4,7 +4,7 @@ the reason while the others are imported."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..ids import is_snowflake
 from ..levels import MAX_XP
@@ -13,6 +13,18 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # 10 MB a call (after gzip, when the body cam
 MAX_ROWS = 100_000  # rows a call
 MAX_ERRORS = 100  # rejected rows listed in an answer (all are counted)
 MAX_MESSAGES = MAX_XP  # a message count is a counter like XP: the same bound keeps sums exact
+
+
+class Fields(NamedTuple):
+    """A row's fields as the uploaded file names them (a MEE6 player's `message_count`, a CSV's `User ID`
+    column): a rejected row's reason names the field the caller can find in their file."""
+
+    id: str = "id"
+    xp: str = "xp"
+    messages: str = "messages"
+
+
+FIELDS = Fields()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,24 +84,26 @@ def _describe(value: Any) -> str:
     return repr(value)[:20]
 
 
-def _problem(raw_id: Any, raw_xp: Any, xp_missing: bool) -> str | None:
+def _problem(raw_id: Any, raw_xp: Any, xp_missing: bool, names: Fields) -> str | None:
     """Why a row's id or xp can't be imported, or None."""
     if raw_id is None or raw_id == "":
-        return "id is missing"
+        return f"{names.id} is missing"
     if isinstance(raw_id, bool) or not is_snowflake(raw_id):
-        return "id must be a Discord snowflake (17-20 digits)"
+        return f"{names.id} must be a Discord snowflake (17-20 digits)"
     if xp_missing:
-        return "xp is missing"
-    xp = _count(raw_xp, "xp", MAX_XP)
+        return f"{names.xp} is missing"
+    xp = _count(raw_xp, names.xp, MAX_XP)
     return xp if isinstance(xp, str) else None
 
 
-def validate(row: int, raw_id: Any, raw_xp: Any, raw_messages: Any, *, xp_missing: bool = False) -> Row | Rejected:
-    """Check one row's fields (ids as strings or integers; counts as integers)."""
-    problem = _problem(raw_id, raw_xp, xp_missing)
+def validate(
+    row: int, raw_id: Any, raw_xp: Any, raw_messages: Any, *, xp_missing: bool = False, names: Fields = FIELDS
+) -> Row | Rejected:
+    """Check one row's fields (ids as strings or integers; counts as integers); `names`: as the file has them."""
+    problem = _problem(raw_id, raw_xp, xp_missing, names)
     if problem is not None:
         return Rejected(row, _shown(raw_id), problem)
-    messages = None if raw_messages is None else _count(raw_messages, "messages", MAX_MESSAGES)
+    messages = None if raw_messages is None else _count(raw_messages, names.messages, MAX_MESSAGES)
     if isinstance(messages, str):
         return Rejected(row, _shown(raw_id), messages)
     return Row(row, str(raw_id), int(raw_xp), messages)
@@ -108,13 +122,22 @@ class Collector:
     def received(self) -> int:
         return len(self.rows) + len(self.rejected)
 
-    def add(self, row: int, raw_id: Any, raw_xp: Any, raw_messages: Any, *, xp_missing: bool = False) -> None:
+    def add(
+        self,
+        row: int,
+        raw_id: Any,
+        raw_xp: Any,
+        raw_messages: Any,
+        *,
+        xp_missing: bool = False,
+        names: Fields = FIELDS,
+    ) -> None:
         if not isinstance(raw_id, bool) and is_snowflake(raw_id):
             first = self._first.setdefault(str(raw_id), row)
             if first != row:
                 self.rejected.append(Rejected(row, str(raw_id), f"id repeated: already at row {first}"))
                 return
-        found = validate(row, raw_id, raw_xp, raw_messages, xp_missing=xp_missing)
+        found = validate(row, raw_id, raw_xp, raw_messages, xp_missing=xp_missing, names=names)
         if isinstance(found, Rejected):
             self.rejected.append(found)
         else:

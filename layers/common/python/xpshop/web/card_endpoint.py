@@ -1,4 +1,5 @@
-"""GET /cards/{guildId}/{userId}.png: a member's rank card.
+"""GET|HEAD /cards/{guildId}/{userId}.png: a member's rank card (HEAD gets the GET's answer; API Gateway
+sends its headers only, with the PNG's Content-Length).
 
 Public when the guild's board is public and the member is not hidden; otherwise only with a valid signed URL
 (`card_urls`). Everything else, from a malformed id to an expired or tampered signature, a private guild or an

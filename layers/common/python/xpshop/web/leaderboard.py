@@ -307,8 +307,8 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
 
 
 def respond(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The API Gateway (payload 2.0) answer. Never lets an exception out: storage trouble is a 503 page."""
-    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method") or "GET").upper()
+    """The API Gateway (payload 2.0) answer, to GET and HEAD alike. Never lets an exception out: storage
+    trouble is a 503 page."""
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     try:
         page = render(event)
@@ -333,11 +333,10 @@ def respond(event: Mapping[str, Any]) -> dict[str, Any]:
         out["ETag"] = _gzip_tag(etag) if gzipped else etag
         if _matches(headers.get("if-none-match"), etag):
             return {"statusCode": 304, "headers": {k: out[k] for k in ("ETag", "Cache-Control", "Vary")}, "body": ""}
+    # HEAD gets the GET's answer too: API Gateway sends its headers only, with the Content-Length of this
+    # body (an empty body here would announce Content-Length: 0)
     if gzipped:
         out["Content-Encoding"] = "gzip"
-    if method == "HEAD":
-        return {"statusCode": page.status, "headers": out, "body": ""}
-    if gzipped:
         packed = gzip.compress(body, compresslevel=6, mtime=0)  # mtime 0: the same page, the same bytes
         return {
             "statusCode": page.status,

@@ -42,11 +42,25 @@ class RemoveRewardBody(BaseModel):
     level: WholeNumber = Field(ge=1, le=10_000)
 
 
+_RESETS = "null removes the guild's own {} (the inherited value applies), as null does in PUT /config"
+
+
 class PutMultipliersBody(BaseModel):
-    model_config = body_config([{"server": 2.0, "role": {SNOWFLAKE_EXAMPLE: 1.5}}])
-    server: PositiveMultiplier | None = None
-    role: dict[Snowflake, PositiveMultiplier] = Field(default_factory=dict, max_length=MAX_MULTIPLIERS)
-    user: dict[Snowflake, PositiveMultiplier] = Field(default_factory=dict, max_length=MAX_MULTIPLIERS)
+    """Merged into the guild's multipliers. A field given as null resets it, like null in PUT /config (an
+    absent field changes nothing); a null rate inside a map is refused, as in PUT /config."""
+
+    model_config = body_config([{"server": 2.0, "role": {SNOWFLAKE_EXAMPLE: 1.5}}, {"server": None}])
+    server: PositiveMultiplier | None = Field(default=None, description=_RESETS.format("server multiplier"))
+    role: dict[Snowflake, PositiveMultiplier] | None = Field(
+        default=None, max_length=MAX_MULTIPLIERS, description=_RESETS.format("role multipliers, all of them")
+    )
+    user: dict[Snowflake, PositiveMultiplier] | None = Field(
+        default=None, max_length=MAX_MULTIPLIERS, description=_RESETS.format("user multipliers, all of them")
+    )
+
+    def resets(self) -> frozenset[str]:
+        """The fields the body gave as null (absent ones are None too, but change nothing)."""
+        return frozenset(name for name in self.model_fields_set if getattr(self, name) is None)
 
 
 class DeleteMultipliersBody(BaseModel):
