@@ -9,9 +9,11 @@ band (store.keys.SINGLE_BAND: every guild below keys.FINE_BANDS_FROM members; `c
 every member in band 0: one Query, as before the bands.
 
 Requests: a rank is 3-5 (member, then A, B, C from 1000 XP; A, C, T below it; A, T at 0 XP; and a COUNT
-over the ties in its range, all in one band, when it shares its XP); a page at any offset is 4-5 (A, B, C,
-T below 1000 XP, then one index Query from that point), +1 Query per band boundary the page crosses. None
-grows with the guild.
+over the members ahead of it in its bucket, a hundred of XP from 1000 on, or its tie range below, when it
+shares it: in a thin thousand one COUNT over the thousand instead of C and that), +1 COUNT when the range
+counted spans two bands; a page at any offset is 4-5 (A, B, C, T below 1000 XP, then one index Query from
+the top of that bucket, skipping the members before the offset inside it), +1 Query per band boundary the
+page crosses. None grows with the guild.
 """
 
 from __future__ import annotations
