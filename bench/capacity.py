@@ -140,9 +140,11 @@ def model(curve: Curve = CURVE, life: float | None = None) -> list[Partition]:
 
 
 def _rank_counters(curve: Curve, awards: dict[int, float]) -> list[Partition]:
-    """The rank index's transaction per award: the member's ranked item, C(old) -1 and C(new) +1 (one
-    partition per thousand of XP), T(old XP) -1 and T(new XP) +1 below 1,000 XP (one partition per exact XP),
-    B -1/+1 across a thousand, A across a million; 2 WCU per item (a transaction)."""
+    """The rank index's transaction per award that moves a member's counters: the member's ranked item,
+    C(old) -1 and C(new) +1 (one partition per thousand of XP), T(old XP) -1 and T(new XP) +1 below 1,000 XP
+    (one partition per exact XP), B -1/+1 across a thousand, A across a million; 2 WCU per item (a
+    transaction). Below 1,000 XP every award moves (a C item per exact XP); from 1,000 on only the awards
+    that leave their hundred of XP (a C item per hundred): those from its last XP_PER_AWARD XP."""
     c_parts: dict[tuple[int, int], float] = defaultdict(float)
     b_parts: dict[int, float] = defaultdict(float)
     t_parts: dict[int, float] = defaultdict(float)
@@ -151,28 +153,40 @@ def _rank_counters(curve: Curve, awards: dict[int, float]) -> list[Partition]:
         low, high = curve.total_xp_for_level(level), curve.total_xp_for_level(level + 1)
         per_xp = n / (high - low)  # awards/s per XP value: members spread evenly inside their level
         start = low
-        while start < high:  # thousand by thousand
+        while start < high:  # exact XP by exact XP below 1,000, then hundred by hundred
             a, b, _ = rank_tree.path(start)
-            end = min(high, (start // rank_tree.THOUSAND + 1) * rank_tree.THOUSAND)
-            here = per_xp * (end - start)
-            crossing = min(here, per_xp * XP_PER_AWARD)  # awards from the last XP_PER_AWARD XP of the thousand
-            c_parts[(a, b)] += tx * (2 * (here - crossing) + crossing)
-            c_parts[(a, b + 1)] += tx * crossing
-            b_parts[a] += tx * 2 * crossing
             if start < rank_tree.TIED_BELOW:
-                for xp in range(start, min(end, rank_tree.TIED_BELOW)):
+                end = min(high, rank_tree.TIED_BELOW)
+                for xp in range(start, end):
                     t_parts[xp] += tx * per_xp  # leaving this XP
                     t_parts[xp + XP_PER_AWARD] += tx * per_xp  # arriving one message further
+                here = per_xp * (end - start)
+                crossing = per_xp * max(0, end - (rank_tree.TIED_BELOW - XP_PER_AWARD))  # into 1,000+
+                c_parts[(a, b)] += tx * (2 * (here - crossing) + crossing)
+                c_parts[(a, b + 1)] += tx * crossing
+                b_parts[a] += tx * 2 * crossing
+                start = end
+                continue
+            top = rank_tree.counted(start) + rank_tree.BUCKET  # the next hundred
+            end = min(high, top)
+            crossing = per_xp * max(0, end - max(start, top - XP_PER_AWARD))  # awards from its last XP_PER_AWARD
+            if top % rank_tree.THOUSAND:
+                c_parts[(a, b)] += tx * 2 * crossing
+            else:  # into the next thousand: its C partition and the B counters
+                c_parts[(a, b)] += tx * crossing
+                c_parts[(a, b + 1)] += tx * crossing
+                b_parts[a] += tx * 2 * crossing
             start = end
     members = active_members()
     rows = []
     (a, b), c_wcu = max(c_parts.items(), key=lambda kv: kv[1])
-    rows.append(Partition(f"GUILD#<g>#RANK#v2#C#{a}#{b}", f"rank counters C: XP {a * 10**6 + b * 1000:,}+", c_wcu))
+    v = keys.RANK_LAYOUT
+    rows.append(Partition(f"GUILD#<g>#RANK#v{v}#C#{a}#{b}", f"rank counters C: XP {a * 10**6 + b * 1000:,}+", c_wcu))
     a, b_wcu = max(b_parts.items(), key=lambda kv: kv[1])
-    rows.append(Partition(f"GUILD#<g>#RANK#v2#B#{a}", "rank counters B (across thousands)", b_wcu))
+    rows.append(Partition(f"GUILD#<g>#RANK#v{v}#B#{a}", "rank counters B (across thousands)", b_wcu))
     if t_parts:
         xp, t_wcu = max(t_parts.items(), key=lambda kv: kv[1])
-        rows.append(Partition(f"GUILD#<g>#RANK#v2#T#{xp}", "rank counters T (busiest exact XP)", t_wcu))
+        rows.append(Partition(f"GUILD#<g>#RANK#v{v}#T#{xp}", "rank counters T (busiest exact XP)", t_wcu))
     rows.append(Partition("GUILD#<g>#RANKED#<u>", f"ranked position ({members:,} keys, each)", tx / COOLDOWN_SECONDS))
     return rows
 
@@ -323,10 +337,12 @@ def section(curve: Curve = CURVE, life: float | None = None) -> list[str]:
         "crossing) or write sharding with merged reads; neither is built.",
         f"- Stats: one `UpdateItem` per guild per batch of {MESSAGES_PER_BATCH} messages on one of "
         f"{STATS_SHARDS} shard keys.",
-        "- Rank counters: each award is one `TransactWriteItems` of the rank index (2 WCU an item): the "
-        "member's ranked item, its C counter left and the next joined (one partition per thousand of XP), and "
-        "below 1,000 XP its T counters (one partition per exact XP); B across a thousand. The busiest C "
-        "partition is the thousand of XP holding the most members.",
+        "- Rank counters: an award that moves a member's counters is one `TransactWriteItems` of the rank index "
+        "(2 WCU an item): the member's ranked item, its C counter left and the next joined (one partition per "
+        "thousand of XP), and below 1,000 XP its T counters (one partition per exact XP); B across a thousand. "
+        "Below 1,000 XP every award moves (a C item per exact XP); from 1,000 on only the awards that leave "
+        f"their hundred of XP (a C item per hundred: ~{XP_PER_AWARD}% of them), the rest write nothing. The "
+        "busiest C partition is the thousand of XP holding the most members.",
         "- SQS FIFO with `FifoThroughputLimit: perMessageGroupId` and a group per member takes 70,000 msg/s "
         "per queue with batching: not the limit. Consumers: ~500-1,000 msg/s each against DynamoDB (a few ms "
         "a write), so 5-10 concurrent consumers (batch 10). Stream: 5,000 records/s in one guild's shard "

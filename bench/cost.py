@@ -1302,9 +1302,12 @@ def levers(report: Report, prices: Prices = PRICES) -> list[str]:
         " `LeaderboardBands` entry, 2 more WRU when the score moves (delete + put), 1 when only a projected"
         " attribute moves (`messages`, `xpMessages`, `lastAwardedAt` are projected for the pages, so a message"
         " inside the cooldown writes the index too). A member write is therefore 2 WRU at least, 3 with an award.",
-        f"- The rank index's {rank:.2f} WRU a message: each XP move is one `TransactWriteItems` (the member's ranked"
-        " item + the counters it leaves and joins, guarded by the stream sequence number), and a transaction bills"
-        " two units per item. The same guard on plain conditional writes (ranked item first, then idempotent"
+        f"- The rank index's {rank:.2f} WRU a message: each XP move that changes the member's counters is one"
+        " `TransactWriteItems` (the member's ranked item + the counters it leaves and joins, guarded by the stream"
+        " sequence number), and a transaction bills two units per item. Below 1,000 XP every award moves them (a C"
+        " counter per exact XP, and its tie ranges); from 1,000 XP on members are counted per hundred of XP, so"
+        " only the awards that leave their hundred (about one in five) write anything. The same guard on plain"
+        " conditional writes (ranked item first, then idempotent"
         " counter updates keyed by the sequence number) would halve it; merging the counter deltas of a whole"
         " stream batch (members sharing counter items) cuts it further in busy guilds.",
     ]

@@ -80,10 +80,12 @@ def test_pages_and_ranks_across_band_edges_match_the_oracle(api, band_guild):
 
 def test_a_page_reads_one_index_query_per_band_it_lists(api, band_guild, monkeypatch):
     """Located through the counters, a page at any offset is A, B, C (T below 1,000 XP) and one index Query
-    per band its members are in: no empty band is read on the way down. Jumping from one million (or
-    thousand) of XP to a lower one may read that one's B (C) counters first: one request more. On the
-    single band: exactly one index Query after the counters, as before the bands."""
+    per band its members are in, and of the bands above its first member inside its hundred of XP (from
+    1,000 XP on, where the counters do not say where inside it members are): no other band is read.
+    Jumping from one million (or thousand) of XP to a lower one may read that one's B (C) counters first:
+    one request more. On the single band: exactly one index Query after the counters, as before the bands."""
     from tests.integration.test_ranking import _get
+    from xpshop import rank_tree
     from xpshop.levels import DEFAULT_CURVE
     from xpshop.store import keys, rank_counters
 
@@ -101,10 +103,15 @@ def test_a_page_reads_one_index_query_per_band_it_lists(api, band_guild, monkeyp
         listed = json.loads(got.body)["data"]["entries"]
         assert [e["userId"] for e in listed] == order[offset : offset + 5]
         bands = {keys.band(DEFAULT_CURVE.level(e["xp"]), fine) for e in listed}
-        assert sorted(read, reverse=True) == read and set(read) == bands, (offset, read, bands)
-        counters = 4 if listed[0]["xp"] < 1000 else 3  # A, B, C (and T)
+        # from 1000 XP on a page starts at the top of its first member's hundred: where that hundred spans
+        # a band edge (2100-2199: level 6 from 2,105), the upper band's part of it is read past
+        first = listed[0]["xp"]
+        low, high = (keys.band(DEFAULT_CURVE.level(x), fine) for x in (first, rank_tree.bucket_top(first)))
+        above = set(range(low + 1, high + 1))
+        assert sorted(read, reverse=True) == read and bands <= set(read) <= bands | above, (offset, read, bands)
+        counters = 4 if first < 1000 else 3  # A, B, C (and T)
         if fine:
-            assert calls["Query"] <= counters + len(bands) + 1, (offset, calls, bands)
+            assert calls["Query"] <= counters + len(bands) + len(above) + 1, (offset, calls, bands)
         else:  # the counters that locate the page (T only below 1,000 XP), one index Query
             assert read == [0] and calls["Query"] == counters + 1, (offset, calls)
 
@@ -216,3 +223,32 @@ def test_pages_stay_whole_after_a_curve_change_until_the_recalculation(api, band
     _check(api, guild, members, limits=(1, 2, 10))
     top = api.get(f"/api/xp/stats/{guild}").data["users"]["topUser"]
     assert top["userId"] == _oracle(members)[0] and top["xp"] == 30_100, top
+
+
+@pytest.mark.parametrize("thin_thousand", [100, 0], ids=["count-the-thousand", "count-the-bucket"])
+def test_one_hundred_of_xp_across_a_band_edge(api, band_guild, monkeypatch, thin_thousand):
+    """From 1000 XP on members are counted per hundred of XP; 2100-2199 holds the default curve's level 6
+    (band 1 of the fine bands) from 2,105: ranks count the members ahead inside the hundred in both bands,
+    pages skip into it across both, and an award inside it (over the band edge) moves no counter."""
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.service import ranks
+    from xpshop.store import keys
+    from xpshop.store import rank_counters as counters
+
+    monkeypatch.setattr(ranks, "COUNT_THOUSAND_UP_TO", thin_thousand)
+    guild, fine = band_guild, guild_curve(band_guild).banded
+    members = {str(640_000_000_000_000_000 + i * 7_777_777): 2100 + (i * 13) % 100 for i in range(24)}
+    members |= {str(640_000_000_000_000_000 + 99 - i): xp for i, xp in enumerate([2104, 2104, 2105, 2105])}  # ties
+    members |= {str(641_000_000_000_000_000 + i): xp for i, xp in enumerate([2099, 2200, 2050, 3000, 40])}
+    for user, xp in members.items():
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": xp}).status == 200
+    bands = {keys.band(DEFAULT_CURVE.level(xp), fine) for xp in members.values() if 2100 <= xp < 2200}
+    assert bands == ({0, 1} if fine else {0})
+    _check(api, guild, members, limits=(1, 5))
+    before = counters.counts(guild, "C", (0, 2))
+    assert before[100] == 28
+    mover = next(u for u, xp in members.items() if xp == 2100)
+    assert api.post(f"/api/xp/users/{guild}/{mover}", {"amount": 90}).status == 200  # 2100 -> 2190: band 1
+    members[mover] = 2190
+    _check(api, guild, members, limits=(5,))
+    assert counters.counts(guild, "C", (0, 2)) == before

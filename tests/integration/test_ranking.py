@@ -4,8 +4,10 @@ between counters, and redelivered or bisected stream batches."""
 
 from __future__ import annotations
 
+import collections
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -316,3 +318,136 @@ def test_a_repair_of_a_member_gone_since_the_page_was_read_uncounts_it(api, guil
     assert ranks.repair(guild, [(40, user)]) == 1
     assert ranks.total(guild) == 0
     _check(api, guild, {})  # now the 30 -> 40 and removal records arrive
+
+
+# ---------------------------------------------------------------- counted per hundred from 1000 XP on
+
+
+def _rank_index_state(guild: str, users: list[str]) -> dict:
+    """Every rank index item of these members (XP below 10,000): their ranked items and the A, B, C counters
+    (C by thousand: C(0, 0) holds the exact XP below 1000, C(0, b) the hundreds of thousand b)."""
+    from xpshop.store import keys
+    from xpshop.store import rank_counters as counters
+    from xpshop.store.table import plain, table
+
+    ranked = {u: table().get_item(Key=keys.ranked(guild, u), ConsistentRead=True).get("Item") for u in users}
+    return {
+        "ranked": {u: plain(item) if item else None for u, item in ranked.items()},
+        "A": counters.counts(guild, "A"),
+        "B": counters.counts(guild, "B", (0,)),
+        "C": {b: counters.counts(guild, "C", (0, b)) for b in range(10)},
+    }
+
+
+def test_an_award_inside_a_hundred_writes_nothing_in_the_rank_index(api, guild):
+    """From 1000 XP on a member is counted at its hundred: awards that stay inside it leave the ranked item
+    (XP and sequence number) and every counter as they were, and ranks stay exact; leaving it moves both."""
+    users = [str(560_000_000_000_000_000 + i) for i in range(5)]
+    members = dict(zip(users, [1234, 1250, 1299, 1300, 990], strict=True))
+    for user, xp in members.items():
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": xp}).status == 200
+    _check(api, guild, members)
+    before = _rank_index_state(guild, users)
+    assert before["ranked"][users[0]]["xp"] == 1200 and before["ranked"][users[3]]["xp"] == 1300
+    assert before["C"][1] == {200: 3, 300: 1} and before["C"][0] == {990: 1}
+
+    for user, amount in ((users[0], 20), (users[0], 25), (users[1], 49), (users[3], 99)):  # inside their hundreds
+        assert api.post(f"/api/xp/users/{guild}/{user}", {"amount": amount}).status == 200
+        members[user] += amount
+    _check(api, guild, members)  # the stream delivered: 1299 (users[1]) and 1299 (users[2]) tie
+    assert _rank_index_state(guild, users) == before
+
+    assert api.post(f"/api/xp/users/{guild}/{users[0]}", {"amount": 30}).status == 200  # 1279 -> 1309
+    assert api.post(f"/api/xp/users/{guild}/{users[4]}", {"amount": 10}).status == 200  # 990 -> 1000
+    members[users[0]] += 30
+    members[users[4]] += 10
+    _check(api, guild, members)
+    after = _rank_index_state(guild, users)
+    assert after["ranked"][users[0]]["xp"] == 1300 and after["ranked"][users[4]]["xp"] == 1000
+    assert after["C"][1] == {0: 1, 200: 2, 300: 2} and after["C"][0] == {}
+
+
+@pytest.mark.parametrize("thin_thousand", [100, 0], ids=["count-the-thousand", "count-the-bucket"])
+def test_ranks_and_pages_when_many_members_share_one_hundred_and_tie(api, guild, monkeypatch, thin_thousand):
+    """40 members in 1200-1299 (ties of up to 4 at one XP), others around it: a rank counts the members of
+    its bucket ahead of it on the index, a page skips into the bucket. Both ways of counting (the whole
+    thousand's range at once in a thin thousand, or the C counters and the bucket's range)."""
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.service import ranks
+    from xpshop.store import members as store
+
+    monkeypatch.setattr(ranks, "COUNT_THOUSAND_UP_TO", thin_thousand)
+    members = {str(570_000_000_000_000_000 + i * 9_999_999): 1200 + (i * 29) % 11 * 9 for i in range(40)}
+    members |= {str(571_000_000_000_000_000 + i): xp for i, xp in enumerate([1199, 1300, 1100, 2250, 999, 40])}
+    for user, xp in members.items():
+        store.set_xp(guild, user, xp, DEFAULT_CURVE)
+    assert max(collections.Counter(members.values()).values()) >= 4
+    _check(api, guild, members)
+
+
+def test_redelivered_and_reordered_records_across_hundreds_count_once(api, guild):
+    """One member's records moving in and out of hundreds (and across 999/1000), held back and then
+    delivered newest first, in order, again in order and bisected: the ranked item ends at the last
+    record's hundred, counted once."""
+    from local import REPO_ROOT
+    from local.lambdas import invoke
+    from local.stream import StreamPoller
+    from local.template import functions, load_template
+
+    poller: StreamPoller = api.before_read.__self__
+    seen: list[dict] = []
+    poller._invoke = seen.append  # hold the records back
+    a, b = str(580_000_000_000_000_001), str(580_000_000_000_000_002)
+    path_a = [950, 1010, 1090, 1120, 1080, 1199, 1200, 999, 1050]
+    for n, xp in enumerate(path_a):
+        api.put(f"/api/xp/users/{guild}/{a}", {"xp": xp})
+        api.put(f"/api/xp/users/{guild}/{b}", {"xp": 1000 + 30 * n})
+    poller.drain()
+    records = [r for event in seen for r in event["Records"]]
+    spec = functions(load_template())["RankIndexFunction"]
+    for record in reversed(records):  # newest first: older ones are refused by the sequence number
+        invoke(REPO_ROOT, spec, {"Records": [record]})
+    for record in records:  # redelivered one by one
+        invoke(REPO_ROOT, spec, {"Records": [record]})
+    half = len(records) // 2
+    for batch in (records, records[:half], records[half:]):  # whole, then bisected
+        invoke(REPO_ROOT, spec, {"Records": batch})
+    poller._invoke = lambda event: None
+    members = {a: 1050, b: 1240}
+    _check(api, guild, members)
+    state = _rank_index_state(guild, [a, b])
+    assert state["ranked"][a]["xp"] == 1000 and state["ranked"][b]["xp"] == 1200
+    assert state["A"] == {0: 2} and state["B"] == {1: 2} and state["C"][1] == {0: 1, 200: 1}
+
+
+def test_an_upgrade_from_exact_xp_counters_counts_members_at_their_hundred(api, guild, monkeypatch):
+    """Layout 2 counted every exact XP: after the upgrade its items are left alone, an award inside a hundred
+    does not count a member the new layout has not seen (nothing is written), one that leaves its hundred
+    does, and the recalculation counts the rest at their hundreds."""
+    from xpshop import rank_tree
+    from xpshop.store import keys
+    from xpshop.store import rank_counters as counters
+
+    users = [str(590_000_000_000_000_000 + i) for i in range(5)]
+    members = dict(zip(users, [1234, 1250, 1999, 2105, 500], strict=True))
+    # the deployment before the upgrade: layout 2, a C bucket per exact XP
+    monkeypatch.setattr(keys, "RANK_LAYOUT", 2)
+    monkeypatch.setattr(rank_tree, "counted", lambda xp: xp)
+    monkeypatch.setattr(rank_tree, "bucket_top", lambda xp: xp)
+    for user, xp in members.items():
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": xp}).status == 200
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 5
+    assert counters.counts(guild, "C", (0, 1)) == {234: 1, 250: 1, 999: 1}  # exact XP
+    monkeypatch.undo()
+    assert keys.RANK_LAYOUT == 3
+    assert api.post(f"/api/xp/users/{guild}/{users[0]}", {"amount": 20}).status == 200  # inside 1200-1299
+    assert api.post(f"/api/xp/users/{guild}/{users[1]}", {"amount": 60}).status == 200  # 1250 -> 1310
+    members[users[0]] += 20
+    members[users[1]] += 60
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 1
+    assert api.post(f"/api/xp/recalc/{guild}").data["guilds"][0]["rankRepaired"] == 4
+    _check(api, guild, members)
+    assert counters.counts(guild, "C", (0, 1)) == {200: 1, 300: 1, 900: 1}
+    assert counters.counts(guild, "C", (0, 2)) == {100: 1}
+    monkeypatch.setattr(keys, "RANK_LAYOUT", 2)  # the old layout's items: as the upgrade left them
+    assert counters.counts(guild, "C", (0, 1)) == {234: 1, 250: 1, 999: 1}

@@ -4,19 +4,27 @@ Order: XP descending, then user id ascending. Members are counted in small count
 granularities, plus a tie level for the low XP values where crowds share one exact XP (0 XP, and the
 15-25 XP of a single message: in a big guild tens of thousands of members each):
 
-    A  per million of XP          key a = xp // 10^6
-    B  per thousand, within an A  key b = (xp // 10^3) % 1000
-    C  per exact XP, within a B   key c = xp % 1000
+    A  per million of XP            key a = xp // 10^6
+    B  per thousand, within an A    key b = (xp // 10^3) % 1000
+    C  per bucket, within a B       key c = counted(xp) % 1000: the exact XP below 1000, the hundred
+                                    (0, 100, ..., 900) from 1000 XP on
     T  per user-id range, within an exact XP below 1000   key t = user_id // 10^15
 
-Members ahead of (X, u) = A above a + B above b (in a) + C above c (in a, b) + ties: members at exactly X
-with a smaller user id. Ties at X are one contiguous range of the score index, counted there; below
-1000 XP the T level first narrows them to one user-id range, so the count stays small however many share
-X. A page at any offset is found by walking A -> B -> C (-> T) and reading the index from that point.
+A member is counted at `counted(xp)`: its XP below 1000, its XP rounded down to the hundred from 1000 on,
+so a bucket is one exact XP below 1000 and a hundred of XP above. Why the hundreds: an award (15-25 XP)
+moved every member from one exact-XP C item to another, a 3-item transaction per award; inside a hundred
+it now moves nothing (~80% of awards from 1000 XP on write nothing in the rank index).
 
-Counts are kept by the rank index function from the table's stream (see service/ranks.py): every XP
-change moves a member from one C item to another (and T items below 1000 XP), and across B/A items only
-at their boundaries.
+Members ahead of (X, u) = A above a + B above b (in a) + C above c (in a, b) + the members of X's bucket
+ahead of u: in the score index (score = xp * 10^20 + (10^20 - 1 - user id), store.keys.score) one
+contiguous range, (score of (X, u), highest score of the bucket], counted there. Below 1000 the bucket is
+one exact XP and the T level first narrows it to one user-id range, so the count stays small however many
+share X. A page at any offset is found by walking A -> B -> C (-> T) and reading the index from the top of
+that bucket (or tie range), skipping the members before the offset within it.
+
+Counts are kept by the rank index function from the table's stream (see service/ranks.py): an XP change
+moves a member from one C item to another (and T items below 1000 XP) only when it leaves its bucket,
+and across B/A items only at their boundaries.
 """
 
 from __future__ import annotations
@@ -26,12 +34,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 A, B, C, T = "A", "B", "C", "T"
-MILLION, THOUSAND = 10**6, 10**3
+MILLION, THOUSAND, HUNDRED = 10**6, 10**3, 10**2
 TIE_RANGE = 10**15  # user ids (snowflakes, 17-20 digits) per T item: ~1,400 ranges over today's ids
 TIED_BELOW = THOUSAND  # exact XP values with T counters: where ties crowd (a few messages' worth of XP)
-# service.ranks counts "members below TIED_BELOW" as C(0, 0); changing either constant (or TIE_RANGE)
-# changes which counters exist: bump store.keys.RANK_LAYOUT with it.
-assert TIED_BELOW <= THOUSAND
+BUCKET = HUNDRED  # XP per C bucket from TIED_BELOW on (below it: one exact XP)
+# service.ranks counts "members below TIED_BELOW" as C(0, 0); changing either constant (or TIE_RANGE,
+# BUCKET) changes which counters exist: bump store.keys.RANK_LAYOUT with it.
+assert TIED_BELOW == THOUSAND and THOUSAND % BUCKET == 0
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -43,7 +52,19 @@ class Counter:
     key: int
 
 
+def counted(xp: int) -> int:
+    """The XP a member at `xp` is counted at: the lowest XP of its bucket (xp itself below TIED_BELOW)."""
+    return xp if xp < TIED_BELOW else xp - xp % BUCKET
+
+
+def bucket_top(xp: int) -> int:
+    """The highest XP of the bucket `xp` is in (xp itself below TIED_BELOW)."""
+    return xp if xp < TIED_BELOW else counted(xp) + BUCKET - 1
+
+
 def path(xp: int) -> tuple[int, int, int]:
+    """(a, b, c) of the counters a member at `xp` is counted in (c: of its bucket)."""
+    xp = counted(xp)
     return xp // MILLION, (xp // THOUSAND) % 1000, xp % 1000
 
 
@@ -52,7 +73,7 @@ def tie_range(user_id: int | str) -> int:
 
 
 def counters(xp: int, user_id: int | str) -> list[Counter]:
-    """The counters a member at `xp` is counted in."""
+    """The counters a member at `xp` is counted in (the same for every XP of one bucket)."""
     a, b, c = path(xp)
     found = [Counter(A, (), a), Counter(B, (a,), b), Counter(C, (a, b), c)]
     if xp < TIED_BELOW:
@@ -63,9 +84,14 @@ def counters(xp: int, user_id: int | str) -> list[Counter]:
 Position = tuple[int, str]  # (xp, user id)
 
 
+def canonical(position: Position | None) -> Position | None:
+    """The position a member is counted at: (counted(xp), user id); None stays None (absent)."""
+    return None if position is None else (counted(position[0]), position[1])
+
+
 def deltas(changes: Iterable[tuple[Position | None, Position | None]]) -> dict[Counter, int]:
     """Net counter changes for member moves (old, new); None is "absent" (created / deleted). Counters a
-    change leaves as they were (a move inside one C item's parent, ...) do not appear."""
+    change leaves as they were (a move inside one bucket, inside one C item's parent, ...) do not appear."""
     net: dict[Counter, int] = defaultdict(int)
     for old, new in changes:
         if old is not None:
@@ -93,8 +119,9 @@ def below(counts: Counts, key: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Start:
-    """Where the member at a given 0-based position is: the XP value, the lowest user id of the range to
-    read from, and how many index entries to skip from there."""
+    """Where the member at a given 0-based position is: the XP to read the index from (the top of its
+    bucket), the lowest user id of the range to read from (0 but in a T range), and how many index entries
+    to skip from there (the members of the bucket, or tie range, before it)."""
 
     xp: int
     from_user_id: int

@@ -44,7 +44,7 @@ def export(guild_id: str, user_id: str) -> dict[str, Any]:
             user_id,
             xp,
             int(stored.get("level") or 0),
-            curve_for(guild_id).banded,
+            curve_for(guild_id),
             settled=levels_settled(guild_id),
         )
         rank = {"rank": position, "total": total}

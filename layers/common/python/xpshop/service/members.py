@@ -63,7 +63,7 @@ def rank_card_with_profile(guild_id: str, user_id: str) -> tuple[dict[str, Any],
     """`rank_card` and the member's display data and privacy choice, from the same read (rank card images)."""
     member = _require(guild_id, user_id)
     position, total = ranks.rank(
-        guild_id, user_id, member.xp, member.level, curve_for(guild_id).banded, settled=levels_settled(guild_id)
+        guild_id, user_id, member.xp, member.level, curve_for(guild_id), settled=levels_settled(guild_id)
     )
     return _detail(guild_id, member), {"rank": position, "total": total}, member.profile
 
@@ -176,7 +176,7 @@ def leaderboard_with_profiles(guild_id: str, offset: int, limit: int) -> tuple[d
 def rank(guild_id: str, user_id: str) -> dict[str, Any]:
     member = _require(guild_id, user_id)
     position, total = ranks.rank(
-        guild_id, user_id, member.xp, member.level, curve_for(guild_id).banded, settled=levels_settled(guild_id)
+        guild_id, user_id, member.xp, member.level, curve_for(guild_id), settled=levels_settled(guild_id)
     )
     return {"rank": position, "total": total}
 
@@ -212,7 +212,7 @@ def public_rank(guild_id: str, user_id: str) -> dict[str, Any]:
     if member is None or member.profile.hidden:
         raise _not_found(guild_id, user_id)
     position, total = ranks.rank(
-        guild_id, user_id, member.xp, member.level, curve_for(guild_id).banded, settled=levels_settled(guild_id)
+        guild_id, user_id, member.xp, member.level, curve_for(guild_id), settled=levels_settled(guild_id)
     )
     return {"rank": position, "total": total}
 

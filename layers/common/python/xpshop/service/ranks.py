@@ -9,9 +9,11 @@ band (store.keys.SINGLE_BAND: every guild below keys.FINE_BANDS_FROM members; `c
 every member in band 0: one Query, as before the bands.
 
 Requests: a rank is 3-5 (member, then A, B, C from 1000 XP; A, C, T below it; A, T at 0 XP; and a COUNT
-over the ties in its range, all in one band, when it shares its XP); a page at any offset is 4-5 (A, B, C,
-T below 1000 XP, then one index Query from that point), +1 Query per band boundary the page crosses. None
-grows with the guild.
+over the members ahead of it in its bucket, a hundred of XP from 1000 on, or its tie range below, when it
+shares it: in a thin thousand one COUNT over the thousand instead of C and that), +1 COUNT when the range
+counted spans two bands; a page at any offset is 4-5 (A, B, C, T below 1000 XP, then one index Query from
+the top of that bucket, skipping the members before the offset inside it), +1 Query per band boundary the
+page crosses. None grows with the guild.
 """
 
 from __future__ import annotations
@@ -37,24 +39,47 @@ def total(guild_id: str) -> int:
     return sum(store.counts(guild_id, A).values())
 
 
-def rank(guild_id: str, user_id: str, xp: int, level: int, fine: bool, *, settled: bool = True) -> tuple[int, int]:
-    """(1-based rank, members ranked) of a member at `xp` whose stored `level` is given (with the guild's
-    band layout, `fine`: Curve.banded, it names the leaderboard band its ties are in; unless `settled`,
-    curves.levels_settled, ties may be in several bands, and every band is counted). Counters follow the
-    stream (about a second behind): a member created a moment ago is ranked, and counted in the total,
-    before they catch up."""
-    bands = [keys.band(level, fine)] if settled else list(range(keys.BANDS))
-    position, members = _rank(guild_id, user_id, xp, bands)
+# A rank from 1000 XP on counts the members of its thousand ahead of it on the index at once (one COUNT,
+# no C read) when the B counter says the thousand holds at most this many: one request fewer than the C
+# counters and a COUNT over the bucket, for a few RCU at most (~150 bytes an index entry). Every thousand
+# of a small guild, the sparse upper thousands of a big one.
+COUNT_THOUSAND_UP_TO = 100
+
+
+def rank(guild_id: str, user_id: str, xp: int, level: int, curve: Curve, *, settled: bool = True) -> tuple[int, int]:
+    """(1-based rank, members ranked) of a member at `xp` whose stored `level` is given, in a guild with
+    this `curve` (its band layout, Curve.banded, and its levels say which leaderboard bands the members
+    of its bucket ahead of it are in; unless `settled`, curves.levels_settled, they may be in any band, and
+    every band is counted). Counters follow the stream (about a second behind): a member created a moment
+    ago is ranked, and counted in the total, before they catch up."""
+    position, members = _rank(guild_id, user_id, xp, _Bands(curve, level, settled))
     return position, max(members, position)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bands:
+    """The bands a rank's COUNT covers: for members above the ranked one up to some XP, the band of its
+    stored level up to the band of that XP (bands follow XP order for one curve); all while not settled."""
+
+    curve: Curve
+    level: int
+    settled: bool
+
+    def up_to(self, xp: int, highest: int) -> list[int]:
+        if not self.settled:
+            return list(range(keys.BANDS))
+        own = keys.band(self.level, self.curve.banded)
+        return list(range(min(own, _band(self.curve, xp)), max(own, _band(self.curve, highest)) + 1))
 
 
 def _count_scores(guild_id: str, bands: list[int], low_exclusive: int, high_inclusive: int) -> int:
     return sum(store.count_scores(guild_id, band, low_exclusive, high_inclusive) for band in bands)
 
 
-def _rank(guild_id: str, user_id: str, xp: int, bands: list[int]) -> tuple[int, int]:
+def _rank(guild_id: str, user_id: str, xp: int, bands: _Bands) -> tuple[int, int]:
     a_counts = store.counts(guild_id, A)
     members = sum(a_counts.values())
+    mine = keys.score(xp, user_id)
     if xp < rank_tree.TIED_BELOW:
         # Everyone above 999 XP is ahead (members outside C(0, 0)), then those at more XP within it, then
         # the T ranges before mine at exactly this XP, then the smaller ids in my range.
@@ -67,16 +92,26 @@ def _rank(guild_id: str, user_id: str, xp: int, bands: list[int]) -> tuple[int, 
         t = rank_tree.tie_range(user_id)
         ahead += rank_tree.below(t_counts, t)
         if t_counts.get(t, 0) > 1:
-            ahead += _count_scores(
-                guild_id, bands, keys.score(xp, user_id), keys.score(xp, str(rank_tree.range_start(t)))
-            )
+            ahead += _count_scores(guild_id, bands.up_to(xp, xp), mine, keys.score(xp, str(rank_tree.range_start(t))))
         return max(ahead, 0) + 1, members  # separate reads: a concurrent move may skew them by one
     a, b, c = rank_tree.path(xp)
     b_counts = store.counts(guild_id, B, (a,))
+    ahead = rank_tree.above(a_counts, a) + rank_tree.above(b_counts, b)
+    in_thousand = b_counts.get(b, 0)
+    if in_thousand <= 1:
+        return ahead + 1, members  # alone in its thousand
+    # The members of my thousand ahead of me: those of the buckets above mine (C) and those of my bucket
+    # with a higher score (one index range); or, in a thin thousand, the whole thousand's range at once.
+    thousand_top = xp - xp % rank_tree.THOUSAND + rank_tree.THOUSAND - 1
+    bucket_top = rank_tree.bucket_top(xp)
+    in_bucket = bands.up_to(xp, bucket_top)
+    in_thousand_bands = bands.up_to(xp, thousand_top)
+    if in_thousand <= COUNT_THOUSAND_UP_TO and len(in_thousand_bands) <= len(in_bucket):
+        return ahead + _count_scores(guild_id, in_thousand_bands, mine, keys.score(thousand_top, "0")) + 1, members
     c_counts = store.counts(guild_id, C, (a, b))
-    ahead = rank_tree.above(a_counts, a) + rank_tree.above(b_counts, b) + rank_tree.above(c_counts, c)
-    if c_counts.get(c, 0) > 1:  # ties at exactly this XP (one band when settled): those with a smaller user id
-        ahead += _count_scores(guild_id, bands, keys.score(xp, user_id), keys.score(xp, "0"))
+    ahead += rank_tree.above(c_counts, c)
+    if c_counts.get(c, 0) > 1:
+        ahead += _count_scores(guild_id, in_bucket, mine, keys.score(bucket_top, "0"))
     return ahead + 1, members
 
 
@@ -145,7 +180,11 @@ class _Seen:
             return _band(curve, highest)
         c_counts = self.c[parent] if parent in self.c else self.counts(guild_id, C, parent)
         present = [k for k, n in c_counts.items() if n > 0 and base + k <= highest]
-        return _band(curve, base + max(present)) if present else None
+        if not present:
+            return None
+        # the band of the highest XP a member of that bucket may be at: a bucket of a hundred may span two
+        # bands (the upper one empty below `highest`: read, found empty, the next one down follows)
+        return _band(curve, min(highest, rank_tree.bucket_top(base + max(present))))
 
 
 def _band(curve: Curve, xp: int) -> int:
@@ -235,9 +274,9 @@ def _locate(guild_id: str, seen: _Seen, offset: int) -> rank_tree.Start | None:
     if c_pick is None:
         return None
     c, left = c_pick
-    xp = a * rank_tree.MILLION + b * rank_tree.THOUSAND + c
-    if xp >= rank_tree.TIED_BELOW:
-        return rank_tree.Start(xp, 0, left)
+    xp = a * rank_tree.MILLION + b * rank_tree.THOUSAND + c  # the bottom of the bucket
+    if xp >= rank_tree.TIED_BELOW:  # read the index from the top of the bucket, past `left` of its members
+        return rank_tree.Start(rank_tree.bucket_top(xp), 0, left)
     t_pick = rank_tree.pick_clamped(store.counts(guild_id, T, (xp,)), left, descending=False)
     if t_pick is None:
         return None
@@ -285,8 +324,8 @@ def apply_records(records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping
             found[1], found[2] = after, seq
     moved = 0
     for (guild_id, user_id), (before, after, seq) in moves.items():
-        if before == after:
-            continue  # messages counted without XP, stats fields: the order did not move
+        if rank_tree.canonical(before) == rank_tree.canonical(after):
+            continue  # XP inside one bucket, messages counted without XP, stats fields: no counter moves
         moved += store.move(guild_id, user_id, before, after, seq)
     return moved
 

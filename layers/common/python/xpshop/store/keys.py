@@ -398,7 +398,8 @@ def level_paid(discord_id: str, guild_id: str) -> dict[str, str]:
 # the recalculation's repair backfills, never mixing two layouts. The first recalculation run after the
 # upgrade (scheduled or on demand) sees the new version and marks every guild (service.recalc).
 # 2: tie ranges (T) for every exact XP below 1000 (1 had them at 0 XP only).
-RANK_LAYOUT = 2
+# 3: C counts per hundred of XP from 1000 XP on (rank_tree.counted; 2 counted every exact XP).
+RANK_LAYOUT = 3
 
 
 def rank_counters_pk(guild_id: str, level: str, parent: tuple[int, ...]) -> str:

@@ -2,10 +2,13 @@
 that resolve ties and fill pages.
 
 Every change to the counters is one TransactWriteItems with the member's *ranked* item (the XP it is
-counted at and the stream sequence number of the last change applied): the counters always add up to the
-ranked items, a redelivered or reordered record is refused by the ranked item's condition, and a member
-whose ranked item disagrees with the member (never counted, or a change lost) is repaired by the same
-move. Counter items are small ({n}), one partition per parent, so a level is one Query.
+counted at, rank_tree.counted: the bottom of its bucket, and the stream sequence number of the last change
+applied): the counters always add up to the ranked items, a redelivered or reordered record is refused by
+the ranked item's condition, and a member whose ranked item disagrees with the member (never counted, or a
+change lost) is repaired by the same move. A change inside one bucket (most awards from 1000 XP on) moves
+no counter and writes nothing, the ranked item included: it still says where the member is counted, and
+its sequence number is only compared with records that move the member. Counter items are small ({n}),
+one partition per parent, so a level is one Query.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import rank_tree, retry
-from ..rank_tree import Counter, Position
+from ..rank_tree import Counter, Position, canonical
 from . import keys, tx
 from .conditions import Key
 from .table import batch_get, plain, resource, table
@@ -51,8 +54,8 @@ def _try(
     seq: str,
     guard: tuple[str, dict[str, Any]],
 ) -> bool:
-    """One transaction: move the member's ranked item from `counted` to `new` and the counters with it,
-    if the ranked item is as `guard` says. False when it was not (nothing written)."""
+    """One transaction: move the member's ranked item from `counted` to `new` (canonical positions) and the
+    counters with it, if the ranked item is as `guard` says. False when it was not (nothing written)."""
     counted, new = move_
     items = [_ranked_write(guild_id, user_id, new, seq, guard)]
     items += _counter_updates(guild_id, rank_tree.deltas([(counted, new)]))
@@ -67,22 +70,32 @@ def _try(
 
 def move(guild_id: str, user_id: str, old: Position | None, new: Position | None, sequence_number: str) -> bool:
     """Apply one member change (old -> new, as the stream record says; None = absent) once. Returns whether
-    the counters changed (False: the record was applied before, or nothing moved)."""
+    the counters changed (False: the record was applied before, or nothing moved). A change inside one
+    bucket writes nothing: the member stays counted where it is (a record older or newer than what the
+    ranked item holds is then decided by the next change that leaves the bucket, as always)."""
+    old, new = canonical(old), canonical(new)
+    if old == new:
+        return False
     seq = seq_key(sequence_number)
-    # The usual case: the member is counted where the record says it was.
+    # The usual case: the member is counted where the record says it was (and this record is newer).
     if old is None:
         guard: tuple[str, dict[str, Any]] = ("attribute_not_exists(PK)", {})
     else:
         guard = ("xp = :old AND seq < :seq", {":old": old[0], ":seq": seq} if new is None else {":old": old[0]})
-    if old != new and _try(guild_id, user_id, (old, new), seq, guard):
+    if _try(guild_id, user_id, (old, new), seq, guard):
         return True
-    # Otherwise read what is counted: applied already, never counted (older than the rank index), or
-    # counted elsewhere (a repair got there first): move from what is counted.
+    return _move_from_counted(guild_id, user_id, new, seq)
+
+
+def _move_from_counted(guild_id: str, user_id: str, new: Position | None, seq: str) -> bool:
+    """The record's condition failed: read what is counted (applied already, never counted: older than the
+    rank index, or counted elsewhere: a repair got there first) and move from there, unless a record at
+    least as new was applied."""
     for _ in retry.attempts():
         item = table().get_item(Key=keys.ranked(guild_id, user_id), ConsistentRead=True).get("Item")
         if item and str(item["seq"]) >= seq:
             return False
-        counted = (int(item["xp"]), user_id) if item else None
+        counted = from_item(item, user_id)
         if counted == new:
             if item is None:
                 return False
@@ -124,14 +137,14 @@ def repair(guild_id: str, members: Iterable[Position]) -> int:
     for start in range(0, len(batch), 100):
         chunk = batch[start : start + 100]
         found = _ranked_items(guild_id, [user for _, user in chunk])
-        differ = [user for xp, user in chunk if from_item(found.get(user), user) != (xp, user)]
+        differ = [user for xp, user in chunk if from_item(found.get(user), user) != canonical((xp, user))]
         if not differ:
             continue
         current = _member_xp(guild_id, differ)
         for user in differ:
             item = found.get(user)
             counted = from_item(item, user)
-            target = (current[user], user) if user in current else None  # None: removed since
+            target = canonical((current[user], user)) if user in current else None  # None: removed since
             if counted == target:
                 continue
             guard = ("attribute_not_exists(PK)", {}) if item is None else ("seq = :seen", {":seen": item["seq"]})
@@ -142,8 +155,9 @@ def repair(guild_id: str, members: Iterable[Position]) -> int:
 
 
 def from_item(item: Mapping[str, Any] | None, user_id: str) -> Position | None:
-    """The position a ranked item counts its member at (None: no ranked item, the member is not counted)."""
-    return (int(item["xp"]), user_id) if item else None
+    """The position a ranked item counts its member at (None: no ranked item, the member is not counted).
+    Canonical as written; canonicalised again so an item of any shape compares with canonical positions."""
+    return canonical((int(item["xp"]), user_id)) if item else None
 
 
 def _ranked_items(guild_id: str, user_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -215,7 +229,7 @@ def scores_from(guild_id: str, band: int, start_score: int, wanted: int) -> list
 def import_members(guild_id: str, members: Iterable[Position]) -> None:
     """Ranked items and counters written outright, for a guild loaded in bulk with nothing else writing
     (the bench). Anything live goes through `move` / `repair`."""
-    members = list(members)
+    members = [(rank_tree.counted(xp), user) for xp, user in members]
     totals = rank_tree.deltas((None, position) for position in members)
     with resource().Table(table().name).batch_writer() as batch:
         for xp, user in members:
