@@ -147,3 +147,34 @@ def test_bad_bodies_are_400_naming_the_field(api, guild, body, fragment):
     r = api.put(privacy(guild, new_user_id()), body)
     assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
     assert fragment in r.error["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body", "extra"),
+    [
+        ("/users", "POST", {"amount": 5, "level": 1}, "level"),
+        ("/users", "POST", {"amount": 5, "roleId": ROLE}, "roleId"),
+        ("/users", "POST", {"amount": 5, "server": 2}, "server"),
+        ("/users", "PUT", {"xp": 5, "amount": 1}, "amount"),
+        ("/users", "DELETE", {"amount": 5, "xp": 1}, "xp"),
+        ("/privacy", "PUT", {"hidden": True, "amount": 1}, "amount"),
+        ("/rewards", "POST", {"level": 3, "roleId": ROLE, "amount": 3}, "amount"),
+        ("/rewards", "DELETE", {"level": 3, "roleId": ROLE}, "roleId"),
+        ("/multipliers", "PUT", {"server": 2, "level": 1}, "level"),
+    ],
+)
+def test_an_unknown_field_is_invalid_request_whatever_its_name(api, guild, path, method, body, extra):
+    """A field the route does not take is INVALID_REQUEST (docs/API.md: "unknown body fields"), even when
+    another route takes a field of that name (`level` on an XP add was INVALID_LEVEL)."""
+    user = new_user_id()
+    target = {
+        "/users": users(guild, user),
+        "/privacy": privacy(guild, user),
+        "/rewards": f"/api/xp/config/{guild}/rewards",
+        "/multipliers": f"/api/xp/config/{guild}/multipliers",
+    }[path]
+    r = api.request(method, target, body)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert r.error["message"] == f"{extra}: Extra inputs are not permitted"
+    assert member_item(guild, user) is None
+    assert api.get(f"/api/xp/config/{guild}/rewards").data["count"] == 0

@@ -51,10 +51,14 @@ def validation_error(
     problems = "; ".join(_describe(e) for e in errors)
     first = errors[0] if errors else {}
     loc = tuple(first.get("loc", ()))
+    # A field the route does not take is never the code of a field of that name on another route (`level`
+    # on an XP add is not INVALID_LEVEL): the code comes from the first error about a field it does take.
+    known = next((e for e in errors if e.get("type") != "extra_forbidden"), None)
+    field_loc = tuple(known.get("loc", ())) if known else ()
     if override is not None and loc[:1] == ("body",):
         code = override
-    elif loc[:1] == ("body",) and len(loc) > 1 and "[key]" not in loc:
-        code = field_codes.get(str(loc[1]), ErrorCode.INVALID_REQUEST)
+    elif field_loc[:1] == ("body",) and len(field_loc) > 1 and "[key]" not in field_loc:
+        code = field_codes.get(str(field_loc[1]), ErrorCode.INVALID_REQUEST)
     else:
         code = ErrorCode.INVALID_REQUEST
     prefix = "Invalid configuration: " if code is ErrorCode.INVALID_CONFIG else ""
