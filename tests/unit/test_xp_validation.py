@@ -178,3 +178,29 @@ def test_an_unknown_field_is_invalid_request_whatever_its_name(api, guild, path,
     assert r.error["message"] == f"{extra}: Extra inputs are not permitted"
     assert member_item(guild, user) is None
     assert api.get(f"/api/xp/config/{guild}/rewards").data["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "raw"),
+    [
+        ("/users", "POST", '{"amount": NaN}'),
+        ("/users", "PUT", '{"xp": Infinity}'),
+        ("/users", "POST", '{"amount": 5, "reason": NaN}'),
+        ("/config", "PUT", '{"xpRate": NaN}'),
+        ("/multipliers", "PUT", '{"server": -Infinity}'),
+    ],
+)
+def test_nan_and_infinity_are_not_json(api, guild, path, method, raw):
+    """NaN and Infinity are not JSON (RFC 8259; the reference's JSON.parse refuses them): the body does not
+    parse, 400 INVALID_REQUEST "Invalid JSON in request body", not a field error ("xpRate: Input should be
+    less than or equal to 100" for NaN)."""
+    user = new_user_id()
+    target = {
+        "/users": users(guild, user),
+        "/config": f"/api/xp/config/{guild}",
+        "/multipliers": f"/api/xp/config/{guild}/multipliers",
+    }[path]
+    r = api.request(method, target, raw=raw)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert r.error["message"].startswith("Invalid JSON in request body"), r.error
+    assert member_item(guild, user) is None
