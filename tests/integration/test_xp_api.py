@@ -327,6 +327,36 @@ def test_multipliers_put_null_resets_like_config_put(api, guild):
     assert _own_multipliers(guild) == {}
 
 
+def test_multipliers_put_and_delete_act_on_the_multipliers_get_shows(api, guild):
+    """PUT .../multipliers merges into the multipliers GET shows, inherited (global) ones included, and
+    DELETE removes any of them, as the reference does on its merged config: a global user multiplier
+    vanished when the guild set one of its own, and deleting an inherited one answered 200 with it kept."""
+    path = f"/api/xp/config/{guild}/multipliers"
+    other = new_guild_id()
+    api.put(f"/api/xp/guilds/{other}")
+    inherited, own = "789012345678901234", "789012345678901235"
+    try:
+        api.put("/api/xp/config/global", {"multipliers": {"role": {ROLE: 1.5}, "user": {inherited: 3.0}}})
+        assert api.get(path).data["user"] == {inherited: 3.0}
+        merged = api.put(path, {"user": {own: 0.5}}).data
+        assert merged == {"server": None, "role": {ROLE: 1.5}, "user": {inherited: 3.0, own: 0.5}}
+        assert api.get(path).data["effective"]["userCount"] == 2
+        assert api.get(f"/api/xp/config/{guild}").data["multipliers"]["user"] == {inherited: 3.0, own: 0.5}
+
+        assert api.delete(path, {"role": [ROLE]}).data == {"server": None, "role": {}, "user": merged["user"]}
+        shown = api.get(path).data
+        assert (shown["role"], shown["effective"]["roleCount"]) == ({}, 0)
+        assert _own_multipliers(guild) == {"role": {}, "user": {inherited: 3.0, own: 0.5}}
+
+        # another guild still inherits; removing ids it does not have stores nothing (nothing frozen)
+        assert api.delete(f"/api/xp/config/{other}/multipliers", {"user": [own]}).data["user"] == {inherited: 3.0}
+        assert _own_multipliers(other) == {}
+        # null still drops the guild's own map: the inherited one applies again
+        assert api.put(path, {"role": None}).data["role"] == {ROLE: 1.5}
+    finally:
+        api.put("/api/xp/config/global", {"multipliers": None})
+
+
 # ------------------------------------------------------------------ stats, health, auth, routing
 
 

@@ -136,14 +136,23 @@ def multipliers(guild_id: str) -> dict[str, Any]:
 
 
 def _own_multipliers(overrides: dict[str, Any]) -> dict[str, Any]:
-    """The guild's own multiplier overrides (not the inherited ones), ready to edit."""
+    """The guild's own multiplier overrides, ready to edit: a role or user map is None while the guild has
+    none of its own (the inherited one applies), and may be {} (the guild removed every one it had)."""
     own = dict(overrides.get("multipliers") or {})
-    return {"server": own.get("server"), "role": dict(own.get("role") or {}), "user": dict(own.get("user") or {})}
+    maps = {kind: (None if own.get(kind) is None else dict(own[kind])) for kind in ("role", "user")}
+    return {"server": own.get("server"), **maps}
+
+
+def _inherited_multipliers() -> dict[str, Any]:
+    """The multipliers a guild without its own would have: system defaults overlaid with global."""
+    global_overrides, _ = store.read_layers(None)
+    return _multiplier_view(merge(global_overrides))
 
 
 def _with_multipliers(overrides: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
-    """Overrides holding only the multipliers the guild set itself (empty ones fall back to global)."""
-    kept = {k: v for k, v in own.items() if v}
+    """Overrides holding only the multipliers the guild set itself (a server value or map left None falls
+    back to global; an empty map stays: it hides the inherited one)."""
+    kept = {k: v for k, v in own.items() if v is not None}
     result = {k: v for k, v in overrides.items() if k != "multipliers"}
     if kept:
         result["multipliers"] = kept
@@ -152,7 +161,7 @@ def _with_multipliers(overrides: dict[str, Any], own: dict[str, Any]) -> dict[st
 
 def _check_sizes(view: dict[str, Any]) -> None:
     for kind in ("role", "user"):
-        if len(view[kind]) > MAX_MULTIPLIERS:
+        if len(view[kind] or ()) > MAX_MULTIPLIERS:
             raise InvalidInput(
                 ErrorCode.INVALID_MULTIPLIER, f"{kind}: at most {MAX_MULTIPLIERS} {kind} multipliers per guild"
             )
@@ -166,18 +175,23 @@ def put_multipliers(
     *,
     resets: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Merge into the guild's own multipliers; inherited (global) values stay inherited. `resets` names the
-    fields given as null: the guild's own server value, or all its role or user multipliers, are removed
-    (the inherited ones apply), as null removes an override in PUT /config."""
+    """Merge into the multipliers the guild has now, as GET shows them: a role or user map the guild does
+    not have yet starts from the inherited (global) one, as the reference merges into its merged config
+    (otherwise the guild's map would replace the inherited one and its entries would vanish). The server
+    value stays inherited until set. `resets` names the fields given as null: the guild's own server value,
+    or its whole role or user map, are removed (the inherited ones apply), as null does in PUT /config."""
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
         own = _own_multipliers(current)
         for kind in resets:
-            own[kind] = None if kind == "server" else {}
+            own[kind] = None
         if server is not None:
             own["server"] = server
-        own["role"].update(role or {})
-        own["user"].update(user or {})
+        for kind, given in (("role", role), ("user", user)):
+            if given:
+                if own[kind] is None:
+                    own[kind] = _inherited_multipliers()[kind]
+                own[kind].update(given)
         _check_sizes(own)
         return _with_multipliers(current, own)
 
@@ -186,16 +200,18 @@ def put_multipliers(
 
 
 def delete_multipliers(guild_id: str, server: bool, role: list[str], user: list[str]) -> dict[str, Any]:
-    """Remove the guild's own multipliers; a removed server multiplier falls back to the global one."""
+    """Remove multipliers the guild has now, inherited ones included (the guild's map then starts from the
+    inherited one without them); a removed server multiplier falls back to the global one. Ids the guild
+    has no multiplier for change nothing (an inherited map is not copied for them)."""
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
         own = _own_multipliers(current)
         if server:
             own["server"] = None
-        for rid in role:
-            own["role"].pop(rid, None)
-        for uid in user:
-            own["user"].pop(uid, None)
+        for kind, ids in (("role", role), ("user", user)):
+            shown = own[kind] if own[kind] is not None else _inherited_multipliers()[kind] if ids else {}
+            if any(i in shown for i in ids):
+                own[kind] = {k: v for k, v in shown.items() if k not in ids}
         return _with_multipliers(current, own)
 
     store.update(guild_id, mutate)
