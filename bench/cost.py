@@ -1331,21 +1331,33 @@ def levers(report: Report, prices: Prices = PRICES) -> list[str]:
     if total <= 1.0:
         lines.append(f"- The target of $1 per million messages is met by the busy guild (${total:.2f}).")
     else:
+        share = busy.xp_share
+        award_floor = 3 * share  # the member item + its index entry's delete and put, per message
+        per_request = sum(dollars(busy.usage.scaled(MILLION))[k] for k in _PER_REQUEST)
         lines.append(
             f"- The target of $1 per million messages is not met (busy guild ${total:.2f}). The floor: a member"
             f" write is 2 WRU (the item and its index entry, ${2 * wru:.2f} per million) even for a message earning"
             " nothing, so a message that shares its write with no other costs more than $1 on DynamoDB writes"
             " alone; below $1 takes several messages per write (a member's messages of one relay request or"
             " delivery) and few awards, each of which also moves the rank index (below: the cost by share of"
-            " messages earning XP)."
+            f" messages earning XP). At the busy guild's traffic {share:.0%} of messages earn XP, and with XP exact"
+            " and shown at once every award is at least one member write that moves its index entry (1 + 2 WRU):"
+            f" {award_floor:.2f} WRU a message, ${award_floor * wru:.2f} per million, before the rank index"
+            f" ({rank:.2f} WRU a message), the writes of messages inside the cooldown and the per-request charges"
+            f" (${per_request:.2f}). Under $1 at that share needs awards written less often than they are earned"
+            " (a write-behind window longer than the cooldown: several awards of a member in one write, XP and"
+            " level-ups shown that much later), which xpshop does not do."
         )
     return lines
+
+
+_PER_REQUEST = ("API Gateway", "Lambda requests", "SQS", "CloudWatch Logs")  # charged per request, whatever it carries
 
 
 def _request_charges(run: MessageRun) -> str:
     """The charges that come per request, whatever it carries, per million messages."""
     charges = dollars(run.usage.scaled(MILLION))
-    return ", ".join(f"{k} ${charges[k]:.2f}" for k in ("API Gateway", "Lambda requests", "SQS", "CloudWatch Logs"))
+    return ", ".join(f"{k} ${charges[k]:.2f}" for k in _PER_REQUEST)
 
 
 def _window(run: MessageRun) -> str:
