@@ -49,7 +49,7 @@ REGISTRY = "/api/xp/guilds/<guildId>"
 
 app = http.make_resolver(
     http.XP_API,
-    missing_guild={"/api/xp/config": ["GET", "PUT"]},
+    missing_guild=["/api/xp/config"],
     unregistered_ok={REGISTRY},
     body_error_codes={
         ("PUT", GLOBAL): ErrorCode.INVALID_CONFIG,

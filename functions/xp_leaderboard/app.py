@@ -25,7 +25,7 @@ RANK = "/api/xp/leaderboard/<guildId>/<userId>"
 app = http.make_resolver(
     http.XP_API,
     access={PAGE: http.Access.LEADERBOARD, RANK: http.Access.LEADERBOARD},
-    missing_guild={"/api/xp/leaderboard": ["GET"]},
+    missing_guild=["/api/xp/leaderboard"],
 )
 
 

@@ -32,7 +32,7 @@ app = http.make_resolver(
     http.XP_API,
     access={HEALTH: http.Access.PUBLIC},
     missing_id_paths=MISSING_IDS,
-    missing_guild={"/api/xp/stats": ["GET"]},
+    missing_guild=["/api/xp/stats"],
 )
 
 

@@ -40,7 +40,7 @@ EXPORT = "/api/xp/export/<guildId>"
 app = http.make_resolver(
     http.XP_API,
     raw_bodies=True,  # the importer reads JSON or CSV itself
-    missing_guild={"/api/xp/import": ["POST"], "/api/xp/export": ["GET"]},
+    missing_guild=["/api/xp/import", "/api/xp/export"],
 )
 
 

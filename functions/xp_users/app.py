@@ -31,7 +31,7 @@ from xpshop.api.xp.responses.members import (
 members = coldstart.later("xpshop.service.members")
 
 logger = Logger()
-app = http.make_resolver(http.XP_API, missing_guild={"/api/xp/users": ["GET", "POST", "PUT", "DELETE"]})
+app = http.make_resolver(http.XP_API, missing_guild=["/api/xp/users"])
 
 MEMBER = "/api/xp/users/<guildId>/<userId>"
 

@@ -193,6 +193,23 @@ def test_missing_ids(api, guild):
     assert api.get("/api/xp/config").error["code"] == "MISSING_GUILD_ID"
 
 
+def test_missing_guild_id_comes_before_the_method(api):
+    """The reference checks the guild id before the method: a bare per-guild path is 400 MISSING_GUILD_ID
+    whatever the method (it was 405 for the methods the guild's routes did not take)."""
+    for path in (
+        "/api/xp/users",
+        "/api/xp/leaderboard",
+        "/api/xp/stats",
+        "/api/xp/config",
+        "/api/xp/import",
+        "/api/xp/export",
+    ):
+        for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+            r = api.request(method, path, raw="{}")
+            assert (r.status, r.error["code"]) == (400, "MISSING_GUILD_ID"), (method, path)
+            assert "guildId" in r.error["message"], (method, path)
+
+
 def test_user_list_pagination(api, guild):
     for i, xp in enumerate([500, 300, 300, 100, 50]):
         api.put(users(guild, str(300000000000000000 + i)), {"xp": xp})

@@ -164,7 +164,7 @@ def make_resolver(
     access: Mapping[str, gate.Access] | None = None,
     unregistered_ok: set[str] | None = None,
     body_error_codes: Mapping[tuple[str, str], ErrorCode] | None = None,
-    missing_guild: Mapping[str, Sequence[str]] | None = None,
+    missing_guild: Sequence[str] = (),
     missing_id_paths: Sequence[tuple[str, ErrorCode]] = (),
     raw_bodies: bool = False,
 ) -> Resolver:
@@ -172,7 +172,8 @@ def make_resolver(
 
     access: route pattern -> Access (default ADMIN). unregistered_ok: route patterns whose guild need
     not be registered. body_error_codes: (METHOD, pattern) -> code for any bad body field on that route.
-    missing_guild: path -> methods answered "guildId is required" (e.g. `/api/xp/users` without an id).
+    missing_guild: paths answered "guildId is required" whatever the method (e.g. `/api/xp/users` without an id:
+    the reference checks the guild id before the method).
     missing_id_paths: (regex, code) for unrouted paths whose id segment is empty (`/api/xp/users/`).
     raw_bodies: the routes read their bodies with `raw_body` (Content-Type kept, no query-as-body).
     """
@@ -189,18 +190,22 @@ def make_resolver(
 
     app.use(middlewares=[check_access])
     errors.install(app, preflight, dict(body_error_codes or {}), missing_id_paths)
-    for path, methods in (missing_guild or {}).items():
-        _answer_missing_guild(app, path, methods)
+    for path in missing_guild:
+        _answer_missing_guild(app, path)
     return app
 
 
-def _answer_missing_guild(app: Resolver, path: str, methods: Sequence[str]) -> None:
+# Every method a per-guild route could be called with (OPTIONS is the CORS preflight's).
+_EVERY_METHOD = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+
+
+def _answer_missing_guild(app: Resolver, path: str) -> None:
     hint = f"{path}/{{guildId}}"
 
     def missing_guild() -> None:
         raise gate.required(ErrorCode.MISSING_GUILD_ID, hint)
 
-    app.route(path, method=list(methods), include_in_schema=False)(missing_guild)
+    app.route(path, method=_EVERY_METHOD, include_in_schema=False)(missing_guild)
 
 
 def once(app: Resolver, operation: Callable[[], tuple[Any, int]]) -> Response:
