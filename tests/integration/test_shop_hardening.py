@@ -164,6 +164,26 @@ def test_idempotency_keys_are_per_caller(api):
     assert api.post("/api/v1/cosmetics/buy", {"id": b, "cosmeticid": item["id"]}, key=key_b, headers=same).status == 200
 
 
+def test_idempotency_keys_are_per_api_key(api):
+    """Two integrations with their own API keys (each acting as the shop's admin) pick the same
+    Idempotency-Key: each request runs, neither replays the other's answer nor is refused as a reuse."""
+    user = shop.funded_user(api, new_user_id(), 0)
+    scopes = {"scopes": ["shop:read", "shop:write"], "guildIds": ["*"]}
+    first = api.post("/api/keys", {"name": "integration-a", **scopes}).data["key"]
+    second = api.post("/api/keys", {"name": "integration-b", **scopes}).data["key"]
+    same = {"Idempotency-Key": "order-1"}
+    grant = {"id": user, "amount": 10}
+    assert api.request("PATCH", "/api/v1/credits/modify", grant, key=first, headers=same).body == {"credits": 10}
+    assert api.request("PATCH", "/api/v1/credits/modify", grant, key=second, headers=same).body == {"credits": 20}
+    other = api.request("PATCH", "/api/v1/credits/modify", {"id": user, "amount": 5}, headers=same)  # the admin key
+    assert (other.status, other.body) == (200, {"credits": 25})
+    # a retry by the same key still replays its own first answer
+    assert api.request("PATCH", "/api/v1/credits/modify", grant, key=first, headers=same).body == {"credits": 10}
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 25
+    entries = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
+    assert [e["amount"] for e in entries if e["type"] == "credits_modify"] == [10, 10, 5]
+
+
 def test_transactions_report_cost_zero_for_non_purchases(api):
     user = shop.funded_user(api, new_user_id(), 5)
     entries = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
