@@ -184,6 +184,17 @@ def test_idempotency_keys_are_per_api_key(api):
     assert [e["amount"] for e in entries if e["type"] == "credits_modify"] == [10, 10, 5]
 
 
+def test_a_number_too_long_to_read_is_invalid_json(api):
+    """Python refuses to read an integer of more than 4300 digits (a ValueError that is not a JSONDecodeError):
+    the body is not readable JSON, a 400, not a 500; nothing is written."""
+    user = shop.funded_user(api, new_user_id(), 7)
+    r = api.request("PATCH", "/api/v1/credits/modify", raw=f'{{"id": "{user}", "amount": {"9" * 5000}}}')
+    assert (r.status, r.error) == (400, {"code": "INVALID_REQUEST", "message": "Invalid JSON in request body"})
+    entries = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 7
+    assert [e["type"] for e in entries] == ["credits_set"]
+
+
 def test_transactions_report_cost_zero_for_non_purchases(api):
     user = shop.funded_user(api, new_user_id(), 5)
     entries = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]

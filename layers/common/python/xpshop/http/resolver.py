@@ -74,11 +74,22 @@ def _route_signature() -> inspect.Signature:
     return inspect.signature(APIGatewayHttpResolver.route)
 
 
+def _json_body(text: str) -> Any:
+    """json.loads, with every unreadable body a JSONDecodeError (Powertools' validation answers those as
+    invalid JSON): an integer longer than Python converts (4300 digits) raises a plain ValueError."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise json.JSONDecodeError(str(exc), text, 0) from exc
+
+
 class Resolver(APIGatewayHttpResolver):
     """APIGatewayHttpResolver with an ApiStyle and a list of the routes registered on it."""
 
     def __init__(self, style: ApiStyle, *, raw_bodies: bool = False) -> None:
-        super().__init__(enable_validation=True)
+        super().__init__(enable_validation=True, json_body_deserializer=_json_body)
         self.style = style
         self.registered: list[RegisteredRoute] = []
         # The routes read their bodies themselves (`raw_body`), in the media type the caller sent (the
