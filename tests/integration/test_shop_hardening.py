@@ -195,6 +195,29 @@ def test_a_number_too_long_to_read_is_invalid_json(api):
     assert [e["type"] for e in entries] == ["credits_set"]
 
 
+def test_two_edits_cannot_leave_a_coupon_without_a_grant(api, monkeypatch):
+    """Each edit removes one of the coupon's two grants, each deciding on the coupon read before the other
+    wrote: the second must not leave it granting nothing (the rule is checked by the write itself)."""
+    from xpshop.service.shop import coupons as service
+
+    item = shop.cosmetic(api, shop.category(api))
+    code = shop.unique("BOTH").replace(" ", "")
+    assert (
+        api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 10, "cosmetic_grant": item["id"]}).status
+        == 201
+    )
+    stale = service.by_code(code)  # what the second edit read, before the first one wrote
+    first = api.request("PATCH", "/api/v1/coupons/edit", {"original_code": code, "credit_grant": None})
+    assert first.status == 200, first.body
+    reads = iter([stale])
+    real_by_code = service.by_code
+    monkeypatch.setattr(service, "by_code", lambda c: next(reads, None) or real_by_code(c))
+    second = api.request("PATCH", "/api/v1/coupons/edit", {"original_code": code, "cosmetic_grant": None})
+    assert second.status == 409, second.body
+    stored = next(c for c in api.get("/api/v1/coupons/list").body if c["code"] == code)
+    assert (stored["credit_grant"], stored["cosmetic_grant"]) == (None, item["id"])
+
+
 def test_transactions_report_cost_zero_for_non_purchases(api):
     user = shop.funded_user(api, new_user_id(), 5)
     entries = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
