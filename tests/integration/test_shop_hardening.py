@@ -164,6 +164,60 @@ def test_idempotency_keys_are_per_caller(api):
     assert api.post("/api/v1/cosmetics/buy", {"id": b, "cosmeticid": item["id"]}, key=key_b, headers=same).status == 200
 
 
+def test_idempotency_keys_are_per_api_key(api):
+    """Two integrations with their own API keys (each acting as the shop's admin) pick the same
+    Idempotency-Key: each request runs, neither replays the other's answer nor is refused as a reuse."""
+    user = shop.funded_user(api, new_user_id(), 0)
+    scopes = {"scopes": ["shop:read", "shop:write"], "guildIds": ["*"]}
+    first = api.post("/api/keys", {"name": "integration-a", **scopes}).data["key"]
+    second = api.post("/api/keys", {"name": "integration-b", **scopes}).data["key"]
+    same = {"Idempotency-Key": "order-1"}
+    grant = {"id": user, "amount": 10}
+    assert api.request("PATCH", "/api/v1/credits/modify", grant, key=first, headers=same).body == {"credits": 10}
+    assert api.request("PATCH", "/api/v1/credits/modify", grant, key=second, headers=same).body == {"credits": 20}
+    other = api.request("PATCH", "/api/v1/credits/modify", {"id": user, "amount": 5}, headers=same)  # the admin key
+    assert (other.status, other.body) == (200, {"credits": 25})
+    # a retry by the same key still replays its own first answer
+    assert api.request("PATCH", "/api/v1/credits/modify", grant, key=first, headers=same).body == {"credits": 10}
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 25
+    entries = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
+    assert [e["amount"] for e in entries if e["type"] == "credits_modify"] == [10, 10, 5]
+
+
+def test_a_number_too_long_to_read_is_invalid_json(api):
+    """Python refuses to read an integer of more than 4300 digits (a ValueError that is not a JSONDecodeError):
+    the body is not readable JSON, a 400, not a 500; nothing is written."""
+    user = shop.funded_user(api, new_user_id(), 7)
+    r = api.request("PATCH", "/api/v1/credits/modify", raw=f'{{"id": "{user}", "amount": {"9" * 5000}}}')
+    assert (r.status, r.error) == (400, {"code": "INVALID_REQUEST", "message": "Invalid JSON in request body"})
+    entries = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 7
+    assert [e["type"] for e in entries] == ["credits_set"]
+
+
+def test_two_edits_cannot_leave_a_coupon_without_a_grant(api, monkeypatch):
+    """Each edit removes one of the coupon's two grants, each deciding on the coupon read before the other
+    wrote: the second must not leave it granting nothing (the rule is checked by the write itself)."""
+    from xpshop.service.shop import coupons as service
+
+    item = shop.cosmetic(api, shop.category(api))
+    code = shop.unique("BOTH").replace(" ", "")
+    assert (
+        api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 10, "cosmetic_grant": item["id"]}).status
+        == 201
+    )
+    stale = service.by_code(code)  # what the second edit read, before the first one wrote
+    first = api.request("PATCH", "/api/v1/coupons/edit", {"original_code": code, "credit_grant": None})
+    assert first.status == 200, first.body
+    reads = iter([stale])
+    real_by_code = service.by_code
+    monkeypatch.setattr(service, "by_code", lambda c: next(reads, None) or real_by_code(c))
+    second = api.request("PATCH", "/api/v1/coupons/edit", {"original_code": code, "cosmetic_grant": None})
+    assert second.status == 409, second.body
+    stored = next(c for c in api.get("/api/v1/coupons/list").body if c["code"] == code)
+    assert (stored["credit_grant"], stored["cosmetic_grant"]) == (None, item["id"])
+
+
 def test_transactions_report_cost_zero_for_non_purchases(api):
     user = shop.funded_user(api, new_user_id(), 5)
     entries = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]

@@ -162,6 +162,8 @@ def test_body_must_be_json_object(api, guild):
     assert (r.status, r.error) == (400, {"code": "INVALID_REQUEST", "message": "Invalid JSON in request body"})
     r = api.post(users(guild, new_user_id()), raw="[1, 2]")
     assert r.error == {"code": "INVALID_REQUEST", "message": "Request body must be an object"}
+    r = api.post(users(guild, new_user_id()), raw=f'{{"amount": {"9" * 5000}}}')  # more digits than Python reads
+    assert (r.status, r.error) == (400, {"code": "INVALID_REQUEST", "message": "Invalid JSON in request body"})
 
 
 def test_malformed_user_id_is_invalid_request(api, guild):

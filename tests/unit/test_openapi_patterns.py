@@ -69,3 +69,66 @@ def test_trimmed_text_counts_what_is_left_after_trimming(max_chars: int) -> None
         assert bool(pattern.fullmatch(f" \u3000{text}\t\n")) is (1 <= length <= max_chars)
     assert pattern.fullmatch("a b") if max_chars >= 3 else True
     assert not pattern.fullmatch(" \u0085 ")  # whitespace only: empty once trimmed
+
+
+# ------------------------------------------------------------------ the shop's URLs
+
+
+def _url_accepted(url: str) -> bool:
+    """Whether the texture URL passes the request model (trimmed like every shop body)."""
+    from pydantic import ValidationError
+
+    from xpshop.api.shop.requests.cosmetics import CosmeticUpdate
+
+    try:
+        CosmeticUpdate.model_validate({"original_name": "Crown", "texture_source_url": url})
+    except ValidationError:
+        return False
+    return True
+
+
+def _texture_pattern() -> re.Pattern[str]:
+    from xpshop.api.shop.requests.cosmetics import CosmeticUpdate
+
+    schema = CosmeticUpdate.model_json_schema()["properties"]["texture_source_url"]
+    return re.compile(next(s for s in schema["anyOf"] if s.get("type") == "string")["pattern"])
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://cdn.example/a.png", True),
+        ("http://cdn.example/A.PNG?x=1", True),
+        ("  https://cdn.example/a.png\n", True),  # trimmed
+        ("ftp://cdn.example/a.png", False),
+        ("https://cdn.example/a.png.exe", False),
+        ("a.png", False),
+        ("https:///a.png", False),
+        ("https://cdn.example/a;b.png", True),  # `;` is part of the path (RFC 3986), not parameters
+        ("https://cdn.example/a.png;b", False),
+        # what a URL parser forgave and the published pattern refuses
+        ("https://cdn .example/a.png", False),
+        ("https://cdn\u00a0example/a.png", False),
+        ("https://[::1]/a.png", False),
+        ("https://cdn.example/a\tb.png", False),
+        ("https://cdn.example/a\nb.png", False),
+        ("https://cdn.example\u2028/a.png", False),
+        ("\x00https://cdn.example/a.png", False),
+        # what it refused and the pattern accepts (a host it would have NFKC-normalised into a `#`)
+        ("https://cdn\uff03example/a.png", True),
+    ],
+)
+def test_shop_urls_follow_the_published_pattern(url: str, ok: bool) -> None:
+    assert _url_accepted(url) is ok
+    assert bool(_texture_pattern().search(url)) is ok
+
+
+_URL_PARTS = st.sampled_from(
+    [*"ab/.:?#[]@;%\\ \t\r\n\u00a0\u2028\x00\x1c\x7f\u200b\uff03\uff0f\u2100", "png", ".png", "https://", "HTTP://"]
+)
+
+
+@given(st.lists(_URL_PARTS, max_size=12).map("".join))
+def test_shop_urls_accepted_exactly_as_the_pattern_says(tail: str) -> None:
+    for url in ("https://" + tail, tail):
+        assert _url_accepted(url) is bool(_texture_pattern().search(url)), repr(url)

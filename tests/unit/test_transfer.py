@@ -298,6 +298,7 @@ def test_a_body_without_a_content_type_is_read_by_its_shape():
         (b"\xff\xfe id,xp", "text/csv", 400, "The body is not UTF-8 text"),
         (b"<xml/>", "application/xml", 415, "Content-Type 'application/xml' is not accepted"),
         (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "Invalid JSON in request body (nested too deeply)"),
+        (b'[{"id": "1", "xp": ' + b"9" * 5000 + b"}]", "application/json", 400, "Invalid JSON in request body"),
         (b'id,xp\n"' + b"x" * 200_000 + b'",1\n', "text/csv", 400, "CSV line 2: field larger than field limit"),
     ],
 )

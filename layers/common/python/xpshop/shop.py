@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from .errors import ErrorCode
 
@@ -56,13 +55,6 @@ def level_payment(
 def slot_attribute(cosmetic_type: str) -> str:
     """The profile attribute that holds what is equipped in a slot (top-level, so SET needs no map)."""
     return f"eq_{cosmetic_type}"
-
-
-def url_with_suffix(value: str, suffixes: tuple[str, ...]) -> bool:
-    """An http(s) URL whose path ends with one of the suffixes (case-insensitive). `urlsplit`: a `;` is part of
-    the path (RFC 3986), not the start of the last segment's parameters."""
-    parsed = urlsplit(value)
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and parsed.path.lower().endswith(suffixes)
 
 
 @dataclass(frozen=True, slots=True)

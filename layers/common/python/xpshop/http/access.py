@@ -74,10 +74,15 @@ def _authorize(key: AccessKey, method: str, rule: str, guild_id: str | None) -> 
         raise ApiError(ErrorCode.FORBIDDEN, problem)
 
 
+API_KEY_ID = "api_key_id"  # the request context's entry naming the API key that was let in
+
+
 def _keyed(app: APIGatewayHttpResolver, presented: str, rule: str, guild_id: str | None) -> None:
     key = _key(presented)
     _limit(f"key:{key.key_id}", access_keys.limit_of(key))
     _authorize(key, app.current_event.http_method, rule, guild_id)
+    # an API key acts as the admin, but its Idempotency-Keys are its own (http.idempotency)
+    app.append_context(**{API_KEY_ID: key.key_id})
 
 
 def admin_or_key(app: APIGatewayHttpResolver, rule: str, guild_id: str | None) -> None:

@@ -70,7 +70,11 @@ def once(app: Resolver, operation: Callable[[], tuple[Any, int]], envelope_body:
     if not (1 <= len(key) <= 255) or not key.isprintable():
         raise InvalidInput(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1-255 printable characters")
     who = app.context.get("caller")
-    caller_scope = "admin" if who is None or who.admin else f"user:{who.discord_id}"
+    api_key = app.context.get("api_key_id")  # set by http.access for an API key (which acts as the admin)
+    if api_key is not None:
+        caller_scope = f"key:{api_key}"
+    else:
+        caller_scope = "admin" if who is None or who.admin else f"user:{who.discord_id}"
     scope = f"{caller_scope} {event.http_method} {event.path} {key}"  # one caller's key never blocks another's
     # the query string is part of the request (the importer's mode, dryRun): the same key with another one
     # is another request

@@ -75,14 +75,20 @@ def _route_signature() -> inspect.Signature:
 
 
 def strict_json(text: str) -> Any:
-    """json.loads without Python's extensions: NaN, Infinity and -Infinity are not JSON (RFC 8259, and the
-    reference's JSON.parse refuses them), so a body holding one does not parse (400 "Invalid JSON in request
-    body") instead of reaching a field's validation as a float."""
+    """json.loads without Python's extensions, and with every unreadable body a JSONDecodeError (Powertools'
+    validation answers those as 400 "Invalid JSON in request body"): NaN, Infinity and -Infinity are not JSON
+    (RFC 8259; the reference's JSON.parse refuses them), and an integer longer than Python converts (4300
+    digits) raises a plain ValueError."""
 
     def refuse(name: str) -> Any:
         raise json.JSONDecodeError(f"{name} is not a JSON value", text, max(text.find(name), 0))
 
-    return json.loads(text, parse_constant=refuse)
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise json.JSONDecodeError(str(exc), text, 0) from exc
 
 
 class Resolver(APIGatewayHttpResolver):

@@ -82,8 +82,9 @@ def create(draft: Coupon) -> Coupon:
 
 def edit(current: Coupon, changes: Mapping[str, Any]) -> Coupon:
     """Change fields (entity field -> value; None removes a limit or a grant), the code included;
-    redemptions stay attached to the coupon's id. ENTITY: it is gone; NAME, NEW_NAME: see store.named;
-    GRANT: a new cosmetic_grant does not exist."""
+    redemptions stay attached to the coupon's id. ENTITY: it is gone, or the stored grant this edit leaves
+    as the coupon's only one was removed meanwhile (a coupon always grants something); NAME, NEW_NAME: see
+    store.named; GRANT: a new cosmetic_grant does not exist."""
     sets = {Coupon.ATTRIBUTES[k]: v for k, v in changes.items() if v is not None}
     removes = [Coupon.ATTRIBUTES[k] for k, v in changes.items() if v is None and k != "code"]
     names = {f"#a{i}": a for i, a in enumerate([*sets, *removes])}
@@ -91,13 +92,24 @@ def edit(current: Coupon, changes: Mapping[str, Any]) -> Coupon:
     clauses = ["SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))] if sets else []
     if removes:
         clauses.append("REMOVE " + ", ".join(f"#a{len(sets) + i}" for i in range(len(removes))))
+    condition = "attribute_exists(PK)"
+    # the grant the coupon keeps, when this edit does not give it, must still be stored as it was read
+    credits_left = changes.get("credit_grant", current.credit_grant)
+    cosmetic_left = changes.get("cosmetic_grant", current.cosmetic_grant)
+    if not credits_left and "cosmetic_grant" not in changes:
+        condition += " AND attribute_exists(#kept)"
+        names["#kept"] = "cosmeticGrant"
+    elif not cosmetic_left and "credit_grant" not in changes:
+        condition += " AND #kept > :none"
+        names["#kept"] = "creditGrant"
+        values[":none"] = 0
     items: list[tx.Guarded] = [
         (
             Guard.ENTITY,
             tx.update(
                 keys.entity(keys.COUPON, current.id),
                 " ".join(clauses),
-                "attribute_exists(PK)",
+                condition,
                 names=names,
                 values=values or None,
             ),

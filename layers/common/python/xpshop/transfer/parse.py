@@ -130,6 +130,8 @@ def _json(text: str) -> Parsed:
         raise _bad(f"Invalid JSON in request body: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
     except RecursionError as exc:
         raise _bad("Invalid JSON in request body (nested too deeply)") from exc
+    except ValueError as exc:  # an integer of more digits than Python converts (4300): not a JSONDecodeError
+        raise _bad(f"Invalid JSON in request body: {exc}") from exc
     if isinstance(document, dict):
         document = _unwrap(document)
         if "players" in document:

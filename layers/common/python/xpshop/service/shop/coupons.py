@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import metrics
+from ... import metrics, retry
 from ...auth import shop_guild_ids
 from ...clock import now_s
-from ...errors import Conflict, ErrorCode, NotFound
+from ...errors import Conflict, ErrorCode, NotFound, Unavailable
 from ...shop import CouponState, coupon_refusal, days_in_server, membership_start
 from ...store import coupons as store
 from ...store import members
@@ -66,22 +66,25 @@ def create_coupon(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def edit_coupon(original_code: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change any field, the code included (None removes a limit or a grant); a coupon keeps a grant."""
-    current = by_code(original_code)
-    merged = {**coupon_view(current), **changes}
-    if not merged.get("credit_grant") and not merged.get("cosmetic_grant"):
-        raise Conflict(ErrorCode.CONFLICT, "A coupon must keep a credit_grant or a cosmetic_grant")
-    try:
-        edited = store.edit(current, changes)
-    except GuardFailed as refused:
-        if changes.get("cosmetic_grant") and Guard.GRANT in refused:
-            raise NotFound(
-                ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic with id {changes['cosmetic_grant']}"
-            ) from refused
-        if Guard.ENTITY in refused:
-            raise NotFound(ErrorCode.COUPON_NOT_FOUND, f"No coupon {original_code!r}") from refused
-        raise Conflict(ErrorCode.DUPLICATE_CODE, f"A coupon {changes.get('code')!r} already exists") from refused
-    return {"edited": True, "coupon": coupon_view(edited)}
+    """Change any field, the code included (None removes a limit or a grant); a coupon keeps a grant. The
+    write is guarded by the grant it keeps: an edit that removed it meanwhile makes this one decide again."""
+    for _ in retry.attempts():
+        current = by_code(original_code)
+        merged = {**coupon_view(current), **changes}
+        if not merged.get("credit_grant") and not merged.get("cosmetic_grant"):
+            raise Conflict(ErrorCode.CONFLICT, "A coupon must keep a credit_grant or a cosmetic_grant")
+        try:
+            edited = store.edit(current, changes)
+        except GuardFailed as refused:
+            if changes.get("cosmetic_grant") and Guard.GRANT in refused:
+                raise NotFound(
+                    ErrorCode.COSMETIC_NOT_FOUND, f"No cosmetic with id {changes['cosmetic_grant']}"
+                ) from refused
+            if Guard.ENTITY in refused:
+                continue  # deleted (the next read says so) or its kept grant removed meanwhile: decide again
+            raise Conflict(ErrorCode.DUPLICATE_CODE, f"A coupon {changes.get('code')!r} already exists") from refused
+        return {"edited": True, "coupon": coupon_view(edited)}
+    raise Unavailable("The coupon kept changing concurrently; retry")
 
 
 def delete_coupon(code: str) -> dict[str, Any]:
