@@ -15,7 +15,16 @@ from aws_lambda_powertools import Logger
 
 from ..errors import ApiError, Unavailable
 from ..ids import snowflake_ms
-from . import definitions, embeds, file_commands, privacy_commands, role_safety, shop_commands, xp_commands
+from . import (
+    definitions,
+    embeds,
+    file_commands,
+    options,
+    privacy_commands,
+    role_safety,
+    shop_commands,
+    xp_commands,
+)
 from .model import (
     APPLICATION_COMMAND,
     CHANNEL_MESSAGE,
@@ -242,6 +251,11 @@ def _check(i: Interaction) -> None:
         _require_role_manager(i)
     if i.route[0] in _GUILD_COMMANDS or i.kind != definitions.CHAT_INPUT:
         guild_of(i)
+    if i.kind == definitions.CHAT_INPUT:
+        # after the permission check: a member without it learns nothing about the command's options
+        wrong = options.problem(i.route, i.options)
+        if wrong:
+            raise Refused(wrong)
 
 
 def _register_guild(guild_id: str) -> None:

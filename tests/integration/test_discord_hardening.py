@@ -1,0 +1,72 @@
+"""The interactions webhook against payloads Discord's current registration would not send (a stale
+registration, a server's edited copy): options are checked against the definitions before any handler runs,
+answered privately with the option's name, and nothing is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import discord as d
+from tests.support.storage import member_item, new_user_id
+
+EPHEMERAL = 64
+TARGET = "123456789012345678"
+
+
+def _text(answer: dict) -> str:
+    return "\n".join(e.get("description") or "" for e in answer["data"].get("embeds", []))
+
+
+@pytest.mark.parametrize(
+    ("action", "options", "named"),
+    [
+        ("give", [d.option("user", "abc", 6), d.option("amount", 5, 4)], "user"),
+        ("give", [d.option("user", TARGET, 6), d.option("amount", 10**30, 4)], "amount"),
+        ("give", [d.option("user", TARGET, 6), d.option("amount", -5, 4)], "amount"),
+        ("give", [d.option("user", TARGET, 6), d.option("amount", "12", 3)], "amount"),
+        ("give", [d.option("user", TARGET, 6), d.option("amount", 1.5, 10)], "amount"),
+        ("give", [d.option("user", TARGET, 6)], "amount"),
+        ("give", [d.option("amount", 5, 4)], "user"),
+        ("set", [d.option("user", TARGET, 6), d.option("xp", 10**13, 4)], "xp"),
+        ("set", [d.option("user", "1" * 40, 6), d.option("xp", 5, 4)], "user"),
+    ],
+)
+def test_xp_changes_with_wrong_options_are_refused_naming_the_option(api, guild, discord_app, action, options, named):
+    status, answer = d.call(
+        discord_app.signer, d.command(guild, new_user_id(), "xp", action, options=options, permissions=d.MANAGE_GUILD)
+    )
+    assert (status, answer["type"], answer["data"]["flags"]) == (200, 4, EPHEMERAL)
+    assert f"`{named}`" in _text(answer), answer
+    assert member_item(guild, TARGET) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "options", "named"),
+    [
+        ("leaderboard", (), [d.option("page", "two", 3)], "page"),
+        ("leaderboard", (), [d.option("page", 10**12, 4)], "page"),
+        ("equip", (), [], "cosmetic"),
+        ("unequip", (), [d.option("slot", "@everyone", 3)], "slot"),
+        ("xp", ("config", "cooldown"), [d.option("seconds", "abc", 3)], "seconds"),
+        ("xp", ("config", "reward-remove"), [d.option("level", "x", 3)], "level"),
+        ("xp", ("config", "no-xp-channel"), [d.option("action", "add", 3), d.option("channel", "#x", 7)], "channel"),
+        ("xp", ("config", "command-xp"), [d.option("enabled", "yes", 3)], "enabled"),
+    ],
+)
+def test_other_commands_with_wrong_options_are_refused_naming_the_option(
+    api, guild, discord_app, name, path, options, named
+):
+    status, answer = d.call(
+        discord_app.signer,
+        d.command(guild, new_user_id(), name, *path, options=options, permissions=d.MANAGE_GUILD_AND_ROLES),
+    )
+    assert (status, answer["type"], answer["data"]["flags"]) == (200, 4, EPHEMERAL)
+    assert f"`{named}`" in _text(answer), answer
+    assert "went wrong on our side" not in _text(answer)
+
+
+def test_a_member_without_the_permission_learns_nothing_about_options(api, guild, discord_app):
+    _, answer = d.call(
+        discord_app.signer, d.command(guild, new_user_id(), "xp", "give", options=[d.option("amount", "x", 3)])
+    )
+    assert "Manage Server" in _text(answer) and "`amount`" not in _text(answer)
