@@ -70,3 +70,20 @@ def test_a_member_without_the_permission_learns_nothing_about_options(api, guild
         discord_app.signer, d.command(guild, new_user_id(), "xp", "give", options=[d.option("amount", "x", 3)])
     )
     assert "Manage Server" in _text(answer) and "`amount`" not in _text(answer)
+
+
+def test_config_show_fits_an_embed_with_every_list_full(api, guild, discord_app):
+    """The config allows 500 no-XP channels, 250 no-XP roles and 250 rewards: listed whole they made a
+    description of ~17,000 characters, which Discord refuses (4,096 at most) so the admin saw no answer."""
+    channels = [str(300_000_000_000_000_000 + n) for n in range(500)]
+    roles = [str(400_000_000_000_000_000 + n) for n in range(250)]
+    rewards = [{"level": n + 1, "roleId": str(500_000_000_000_000_000 + n)} for n in range(250)]
+    assert api.put(f"/api/xp/config/{guild}", {"noXpChannelIds": channels, "noXpRoleIds": roles}).status == 200
+    assert api.put(f"/api/xp/config/{guild}", {"roleRewards": rewards}).status == 200
+    _, answer = d.call(
+        discord_app.signer, d.command(guild, new_user_id(), "xp", "config", "show", permissions=d.MANAGE_GUILD)
+    )
+    text = _text(answer)
+    assert len(text) <= 4096
+    assert f"<#{channels[0]}>" in text and "and 480 more" in text  # 500 channels: 20 shown
+    assert "and 230 more" in text  # roles and rewards: 20 of 250 shown

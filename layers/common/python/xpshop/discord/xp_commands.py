@@ -167,17 +167,28 @@ def _toggle_id(key: str, action: str, value: str) -> Callable[[dict[str, Any]], 
     return change
 
 
+# Lists shown by /xp config show: the config allows 500 channels, 250 roles and 250 rewards, far past an
+# embed description's 4,096 characters (Discord refuses the whole answer then); the rest is counted.
+SHOWN_PER_LIST = 20
+
+
+def _some(items: list[str]) -> str:
+    """The first SHOWN_PER_LIST items, comma-separated, and how many more; "none" for an empty list."""
+    shown = ", ".join(items[:SHOWN_PER_LIST]) or "none"
+    return f"{shown} and {len(items) - SHOWN_PER_LIST:,} more" if len(items) > SHOWN_PER_LIST else shown
+
+
 def _config_show(i: Interaction) -> dict[str, Any]:
     from ..service import config
 
     cfg = config.merged_guild(guild_of(i))  # fresh: an admin checks what they just changed
-    rewards = ", ".join(f"L{r['level']} {embeds.mention_role(r['roleId'])}" for r in cfg["roleRewards"]) or "none"
+    rewards = _some([f"L{r['level']} {embeds.mention_role(r['roleId'])}" for r in cfg["roleRewards"]])
     announce = cfg["levelUpAnnouncement"]
     m = cfg["multipliers"]
     lines = [
         f"**Cooldown** {cfg['cooldownSeconds']} s · **rate** ×{cfg['xpRate']}",
-        f"**No-XP channels** {', '.join(f'<#{c}>' for c in cfg['noXpChannelIds']) or 'none'}",
-        f"**No-XP roles** {', '.join(embeds.mention_role(r) for r in cfg['noXpRoleIds']) or 'none'}",
+        f"**No-XP channels** {_some([f'<#{c}>' for c in cfg['noXpChannelIds']])}",
+        f"**No-XP roles** {_some([embeds.mention_role(r) for r in cfg['noXpRoleIds']])}",
         f"**Rewards** ({cfg['rewardsMode']}, remove on loss: {'yes' if cfg['removeRewardOnXpLoss'] else 'no'}) "
         f"{rewards}",
         f"**Multipliers** server ×{m.get('server') or 1.0}, {len(m.get('role') or {})} role, "
