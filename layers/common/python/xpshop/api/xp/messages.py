@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from ... import display
 from ...clock import now_ms
-from ...ids import DISCORD_EPOCH_MS
+from ...ids import DISCORD_EPOCH_MS, snowflake_ms
 from ..fields import SNOWFLAKE_EXAMPLE, Snowflake, body_config
 
 logger = Logger(child=True)
@@ -119,6 +119,14 @@ class MessageEvent(BaseModel):
     @classmethod
     def _not_ahead(cls, value: int) -> int:
         return not_ahead(value)
+
+    @field_validator("messageId")
+    @classmethod
+    def _id_not_ahead(cls, value: str) -> str:
+        # A member's messages are deduplicated by a watermark (the last message id counted): an id from the
+        # future (it carries its creation time) would make every real message after it a duplicate for good.
+        not_ahead(snowflake_ms(value))
+        return value
 
     def display_data(self) -> dict[str, str | None]:
         """The display data the relay sent (only the fields it sent: absent ones are kept as stored)."""
