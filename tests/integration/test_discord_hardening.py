@@ -87,3 +87,14 @@ def test_config_show_fits_an_embed_with_every_list_full(api, guild, discord_app)
     assert len(text) <= 4096
     assert f"<#{channels[0]}>" in text and "and 480 more" in text  # 500 channels: 20 shown
     assert "and 230 more" in text  # roles and rewards: 20 of 250 shown
+
+
+def test_give_xp_on_a_webhook_message_is_refused(api, guild, discord_app):
+    """A webhook's message has the webhook's id and name as its author, not a member's: the relay gives such
+    messages no XP (relay/bot.py), and neither does Give XP."""
+    message_id, webhook = d.next_snowflake(), new_user_id()
+    raw = d.message_command(guild, new_user_id(), message_id, webhook)
+    raw["data"]["resolved"]["messages"][message_id]["webhook_id"] = webhook
+    _, answer = d.call(discord_app.signer, raw)
+    assert answer["data"]["flags"] == EPHEMERAL and "webhook" in _text(answer)
+    assert member_item(guild, webhook) is None

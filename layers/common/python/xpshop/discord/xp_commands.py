@@ -353,6 +353,8 @@ def _give_xp(i: Interaction) -> dict[str, Any]:
         raise Refused("I can't see that message's author.")
     if author.get("bot"):
         raise Refused("Bots don't earn XP.")
+    if message.get("webhook_id"):  # its author is the webhook (an id and a name), not a member
+        raise Refused("Messages sent by webhooks don't earn XP.")
     if author["id"] == i.user_id:
         raise Refused("You can't reward your own message.")
     amount = int(_config(guild_id)["giveXpAmount"])
