@@ -98,3 +98,17 @@ def test_give_xp_on_a_webhook_message_is_refused(api, guild, discord_app):
     _, answer = d.call(discord_app.signer, raw)
     assert answer["data"]["flags"] == EPHEMERAL and "webhook" in _text(answer)
     assert member_item(guild, webhook) is None
+
+
+@pytest.mark.parametrize("target", [None, "abc", "1" * 40])
+def test_context_commands_on_a_target_that_is_not_an_id_are_refused(api, guild, discord_app, target):
+    raw = d.user_command(guild, new_user_id(), TARGET)
+    raw["data"]["target_id"] = target
+    _, answer = d.call(discord_app.signer, raw)
+    assert answer["data"]["flags"] == EPHEMERAL and "used on" in _text(answer)
+
+
+@pytest.mark.parametrize("author", ["abc", "1" * 40])
+def test_give_xp_to_an_author_that_is_not_an_id_is_refused(api, guild, discord_app, author):
+    _, answer = d.call(discord_app.signer, d.message_command(guild, new_user_id(), d.next_snowflake(), author))
+    assert answer["data"]["flags"] == EPHEMERAL and "can't see that message's author" in _text(answer)

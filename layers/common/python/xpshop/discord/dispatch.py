@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ..errors import ApiError, Unavailable
-from ..ids import snowflake_ms
+from ..ids import is_snowflake, snowflake_ms
 from . import (
     definitions,
     embeds,
@@ -256,6 +256,8 @@ def _check(i: Interaction) -> None:
         wrong = options.problem(i.route, i.options)
         if wrong:
             raise Refused(wrong)
+    elif not is_snowflake(i.target_id):  # a user or message command: what it was used on
+        raise Refused("I can't see what this command was used on.")
 
 
 def _register_guild(guild_id: str) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from ..errors import NotFound
+from ..ids import is_snowflake
 from . import embeds, role_safety
 from .definitions import GIVE_XP, MESSAGE, USER, VIEW_RANK
 from .model import LEADERBOARD_PAGE_SIZE, Interaction, Refused, guild_of
@@ -349,7 +350,7 @@ def _give_xp(i: Interaction) -> dict[str, Any]:
     message_id = str(i.target_id)
     message = ((i.resolved.get("messages") or {}).get(message_id)) or {}
     author = message.get("author") or {}
-    if not author.get("id"):
+    if not is_snowflake(author.get("id")):
         raise Refused("I can't see that message's author.")
     if author.get("bot"):
         raise Refused("Bots don't earn XP.")
