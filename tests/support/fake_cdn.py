@@ -10,7 +10,8 @@
         assert cdn.paths() == ["/avatars/1/abc.png"]
 
 Every request is recorded (path with its query string). Unknown paths answer 404. `chunked=True` sends the
-body without a Content-Length, so a client must count what it reads; `trickle=s` sends it 1 KB every s seconds.
+body without a Content-Length, so a client must count what it reads; `trickle=s` sends it 1 KB every s seconds;
+`header_trickle=s` sends each extra header line s seconds after the previous one.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class _Route:
     chunked: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     trickle: float = 0.0  # seconds between 1 KB pieces of the body
+    header_trickle: float = 0.0  # seconds between header lines (each its own packet)
 
 
 def png(size: int = 256, colour: tuple[int, int, int] = (200, 120, 40)) -> bytes:
@@ -48,6 +50,8 @@ def png(size: int = 256, colour: tuple[int, int, int] = (200, 120, 40)) -> bytes
 class FakeCdn:
     def __init__(self) -> None:
         self.requests: list[str] = []
+        self.completed: list[str] = []  # paths whose whole answer was written (the client kept listening)
+        self._ended = threading.Semaphore(0)  # released once per answer finished or abandoned
         self._routes: dict[str, _Route] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -63,9 +67,17 @@ class FakeCdn:
         chunked: bool = False,
         headers: dict[str, str] | None = None,
         trickle: float = 0.0,
+        header_trickle: float = 0.0,
     ) -> None:
         with self._lock:
-            self._routes[path] = _Route(body, status, content_type, delay, chunked, dict(headers or {}), trickle)
+            self._routes[path] = _Route(
+                body, status, content_type, delay, chunked, dict(headers or {}), trickle, header_trickle
+            )
+
+    def wait_answered(self, count: int = 1, timeout: float = 30.0) -> None:
+        """Block until `count` answers have ended (written whole, or abandoned by the client)."""
+        for _ in range(count):
+            assert self._ended.acquire(timeout=timeout), "the fake CDN is still answering"
 
     def paths(self) -> list[str]:
         """The paths requested so far (query strings dropped)."""
@@ -102,13 +114,31 @@ def _handler_for(cdn: FakeCdn) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            try:
+                self._answer()
+            finally:
+                cdn._ended.release()
+
+        def _extra_headers(self, route: _Route) -> bool:
+            """Status line and the route's headers; False when the client hung up meanwhile."""
+            self.send_response(route.status)
+            self.send_header("Content-Type", route.content_type)
+            try:
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
+                    if route.header_trickle:  # this header line now, the next one later
+                        self.flush_headers()
+                        time.sleep(route.header_trickle)
+            except (BrokenPipeError, ConnectionResetError):
+                return False
+            return True
+
+        def _answer(self) -> None:
             route = cdn._route(self.path)
             if route is None:
                 route = _Route(b"not found", status=404, content_type="text/plain")
-            self.send_response(route.status)
-            self.send_header("Content-Type", route.content_type)
-            for name, value in route.headers.items():
-                self.send_header(name, value)
+            if not self._extra_headers(route):
+                return
             if route.chunked:
                 self.send_header("Transfer-Encoding", "chunked")
             else:
@@ -129,8 +159,11 @@ def _handler_for(cdn: FakeCdn) -> type[BaseHTTPRequestHandler]:
                         time.sleep(route.trickle)
                 else:
                     self.wfile.write(route.body)
+                self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout, size cap)
-                pass
+                return
+            with cdn._lock:
+                cdn.completed.append(self.path.partition("?")[0])
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -48,6 +48,20 @@ def test_a_bad_field_is_400_with_its_code(api_moto_of_module, change, code, fiel
     assert field in result.error["message"]
 
 
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101, "tab\there", "a\u202eb", "a\u0000b"])
+def test_a_bad_name_is_told_by_its_rule_not_by_a_regular_expression(api_moto_of_module, name):
+    """The pattern that checks a visible name is ~2 KB of character ranges: quoting it tells nobody what is
+    wrong (INVALID_KEY_NAME's message says what is; the same rule names a guild on its public board)."""
+    rule = "1-100 visible characters once trimmed (no control, zero-width, bidi or private-use characters)"
+    result = api_moto_of_module.post("/api/keys", {**GOOD, "name": name})
+    assert (result.status, result.error["code"]) == (400, "INVALID_KEY_NAME"), result.body
+    assert result.error["message"] == f"name: must be {rule}"
+    guild = str(10**17 + 4242)
+    result = api_moto_of_module.put(f"/api/xp/guilds/{guild}", {"name": name})
+    assert (result.status, result.error["code"]) == (400, "INVALID_REQUEST"), result.body
+    assert result.error["message"] == f"name: must be {rule}"
+
+
 @pytest.mark.parametrize("missing", ["name", "scopes", "guildIds"])
 def test_a_missing_field_is_named(api_moto_of_module, missing):
     body = {k: v for k, v in GOOD.items() if k != missing}

@@ -91,6 +91,17 @@ def test_a_body_that_trickles_in_is_cut_at_the_total_budget(cdn):
     assert time.monotonic() - started < avatars.TIMEOUT_SECONDS + 0.5
 
 
+def test_headers_that_trickle_in_are_cut_at_the_total_budget(cdn):
+    """Each header line arrives well within a socket timeout, but all of them take twice the budget: the
+    budget covers the status line and headers too, not only the body (a slow CDN held a card for seconds)."""
+    lines = int(avatars.TIMEOUT_SECONDS * 3 / 0.1)
+    cdn.serve(_path(), png(64), headers={f"X-Pad-{i}": "a" for i in range(lines)}, header_trickle=0.1)
+    with pytest.raises(avatars.AvatarError):
+        avatars.fetch(avatars.avatar_url(USER, HASH))
+    cdn.wait_answered()
+    assert cdn.completed == []  # the client hung up while the headers still came
+
+
 @pytest.mark.parametrize("chunked", [False, True])
 def test_an_avatar_over_the_size_cap_is_refused(cdn, chunked):
     big = png(64) + b"\x00" * (avatars.MAX_BYTES + 10)

@@ -309,6 +309,14 @@ def test_unreadable_bodies_are_refused_with_the_first_problem(body, content_type
     assert refused.value.message.startswith(message), refused.value.message
 
 
+def test_an_integer_too_long_to_read_is_said_in_the_clients_terms():
+    """Python's own message ("use sys.set_int_max_str_digits() ...") is advice for our code, not the caller."""
+    with pytest.raises(ApiError) as refused:
+        parse(b'[{"id": "1", "xp": ' + b"9" * 5000 + b"}]", "application/json")
+    assert refused.value.status == 400
+    assert refused.value.message == "Invalid JSON in request body: a number of 5,000 digits (at most 4,300 are read)"
+
+
 def test_size_and_row_limits_are_stated_in_the_error():
     with pytest.raises(ApiError) as too_big:
         parse(b" " * (MAX_BODY_BYTES + 1), "application/json")

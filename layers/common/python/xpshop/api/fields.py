@@ -104,12 +104,25 @@ PY_SPACE = f"[{_WHITE_SPACE}\\u001c-\\u001f]"
 VISIBLE_NON_SPACE = f"[^{_WHITE_SPACE}{_INVISIBLE}]"
 
 
+# What each pattern made by `trimmed_pattern` asks for, in words: a 400 says that instead of quoting the
+# pattern (a visible-text one is ~2 KB of character ranges).
+PATTERN_RULES: dict[str, str] = {}
+
+
 def trimmed_pattern(max_chars: int, char: str = r"[\s\S]", edge: str = NON_SPACE) -> str:
     """Text of 1..max_chars characters once leading and trailing whitespace is trimmed (as the shop's
     models do before checking lengths): `char` for any character, `edge` for the first and last."""
     inner = f"(?:{char}){{0,{max_chars - 2}}}" if max_chars > 2 else ""
     middle = f"(?:{edge})(?:{inner}(?:{edge}))?" if max_chars > 1 else f"(?:{edge})"
-    return f"^{SPACE}*{middle}{SPACE}*$"
+    pattern = f"^{SPACE}*{middle}{SPACE}*$"
+    if char == VISIBLE_CHAR:
+        kind = "visible characters once trimmed (no control, zero-width, bidi or private-use characters)"
+    elif char == r"[\s\S]":
+        kind = "characters once trimmed"
+    else:
+        kind = f"characters matching {char} once trimmed"
+    PATTERN_RULES.setdefault(pattern, f"1-{max_chars} {kind}")
+    return pattern
 
 
 def body_config(examples: list[dict[str, Any]], *, strip: bool = False, **rules: Any) -> ConfigDict:

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from ..api.fields import PATTERN_RULES
 from ..errors import ApiError, ErrorCode, InvalidInput, Unavailable
 from .envelope import fail
 from .gate import Preflight, required
@@ -27,7 +28,11 @@ _ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 def _describe(error: Mapping[str, Any]) -> str:
     loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "[key]")]
     where = ".".join(loc)
-    return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
+    message = str(error.get("msg"))
+    if error.get("type") == "string_pattern_mismatch":
+        rule = PATTERN_RULES.get(str((error.get("ctx") or {}).get("pattern")))
+        message = f"must be {rule}" if rule else message  # the rule in words, not the pattern
+    return f"{where}: {message}" if where else message
 
 
 def validation_error(

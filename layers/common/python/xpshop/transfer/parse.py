@@ -26,6 +26,7 @@ import csv
 import io
 import json
 import re
+import sys
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -123,6 +124,13 @@ def parse(body: bytes, content_type: str | None = None, content_encoding: str | 
 # ---------------------------------------------------------------- JSON
 
 
+def _too_long(exc: ValueError) -> str:
+    """Python's refusal of a long integer in the caller's terms (its own ends with advice for our code)."""
+    found = re.search(r"value has (\d+) digits", str(exc))
+    digits = f"{int(found.group(1)):,} digits" if found else "too many digits"
+    return f"a number of {digits} (at most {sys.get_int_max_str_digits():,} are read)"
+
+
 def _json(text: str) -> Parsed:
     try:
         document = json.loads(text)
@@ -131,7 +139,7 @@ def _json(text: str) -> Parsed:
     except RecursionError as exc:
         raise _bad("Invalid JSON in request body (nested too deeply)") from exc
     except ValueError as exc:  # an integer of more digits than Python converts (4300): not a JSONDecodeError
-        raise _bad(f"Invalid JSON in request body: {exc}") from exc
+        raise _bad(f"Invalid JSON in request body: {_too_long(exc)}") from exc
     if isinstance(document, dict):
         document = _unwrap(document)
         if "players" in document:

@@ -14,6 +14,7 @@ import http.client
 import io
 import os
 import re
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -107,6 +108,10 @@ def fetch(url: str) -> bytes:
     connection_type = http.client.HTTPSConnection if base.scheme == "https" else http.client.HTTPConnection
     connection = connection_type(target.netloc, timeout=TIMEOUT_SECONDS)
     try:
+        connection.connect()
+        # Every read (status line and headers included, not only the body) gets what is left of the budget:
+        # a server that sends a header line a second would otherwise hold the card for as long as it likes.
+        connection.sock = _DeadlineSocket(connection.sock, deadline)
         connection.request("GET", target.path + (f"?{target.query}" if target.query else ""), headers=_HEADERS)
         response = connection.getresponse()
         if response.status != 200:
@@ -116,20 +121,52 @@ def fetch(url: str) -> bytes:
             raise AvatarError("larger than the cap")
         body = bytearray()
         while len(body) <= MAX_BYTES:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if deadline <= time.monotonic():
                 raise AvatarError("timed out")
-            if connection.sock is not None:
-                connection.sock.settimeout(remaining)
             chunk = response.read1(min(65536, MAX_BYTES + 1 - len(body)))
             if not chunk:
                 return bytes(body)
             body += chunk
         raise AvatarError("larger than the cap")
-    except (OSError, http.client.HTTPException) as exc:  # refused, reset, TLS, timeout
+    except TimeoutError as exc:
+        raise AvatarError("timed out") from exc
+    except (OSError, http.client.HTTPException) as exc:  # refused, reset, TLS
         raise AvatarError(f"fetch failed: {type(exc).__name__}") from exc
     finally:
         connection.close()
+
+
+class _DeadlineSocket:
+    """A connected socket whose every read is bounded by what is left until `deadline` (monotonic)."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def __getattr__(self, name: str) -> object:  # sendall, close, settimeout...: the socket's own
+        return getattr(self._sock, name)
+
+    def _arm(self) -> None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("avatar fetch budget spent")
+        self._sock.settimeout(remaining)
+
+    # Arguments pass through as given: a TLS socket's defaults differ from a plain one's.
+    def recv_into(self, buffer: memoryview, *args: int) -> int:
+        self._arm()
+        return self._sock.recv_into(buffer, *args)
+
+    def recv(self, bufsize: int, *args: int) -> bytes:
+        self._arm()
+        return self._sock.recv(bufsize, *args)
+
+    def makefile(self, mode: str = "rb", buffering: int | None = None) -> io.BufferedReader:
+        # What http.client reads the response through: reads come back here, so each one is armed.
+        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
+
+    def _decref_socketios(self) -> None:  # SocketIO.close() calls it; the socket itself is closed by us
+        pass
 
 
 _HEADERS = {"User-Agent": "xpshop-rank-cards/1", "Accept": "image/png,image/*;q=0.8"}
