@@ -98,10 +98,10 @@ def edit(current: Coupon, changes: Mapping[str, Any]) -> Coupon:
     cosmetic_left = changes.get("cosmetic_grant", current.cosmetic_grant)
     if not credits_left and "cosmetic_grant" not in changes:
         condition += " AND attribute_exists(#kept)"
-        names["#kept"] = "cosmeticGrant"
+        names["#kept"] = Coupon.ATTRIBUTES["cosmetic_grant"]
     elif not cosmetic_left and "credit_grant" not in changes:
         condition += " AND #kept > :none"
-        names["#kept"] = "creditGrant"
+        names["#kept"] = Coupon.ATTRIBUTES["credit_grant"]
         values[":none"] = 0
     items: list[tx.Guarded] = [
         (
