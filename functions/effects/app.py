@@ -2,8 +2,9 @@
 
 A record whose stored level moved (any path: API, messages, commands, recalculation) gets its role
 rewards reconciled, its announcement and its credits (see xpshop.service.effects). A transient failure
-(rate limit beyond what the client waits, Discord 5xx) fails the record; the stream retries it and, after
-the retries, sends it to the dead-letter queue.
+(rate limit beyond what the client waits, Discord 5xx) fails the record, and the records after it in the
+batch are not applied (effects.InOrder): the stream retries from it and, after the retries, sends it to the
+dead-letter queue.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # One client per batch (its rate-limit buckets span the batch's calls), made when a record needs it.
     rest_for = functools.cache(bot_client)
+    in_order = effects.InOrder(lambda: context.get_remaining_time_in_millis() / 1000)
 
     def handle(record: DynamoDBRecord) -> dict[str, Any] | None:
         change = effects.level_change_from_images(record.dynamodb.old_image or {}, record.dynamodb.new_image or {})
-        return effects.apply(change, rest_for).as_dict() if change else None
+        return in_order.run(lambda: effects.apply(change, rest_for).as_dict()) if change else None
 
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
 

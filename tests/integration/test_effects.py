@@ -281,3 +281,52 @@ def test_servers_the_shop_does_not_trust_pay_no_credits(api, guild, discord_app,
     _earn(api, discord_app, guild, user, LEVEL_XP[5])
     table_stream.drain()
     assert api.get(f"/api/v1/users/info?id={user}").status == 404  # no shop account, no credits
+
+
+def test_a_member_lookup_refused_for_good_still_announces_and_pays(api, guild, discord_app, table_stream, monkeypatch):
+    """The bot lost access to the guild's members (403): the roles can't be reconciled, but that must not hold
+    the record (retried until the dead-letter queue) nor cost the member their announcement and credits."""
+    monkeypatch.setenv("SHOP_GUILD_IDS", guild)
+    _configure(
+        api,
+        guild,
+        {
+            "creditsPerLevel": 10,
+            "roleRewards": [{"level": 1, "roleId": ROLE_1}],
+            "levelUpAnnouncement": {"channelId": CHANNEL},
+        },
+    )
+    user = _member(discord_app, guild)
+    discord_app.fake.fail("GET", rf"/guilds/{guild}/members/{user}$", 403, 50001, "Missing Access", times=100)
+    _earn(api, discord_app, guild, user, LEVEL_XP[2])
+    table_stream.drain()
+    assert [m["content"] for m in discord_app.fake.messages[CHANNEL]] == [f"GG <@{user}>, you reached level 2!"]
+    assert _credits(api, user) == 20
+    assert len(discord_app.fake.calls_to("GET", f"/guilds/{guild}/members/{user}")) == 1  # not retried
+    assert discord_app.fake.member_roles(guild, user) == set()
+
+
+def test_credits_do_not_wait_for_discord(api, rewarded, discord_app, table_stream, monkeypatch):
+    """Credits are the shop's money and need no Discord call: a Discord outage longer than the stream's
+    retries must not lose them (roles and the announcement can only be retried)."""
+    monkeypatch.setenv("SHOP_GUILD_IDS", rewarded)
+    _configure(api, rewarded, {"creditsPerLevel": 5})
+    user = _member(discord_app, rewarded)
+    discord_app.fake.fail("GET", r"/guilds/", 503, 0, "Service Unavailable", times=1000)
+    _earn(api, discord_app, rewarded, user, LEVEL_XP[2])
+    table_stream.drain()  # every attempt fails on Discord
+    assert _credits(api, user) == 10
+    assert discord_app.fake.member_roles(rewarded, user) == set()
+
+
+def test_level_ups_of_a_member_are_announced_in_order_when_one_is_retried(api, guild, discord_app, table_stream):
+    """Two level-ups in one stream batch, the first failing for a moment: the second must not be applied before
+    the first (Lambda retries from the first failed record, so applying later records now only reorders them:
+    'level 2' posted before 'level 1', replace-mode roles flapping)."""
+    _configure(api, guild, {"levelUpAnnouncement": {"channelId": CHANNEL, "message": "{user} L{level}"}})
+    user = _member(discord_app, guild)
+    _set_xp(api, guild, user, LEVEL_XP[1])
+    _set_xp(api, guild, user, LEVEL_XP[2])
+    discord_app.fake.fail("POST", rf"/channels/{CHANNEL}/messages", 502, times=3)  # the client's 3 attempts
+    table_stream.drain()
+    assert [m["content"] for m in discord_app.fake.messages[CHANNEL]] == [f"<@{user}> L1", f"<@{user}> L2"]

@@ -88,6 +88,41 @@ class Outcome:
         }
 
 
+# A record is not started with less than this left of the invocation: one record may wait out rate limits
+# (up to the client's max_wait per call, a few calls) and a record cut off by the timeout could lose the
+# announcement it had claimed. The records not started are failed and redelivered.
+RECORD_TIME_MARGIN_SECONDS = 30.0
+
+
+class Deferred(Exception):
+    """A record not applied in this invocation, to be redelivered (see InOrder)."""
+
+
+class InOrder:
+    """Applies a stream batch's records in order, and none after one has failed.
+
+    Lambda retries a stream batch from its first failed record on, so the records behind a failure come
+    again anyway; applying them now would only apply them before it: a member's "level 3" posted before
+    "level 2", a replace-mode role given and taken back. The same holds for records not started because the
+    invocation is about to time out."""
+
+    def __init__(self, time_left: Callable[[], float], margin: float = RECORD_TIME_MARGIN_SECONDS) -> None:
+        self._time_left = time_left
+        self._margin = margin
+        self._held: str | None = None
+
+    def run(self, apply_record: Callable[[], Any]) -> Any:
+        if self._held is None and self._time_left() < self._margin:
+            self._held = "too close to the function's timeout"
+        if self._held is not None:
+            raise Deferred(f"not applied: {self._held}; redelivered")
+        try:
+            return apply_record()
+        except Exception:
+            self._held = "an earlier record of this batch failed"
+            raise
+
+
 def level_change_from_images(old: dict[str, Any], new: dict[str, Any]) -> LevelChange | None:
     """The level change a stream record of a member item carries, or None (no level move, not a member,
     or a deletion). The stored level is the one the writer derived with the guild's curve."""
@@ -116,13 +151,16 @@ def apply(change: LevelChange, rest_for: Callable[[], DiscordRest | None]) -> Ou
     outcome = Outcome()
     announces = change.new_level > change.old_level and not change.quiet
     needs_discord = bool(cfg["roleRewards"]) or (announces and (cfg.get("levelUpAnnouncement") or {}).get("channelId"))
+    if change.new_level > change.old_level:
+        # First, and without Discord: credits are money, and a Discord outage that outlasts the stream's
+        # retries (the record goes to the dead-letter queue) must not take them. Paid once per level, so the
+        # retry of a record that fails on Discord below pays nothing more.
+        _pay_credits(change, cfg, outcome)
     rest = rest_for() if needs_discord else None
     if rest is not None:
         _reconcile_roles(change, cfg, rest, outcome)
-    if change.new_level > change.old_level:
-        if rest is not None and not change.quiet:  # a curve change or an import would post thousands at once
+        if announces:  # not for a curve change or an import: they would post thousands at once
             _announce(change, cfg, rest, outcome)
-        _pay_credits(change, cfg, outcome)
     logger.info("level effects", extra={**asdict(change), **outcome.as_dict()})
     if announces:  # after the effects: a record that failed and is retried counts once, when it is applied
         metrics.count(metrics.LEVEL_UPS)
@@ -132,7 +170,21 @@ def apply(change: LevelChange, rest_for: Callable[[], DiscordRest | None]) -> Ou
 def _reconcile_roles(change: LevelChange, cfg: dict[str, Any], rest: DiscordRest, outcome: Outcome) -> None:
     if not cfg["roleRewards"]:
         return
-    member = rest.get_member(change.guild_id, change.user_id)
+    try:
+        member = rest.get_member(change.guild_id, change.user_id)
+    except RateLimited:
+        raise
+    except DiscordError as exc:
+        if not exc.permanent:
+            raise
+        # The bot can't read the guild's members (403: removed from the server or lost its access; 401: a
+        # revoked token): no retry can fix it, and failing the record would hold the announcement back
+        # until the record is dead-lettered. The admin sees it in the logs.
+        logger.warning(
+            "reward roles not reconciled: the member can't be read",
+            extra={"guildId": change.guild_id, "status": exc.status, "code": exc.code},
+        )
+        return
     if member is None:  # left the server: nothing to give or take
         outcome.member_missing = True
         return

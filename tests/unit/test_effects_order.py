@@ -1,0 +1,32 @@
+"""effects.InOrder: a stream batch's records are applied in order, none after a failure or near the timeout."""
+
+from __future__ import annotations
+
+import pytest
+
+from xpshop.service.effects import RECORD_TIME_MARGIN_SECONDS, Deferred, InOrder
+
+
+def test_records_after_a_failure_are_deferred_not_applied():
+    applied: list[int] = []
+    in_order = InOrder(lambda: 100.0)
+    assert in_order.run(lambda: applied.append(1) or "ok") == "ok"
+    with pytest.raises(RuntimeError):
+        in_order.run(lambda: (_ for _ in ()).throw(RuntimeError("Discord 503")))
+    with pytest.raises(Deferred):
+        in_order.run(lambda: applied.append(3))
+    assert applied == [1]
+
+
+def test_no_record_is_started_close_to_the_timeout():
+    left = [RECORD_TIME_MARGIN_SECONDS + 1]
+    applied: list[int] = []
+    in_order = InOrder(lambda: left[0])
+    in_order.run(lambda: applied.append(1))
+    left[0] = RECORD_TIME_MARGIN_SECONDS - 1
+    with pytest.raises(Deferred):
+        in_order.run(lambda: applied.append(2))
+    left[0] = 100.0  # and none after it either: the batch is retried from the first record not applied
+    with pytest.raises(Deferred):
+        in_order.run(lambda: applied.append(3))
+    assert applied == [1]
