@@ -61,11 +61,16 @@ class RelayConfig:
             raise ValueError(f"RELAY_MAX_BATCH must be between 1 and {MAX_BATCH}, got {max_batch}")
         if not 0 <= max_delay <= 60:
             raise ValueError(f"RELAY_MAX_DELAY must be between 0 and 60 seconds, got {max_delay}")
+        _check_url("XPSHOP_INGEST_URL", required["XPSHOP_INGEST_URL"])
         members_url = None
-        if env.get("RELAY_MEMBER_EVENTS", "").strip().lower() in ("1", "true", "yes", "on"):
+        switch = env.get("RELAY_MEMBER_EVENTS", "").strip().lower()
+        if switch not in _ON | _OFF:
+            raise ValueError(f"RELAY_MEMBER_EVENTS must be 1 or 0 (true/false, yes/no, on/off), got {switch!r}")
+        if switch in _ON:
             members_url = env.get("XPSHOP_MEMBERS_INGEST_URL", "").strip() or members_url_for(
                 required["XPSHOP_INGEST_URL"]
             )
+            _check_url("XPSHOP_MEMBERS_INGEST_URL", members_url)
         return cls(
             token=required["DISCORD_BOT_TOKEN"],
             ingest_url=required["XPSHOP_INGEST_URL"],
@@ -74,6 +79,20 @@ class RelayConfig:
             max_delay=max_delay,
             members_url=members_url,
         )
+
+
+_ON = frozenset({"1", "true", "yes", "on"})
+_OFF = frozenset({"", "0", "false", "no", "off"})
+
+
+def _check_url(name: str, url: str) -> None:
+    """An absolute http(s) URL with a host: anything else would fail every batch (retried, then dropped)
+    while the relay looks healthy, so it is refused at start."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{name} must be an absolute http(s) URL (https://host/path), got {url!r}")
 
 
 def members_url_for(ingest_url: str) -> str:

@@ -713,3 +713,21 @@ def test_display_data_is_cleaned_and_cut_never_a_reason_to_drop_the_message() ->
     assert validate_event(event) == event  # what the forwarder checks again on submit
     plain = validate_event(make_event(1))
     assert not {"displayName", "username", "avatar"} & set(plain)
+
+
+def test_config_refuses_what_would_fail_every_batch_later() -> None:
+    """A URL without scheme or host, or a member-events switch it can't read, is refused at start (exit 2)
+    rather than accepted: otherwise every batch would be retried, then dropped, and the relay would look up."""
+    env = {"DISCORD_BOT_TOKEN": "t", "XPSHOP_INGEST_URL": "https://api.example.com/i", "XPSHOP_RELAY_KEY": "k"}
+    for bad in ("api.example.com/api/xp/ingest/messages", "ftp://api.example.com/i", "https:///i", "http//x/i"):
+        with pytest.raises(ValueError, match="XPSHOP_INGEST_URL"):
+            RelayConfig.from_env({**env, "XPSHOP_INGEST_URL": bad})
+    on = {**env, "RELAY_MEMBER_EVENTS": "1"}
+    with pytest.raises(ValueError, match="XPSHOP_MEMBERS_INGEST_URL"):
+        RelayConfig.from_env({**on, "XPSHOP_MEMBERS_INGEST_URL": "example.com/members"})
+    for unreadable in ("ture", "2", "enabled"):
+        with pytest.raises(ValueError, match="RELAY_MEMBER_EVENTS"):
+            RelayConfig.from_env({**env, "RELAY_MEMBER_EVENTS": unreadable})
+    for off in ("", "0", "false", "No", "off"):
+        assert RelayConfig.from_env({**env, "RELAY_MEMBER_EVENTS": off}).members_url is None
+    assert RelayConfig.from_env({**env, "XPSHOP_INGEST_URL": "http://127.0.0.1:3000/i"}).ingest_url.startswith("http:")
