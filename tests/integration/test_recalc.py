@@ -263,3 +263,36 @@ def test_a_global_pass_longer_than_one_run_finishes(api, monkeypatch):
     else:
         pytest.fail("the global pass never completed")
     assert recalc_store.marker(None) is None
+
+
+def test_two_overlapping_runs_count_each_level_change_once(api, guild, monkeypatch):
+    """The schedule and an on-demand run (or two clicks) on the same guild at once: both read a member at its
+    old level; the second write must not count the level change again in the guild's level statistics
+    (the shards then differ from their rebuild, but both runs see the other's writes and leave the deltas)."""
+    from collections import Counter
+
+    from xpshop.levels import Curve
+    from xpshop.service import recalc
+    from xpshop.store import members
+
+    users = seed(api, guild, 12, 850000000000000000)
+    steep = {"a": 20, "b": 100, "c": 300}
+    api.put(f"/api/xp/config/{guild}", {"curve": steep})
+    relevel_seen = members.relevel_seen
+    other_run: list[dict] = []
+    started: list[bool] = []
+
+    def overlapped(guild_id, seen, curve):
+        if not started:  # the other run goes right after this one read its first page
+            started.append(True)
+            other_run.append(recalc.recalc_guild(guild_id, forever))
+        return relevel_seen(guild_id, seen, curve)
+
+    monkeypatch.setattr(recalc.members, "relevel_seen", overlapped)
+    recalc.recalc_guild(guild, forever)
+    assert other_run and other_run[0]["releveled"] > 0
+    assert_in_line(guild, users, Curve(**steep))
+    levels = [Curve(**steep).level(member_item(guild, u)["xp"]) for u in users]
+    stats = api.get(f"/api/xp/stats/{guild}").data
+    assert stats["levels"]["average"] == round(sum(levels) / len(levels), 2)
+    assert {int(k): v for k, v in stats["levels"]["distribution"].items() if v} == dict(Counter(levels))

@@ -206,14 +206,22 @@ def _write_exact(
     *,
     source: str,
     note: Note | None = None,
+    level_seen: bool = False,
 ) -> None:
-    """Write xp and its level, provided the member is still as we saw it (absent, or at `seen.xp`)."""
+    """Write xp and its level, provided the member is still as we saw it (absent, or at `seen.xp`; with
+    `level_seen`, also at the level seen: a relevel racing another relevel, whose change is already counted)."""
     values = _exact_values(guild_id, user_id, new_xp, curve, source)
     if seen is None:
         condition = "attribute_not_exists(PK)"
     else:
         condition = "xp = :seen"
         values[":seen"] = seen["xp"]
+        if level_seen:
+            if seen.get("level") is None:
+                condition += " AND attribute_not_exists(#level)"
+            else:
+                condition += " AND #level = :seenLevel"
+                values[":seenLevel"] = seen["level"]
     _update(
         Key=keys.member(guild_id, user_id),
         UpdateExpression=_SET_EXACT,
@@ -420,7 +428,8 @@ def relevel(guild_id: str, user_id: str, curve: Curve) -> Change:
         if (p.level, p.in_level, p.to_next, keys.board_of(guild_id, p.level, curve.banded)) == stored:
             return _change(seen, xp, curve)
         try:
-            _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC)  # guarded by xp: an award wins
+            # guarded by xp (an award wins) and level (another relevel won: its level change is counted)
+            _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC, level_seen=True)
             return _change(seen, xp, curve)
         except _Landed as landed:
             return landed.change
@@ -442,7 +451,9 @@ def relevel_seen(guild_id: str, seen: dict[str, Any], curve: Curve) -> Change:
     if current == (p.level, p.in_level, p.to_next, keys.score(xp, user_id), board):
         return _change(seen, xp, curve)
     try:
-        _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC)
+        # Guarded by the level read too: two passes over the guild at once (the schedule and a request) would
+        # otherwise both report the same level change, and the recalculation would count it twice in the stats.
+        _write_exact(guild_id, user_id, seen, xp, curve, source=LEVEL_BY_RECALC, level_seen=True)
         return _change(seen, xp, curve)
     except ClientError as exc:
         if not is_condition_failure(exc):
