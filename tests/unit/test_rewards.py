@@ -425,3 +425,13 @@ def test_announcement_is_a_plain_substitution(parts, user_id, level, xp):
     out = render_announcement(template, user_id, level, xp)
     assert out == expected
     assert len(out) <= 2000
+
+
+def test_announcement_cut_at_discords_limit_never_leaves_half_a_mention():
+    """1,000 characters of template can render past Discord's 2,000 ({user} is 6 characters, its mention up to
+    23): the cut must not leave a broken `<@1234` showing as text."""
+    user = "123456789012345678"
+    for pad in range(0, 30):
+        out = render_announcement("x" * pad + "{user}" * 166, user, 1, 1)
+        assert len(out) <= 2000
+        assert out.endswith(f"<@{user}>"), pad

@@ -5,6 +5,7 @@ Pure functions; the effects path applies the plan through Discord's REST API.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,8 +71,14 @@ def plan(
     return RolePlan(add=want - held_set, remove=remove)
 
 
+MESSAGE_LIMIT = 2000  # Discord's content limit
+_PARTIAL_MENTION = re.compile(r"<(?:@[!&]?|#)?\d*$")  # a mention the cut left open: "<@12", "<@&", "<"
+
+
 def render_announcement(template: str, user_id: str, level: int, xp: int) -> str:
-    """Fill {user}, {level}, {xp}; plain replacement, so a template cannot reach str.format's attribute access."""
-    return (template.replace("{user}", f"<@{user_id}>").replace("{level}", f"{level:,}").replace("{xp}", f"{xp:,}"))[
-        :2000
-    ]
+    """Fill {user}, {level}, {xp}; plain replacement, so a template cannot reach str.format's attribute access.
+    Cut at Discord's limit (a 1,000-character template may render longer), never inside a mention."""
+    text = template.replace("{user}", f"<@{user_id}>").replace("{level}", f"{level:,}").replace("{xp}", f"{xp:,}")
+    if len(text) <= MESSAGE_LIMIT:
+        return text
+    return _PARTIAL_MENTION.sub("", text[:MESSAGE_LIMIT])
