@@ -21,6 +21,7 @@ from .forwarder import DEFAULT_MAX_DELAY, MAX_BATCH, Forwarder
 logger = logging.getLogger(__name__)
 
 STATS_EVERY = 300.0  # seconds between two counter lines in the log
+SHUTDOWN_SECONDS = 60.0  # to send what is queued on SIGTERM, both queues together (the backend may be down)
 
 
 class Submitter(Protocol):
@@ -272,9 +273,12 @@ async def run(config: RelayConfig) -> None:
             await client.start(config.token)
     finally:
         stats.cancel()
-        await forwarder.stop()  # the gateway is closed: nothing more comes in, send the rest
+        # The gateway is closed: nothing more comes in, send the rest. Messages first (a member's last
+        # messages before its leave), both queues within one shutdown budget, not one each.
+        deadline = loop.time() + SHUTDOWN_SECONDS
+        await forwarder.stop(SHUTDOWN_SECONDS)
         if members is not None:
-            await members.stop()
+            await members.stop(deadline - loop.time())
 
 
 def main() -> int:

@@ -199,17 +199,19 @@ class Forwarder:
         self._session = self._session_factory()
         self._task = asyncio.create_task(self._run(), name="relay-forwarder")
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float | None = None) -> None:
         """Send what is queued (without waiting for `max_delay`), then close the session.
 
-        Gives up after `stop_timeout` seconds (the backend may be down): the events left are counted as dropped.
+        Gives up after `timeout` seconds (default `stop_timeout`; the backend may be down): the events left
+        are counted as dropped.
         """
+        timeout = self.stop_timeout if timeout is None else max(0.0, timeout)
         self._stopping = True
         self._wake.set()
         task, self._task = self._task, None
         if task is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(task), self.stop_timeout)
+                await asyncio.wait_for(asyncio.shield(task), timeout)
             except TimeoutError:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -218,7 +220,7 @@ class Forwarder:
                 self._queue.clear()
                 self._in_flight = self._urgent = 0
                 self.counters.dropped += lost
-                logger.error("relay: stop timed out after %ss, %d events dropped", self.stop_timeout, lost)
+                logger.error("relay: stop timed out after %ss, %d events dropped", timeout, lost)
         if self._session is not None:
             await self._session.close()
             self._session = None

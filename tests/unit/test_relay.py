@@ -557,6 +557,49 @@ def test_sigterm_sends_what_the_window_holds(monkeypatch: pytest.MonkeyPatch) ->
     run_with_server(scenario)
 
 
+def test_shutdown_gives_both_queues_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the backend down, SIGTERM waits at most SHUTDOWN_SECONDS in all: the member-event queue gets
+    what the message queue left of it, not a budget of its own (the README's "up to 60 s")."""
+    given: list[float | None] = []
+    real_stop = Forwarder.stop
+
+    async def recording_stop(self: Forwarder, timeout: float | None = None) -> None:
+        given.append(timeout)
+        await real_stop(self, timeout)
+
+    class Gateway:
+        def __init__(self, forwarder: Forwarder, members: Forwarder | None) -> None:
+            self.forwarder, self.members = forwarder, members
+            self.closed = asyncio.Event()
+
+        async def __aenter__(self) -> Gateway:
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            self.closed.set()
+
+        async def start(self, token: str) -> None:
+            assert self.forwarder.submit(make_event(1))
+            signal.raise_signal(signal.SIGTERM)
+            await self.closed.wait()
+
+        async def close(self) -> None:
+            self.closed.set()
+
+    async def scenario(server: FakeIngest) -> None:
+        server.fail_next(503, times=1000)  # the backend is down for the whole shutdown
+        monkeypatch.setattr(bot, "RelayClient", Gateway)
+        monkeypatch.setattr(bot, "SHUTDOWN_SECONDS", 0.3)
+        monkeypatch.setattr(Forwarder, "stop", recording_stop)
+        config = RelayConfig(token="t", ingest_url=server.url, relay_key=KEY, members_url=server.url)
+        await bot.run(config)
+        assert given[0] == 0.3
+        assert given[1] is not None and given[1] < 0.3  # what is left of the one budget
+        assert server.delivered() == []
+
+    run_with_server(scenario)
+
+
 def test_forwarder_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         Forwarder("http://x", KEY, max_batch=101)
