@@ -3,8 +3,9 @@ messages to /api/xp/ingest/messages (`{"messages": [...]}`), member events to /a
 (`{"events": [...]}`, see `for_members`).
 
 Delivery is at least once: a batch is retried on 408/429/5xx and connection errors (the backend deduplicates
-by messageId or eventId), and dropped without retry on other answers (400: invalid batch, 401/403: wrong relay key,
-404: wrong URL...). Events are validated on `submit`, so one bad event never fails a whole batch.
+by messageId or eventId), and dropped without retry on other answers (401/403: wrong relay key, 404: wrong
+URL...). A batch refused as a whole for its content (400, 413, 422) is sent again in halves until only the
+events refused on their own are dropped. Events are validated on `submit` with the backend's rules, so that is rare.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ MAX_BATCH = 100  # the endpoint's limit
 DEFAULT_MAX_DELAY = 5.0
 RETRYABLE = frozenset({408, 425, 429})  # and every 5xx
 AUTH_FAILURES = frozenset({401, 403})
+SPLITTABLE = frozenset({400, 413, 422})  # refused for what the batch holds: halves may pass
 
 
 def default_session_factory() -> aiohttp.ClientSession:
@@ -287,7 +289,18 @@ class Forwarder:
                 self._give_up(batch)
                 return
             if status is not None and status not in RETRYABLE and status < 500:
-                logger.error("relay: batch of %d refused (%s), dropped: %s", len(batch), status, text[:500])
+                if status in SPLITTABLE and len(batch) > 1:
+                    # Refused as a whole (one event breaks a rule the relay does not check, or the body is
+                    # too large): send it in halves, in order, so only the events refused on their own are
+                    # lost. At most 2n - 1 requests for a batch of n.
+                    logger.warning(
+                        "relay: batch of %d refused (%s), sending it in halves: %s", len(batch), status, text[:200]
+                    )
+                    half = len(batch) // 2
+                    await self._deliver(batch[:half])
+                    await self._deliver(batch[half:])
+                    return
+                logger.error("relay: event refused (%s), dropped: %s %s", status, batch[0], text[:500])
                 self._give_up(batch)
                 return
             if attempt == self.max_attempts:

@@ -53,6 +53,7 @@ class FakeIngest:
         self.accepted: list[list[dict[str, Any]]] = []  # the batches answered 202
         self.keys: list[str | None] = []
         self.script: list[tuple[int, dict[str, str]]] = []
+        self.refuse: Callable[[dict[str, Any]], bool] = lambda event: False  # a 400 for a batch holding one
         self.url = ""
         self._runner: web.AppRunner | None = None
 
@@ -66,6 +67,8 @@ class FakeIngest:
         if self.script:
             status, headers = self.script.pop(0)
             return web.json_response({"success": False, "error": {"code": "X"}}, status=status, headers=headers)
+        if any(self.refuse(event) for event in body["messages"]):
+            return web.json_response({"success": False, "error": {"code": "INVALID_REQUEST"}}, status=400)
         self.accepted.append(body["messages"])
         return web.json_response(
             {"success": True, "data": {"accepted": len(body["messages"]), "skipped": 0}}, status=202
@@ -394,14 +397,13 @@ def test_429_retry_after_is_honoured() -> None:
     run_with_server(scenario)
 
 
-def test_400_is_dropped_without_retry() -> None:
+def test_400_of_one_event_is_dropped_without_retry() -> None:
     async def scenario(server: FakeIngest) -> None:
         sleeps = Sleeps()
         fwd = forwarder(server, sleeps)
         server.fail_next(400)
         await fwd.start()
-        for i in range(3):
-            fwd.submit(make_event(i))
+        fwd.submit(make_event(0))
         await until(lambda: len(server.calls) == 1)
         fwd.submit(make_event(10))  # the next batch is not affected
         await fwd.stop()
@@ -409,9 +411,33 @@ def test_400_is_dropped_without_retry() -> None:
         assert ids(server.delivered()) == ids([make_event(10)])
         assert sleeps.waits == []
         assert fwd.counters.retried == 0
-        assert fwd.counters.dropped == 3
+        assert fwd.counters.dropped == 1
         assert fwd.counters.failed_batches == 1
         assert fwd.counters.sent == 1
+
+    run_with_server(scenario)
+
+
+def test_a_refused_batch_is_halved_until_only_the_bad_events_are_dropped() -> None:
+    """One event the backend refuses (a rule the relay does not know) costs only itself, not its batch;
+    the others arrive once each, in order, without backoff."""
+    bad = {ids([make_event(i)])[0] for i in (3, 17)}
+
+    async def scenario(server: FakeIngest) -> None:
+        sleeps = Sleeps()
+        fwd = forwarder(server, sleeps, max_delay=60.0, max_batch=20)
+        server.refuse = lambda event: event["messageId"] in bad
+        await fwd.start()
+        events = [make_event(i) for i in range(20)]
+        for e in events:
+            fwd.submit(e)  # 20: a full batch, sent at once
+        await fwd.stop()
+        assert ids(server.delivered()) == [i for i in ids(events) if i not in bad]
+        assert fwd.counters.dropped == 2
+        assert fwd.counters.failed_batches == 2
+        assert fwd.counters.sent == 18
+        assert sleeps.waits == []
+        assert len(server.calls) <= 2 * len(events)  # halving: at most 2n - 1 requests
 
     run_with_server(scenario)
 
