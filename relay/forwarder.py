@@ -259,12 +259,18 @@ class Forwarder:
             self._in_flight = 0
 
     async def _deliver(self, batch: list[Event]) -> None:
-        """POST one batch until it is accepted, refused, or out of attempts (everything is counted)."""
+        """POST one batch until it is accepted, refused, or out of attempts (everything is counted).
+
+        Out of attempts only while the relay holds as many events as it may (`max_queue`, this batch
+        included): during a backend outage the head batch keeps being retried (at `max_backoff`) and the
+        events behind it wait in the queue, so an outage loses nothing until the queue is full."""
         session = self._session
         if session is None:
             raise RuntimeError("the forwarder is not started")
         body = {self.body_key: batch}
-        for attempt in range(1, self.max_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             retry_after: float | None = None
             try:
                 async with session.post(self.url, json=body, headers=self._headers) as response:
@@ -303,9 +309,12 @@ class Forwarder:
                 logger.error("relay: event refused (%s), dropped: %s %s", status, batch[0], text[:500])
                 self._give_up(batch)
                 return
-            if attempt == self.max_attempts:
+            if attempt >= self.max_attempts and len(self._queue) + len(batch) >= self.max_queue:
                 logger.error(
-                    "relay: batch of %d dropped after %d attempts (last: %s)", len(batch), attempt, status or text
+                    "relay: batch of %d dropped after %d attempts, queue full (last: %s)",
+                    len(batch),
+                    attempt,
+                    status or text,
                 )
                 self._give_up(batch)
                 return

@@ -461,16 +461,18 @@ def test_401_is_dropped_counted_and_logged(caplog: pytest.LogCaptureFixture) -> 
     assert any("XPSHOP_RELAY_KEY" in r.getMessage() for r in caplog.records if r.levelno == logging.CRITICAL)
 
 
-def test_connection_errors_are_retried_until_max_attempts() -> None:
+def test_connection_errors_are_retried_until_max_attempts_with_the_queue_full() -> None:
     async def main() -> None:
         with socket.socket() as sock:  # a port nothing listens on
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         sleeps = Sleeps()
-        fwd = Forwarder(f"http://127.0.0.1:{port}/ingest", KEY, max_delay=0.05, max_attempts=4, sleep=sleeps)
+        fwd = Forwarder(
+            f"http://127.0.0.1:{port}/ingest", KEY, max_delay=0.05, max_attempts=4, max_queue=2, sleep=sleeps
+        )
         await fwd.start()
         fwd.submit(make_event(1))
-        fwd.submit(make_event(2))
+        fwd.submit(make_event(2))  # the relay holds all it may: the batch in flight is given up
         await fwd.stop()
         assert len(sleeps.waits) == 3  # between the 4 attempts
         assert fwd.counters.retried == 3
@@ -479,6 +481,27 @@ def test_connection_errors_are_retried_until_max_attempts() -> None:
         assert fwd.counters.sent == 0
 
     asyncio.run(main())
+
+
+def test_an_outage_keeps_the_events_until_the_queue_is_full() -> None:
+    """Past max_attempts the head batch is still retried while the queue has room: when the backend comes
+    back, everything arrives once, in order."""
+
+    async def scenario(server: FakeIngest) -> None:
+        sleeps = Sleeps()
+        fwd = forwarder(server, sleeps, max_attempts=3, max_batch=2, max_queue=100)
+        server.fail_next(503, times=20)  # longer than 3 attempts
+        await fwd.start()
+        events = [make_event(i) for i in range(6)]
+        for e in events:
+            fwd.submit(e)
+        await until(lambda: len(server.accepted) == 3)
+        await fwd.stop()
+        assert ids(server.delivered()) == ids(events)
+        assert fwd.counters.dropped == 0
+        assert fwd.counters.retried == 20
+
+    run_with_server(scenario)
 
 
 def test_queue_full_drops_the_newest() -> None:
