@@ -9,6 +9,7 @@ import functools
 import inspect
 import json
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Annotated, Any, NamedTuple
@@ -20,7 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ..api.xp.field_codes import FIELD_ERROR_CODES
 from ..errors import ErrorCode, InvalidInput
-from . import errors, gate, idempotency
+from . import errors, gate, idempotency, request_log
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -251,10 +252,13 @@ def _normalise(event: dict[str, Any], query_as_body: bool) -> dict[str, Any]:
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     access = gate.access  # the gate's rate-limit state, loaded with its checks by the first request
     access.begin()
+    started = time.perf_counter()
     raw = getattr(app, "raw_bodies", False)
     style: ApiStyle | None = getattr(app, "style", None)
     result = app.resolve(event if raw else _normalise(event, style is not None and style.query_as_body), context)
-    return access.decorate(result)  # X-RateLimit-* on every answer to a limited caller
+    result = access.decorate(result)  # X-RateLimit-* on every answer to a limited caller
+    request_log.logged(event, result, started, access.caller_label())
+    return result
 
 
 def raw_body(app: APIGatewayHttpResolver) -> bytes:
