@@ -215,9 +215,13 @@ def _answer_missing_guild(app: Resolver, path: str) -> None:
     app.route(path, method=_EVERY_METHOD, include_in_schema=False)(missing_guild)
 
 
-def once(app: Resolver, operation: Callable[[], tuple[Any, int]]) -> Response:
+def once(
+    app: Resolver,
+    operation: Callable[[], tuple[Any, int]],
+    secret: tuple[str, Callable[[dict[str, Any]], Exception]] | None = None,
+) -> Response:
     """Run a write (see `idempotency.once`), answering in the resolver's style."""
-    return idempotency.once(app, operation, app.style.envelope)
+    return idempotency.once(app, operation, app.style.envelope, secret)
 
 
 def page_window(offset: int | None, limit: int | None, page: int | None = None) -> tuple[int, int]:
