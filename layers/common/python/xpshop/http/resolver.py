@@ -260,8 +260,22 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
     raw = getattr(app, "raw_bodies", False)
     style: ApiStyle | None = getattr(app, "style", None)
     result = app.resolve(event if raw else _normalise(event, style is not None and style.query_as_body), context)
-    result = access.decorate(result)  # X-RateLimit-* on every answer to a limited caller
+    result = _no_store(access.decorate(result))  # X-RateLimit-* on every answer to a limited caller
     request_log.logged(event, result, started, access.caller_label())
+    return result
+
+
+# Every API answer: private data behind a key, or a secret shown once (a new key), so no browser or proxy
+# keeps it; and its JSON is never sniffed as another type. A route that sets its own value keeps it.
+_API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _no_store(result: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(result, dict):
+        headers = dict(result.get("headers") or {})
+        present = {name.lower() for name in headers}
+        headers.update({name: value for name, value in _API_HEADERS.items() if name.lower() not in present})
+        result["headers"] = headers
     return result
 
 
