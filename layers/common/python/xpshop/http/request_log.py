@@ -1,8 +1,9 @@
 """One structured log line per API request: route, guild, caller, outcome and duration.
 
 The line carries the route's template (`GET /api/xp/users/{guildId}`), never the query string, headers or
-body, and the caller as `http.access` names it ("admin", "key:<id>", ...): no key, secret or token reaches a
-log. The correlation id (the API Gateway request id) is added by the function's `inject_lambda_context`.
+body, and the caller as `http.access` names it ("admin", "key:<id>", "user", "relay", "anonymous"): no key,
+secret or token reaches a log. The correlation id (the API Gateway request id) is added by the function's
+`inject_lambda_context`.
 """
 
 from __future__ import annotations
