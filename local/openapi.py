@@ -194,7 +194,7 @@ def _responses(method: str, operation: dict[str, Any], mode: Any) -> dict[str, A
         statuses.discard(404)
     if mode is not Access.PUBLIC:
         statuses.add(401)
-    if mode in (Access.SHOP_ADMIN, Access.OWN_ACCOUNT):
+    if mode not in (Access.PUBLIC, Access.RELAY):  # an API key without the scope or guild, a user key elsewhere
         statuses.add(403)
     if method in WRITES:  # Idempotency-Key: in progress (409) or reused with another request (422)
         statuses.update((409, 422))

@@ -34,10 +34,22 @@ app = http.make_resolver(http.ApiStyle(envelope=True, field_codes=KEYS_FIELD_COD
     KEYS,
     tags=["keys"],
     summary="Create an API key (admin key only); the secret is in this answer only",
+    description="With an Idempotency-Key, a retry of the same request makes no second key: it is answered "
+    "409 KEY_ALREADY_CREATED naming the key made (its secret is never stored, so never replayed).",
     responses=responses(KeyCreated, "Created", (201,), errors=(400, 401, 403, 405)),
 )
 def create_api_key(body: Annotated[CreateKeyBody, Body()]):
-    return http.ok(access_keys.create(body, created_by="admin"), 201)
+    # a retry with the same Idempotency-Key makes no second key; the secret is not replayed (not stored)
+    return http.once(app, lambda: (access_keys.create(body, created_by="admin"), 201), secret=("key", _made_already))
+
+
+def _made_already(first: dict[str, Any]) -> ApiError:
+    key_id = first.get("id")
+    return ApiError(
+        ErrorCode.KEY_ALREADY_CREATED,
+        f"This Idempotency-Key already created API key {key_id}; its secret is shown only in that first answer. "
+        f"If it was lost, revoke the key (DELETE /api/keys/{key_id}) and create another",
+    )
 
 
 @app.get(
@@ -59,7 +71,7 @@ def list_api_keys():
 def revoke_api_key(keyId: str):
     if not _KEY_ID.match(keyId):
         raise ApiError(ErrorCode.KEY_NOT_FOUND, f"No active API key with id {keyId}")
-    return http.ok(access_keys.revoke(keyId))
+    return http.once(app, lambda: (access_keys.revoke(keyId), 200))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

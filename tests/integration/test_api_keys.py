@@ -276,3 +276,39 @@ def test_browsers_may_read_the_rate_limit_headers(api, guild):
     answer = api.get(f"/api/xp/users/{guild}", key=created["key"], headers={"Origin": "https://dash.example"})
     exposed = {h.strip().lower() for h in answer.headers["access-control-expose-headers"].split(",")}
     assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"} <= exposed
+
+
+def test_a_retried_creation_with_an_idempotency_key_makes_no_second_key_and_stores_no_secret(api):
+    # Given: the admin creates a key with an Idempotency-Key (its answer was lost, say)
+    body = {"name": "retried", "scopes": ["xp:read"], "guildIds": ["*"]}
+    idem = {"Idempotency-Key": f"create-{new_guild_id()}"}
+    first = api.post("/api/keys", body, headers=idem)
+    assert first.status == 201 and first.data["key"].startswith(f"xpk_{first.data['id']}_")
+    # When: it retries the same request
+    again = api.post("/api/keys", body, headers=idem)
+    # Then: no second key is made; the answer names the one made, whose secret is not shown again
+    assert again.status == 409 and again.error["code"] == "KEY_ALREADY_CREATED"
+    assert first.data["id"] in again.error["message"] and first.data["key"] not in str(again.body)
+    named = [k for k in api.get("/api/keys").data["keys"] if k["name"] == "retried"]
+    assert [k["id"] for k in named] == [first.data["id"]]
+    # and the idempotency record kept the answer without the secret (only its SHA-256 is stored anywhere)
+    page: dict = {"LastEvaluatedKey": None}
+    while "LastEvaluatedKey" in page:
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]} if page["LastEvaluatedKey"] else {}
+        page = table().scan(ConsistentRead=True, **start)
+        assert first.data["key"].rsplit("_", 1)[1] not in str(plain(page["Items"]))
+    # and the same key with another body is refused as for any write
+    other = api.post("/api/keys", {**body, "name": "other"}, headers=idem)
+    assert other.status == 422 and other.error["code"] == "IDEMPOTENCY_KEY_REUSED"
+    # and the key made works
+    assert api.get("/api/xp/guilds", key=first.data["key"]).status == 200
+
+
+def test_a_retried_revocation_with_an_idempotency_key_replays_its_answer(api):
+    created = make_key(api, ["xp:read"], [])
+    idem = {"Idempotency-Key": f"revoke-{created['id']}"}
+    first = api.delete(f"/api/keys/{created['id']}", headers=idem)
+    again = api.delete(f"/api/keys/{created['id']}", headers=idem)
+    assert first.status == again.status == 200
+    assert again.data == first.data
+    assert api.delete(f"/api/keys/{created['id']}").status == 404  # without the key: already revoked

@@ -258,3 +258,21 @@ def test_unknown_query_parameters_on_writes_are_ignored_as_on_reads(api):
     other = "333333333333333333"
     registered = api.put(f"/api/xp/guilds/{other}?name=Query")  # the body is optional: the query is not one
     assert (registered.status, registered.data["name"]) == (201, None)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/keys", {"name": "dash", "scopes": ["xp:read"], "guildIds": ["*"]}),  # a secret
+        ("POST", "/api/v1/keys", {"id": U}),  # a user key's secret
+        ("GET", f"/api/xp/users/{G}", None),
+        ("GET", f"/api/xp/users/{G}/{R}", None),  # an error
+        ("GET", "/api/xp/health", None),
+    ],
+)
+def test_api_answers_are_never_stored_by_caches_nor_sniffed(api, method, path, body):
+    """Answers carry secrets (a new key) and private data behind a key: no browser or proxy may keep them,
+    and a JSON body is never taken for another type."""
+    answer = api.request(method, path, body)
+    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["x-content-type-options"] == "nosniff"

@@ -125,3 +125,30 @@ def test_what_a_key_is_refused_names_the_missing_scope_or_guild(scopes, guilds, 
         assert got is None
     else:
         assert got is not None and problem in got
+
+
+def _documented_operations() -> list[tuple[str, str, dict]]:
+    import json
+
+    document = json.loads((REPO_ROOT / "docs" / "openapi.json").read_text())
+    return [
+        (method.upper(), path, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+
+
+OPERATIONS = _documented_operations()
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])
+def test_every_operation_an_api_key_can_be_refused_on_documents_403(method, path, operation):
+    """An API key without the route's scope or guild (or any API key on /api/keys) is answered 403 FORBIDDEN:
+    the document must say so, or a generated client has no model for the answer it gets."""
+    want = need(method, path)
+    if want.kind in (Kind.SCOPED, Kind.ADMIN_ONLY):
+        assert "403" in operation["responses"], f"{method} {path} answers 403 to a key without its scope"
+        assert "scope" in operation["responses"]["403"]["description"]
+    else:  # public (health) and the relay's routes never answer 403
+        assert "403" not in operation["responses"]

@@ -18,6 +18,9 @@ from ..store.access_keys import AccessKey
 
 _verdict: ContextVar[rate_limits.Verdict | None] = ContextVar("xpshop_rate_verdict", default=None)
 _counted: ContextVar[bool] = ContextVar("xpshop_rate_counted", default=False)
+# Who the request was let in as, for its log line: "admin", "key:<id>", "user" (a shop user key), "relay",
+# "anonymous" (never a key or a secret, nor a member id or a client address).
+_caller: ContextVar[str | None] = ContextVar("xpshop_caller", default=None)
 _UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="xpshop"'}
 
 
@@ -25,6 +28,16 @@ def begin() -> None:
     """A new request: nothing counted yet."""
     _verdict.set(None)
     _counted.set(False)
+    _caller.set(None)
+
+
+def identified(who: str) -> None:
+    """Name the caller for the request's log line (see `_caller`)."""
+    _caller.set(who)
+
+
+def caller_label() -> str | None:
+    return _caller.get()
 
 
 def decorate(result: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +49,8 @@ def decorate(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _limit(subject: str, limit: int) -> None:
+    # no member id nor address in a log line: "user" and "anonymous" say enough
+    identified("anonymous" if subject.startswith("ip:") else "user" if subject.startswith("user:") else subject)
     if _counted.get():  # the preflight can run twice for a request (see http.errors): count it once
         verdict = _verdict.get()
     else:

@@ -73,6 +73,7 @@ class Preflight:
             app.append_context(caller=access.shop_caller(app, route_path, admin_only=False))
         elif mode is Access.RELAY:
             auth.require_relay(headers)
+            access.identified("relay")
         elif mode is Access.LEADERBOARD:
             app.append_context(anonymous=self._leaderboard_gate(app, route_path, guild_id))
         elif mode is Access.PUBLIC:

@@ -59,8 +59,19 @@ def _canonical(body: str | None) -> str:
         return body or ""
 
 
-def once(app: Resolver, operation: Callable[[], tuple[Any, int]], envelope_body: bool) -> Response:
-    """Run a write; with an `Idempotency-Key` header a retry of the same request replays the first answer."""
+def once(
+    app: Resolver,
+    operation: Callable[[], tuple[Any, int]],
+    envelope_body: bool,
+    secret: tuple[str, Callable[[dict[str, Any]], Exception]] | None = None,
+) -> Response:
+    """Run a write; with an `Idempotency-Key` header a retry of the same request replays the first answer.
+
+    `secret` = (field, refusal): the answer's `field` is a secret shown once (a new API key). The stored
+    answer goes without it (secrets are stored hashed, idempotency records too), so a replay cannot show it:
+    the retry is refused with `refusal(stored answer)` instead, which names what the first request made."""
+    if secret is not None:
+        return _once_with_secret(app, operation, envelope_body, *secret)
     event = app.current_event
     key = (event.headers or {}).get(IDEMPOTENCY_HEADER)
     respond = envelope.ok if envelope_body else envelope.plain
@@ -86,6 +97,33 @@ def once(app: Resolver, operation: Callable[[], tuple[Any, int]], envelope_body:
     config().register_lambda_context(app.lambda_context)  # the invocation's deadline bounds "in progress"
     result = runner()(request={"key": scope, "fingerprint": fingerprint}, operation=operation)
     return respond(result["data"], int(result["status"]))
+
+
+def _once_with_secret(
+    app: Resolver,
+    operation: Callable[[], tuple[Any, int]],
+    envelope_body: bool,
+    field: str,
+    refusal: Callable[[dict[str, Any]], Exception],
+) -> Response:
+    shown: dict[str, Any] = {}
+
+    def without_secret() -> tuple[Any, int]:
+        data, status = operation()
+        shown[field] = data[field]
+        return {**data, field: None}, status
+
+    answer = once(app, without_secret, envelope_body)
+    if field not in shown:  # replayed: the first answer held the secret, this one cannot
+        stored = json.loads(answer.body or "{}")
+        raise refusal(stored.get("data", stored) if envelope_body else stored)
+    body = json.loads(answer.body or "{}")
+    if envelope_body:
+        body["data"][field] = shown[field]
+    else:
+        body[field] = shown[field]
+    respond = envelope.ok if envelope_body else envelope.plain
+    return respond(body["data"] if envelope_body else body, answer.status_code)
 
 
 @snapstart.on_snapshot

@@ -9,6 +9,7 @@ import functools
 import inspect
 import json
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Annotated, Any, NamedTuple
@@ -20,7 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ..api.xp.field_codes import FIELD_ERROR_CODES
 from ..errors import ErrorCode, InvalidInput
-from . import errors, gate, idempotency
+from . import errors, gate, idempotency, request_log
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -214,9 +215,13 @@ def _answer_missing_guild(app: Resolver, path: str) -> None:
     app.route(path, method=_EVERY_METHOD, include_in_schema=False)(missing_guild)
 
 
-def once(app: Resolver, operation: Callable[[], tuple[Any, int]]) -> Response:
+def once(
+    app: Resolver,
+    operation: Callable[[], tuple[Any, int]],
+    secret: tuple[str, Callable[[dict[str, Any]], Exception]] | None = None,
+) -> Response:
     """Run a write (see `idempotency.once`), answering in the resolver's style."""
-    return idempotency.once(app, operation, app.style.envelope)
+    return idempotency.once(app, operation, app.style.envelope, secret)
 
 
 def page_window(offset: int | None, limit: int | None, page: int | None = None) -> tuple[int, int]:
@@ -251,10 +256,27 @@ def _normalise(event: dict[str, Any], query_as_body: bool) -> dict[str, Any]:
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     access = gate.access  # the gate's rate-limit state, loaded with its checks by the first request
     access.begin()
+    started = time.perf_counter()
     raw = getattr(app, "raw_bodies", False)
     style: ApiStyle | None = getattr(app, "style", None)
     result = app.resolve(event if raw else _normalise(event, style is not None and style.query_as_body), context)
-    return access.decorate(result)  # X-RateLimit-* on every answer to a limited caller
+    result = _no_store(access.decorate(result))  # X-RateLimit-* on every answer to a limited caller
+    request_log.logged(event, result, started, access.caller_label())
+    return result
+
+
+# Every API answer: private data behind a key, or a secret shown once (a new key), so no browser or proxy
+# keeps it; and its JSON is never sniffed as another type. A route that sets its own value keeps it.
+_API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _no_store(result: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(result, dict):
+        headers = dict(result.get("headers") or {})
+        present = {name.lower() for name in headers}
+        headers.update({name: value for name, value in _API_HEADERS.items() if name.lower() not in present})
+        result["headers"] = headers
+    return result
 
 
 def raw_body(app: APIGatewayHttpResolver) -> bytes:
