@@ -384,6 +384,7 @@ def _xp_api_key(i: Interaction) -> dict[str, Any]:
         [s.value for s in DASHBOARD_SCOPES],
         [guild_id],
         created_by=f"discord:{i.user_id}",
+        quota=access_keys.manager_quota(guild_id, str(i.user_id)),
     )
     return embeds.done(
         f"🔑 A read-only API key for this server (`{'`, `'.join(issued['scopes'])}`, "
