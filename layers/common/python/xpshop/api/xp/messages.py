@@ -72,6 +72,14 @@ def not_ahead(value: int) -> int:
     return value
 
 
+def not_too_old(value: int) -> int:
+    """`value` (epoch ms) unless it is older than `max_age_ms()` (ingestion's window for what the relay sends)."""
+    age = now_ms() - value
+    if age > max_age_ms():
+        raise ValueError(f"is {age // 1000} s old; at most {max_age_ms() // 1000} s is accepted")
+    return value
+
+
 def max_future_ms() -> int:
     return _seconds_env("INGEST_MAX_FUTURE_SECONDS", DEFAULT_MAX_FUTURE_SECONDS) * 1000
 
@@ -192,10 +200,7 @@ class IngestedMessage(MessageEvent):
     @field_validator("timestamp")
     @classmethod
     def _not_too_old(cls, value: int) -> int:
-        age = now_ms() - value
-        if age > max_age_ms():
-            raise ValueError(f"is {age // 1000} s old; at most {max_age_ms() // 1000} s is accepted")
-        return value
+        return not_too_old(value)
 
 
 class IngestBody(BaseModel):
