@@ -545,6 +545,9 @@ def local_stack(template: dict[str, Any]) -> Iterator[Stack]:
         configure_environment(ddb.endpoint, TABLE, ADMIN_KEY, template=template)
         # what the deployed functions print: the template's log level and the EMF metric lines
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
+        # The simulated traffic is a stretch of the past (hours, for the quiet guild) replayed at once, as if
+        # each message arrived on time: its awards must not be bounded by the replay's arrival.
+        os.environ["INGEST_AWARD_WINDOW_SECONDS"] = str(7 * 24 * 3600)
         queue = LocalQueue(
             REPO_ROOT,
             None,

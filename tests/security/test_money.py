@@ -349,3 +349,26 @@ def test_first_seen_is_kept_by_every_later_write(api, guild):
     assert api.delete(f"/api/xp/users/{guild}/{user}", {"amount": _start(3)}).status == 200
     _message(guild, user)
     assert member_item(guild, user)["createdAt"] == first
+
+
+# ---------------------------------------------------------------- Give XP: once per message, for good
+
+
+def test_give_xp_refuses_a_message_older_than_its_once_mark(api, shop_guild, discord_app):
+    """Give XP pays once per message by a mark that expires after 90 days (ONCE_TTL_SECONDS); a message
+    that old could be rewarded again once its mark was gone (messages stay in Discord for good). A message
+    older than the mark's lifetime is now refused, so no message is ever rewarded twice."""
+    from xpshop.ids import snowflake_at
+    from xpshop.store.markers import ONCE_TTL_SECONDS
+
+    author = new_user_id()
+    now = int(time.time() * 1000)
+    old = str(snowflake_at(now - ONCE_TTL_SECONDS * 1000 - 60_000))
+    _, answer = d.call(discord_app.signer, d.message_command(shop_guild, new_user_id(), old, author))
+    assert "too old" in _text(answer) and answer["data"]["flags"] == EPHEMERAL
+    from tests.support.storage import member_item
+
+    assert member_item(shop_guild, author) is None
+    recent = str(snowflake_at(now - (ONCE_TTL_SECONDS - 86_400) * 1000))
+    _, answer = d.call(discord_app.signer, d.message_command(shop_guild, new_user_id(), recent, author))
+    assert "earned **50** XP" in _text(answer)

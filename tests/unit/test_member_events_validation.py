@@ -66,6 +66,42 @@ def test_a_bad_batch_is_refused_naming_the_field(api, body, field):
     assert field in r.error["message"]
 
 
+DAY_MS = 24 * 3600 * 1000
+
+
+def test_an_event_older_than_the_ingestion_window_is_refused(api, monkeypatch):
+    """Like a message's timestamp (issue 12, finding 7): no older than INGEST_MAX_AGE_SECONDS (7 days). An
+    event id is applied once while its mark lasts (90 days); an event only accepted within 7 days of when it
+    happened can never outlive its mark, so a replay of an old leave never resets a member who came back."""
+    monkeypatch.delenv("INGEST_MAX_AGE_SECONDS", raising=False)
+    r = api.post(PATH, {"events": [event(at=int(time.time() * 1000) - 8 * DAY_MS)]}, key=RELAY)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert "events.0.at" in r.error["message"] and "old" in r.error["message"]
+    recent = api.post(PATH, {"events": [event(at=int(time.time() * 1000) - 6 * DAY_MS)]}, key=RELAY)
+    assert recent.status == 503  # valid: only the queue is missing
+    monkeypatch.setenv("INGEST_MAX_AGE_SECONDS", "60")
+    r = api.post(PATH, {"events": [event(at=int(time.time() * 1000) - 120_000)]}, key=RELAY)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+
+
+def test_a_queued_event_is_not_refused_for_its_age():
+    """Its age was checked at ingestion; it may then wait on the queue (retries) without becoming poison."""
+    import json
+
+    from xpshop.api.xp.member_events import MEMBER_KIND, MemberEvent, parse_record
+
+    old = event(at=int(time.time() * 1000) - 9 * DAY_MS)
+    parsed = parse_record(json.dumps({"kind": MEMBER_KIND, **old}))
+    assert isinstance(parsed, MemberEvent) and parsed.at == old["at"]
+
+
+def test_the_age_window_stays_inside_the_event_marks_lifetime():
+    from xpshop.api.xp.messages import DEFAULT_MAX_AGE_SECONDS
+    from xpshop.store.members import ONCE_TTL_SECONDS
+
+    assert DEFAULT_MAX_AGE_SECONDS < ONCE_TTL_SECONDS
+
+
 def test_not_json_is_a_400(api):
     r = api.request("POST", PATH, "{not json", key=RELAY)
     assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from ..errors import NotFound
-from ..ids import is_snowflake
+from ..ids import is_snowflake, snowflake_ms
 from . import embeds, role_safety
 from .definitions import GIVE_XP, MESSAGE, USER, VIEW_RANK
 from .model import LEADERBOARD_PAGE_SIZE, Interaction, Refused, guild_of
@@ -343,6 +343,7 @@ def _config_multiplier(i: Interaction) -> dict[str, Any]:
 def _give_xp(i: Interaction) -> dict[str, Any]:
     """Reward the author of a helpful message, once per message whoever clicks."""
     from .. import metrics
+    from ..clock import now_ms
     from ..service import members
     from ..store import markers
 
@@ -358,6 +359,11 @@ def _give_xp(i: Interaction) -> dict[str, Any]:
         raise Refused("Messages sent by webhooks don't earn XP.")
     if author["id"] == i.user_id:
         raise Refused("You can't reward your own message.")
+    if not is_snowflake(message_id):
+        raise Refused("I can't see what this command was used on.")
+    if now_ms() - snowflake_ms(message_id) >= markers.ONCE_TTL_SECONDS * 1000:
+        # the once-per-message mark lasts that long: an older message could be rewarded again once it expired
+        raise Refused(f"That message is too old to reward (over {markers.ONCE_TTL_SECONDS // 86_400} days).")
     amount = int(_config(guild_id)["giveXpAmount"])
     if not markers.claim_once(guild_id, "givexp", message_id, by=i.user_id, userId=author["id"]):
         return embeds.done("That message has already been rewarded.", ephemeral=True)
@@ -384,6 +390,7 @@ def _xp_api_key(i: Interaction) -> dict[str, Any]:
         [s.value for s in DASHBOARD_SCOPES],
         [guild_id],
         created_by=f"discord:{i.user_id}",
+        quota=access_keys.manager_quota(guild_id, str(i.user_id)),
     )
     return embeds.done(
         f"🔑 A read-only API key for this server (`{'`, `'.join(issued['scopes'])}`, "

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..clock import iso, now_ms
 from ..errors import ApiError, ErrorCode
 from ..store import access_keys as store
-from ..store.guards import GuardFailed
+from ..store.guards import Guard, GuardFailed
 
 if TYPE_CHECKING:  # its model is the API keys function's alone: every other function checks keys, none makes one
     from ..api.keys import CreateKeyBody
@@ -37,6 +37,9 @@ CACHE_SECONDS = 30.0
 CACHE_MAX = 1024  # entries; a container seeing more distinct keys starts its cache again
 LAST_USED_PRECISION_MS = 300_000
 DEFAULT_RATE_LIMIT = 1500  # requests per minute, when RATE_LIMIT_PER_MINUTE is not set
+# Active keys one server manager may hold per server through /xp api-key: each key has its own rate limit, so
+# without a cap one manager could multiply what they may ask of the API (and fill the admin's key list).
+MAX_KEYS_PER_MANAGER = 5
 
 _cache: dict[str, tuple[float, store.AccessKey | None]] = {}
 
@@ -84,8 +87,11 @@ def issue(
     expires_at: int | None = None,
     rate_limit: int | None = None,
     created_by: str | None = None,
+    quota: str | None = None,
 ) -> dict[str, Any]:
-    """Make a key (already validated: see CreateKeyBody) and answer it with its secret, shown this once."""
+    """Make a key (already validated: see CreateKeyBody) and answer it with its secret, shown this once.
+    `quota`: the maker whose active keys it counts in (`manager_quota`): refused with KeyLimitReached when
+    they hold MAX_KEYS_PER_MANAGER already, checked in the key's own write."""
     for _ in range(3):  # 64-bit ids: a clash is astronomically unlikely, but the write is guarded
         key_id = secrets.token_hex(8)
         secret = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
@@ -99,10 +105,13 @@ def issue(
             created_at=now_ms(),
             created_by=created_by,
             expires_at=expires_at,
+            quota=quota,
         )
         try:
-            store.put_new(key)
-        except GuardFailed:
+            store.put_new(key, MAX_KEYS_PER_MANAGER if quota else None)
+        except GuardFailed as exc:
+            if Guard.KEY_QUOTA in exc:
+                raise KeyLimitReached(MAX_KEYS_PER_MANAGER) from None
             continue
         shown = view(key)
         return {
@@ -111,6 +120,23 @@ def issue(
             **{k: shown[k] for k in ("name", "scopes", "guildIds", "expiresAt", "rateLimitPerMinute", "createdAt")},
         }
     raise ApiError(ErrorCode.CONFLICT, "Could not draw a free key id; try again")
+
+
+class KeyLimitReached(ApiError):
+    """The maker holds as many active keys as they may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            ErrorCode.CONFLICT,
+            f"You already hold {limit} active API keys for this server, the most one manager may have. "
+            "Ask the bot's admin to revoke one you no longer use (DELETE /api/keys/{id}), then try again.",
+        )
+        self.limit = limit
+
+
+def manager_quota(guild_id: str, user_id: str) -> str:
+    """Whose count a key made by a server manager (/xp api-key) is kept in: theirs, in that server."""
+    return f"{guild_id}:{user_id}"
 
 
 def create(body: CreateKeyBody, created_by: str | None = None) -> dict[str, Any]:

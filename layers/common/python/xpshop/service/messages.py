@@ -15,6 +15,7 @@ from .. import message_queue, metrics
 from ..api.xp.member_events import MemberEvent, MembersIngestBody, MessageRun, parse_record
 from ..api.xp.messages import IngestBody, MessageEvent
 from ..awards import message_award
+from ..clock import now_ms
 from ..display import Display
 from ..errors import InvalidInput
 from ..store import guilds, members, recalc, stats
@@ -30,7 +31,8 @@ logger = Logger(child=True)
 
 def ingest(body: IngestBody) -> dict[str, Any]:
     """Queue the human messages of a batch for the consumer (bots are dropped here)."""
-    human = [m.queued() for m in body.messages if not m.bot]
+    received_at = now_ms()  # the arrival time the consumer bounds each message's award time by (MessageEvent.award_at)
+    human = [m.queued(received_at) for m in body.messages if not m.bot]
     accepted = message_queue.send(human) if human else 0
     return {"accepted": accepted, "skipped": len(body.messages) - len(human)}
 
@@ -144,7 +146,7 @@ def count_run(events: list[MessageEvent], tally: Tally) -> list[dict[str, Any]]:
     run = []
     for e in human:
         award = message_award(cfg, e.userId, e.channelId, e.roleIds)
-        run.append(members.Message(int(e.messageId), e.timestamp, award.xp, award.cooldown_ms, e.display_data()))
+        run.append(members.Message(int(e.messageId), e.award_at(), award.xp, award.cooldown_ms, e.display_data()))
     outcomes = iter(members.count_messages(first.guildId, first.userId, run, curve=curve))
     for i, r in enumerate(results):
         if r is not None:

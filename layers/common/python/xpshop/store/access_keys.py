@@ -3,10 +3,10 @@ only its SHA-256 (see xpshop.service.access_keys for why a fast hash is right he
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from . import keys, pages
+from . import keys, pages, tx
 from .conditions import Attr
 from .guards import Guard, guarding
 from .table import plain, table
@@ -27,6 +27,7 @@ class AccessKey:
     expires_at: int | None = None  # ms
     revoked_at: int | None = None  # ms
     last_used_at: int | None = None  # ms, refreshed at most every LAST_USED_PRECISION (service)
+    quota: str | None = None  # the maker whose active keys it counts in (`<guild>:<user>`); None: not counted
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> AccessKey:
@@ -43,6 +44,7 @@ class AccessKey:
             expires_at=item.get("expiresAt"),
             revoked_at=item.get("revokedAt"),
             last_used_at=item.get("lastUsedAt"),
+            quota=item.get("quota"),
         )
 
     def to_item(self) -> dict[str, Any]:
@@ -63,16 +65,37 @@ class AccessKey:
             ("expiresAt", self.expires_at),
             ("revokedAt", self.revoked_at),
             ("lastUsedAt", self.last_used_at),
+            ("quota", self.quota),
         ):
             if value is not None:
                 item[name] = value
         return item
 
 
-def put_new(key: AccessKey) -> None:
-    """Store a new key; its id is freshly drawn, so a clash (GuardFailed NEW_ID) means draw again."""
-    with guarding(Guard.NEW_ID):
-        table().put_item(Item=key.to_item(), ConditionExpression="attribute_not_exists(PK)")
+def put_new(key: AccessKey, limit: int | None = None) -> None:
+    """Store a new key; its id is freshly drawn, so a clash (GuardFailed NEW_ID) means draw again. A key
+    counted in a quota (`key.quota`) is written with its maker's count of active keys in one transaction
+    guarded by the count (GuardFailed KEY_QUOTA: the maker holds `limit` active keys already)."""
+    if key.quota is None:
+        with guarding(Guard.NEW_ID):
+            table().put_item(Item=key.to_item(), ConditionExpression="attribute_not_exists(PK)")
+        return
+    if limit is None:
+        raise ValueError("a key counted in a quota needs its limit")
+    tx.write_guarded(
+        [
+            (Guard.NEW_ID, tx.put(key.to_item(), "attribute_not_exists(PK)")),
+            (
+                Guard.KEY_QUOTA,
+                tx.update(
+                    keys.access_key_quota(key.quota),
+                    "SET active = if_not_exists(active, :zero) + :one",
+                    "attribute_not_exists(active) OR active < :limit",
+                    values={":zero": 0, ":one": 1, ":limit": limit},
+                ),
+            ),
+        ]
+    )
 
 
 def get(key_id: str) -> AccessKey | None:
@@ -88,17 +111,45 @@ def list_all() -> list[AccessKey]:
 
 def revoke(key_id: str, now: int) -> AccessKey:
     """Mark a key revoked (GuardFailed ENTITY: no such key, or revoked already). The record is kept,
-    listed with its revokedAt, for REVOKED_KEPT_DAYS."""
-    with guarding(Guard.ENTITY):
-        resp = table().update_item(
-            Key=keys.access_key(key_id),
-            UpdateExpression="SET revokedAt = :now, #ttl = :ttl",
-            ConditionExpression=Attr("PK").exists() & Attr("revokedAt").not_exists(),
-            ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={":now": now, ":ttl": now // 1000 + REVOKED_KEPT_DAYS * 86400},
-            ReturnValues="ALL_NEW",
-        )
-    return AccessKey.from_item(resp["Attributes"])
+    listed with its revokedAt, for REVOKED_KEPT_DAYS. A key counted in a quota frees its place in the same
+    transaction (guarded by the key not being revoked yet, so a place is freed once)."""
+    expression = "SET revokedAt = :now, #ttl = :ttl"
+    values = {":now": now, ":ttl": now // 1000 + REVOKED_KEPT_DAYS * 86400}
+    current = get(key_id)  # which quota it counts in, if any (a key's quota never changes)
+    if current is None or current.quota is None:
+        with guarding(Guard.ENTITY):
+            resp = table().update_item(
+                Key=keys.access_key(key_id),
+                UpdateExpression=expression,
+                ConditionExpression=Attr("PK").exists() & Attr("revokedAt").not_exists(),
+                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        return AccessKey.from_item(resp["Attributes"])
+    tx.write_guarded(
+        [
+            (
+                Guard.ENTITY,
+                tx.update(
+                    keys.access_key(key_id),
+                    expression,
+                    "attribute_exists(PK) AND attribute_not_exists(revokedAt)",
+                    names={"#ttl": "ttl"},
+                    values=values,
+                ),
+            ),
+            (
+                None,
+                tx.update(
+                    keys.access_key_quota(current.quota),
+                    "SET active = if_not_exists(active, :one) - :one",
+                    values={":one": 1},
+                ),
+            ),
+        ]
+    )
+    return replace(current, revoked_at=now)
 
 
 def touch(key_id: str, now: int) -> None:

@@ -43,6 +43,8 @@ class Guard(StrEnum):
     # coupons
     COUPON_OPEN = "coupon_open"  # active, unexpired, uses left, and its day_limit allows this redemption
     UNREDEEMED = "unredeemed"  # the member has not redeemed the coupon yet
+    # API keys
+    KEY_QUOTA = "key_quota"  # the key's maker holds fewer active keys than their limit
 
 
 class GuardFailed(Exception):

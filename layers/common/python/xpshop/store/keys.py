@@ -451,6 +451,13 @@ def access_key_index(key_id: str) -> dict[str, str]:
     return {"GSI1PK": ACCESS_KEYS_GSI1PK, "GSI1SK": key_id}
 
 
+def access_key_quota(owner: str) -> dict[str, str]:
+    """The count of active keys one maker holds (`<guild>:<user>` for /xp api-key); under KEY# like the keys
+    (the functions that make and revoke keys are pinned to that prefix). A key id is 16 hex digits, so
+    `KEY#BY#...` never names a key."""
+    return {"PK": f"KEY#BY#{owner}", "SK": "QUOTA"}
+
+
 def rate_window(subject: str, window_start_s: int) -> dict[str, str]:
     """One fixed window of one caller (`key:<id>`, `user:<d>`, `ip:<address>`, `admin`): its own partition,
     so counting never makes a hot partition of anything but one caller's minute."""

@@ -11,7 +11,7 @@ from ..clock import now_ms, now_s
 from . import keys
 from .table import delete_prefix, is_condition_failure, table
 
-ONCE_TTL_SECONDS = 90 * 86_400  # a Give XP on a message older than that may count again: it is long gone
+ONCE_TTL_SECONDS = 90 * 86_400  # Give XP refuses a message older than that (its mark could have expired)
 EFFECT_TTL_SECONDS = 30 * 86_400
 
 

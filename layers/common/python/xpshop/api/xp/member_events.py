@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..fields import SNOWFLAKE_EXAMPLE, Snowflake, body_config
-from .messages import MessageEvent, Timestamp, not_ahead
+from .messages import MessageEvent, Timestamp, not_ahead, not_too_old
 
 MEMBER_KIND = "member"
 EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
@@ -32,7 +32,8 @@ class MemberEvent(BaseModel):
     guildId: Snowflake
     userId: Snowflake
     at: Timestamp = Field(
-        description="When it happened: epoch milliseconds (or ISO 8601); not ahead by more than 5 minutes"
+        description="When it happened: epoch milliseconds (or ISO 8601); from 7 days ago to 5 minutes ahead "
+        "(configurable)"
     )
 
     @field_validator("at")
@@ -40,9 +41,26 @@ class MemberEvent(BaseModel):
     def _not_ahead(cls, value: int) -> int:
         return not_ahead(value)
 
+    @field_validator("at")
+    @classmethod
+    def _not_too_old(cls, value: int) -> int:
+        # As a message's timestamp (issue 12, finding 7). An event id is applied once while its mark lasts (90
+        # days): an event accepted only within 7 days of happening never outlives it, so a replayed old leave
+        # never resets a member who came back.
+        return not_too_old(value)
+
     def queued(self) -> dict[str, Any]:
         """The queue record: the event as validated, marked as a member event."""
         return {"kind": MEMBER_KIND, **self.model_dump(mode="json")}
+
+
+class QueuedMemberEvent(MemberEvent):
+    """A member event as the queue carries it: its age was checked at ingestion (it may wait on the queue)."""
+
+    @field_validator("at")
+    @classmethod
+    def _not_too_old(cls, value: int) -> int:
+        return value
 
 
 class MembersIngestBody(BaseModel):
@@ -90,7 +108,7 @@ def parse_record(body: str) -> MessageEvent | MemberEvent | MessageRun:
     pydantic.ValidationError) when it is none of them."""
     data = json.loads(body)
     if isinstance(data, dict) and data.get("kind") == MEMBER_KIND:
-        return MemberEvent.model_validate({k: v for k, v in data.items() if k != "kind"})
+        return QueuedMemberEvent.model_validate({k: v for k, v in data.items() if k != "kind"})
     if isinstance(data, dict) and data.get("kind") == RUN_KIND:
         return MessageRun.model_validate(data)
     return MessageEvent.model_validate(data)

@@ -5,6 +5,13 @@ Every number is bounded: ids are 64-bit snowflakes and a timestamp lies between 
 last moment a snowflake can carry, so nothing derived from an event goes past DynamoDB's 38 digits. A
 timestamp also has to be recent: no more than INGEST_MAX_FUTURE_SECONDS ahead (a future timestamp would
 keep its member in cooldown until then) and, at ingestion, no older than INGEST_MAX_AGE_SECONDS.
+
+Ingestion stamps each queued message with when it arrived (`receivedAt`; what a relay sends under that name
+is dropped), and the consumer judges the cooldown at `award_at`: the timestamp, but no earlier than
+INGEST_AWARD_WINDOW_SECONDS before the arrival and no later than the arrival. The relay chooses timestamps, so
+without that bound a relay could send a member's messages one cooldown apart across the whole 7-day window
+at once and have each earn XP; with it, a member's awards over any stretch of arrivals are at most what
+real-time chat over that stretch plus one window earns.
 """
 
 import json
@@ -13,7 +20,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from ... import display
 from ...clock import now_ms
@@ -25,6 +42,9 @@ logger = Logger(child=True)
 MAX_TIMESTAMP_MS = DISCORD_EPOCH_MS + 2**42 - 1  # a snowflake's 42 bits of milliseconds (year 2154)
 DEFAULT_MAX_FUTURE_SECONDS = 300
 DEFAULT_MAX_AGE_SECONDS = 7 * 24 * 3600
+# A message arriving later than this after its timestamp earns XP as if sent this long before it arrived:
+# long enough for a relay's retries and an outage of the API, short of letting a relay backdate a week.
+DEFAULT_AWARD_WINDOW_SECONDS = 3600
 MAX_ROLE_IDS = 250
 
 
@@ -52,12 +72,24 @@ def not_ahead(value: int) -> int:
     return value
 
 
+def not_too_old(value: int) -> int:
+    """`value` (epoch ms) unless it is older than `max_age_ms()` (ingestion's window for what the relay sends)."""
+    age = now_ms() - value
+    if age > max_age_ms():
+        raise ValueError(f"is {age // 1000} s old; at most {max_age_ms() // 1000} s is accepted")
+    return value
+
+
 def max_future_ms() -> int:
     return _seconds_env("INGEST_MAX_FUTURE_SECONDS", DEFAULT_MAX_FUTURE_SECONDS) * 1000
 
 
 def max_age_ms() -> int:
     return _seconds_env("INGEST_MAX_AGE_SECONDS", DEFAULT_MAX_AGE_SECONDS) * 1000
+
+
+def award_window_ms() -> int:
+    return _seconds_env("INGEST_AWARD_WINDOW_SECONDS", DEFAULT_AWARD_WINDOW_SECONDS) * 1000
 
 
 def _epoch_ms(value: Any) -> Any:
@@ -114,6 +146,8 @@ class MessageEvent(BaseModel):
     avatar: AvatarHash | None = Field(
         default=None, description="The author's Discord avatar hash (a_ prefix when animated); null: none"
     )
+    # When ingestion accepted it (epoch ms), stamped by ingestion itself; None in records queued before.
+    receivedAt: SkipJsonSchema[int | None] = Field(default=None, ge=DISCORD_EPOCH_MS, le=MAX_TIMESTAMP_MS)
 
     @field_validator("timestamp")
     @classmethod
@@ -128,13 +162,24 @@ class MessageEvent(BaseModel):
         not_ahead(snowflake_ms(value))
         return value
 
+    def award_at(self) -> int:
+        """The time the cooldown judges this message at: its timestamp, within [arrival - window, arrival]
+        (a record without an arrival time, queued by an older ingestion, keeps its timestamp)."""
+        if self.receivedAt is None:
+            return self.timestamp
+        return min(max(self.timestamp, self.receivedAt - award_window_ms()), self.receivedAt)
+
     def display_data(self) -> dict[str, str | None]:
         """The display data the relay sent (only the fields it sent: absent ones are kept as stored)."""
         return {name: getattr(self, name) for name in display.ATTRIBUTES if name in self.model_fields_set}
 
-    def queued(self) -> dict[str, Any]:
-        """The queue record: every field as validated, display fields only when sent (absent must stay absent)."""
-        return self.model_dump(mode="json", exclude=set(_DISPLAY_FIELDS - self.model_fields_set))
+    def queued(self, received_at: int | None = None) -> dict[str, Any]:
+        """The queue record: every field as validated, display fields only when sent (absent must stay absent),
+        stamped with `received_at` when given (ingestion's clock, not the relay's)."""
+        record = self.model_dump(mode="json", exclude=set(_DISPLAY_FIELDS - self.model_fields_set) | {"receivedAt"})
+        if received_at is not None:
+            record["receivedAt"] = received_at
+        return record
 
 
 class IngestedMessage(MessageEvent):
@@ -144,13 +189,18 @@ class IngestedMessage(MessageEvent):
         description="Epoch milliseconds (or ISO 8601); from 7 days ago to 5 minutes ahead (configurable)"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_arrival_time(cls, data: Any) -> Any:
+        # The arrival time is ingestion's to stamp: one sent by the relay is ignored, like any unknown field.
+        if isinstance(data, dict) and "receivedAt" in data:
+            return {k: v for k, v in data.items() if k != "receivedAt"}
+        return data
+
     @field_validator("timestamp")
     @classmethod
     def _not_too_old(cls, value: int) -> int:
-        age = now_ms() - value
-        if age > max_age_ms():
-            raise ValueError(f"is {age // 1000} s old; at most {max_age_ms() // 1000} s is accepted")
-        return value
+        return not_too_old(value)
 
 
 class IngestBody(BaseModel):
