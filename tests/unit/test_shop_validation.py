@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 
 from tests.support import shop
@@ -47,3 +49,48 @@ def test_cosmetic_validation(api, catalog, change, field):
     r = api.post("/api/v1/cosmetics/create", body)
     assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
     assert field in r.error["message"]
+
+
+@pytest.mark.parametrize("written", ["1_000", "1.0", "1e3", "0x10", "\u0661\u0662", "１２", "5 5", "--5", "", "9" * 41])
+def test_numbers_as_text_are_decimal_digits_only(api, written):
+    """A number given as a string is its decimal digits (sign, leading zeros and surrounding spaces allowed):
+    Python's other readings of int() ("1_000", other scripts' digits) and a float's text are refused, naming
+    the field, on every integer of the shop's bodies and query strings; nothing is written."""
+    from tests.support.storage import new_user_id
+
+    user = shop.funded_user(api, new_user_id(), 7)
+    for method, path, body in [
+        ("PATCH", "/api/v1/credits/modify", {"id": user, "amount": written}),
+        ("PATCH", "/api/v1/credits/set", {"id": user, "new_amount": written}),
+        ("POST", "/api/v1/coupons/create", {"code": shop.unique("N"), "credit_grant": written}),
+        ("POST", "/api/v1/coupons/create", {"code": shop.unique("N"), "credit_grant": 5, "uses": written}),
+        ("POST", "/api/v1/coupons/create", {"code": shop.unique("N"), "credit_grant": 5, "expires": written}),
+        ("POST", "/api/v1/coupons/create", {"code": shop.unique("N"), "credit_grant": 5, "day_limit": written}),
+    ]:
+        r = api.request(method, path, body)
+        field = next(k for k, v in body.items() if v == written)
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), (path, body, r.body)
+        assert r.error["message"].startswith(f"{field}: "), r.error
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 7
+    quoted = urllib.parse.quote(written)
+    for path in (
+        f"/api/v1/users/list?limit={quoted}",
+        f"/api/v1/users/transactions?id={user}&limit={quoted}",
+        f"/api/v1/coupons/list?limit={quoted}",
+        f"/api/v1/creatorcodes/list?limit={quoted}",
+        f"/api/v1/creatorcodes/list?uses_limit={quoted}",
+    ):
+        r = api.get(path)
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), (path, r.body)
+        assert "limit" in r.error["message"], r.error
+
+
+@pytest.mark.parametrize(("written", "value"), [("60", 60), ("+60", 60), ("060", 60), (" 60 ", 60), (60.0, 60)])
+def test_numbers_in_their_documented_forms_are_read(api, written, value):
+    from tests.support.storage import new_user_id
+
+    user = shop.funded_user(api, new_user_id(), 0)
+    r = api.request("PATCH", "/api/v1/credits/modify", {"id": user, "amount": written})
+    assert (r.status, r.body) == (200, {"credits": value})
+    if isinstance(written, str):  # a query string carries text only
+        assert api.get(f"/api/v1/coupons/list?limit={urllib.parse.quote(written)}").status == 200
