@@ -94,3 +94,28 @@ def test_numbers_in_their_documented_forms_are_read(api, written, value):
     assert (r.status, r.body) == (200, {"credits": value})
     if isinstance(written, str):  # a query string carries text only
         assert api.get(f"/api/v1/coupons/list?limit={urllib.parse.quote(written)}").status == 200
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "name",
+        "type",
+        "description",
+        "categoryid",
+        "cost",
+        "showcase_image_url",
+        "model_source_url",
+        "texture_source_url",
+    ],
+)
+def test_a_cosmetic_update_refuses_null_fields(api, catalog, field):
+    """Nothing of a cosmetic can be cleared: null in an update is a 400 naming the field, not an edit of
+    nothing answered {"edited": true}; the cosmetic is unchanged."""
+    item = shop.cosmetic(api, catalog["category"])
+    other = {"description": "changed"} if field != "description" else {"cost": 99}  # a real edit beside it
+    r = api.request("PATCH", "/api/v1/cosmetics/update", {"original_name": item["name"], **other, field: None})
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert field in r.error["message"]
+    stored = next(c for c in api.get("/api/v1/cosmetics/list").body if c["id"] == item["id"])
+    assert stored == item
