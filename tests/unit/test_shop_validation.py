@@ -119,3 +119,26 @@ def test_a_cosmetic_update_refuses_null_fields(api, catalog, field):
     assert field in r.error["message"]
     stored = next(c for c in api.get("/api/v1/cosmetics/list").body if c["id"] == item["id"])
     assert stored == item
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"credit_grant": None},  # the coupon's only grant
+        {"credit_grant": 0},
+        {"credit_grant": "0"},
+        {"credit_grant": None, "cosmetic_grant": None},  # the body alone clears both
+        {"credit_grant": 0, "cosmetic_grant": None, "uses": 5},
+    ],
+)
+def test_a_coupon_edit_that_leaves_no_grant_is_a_400(api, edit):
+    """A coupon always grants something. An edit that would leave it no grant is a bad request naming the
+    grants (retrying it cannot succeed), not 409 CONFLICT, which says "a concurrent change won; retry";
+    nothing changes."""
+    code = shop.unique("KEEP")
+    assert api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 10}).status == 201
+    r = api.request("PATCH", "/api/v1/coupons/edit", {"original_code": code, **edit})
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert "credit_grant" in r.error["message"] and "cosmetic_grant" in r.error["message"]
+    stored = next(c for c in api.get("/api/v1/coupons/list").body if c["code"] == code)
+    assert (stored["credit_grant"], stored["uses"]) == (10, None)

@@ -7,13 +7,18 @@ from typing import Any
 from ... import metrics, retry
 from ...auth import shop_guild_ids
 from ...clock import now_s
-from ...errors import Conflict, ErrorCode, NotFound, Unavailable
+from ...errors import Conflict, ErrorCode, InvalidInput, NotFound, Unavailable
 from ...shop import CouponState, coupon_refusal, days_in_server, membership_start
 from ...store import coupons as store
 from ...store import members
 from ...store.coupons import Coupon
 from ...store.guards import Guard, GuardFailed
 from . import accounts, catalog
+
+KEEP_A_GRANT = (
+    "credit_grant, cosmetic_grant: a coupon must keep a credit_grant (above 0) or a cosmetic_grant; "
+    "this edit would leave it neither"
+)
 
 
 def coupon_view(coupon: Coupon) -> dict[str, Any]:
@@ -72,7 +77,8 @@ def edit_coupon(original_code: str, changes: dict[str, Any]) -> dict[str, Any]:
         current = by_code(original_code)
         merged = {**coupon_view(current), **changes}
         if not merged.get("credit_grant") and not merged.get("cosmetic_grant"):
-            raise Conflict(ErrorCode.CONFLICT, "A coupon must keep a credit_grant or a cosmetic_grant")
+            # the request is what is wrong (given the coupon's grants), not a race: retrying cannot help
+            raise InvalidInput(ErrorCode.INVALID_REQUEST, KEEP_A_GRANT)
         try:
             edited = store.edit(current, changes)
         except GuardFailed as refused:

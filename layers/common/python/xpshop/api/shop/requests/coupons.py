@@ -75,6 +75,17 @@ class CouponEdit(CouponFields):
             {"anyOf": [required_non_null("original_code"), required_non_null("original_name")]},
             {"properties": {"code": {"not": {"type": "null"}}, "active": {"not": {"type": "null"}}}},
             any_of_present(*_EDITABLE_COUPON),
+            # not both grants cleared by the edit itself (one cleared while the coupon has no other grant is
+            # refused too, by the service: that depends on what is stored)
+            {
+                "not": {
+                    "required": ["credit_grant", "cosmetic_grant"],
+                    "properties": {
+                        "credit_grant": {"enum": [0, "0", "-0", "+0", None]},
+                        "cosmetic_grant": {"type": "null"},
+                    },
+                }
+            },
         ],
     )
     original_code: Code | None = None
@@ -90,6 +101,10 @@ class CouponEdit(CouponFields):
                 raise ValueError(f"{field} cannot be null")
         if not self.model_fields_set - {"original_code", "original_name"}:
             raise ValueError("give at least one field to edit besides original_code")
+        if {"credit_grant", "cosmetic_grant"} <= self.model_fields_set and not (
+            self.credit_grant or self.cosmetic_grant
+        ):
+            raise ValueError("credit_grant, cosmetic_grant: a coupon must keep one of them (this edit clears both)")
         return self
 
     @property
