@@ -142,3 +142,25 @@ def test_a_coupon_edit_that_leaves_no_grant_is_a_400(api, edit):
     assert "credit_grant" in r.error["message"] and "cosmetic_grant" in r.error["message"]
     stored = next(c for c in api.get("/api/v1/coupons/list").body if c["code"] == code)
     assert (stored["credit_grant"], stored["uses"]) == (10, None)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "said"),
+    [
+        ("POST", "/api/v1/cosmetics/grant", {"id": "123456789012345678", "cosmeticid": "short"}, "cosmeticid: must be"),
+        ("DELETE", "/api/v1/categories/delete", {"category_id": "x"}, "category_id: must be an id of 8"),
+        ("POST", "/api/v1/coupons/redeem", {"id": "123456789012345678", "code": "bad code!"}, "code: must be letters"),
+        ("GET", "/api/v1/creatorcodes/supporting?id=123456789012345678&creator_code=bad!", None, "creator_code: must"),
+        (
+            "POST",
+            "/api/v1/users/link",
+            {"discordid": "123456789012345678", "minecraft_username": "no way"},
+            "a Minecraft",
+        ),
+    ],
+)
+def test_pattern_refusals_say_the_rule_in_words(api, method, path, body, said):
+    """A 400 for an id, a code or a username says what is expected, not a regular expression."""
+    r = api.request(method, path, body)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert said in r.error["message"] and "pattern" not in r.error["message"], r.error

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, Valida
 from .... import ids, names
 from ....errors import ErrorCode, InvalidInput
 from ...fields import (
+    PATTERN_RULES,
     PY_SPACE,
     SNOWFLAKE_EXAMPLE,
     SNOWFLAKE_PATTERN,
@@ -77,6 +78,7 @@ ACCOUNT_SCHEMA: dict[str, Any] = {
 AccountId = Annotated[str, BeforeValidator(_account), WithJsonSchema(ACCOUNT_SCHEMA)]
 DiscordId = Annotated[str, BeforeValidator(_snowflake), WithJsonSchema(SNOWFLAKE_SCHEMA)]
 SHORT_ID_PATTERN = f"^{SPACE}*[A-Za-z0-9]{{8}}{SPACE}*$"
+PATTERN_RULES.setdefault(SHORT_ID_PATTERN, "an id of 8 letters or digits (as the API gave it)")
 ShortId = Annotated[str, Field(pattern=SHORT_ID_PATTERN, description="8-character id", examples=["aB3dE5gH"])]
 
 
@@ -129,6 +131,7 @@ NameRef = Annotated[
     text_schema(NAME_PATTERN, "An existing name (compared Unicode-normalised and case-folded)", "Golden Crown"),
 ]
 CODE_PATTERN = r"^[A-Za-z0-9_.-]+$"
+PATTERN_RULES.setdefault(CODE_PATTERN, "letters, digits, _ . - only")
 Code = Annotated[
     str,
     Field(min_length=1, max_length=names.MAX_CODE_CHARS, pattern=CODE_PATTERN),
