@@ -164,3 +164,16 @@ def test_pattern_refusals_say_the_rule_in_words(api, method, path, body, said):
     r = api.request(method, path, body)
     assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
     assert said in r.error["message"] and "pattern" not in r.error["message"], r.error
+
+
+def test_a_coupon_edit_naming_two_coupons_is_refused(api):
+    """original_name is an alias of original_code: both given is refused (it edited original_code's coupon
+    silently, even when original_name named another one)."""
+    first, second = shop.unique("ONE"), shop.unique("TWO")
+    for code in (first, second):
+        assert api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 1}).status == 201
+    r = api.request("PATCH", "/api/v1/coupons/edit", {"original_code": first, "original_name": second, "uses": 3})
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert "original_name" in r.error["message"]
+    assert {c["code"]: c["uses"] for c in api.get("/api/v1/coupons/list").body}[first] is None
+    assert api.request("PATCH", "/api/v1/coupons/edit", {"original_name": first, "uses": 3}).status == 200

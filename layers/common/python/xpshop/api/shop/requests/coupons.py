@@ -70,9 +70,11 @@ class CouponEdit(CouponFields):
     model_config = body_config(
         [{"original_code": "SUMMER25", "uses": 200}],
         strip=True,
-        # original_code (or its alias original_name), and at least one field to edit; code and active not null
+        # original_code or its alias original_name (not both), and at least one field to edit; code and active
+        # not null
         allOf=[
             {"anyOf": [required_non_null("original_code"), required_non_null("original_name")]},
+            {"not": {"required": ["original_code", "original_name"]}},
             {"properties": {"code": {"not": {"type": "null"}}, "active": {"not": {"type": "null"}}}},
             any_of_present(*_EDITABLE_COUPON),
             # not both grants cleared by the edit itself (one cleared while the coupon has no other grant is
@@ -96,6 +98,9 @@ class CouponEdit(CouponFields):
     def _addressed(self) -> Self:
         if not (self.original_code or self.original_name):
             raise ValueError("original_code is required")
+        if {"original_code", "original_name"} <= self.model_fields_set:
+            # it edited original_code's coupon silently, even when original_name named another one
+            raise ValueError("original_name is an alias of original_code: give one of them, not both")
         for field in ("code", "active"):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
