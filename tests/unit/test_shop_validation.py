@@ -85,6 +85,14 @@ def test_numbers_as_text_are_decimal_digits_only(api, written):
         assert "limit" in r.error["message"], r.error
 
 
+def test_a_huge_whole_float_is_refused_by_the_bound(api):
+    from tests.support.storage import new_user_id
+
+    r = api.request("PATCH", "/api/v1/credits/modify", {"id": new_user_id(), "amount": 1e300})
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
+    assert r.error["message"] == "amount: Input should be less than or equal to 1000000000000"
+
+
 @pytest.mark.parametrize(("written", "value"), [("60", 60), ("+60", 60), ("060", 60), (" 60 ", 60), (60.0, 60)])
 def test_numbers_in_their_documented_forms_are_read(api, written, value):
     from tests.support.storage import new_user_id

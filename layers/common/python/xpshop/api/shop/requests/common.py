@@ -60,6 +60,8 @@ def _number(value: Any) -> Any:
         if not _WHOLE_TEXT.fullmatch(text):
             raise ValueError('must be a whole number written with the digits 0-9, e.g. 125 or "125"')
         return int(text)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 600.0 is 600; 1e300 then meets the field's bounds, not pydantic's integer size
     return value
 
 
