@@ -32,6 +32,8 @@ STATE_ERRORS = {
 # (code, message fragment): refusals of one field that depend on the stored value it adds to.
 STATE_MESSAGES = {
     ("INVALID_AMOUNT", "would take xp above the maximum"): "the member's stored XP plus the amount",
+    # A coupon edit clearing the one grant the stored coupon has (the body alone cannot say it).
+    ("INVALID_REQUEST", "this edit would leave it neither"): "the coupon's stored grants",
     # The relay's times: how far from the server's clock they may be (the document's examples age too).
     ("INVALID_REQUEST", " s in the future; at most "): "a relay time ahead of the server's clock (the clock)",
     ("INVALID_REQUEST", " s old; at most "): "a relay time older than the server accepts (the clock)",

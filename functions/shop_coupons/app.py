@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
+from xpshop.api.shop.requests.common import Whole
 from xpshop.api.shop.requests.coupons import CouponCreate, CouponDelete, CouponEdit, RedeemBody
 from xpshop.api.shop.responses.common import Deleted
 from xpshop.api.shop.responses.coupons import Coupon, CouponCreated, CouponEdited, CouponsPage, Redeemed
@@ -45,7 +46,7 @@ app = http.make_resolver(
     responses=shop_responses(list[Coupon] | CouponsPage),
 )
 def list_coupons(
-    limit: Annotated[int | None, Query(ge=1, le=1000, description="Page size; without it: every coupon")] = None,
+    limit: Annotated[Whole | None, Query(ge=1, le=1000, description="Page size; without it: every coupon")] = None,
     cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
 ):
     return http.plain(coupons.list_coupons(limit, cursor))

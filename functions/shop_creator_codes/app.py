@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests.common import CODE_PATTERN, account_param
+from xpshop.api.shop.requests.common import CODE_PATTERN, Whole, account_param
 from xpshop.api.shop.requests.creator_codes import (
     CreatorCodeCreate,
     CreatorCodeDelete,
@@ -59,9 +59,9 @@ app = http.make_resolver(
     responses=shop_responses(list[CreatorCode] | CreatorCodesPage),
 )
 def list_creator_codes(
-    limit: Annotated[int | None, Query(ge=1, le=1000, description="Codes per page; without it: every code")] = None,
+    limit: Annotated[Whole | None, Query(ge=1, le=1000, description="Codes per page; without it: every code")] = None,
     cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
-    uses_limit: Annotated[int | None, Query(ge=1, le=10_000, description="Max uses listed per code")] = None,
+    uses_limit: Annotated[Whole | None, Query(ge=1, le=10_000, description="Max uses listed per code")] = None,
 ):
     return http.plain(creators.list_creator_codes(limit, cursor, uses_limit))
 

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from xpshop import http, tracing
 from xpshop.api.envelope import shop_responses
-from xpshop.api.shop.requests.common import account_param
+from xpshop.api.shop.requests.common import Whole, account_param
 from xpshop.api.shop.requests.users import Account, LinkBody
 from xpshop.api.shop.responses.users import (
     IssuedKey,
@@ -45,7 +45,7 @@ app = http.make_resolver(
         KEYS: Access.SHOP_ADMIN,
     },
 )
-Limit = Annotated[int | None, Query(ge=1, le=1000, description="Page size; without limit/cursor: everything")]
+Limit = Annotated[Whole | None, Query(ge=1, le=1000, description="Page size; without limit/cursor: everything")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
 
 

@@ -49,6 +49,12 @@ CONFIG = "/api/xp/config/{guildId}"
             "INVALID_REQUEST",
             "name: must be at most 64 characters once Unicode-normalised",
         ),
+        (
+            Case("PATCH", "/api/v1/coupons/edit", body={"original_code": "C", "credit_grant": None}),
+            "INVALID_REQUEST",
+            "credit_grant, cosmetic_grant: a coupon must keep a credit_grant (above 0) or a cosmetic_grant; "
+            "this edit would leave it neither",
+        ),
     ],
 )
 def test_explained_refusals_are_dropped(case: Case, code: str, message: str) -> None:
@@ -68,6 +74,13 @@ def test_explained_refusals_are_dropped(case: Case, code: str, message: str) -> 
             "roleRewards: something else",
         ),
         (Case("POST", "/api/v1/categories/create", body={"name": "Hats"}), "INVALID_REQUEST", "name: bad"),
+        (
+            Case(
+                "PATCH", "/api/v1/coupons/edit", body={"original_code": "C", "credit_grant": 0, "cosmetic_grant": None}
+            ),
+            "INVALID_REQUEST",
+            "Value error, credit_grant, cosmetic_grant: a coupon must keep one of them (this edit clears both)",
+        ),
     ],
 )
 def test_anything_else_stands(case: Case, code: str, message: str) -> None:

@@ -8,9 +8,11 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from ..clock import now_ms
+from ..shop import MAX_CREDITS
 from . import keys, ledger, named, ownership, tx
 from .conditions import Attr
 from .guards import Guard
+from .profiles import CAP_CONDITION
 from .table import table
 
 
@@ -143,7 +145,8 @@ def redeem(
 ) -> None:
     """One transaction: the coupon counts one more use if still open at `now_s` (COUPON_OPEN: active,
     unexpired, uses left; a day_limit, if any, at least `days_in_server`; None: the coupon must have no
-    day_limit), the member's first redemption (UNREDEEMED), `credits` to the existing profile (PROFILE),
+    day_limit), the member's first redemption (UNREDEEMED), `credits` to the existing profile (PROFILE: it
+    is gone, or the credits would take its balance above shop.MAX_CREDITS),
     the ledger entry, and the granted cosmetic (UNOWNED; COSMETIC: it no longer exists)."""
     guard = [
         "active = :true",
@@ -173,7 +176,10 @@ def redeem(
         (
             Guard.PROFILE,
             tx.update(
-                keys.profile(discord_id), "SET credits = credits + :c", "attribute_exists(PK)", values={":c": credits}
+                keys.profile(discord_id),
+                "SET credits = credits + :c",
+                f"attribute_exists(PK) AND {CAP_CONDITION}",
+                values={":c": credits, ":room": MAX_CREDITS - credits},
             ),
         ),
         (

@@ -13,11 +13,13 @@ from .table import is_condition_failure, table
 
 
 def modify(discord_id: str, amount: int) -> None:
-    """Add a signed amount (creates the profile when absent). BALANCE: it would go below 0."""
+    """Add a signed amount (creates the profile when absent). BALANCE: it would go below 0; CREDIT_CAP:
+    above shop.MAX_CREDITS."""
     condition, values = (None, None) if amount >= 0 else ("credits >= :need", {":need": -amount})
+    guard = Guard.BALANCE if amount < 0 else Guard.CREDIT_CAP
     tx.write_guarded(
         [
-            (Guard.BALANCE, credit_upsert(discord_id, amount, condition=condition, values=values)),
+            (guard, credit_upsert(discord_id, amount, condition=condition, values=values)),
             (None, tx.put(ledger.to_item(discord_id, "credits_modify", amount=amount))),
         ]
     )
@@ -52,7 +54,8 @@ def pay_levels(
     capped: bool,
 ) -> None:
     """Move the mark from `mark` (as read; None: absent) to `new_level` and pay `amount` for `levels`
-    levels, with the ledger entry, in one transaction. LEVEL_MARK: the mark moved since it was read."""
+    levels, with the ledger entry, in one transaction. LEVEL_MARK: the mark moved since it was read;
+    CREDIT_CAP: the payment would take the balance above shop.MAX_CREDITS."""
     guard = ("paidUpTo = :base", {":base": mark}) if mark is not None else ("attribute_not_exists(PK)", {})
     tx.write_guarded(
         [
@@ -65,7 +68,7 @@ def pay_levels(
                     values={":new": new_level, ":now": now_ms(), **guard[1]},
                 ),
             ),
-            (None, credit_upsert(discord_id, amount)),
+            (Guard.CREDIT_CAP, credit_upsert(discord_id, amount)),
             (
                 None,
                 tx.put(

@@ -20,6 +20,7 @@ class Guard(StrEnum):
     # shop accounts
     PROFILE = "profile"  # the shop profile exists
     BALANCE = "balance"  # the profile exists, covers the cost, and supports the creator code that was read
+    CREDIT_CAP = "credit_cap"  # the credits added keep the balance within shop.MAX_CREDITS
     SLOT = "slot"  # the profile's slot holds what was read
     LINK_FREE = "link_free"  # the Minecraft account is not linked to another Discord account
     UUID_FREE = "uuid_free"  # the profile is not linked to another Minecraft account

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..clock import now_ms
-from ..shop import COSMETIC_TYPES, slot_attribute
+from ..shop import COSMETIC_TYPES, MAX_CREDITS, slot_attribute
 from . import keys, pages, tx
 from .conditions import Key
 from .guards import Guard
@@ -71,6 +71,9 @@ def linked_discord_id(minecraft_uuid: str) -> str | None:
 
 # ---------------------------------------------------------------- credits
 
+# What a write that adds credits to an existing balance requires (":room" = MAX_CREDITS - the amount added).
+CAP_CONDITION = "(attribute_not_exists(credits) OR credits <= :room)"
+
 
 def credit_upsert(
     discord_id: str,
@@ -84,12 +87,17 @@ def credit_upsert(
 ) -> dict[str, Any]:
     """The transaction item that adds `amount` to a profile's credits (or, `set_balance`, sets them to it),
     creating the profile with 0 credits when absent. `also`: more `SET` clauses (", #a = :b") for `names`
-    and `values`; `condition` guards the item."""
+    and `values`; `condition` guards the item. Credits added (amount > 0) are guarded by the cap too, in the
+    same write (CREDIT_CAP where the caller names it): the balance never passes MAX_CREDITS, however many
+    additions race. A balance that is set is bounded by its caller's validation."""
     credits = ":amount" if set_balance else "if_not_exists(credits, :zero) + :amount"
     expression = f"SET discordId = :did{also}, credits = {credits}, createdAt = if_not_exists(createdAt, :now)"
     filled: dict[str, Any] = {":did": discord_id, ":amount": amount, ":now": now_ms(), **(values or {})}
     if not set_balance:
         filled[":zero"] = 0
+        if amount > 0:
+            condition = f"({condition}) AND {CAP_CONDITION}" if condition else CAP_CONDITION
+            filled[":room"] = MAX_CREDITS - amount  # no profile yet: amount <= MAX_CREDITS (validated)
     return tx.update(keys.profile(discord_id), expression, condition, names=names, values=filled)
 
 

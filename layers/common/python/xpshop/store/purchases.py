@@ -24,7 +24,8 @@ from .table import table
 def buy(buyer: ShopProfile, cosmetic: Cosmetic, payout: int = 0, creator: CreatorCode | None = None) -> None:
     """One transaction. BALANCE: the buyer's profile is gone, cannot cover `cosmetic.cost`, or supports
     another creator code than the one read; UNOWNED: already owned; COSMETIC: deleted or edited since
-    read; CREATOR: the creator code (paid `payout` when it is > 0) changed owner or is gone."""
+    read; CREATOR: the creator code (paid `payout` when it is > 0) changed owner or is gone; CREDIT_CAP: the
+    payout would take the owner's balance above shop.MAX_CREDITS."""
     cost = cosmetic.cost
     code_guard = "creatorCode = :code" if buyer.creator_code else "attribute_not_exists(creatorCode)"
     values: dict[str, Any] = {":cost": cost}
@@ -61,7 +62,7 @@ def buy(buyer: ShopProfile, cosmetic: Cosmetic, payout: int = 0, creator: Creato
         use = CreatorUse(payout, cost, buyer.discord_id, cosmetic.id, at // 1000)
         items += [
             (Guard.CREATOR, owner_check(pays)),
-            (None, credit_upsert(pays.owner, payout)),
+            (Guard.CREDIT_CAP, credit_upsert(pays.owner, payout)),
             (None, tx.put({**keys.creator_use(pays.id, at, uuid.uuid4().hex[:10]), **use.to_item()})),
             (
                 None,

@@ -7,13 +7,19 @@ from typing import Any
 from ... import metrics, retry
 from ...auth import shop_guild_ids
 from ...clock import now_s
-from ...errors import Conflict, ErrorCode, NotFound, Unavailable
+from ...errors import Conflict, ErrorCode, InvalidInput, NotFound, Unavailable
 from ...shop import CouponState, coupon_refusal, days_in_server, membership_start
 from ...store import coupons as store
-from ...store import members
+from ...store import members, profiles
 from ...store.coupons import Coupon
 from ...store.guards import Guard, GuardFailed
 from . import accounts, catalog
+from .credits import credit_limit
+
+KEEP_A_GRANT = (
+    "credit_grant, cosmetic_grant: a coupon must keep a credit_grant (above 0) or a cosmetic_grant; "
+    "this edit would leave it neither"
+)
 
 
 def coupon_view(coupon: Coupon) -> dict[str, Any]:
@@ -72,7 +78,8 @@ def edit_coupon(original_code: str, changes: dict[str, Any]) -> dict[str, Any]:
         current = by_code(original_code)
         merged = {**coupon_view(current), **changes}
         if not merged.get("credit_grant") and not merged.get("cosmetic_grant"):
-            raise Conflict(ErrorCode.CONFLICT, "A coupon must keep a credit_grant or a cosmetic_grant")
+            # the request is what is wrong (given the coupon's grants), not a race: retrying cannot help
+            raise InvalidInput(ErrorCode.INVALID_REQUEST, KEEP_A_GRANT)
         try:
             edited = store.edit(current, changes)
         except GuardFailed as refused:
@@ -141,6 +148,8 @@ def _redeem(discord_id: str, code: str, *, through_api: bool, joined_at_s: int |
             again = coupon_refusal(_state(by_code(code)), now_s(), through_api, joined_at_s)
             raise Conflict(*(again or (ErrorCode.COUPON_EXHAUSTED, "This coupon has no uses left"))) from refused
         if Guard.PROFILE in refused:
+            if credits and profiles.get(discord_id) is not None:  # there, but the credits would pass the cap
+                raise credit_limit(discord_id, credits) from refused
             raise accounts.no_account(discord_id) from refused
         if cosmetic and Guard.UNOWNED in refused:
             raise Conflict(ErrorCode.ALREADY_OWNED, f"{discord_id} already owns {cosmetic.name!r}") from refused

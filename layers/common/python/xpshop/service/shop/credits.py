@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from ... import retry
 from ...errors import Conflict, ErrorCode, Unavailable
-from ...shop import level_payment
+from ...shop import MAX_CREDITS, level_payment
 from ...store import credits as store
 from ...store.guards import Guard, GuardFailed
 from . import accounts
+
+logger = Logger(child=True)
 
 
 def modify_credits(discord_id: str, amount: int) -> dict[str, Any]:
@@ -17,8 +21,18 @@ def modify_credits(discord_id: str, amount: int) -> dict[str, Any]:
     try:
         store.modify(discord_id, amount)
     except GuardFailed as refused:
+        if Guard.CREDIT_CAP in refused:
+            raise credit_limit(discord_id, amount) from refused
         raise Conflict(ErrorCode.INSUFFICIENT_CREDITS, f"amount {amount} would take the balance below 0") from refused
     return {"credits": accounts.require(discord_id).credits}
+
+
+def credit_limit(discord_id: str, amount: int) -> Conflict:
+    """The refusal of credits that would take a balance past MAX_CREDITS (the most a balance holds)."""
+    return Conflict(
+        ErrorCode.CREDIT_LIMIT,
+        f"{amount} more credits would take the balance of {discord_id} above {MAX_CREDITS} (the most it can hold)",
+    )
 
 
 def set_credits(discord_id: str, new_amount: int) -> dict[str, Any]:
@@ -68,6 +82,11 @@ def pay_level_credits(
         except GuardFailed as refused:
             if Guard.LEVEL_MARK in refused:
                 continue  # paid concurrently (a redelivery racing this one): read the mark again
+            if Guard.CREDIT_CAP in refused:
+                # the balance is at the cap: these levels are accounted for, unpaid (as beyond max_payment)
+                logger.warning("Level credits not paid: balance at the cap", extra={"discord_id": discord_id})
+                store.raise_level_mark(discord_id, guild_id, new_level)
+                return 0
             raise
         return amount
     raise Unavailable("Level credits kept colliding with concurrent payments; retry")

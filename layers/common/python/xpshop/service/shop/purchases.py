@@ -6,8 +6,8 @@ from typing import Any
 
 from ... import metrics, retry
 from ...errors import Conflict, ErrorCode, NotFound, Unavailable
-from ...shop import for_sale, purchase_payout
-from ...store import creators, purchases
+from ...shop import MAX_CREDITS, for_sale, purchase_payout
+from ...store import creators, profiles, purchases
 from ...store.guards import Guard, GuardFailed
 from ...store.profiles import ShopProfile
 from . import accounts, catalog
@@ -19,7 +19,10 @@ def _supported_creator(buyer: ShopProfile) -> creators.CreatorCode | None:
 
 def buy(discord_id: str, cosmetic_id: str) -> dict[str, Any]:
     """Buy at the price read, paying the supported creator their share, in one transaction. Whatever
-    changed between the reads and the write (price, creator code, its owner) is decided again."""
+    changed between the reads and the write (price, creator code, its owner) is decided again. A share that
+    would take the creator's balance past MAX_CREDITS is cut to what the balance can still take (the buyer
+    is not refused for it)."""
+    room: dict[str, int] = {}  # owner -> what their balance can still take, once a payout hit the cap
     for _ in retry.attempts():
         buyer = accounts.require(discord_id)
         cosmetic = catalog.cosmetic(cosmetic_id)
@@ -27,6 +30,8 @@ def buy(discord_id: str, cosmetic_id: str) -> dict[str, Any]:
             raise Conflict(ErrorCode.NOT_FOR_SALE, f"{cosmetic.name!r} is not for sale")
         creator = _supported_creator(buyer)
         payout = purchase_payout(cosmetic.cost, discord_id, creator.owner if creator else None)
+        if creator is not None and creator.owner in room:
+            payout = min(payout, room[creator.owner])
         try:
             purchases.buy(buyer, cosmetic, payout, creator)
         except GuardFailed as refused:
@@ -39,6 +44,9 @@ def buy(discord_id: str, cosmetic_id: str) -> dict[str, Any]:
                         ErrorCode.INSUFFICIENT_CREDITS,
                         f"{cosmetic.name!r} costs {cosmetic.cost}; the balance is {latest.credits}",
                     ) from refused
+            if Guard.CREDIT_CAP in refused and creator is not None:  # pay the creator what still fits
+                owner = profiles.get(creator.owner)
+                room[creator.owner] = MAX_CREDITS - (owner.credits if owner else 0)
             continue  # price, creator code or creator changed since we read them: decide again
         metrics.count(metrics.PURCHASES)
         return {

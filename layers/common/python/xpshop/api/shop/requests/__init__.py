@@ -27,6 +27,7 @@ _MODULE = {
     "Code": "common",
     "integer_schema": "common",
     "NUMBER": "common",
+    "Whole": "common",
     "Count": "common",
     "UnixSeconds": "common",
     "EXAMPLE_UID": "common",

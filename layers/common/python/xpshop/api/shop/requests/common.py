@@ -3,6 +3,7 @@ names and codes, integers given as numbers or strings; the examples their schema
 query-string account id) and `CODE_PATTERN`. See the package's docstring."""
 
 import functools
+import re
 import unicodedata
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, Valida
 from .... import ids, names
 from ....errors import ErrorCode, InvalidInput
 from ...fields import (
+    PATTERN_RULES,
     PY_SPACE,
     SNOWFLAKE_EXAMPLE,
     SNOWFLAKE_PATTERN,
@@ -43,9 +45,23 @@ def _snowflake(value: Any) -> str:
     return str(value)
 
 
-def _no_bool(value: Any) -> Any:
+# A whole number given as text: ASCII digits with an optional sign, trimmed ("125", "-5", "+5", "0125").
+# What Python's int() (and pydantic's lax int) also reads is refused: "1_000", "1.0", "1e3", other scripts'
+# digits ("١٢"); 40 characters bound the text long before int()'s 4300-digit limit.
+_WHOLE_TEXT = re.compile(r"[+-]?[0-9]{1,40}")
+
+
+def _number(value: Any) -> Any:
+    """An integer field's value: a JSON number (pydantic then refuses a fraction), or its decimal string."""
     if isinstance(value, bool):
         raise ValueError("must be an integer, not a boolean")
+    if isinstance(value, str):
+        text = value.strip()
+        if not _WHOLE_TEXT.fullmatch(text):
+            raise ValueError('must be a whole number written with the digits 0-9, e.g. 125 or "125"')
+        return int(text)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 600.0 is 600; 1e300 then meets the field's bounds, not pydantic's integer size
     return value
 
 
@@ -64,6 +80,7 @@ ACCOUNT_SCHEMA: dict[str, Any] = {
 AccountId = Annotated[str, BeforeValidator(_account), WithJsonSchema(ACCOUNT_SCHEMA)]
 DiscordId = Annotated[str, BeforeValidator(_snowflake), WithJsonSchema(SNOWFLAKE_SCHEMA)]
 SHORT_ID_PATTERN = f"^{SPACE}*[A-Za-z0-9]{{8}}{SPACE}*$"
+PATTERN_RULES.setdefault(SHORT_ID_PATTERN, "an id of 8 letters or digits (as the API gave it)")
 ShortId = Annotated[str, Field(pattern=SHORT_ID_PATTERN, description="8-character id", examples=["aB3dE5gH"])]
 
 
@@ -116,6 +133,7 @@ NameRef = Annotated[
     text_schema(NAME_PATTERN, "An existing name (compared Unicode-normalised and case-folded)", "Golden Crown"),
 ]
 CODE_PATTERN = r"^[A-Za-z0-9_.-]+$"
+PATTERN_RULES.setdefault(CODE_PATTERN, "letters, digits, _ . - only")
 Code = Annotated[
     str,
     Field(min_length=1, max_length=names.MAX_CODE_CHARS, pattern=CODE_PATTERN),
@@ -141,7 +159,8 @@ def integer_schema(low: int, high: int) -> Any:
     )
 
 
-NUMBER = BeforeValidator(_no_bool)
+NUMBER = BeforeValidator(_number)  # every integer of the shop's bodies and query strings
+Whole = Annotated[int, NUMBER]  # a query string's integer (its bounds are the parameter's)
 Count = Annotated[int, NUMBER, Field(ge=0, le=10**9), integer_schema(0, 10**9)]
 UnixSeconds = Annotated[int, NUMBER, Field(ge=0, le=10**11), integer_schema(0, 10**11)]
 

@@ -132,8 +132,13 @@ class CosmeticUpdate(BaseModel):
     model_config = body_config(
         [{"original_name": "Golden Crown", "cost": 150}],
         strip=True,
-        # at least one field to edit; a cosmetic cannot become a cloak
-        allOf=[{"properties": {"type": {"not": {"const": CLOAK}}}}, any_of_present(*_EDITABLE_COSMETIC)],
+        # at least one field to edit, none of them null (nothing here can be cleared); a cosmetic cannot
+        # become a cloak
+        allOf=[
+            {"properties": {"type": {"not": {"const": CLOAK}}}},
+            {"properties": {f: {"not": {"type": "null"}} for f in _EDITABLE_COSMETIC}},
+            any_of_present(*_EDITABLE_COSMETIC),
+        ],
     )
     original_name: NameRef
     name: DisplayName | None = None
@@ -149,6 +154,10 @@ class CosmeticUpdate(BaseModel):
     def _something_to_edit(self) -> Self:
         if not self.model_fields_set - {"original_name"}:
             raise ValueError("give at least one field to edit besides original_name")
+        # null would be read as "not given": an edit of nothing answered {"edited": true}
+        nulls = [f for f in _EDITABLE_COSMETIC if f in self.model_fields_set and getattr(self, f) is None]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)}: cannot be null (leave a field out to keep it)")
         if self.type == CLOAK:
             raise ValueError("type: a cosmetic cannot become a cloak")
         return self

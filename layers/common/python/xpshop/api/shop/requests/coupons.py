@@ -70,11 +70,24 @@ class CouponEdit(CouponFields):
     model_config = body_config(
         [{"original_code": "SUMMER25", "uses": 200}],
         strip=True,
-        # original_code (or its alias original_name), and at least one field to edit; code and active not null
+        # original_code or its alias original_name (not both), and at least one field to edit; code and active
+        # not null
         allOf=[
             {"anyOf": [required_non_null("original_code"), required_non_null("original_name")]},
+            {"not": {"required": ["original_code", "original_name"]}},
             {"properties": {"code": {"not": {"type": "null"}}, "active": {"not": {"type": "null"}}}},
             any_of_present(*_EDITABLE_COUPON),
+            # not both grants cleared by the edit itself (one cleared while the coupon has no other grant is
+            # refused too, by the service: that depends on what is stored)
+            {
+                "not": {
+                    "required": ["credit_grant", "cosmetic_grant"],
+                    "properties": {
+                        "credit_grant": {"enum": [0, "0", "-0", "+0", None]},
+                        "cosmetic_grant": {"type": "null"},
+                    },
+                }
+            },
         ],
     )
     original_code: Code | None = None
@@ -85,11 +98,18 @@ class CouponEdit(CouponFields):
     def _addressed(self) -> Self:
         if not (self.original_code or self.original_name):
             raise ValueError("original_code is required")
+        if {"original_code", "original_name"} <= self.model_fields_set:
+            # it edited original_code's coupon silently, even when original_name named another one
+            raise ValueError("original_name is an alias of original_code: give one of them, not both")
         for field in ("code", "active"):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         if not self.model_fields_set - {"original_code", "original_name"}:
             raise ValueError("give at least one field to edit besides original_code")
+        if {"credit_grant", "cosmetic_grant"} <= self.model_fields_set and not (
+            self.credit_grant or self.cosmetic_grant
+        ):
+            raise ValueError("credit_grant, cosmetic_grant: a coupon must keep one of them (this edit clears both)")
         return self
 
     @property
