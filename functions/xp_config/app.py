@@ -163,7 +163,7 @@ def delete_multipliers(guildId: str, body: Annotated[DeleteMultipliersBody, Body
     responses=responses(GuildsPage),
 )
 def list_guilds(
-    limit: Annotated[int | None, Query(ge=1, le=100, description="Max guilds (default 50)")] = None,
+    limit: Annotated[http.QueryInt, Query(ge=1, le=100, description="Max guilds (default 50)")] = None,
     cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
 ):
     return http.ok(guilds.list_guilds(limit or 50, cursor))

@@ -108,7 +108,8 @@ def export_members(
     guildId: str,
     fmt: Annotated[ExportFormat, Query(alias="format", description="json (default) or csv")] = "json",
     limit: Annotated[
-        int | None, Query(ge=1, le=exports.MAX_LIMIT, description="Members in this part (default and max 10,000)")
+        http.QueryInt,
+        Query(ge=1, le=exports.MAX_LIMIT, description="Members in this part (default and max 10,000)"),
     ] = None,
     cursor: Annotated[str | None, Query(max_length=512, description="`next` of the previous part")] = None,
 ):

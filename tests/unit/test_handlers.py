@@ -218,7 +218,7 @@ def test_a_write_without_a_body_does_not_read_its_query_string_as_one(api):
     """/api/xp reads a write's fields from the JSON body only: its query string is neither a body (`?amount=10`
     was read as the string "10" and refused as not a number, `?foo=1` as an unknown body field) nor an error;
     a field given there is named with where it belongs. Nothing is stored."""
-    no_body = "Request body must be an object: this route reads its fields from a JSON body, not from the query"
+    no_body = "Invalid JSON in request body: this route reads its fields from a JSON body, not from the query"
     bad, amount, level = "INVALID_REQUEST", "INVALID_AMOUNT", "INVALID_LEVEL"
     cases = [
         ("POST", f"/api/xp/users/{G}/{U}?amount=10", None, bad, f"{no_body} string (amount)"),
@@ -276,3 +276,40 @@ def test_api_answers_are_never_stored_by_caches_nor_sniffed(api, method, path, b
     answer = api.request(method, path, body)
     assert answer.headers["cache-control"] == "no-store"
     assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+# ---------------------------------------------------------------- bodies that are not JSON objects
+
+# Every /api/xp write that reads a JSON body (the relay's and /api/keys included: one resolver rule).
+WRITES_WITH_BODIES = [
+    ("POST", f"/api/xp/users/{G}/{U}"),
+    ("PUT", f"/api/xp/users/{G}/{U}"),
+    ("DELETE", f"/api/xp/users/{G}/{U}"),
+    ("PUT", f"/api/xp/users/{G}/{U}/privacy"),
+    ("PUT", f"/api/xp/config/{G}"),
+    ("PUT", "/api/xp/config/global"),
+    ("POST", f"/api/xp/config/{G}/rewards"),
+    ("DELETE", f"/api/xp/config/{G}/rewards"),
+    ("PUT", f"/api/xp/config/{G}/multipliers"),
+    ("DELETE", f"/api/xp/config/{G}/multipliers"),
+    ("POST", "/api/keys"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES_WITH_BODIES)
+@pytest.mark.parametrize("raw", ["", " ", "\n"], ids=["empty", "space", "newline"])
+def test_an_empty_body_is_invalid_json_as_the_reference_says(api, method, path, raw):
+    """The reference reads every write's body with `request.json()`: an empty body fails to parse, 400 "Invalid
+    JSON in request body", as a blank one already did here (an empty one said "Request body must be an
+    object", the reference's answer to a body that parses to something else)."""
+    r = api.request(method, path, raw=raw)
+    assert (r.status, r.error) == (400, {"code": "INVALID_REQUEST", "message": "Invalid JSON in request body"})
+    assert member_item(G, U) is None
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES_WITH_BODIES)
+@pytest.mark.parametrize("raw", ["null", "[]", '"amount"', "5", "true"])
+def test_a_json_body_that_is_not_an_object_is_refused_as_such(api, method, path, raw):
+    r = api.request(method, path, raw=raw)
+    assert (r.status, r.error) == (400, {"code": "INVALID_REQUEST", "message": "Request body must be an object"})
+    assert member_item(G, U) is None

@@ -102,6 +102,45 @@ def test_the_age_window_stays_inside_the_event_marks_lifetime():
     assert DEFAULT_MAX_AGE_SECONDS < ONCE_TTL_SECONDS
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        lambda: str(_now_ms()),  # epoch ms as a string of digits: read as the number before
+        lambda: f"{_now_ms():_}",
+        lambda: True,  # read as 1 before (refused only by the lower bound)
+        lambda: f" {_now_ms()}",
+    ],
+    ids=["digits", "underscores", "true", "space"],
+)
+def test_a_time_is_a_number_or_iso_8601_text_nothing_in_between(api, at):
+    """`at` (and a message's `timestamp`) is epoch milliseconds as a JSON number, or ISO 8601 text: the
+    document types it `integer`; a string of digits or a boolean is neither."""
+    r = api.post(PATH, {"events": [event(at=at())]}, key=RELAY)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert r.error["message"].startswith("events.0.at: "), r.error
+    message = {
+        "messageId": "1234567890123456789",
+        "guildId": G,
+        "channelId": G,
+        "userId": U,
+        "roleIds": [],
+        "timestamp": at(),
+        "bot": False,
+    }
+    r = api.post("/api/xp/ingest/messages", {"messages": [message]}, key=RELAY)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert r.error["message"].startswith("messages.0.timestamp: "), r.error
+
+
+def test_a_time_may_be_a_whole_number_written_with_a_fraction(api):
+    r = api.post(PATH, {"events": [event(at=float(_now_ms()))]}, key=RELAY)
+    assert (r.status, r.error["code"]) == (503, "SERVICE_UNAVAILABLE")  # valid: only the queue is missing
+
+
 def test_not_json_is_a_400(api):
     r = api.request("POST", PATH, "{not json", key=RELAY)
     assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")

@@ -80,6 +80,17 @@ def test_bad_rows_are_rejected_with_their_row_number_and_the_others_kept():
     assert parsed.received == 13
 
 
+def test_a_whole_number_written_with_a_fraction_is_that_number():
+    """JSON has one number type: 100.0 is the whole number 100, as in every other /api/xp body and in a MEE6
+    page's `rank` (a JSON file written by Python's json module or a float column comes out that way)."""
+    parsed = _json([{"id": A, "xp": 1500.0, "messages": 42.0}, {"id": B, "xp": 0.0}, {"id": C, "xp": 1e20}])
+    assert _rows(parsed) == [(1, A, 1500, 42), (2, B, 0, None)]
+    assert _errors(parsed) == [(3, C, f"xp must be at most {MAX_XP}, got 100000000000000000000")]
+    assert all(type(r.xp) is int for r in parsed.rows)
+    mee6 = _json(_page([{"id": A, "xp": 155.0, "message_count": 3.0}]))
+    assert _rows(mee6) == [(1, A, 155, 3)]
+
+
 def test_an_id_repeated_after_a_rejected_row_is_still_a_repeat():
     parsed = _json([{"id": A, "xp": -1}, {"id": A, "xp": 5}])
     assert parsed.rows == []

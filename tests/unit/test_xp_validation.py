@@ -130,6 +130,39 @@ def test_huge_offsets_are_400(api, guild, query):
         assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), (base, query)
 
 
+# What Python's int() (and so a lax integer) reads but is not a number written in digits: refused like "abc".
+NOT_DIGITS = ["1_000", "1_0", "+5", "-0", " 5", "5 ", "5.0", "1e2", "0x10", "\uff15", "\u0665", "5\n", ""]
+
+
+@pytest.mark.parametrize("value", NOT_DIGITS)
+def test_numeric_query_parameters_are_digits_only(api, guild, value):
+    """offset, limit and page are whole numbers written in ASCII digits: "1_000" was read as 1000 (Python's
+    underscore separators), "+5", " 5" and "5.0" as 5, where the document says a non-numeric value is a 400."""
+    from urllib.parse import quote
+
+    targets = [
+        (users(guild), ["offset", "limit", "page"]),
+        (f"/api/xp/leaderboard/{guild}", ["offset", "limit", "page"]),
+        ("/api/xp/guilds", ["limit"]),
+        (f"/api/xp/export/{guild}", ["limit"]),
+    ]
+    for base, names in targets:
+        for name in names:
+            r = api.get(f"{base}?{name}={quote(value)}")
+            assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), (base, name, value, r.body)
+            assert r.error["message"].startswith(f"{name}: "), r.error
+
+
+def test_numeric_query_parameters_in_digits_are_read(api, guild):
+    pagination = api.get(f"{users(guild)}?offset=0&limit=05").data["pagination"]
+    assert (pagination["offset"], pagination["limit"]) == (0, 5)
+    assert api.get(f"{users(guild)}?page=0003&limit=2").data["pagination"]["offset"] == 4
+    assert api.get(f"/api/xp/leaderboard/{guild}?offset=0&limit=1000").status == 200  # above 100: 100
+    # the bounds still hold
+    for target in (f"{users(guild)}?limit=0", "/api/xp/guilds?limit=101", f"/api/xp/export/{guild}?limit=10001"):
+        assert api.get(target).error["code"] == "INVALID_REQUEST", target
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [

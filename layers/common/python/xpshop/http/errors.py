@@ -40,15 +40,19 @@ def validation_error(
     override: ErrorCode | None,
     field_codes: Mapping[str, ErrorCode],
     query: Mapping[str, str] | None = None,
+    *,
+    empty_body: bool = False,
 ) -> ApiError:
     """Powertools validation errors as one of our codes, naming every field at fault. `query`: the query
     parameters of a route that does not read its body from them: a missing body field given there is named
-    with where it belongs."""
+    with where it belongs. `empty_body`: the request had no body at all, which the reference (`request.json()`)
+    fails to parse, as it does a blank one: "Invalid JSON", not "must be an object" (a body that parses to
+    something else, `null` or `5`)."""
     for e in errors:
         if e.get("type") == "json_invalid":
             return InvalidInput(ErrorCode.INVALID_REQUEST, "Invalid JSON in request body")
         if tuple(e.get("loc", ())) == ("body",) and e.get("type") != "value_error":
-            message = "Request body must be an object"
+            message = "Invalid JSON in request body" if empty_body else "Request body must be an object"
             if query:  # no body, a query string: say why it was not taken for one
                 given = ", ".join(sorted(query))
                 message += f": this route reads its fields from a JSON body, not from the query string ({given})"
@@ -104,8 +108,12 @@ def install(
     def handle_validation(exc: RequestValidationError) -> Response:
         pattern, _ = app.matched() or ("", {})
         override = body_error_codes.get((app.current_event.http_method.upper(), pattern))
-        query = None if app.style.query_as_body else app.current_event.query_string_parameters
-        return after_preflight(validation_error(list(exc.errors()), override, app.style.field_codes, query))
+        event = app.current_event
+        # The shop (query_as_body) reads a body-less write's query string as its body: its answers stay its own.
+        query = None if app.style.query_as_body else event.query_string_parameters
+        empty = not app.style.query_as_body and not event.body
+        problem = validation_error(list(exc.errors()), override, app.style.field_codes, query, empty_body=empty)
+        return after_preflight(problem)
 
     @app.exception_handler(RecursionError)
     def handle_nested_json(_: RecursionError) -> Response:

@@ -18,6 +18,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from ..api.xp.field_codes import FIELD_ERROR_CODES
 from ..errors import ErrorCode, InvalidInput
@@ -28,12 +30,27 @@ MAX_LIMIT = 100
 # A page costs the same at any depth (rank counters locate it); the bound only keeps numbers sane.
 MAX_OFFSET = 100_000_000
 MAX_PAGE = MAX_OFFSET // MAX_LIMIT + 1  # the deepest page of the largest size starts at MAX_OFFSET
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _digits(value: Any) -> Any:
+    """A query parameter's integer is written in ASCII digits. A lax integer takes what Python's int() reads:
+    "1_000" (1000), "+5", " 5", "5.0", "\uff15" (a fullwidth 5); each is refused as "abc" is."""
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise PydanticCustomError(
+            "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+        )
+    return value
+
+
+# An integer query parameter of /api/xp: Annotated[QueryInt, Query(...)] (the shop reads its own numbers).
+QueryInt = Annotated[int, BeforeValidator(_digits)] | None
 # The paging query parameters (`page_window`'s), bounds stated for the OpenAPI document.
-Offset = Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="Starting position (0-based)")]
+Offset = Annotated[QueryInt, Query(ge=0, le=MAX_OFFSET, description="Starting position (0-based)")]
 Limit = Annotated[
-    int | None, Query(ge=1, description=f"Max entries (default {DEFAULT_LIMIT}; above {MAX_LIMIT}: {MAX_LIMIT})")
+    QueryInt, Query(ge=1, description=f"Max entries (default {DEFAULT_LIMIT}; above {MAX_LIMIT}: {MAX_LIMIT})")
 ]
-Page = Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="1-based page, an alternative to offset")]
+Page = Annotated[QueryInt, Query(ge=1, le=MAX_PAGE, description="1-based page, an alternative to offset")]
 
 # What Powertools matches for a `<name>` path segment: RFC 3986 safe characters and the unsafe ones API
 # Gateway decodes. Kept equal to Powertools' own rule so our lookups agree with its routing.

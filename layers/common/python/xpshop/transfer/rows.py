@@ -62,7 +62,10 @@ def _shown(value: Any) -> str | None:
 
 
 def _count(value: Any, field: str, maximum: int) -> int | str:
-    """A non-negative whole number, or the reason it is not one."""
+    """A non-negative whole number, or the reason it is not one. JSON has one number type: 100.0 is 100, as
+    in every other body of the API; 1.5, "100" and true are not whole numbers."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         return f"{field} must be a whole number, got {_describe(value)}"
     if value < 0:

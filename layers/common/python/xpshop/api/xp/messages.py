@@ -94,8 +94,13 @@ def award_window_ms() -> int:
 
 def _epoch_ms(value: Any) -> Any:
     """Discord timestamps come as ISO 8601 (without an offset: UTC, as the relay reads them); the relay may
-    also send epoch milliseconds, left to the integer validation."""
-    if not isinstance(value, str) or value.isdigit():
+    also send epoch milliseconds, a JSON number (5.0 is 5), left to the integer validation. Nothing in
+    between: a string of digits or a boolean is not a number (the document types the field `integer`)."""
+    if isinstance(value, bool) or (isinstance(value, str) and value.strip().isdigit()):
+        raise ValueError("must be epoch milliseconds (a JSON number, not a string) or ISO 8601 text")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, str):
         return value
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

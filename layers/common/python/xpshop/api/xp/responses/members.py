@@ -67,7 +67,10 @@ class Recalculated(BaseModel):
     oldLevel: int
     newLevel: int
     totalXp: int
-    reconciled: bool = Field(description="Whether role rewards were reconciled with Discord")
+    reconciled: bool = Field(
+        description="Whether role rewards were reconciled with Discord within this call: false, they follow a "
+        "moment later from the table's stream when the level changed"
+    )
 
 
 class Privacy(BaseModel):
