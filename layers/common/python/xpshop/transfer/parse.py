@@ -312,8 +312,11 @@ def _csv(text: str) -> Parsed:
     names = Fields()
     rows = Collector()
     count = 0
+    ended = 0  # the line the previous record ended on: a quoted cell may hold line breaks
     try:
         for record in reader:
+            # a record is numbered by its first line (what a spreadsheet shows), not the last one read
+            line, ended = ended + 1, reader.line_num
             if not any(cell.strip() for cell in record):
                 continue  # blank lines
             if columns is None:
@@ -323,7 +326,7 @@ def _csv(text: str) -> Parsed:
             count += 1
             if count > MAX_ROWS:
                 continue  # counted for the error below, not read
-            _csv_row(rows, reader.line_num, record, columns, names)
+            _csv_row(rows, line, record, columns, names)
     except csv.Error as exc:
         raise _bad(f"CSV line {reader.line_num}: {exc}") from exc
     if columns is None:
@@ -339,7 +342,8 @@ def _header(record: list[str]) -> dict[str, int]:
         if column is None:
             continue
         if column in columns:
-            raise _bad(f"The CSV header names the column {column} twice")
+            first = _header_name(record[columns[column]])
+            raise _bad(f"The CSV header names the {column} column twice: {first!r} and {_header_name(name)!r}")
         columns[column] = index
     missing = [c for c in ("id", "xp") if c not in columns]
     if missing:
