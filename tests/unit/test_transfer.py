@@ -445,3 +445,25 @@ def test_a_csv_header_naming_a_column_twice_says_which_cells():
     with pytest.raises(ApiError) as refused:
         parse(f"userId,id,xp\n{A},{A},1\n".encode(), "text/csv")
     assert refused.value.message == "The CSV header names the id column twice: 'userId' and 'id'"
+
+
+def test_a_gzip_body_of_several_members_is_read_whole_and_a_bomb_is_said_truthfully():
+    """`cat a.gz b.gz` (or a tool writing one gzip member per block) is one valid gzip file: every member is
+    read, not only the first (the rest was dropped without a word). Past the limit, the answer says "more
+    than" the limit: decompression stops there, the real size is not known."""
+    text = f"id,xp\n{A},1\n{B},2\n{C},3\n"
+    head, tail = text[:15], text[15:]
+    assert _rows(parse(gzip.compress(head.encode()) + gzip.compress(tail.encode()), "text/csv", "gzip")) == [
+        (2, A, 1, None),
+        (3, B, 2, None),
+        (4, C, 3, None),
+    ]
+    half = b" " * (MAX_BODY_BYTES // 2 + 10)
+    for bomb in (gzip.compress(b" " * (MAX_BODY_BYTES + 10)), gzip.compress(half) + gzip.compress(half)):
+        with pytest.raises(ApiError) as too_big:
+            parse(bomb, "application/json", "gzip")
+        assert too_big.value.status == 413
+        assert f"uncompressed, is more than {MAX_BODY_BYTES:,} bytes" in too_big.value.message
+    with pytest.raises(ApiError) as garbage:
+        parse(gzip.compress(text.encode()) + b"not gzip", "text/csv", "gzip")
+    assert garbage.value.status == 400 and "not valid gzip" in garbage.value.message
