@@ -522,3 +522,21 @@ def test_an_export_cursor_of_another_guild_is_refused(api, guild):
     own = api.get(f"/api/xp/export/{guild}?limit=1").data
     rest = api.get(f"/api/xp/export/{guild}?limit=5&cursor={own['next']}").data
     assert [m["id"] for m in own["members"] + rest["members"]] == ["680000000000000009", "680000000000000008"]
+
+
+def test_the_part_that_ends_the_export_has_no_next(api, guild):
+    """README: `next` (and the Link header) is null at the end. A part that happened to end exactly at the
+    last member still named a next part, which was empty: a client walked one request too far and a crawler
+    of Link headers saw a part that did not exist."""
+    for user, xp in (("680000000000000011", 900), ("680000000000000012", 500), ("680000000000000013", 100)):
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": xp}).status == 200
+    whole = api.get(f"/api/xp/export/{guild}?limit=3")
+    assert len(whole.data["members"]) == 3 and whole.data["next"] is None and "link" not in whole.headers
+    first = api.get(f"/api/xp/export/{guild}?limit=2")
+    assert [m["id"] for m in first.data["members"]] == ["680000000000000011", "680000000000000012"]
+    assert first.data["next"] and "link" in first.headers
+    last = api.get(f"/api/xp/export/{guild}?limit=1&cursor={first.data['next']}")
+    assert [m["id"] for m in last.data["members"]] == ["680000000000000013"]
+    assert last.data["next"] is None and "link" not in last.headers
+    csv_part = api.get(f"/api/xp/export/{guild}?limit=3&format=csv")
+    assert "link" not in csv_part.headers

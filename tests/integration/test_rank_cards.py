@@ -106,6 +106,21 @@ def test_closing_the_board_closes_the_cards(api, guild):
     _assert_not_found(_card(api, guild, user))
 
 
+def test_opening_the_board_opens_the_cards_at_once_in_any_container(api, guild, monkeypatch):
+    """A container that answered a private guild's card with the 404 must not keep the private config for
+    its cache time: the board opens at once (README), and its preview image is that card. Another container
+    hears nothing of the config change, which dropping the cache invalidation stands for."""
+    from xpshop.service import curves
+
+    user = _member(api, guild)
+    _assert_not_found(_card(api, guild, user))  # this container has now read the private config
+    monkeypatch.setattr(curves, "forget", lambda guild_id=None: None)
+    _make_public(api, guild)
+    shown = _card(api, guild, user)
+    assert shown.status == 200 and _is_card_png(shown)
+    assert api.get(f"/leaderboard/{guild}", key=None).status == 200
+
+
 @pytest.mark.parametrize("case", ["expired", "tampered", "other member", "other guild", "malformed", "repeated"])
 def test_bad_signatures_are_the_same_404(api, guild, case):
     user, other = _member(api, guild), _member(api, guild)

@@ -424,3 +424,57 @@ def test_imported_levels_reconcile_roles_quietly():
     assert change is not None and change.quiet and not change.earned and not change.by_recalc
     earned = level_change_from_images(old, {**old, "level": 1, "xp": 160, "levelSource": "earned"})
     assert earned is not None and not earned.quiet
+
+
+# ---------------------------------------------------------------- probe session 17
+
+
+def test_a_repeated_id_is_named_as_the_file_names_its_id():
+    """Every other reason names the field as the file does (`userId`, a CSV's `User ID`): a repeat too."""
+    assert _errors(_json([{"userId": A, "xp": 1}, {"userId": A, "xp": 2}])) == [
+        (2, A, "userId repeated: already at row 1")
+    ]
+    text = f"User ID;Total XP\n{A};5\n{A};7\n"
+    assert _errors(parse(text.encode(), "text/csv")) == [(3, A, "User ID repeated: already at row 2")]
+    assert _errors(_json(_page([_player(A, 1), _player(A, 2)]))) == [(2, A, "id repeated: already at row 1")]
+
+
+def test_a_csv_record_spanning_lines_is_numbered_by_its_first_line():
+    """A quoted cell with a line break makes one record of two lines; the row is where it starts (what a
+    spreadsheet shows), and the records after it keep their own line numbers."""
+    text = f'id,name,xp\n{A},"two\nlines",oops\n{B},x,-1\n{C},"a\nb\nc",5\n{C},y,6\n'
+    parsed = parse(text.encode(), "text/csv")
+    assert _errors(parsed) == [
+        (2, A, "xp must be a whole number, got 'oops'"),
+        (4, B, "xp must be >= 0, got -1"),
+        (8, C, "id repeated: already at row 5"),
+    ]
+    assert _rows(parsed) == [(5, C, 5, None)]
+
+
+def test_a_csv_header_naming_a_column_twice_says_which_cells():
+    with pytest.raises(ApiError) as refused:
+        parse(f"userId,id,xp\n{A},{A},1\n".encode(), "text/csv")
+    assert refused.value.message == "The CSV header names the id column twice: 'userId' and 'id'"
+
+
+def test_a_gzip_body_of_several_members_is_read_whole_and_a_bomb_is_said_truthfully():
+    """`cat a.gz b.gz` (or a tool writing one gzip member per block) is one valid gzip file: every member is
+    read, not only the first (the rest was dropped without a word). Past the limit, the answer says "more
+    than" the limit: decompression stops there, the real size is not known."""
+    text = f"id,xp\n{A},1\n{B},2\n{C},3\n"
+    head, tail = text[:15], text[15:]
+    assert _rows(parse(gzip.compress(head.encode()) + gzip.compress(tail.encode()), "text/csv", "gzip")) == [
+        (2, A, 1, None),
+        (3, B, 2, None),
+        (4, C, 3, None),
+    ]
+    half = b" " * (MAX_BODY_BYTES // 2 + 10)
+    for bomb in (gzip.compress(b" " * (MAX_BODY_BYTES + 10)), gzip.compress(half) + gzip.compress(half)):
+        with pytest.raises(ApiError) as too_big:
+            parse(bomb, "application/json", "gzip")
+        assert too_big.value.status == 413
+        assert f"uncompressed, is more than {MAX_BODY_BYTES:,} bytes" in too_big.value.message
+    with pytest.raises(ApiError) as garbage:
+        parse(gzip.compress(text.encode()) + b"not gzip", "text/csv", "gzip")
+    assert garbage.value.status == 400 and "not valid gzip" in garbage.value.message

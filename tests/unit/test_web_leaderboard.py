@@ -67,6 +67,8 @@ def test_private_unknown_and_malformed_guilds_get_the_very_same_404(api):
     assert "Leaderboard not found" in private.body
     assert G not in private.body and "Pixel" not in private.body
     assert "etag" not in private.headers
+    # no cache may keep the 404: making the board public shows at once (README), not after max-age
+    assert private.headers["cache-control"] == "no-store"
     _public(api)
     assert _board(api).status == 200
 
@@ -223,6 +225,7 @@ def test_out_of_range_and_malformed_pages_are_a_404_with_a_link_to_page_one(api,
     assert "Page not found" in r.body
     assert [a["href"] for a in Page(r.body).links] == [G]
     assert "noindex" in r.body
+    assert r.headers["cache-control"] == "no-store"  # the page exists as soon as members fill it
 
 
 def test_an_empty_public_board_has_a_first_page(api):

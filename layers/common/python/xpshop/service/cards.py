@@ -13,7 +13,7 @@ from typing import Any
 
 from ..store.members import Profile
 from ..web.card_data import Card, accent_of
-from . import members
+from . import curves, members
 from .curves import config_for
 
 
@@ -29,7 +29,13 @@ def board_public(config: dict[str, Any]) -> bool:
 
 
 def guild_board_public(guild_id: str) -> bool:
-    return board_public(config_for(guild_id))
+    """Whether the guild's board is public now. Only a public config is taken from the container's cache: a
+    private (or unknown) guild's is read again, so opening a board opens its cards at once, as it does the
+    board (service/board.open_board), instead of after curves.CACHE_SECONDS of 404s for its preview image."""
+    hit = curves.cached(guild_id)
+    if hit is not None and board_public(hit[0]):
+        return True
+    return board_public(curves.reload(guild_id)[0])
 
 
 def is_public(config: dict[str, Any], profile: Profile) -> bool:

@@ -25,6 +25,11 @@ def _load(guild_id: str) -> tuple[dict[str, Any], Curve]:
     hit = cached(guild_id)
     if hit is not None:
         return hit
+    return reload(guild_id)
+
+
+def reload(guild_id: str) -> tuple[dict[str, Any], Curve]:
+    """The merged config and curve read now (and cached again), whatever this container holds."""
     global_overrides, guild_overrides, fine, pending = config_store.read_layers_for_curve(guild_id)
     return remember(guild_id, global_overrides, guild_overrides, fine, recalc_pending=pending)
 

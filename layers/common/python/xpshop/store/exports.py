@@ -73,19 +73,21 @@ def page(
     guild_id: str, limit: int, cursor: str | None, fine: bool, level_of: Callable[[int], int]
 ) -> tuple[list[Entry], str | None]:
     """Up to `limit` members after `cursor` (from the top without one), and the cursor of what follows (None
-    at the end), in the guild's band layout (`fine`: Curve.banded; `level_of`: its curve's level of an XP).
+    when nobody follows), in the guild's band layout (`fine`: Curve.banded; `level_of`: its curve's level of an XP).
     The index is read band by band from the
     highest (a band nobody is in costs one small Query: at most keys.BANDS a whole export; one band on the
     single band)."""
     band, start = _decode_cursor(guild_id, cursor, fine, level_of) if cursor else (keys.bands(fine) - 1, None)
-    found: list[Entry] = []
-    tail_band = band
-    while len(found) < limit and band >= 0:
+    # One member past the part is read (look-ahead): a part that ends at the guild's last member then says so
+    # (no cursor) instead of naming a next part that would be empty.
+    wanted = limit + 1
+    found: list[tuple[Entry, int]] = []  # with the band each member was read in
+    while len(found) < wanted and band >= 0:
         kwargs: dict[str, Any] = {
             "IndexName": keys.LEADERBOARD_INDEX,
             "KeyConditionExpression": Key("board").eq(keys.board(guild_id, band)),
             "ScanIndexForward": False,
-            "Limit": min(QUERY_PAGE, limit - len(found)),
+            "Limit": min(QUERY_PAGE, wanted - len(found)),
         }
         if start:
             kwargs["ExclusiveStartKey"] = start
@@ -93,12 +95,12 @@ def page(
         for raw in resp.get("Items", []):
             item = plain(raw)
             user_id = str(item.get("userId") or keys.user_id_from_member_sk(item["SK"]))
-            found.append(Entry(user_id, int(item.get("xp", 0)), int(item.get("messages", 0) or 0)))
-            tail_band = band
+            found.append((Entry(user_id, int(item.get("xp", 0)), int(item.get("messages", 0) or 0)), band))
         start = resp.get("LastEvaluatedKey")
         if not start:
             band -= 1  # this band is read to its end: the next one down, from its top
-    if band < 0 or not found:
-        return found, None
-    tail = found[-1]
-    return found, encode_cursor(guild_id, tail.user_id, tail.xp, tail_band, fine)
+    part = [entry for entry, _ in found[:limit]]
+    if len(found) <= limit:
+        return part, None  # nobody after this part
+    tail, tail_band = found[limit - 1]
+    return part, encode_cursor(guild_id, tail.user_id, tail.xp, tail_band, fine)

@@ -64,10 +64,12 @@ def _bad(message: str) -> InvalidInput:
     return InvalidInput(ErrorCode.INVALID_REQUEST, message)
 
 
-def _too_large(size: int, what: str = "The body") -> ApiError:
+def _too_large(size: int | None, what: str = "The body") -> ApiError:
+    """413; `size` None: more than the limit, by how much is not known (decompression stopped there)."""
+    said = f"is {size:,} bytes" if size is not None else f"is more than {MAX_BODY_BYTES:,} bytes"
     return ApiError(
         ErrorCode.PAYLOAD_TOO_LARGE,
-        f"{what} is {size:,} bytes; at most {MAX_BODY_BYTES:,} bytes (10 MB) a call: split the file "
+        f"{what} {said}; at most {MAX_BODY_BYTES:,} bytes (10 MB) a call: split the file "
         "(several JSON lists, or several CSV files each with the header)",
     )
 
@@ -87,15 +89,28 @@ def decompress(body: bytes, content_encoding: str | None) -> bytes:
             ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"Content-Encoding {encoding!r} is not accepted: send gzip or none"
         )
     if encoding in ("gzip", "x-gzip") or body.startswith(GZIP_MAGIC):
+        return _gunzip(body)
+    return body
+
+
+def _gunzip(body: bytes) -> bytes:
+    """Every gzip member of `body` (a gzip file may be several, e.g. `cat a.gz b.gz`), at most MAX_BODY_BYTES
+    out in all."""
+    out = bytearray()
+    rest = body
+    while True:
         inflater = zlib.decompressobj(wbits=31)
         try:
-            out = inflater.decompress(body, MAX_BODY_BYTES + 1)
+            out += inflater.decompress(rest, MAX_BODY_BYTES + 1 - len(out))
         except zlib.error as exc:
             raise _bad(f"The body is not valid gzip: {exc}") from exc
         if len(out) > MAX_BODY_BYTES or inflater.unconsumed_tail:
-            raise _too_large(MAX_BODY_BYTES + 1, "The body, uncompressed,")
-        return out
-    return body
+            raise _too_large(None, "The body, uncompressed,")
+        if not inflater.eof:
+            raise _bad("The body is not valid gzip: it ends before its last member does")
+        rest = inflater.unused_data
+        if not rest:
+            return bytes(out)
 
 
 def parse(body: bytes, content_type: str | None = None, content_encoding: str | None = None) -> Parsed:
@@ -312,8 +327,11 @@ def _csv(text: str) -> Parsed:
     names = Fields()
     rows = Collector()
     count = 0
+    ended = 0  # the line the previous record ended on: a quoted cell may hold line breaks
     try:
         for record in reader:
+            # a record is numbered by its first line (what a spreadsheet shows), not the last one read
+            line, ended = ended + 1, reader.line_num
             if not any(cell.strip() for cell in record):
                 continue  # blank lines
             if columns is None:
@@ -323,7 +341,7 @@ def _csv(text: str) -> Parsed:
             count += 1
             if count > MAX_ROWS:
                 continue  # counted for the error below, not read
-            _csv_row(rows, reader.line_num, record, columns, names)
+            _csv_row(rows, line, record, columns, names)
     except csv.Error as exc:
         raise _bad(f"CSV line {reader.line_num}: {exc}") from exc
     if columns is None:
@@ -339,7 +357,8 @@ def _header(record: list[str]) -> dict[str, int]:
         if column is None:
             continue
         if column in columns:
-            raise _bad(f"The CSV header names the column {column} twice")
+            first = _header_name(record[columns[column]])
+            raise _bad(f"The CSV header names the {column} column twice: {first!r} and {_header_name(name)!r}")
         columns[column] = index
     missing = [c for c in ("id", "xp") if c not in columns]
     if missing:

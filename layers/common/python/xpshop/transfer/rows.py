@@ -138,7 +138,7 @@ class Collector:
         if not isinstance(raw_id, bool) and is_snowflake(raw_id):
             first = self._first.setdefault(str(raw_id), row)
             if first != row:
-                self.rejected.append(Rejected(row, str(raw_id), f"id repeated: already at row {first}"))
+                self.rejected.append(Rejected(row, str(raw_id), f"{names.id} repeated: already at row {first}"))
                 return
         found = validate(row, raw_id, raw_xp, raw_messages, xp_missing=xp_missing, names=names)
         if isinstance(found, Rejected):

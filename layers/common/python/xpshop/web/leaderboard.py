@@ -33,6 +33,9 @@ logger = Logger(child=True)
 DEFAULT_ACCENT = "#5865f2"  # Discord's blurple, when a guild sets no theme.embedColor
 CDN = "https://cdn.discordapp.com"
 CACHE_CONTROL = "public, max-age=60"  # short: ranks move; long enough to absorb a link pasted in a busy channel
+# Every other answer (the 404s, 503, 500) is kept by no cache: a private board's 404 is the unknown guild's,
+# and making the board public must show at once, not after a cached 404 expires.
+UNCACHED = "no-store"
 GZIP_FROM = 1024  # bytes; smaller pages go as they are
 NAME_MAX = 80  # names are length-capped when written; this only bounds what one row may take on screen
 HIDDEN_NAME = "Hidden member"
@@ -312,9 +315,9 @@ def respond(event: Mapping[str, Any]) -> dict[str, Any]:
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     try:
         page = render(event)
-        cache = CACHE_CONTROL
     except Exception as exc:
-        page, cache = _failure(exc), "no-store"
+        page = _failure(exc)
+    cache = CACHE_CONTROL if page.status == 200 else UNCACHED
     body = page.html.encode()
     # API Gateway HTTP APIs do not compress: 100 rows are ~70 KB of HTML and ~6 KB gzipped.
     gzipped = accepts_gzip(headers.get("accept-encoding")) and len(body) > GZIP_FROM
