@@ -185,3 +185,16 @@ def test_a_coupon_edit_naming_two_coupons_is_refused(api):
     assert "original_name" in r.error["message"]
     assert {c["code"]: c["uses"] for c in api.get("/api/v1/coupons/list").body}[first] is None
     assert api.request("PATCH", "/api/v1/coupons/edit", {"original_name": first, "uses": 3}).status == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/coupons/create", {"code": "NOGRANT"}),  # a model-level rule: no grant at all
+        ("/api/v1/coupons/create", {"code": "NOGRANT", "credit_grant": 1, "expires": "yesterday"}),
+    ],
+)
+def test_a_rule_of_ours_is_said_without_pydantics_prefix(api, path, body):
+    r = api.post(path, body)
+    assert r.status == 400, r.body
+    assert "Value error" not in r.error["message"], r.error

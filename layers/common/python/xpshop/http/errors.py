@@ -29,6 +29,8 @@ def _describe(error: Mapping[str, Any]) -> str:
     loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "[key]")]
     where = ".".join(loc)
     message = str(error.get("msg"))
+    if error.get("type") == "value_error":  # our own validators' words, without pydantic's "Value error, "
+        message = message.removeprefix("Value error, ")
     if error.get("type") == "string_pattern_mismatch":
         rule = PATTERN_RULES.get(str((error.get("ctx") or {}).get("pattern")))
         message = f"must be {rule}" if rule else message  # the rule in words, not the pattern
