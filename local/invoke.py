@@ -39,17 +39,22 @@ def read_event(source: str | None) -> Any:
 
 
 def restamp_ingest_sample(event: Any) -> Any:
-    """Ingestion takes only recent messages (7 days), so a stored sample's timestamps are set to now, as the
-    Discord samples are signed again (`make discord-events`). Other events are returned unchanged."""
-    if not isinstance(event, dict) or not str(event.get("rawPath", "")).endswith("/ingest/messages"):
+    """Ingestion takes only recent messages and member events (7 days), so a stored sample's times are set to
+    now, as the Discord samples are signed again (`make discord-events`). Other events are returned unchanged."""
+    path = str(event.get("rawPath", "")) if isinstance(event, dict) else ""
+    field = {"/ingest/messages": ("messages", "timestamp"), "/ingest/members": ("events", "at")}.get(
+        path[path.rfind("/ingest/") :] if "/ingest/" in path else ""
+    )
+    if field is None:
         return event
+    items, time_field = field
     try:
         body = json.loads(event.get("body") or "")
-        for message in body["messages"]:
-            message["timestamp"] = int(time.time() * 1000)
+        for item in body[items]:
+            item[time_field] = int(time.time() * 1000)
     except (ValueError, KeyError, TypeError):
         return event  # not the sample's shape: sent as it is, and ingestion says what is wrong
-    print("local.invoke: message timestamps set to now (ingestion refuses older than 7 days)", file=sys.stderr)
+    print(f"local.invoke: {items} times set to now (ingestion refuses older than 7 days)", file=sys.stderr)
     return {**event, "body": json.dumps(body)}
 
 

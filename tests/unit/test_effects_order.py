@@ -30,3 +30,14 @@ def test_no_record_is_started_close_to_the_timeout():
     with pytest.raises(Deferred):
         in_order.run(lambda: applied.append(3))
     assert applied == [1]
+
+
+def test_the_first_record_of_an_invocation_runs_whatever_the_time_left():
+    """An invocation with less than the margin from its start (a short timeout, a local invoke) still moves
+    the batch by one record; else it would be redelivered unchanged forever."""
+    applied: list[int] = []
+    in_order = InOrder(lambda: 5.0)
+    in_order.run(lambda: applied.append(1))
+    with pytest.raises(Deferred):
+        in_order.run(lambda: applied.append(2))
+    assert applied == [1]

@@ -104,18 +104,21 @@ class InOrder:
     Lambda retries a stream batch from its first failed record on, so the records behind a failure come
     again anyway; applying them now would only apply them before it: a member's "level 3" posted before
     "level 2", a replace-mode role given and taken back. The same holds for records not started because the
-    invocation is about to time out."""
+    invocation is about to time out. The first record of an invocation always runs (whatever the time
+    left): an invocation that started none would come back the same, and the batch would never move."""
 
     def __init__(self, time_left: Callable[[], float], margin: float = RECORD_TIME_MARGIN_SECONDS) -> None:
         self._time_left = time_left
         self._margin = margin
         self._held: str | None = None
+        self._started = 0
 
     def run(self, apply_record: Callable[[], Any]) -> Any:
-        if self._held is None and self._time_left() < self._margin:
+        if self._held is None and self._started and self._time_left() < self._margin:
             self._held = "too close to the function's timeout"
         if self._held is not None:
             raise Deferred(f"not applied: {self._held}; redelivered")
+        self._started += 1
         try:
             return apply_record()
         except Exception:
