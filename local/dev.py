@@ -73,12 +73,14 @@ def local_overrides(endpoint: str, table_name: str, admin_key: str) -> dict[str,
             else {}
         ),
         # Rate limits (template parameters RateLimitPerMinute, AnonymousRateLimitPerMinute,
-        # AdminRateLimitPerMinute) may be set from the shell for a local run.
-        **{name: os.environ[name] for name in RATE_LIMIT_ENV if os.environ.get(name)},
+        # AdminRateLimitPerMinute) and PUBLIC_BASE_URL may be set from the shell for a local run (the
+        # template's Globals carry them too, so without this they would be overwritten).
+        **{name: os.environ[name] for name in SHELL_ENV if os.environ.get(name)},
     }
 
 
 RATE_LIMIT_ENV = ("RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_ANONYMOUS_PER_MINUTE", "RATE_LIMIT_ADMIN_PER_MINUTE")
+SHELL_ENV = (*RATE_LIMIT_ENV, "PUBLIC_BASE_URL")
 
 
 def card_signing_key(admin_key: str) -> str:

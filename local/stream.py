@@ -285,6 +285,8 @@ class StreamPoller:
                 if not self.drain(rediscover=False):
                     self._stop.wait(0.25)
             except Exception:
+                if self._stop.is_set():  # stopping: Ctrl-C stops DynamoDB Local too, maybe mid-drain
+                    return
                 logger.exception("local stream delivery failed")
                 self._stop.wait(1)
 

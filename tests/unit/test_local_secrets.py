@@ -22,3 +22,13 @@ def test_the_handlers_get_the_card_key_and_no_ssm_name(monkeypatch):
     assert overrides["XPSHOP_CARD_SIGNING_KEY"] == "local-card-key" and overrides["CARD_SIGNING_KEY_PARAM"] == ""
     monkeypatch.delenv("XPSHOP_CARD_SIGNING_KEY")
     assert dev.local_overrides("http://127.0.0.1:8000", "t", "admin")["XPSHOP_CARD_SIGNING_KEY"] == "admin-cards"
+
+
+def test_public_base_url_from_the_shell_reaches_the_handlers(monkeypatch):
+    # README: PUBLIC_BASE_URL is a local setting; the template's Globals carry it empty, which must not win.
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://xp.example.org")
+    env = dev.local_environment(dev.load_template(dev.TEMPLATE_PATH), dev.local_overrides("http://x", "t", "a"))
+    assert env["PUBLIC_BASE_URL"] == "https://xp.example.org"
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    env = dev.local_environment(dev.load_template(dev.TEMPLATE_PATH), dev.local_overrides("http://x", "t", "a"))
+    assert env["PUBLIC_BASE_URL"] == ""  # the request's own host

@@ -86,3 +86,18 @@ def test_a_child_shard_is_read_in_the_same_drain_once_its_parent_is_done() -> No
 
     assert poller.drain() == 2
     assert consumer.seen == ["100", "200"]
+
+
+def test_storage_gone_while_stopping_is_not_reported_as_a_failure(caplog) -> None:
+    # Ctrl-C on `make dev` reaches DynamoDB Local too: it may die while the poller is mid-drain.
+    streams = Streams({"only": ["100"]}, {})
+    poller = _poller(streams, FailingOn("none", 0, by_sequence))
+
+    def gone(**kw: Any) -> dict[str, Any]:
+        poller._stop.set()  # the server is stopping (dev.Stack.stop sets it) when the connection is refused
+        raise ConnectionRefusedError("DynamoDB Local stopped")
+
+    streams.get_records = gone  # type: ignore[method-assign]
+    with caplog.at_level("ERROR"):
+        poller._run()  # returns once stopped
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
