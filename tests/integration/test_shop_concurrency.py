@@ -88,3 +88,40 @@ def test_parallel_credit_changes_add_up(api, parallel):
     assert all(status == 200 for status, _ in results)
     assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 140
     assert sum(e.amount for e in _ledger(user) if e.kind == "credits_modify") == 40
+
+
+def test_redeem_racing_an_edit_of_its_grant_gets_what_the_coupon_grants_when_it_counts(api, parallel):
+    """The redemption read the coupon (1000 credits), then an admin cut the grant to 1 before its write:
+    the write must not pay the grant it read, it decides again on the coupon as it is."""
+    from tests.support.interleave import before_first
+
+    code = shop.unique("CUT")
+    assert api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 1000, "uses": 10}).status == 201
+    user = shop.funded_user(api, new_user_id(), 0)
+    edit = ("PATCH", "/api/v1/coupons/edit", {"original_code": code, "credit_grant": 1}, None)
+    with before_first("TransactWriteItems", lambda: parallel.run([edit])) as edited:
+        r = api.post("/api/v1/coupons/redeem", {"id": user, "code": code})
+    assert [status for status, _ in edited[0]] == [200]
+    assert r.status == 200, r.body
+    assert r.body["rewards"]["credits"] == 1
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 1
+    assert [(e.kind, e.amount) for e in _ledger(user) if e.kind == "redeem"] == [("redeem", 1)]
+    listed = {c["code"]: c for c in api.get("/api/v1/coupons/list").body}
+    assert (listed[code]["credit_grant"], listed[code]["used"]) == (1, 1)
+
+
+def test_redeem_racing_a_change_of_its_cosmetic_grants_the_new_one(api, parallel):
+    category = shop.category(api)
+    old, new = shop.cosmetic(api, category), shop.cosmetic(api, category)
+    code = shop.unique("SWAP")
+    assert api.post("/api/v1/coupons/create", {"code": code, "cosmetic_grant": old["id"]}).status == 201
+    user = shop.funded_user(api, new_user_id(), 0)
+    edit = ("PATCH", "/api/v1/coupons/edit", {"original_code": code, "cosmetic_grant": new["id"]}, None)
+    from tests.support.interleave import before_first
+
+    with before_first("TransactWriteItems", lambda: parallel.run([edit])) as edited:
+        r = api.post("/api/v1/coupons/redeem", {"id": user, "code": code})
+    assert [status for status, _ in edited[0]] == [200]
+    assert r.status == 200, r.body
+    assert r.body["rewards"]["cosmetic"] == new["name"]
+    assert api.get(f"/api/v1/users/info?id={user}").body["cosmetics"]["locker"] == [new["id"]]

@@ -144,9 +144,9 @@ def redeem(
     days_in_server: int | None,
 ) -> None:
     """One transaction: the coupon counts one more use if still open at `now_s` (COUPON_OPEN: active,
-    unexpired, uses left; a day_limit, if any, at least `days_in_server`; None: the coupon must have no
-    day_limit), the member's first redemption (UNREDEEMED), `credits` to the existing profile (PROFILE: it
-    is gone, or the credits would take its balance above shop.MAX_CREDITS),
+    unexpired, uses left, its grants still the ones read; a day_limit, if any, at least `days_in_server`;
+    None: the coupon must have no day_limit), the member's first redemption (UNREDEEMED), `credits` to the
+    existing profile (PROFILE: it is gone, or the credits would take its balance above shop.MAX_CREDITS),
     the ledger entry, and the granted cosmetic (UNOWNED; COSMETIC: it no longer exists)."""
     guard = [
         "active = :true",
@@ -154,6 +154,16 @@ def redeem(
         "(attribute_not_exists(uses) OR used < uses)",
     ]
     values: dict[str, Any] = {":true": True, ":now": now_s, ":one": 1}
+    # the grants paid are the ones read: an edit of them in between makes the caller read and decide again
+    for attribute, granted, name in (
+        ("creditGrant", coupon.credit_grant, ":cg"),
+        ("cosmeticGrant", coupon.cosmetic_grant, ":kg"),
+    ):
+        if granted is None:
+            guard.append(f"attribute_not_exists({attribute})")
+        else:
+            guard.append(f"{attribute} = {name}")
+            values[name] = granted
     if days_in_server is None:
         guard.append("attribute_not_exists(dayLimit)")
     else:  # a day_limit set or lowered meanwhile is honoured by the same write

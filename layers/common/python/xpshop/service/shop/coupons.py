@@ -124,35 +124,43 @@ def _redeem(discord_id: str, code: str, *, through_api: bool, joined_at_s: int |
     """Redeem once per member while active, unexpired and with uses left: one transaction with the grants.
     Through Discord, `joined_at_s` (when the member joined the server) is checked against the day_limit;
     the transaction checks again everything that was read."""
-    coupon = by_code(code)
-    now = now_s()
-    refusal = coupon_refusal(_state(coupon), now, through_api, joined_at_s)
-    if refusal:
-        raise Conflict(*refusal)
-    cosmetic = catalog.cosmetic(coupon.cosmetic_grant) if coupon.cosmetic_grant else None
-    credits = int(coupon.credit_grant or 0)
-    days = None if through_api or joined_at_s is None else days_in_server(joined_at_s, now)
-    try:
-        store.redeem(
-            coupon,
-            discord_id,
-            now_s=now,
-            credits=credits,
-            cosmetic_id=cosmetic.id if cosmetic else None,
-            days_in_server=days,
-        )
-    except GuardFailed as refused:
-        if Guard.UNREDEEMED in refused:
-            raise Conflict(ErrorCode.COUPON_ALREADY_REDEEMED, f"{discord_id} already redeemed {code!r}") from refused
-        if Guard.COUPON_OPEN in refused:
-            again = coupon_refusal(_state(by_code(code)), now_s(), through_api, joined_at_s)
-            raise Conflict(*(again or (ErrorCode.COUPON_EXHAUSTED, "This coupon has no uses left"))) from refused
-        if Guard.PROFILE in refused:
-            if credits and profiles.get(discord_id) is not None:  # there, but the credits would pass the cap
-                raise credit_limit(discord_id, credits) from refused
-            raise accounts.no_account(discord_id) from refused
-        if cosmetic and Guard.UNOWNED in refused:
-            raise Conflict(ErrorCode.ALREADY_OWNED, f"{discord_id} already owns {cosmetic.name!r}") from refused
-        raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, "The coupon's cosmetic no longer exists") from refused
+    for _ in retry.attempts():
+        coupon = by_code(code)
+        now = now_s()
+        refusal = coupon_refusal(_state(coupon), now, through_api, joined_at_s)
+        if refusal:
+            raise Conflict(*refusal)
+        cosmetic = catalog.cosmetic(coupon.cosmetic_grant) if coupon.cosmetic_grant else None
+        credits = int(coupon.credit_grant or 0)
+        days = None if through_api or joined_at_s is None else days_in_server(joined_at_s, now)
+        try:
+            store.redeem(
+                coupon,
+                discord_id,
+                now_s=now,
+                credits=credits,
+                cosmetic_id=cosmetic.id if cosmetic else None,
+                days_in_server=days,
+            )
+        except GuardFailed as refused:
+            if Guard.UNREDEEMED in refused:
+                raise Conflict(
+                    ErrorCode.COUPON_ALREADY_REDEEMED, f"{discord_id} already redeemed {code!r}"
+                ) from refused
+            if Guard.COUPON_OPEN in refused:
+                again = coupon_refusal(_state(by_code(code)), now_s(), through_api, joined_at_s)
+                if again:
+                    raise Conflict(*again) from refused
+                continue  # still open: its grants (or limits) were edited meanwhile, so decide again
+            if Guard.PROFILE in refused:
+                if credits and profiles.get(discord_id) is not None:  # there, but the credits would pass the cap
+                    raise credit_limit(discord_id, credits) from refused
+                raise accounts.no_account(discord_id) from refused
+            if cosmetic and Guard.UNOWNED in refused:
+                raise Conflict(ErrorCode.ALREADY_OWNED, f"{discord_id} already owns {cosmetic.name!r}") from refused
+            raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, "The coupon's cosmetic no longer exists") from refused
+        break
+    else:
+        raise Unavailable("The coupon kept changing concurrently; retry")
     metrics.count(metrics.COUPON_REDEEMS)
     return {"redeemed": True, "rewards": {"credits": credits, "cosmetic": cosmetic.name if cosmetic else None}}
