@@ -219,3 +219,28 @@ def test_modal_submits_and_unknown_types_are_not_supported_privately(api, discor
     assert (status, answer["type"], answer["data"]["flags"]) == (200, 4, EPHEMERAL)
     assert "not supported" in _text(answer)
     assert not _WRITES & set(calls)
+
+
+# ---------------------------------------------------------------- config values Discord would refuse later
+
+
+@pytest.mark.parametrize("message", ["   ", "\n\t", "\u3000"])
+def test_a_blank_announcement_template_is_refused_by_the_command_and_the_api(api, guild, discord_app, message):
+    before = api.get(f"/api/xp/config/{guild}").data["levelUpAnnouncement"]
+    _, answer = d.call(
+        discord_app.signer,
+        d.command(
+            guild,
+            new_user_id(),
+            "xp",
+            "config",
+            "announce",
+            options=[d.option("channel", TARGET, 7), d.option("message", message)],
+            permissions=d.MANAGE_GUILD,
+        ),
+    )
+    assert answer["data"]["flags"] == EPHEMERAL and "levelUpAnnouncement.message" in _text(answer), answer
+    refused = api.put(f"/api/xp/config/{guild}", {"levelUpAnnouncement": {"message": message}})
+    assert (refused.status, refused.error["code"]) == (400, "INVALID_CONFIG")
+    assert "levelUpAnnouncement.message" in refused.error["message"]
+    assert api.get(f"/api/xp/config/{guild}").data["levelUpAnnouncement"] == before
