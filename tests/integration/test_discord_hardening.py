@@ -244,3 +244,48 @@ def test_a_blank_announcement_template_is_refused_by_the_command_and_the_api(api
     assert (refused.status, refused.error["code"]) == (400, "INVALID_CONFIG")
     assert "levelUpAnnouncement.message" in refused.error["message"]
     assert api.get(f"/api/xp/config/{guild}").data["levelUpAnnouncement"] == before
+
+
+# ---------------------------------------------------------------- who a command may be used on, and where
+
+
+@pytest.mark.parametrize(("action", "amount"), [("give", ("amount", 5)), ("set", ("xp", 500))])
+def test_xp_is_not_given_to_bots(api, guild, discord_app, action, amount):
+    """Bots earn no XP (the relay skips them, Give XP refuses their messages): /xp give and set agree."""
+    bot = new_user_id()
+    raw = d.command(
+        guild,
+        new_user_id(),
+        "xp",
+        action,
+        options=[d.option("user", bot, 6), d.option(*amount, 4)],
+        permissions=d.MANAGE_GUILD,
+        resolved={"users": {bot: d.user(bot, "bot", bot=True)}},
+    )
+    _, answer = d.call(discord_app.signer, raw)
+    assert answer["data"]["flags"] == EPHEMERAL and "Bots don't earn XP" in _text(answer)
+    assert member_item(guild, bot) is None
+
+
+def test_a_bots_xp_can_still_be_cleared(api, guild, discord_app):
+    bot = new_user_id()
+    assert api.post(f"/api/xp/users/{guild}/{bot}", {"amount": 50}).status == 200
+    raw = d.command(
+        guild,
+        new_user_id(),
+        "xp",
+        "set",
+        options=[d.option("user", bot, 6), d.option("xp", 0, 4)],
+        permissions=d.MANAGE_GUILD,
+        resolved={"users": {bot: d.user(bot, "bot", bot=True)}},
+    )
+    _, answer = d.call(discord_app.signer, raw)
+    assert "Bots don't earn XP" not in _text(answer)
+    assert member_item(guild, bot)["xp"] == 0
+
+
+def test_a_server_command_in_a_direct_message_says_so(api, discord_app):
+    """In a DM there is no member and so no permission bits: "needs Manage Server" would mislead."""
+    raw = d.command(None, new_user_id(), "xp", "give", options=[d.option("user", TARGET, 6), d.option("amount", 5, 4)])
+    _, answer = d.call(discord_app.signer, raw)
+    assert answer["data"]["flags"] == EPHEMERAL and "only works in a server" in _text(answer)

@@ -260,12 +260,13 @@ def _is_deferred(i: Interaction) -> bool:
 
 
 def _check(i: Interaction) -> None:
+    # the server first: in a DM there are no permission bits, so "needs Manage Server" would mislead
+    if i.route[0] in _GUILD_COMMANDS or i.kind != definitions.CHAT_INPUT:
+        guild_of(i)
     if i.route[0] in _MANAGER_COMMANDS or (i.kind, i.name) in _MANAGER_CONTEXT:
         _require_manager(i)
     if i.kind == definitions.CHAT_INPUT and i.route in _ROLE_REWARD_SETTINGS:
         _require_role_manager(i)
-    if i.route[0] in _GUILD_COMMANDS or i.kind != definitions.CHAT_INPUT:
-        guild_of(i)
     if i.kind == definitions.CHAT_INPUT:
         # after the permission check: a member without it learns nothing about the command's options
         wrong = options.problem(i.route, i.options)
