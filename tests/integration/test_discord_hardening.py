@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import discord as d
-from tests.support.storage import member_item, new_user_id
+from tests.support.storage import member_item, new_guild_id, new_user_id, recorded_calls
 
 EPHEMERAL = 64
 TARGET = "123456789012345678"
@@ -112,3 +112,180 @@ def test_context_commands_on_a_target_that_is_not_an_id_are_refused(api, guild, 
 def test_give_xp_to_an_author_that_is_not_an_id_is_refused(api, guild, discord_app, author):
     _, answer = d.call(discord_app.signer, d.message_command(guild, new_user_id(), d.next_snowflake(), author))
     assert answer["data"]["flags"] == EPHEMERAL and "can't see that message's author" in _text(answer)
+
+
+# ---------------------------------------------------------------- malformed payloads
+# A signed payload whose shape Discord never sends (a guild id that is not a snowflake, `data` that is not an
+# object, ...) is refused once, at the entry, privately: no guild registered, no command XP, no handler run.
+
+_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+
+def _set(*path: str, to: object) -> object:
+    def change(raw: dict) -> None:
+        for key in path[:-1]:
+            raw = raw[key]
+        raw[path[-1]] = to
+
+    return change
+
+
+def _drop(*path: str) -> object:
+    def change(raw: dict) -> None:
+        for key in path[:-1]:
+            raw = raw[key]
+        del raw[path[-1]]
+
+    return change
+
+
+_MALFORMED = {
+    "guild_id": _set("guild_id", to="abc"),
+    "guild_id_number": _set("guild_id", to=123),
+    "channel_id": _set("channel_id", to="general"),
+    "user_id": _set("member", "user", "id", to="abc"),
+    "user_missing": _drop("member", "user"),
+    "member_not_object": _set("member", to="me"),
+    "member_missing": _drop("member"),
+    "data_missing": _drop("data"),
+    "data_not_object": _set("data", to=["rank"]),
+    "name_not_text": _set("data", "name", to=5),
+    "options_not_list": _set("data", "options", to={"user": "1"}),
+    "option_not_object": _set("data", "options", to=["user"]),
+    "option_without_name": _set("data", "options", to=[{"type": 6, "value": TARGET}]),
+    "sub_options_not_list": _set("data", "options", to=[{"name": "give", "type": 1, "options": "x"}]),
+    "id_missing": _drop("id"),
+    "id_not_snowflake": _set("id", to="interaction"),
+    "roles_not_list": _set("member", "roles", to="123456789012345678"),
+    "role_not_snowflake": _set("member", "roles", to=["admin"]),
+    "permissions_not_number": _set("member", "permissions", to="all"),
+    "resolved_not_object": _set("data", "resolved", to=[]),
+    "resolved_users_not_object": _set("data", "resolved", to={"users": {TARGET: "x"}}),
+    "command_type": _set("data", "type", to="chat"),
+}
+
+
+@pytest.mark.parametrize("how", list(_MALFORMED))
+def test_malformed_interactions_are_refused_privately_and_write_nothing(api, discord_app, how):
+    from xpshop.store import guilds
+
+    guild, user = new_guild_id(), new_user_id()
+    raw = d.command(guild, user, "rank")
+    _MALFORMED[how](raw)
+    with recorded_calls() as calls:
+        status, answer = d.call(discord_app.signer, raw)
+    assert (status, answer["type"], answer["data"]["flags"]) == (200, 4, EPHEMERAL), answer
+    assert "malformed" in _text(answer) and "went wrong" not in _text(answer)
+    assert not _WRITES & set(calls), calls
+    assert not guilds.exists(guild) and not guilds.exists("abc")
+    assert member_item(guild, user) is None
+
+
+def test_a_malformed_button_click_is_refused_privately(api, guild, discord_app):
+    raw = d.command(guild, new_user_id(), "rank")
+    raw.update(type=3, data={"custom_id": "privacy-cancel:1:2:3", "component_type": 2}, guild_id="abc")
+    status, answer = d.call(discord_app.signer, raw)
+    assert (status, answer["type"], answer["data"]["flags"]) == (200, 4, EPHEMERAL)
+    assert "malformed" in _text(answer)
+
+
+def test_a_direct_message_command_is_still_answered(api, discord_app):
+    """No guild_id and a top-level `user`: a DM, well formed (the command says it needs a server)."""
+    _, answer = d.call(discord_app.signer, d.command(None, new_user_id(), "rank"))
+    assert "only works in a server" in _text(answer) and "malformed" not in _text(answer)
+
+
+# ---------------------------------------------------------------- other interaction types
+
+
+def test_autocomplete_is_answered_with_choices(api, guild, discord_app):
+    """Type 4 (APPLICATION_COMMAND_AUTOCOMPLETE) must be answered with type 8: a message is refused by Discord."""
+    typed = {"name": "cosmetic", "type": 3, "value": "ha", "focused": True}
+    raw = d.command(guild, new_user_id(), "buy", options=[typed])
+    raw["type"] = 4
+    with recorded_calls() as calls:
+        status, answer = d.call(discord_app.signer, raw)
+    assert (status, answer) == (200, {"type": 8, "data": {"choices": []}})
+    assert not _WRITES & set(calls)
+
+
+@pytest.mark.parametrize("kind", [5, 6, 99, None, "2"])
+def test_modal_submits_and_unknown_types_are_not_supported_privately(api, discord_app, kind):
+    guild = new_guild_id()
+    raw = d.command(guild, new_user_id(), "rank")
+    raw["type"] = kind
+    with recorded_calls() as calls:
+        status, answer = d.call(discord_app.signer, raw)
+    assert (status, answer["type"], answer["data"]["flags"]) == (200, 4, EPHEMERAL)
+    assert "not supported" in _text(answer)
+    assert not _WRITES & set(calls)
+
+
+# ---------------------------------------------------------------- config values Discord would refuse later
+
+
+@pytest.mark.parametrize("message", ["   ", "\n\t", "\u3000"])
+def test_a_blank_announcement_template_is_refused_by_the_command_and_the_api(api, guild, discord_app, message):
+    before = api.get(f"/api/xp/config/{guild}").data["levelUpAnnouncement"]
+    _, answer = d.call(
+        discord_app.signer,
+        d.command(
+            guild,
+            new_user_id(),
+            "xp",
+            "config",
+            "announce",
+            options=[d.option("channel", TARGET, 7), d.option("message", message)],
+            permissions=d.MANAGE_GUILD,
+        ),
+    )
+    assert answer["data"]["flags"] == EPHEMERAL and "levelUpAnnouncement.message" in _text(answer), answer
+    refused = api.put(f"/api/xp/config/{guild}", {"levelUpAnnouncement": {"message": message}})
+    assert (refused.status, refused.error["code"]) == (400, "INVALID_CONFIG")
+    assert "levelUpAnnouncement.message" in refused.error["message"]
+    assert api.get(f"/api/xp/config/{guild}").data["levelUpAnnouncement"] == before
+
+
+# ---------------------------------------------------------------- who a command may be used on, and where
+
+
+@pytest.mark.parametrize(("action", "amount"), [("give", ("amount", 5)), ("set", ("xp", 500))])
+def test_xp_is_not_given_to_bots(api, guild, discord_app, action, amount):
+    """Bots earn no XP (the relay skips them, Give XP refuses their messages): /xp give and set agree."""
+    bot = new_user_id()
+    raw = d.command(
+        guild,
+        new_user_id(),
+        "xp",
+        action,
+        options=[d.option("user", bot, 6), d.option(*amount, 4)],
+        permissions=d.MANAGE_GUILD,
+        resolved={"users": {bot: d.user(bot, "bot", bot=True)}},
+    )
+    _, answer = d.call(discord_app.signer, raw)
+    assert answer["data"]["flags"] == EPHEMERAL and "Bots don't earn XP" in _text(answer)
+    assert member_item(guild, bot) is None
+
+
+def test_a_bots_xp_can_still_be_cleared(api, guild, discord_app):
+    bot = new_user_id()
+    assert api.post(f"/api/xp/users/{guild}/{bot}", {"amount": 50}).status == 200
+    raw = d.command(
+        guild,
+        new_user_id(),
+        "xp",
+        "set",
+        options=[d.option("user", bot, 6), d.option("xp", 0, 4)],
+        permissions=d.MANAGE_GUILD,
+        resolved={"users": {bot: d.user(bot, "bot", bot=True)}},
+    )
+    _, answer = d.call(discord_app.signer, raw)
+    assert "Bots don't earn XP" not in _text(answer)
+    assert member_item(guild, bot)["xp"] == 0
+
+
+def test_a_server_command_in_a_direct_message_says_so(api, discord_app):
+    """In a DM there is no member and so no permission bits: "needs Manage Server" would mislead."""
+    raw = d.command(None, new_user_id(), "xp", "give", options=[d.option("user", TARGET, 6), d.option("amount", 5, 4)])
+    _, answer = d.call(discord_app.signer, raw)
+    assert answer["data"]["flags"] == EPHEMERAL and "only works in a server" in _text(answer)

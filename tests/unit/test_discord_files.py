@@ -281,7 +281,8 @@ def test_the_upload_limit_is_the_interactions_own(declared, limit):
     from xpshop.discord.file_commands import upload_limit
     from xpshop.discord.model import Interaction
 
-    raw = {"id": "1", "type": 2, "data": {"name": "xp"}}
+    # well formed (Interaction.parse refuses ids that are not snowflakes), only the limit varies
+    raw = {"id": "1300000000000000001", "type": 2, "data": {"name": "xp"}, "user": {"id": "200000000000000001"}}
     if declared is not None:
         raw["attachment_size_limit"] = declared
     assert upload_limit(Interaction.parse(raw)) == limit

@@ -79,6 +79,12 @@ def test_valid_patch_is_normalised():
         ({"theme": {"embedColor": "red"}}, "theme"),
         ({"theme": {"backgroundUrl": "ftp://x"}}, "theme"),
         ({"labels": {"xpDisplayName": ""}}, "labels"),
+        ({"labels": {"xpDisplayName": "   "}}, "labels.xpDisplayName"),
+        ({"levelUpAnnouncement": {"message": ""}}, "levelUpAnnouncement.message"),
+        # Discord refuses a message that is only whitespace: every level-up would then go unannounced
+        ({"levelUpAnnouncement": {"message": "   "}}, "levelUpAnnouncement.message"),
+        ({"levelUpAnnouncement": {"message": "\n\t\u3000"}}, "levelUpAnnouncement.message"),
+        ({"levelUpAnnouncement": {"message": "x" * 1001}}, "levelUpAnnouncement.message"),
         ({"colour": "red"}, "colour"),
     ],
 )
@@ -87,6 +93,19 @@ def test_each_rule_rejects_with_the_field_named(patch, field):
         validate_patch(patch)
     assert err.value.code is ErrorCode.INVALID_CONFIG
     assert field in err.value.message
+
+
+def test_pattern_problems_are_told_in_words():
+    with pytest.raises(ApiError) as err:
+        validate_patch({"levelUpAnnouncement": {"message": "  "}})
+    assert err.value.message == (
+        "Invalid configuration: levelUpAnnouncement.message: must be 1-1000 characters once trimmed"
+    )
+
+
+def test_templates_with_surrounding_space_are_kept_as_given():
+    patch = validate_patch({"levelUpAnnouncement": {"message": " GG {user}\n"}, "labels": {"xpDisplayName": "XP"}})
+    assert patch["levelUpAnnouncement"]["message"] == " GG {user}\n"
 
 
 def test_every_problem_is_listed():

@@ -27,10 +27,13 @@ from . import (
 )
 from .model import (
     APPLICATION_COMMAND,
+    APPLICATION_COMMAND_AUTOCOMPLETE,
+    AUTOCOMPLETE_RESULT,
     CHANNEL_MESSAGE,
     DEFERRED_CHANNEL_MESSAGE,
     MESSAGE_COMPONENT,
     Interaction,
+    Malformed,
     Refused,
     guild_of,
 )
@@ -60,9 +63,19 @@ def _require_role_manager(i: Interaction) -> None:
 def respond(raw: dict[str, Any], *, base_url: str | None = None) -> dict[str, Any]:
     """The webhook's answer to a verified interaction (a PING is answered before this is imported).
     `base_url`: where this deployment answers (`xpshop.web.urls.base_url` of the request), for card links."""
-    if raw.get("type") != APPLICATION_COMMAND:
-        return _not_a_command(raw, base_url)
-    i = Interaction.parse(raw, base_url=base_url)
+    if raw.get("type") not in (APPLICATION_COMMAND, MESSAGE_COMPONENT):
+        return _not_a_command(raw)
+    try:
+        i = Interaction.parse(raw, base_url=base_url)
+    except Malformed as exc:
+        # checked before anything is written: not even the guild is registered from a payload like this
+        logger.warning("malformed interaction", extra={"field": exc.what})
+        return {"type": CHANNEL_MESSAGE, "data": embeds.error(str(exc))}
+    return _component(i) if raw.get("type") == MESSAGE_COMPONENT else _command(i)
+
+
+def _command(i: Interaction) -> dict[str, Any]:
+    """A slash or context command: register its server, refuse, run or defer it, and give command XP."""
     if i.guild_id:
         _register_guild(i.guild_id)
     if _is_deferred(i):
@@ -75,7 +88,7 @@ def respond(raw: dict[str, Any], *, base_url: str | None = None) -> dict[str, An
         from .. import message_queue
 
         try:
-            message_queue.defer_interaction(raw)
+            message_queue.defer_interaction(i.raw)
         except ApiError:
             logger.exception("could not defer an interaction", extra={"command": i.route})
             return {"type": CHANNEL_MESSAGE, "data": embeds.error("I'm busy right now; try again in a moment.")}
@@ -89,9 +102,11 @@ def respond(raw: dict[str, Any], *, base_url: str | None = None) -> dict[str, An
     return answer
 
 
-def _not_a_command(raw: dict[str, Any], base_url: str | None) -> dict[str, Any]:
-    if raw.get("type") == MESSAGE_COMPONENT:
-        return _component(Interaction.parse(raw, base_url=base_url))
+def _not_a_command(raw: dict[str, Any]) -> dict[str, Any]:
+    """Autocomplete must be answered with choices (a message is refused by Discord): no command declares
+    autocomplete, so there are none. Modal submits and anything else: a private "not supported"."""
+    if raw.get("type") == APPLICATION_COMMAND_AUTOCOMPLETE:
+        return {"type": AUTOCOMPLETE_RESULT, "data": {"choices": []}}
     return {"type": CHANNEL_MESSAGE, "data": embeds.error("This kind of interaction is not supported.")}
 
 
@@ -245,12 +260,13 @@ def _is_deferred(i: Interaction) -> bool:
 
 
 def _check(i: Interaction) -> None:
+    # the server first: in a DM there are no permission bits, so "needs Manage Server" would mislead
+    if i.route[0] in _GUILD_COMMANDS or i.kind != definitions.CHAT_INPUT:
+        guild_of(i)
     if i.route[0] in _MANAGER_COMMANDS or (i.kind, i.name) in _MANAGER_CONTEXT:
         _require_manager(i)
     if i.kind == definitions.CHAT_INPUT and i.route in _ROLE_REWARD_SETTINGS:
         _require_role_manager(i)
-    if i.route[0] in _GUILD_COMMANDS or i.kind != definitions.CHAT_INPUT:
-        guild_of(i)
     if i.kind == definitions.CHAT_INPUT:
         # after the permission check: a member without it learns nothing about the command's options
         wrong = options.problem(i.route, i.options)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..ids import is_snowflake
 from . import definitions
 
 # Interaction and response types (https://discord.com/developers/docs/interactions/receiving-and-responding)
-PING, APPLICATION_COMMAND, MESSAGE_COMPONENT = 1, 2, 3
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, APPLICATION_COMMAND_AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, UPDATE_MESSAGE = 1, 4, 5, 7
+AUTOCOMPLETE_RESULT = 8
 # Message components (https://discord.com/developers/docs/interactions/message-components)
 ACTION_ROW, BUTTON = 1, 2
 DANGER, SECONDARY = 4, 2  # button styles
@@ -58,6 +60,9 @@ class Interaction:
 
     @classmethod
     def parse(cls, raw: dict[str, Any], *, base_url: str | None = None) -> Interaction:
+        """The interaction, or Malformed when the payload is not shaped as Discord sends it (checked here,
+        once, so no command, registration or XP write ever sees a guild id "abc" or `data` that is a list)."""
+        _check_shape(raw)
         data = raw.get("data") or {}
         member = raw.get("member") or {}
         user = member.get("user") or raw.get("user") or {}
@@ -90,6 +95,99 @@ class Interaction:
 
 class Refused(Exception):
     """A command the invoker may not run, or cannot run here: answered privately, nothing done."""
+
+
+class Malformed(Refused):
+    """A signed payload Discord would not send (ids that are not snowflakes, `data` not an object, ...)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__("This interaction is malformed; nothing was done.")
+        self.what = what  # for the log, never shown: the member did not write the payload
+
+
+_RESOLVED_KINDS = ("users", "members", "roles", "channels", "messages", "attachments")
+
+
+def _check_shape(raw: dict[str, Any]) -> None:
+    """Raise Malformed naming the first part of `raw` that is not as Discord's API v10 documents it."""
+    if not is_snowflake(raw.get("id")):
+        raise Malformed("id")
+    for key in ("application_id", "token"):
+        if key in raw and not isinstance(raw[key], str | int):
+            raise Malformed(key)
+    for key in ("guild_id", "channel_id"):
+        if raw.get(key) is not None and not is_snowflake(raw[key]):
+            raise Malformed(key)
+    channel = raw.get("channel")
+    if channel is not None and (not isinstance(channel, dict) or not is_snowflake(channel.get("id"))):
+        raise Malformed("channel")
+    _check_invoker(raw)
+    _check_data(raw.get("data"), raw.get("type"))
+
+
+def _check_invoker(raw: dict[str, Any]) -> None:
+    """In a server the `member` (with its `user`), elsewhere the `user`: an object with a snowflake id."""
+    member = raw.get("member")
+    if raw.get("guild_id") is not None and member is None:
+        raise Malformed("member")  # in a server Discord always sends the member
+    if member is not None:
+        _check_member(member)
+    user = member.get("user") if member is not None else raw.get("user")
+    if not isinstance(user, dict) or not is_snowflake(user.get("id")):
+        raise Malformed("user")
+
+
+def _check_data(data: Any, kind: Any) -> None:
+    if not isinstance(data, dict):
+        raise Malformed("data")
+    if kind in (APPLICATION_COMMAND, APPLICATION_COMMAND_AUTOCOMPLETE):  # what was run, and with what
+        if not isinstance(data.get("name"), str) or not data["name"]:
+            raise Malformed("data.name")
+        if "type" in data and (isinstance(data["type"], bool) or not isinstance(data["type"], int)):
+            raise Malformed("data.type")
+        _check_options(data.get("options"))
+    elif "custom_id" in data and not isinstance(data["custom_id"], str):
+        raise Malformed("data.custom_id")
+    if data.get("target_id") is not None and not isinstance(data["target_id"], str | int):
+        raise Malformed("data.target_id")
+    resolved = data.get("resolved")
+    if resolved is None:
+        return
+    if not isinstance(resolved, dict):
+        raise Malformed("data.resolved")
+    for what in _RESOLVED_KINDS:  # each an object of id -> object
+        found = resolved.get(what)
+        if found is not None and not (isinstance(found, dict) and all(isinstance(v, dict) for v in found.values())):
+            raise Malformed(f"data.resolved.{what}")
+
+
+def _check_member(member: Any) -> None:
+    if not isinstance(member, dict):
+        raise Malformed("member")
+    roles = member.get("roles")
+    if roles is not None and not (isinstance(roles, list) and all(is_snowflake(r) for r in roles)):
+        raise Malformed("member.roles")
+    permissions = member.get("permissions")
+    if permissions is not None and not (
+        (isinstance(permissions, str) and permissions.isdecimal() and permissions.isascii())
+        or (isinstance(permissions, int) and not isinstance(permissions, bool) and permissions >= 0)
+    ):
+        raise Malformed("member.permissions")
+    if member.get("joined_at") is not None and not isinstance(member["joined_at"], str):
+        raise Malformed("member.joined_at")
+
+
+def _check_options(options: Any, depth: int = 0) -> None:
+    """A list of option objects, each named; sub-commands (groups) nest at most two levels."""
+    if options is None:
+        return
+    if not isinstance(options, list) or depth > 2:
+        raise Malformed("data.options")
+    for option in options:
+        if not isinstance(option, dict) or not isinstance(option.get("name"), str):
+            raise Malformed("data.options")
+        if option.get("type") in (definitions.SUB_COMMAND, definitions.SUB_COMMAND_GROUP):
+            _check_options(option.get("options"), depth + 1)
 
 
 def guild_of(i: Interaction) -> str:

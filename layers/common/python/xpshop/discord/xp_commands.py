@@ -107,6 +107,10 @@ def _xp_change(i: Interaction) -> dict[str, Any]:
     from ..service import members
 
     guild_id, target, action = guild_of(i), str(i.options["user"]), i.path[0]
+    # Bots earn no XP (the relay skips them, Give XP refuses their messages); clearing a bot's XP is allowed.
+    adds = action == "give" or (action == "set" and int(i.options["xp"]) > 0)
+    if adds and i.resolved_user(target).get("bot"):
+        raise Refused("Bots don't earn XP.")
     if action == "give":
         r = members.add_xp(guild_id, target, int(i.options["amount"]), _reason(i), source="discord")
         verb = f"Gave **{int(i.options['amount']):,}** XP to"

@@ -17,6 +17,7 @@ from pydantic import (
 from ....errors import ErrorCode, InvalidInput
 from ....guild_config import MAX_CREDITS_PER_LEVEL, MAX_MULTIPLIERS, MAX_REWARDS
 from ...fields import (
+    PATTERN_RULES,
     SNOWFLAKE_EXAMPLE,
     VISIBLE_CHAR,
     VISIBLE_NON_SPACE,
@@ -127,9 +128,16 @@ class ThemeSettings(BaseModel):
     backgroundUrl: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2048)] | None = None
 
 
+# Shown in Discord messages and on rank cards: blank text is refused here, not by Discord when it is shown (an
+# announcement of only whitespace is "Cannot send an empty message"). Kept as given, spaces around included.
+MAX_LABEL, MAX_TEMPLATE = 32, 1_000
+
+
 class LabelSettings(BaseModel):
     model_config = _BODY
-    xpDisplayName: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    xpDisplayName: (
+        Annotated[str, Field(min_length=1, max_length=MAX_LABEL, pattern=trimmed_pattern(MAX_LABEL))] | None
+    ) = None
 
 
 class CurveSettings(BaseModel):
@@ -147,7 +155,18 @@ class AnnouncementSettings(BaseModel):
 
     model_config = _BODY
     channelId: Snowflake | None = None
-    message: Annotated[str, Field(min_length=1, max_length=1_000)] | None = None
+    message: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=MAX_TEMPLATE,
+                pattern=trimmed_pattern(MAX_TEMPLATE),
+                description=f"1-{MAX_TEMPLATE} characters, not only whitespace",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class ConfigPatch(BaseModel):
@@ -200,7 +219,11 @@ class ConfigPatch(BaseModel):
 
 def _describe(error: Any) -> str:
     loc = ".".join(str(part) for part in error["loc"] if part != "[key]")
-    return f"{loc}: {error['msg']}" if loc else error["msg"]
+    message = error["msg"]
+    if error.get("type") == "string_pattern_mismatch":  # the rule in words, not a regular expression
+        rule = PATTERN_RULES.get(str((error.get("ctx") or {}).get("pattern")))
+        message = f"must be {rule}" if rule else message
+    return f"{loc}: {message}" if loc else message
 
 
 def validate_patch(raw: Any) -> dict[str, Any]:
