@@ -302,6 +302,74 @@ def test_a_repair_does_not_undo_a_change_the_stream_applied_after_the_member_was
     _check(api, guild, {user: 90})
 
 
+def test_two_repairs_of_one_stale_view_move_the_member_once(api, guild, monkeypatch):
+    """Two recalculations (the schedule and an on-demand run) read the same ranked item and both repair it.
+    A repair keeps the sequence number and moves the XP, so the second must be refused by the XP it read,
+    not only by the sequence number: else it takes the member out of where it no longer is and counts it
+    again (one member counted twice, a counter of another member's bucket one short)."""
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.service import ranks
+    from xpshop.store import rank_counters
+
+    a, b = str(545_000_000_000_000_001), str(545_000_000_000_000_002)
+    assert api.put(f"/api/xp/users/{guild}/{a}", {"xp": 40}).status == 200
+    assert api.put(f"/api/xp/users/{guild}/{b}", {"xp": 1261}).status == 200
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 2  # both counted
+    from xpshop.store import members as store
+
+    store.set_xp(guild, a, 3233, DEFAULT_CURVE)  # its record held back: no API read until the end
+    stale = rank_counters._ranked_items(guild, [a])  # what both runs read: a counted at 40
+    monkeypatch.setattr(rank_counters, "_ranked_items", lambda g, users: {u: stale[u] for u in users if u in stale})
+    assert ranks.repair(guild, [(3233, a)]) == 1
+    assert ranks.repair(guild, [(3233, a)]) == 0  # the second run's view is stale: nothing to move
+    monkeypatch.undo()
+    assert ranks.total(guild) == 2
+    _check(api, guild, {a: 3233, b: 1261})  # now the held-back record arrives, and ranks are exact
+
+
+def test_a_record_beside_a_repair_moves_the_member_from_where_it_is_counted(api, guild, monkeypatch):
+    """A stream record whose own condition failed reads the ranked item and moves from there; a repair that
+    moved the XP (keeping the sequence number) between that read and the write must make the write fail."""
+    from xpshop.store import rank_counters
+
+    a, b = str(546_000_000_000_000_001), str(546_000_000_000_000_002)
+    assert api.put(f"/api/xp/users/{guild}/{a}", {"xp": 40}).status == 200
+    assert api.put(f"/api/xp/users/{guild}/{b}", {"xp": 500}).status == 200
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 2
+    real_table = rank_counters.table
+
+    class StaleOnce:
+        """The table, except that the first consistent read of `a`'s ranked item answers as it was, and a
+        repair (40 -> 700, same sequence number) lands right after that read."""
+
+        def __init__(self) -> None:
+            self.done = False
+
+        def __getattr__(self, name):
+            return getattr(real_table(), name)
+
+        def get_item(self, **kwargs):
+            answer = real_table().get_item(**kwargs)
+            if not self.done:
+                self.done = True
+                item = answer["Item"]
+                rank_counters._try(
+                    guild, a, ((40, a), (700, a)), str(item["seq"]), ("seq = :seen", {":seen": item["seq"]})
+                )
+            return answer
+
+    stale = StaleOnce()
+    monkeypatch.setattr(rank_counters, "table", lambda: stale)
+    # a record claiming a was at 10 (its condition fails: a is counted at 40), moving it to 90
+    rank_counters.move(guild, a, (10, a), (90, a), "9" * 30)
+    monkeypatch.undo()
+    from xpshop.levels import DEFAULT_CURVE
+    from xpshop.store import members as store
+
+    store.set_xp(guild, a, 90, DEFAULT_CURVE)  # the member as the record said (for the pages)
+    _check(api, guild, {a: 90, b: 500})
+
+
 def test_a_repair_of_a_member_gone_since_the_page_was_read_uncounts_it(api, guild):
     """The page said 40 XP, the ranked item says 30 (the stream is behind), and the member is gone by the
     time the repair looks again: the repair takes it out; the records in flight then leave it out."""

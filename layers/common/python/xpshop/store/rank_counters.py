@@ -30,6 +30,15 @@ def seq_key(sequence_number: str) -> str:
     return sequence_number.zfill(SEQ_WIDTH)
 
 
+def _as_read(item: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The condition that the ranked item is still as read: absent, or the same sequence number AND XP. A
+    repair moves the XP and keeps the sequence number, so the sequence number alone would let a write based
+    on a read from before a repair move the member out of a bucket it has already left."""
+    if item is None:
+        return "attribute_not_exists(PK)", {}
+    return "seq = :seen AND xp = :seen_xp", {":seen": item["seq"], ":seen_xp": item["xp"]}
+
+
 def _counter_updates(guild_id: str, changes: Mapping[Counter, int]) -> list[dict[str, Any]]:
     return [
         tx.update(keys.rank_counter(guild_id, c.level, c.parent, c.key), "ADD n :d", values={":d": d})
@@ -96,12 +105,9 @@ def _move_from_counted(guild_id: str, user_id: str, new: Position | None, seq: s
         if item and str(item["seq"]) >= seq:
             return False
         counted = from_item(item, user_id)
-        if counted == new:
-            if item is None:
-                return False
-            return _try(guild_id, user_id, (counted, new), seq, ("seq = :seen", {":seen": item["seq"]}))
-        guard = ("attribute_not_exists(PK)", {}) if item is None else ("seq = :seen", {":seen": item["seq"]})
-        if _try(guild_id, user_id, (counted, new), seq, guard):
+        if counted == new and item is None:
+            return False
+        if _try(guild_id, user_id, (counted, new), seq, _as_read(item)):
             return True
     return False
 
@@ -117,9 +123,7 @@ def forget(guild_id: str, user_id: str) -> bool:
         if item is None:
             return False
         counted = from_item(item, user_id)
-        # the sequence number and the XP as read (a repair moves the XP and keeps the sequence number)
-        guard = ("seq = :seen AND xp = :xp", {":seen": item["seq"], ":xp": item["xp"]})
-        if _try(guild_id, user_id, (counted, None), str(item["seq"]), guard):
+        if _try(guild_id, user_id, (counted, None), str(item["seq"]), _as_read(item)):
             return True
     return False
 
@@ -147,9 +151,8 @@ def repair(guild_id: str, members: Iterable[Position]) -> int:
             target = canonical((current[user], user)) if user in current else None  # None: removed since
             if counted == target:
                 continue
-            guard = ("attribute_not_exists(PK)", {}) if item is None else ("seq = :seen", {":seen": item["seq"]})
             seq = str(item["seq"]) if item else REPAIR_SEQ
-            if _try(guild_id, user, (counted, target), seq, guard):
+            if _try(guild_id, user, (counted, target), seq, _as_read(item)):
                 fixed += 1
     return fixed
 
