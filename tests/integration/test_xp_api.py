@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.storage import member_item, new_guild_id, new_user_id, recorded_calls
 
 ROLE = "456789012345678901"
@@ -49,6 +51,26 @@ def test_register_rejects_a_malformed_guild_id(api):
     r = api.put("/api/xp/guilds/abc")
     assert r.status == 400
     assert "guildId" in r.error["message"]
+
+
+@pytest.mark.parametrize("bad", ["abc", "123", "0123456789012345678", "12345678901234567890123"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/xp/users/{g}"),
+        ("GET", "/api/xp/users/{g}/123456789012345678"),
+        ("POST", "/api/xp/users/{g}/123456789012345678"),
+        ("GET", "/api/xp/leaderboard/{g}"),
+        ("GET", "/api/xp/stats/{g}"),
+        ("GET", "/api/xp/config/{g}/rewards"),
+    ],
+)
+def test_a_guild_id_that_is_not_a_snowflake_is_a_guild_not_found(api, method, path, bad):
+    """The reference checks "guild exists" right after "guild id present": an id that cannot be a guild is
+    404 GUILD_NOT_FOUND there, not a validation error (registering one is still 400: it names a new guild)."""
+    r = api.request(method, path.format(g=bad), {"amount": 5} if method == "POST" else None)
+    assert (r.status, r.error["code"]) == (404, "GUILD_NOT_FOUND"), (method, path, r.body)
+    assert bad[:20] in r.error["message"]
 
 
 def test_register_refuses_a_name_with_control_or_invisible_characters(api):

@@ -81,7 +81,9 @@ class Preflight:
         if guild_id is not None and not unquote(guild_id).strip():
             raise required(ErrorCode.MISSING_GUILD_ID)
         if guild_id is not None and route_path not in self.unregistered_ok:
-            guild_service.require(guild_id_param(guild_id))
+            # "guild exists" is the reference's second check: an id that is not a snowflake names no guild
+            # (404 GUILD_NOT_FOUND, as the reference answers); only a route that registers one says 400.
+            guild_service.require(guild_id)
         if "userId" in args:
             if not unquote(args["userId"]).strip():
                 raise required(ErrorCode.MISSING_USER_ID)
