@@ -370,6 +370,33 @@ def test_a_record_beside_a_repair_moves_the_member_from_where_it_is_counted(api,
     _check(api, guild, {a: 90, b: 500})
 
 
+def test_a_member_back_before_its_forget_reaches_the_rank_index_stays_counted(api, guild, monkeypatch):
+    """Forget deletes the member, then takes its ranked item out. A write that brings the member back in
+    between (an award, a set, an import) has its records - the removal, then the return - applied by the
+    stream before that second step: the ranked item then counts the member as it is now, and forget must
+    leave it (the member is there again), or the member is counted nowhere until a recalculation."""
+    from xpshop.service import members as service
+    from xpshop.store import audit
+
+    a, b = str(547_000_000_000_000_001), str(547_000_000_000_000_002)
+    assert api.put(f"/api/xp/users/{guild}/{a}", {"xp": 699}).status == 200
+    assert api.put(f"/api/xp/users/{guild}/{b}", {"xp": 3233}).status == 200
+    assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 2
+    real_forget = audit.forget
+
+    def member_back_meanwhile(guild_id: str, user_id: str) -> int:
+        # between the member's deletion and the rank index step: the member is set again, and the stream
+        # applies both records (an API read drains it)
+        assert api.put(f"/api/xp/users/{guild}/{a}", {"xp": 1500}).status == 200
+        assert api.get(f"/api/xp/users/{guild}/{a}").status == 200
+        return real_forget(guild_id, user_id)
+
+    monkeypatch.setattr(audit, "forget", member_back_meanwhile)
+    assert service.forget(guild, a)["removed"]["member"] == 1
+    monkeypatch.undo()
+    _check(api, guild, {a: 1500, b: 3233})
+
+
 def test_a_repair_of_a_member_gone_since_the_page_was_read_uncounts_it(api, guild):
     """The page said 40 XP, the ranked item says 30 (the stream is behind), and the member is gone by the
     time the repair looks again: the repair takes it out; the records in flight then leave it out."""

@@ -113,18 +113,33 @@ def _move_from_counted(guild_id: str, user_id: str, new: Position | None, seq: s
 
 
 def forget(guild_id: str, user_id: str) -> bool:
-    """Take a member out of the rank counters now (a forgotten member): its ranked item deleted and the
-    counters it sat in decremented, in one transaction guarded by the sequence number read. Returns whether
-    it was counted. The member item's own REMOVE record, when the stream brings it, then finds nothing to
-    move; a record of an older change still in flight may count the member again, and that REMOVE record,
-    which always comes after it, takes it out again."""
+    """Take a member out of the rank counters now (a forgotten member, whose member item is already
+    deleted): its ranked item deleted and the counters it sat in decremented, in one transaction guarded by
+    the ranked item as read and by the member item still being absent. Returns whether it was taken out.
+    The member item's own REMOVE record, when the stream brings it, then finds nothing to move; a record of
+    an older change still in flight may count the member again, and that REMOVE record, which always comes
+    after it, takes it out again. A member written again since its deletion is left to the stream: its
+    records (the removal, then the return) may have been applied already, and the ranked item then counts
+    the member as it is now."""
     for _ in retry.attempts():
         item = table().get_item(Key=keys.ranked(guild_id, user_id), ConsistentRead=True).get("Item")
         if item is None:
             return False
-        counted = from_item(item, user_id)
-        if _try(guild_id, user_id, (counted, None), str(item["seq"]), _as_read(item)):
-            return True
+        condition, values = _as_read(item)
+        items = [
+            _ranked_write(guild_id, user_id, None, str(item["seq"]), (condition, values)),
+            tx.check(keys.member(guild_id, user_id), "attribute_not_exists(PK)"),
+        ]
+        items += _counter_updates(guild_id, rank_tree.deltas([(from_item(item, user_id), None)]))
+        try:
+            tx.write(items)
+        except tx.Cancelled as exc:
+            if exc.failed(1):
+                return False  # the member is back
+            if exc.failed(0):
+                continue  # the ranked item moved since it was read: read it again
+            raise
+        return True
     return False
 
 
