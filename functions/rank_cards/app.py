@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from xpshop.http.request_log import timed
 from xpshop.service.rate_limits import limited_public
 from xpshop.web import card_endpoint
 
@@ -21,6 +22,10 @@ logger = Logger()
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return timed(event, "anonymous", lambda: _answer(event))  # one log line per request
+
+
+def _answer(event: dict[str, Any]) -> dict[str, Any]:
     try:
         return limited_public(event, card_endpoint.handle)  # per client address (anonymous by design)
     except Exception:

@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from xpshop.http.request_log import timed
 from xpshop.service.rate_limits import limited_public
 from xpshop.web import leaderboard
 
@@ -22,7 +23,8 @@ logger = Logger()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return limited_public(event, leaderboard.respond)  # per client address (anonymous by design)
+    # per client address (anonymous by design); one log line per request
+    return timed(event, "anonymous", lambda: limited_public(event, leaderboard.respond))
 
 
 coldstart.done()  # the end of init

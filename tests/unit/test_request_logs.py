@@ -104,3 +104,33 @@ def test_no_key_secret_or_token_is_ever_logged(api_moto, logs):
     text = "\n".join(logs.lines)
     for value in (ADMIN_KEY, secret, secret.rsplit("_", 1)[1], RELAY_KEY, BOT_TOKEN, *([user_key] if user_key else [])):
         assert value not in text
+
+
+def test_the_web_board_and_cards_log_their_requests_too(api_moto, logs):
+    guild = new_guild_id()
+    assert api_moto.put(f"/api/xp/guilds/{guild}").status == 201
+    assert api_moto.get(f"/leaderboard/{guild}").status == 404  # private by default
+    assert api_moto.get(f"/cards/{guild}/234567890123456789.png").status == 404
+    lines = {vars(r)["route"]: vars(r) for r in _request_lines(logs)}
+    board, card = lines["GET /leaderboard/{guildId}"], lines["GET /cards/{guildId}/{card}"]
+    assert (board["status"], board["caller"], board["guildId"]) == (404, "anonymous", guild)
+    assert (card["status"], card["caller"], card["guildId"]) == (404, "anonymous", guild)
+
+
+def test_a_discord_interaction_logs_its_command_not_its_token(api_moto, discord_app, caplog):
+    import logging as logging_
+
+    from tests.support import discord as d
+
+    guild = new_guild_id()
+    payload = d.command(guild, "234567890123456789", "xp", "config", "show")
+    d.webhook()  # loaded first: its import sets the logger's level from the environment
+    with caplog.at_level(logging_.INFO, logger="discord_interactions"):
+        status, _ = d.call(discord_app.signer, payload)
+        bad_status, _ = d.call(d.Signer(), payload)  # another key's signature
+    assert (status, bad_status) == (200, 401)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.getMessage().startswith('{"message": "request"')]
+    assert [(line["status"], line["caller"]) for line in lines] == [(200, "discord"), (401, "none")]
+    assert (lines[0]["command"], lines[0]["guildId"], lines[0]["interactionType"]) == ("xp config show", guild, 2)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert payload["token"] not in text and "234567890123456789" not in text

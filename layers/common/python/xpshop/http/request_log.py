@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -34,8 +34,15 @@ def _error_code(result: Mapping[str, Any]) -> str | None:
     return code if isinstance(code, str) else None
 
 
-def logged(event: Mapping[str, Any], result: Mapping[str, Any], started: float, caller: str | None) -> None:
-    """Log the request's one line (INFO; level WARNING for 5xx)."""
+def logged(
+    event: Mapping[str, Any],
+    result: Mapping[str, Any],
+    started: float,
+    caller: str | None,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Log the request's one line (INFO; level WARNING for 5xx). `extra`: more fields of the caller's choosing
+    (the Discord command's name), never a secret or a member id."""
     status = int(result.get("statusCode") or 0)
     guild = (event.get("pathParameters") or {}).get("guildId")
     method = ((event.get("requestContext") or {}).get("http") or {}).get("method")
@@ -48,9 +55,22 @@ def logged(event: Mapping[str, Any], result: Mapping[str, Any], started: float, 
         # only a well-formed id: a path segment is the caller's text
         "guildId": guild if isinstance(guild, str) and ids.is_snowflake(guild) else None,
     }
+    if extra:
+        line.update(extra)
     if status >= 400:
         line["errorCode"] = _error_code(result)
     if status >= 500:
         logger.warning("request", extra=line)
     else:
         logger.info("request", extra=line)
+
+
+def timed(
+    event: Mapping[str, Any], caller: str, answer: Callable[[], dict[str, Any]], extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """`answer()`, and its request's one line: for the handlers outside the API resolvers (web board, rank
+    cards, Discord interactions)."""
+    started = time.perf_counter()
+    result = answer()
+    logged(event, result, started, caller, extra)
+    return result
