@@ -296,3 +296,30 @@ def test_two_overlapping_runs_count_each_level_change_once(api, guild, monkeypat
     stats = api.get(f"/api/xp/stats/{guild}").data
     assert stats["levels"]["average"] == round(sum(levels) / len(levels), 2)
     assert {int(k): v for k, v in stats["levels"]["distribution"].items() if v} == dict(Counter(levels))
+
+
+def test_a_rebuild_beside_live_traffic_rewrites_every_shard_or_none(api, guild, monkeypatch):
+    """A batch's counter deltas sit on one shard (an import's on its first row's member, a stream batch's on
+    its first change's): if live traffic reaches that shard during a pass, rewriting only the others (where
+    the batch's members belong) counts those members twice until the next quiet pass."""
+    from xpshop.service import recalc
+
+    users = [str(881000000000000000 + i) for i in range(3)]  # three members, three shards
+    rows = [{"id": u, "xp": 100 * (i + 1), "messages": 5} for i, u in enumerate(users)]
+    assert api.post(f"/api/xp/import/{guild}?mode=add", rows).status == 200  # summed onto users[0]'s shard
+    write_shards = recalc.recalc.write_shards
+    traffic: list[int] = []
+
+    def traffic_first(*args, **kwargs):
+        if not traffic:  # an award to users[0] lands on its shard (from the stream) before the rewrite
+            traffic.append(api.post(f"/api/xp/users/{guild}/{users[0]}", {"amount": 7}).status)
+            api.get(f"/api/xp/stats/{guild}")  # the stream delivered
+        return write_shards(*args, **kwargs)
+
+    monkeypatch.setattr(recalc.recalc, "write_shards", traffic_first)
+    recalc.recalc_guild(guild, forever)
+    assert traffic == [200]
+    stats = api.get(f"/api/xp/stats/{guild}").data
+    assert stats["users"]["total"] == 3
+    assert stats["xp"]["total"] == sum(member_item(guild, u)["xp"] for u in users) == 607
+    assert stats["messages"]["total"] == 15

@@ -4,8 +4,9 @@ Runs on a schedule and on demand; stops well before its time runs out, checkpoin
 resumes. Idempotent: a guild already in line is read but not written, and an unmarked guild is skipped.
 
 Counters beside live traffic: a level the job rewrites is applied to the counters as a delta (like any
-other member change). The full rebuild of a shard from the members is written only if no other write
-reached that shard during the pass (each shard counts its writes in `ver`); otherwise the deltas stand.
+other member change). The full rebuild of the shards from the members is written in one transaction, only
+if no other write reached any shard of the guild during the pass (each shard counts its writes in `ver`);
+otherwise the deltas stand. All or none: a batch's deltas sit on one shard for members of several.
 Nor is any shard rebuilt while a member read has a noted XP change (API, /xp, a reset) whose deltas the
 stream has not applied yet (no audit record for it): the rebuild would count it, then the stream again.
 """
@@ -45,24 +46,26 @@ def _add(totals: dict[str, dict[str, int]], user_id: str, xp: int, level: int, i
 
 
 def _repair_counters(guild_id: str, state: dict[str, Any]) -> tuple[int, int]:
-    """Rewrite the shards whose rebuilt totals differ, if untouched by others and nothing is still to come
-    from the stream; (rewritten, skipped)."""
+    """Rewrite the shards whose rebuilt totals differ, all in one transaction, if no shard was touched by
+    others and nothing is still to come from the stream; (rewritten, skipped)."""
     stored = recalc.read_shards(guild_id)
-    rewritten = skipped = 0
+    rebuilt: dict[int, dict[str, int]] = {}
     for shard in range(keys.STATS_SHARDS):
         fresh = {k: v for k, v in state["totals"].get(str(shard), {}).items() if v}
         current = {k: int(v) for k, v in stored.get(shard, {}).items() if v and k not in ("ver", "wid")}
-        if fresh == current:
-            continue
-        if state.get("streamPending"):
-            skipped += 1  # deltas of changes read here are still on their way: they stand, rebuild next time
-            continue
-        expected = int(state["versions"].get(str(shard), 0)) + int(state["ownWrites"].get(str(shard), 0))
-        if recalc.write_shard(guild_id, shard, fresh, expected):
-            rewritten += 1
-        else:
-            skipped += 1  # live traffic reached this shard during the pass: its deltas stand
-    return rewritten, skipped
+        if fresh != current:
+            rebuilt[shard] = fresh
+    if not rebuilt:
+        return 0, 0
+    if state.get("streamPending"):
+        return 0, len(rebuilt)  # deltas of changes read here are still on their way: they stand, rebuild next time
+    expected = {
+        shard: int(state["versions"].get(str(shard), 0)) + int(state["ownWrites"].get(str(shard), 0))
+        for shard in range(keys.STATS_SHARDS)
+    }
+    if recalc.write_shards(guild_id, rebuilt, expected):
+        return len(rebuilt), 0
+    return 0, len(rebuilt)  # live traffic reached the guild's shards during the pass: its deltas stand
 
 
 def _spread(guild_id: str) -> bool:

@@ -143,22 +143,31 @@ def shard_versions(guild_id: str) -> dict[int, int]:
     return {shard: int(item.get("ver", 0)) for shard, item in read_shards(guild_id).items()}
 
 
-def write_shard(guild_id: str, shard: int, totals: dict[str, Any], expected_version: int) -> bool:
-    """Replace a shard's counters, only if no other write reached it since `expected_version` was read."""
-    condition = "attribute_not_exists(PK)" if expected_version == 0 else "ver = :v"
-    kwargs: dict[str, Any] = {
-        "Item": {**keys.stats_shard_key(guild_id, shard), **totals, "ver": expected_version},
-        "ConditionExpression": condition,
-    }
-    if expected_version:
-        kwargs["ExpressionAttributeValues"] = {":v": expected_version}
+def write_shards(guild_id: str, rebuilt: dict[int, dict[str, Any]], expected: dict[int, int]) -> bool:
+    """Replace the counters of the shards in `rebuilt`, only if no other write reached ANY shard of the guild
+    since `expected` (their versions) was read: one TransactWriteItems of the 16 shards (a Put for each
+    rebuilt one, a ConditionCheck for the others). All or none, because a batch's deltas are summed onto
+    one shard (an import's, a stream batch's): rewriting the shards its members belong to while that one
+    keeps its deltas would count them twice. A rewrite moves `ver` on, so a second pass that read the
+    same versions (an overlapping run) leaves the shards alone. False when refused."""
+    items = []
+    for shard in range(keys.STATS_SHARDS):
+        key = keys.stats_shard_key(guild_id, shard)
+        version = int(expected.get(shard, 0))
+        # a shard never written has no `ver` (nor any item); one rebuilt from nothing has ver 1
+        condition = "attribute_not_exists(ver) OR ver = :v" if version == 0 else "ver = :v"
+        values = {":v": version}
+        if shard in rebuilt:
+            items.append(tx.put({**key, **rebuilt[shard], "ver": version + 1}, condition, values=values))
+        else:
+            items.append(tx.check(key, condition, values=values))
     try:
-        table().put_item(**kwargs)
-        return True
-    except ClientError as exc:
-        if not is_condition_failure(exc):
-            raise
-        return False
+        tx.write(items)
+    except tx.Cancelled as exc:
+        if any(exc.failed(i) for i in range(len(items))):
+            return False
+        raise
+    return True
 
 
 def global_progress() -> dict[str, Any] | None:
