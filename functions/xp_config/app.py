@@ -59,8 +59,15 @@ app = http.make_resolver(
 )
 
 
+# Credits are one balance across servers: what a level pays is the operator's (admin key) to set, not a
+# dashboard's or moderator's API key with config:write (issue 12, finding 2).
+ADMIN_KEY_FIELDS = ("creditsPerLevel",)
+
+
 def _patch(body: ConfigPatch) -> dict[str, Any]:
-    return body.model_dump(exclude_unset=True, mode="json")
+    patch = body.model_dump(exclude_unset=True, mode="json")
+    http.admin_key_only(app, patch, ADMIN_KEY_FIELDS)
+    return patch
 
 
 @app.get(

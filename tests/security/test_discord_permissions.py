@@ -224,3 +224,88 @@ def test_replace_mode_never_strips_a_role_that_became_dangerous(api, server, dis
     table_stream.drain()
     assert discord_app.fake.member_roles(server, member) == {VIP_ROLE, HIGH_ROLE}
     assert discord_app.fake.calls_to("DELETE", f"/guilds/{server}/members/{member}/roles/") == []
+
+
+# ---------------------------------------------------------------- the same effect through /xp import
+
+
+@pytest.fixture
+def cdn(monkeypatch):
+    from tests.support.fake_cdn import FakeCdn
+
+    with FakeCdn() as fake:
+        monkeypatch.setenv("DISCORD_CDN_BASE_URL", fake.base_url)
+        yield fake
+
+
+def _import_rewards(discord_app, queue, cdn, guild, user, reward_roles, *, permissions, roles=(MOD_ROLE,)):
+    """`/xp import` of a MEE6 page giving `user` 5000 XP and naming `reward_roles` at levels 1, 2, ...:
+    the text of the worker's edited answer."""
+    import json
+
+    from tests.support.sqs import receive_all, run_worker
+
+    page = {
+        "players": [{"id": user, "xp": 5000}],
+        "role_rewards": [{"rank": n, "role": {"id": r}} for n, r in enumerate(reward_roles, start=1)],
+    }
+    data = json.dumps(page).encode()
+    attachment_id = d.next_snowflake()
+    path = f"/ephemeral-attachments/{d.CHANNEL}/{attachment_id}/mee6.json"
+    cdn.serve(path, data, content_type="application/json")
+    attachment = {"id": attachment_id, "filename": "mee6.json", "size": len(data), "url": f"{cdn.base_url}{path}"}
+    payload = d.command(
+        guild,
+        user,
+        "xp",
+        "import",
+        options=[d.option("file", attachment_id, 11)],
+        permissions=permissions,
+        roles=list(roles),
+        resolved={"attachments": {attachment_id: attachment}},
+    )
+    status, answer = d.call(discord_app.signer, payload)
+    assert status == 200 and answer["type"] == 5, answer
+    assert run_worker(receive_all(queue)) == {"batchItemFailures": []}
+    edit = discord_app.fake.webhook_messages[(d.APP_ID, payload["token"])][-1]
+    return "\n".join(e.get("description", "") for e in edit.get("embeds", []))
+
+
+def test_import_with_role_rewards_needs_manage_roles(api, server, discord_app, interactions_queue, cdn, table_stream):
+    """Manage Server only: a MEE6 file's role_rewards would configure a reward (and the import the XP to reach
+    it), so the bot would hand the moderator a role above their own. Refused, nothing written."""
+    mod = new_user_id()
+    discord_app.fake.set_member(server, mod, roles=[MOD_ROLE])
+    edit = _import_rewards(discord_app, interactions_queue, cdn, server, mod, [HIGH_ROLE], permissions=d.MANAGE_GUILD)
+    assert "Manage Roles" in edit
+    table_stream.drain()
+    assert _rewards(api, server) == []
+    assert api.get(f"/api/xp/users/{server}/{mod}").data["user"]["xp"] < 5000  # the rows were not imported either
+    assert discord_app.fake.member_roles(server, mod) == {MOD_ROLE}
+
+
+@pytest.mark.parametrize("target", [MOD_ROLE, HIGH_ROLE, ADMIN_ROLE, BOT_ROLE, "guild"])
+def test_import_with_role_rewards_follows_the_hierarchy(
+    api, server, discord_app, interactions_queue, cdn, table_stream, target
+):
+    """With Manage Roles, the file's roles pass the same checks as reward-add (a safe role alongside one that
+    is not: the whole file is refused)."""
+    mod = new_user_id()
+    discord_app.fake.set_member(server, mod, roles=[MOD_ROLE])
+    bad = server if target == "guild" else target
+    edit = _import_rewards(
+        discord_app, interactions_queue, cdn, server, mod, [VIP_ROLE, bad], permissions=MANAGE_SERVER_AND_ROLES
+    )
+    assert "was not imported" in edit
+    table_stream.drain()
+    assert _rewards(api, server) == []
+    assert discord_app.fake.member_roles(server, mod) == {MOD_ROLE}
+
+
+def test_import_with_safe_role_rewards_below_the_invoker_is_applied(api, server, discord_app, interactions_queue, cdn):
+    mod = new_user_id()
+    edit = _import_rewards(
+        discord_app, interactions_queue, cdn, server, mod, [VIP_ROLE], permissions=MANAGE_SERVER_AND_ROLES
+    )
+    assert "Imported" in edit, edit
+    assert _rewards(api, server) == [{"level": 1, "roleId": VIP_ROLE}]

@@ -245,6 +245,26 @@ def test_the_default_cap_is_1000(api, shop_guild, table_stream):
     assert _credits(api, user) == 1000
 
 
+@pytest.mark.parametrize("scope", ["guild", "global"])
+def test_credits_per_level_needs_the_admin_key_not_a_config_write_key(api, shop_guild, scope):
+    """ "creditsPerLevel is set only with the admin key": an API key with config:write (on the guild, or on
+    every guild) is refused with 403 naming the field, and nothing is written (its other fields neither)."""
+    path, guilds = (
+        (f"/api/xp/config/{shop_guild}", [shop_guild]) if scope == "guild" else ("/api/xp/config/global", ["*"])
+    )
+    key = api.post("/api/keys", {"name": "dash", "scopes": ["config:read", "config:write"], "guildIds": guilds})
+    assert key.status == 201, key.body
+    before = api.get(path).data
+    refused = api.put(path, {"creditsPerLevel": 10_000, "cooldownSeconds": 5}, key=key.data["key"])
+    assert refused.status == 403, refused.body
+    assert refused.error["code"] == "FORBIDDEN" and "creditsPerLevel" in refused.error["message"]
+    for reset in (None, 0):  # resetting or zeroing it is setting it too
+        assert api.put(path, {"creditsPerLevel": reset}, key=key.data["key"]).status == 403
+    assert api.get(path).data == before
+    assert api.put(path, {"cooldownSeconds": 5}, key=key.data["key"]).status == 200  # the rest of config:write
+    assert api.get(path).data["creditsPerLevel"] == before["creditsPerLevel"]
+
+
 def test_credits_per_level_bounds(api, guild):
     for bad in (-1, 10_001, 1_000_000, "5", 2.5):
         r = api.put(f"/api/xp/config/{guild}", {"creditsPerLevel": bad})

@@ -62,7 +62,15 @@ def xp_import(i: Interaction) -> dict[str, Any]:
     except AttachmentRefused as exc:
         raise Refused(str(exc)) from exc
     # the interaction id scopes the run: a redelivery that finds rows already written does not write them again
-    options = imports.Options(Mode(mode), dry_run, run_key=f"{guild_id} discord {i.id}")
+    from .xp_commands import reward_roles_refusal
+
+    # the file's role rewards pass the checks reward-add makes (Manage Roles, hierarchy, safe roles)
+    options = imports.Options(
+        Mode(mode),
+        dry_run,
+        run_key=f"{guild_id} discord {i.id}",
+        reward_check=lambda role_ids: reward_roles_refusal(i, guild_id, role_ids),
+    )
     try:
         result, status = imports.import_file(
             guild_id, body, _content_type(attachment.filename, attachment.content_type), None, options

@@ -276,6 +276,15 @@ def _config_reward(i: Interaction) -> dict[str, Any]:
 def _reward_role_refusal(i: Interaction, guild_id: str, role_id: str) -> str | None:
     """Why the invoker may not make this role a reward (role_safety), from what Discord resolved in the
     interaction and, fresher and complete, the guild's roles and owner from Discord's REST API."""
+    return reward_roles_refusal(i, guild_id, [role_id])
+
+
+def reward_roles_refusal(i: Interaction, guild_id: str, role_ids: list[str]) -> str | None:
+    """Why the invoker may not make these roles rewards, or None: Manage Roles (or Administrator), then each
+    role against role_safety (one read of the guild's roles from Discord for all of them). `/xp import` asks
+    this for the roles a file's role rewards would add: a file must not reach what reward-add refuses."""
+    if not role_safety.can_configure_rewards(i.permissions):
+        return "Role rewards need the **Manage Roles** permission: the bot hands these roles out for you."
     roles: dict[str, dict[str, Any]] = {
         str(rid): r for rid, r in (i.resolved.get("roles") or {}).items() if isinstance(r, dict)
     }
@@ -284,18 +293,23 @@ def _reward_role_refusal(i: Interaction, guild_id: str, role_id: str) -> str | N
     if fresh is not None:
         owner_id, listed = fresh
         roles.update(listed)
-        if role_id not in listed:  # deleted since the command was typed
-            roles.pop(role_id, None)
+        for role_id in role_ids:
+            if role_id not in listed:  # deleted since the command was typed
+                roles.pop(role_id, None)
     positions = {rid: pos for rid, r in roles.items() if (pos := _position(r)) is not None}
     positions[guild_id] = 0  # @everyone, which every member holds
-    return role_safety.reward_refusal(
-        guild_id=guild_id,
-        role=roles.get(role_id),
-        invoker_id=i.user_id,
-        invoker_roles=i.roles,
-        positions=positions,
-        owner_id=owner_id,
-    )
+    for role_id in role_ids:
+        refusal = role_safety.reward_refusal(
+            guild_id=guild_id,
+            role=roles.get(role_id),
+            invoker_id=i.user_id,
+            invoker_roles=i.roles,
+            positions=positions,
+            owner_id=owner_id,
+        )
+        if refusal:
+            return refusal if len(role_ids) == 1 else f"{embeds.mention_role(role_id)}: {refusal}"
+    return None
 
 
 def _position(role: dict[str, Any]) -> int | None:

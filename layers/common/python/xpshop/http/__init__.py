@@ -8,7 +8,7 @@
 """
 
 from .envelope import fail, ok, plain
-from .gate import Access, anonymous, caller, guild_id_param
+from .gate import Access, admin_key_only, anonymous, caller, guild_id_param
 from .resolver import (
     RELAY_API,
     SHOP_API,
@@ -37,6 +37,7 @@ __all__ = [
     "Page",
     "QueryInt",
     "Resolver",
+    "admin_key_only",
     "anonymous",
     "caller",
     "fail",

@@ -116,6 +116,16 @@ def anonymous(app: APIGatewayHttpResolver) -> bool:
     return app.context.get("anonymous") is True
 
 
+def admin_key_only(app: APIGatewayHttpResolver, body: Mapping[str, object], fields: tuple[str, ...]) -> None:
+    """Fields of a body that only the admin key may send (a null that resets one included): a scoped API
+    key that may call the route otherwise gets 403 naming the field, before anything is written."""
+    named = [name for name in fields if name in body]
+    if named and not auth.is_admin(auth.presented_key(app.current_event.headers or {})):
+        from ..errors import ApiError
+
+        raise ApiError(ErrorCode.FORBIDDEN, f"{named[0]} can be set with the admin key only")
+
+
 def caller(app: APIGatewayHttpResolver) -> auth.Caller:
     """Who called an ANY_KEY / OWN_ACCOUNT / SHOP_ADMIN route (set by the preflight)."""
     found = app.context.get("caller")

@@ -25,6 +25,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,9 @@ class Options:
     dry_run: bool = False
     replace_rewards: bool = False
     run_key: str | None = None  # an Idempotency-Key scope: a retry of the same request is the same run
+    # Who may add the file's reward roles, when the caller is not the admin key (`/xp import` in Discord: the
+    # invoker's Manage Roles and role hierarchy): given the role ids the import would add, why not, or None.
+    reward_check: Callable[[list[str]], str | None] | None = None
 
 
 @dataclass
@@ -106,6 +110,7 @@ def import_file(
     only validated: dry run), 202 with a job id when they were queued: more than `sync_max_rows()` rows, or
     the rows that did not fit the request's time (`sync_seconds()`: slow or throttled storage)."""
     parsed = parse(body, content_type, content_encoding)
+    _check_reward_roles(guild_id, parsed, options)  # before anything is written, dry run or not
     errors = sorted(parsed.rejected, key=lambda r: r.row)
     if options.dry_run:
         merged = _merged_rewards(guild_id, parsed, options)
@@ -267,6 +272,19 @@ def _merged_rewards(guild_id: str, parsed: Parsed, options: Options) -> reward_r
     merged = reward_rules.merge(current, parsed.rewards, replace=options.replace_rewards)
     _check_reward_count(merged)
     return merged
+
+
+def _check_reward_roles(guild_id: str, parsed: Parsed, options: Options) -> None:
+    """Refuse the whole file when a role its rewards would add is not the caller's to hand out (a reward the
+    guild already has at that level was allowed when it was configured)."""
+    if options.reward_check is None or not parsed.rewards:
+        return
+    global_overrides, guild_overrides = config_store.read_layers(guild_id)
+    held = {(int(r["level"]), str(r["roleId"])) for r in merge(global_overrides, guild_overrides)["roleRewards"]}
+    new = list(dict.fromkeys(r.role_id for r in parsed.rewards if (r.level, r.role_id) not in held))
+    refusal = options.reward_check(new) if new else None
+    if refusal:
+        raise InvalidInput(ErrorCode.INVALID_ROLE_ID, f"role_rewards: {refusal}")
 
 
 def _check_reward_count(merged: reward_rules.Merged) -> None:
