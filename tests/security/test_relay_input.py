@@ -107,6 +107,12 @@ class TestIngestion:
     def test_numbers_out_of_bounds_are_refused_naming_the_field(self, api, messages_queue, field, value):
         assert_refused(ingest(api, {**message(G, U, MID + 7, now_ms()), field: value}), f"messages.0.{field}")
 
+    @pytest.mark.parametrize("value", ["false", "true", 0, 1, None])
+    def test_bot_is_a_json_boolean(self, api, messages_queue, value):
+        """A bot's messages earn nothing: "false" as text (or 0) is not read as a human's message."""
+        assert_refused(ingest(api, {**message(G, U, MID + 8, now_ms()), "bot": value}), "messages.0.bot")
+        assert receive_all(messages_queue) == []
+
 
 # ------------------------------------------------------------------ the relay sends only what ingestion accepts
 

@@ -26,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictStr,
     field_validator,
     model_validator,
@@ -139,7 +140,7 @@ class MessageEvent(BaseModel):
     userId: Snowflake
     roleIds: list[Snowflake] = Field(default_factory=list, max_length=MAX_ROLE_IDS)
     timestamp: Timestamp = Field(description="Epoch milliseconds (or ISO 8601); not ahead by more than 5 minutes")
-    bot: bool = False
+    bot: StrictBool = False  # a JSON boolean: "false" as text is not read as a human's message
     # Optional display data of the author, written with the message's own write. Absent: kept as stored
     # (relays before these fields); null: removed.
     displayName: DisplayName | None = Field(
