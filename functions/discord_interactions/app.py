@@ -62,7 +62,7 @@ def _command(interaction: dict[str, Any]) -> str | None:
 
 
 def _log_request(event: dict[str, Any], answer: dict[str, Any], started: float, seen: dict[str, Any]) -> None:
-    """The request's one line, as the API's (xpshop/http/request_log.py) without loading Powertools here:
+    """The request's one line, as the API's (xpshop/request_log.py) without loading Powertools here:
     the interaction's type, command and guild, never its token, member or options."""
     interaction = seen.get("interaction") or {}
     guild = interaction.get("guild_id")

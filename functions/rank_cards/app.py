@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop.http.request_log import timed
+from xpshop.request_log import timed
 from xpshop.service.rate_limits import limited_public
 from xpshop.web import card_endpoint
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from xpshop.http.request_log import timed
+from xpshop.request_log import timed
 from xpshop.service.rate_limits import limited_public
 from xpshop.web import leaderboard
 

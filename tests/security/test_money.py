@@ -261,8 +261,11 @@ def test_credits_per_level_needs_the_admin_key_not_a_config_write_key(api, shop_
     for reset in (None, 0):  # resetting or zeroing it is setting it too
         assert api.put(path, {"creditsPerLevel": reset}, key=key.data["key"]).status == 403
     assert api.get(path).data == before
-    assert api.put(path, {"cooldownSeconds": 5}, key=key.data["key"]).status == 200  # the rest of config:write
-    assert api.get(path).data["creditsPerLevel"] == before["creditsPerLevel"]
+    try:
+        assert api.put(path, {"cooldownSeconds": 5}, key=key.data["key"]).status == 200  # the rest of config:write
+        assert api.get(path).data["creditsPerLevel"] == before["creditsPerLevel"]
+    finally:  # the global defaults are shared by every other test of this table
+        assert api.put(path, {"cooldownSeconds": None}).status == 200
 
 
 def test_credits_per_level_bounds(api, guild):

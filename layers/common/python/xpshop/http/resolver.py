@@ -21,9 +21,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
+from .. import request_log
 from ..api.xp.field_codes import FIELD_ERROR_CODES
 from ..errors import ErrorCode, InvalidInput
-from . import errors, gate, idempotency, request_log
+from . import errors, gate, idempotency
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100

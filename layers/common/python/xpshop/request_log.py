@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import ids
+from . import ids
 
 logger = Logger(child=True)
 
