@@ -225,6 +225,43 @@ def test_pages_stay_whole_after_a_curve_change_until_the_recalculation(api, band
     assert top["userId"] == _oracle(members)[0] and top["xp"] == 30_100, top
 
 
+def _exported(api, guild: str, limit: int) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        path = f"/api/xp/export/{guild}?format=json&limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        part = api.get(path).data
+        seen += [m["id"] for m in part["members"]]
+        cursor = part.get("next")
+        if not cursor:
+            return seen
+
+
+def test_the_export_stays_in_order_after_a_curve_change_until_the_recalculation(api, band_guild):
+    """The export is in leaderboard order while stored levels (and so bands) still follow the old curve, as
+    pages are (found by the black-box probe: after a curve change, members written on the new curve's bands
+    were exported after lower members still on the old one's; 22 inversions in a guild of 16,000)."""
+    from xpshop.service import recalc
+
+    guild = band_guild
+    members = {"671000000000000001": 100, "671000000000000002": 4950, "671000000000000003": 20_000}
+    for user, xp in members.items():
+        assert api.put(f"/api/xp/users/{guild}/{user}", {"xp": xp}).status == 200
+    assert api.put(f"/api/xp/config/{guild}", {"curve": {"a": 100, "b": 1000, "c": 10_000}}).status == 200
+    # written on the new curve (a lower band) while the others are still on the old one, and a tie across them
+    assert api.post(f"/api/xp/users/{guild}/671000000000000001", {"amount": 30_000}).status == 200
+    members["671000000000000001"] += 30_000
+    assert api.put(f"/api/xp/users/{guild}/671000000000000000", {"xp": 4950}).status == 200
+    members["671000000000000000"] = 4950
+    for limit in (1, 2, 10):
+        assert _exported(api, guild, limit) == _oracle(members), limit
+    # a cursor issued meanwhile still resumes in order once the recalculation has run
+    first = api.get(f"/api/xp/export/{guild}?format=json&limit=1").data
+    recalc.run(lambda: 1e9, [guild])
+    rest = api.get(f"/api/xp/export/{guild}?format=json&limit=10&cursor={first['next']}").data
+    assert [m["id"] for m in first["members"] + rest["members"]] == _oracle(members)
+
+
 @pytest.mark.parametrize("thin_thousand", [100, 0], ids=["count-the-thousand", "count-the-bucket"])
 def test_one_hundred_of_xp_across_a_band_edge(api, band_guild, monkeypatch, thin_thousand):
     """From 1000 XP on members are counted per hundred of XP; 2100-2199 holds the default curve's level 6

@@ -323,3 +323,64 @@ def test_a_rebuild_beside_live_traffic_rewrites_every_shard_or_none(api, guild, 
     assert stats["users"]["total"] == 3
     assert stats["xp"]["total"] == sum(member_item(guild, u)["xp"] for u in users) == 607
     assert stats["messages"]["total"] == 15
+
+
+def test_asking_again_resumes_a_paused_on_demand_pass(api, guild, monkeypatch):
+    """`POST /api/xp/recalc/{guildId}` answers `done: false` when the guild does not fit in the call's time; asking
+    again continues that pass from its checkpoint (`resumed: true`, members counted across both calls) instead of
+    starting over, which never finished a guild too big to be read in one call."""
+    from xpshop.levels import Curve
+    from xpshop.service import recalc
+    from xpshop.store import recalc as recalc_store
+
+    monkeypatch.setattr(recalc_store, "PAGE_SIZE", 5)
+    users = seed(api, guild, 12, 877000000000000000)
+    api.put(f"/api/xp/config/{guild}", {"curve": {"a": 11, "b": 30, "c": 60}})
+    run = recalc.run
+
+    def one_page_per_call(time_left, guild_ids=None):
+        budget = iter([10.0])  # time for the guild's first page; out of time after it
+        return run(lambda: next(budget, 0.0), guild_ids)
+
+    monkeypatch.setattr(recalc, "run", one_page_per_call)
+    first = api.post(f"/api/xp/recalc/{guild}").data["guilds"][0]
+    assert (first["members"], first["done"], first["resumed"]) == (5, False, False)
+    second = api.post(f"/api/xp/recalc/{guild}").data["guilds"][0]
+    assert (second["members"], second["done"], second["resumed"]) == (10, False, True)
+    third = api.post(f"/api/xp/recalc/{guild}").data["guilds"][0]
+    assert (third["members"], third["done"], third["resumed"]) == (12, True, True)
+    assert first["releveled"] <= second["releveled"] <= third["releveled"]
+    assert recalc_store.load_progress(guild) is None
+    assert_in_line(guild, users, Curve(a=11, b=30, c=60))
+
+
+def test_asking_again_resumes_a_paused_global_pass(api, monkeypatch):
+    """The same for `POST /api/xp/recalc`: a second call goes on from the guild the first stopped in."""
+    from tests.support.storage import new_guild_id
+    from xpshop.service import recalc
+    from xpshop.store import recalc as recalc_store
+
+    monkeypatch.setattr(recalc_store, "PAGE_SIZE", 4)
+    guilds = []
+    for g in range(2):
+        gid = new_guild_id()
+        assert api.put(f"/api/xp/guilds/{gid}").status == 201
+        seed(api, gid, 6, 878000000000000000 + g * 100)
+        guilds.append(gid)
+    guilds.sort()
+    monkeypatch.setattr(recalc, "_all_guilds", lambda after=None: [g for g in guilds if after is None or g > after])
+    run = recalc.run
+
+    def one_page_per_call(time_left, guild_ids=None):
+        budget = iter([10.0])
+        return run(lambda: next(budget, 0.0), guild_ids)
+
+    monkeypatch.setattr(recalc, "run", one_page_per_call)
+    reports = [api.post("/api/xp/recalc").data for _ in range(4)]
+    assert [(r["guilds"][0]["guildId"], r["guilds"][0]["members"], r["guilds"][0]["done"]) for r in reports] == [
+        (guilds[0], 4, False),
+        (guilds[0], 6, True),
+        (guilds[1], 4, False),
+        (guilds[1], 6, True),
+    ]
+    assert recalc_store.marker(None) is None

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..store import exports as store
 from ..transfer import render
-from .curves import curve_for
+from .curves import curve_for, levels_settled
 
 DEFAULT_LIMIT = 10_000
 MAX_LIMIT = 10_000
@@ -20,7 +20,12 @@ def export_part(guild_id: str, limit: int | None, cursor: str | None) -> tuple[l
     curve, as every read shows it."""
     curve = curve_for(guild_id)
     entries, next_cursor = store.page(
-        guild_id, min(limit or DEFAULT_LIMIT, MAX_LIMIT), cursor, curve.banded, curve.level
+        guild_id,
+        min(limit or DEFAULT_LIMIT, MAX_LIMIT),
+        cursor,
+        curve.banded,
+        curve.level,
+        settled=levels_settled(guild_id),  # else bands may follow an old curve: every band is read and merged
     )
     members = [{"id": e.user_id, "xp": e.xp, "level": curve.level(e.xp), "messages": e.messages} for e in entries]
     return members, next_cursor

@@ -225,5 +225,8 @@ def run(time_left: Callable[[], float], guild_ids: list[str] | None = None) -> d
 
 
 def request(guild_id: str | None) -> None:
-    """On-demand: mark one guild (or all) so that a run that cannot finish now is continued by the schedule."""
-    recalc.mark(guild_id, "requested")
+    """On-demand: mark one guild (or all) so that a run that cannot finish now is continued by the schedule.
+    A marker already standing is kept: its pass's checkpoint is tied to it, so asking again while a pass is
+    paused resumes that pass (a new marker would start it over, and a guild too big for one call would
+    never finish on demand). A curve change still marks anew, and so restarts the pass."""
+    recalc.mark_once(guild_id, "requested")

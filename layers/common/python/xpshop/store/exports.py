@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
+import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -69,14 +71,66 @@ def _decode_cursor(guild_id: str, token: str, fine: bool, level_of: Callable[[in
     return band, key
 
 
-def page(
+def _entry(raw: dict[str, Any]) -> Entry:
+    item = plain(raw)
+    user_id = str(item.get("userId") or keys.user_id_from_member_sk(item["SK"]))
+    return Entry(user_id, int(item.get("xp", 0)), int(item.get("messages", 0) or 0))
+
+
+def _band_from(guild_id: str, band: int, below_score: int | None, wanted: int) -> Iterator[tuple[int, Entry]]:
+    """(score, entry) of one band from the top, or below `below_score`, in score order, read lazily: a first
+    small Query, then larger ones only as the merge consumes it."""
+    board = Key("board").eq(keys.board(guild_id, band))
+    condition = board if below_score is None else board & Key("score").lt(below_score)
+    kwargs: dict[str, Any] = {"IndexName": keys.LEADERBOARD_INDEX, "KeyConditionExpression": condition}
+    step = min(100, wanted)
+    while True:
+        resp = table().query(ScanIndexForward=False, Limit=step, **kwargs)
+        for raw in resp.get("Items", []):
+            yield -int(raw["score"]), _entry(raw)
+        if "LastEvaluatedKey" not in resp:
+            return
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        step = min(QUERY_PAGE, step * 4)
+
+
+def _page_over_every_band(
     guild_id: str, limit: int, cursor: str | None, fine: bool, level_of: Callable[[int], int]
+) -> tuple[list[Entry], str | None]:
+    """`page` while a recalculation is pending: stored levels, so bands, may follow a previous curve (or band
+    layout), and bands are then not in XP order. Every band of the fine layout is read below the cursor's
+    score and merged, as pages and ranks do meanwhile (ranks._read_every_band)."""
+    below = None
+    if cursor:
+        _, key = _decode_cursor(guild_id, cursor, fine, level_of)
+        below = int(key["score"])
+    wanted = limit + 1  # the look-ahead, as in `page`
+    merged = heapq.merge(*(_band_from(guild_id, band, below, wanted) for band in range(keys.BANDS)))
+    found = [entry for _, entry in itertools.islice(merged, wanted)]
+    part = found[:limit]
+    if len(found) <= limit:
+        return part, None
+    tail = found[limit - 1]
+    # the band its XP is in by the curve now: where a part read once the levels are settled resumes
+    return part, encode_cursor(guild_id, tail.user_id, tail.xp, keys.band(level_of(tail.xp), fine), fine)
+
+
+def page(
+    guild_id: str,
+    limit: int,
+    cursor: str | None,
+    fine: bool,
+    level_of: Callable[[int], int],
+    *,
+    settled: bool = True,
 ) -> tuple[list[Entry], str | None]:
     """Up to `limit` members after `cursor` (from the top without one), and the cursor of what follows (None
     when nobody follows), in the guild's band layout (`fine`: Curve.banded; `level_of`: its curve's level of an XP).
     The index is read band by band from the
     highest (a band nobody is in costs one small Query: at most keys.BANDS a whole export; one band on the
-    single band)."""
+    single band). Unless `settled` (curves.levels_settled): every band, merged (`_page_over_every_band`)."""
+    if not settled:
+        return _page_over_every_band(guild_id, limit, cursor, fine, level_of)
     band, start = _decode_cursor(guild_id, cursor, fine, level_of) if cursor else (keys.bands(fine) - 1, None)
     # One member past the part is read (look-ahead): a part that ends at the guild's last member then says so
     # (no cursor) instead of naming a next part that would be empty.
@@ -92,10 +146,7 @@ def page(
         if start:
             kwargs["ExclusiveStartKey"] = start
         resp = table().query(**kwargs)
-        for raw in resp.get("Items", []):
-            item = plain(raw)
-            user_id = str(item.get("userId") or keys.user_id_from_member_sk(item["SK"]))
-            found.append((Entry(user_id, int(item.get("xp", 0)), int(item.get("messages", 0) or 0)), band))
+        found += [(_entry(raw), band) for raw in resp.get("Items", [])]
         start = resp.get("LastEvaluatedKey")
         if not start:
             band -= 1  # this band is read to its end: the next one down, from its top

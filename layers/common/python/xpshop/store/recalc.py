@@ -30,15 +30,12 @@ def mark(guild_id: str | None, reason: str) -> None:
     table().put_item(Item=item)
 
 
-def mark_once(guild_id: str, reason: str) -> bool:
-    """`mark` unless the guild is marked already (a pass under way keeps its marker, and its progress):
-    one conditional write. Whether this call marked it."""
-    item: dict[str, Any] = {
-        **keys.recalc_marker(guild_id),
-        **keys.recalc_marker_index(guild_id),
-        "markedAt": now_ms(),
-        "reason": reason,
-    }
+def mark_once(guild_id: str | None, reason: str) -> bool:
+    """`mark` unless the guild (every guild with None) is marked already (a pass under way keeps its marker,
+    and its progress): one conditional write. Whether this call marked it."""
+    item: dict[str, Any] = {**keys.recalc_marker(guild_id), "markedAt": now_ms(), "reason": reason}
+    if guild_id:
+        item.update(keys.recalc_marker_index(guild_id))
     try:
         table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
     except ClientError as exc:
