@@ -237,3 +237,14 @@ def test_nan_and_infinity_are_not_json(api, guild, path, method, raw):
     assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
     assert r.error["message"].startswith("Invalid JSON in request body"), r.error
     assert member_item(guild, user) is None
+
+
+def test_a_negative_query_number_is_told_the_minimum(api, guild):
+    for target, name, minimum in (
+        (f"{users(guild)}?offset=-1", "offset", "0"),
+        (f"{users(guild)}?limit=-5", "limit", "1"),
+        (f"/api/xp/leaderboard/{guild}?page=-2", "page", "1"),
+    ):
+        r = api.get(target)
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), target
+        assert r.error["message"] == f"{name}: Input should be greater than or equal to {minimum}", r.error

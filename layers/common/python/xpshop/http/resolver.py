@@ -31,12 +31,13 @@ MAX_LIMIT = 100
 # A page costs the same at any depth (rank counters locate it); the bound only keeps numbers sane.
 MAX_OFFSET = 100_000_000
 MAX_PAGE = MAX_OFFSET // MAX_LIMIT + 1  # the deepest page of the largest size starts at MAX_OFFSET
-_DIGITS = re.compile(r"[0-9]+")
+_DIGITS = re.compile(r"-[1-9][0-9]*|[0-9]+")  # a negative number passes, for the bound to name the minimum
 
 
 def _digits(value: Any) -> Any:
-    """A query parameter's integer is written in ASCII digits. A lax integer takes what Python's int() reads:
-    "1_000" (1000), "+5", " 5", "5.0", "\uff15" (a fullwidth 5); each is refused as "abc" is."""
+    """A query parameter's integer is written in ASCII digits (a negative one then meets the field's bound, which
+    names its minimum). A lax integer takes what Python's int() reads: "1_000" (1000), "+5", " 5", "5.0",
+    "\uff15" (a fullwidth 5); each is refused as "abc" is."""
     if isinstance(value, str) and not _DIGITS.fullmatch(value):
         raise PydanticCustomError(
             "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
