@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http, tracing
+from xpshop import guild_config, http, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.requests.config import (
     AddRewardBody,
@@ -59,14 +59,9 @@ app = http.make_resolver(
 )
 
 
-# Credits are one balance across servers: what a level pays is the operator's (admin key) to set, not a
-# dashboard's or moderator's API key with config:write (issue 12, finding 2).
-ADMIN_KEY_FIELDS = ("creditsPerLevel",)
-
-
 def _patch(body: ConfigPatch) -> dict[str, Any]:
     patch = body.model_dump(exclude_unset=True, mode="json")
-    http.admin_key_only(app, patch, ADMIN_KEY_FIELDS)
+    http.admin_key_only(app, patch, guild_config.ADMIN_KEY_FIELDS)
     return patch
 
 

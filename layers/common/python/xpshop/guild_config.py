@@ -13,6 +13,9 @@ from typing import Any
 MAX_MULTIPLIERS = 250
 MAX_REWARDS = 250
 MAX_CREDITS_PER_LEVEL = 10_000
+# Credits are one balance across servers: what a level pays is the operator's (admin key) to set, not a
+# dashboard's or moderator's API key with config:write (issue 12, finding 2).
+ADMIN_KEY_FIELDS = ("creditsPerLevel",)
 
 
 SYSTEM_DEFAULTS: dict[str, Any] = {
