@@ -140,6 +140,45 @@ def test_credits_per_level_cannot_be_set_from_discord(api, shop_guild, discord_a
     assert f"Credits per level** {PER_LEVEL}" in shown  # still displayed
 
 
+# Where levels pay credits, how fast XP is earned decides how fast credits are minted: a Manage-Server-only
+# moderator raising the rate x100, a multiplier or cooldown 0 would turn every message into the payment cap.
+_EARNING = [
+    ("rate", [d.option("rate", 100, 10)], lambda c: c["xpRate"] == 1.0),
+    ("cooldown", [d.option("seconds", 0, 4)], lambda c: c["cooldownSeconds"] == 60),
+    ("multiplier", [d.option("value", 100, 10)], lambda c: not c["multipliers"].get("server")),
+]
+
+
+@pytest.mark.parametrize(("sub", "options", "unchanged"), _EARNING, ids=[e[0] for e in _EARNING])
+def test_earning_settings_need_administrator_where_levels_pay_credits(
+    api, shop_guild, discord_app, sub, options, unchanged
+):
+    answer = _slash(discord_app, shop_guild, "config", sub, options=options)  # Manage Server only
+    assert answer["data"]["flags"] == EPHEMERAL
+    assert "administrator" in _text(answer).lower()
+    assert unchanged(api.get(f"/api/xp/config/{shop_guild}").data)
+
+    answer = _slash(discord_app, shop_guild, "config", sub, options=options, permissions=str(d.ADMINISTRATOR))
+    assert "✅" in _text(answer), _text(answer)
+    assert not unchanged(api.get(f"/api/xp/config/{shop_guild}").data)
+
+
+@pytest.mark.parametrize(("sub", "options", "unchanged"), _EARNING, ids=[e[0] for e in _EARNING])
+def test_earning_settings_stay_with_manage_server_where_levels_pay_nothing(
+    api, guild, discord_app, monkeypatch, sub, options, unchanged
+):
+    # a shop server with credits off, and a server the shop does not trust even with creditsPerLevel set
+    monkeypatch.setenv("SHOP_GUILD_IDS", guild)
+    answer = _slash(discord_app, guild, "config", sub, options=options)
+    assert not unchanged(api.get(f"/api/xp/config/{guild}").data), _text(answer)
+
+    monkeypatch.setenv("SHOP_GUILD_IDS", "")
+    _configure(api, guild, {"creditsPerLevel": PER_LEVEL, "xpRate": 1.0, "cooldownSeconds": 60, "multipliers": {}})
+    api.delete(f"/api/xp/config/{guild}/multipliers", {"server": True})
+    answer = _slash(discord_app, guild, "config", sub, options=options)
+    assert not unchanged(api.get(f"/api/xp/config/{guild}").data), _text(answer)
+
+
 def test_xp_set_from_discord_pays_nothing_and_the_level_never_pays_later(api, shop_guild, discord_app, table_stream):
     user = new_user_id()
     target = d.option("user", user, 6)

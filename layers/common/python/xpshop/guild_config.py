@@ -16,6 +16,13 @@ MAX_CREDITS_PER_LEVEL = 10_000
 # Credits are one balance across servers: what a level pays is the operator's (admin key) to set, not a
 # dashboard's or moderator's API key with config:write (issue 12, finding 2).
 ADMIN_KEY_FIELDS = ("creditsPerLevel",)
+# Where levels pay credits, how fast XP is earned (xpRate, cooldownSeconds, multipliers) is how fast credits are
+# minted: from Discord those need Administrator there, not Manage Server (discord/dispatch.py).
+
+
+def pays_level_credits(cfg: dict[str, Any]) -> bool:
+    """Whether this merged config pays credits for levels (the server must also be one the shop trusts)."""
+    return int(cfg.get("creditsPerLevel") or 0) > 0
 
 
 SYSTEM_DEFAULTS: dict[str, Any] = {

@@ -57,6 +57,21 @@ def _require_role_manager(i: Interaction) -> None:
         raise Refused("Role rewards need the **Manage Roles** permission: the bot hands these roles out for you.")
 
 
+# How fast XP is earned (guild_config.EARNING_RATE_FIELDS): where levels pay credits, how fast they are minted.
+_EARNING_RATE_SETTINGS = {("xp", "config", sub) for sub in ("rate", "cooldown", "multiplier")}
+
+
+def _require_admin_where_levels_pay(i: Interaction) -> None:
+    from ..service import config
+
+    if i.permissions & role_safety.ADMINISTRATOR or not config.pays_level_credits(guild_of(i)):
+        return
+    raise Refused(
+        "Levels in this server pay shop credits, so the XP rate, cooldown and multipliers need the "
+        "**Administrator** permission."
+    )
+
+
 # ---------------------------------------------------------------- entry points
 
 
@@ -267,6 +282,8 @@ def _check(i: Interaction) -> None:
         _require_manager(i)
     if i.kind == definitions.CHAT_INPUT and i.route in _ROLE_REWARD_SETTINGS:
         _require_role_manager(i)
+    if i.kind == definitions.CHAT_INPUT and i.route in _EARNING_RATE_SETTINGS:
+        _require_admin_where_levels_pay(i)
     if i.kind == definitions.CHAT_INPUT:
         # after the permission check: a member without it learns nothing about the command's options
         wrong = options.problem(i.route, i.options)

@@ -26,6 +26,15 @@ def merged_guild(guild_id: str) -> dict[str, Any]:
     return merge(global_overrides, guild_overrides)
 
 
+def pays_level_credits(guild_id: str) -> bool:
+    """Whether this server's levels pay shop credits: one the shop trusts (SHOP_GUILD_IDS) with creditsPerLevel
+    set. Read when a setting that changes how fast XP is earned is asked for from Discord."""
+    from ..auth import shop_guild_ids
+    from ..guild_config import pays_level_credits as pays
+
+    return guild_id in shop_guild_ids() and pays(merged_guild(guild_id))
+
+
 def merged_global() -> dict[str, Any]:
     global_overrides, _ = store.read_layers(None)
     return merge(global_overrides)
