@@ -156,7 +156,8 @@ CSV_PATTERN = r"^(?:\r?\n)*id,xp(?:,messages)?\r?\n[^\x00]*$"
 IMPORT_BODY: dict[str, Any] = {
     "required": True,
     "description": "A JSON list of rows, MEE6 leaderboard page(s), an xpshop export, or CSV with a header row "
-    "naming id and xp (and optionally messages). UTF-8, 10 MB at most (gzip accepted with Content-Encoding), "
+    "naming id and xp (and optionally messages). UTF-8 (UTF-16 with its BOM, or the declared charset; a CSV "
+    "that is not UTF-8 is read as Windows-1252), 10 MB at most (gzip accepted with Content-Encoding), "
     "100,000 rows at most.",
     "content": {
         "application/json": {
