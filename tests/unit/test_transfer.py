@@ -230,6 +230,25 @@ def test_a_page_without_players_in_a_list_of_pages_is_refused():
 # ---------------------------------------------------------------- xpshop exports
 
 
+def test_a_lurkr_backup_is_read_as_rows():
+    """Lurkr's dashboard export: `{"levels": [{level, messageCount, user, userId, xp}]}` (peers.md)."""
+    user = {"avatar": None, "discriminator": "0", "username": "x"}
+    backup = {
+        "levels": [
+            {"level": 3, "messageCount": 12, "user": user, "userId": A, "xp": 500},
+            {"level": 0, "messageCount": 1, "user": user, "userId": B},
+            {"level": 1, "messageCount": -1, "user": user, "userId": C, "xp": 100},
+        ]
+    }
+    parsed = _json(backup)
+    assert parsed.format == "lurkr"
+    assert _rows(parsed) == [(1, A, 500, 12)]
+    assert _errors(parsed) == [(2, B, "xp is missing"), (3, C, "messageCount must be >= 0, got -1")]
+    assert _rows(_json({"success": True, "data": backup})) == [(1, A, 500, 12)]
+    with pytest.raises(ApiError, match="levels must be a list"):
+        _json({"levels": {}})
+
+
 def test_an_export_part_and_the_api_envelope_around_it():
     part = {"guildId": "1" * 18, "members": [{"id": A, "xp": 20, "level": 0, "messages": 3}], "next": None}
     assert _rows(_json(part)) == [(1, A, 20, 3)]

@@ -11,6 +11,7 @@ bytes start with gzip's magic number):
   answers), or a list of such pages;
 - JSON, an xpshop export part `{"members": [{"id", "xp", "level", "messages"}], "next": ...}` (or the API's
   envelope around it, `{"success": true, "data": {...}}`), or a list of parts;
+- JSON, a Lurkr leveling backup `{"levels": [{"userId", "xp", "messageCount", ...}]}`;
 - CSV with a header row naming `id` and `xp` (and optionally `messages`), in any order, separated by commas,
   semicolons or tabs (or what an Excel `sep=X` first line names), fields quoted or not; other columns are
   ignored.
@@ -53,7 +54,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    format: str  # "json" (rows), "mee6", "export", "csv"
+    format: str  # "json" (rows), "mee6", "export", "lurkr", "csv"
     rows: list[Row]
     rejected: list[Rejected]
     rewards: list[Reward]  # role rewards the file names (MEE6), first per level, in file order
@@ -202,9 +203,11 @@ def _json(text: str) -> Parsed:
             return _pages([document], single=True)
         if "members" in document:
             return _exports([document], single=True)
+        if "levels" in document:
+            return _lurkr(document)
         raise _bad(
-            "A JSON object must be a MEE6 leaderboard page (with players) or an xpshop export (with members); "
-            "a plain list of rows is a JSON list"
+            "A JSON object must be a MEE6 leaderboard page (with players), an xpshop export (with members) or a "
+            "Lurkr backup (with levels); a plain list of rows is a JSON list"
         )
     if not isinstance(document, list):
         raise _bad("The body must be a JSON list of rows or a JSON object (a MEE6 page or an xpshop export)")
@@ -245,10 +248,8 @@ def _row(rows: Collector, n: int, entry: Any, *, mee6: bool = False) -> None:
     if mee6:
         names = _MEE6_FIELDS
     else:
-        names = Fields(
-            id="userId" if "id" not in entry and "userId" in entry else "id",
-            messages="message_count" if "messages" not in entry and "message_count" in entry else "messages",
-        )
+        messages = next((k for k in ("messages", "message_count", "messageCount") if k in entry), "messages")
+        names = Fields(id="userId" if "id" not in entry and "userId" in entry else "id", messages=messages)
     rows.add(
         n, entry.get(names.id), entry.get("xp"), entry.get(names.messages), xp_missing="xp" not in entry, names=names
     )
@@ -319,6 +320,17 @@ def _reward(entry: Any, where: str) -> Reward:
             ErrorCode.INVALID_ROLE_ID, f"{where}.{role_key} must be a Discord snowflake, got {role_id!r}"
         )
     return Reward(rank, str(role_id))
+
+
+def _lurkr(document: dict[str, Any]) -> Parsed:
+    """Lurkr's leveling backup (its dashboard's export): `{"levels": [{"userId", "xp", "messageCount", "level",
+    "user": {...}}]}`; rows as JSON rows (`level` and `user` are not read: the level follows from the XP)."""
+    levels = _listed(document, "levels", "")
+    _check_count(len(levels))
+    rows = Collector()
+    for n, entry in enumerate(levels, start=1):
+        _row(rows, n, entry)
+    return Parsed("lurkr", rows.rows, rows.rejected, [])
 
 
 def _exports(parts: list[Any], *, single: bool) -> Parsed:
