@@ -68,6 +68,7 @@ def import_members(
         "merge"
     ),
 ):
+    http.no_misspelled_query(app, ("mode", "dryRun", "rewards"))  # `dry_run=true` must not import for real
     headers = app.current_event.headers or {}
     key = headers.get("idempotency-key")
     options = imports.Options(transfer.Mode(mode), dryRun, rewards == "replace", f"{guildId} {key}" if key else None)

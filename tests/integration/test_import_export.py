@@ -163,6 +163,31 @@ def test_a_dry_run_validates_and_counts_and_writes_nothing(api, existing):
     assert member_item(existing, D) is None
 
 
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("?dry_run=true", "dry_run is not a parameter of this route: did you mean dryRun?"),
+        ("?dryrun=true", "dryrun is not a parameter of this route: did you mean dryRun?"),
+        ("?dry-run=1&mode=add", "dry-run is not a parameter of this route: did you mean dryRun?"),
+        ("?Mode=add", "Mode is not a parameter of this route: did you mean mode?"),
+    ],
+)
+def test_a_misspelled_dry_run_is_refused_and_writes_nothing(api, existing, query, named):
+    """`dry_run` is /xp import's option name: sent to the API it was ignored, and the "dry run" imported for real."""
+    before = {u: member_item(existing, u) for u in (A, B, C, D)}
+    with recorded_calls() as calls:
+        answer = _import(api, existing, FILE, query)
+    assert answer.status == 400
+    assert answer.body["error"]["code"] == "INVALID_REQUEST"
+    assert answer.body["error"]["message"].startswith(named)
+    assert {op for op in calls if op not in ("GetItem", "BatchGetItem", "Query")} == set(), calls
+    assert {u: member_item(existing, u) for u in (A, B, C, D)} == before
+
+
+def test_other_unknown_query_parameters_are_still_ignored(api, existing):
+    assert _import(api, existing, FILE, "?dryRun=true&source=mee6").data["dryRun"] is True
+
+
 @pytest.mark.parametrize("mode", ["replace", "add", "max"])
 def test_a_dry_run_predicts_what_the_import_then_does(api, existing, mode):
     """Against stored members (A: 1,000 XP and 40 messages, B: 200 XP): the dry run's counts are the real

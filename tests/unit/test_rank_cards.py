@@ -249,6 +249,12 @@ def test_displayable_replaces_what_the_font_lacks(raw, shown):
         ("שלום abc", "abc םולש"),
         ("Dan שלום 12", "Dan 12 םולש"),
         ("שלום 1,000", "1,000 םולש"),
+        # brackets in a right-to-left run face the text they enclose (their mirrored glyph)
+        ("שלום (בית)", "(תיב) םולש"),
+        ("אבג [1] דהו", "והד [1] גבא"),
+        ("مرحبا «عالم»", "«ملاع» ابحرم"),
+        ("דני <3", "3> ינד"),
+        ("abc (אבג) def", "abc (גבא) def"),  # a bracket between left-to-right text stays as it is
     ],
 )
 def test_right_to_left_runs_are_drawn_in_visual_order(logical, drawn):

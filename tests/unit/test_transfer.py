@@ -230,6 +230,25 @@ def test_a_page_without_players_in_a_list_of_pages_is_refused():
 # ---------------------------------------------------------------- xpshop exports
 
 
+def test_a_lurkr_backup_is_read_as_rows():
+    """Lurkr's dashboard export: `{"levels": [{level, messageCount, user, userId, xp}]}` (peers.md)."""
+    user = {"avatar": None, "discriminator": "0", "username": "x"}
+    backup = {
+        "levels": [
+            {"level": 3, "messageCount": 12, "user": user, "userId": A, "xp": 500},
+            {"level": 0, "messageCount": 1, "user": user, "userId": B},
+            {"level": 1, "messageCount": -1, "user": user, "userId": C, "xp": 100},
+        ]
+    }
+    parsed = _json(backup)
+    assert parsed.format == "lurkr"
+    assert _rows(parsed) == [(1, A, 500, 12)]
+    assert _errors(parsed) == [(2, B, "xp is missing"), (3, C, "messageCount must be >= 0, got -1")]
+    assert _rows(_json({"success": True, "data": backup})) == [(1, A, 500, 12)]
+    with pytest.raises(ApiError, match="levels must be a list"):
+        _json({"levels": {}})
+
+
 def test_an_export_part_and_the_api_envelope_around_it():
     part = {"guildId": "1" * 18, "members": [{"id": A, "xp": 20, "level": 0, "messages": 3}], "next": None}
     assert _rows(_json(part)) == [(1, A, 20, 3)]
@@ -290,6 +309,54 @@ def test_csv_without_the_id_and_xp_columns_is_refused_naming_them():
     assert "must name the columns id and xp (missing id and xp" in refused.value.message
 
 
+@pytest.mark.parametrize("first_line", ["sep=;", "sep=;\r", '"sep=;"', "SEP=;"])
+def test_csv_with_excels_separator_line(first_line):
+    """Excel writes `sep=;` first (and hides it): it names the separator, and the header is line 1 after it."""
+    text = f"{first_line}\nid;xp;name\n{A};7;Jo, Sr\n{B};x;\n"
+    parsed = parse(text.encode(), "text/csv")
+    assert _rows(parsed) == [(2, A, 7, None)]
+    assert _errors(parsed) == [(3, B, "xp must be a whole number, got 'x'")]
+
+
+def test_csv_sep_line_with_a_comma_and_windows_line_ends():
+    parsed = parse(f"sep=,\r\nid,xp\r\n{A},7\r\n".encode(), "text/csv")
+    assert _rows(parsed) == [(2, A, 7, None)]
+
+
+def test_csv_whole_numbers_written_as_floats_are_read_as_json_rows_read_them():
+    """A float-typed column (pandas with a blank cell, a spreadsheet's number format) writes 1500.0."""
+    parsed = parse(f"id,xp,messages\n{A},1500.0,42.0\n{B},-3.0,\n{C},2.5,1\n".encode(), "text/csv")
+    assert _rows(parsed) == [(2, A, 1500, 42)]
+    assert _errors(parsed) == [(3, B, "xp must be >= 0, got -3"), (4, C, "xp must be a whole number, got '2.5'")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_csv_in_utf16_with_its_byte_order_mark(encoding):
+    """Excel's "Unicode text" is UTF-16 with a BOM, tab-separated."""
+    text = f"Name\tid\txp\nJosé 山田\t{A}\t7\n"
+    body = text.encode(encoding)
+    if encoding != "utf-16":  # the explicit-endian codecs write no mark: add the one Excel writes
+        body = ("\ufeff" + text).encode(encoding)
+    parsed = parse(body, "text/plain")
+    assert parsed.format == "csv"
+    assert _rows(parsed) == [(2, A, 7, None)]
+
+
+def test_csv_in_a_windows_code_page_is_read():
+    """Excel's "CSV (Comma delimited)" on Windows writes the system code page: the ids and numbers read the same."""
+    body = f"Name;id;xp\nJosé Müller ™;{A};7\nÅsa;{B};-1\n".encode("cp1252")
+    parsed = parse(body, "text/csv")
+    assert _rows(parsed) == [(2, A, 7, None)]
+    assert _errors(parsed) == [(3, B, "xp must be >= 0, got -1")]
+    assert parse(b"id,xp\n" + A.encode() + b",5,\x81\x8d\n", None).rows[0].xp == 5  # bytes cp1252 leaves undefined
+
+
+def test_a_declared_charset_is_honoured():
+    body = f'[{{"id": "{A}", "xp": 7, "name": "José"}}]'.encode("latin-1")
+    assert _rows(parse(body, "application/json; charset=ISO-8859-1")) == [(1, A, 7, None)]
+    assert _rows(parse(f"id,xp\n{A},7\n".encode("utf-16-le"), 'text/csv; charset="utf-16le"')) == [(2, A, 7, None)]
+
+
 def test_a_body_without_a_content_type_is_read_by_its_shape():
     assert parse(f'[{{"id": "{A}", "xp": 1}}]'.encode(), None).format == "json"
     assert parse(f"id,xp\n{A},1\n".encode(), "text/plain").format == "csv"
@@ -306,7 +373,10 @@ def test_a_body_without_a_content_type_is_read_by_its_shape():
         (b"[1, 2", "application/json", 400, "Invalid JSON in request body"),
         (b'"text"', "application/json", 400, "The body must be a JSON list of rows or a JSON object"),
         (b'{"rows": []}', "application/json", 400, "A JSON object must be a MEE6 leaderboard page"),
-        (b"\xff\xfe id,xp", "text/csv", 400, "The body is not UTF-8 text"),
+        (b'[{"id": "\xff"}]', "application/json", 400, "The body is not UTF-8 text"),
+        (b"\xff\xfei\x00d\x00,", "text/csv", 400, "The body is not utf-16 text"),
+        (b"id,xp\n", "text/csv; charset=x-unknown", 415, "charset 'x-unknown' is not a text encoding"),
+        (b"id,xp\n", "text/csv; charset=base64", 415, "charset 'base64' is not a text encoding"),
         (b"<xml/>", "application/xml", 415, "Content-Type 'application/xml' is not accepted"),
         (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "Invalid JSON in request body (nested too deeply)"),
         (b'[{"id": "1", "xp": ' + b"9" * 5000 + b"}]", "application/json", 400, "Invalid JSON in request body"),

@@ -8,7 +8,7 @@
 """
 
 from .envelope import fail, ok, plain
-from .gate import Access, admin_key_only, anonymous, caller, guild_id_param
+from .gate import Access, admin_key_only, anonymous, caller, guild_id_param, no_misspelled_query
 from .resolver import (
     RELAY_API,
     SHOP_API,
@@ -43,6 +43,7 @@ __all__ = [
     "fail",
     "guild_id_param",
     "make_resolver",
+    "no_misspelled_query",
     "ok",
     "once",
     "page_window",

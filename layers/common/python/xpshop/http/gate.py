@@ -126,6 +126,26 @@ def admin_key_only(app: APIGatewayHttpResolver, body: Mapping[str, object], fiel
         raise ApiError(ErrorCode.FORBIDDEN, f"{named[0]} can be set with the admin key only")
 
 
+def _folded(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def no_misspelled_query(app: APIGatewayHttpResolver, known: tuple[str, ...]) -> None:
+    """A write whose query parameters change what it does (the importer's `dryRun`): a parameter spelled
+    like one of them but not quite (`dry_run`, `dryrun`, `Mode`) is a 400 naming both, before anything is
+    written. Other unknown parameters stay ignored, as on every route; this one would be ignored too, and
+    `dry_run=true` would then import for real."""
+    exact = set(known)
+    by_fold = {_folded(name): name for name in known}
+    for given in app.current_event.query_string_parameters or {}:
+        meant = by_fold.get(_folded(given))
+        if meant is not None and given not in exact:
+            raise InvalidInput(
+                ErrorCode.INVALID_REQUEST,
+                f"{given} is not a parameter of this route: did you mean {meant}? (nothing was written)",
+            )
+
+
 def caller(app: APIGatewayHttpResolver) -> auth.Caller:
     """Who called an ANY_KEY / OWN_ACCOUNT / SHOP_ADMIN route (set by the preflight)."""
     found = app.context.get("caller")

@@ -1,7 +1,8 @@
 """Import files, detected by Content-Type and shape, read into rows (valid or rejected with a reason) and role
 rewards.
 
-Accepted bodies (UTF-8, with or without a BOM; gzip-compressed when `Content-Encoding: gzip` says so or the
+Accepted bodies (UTF-8, with or without a BOM; UTF-16 with its BOM; a declared `charset`; a CSV that is not
+UTF-8 is read as Windows-1252, see `_decode`; gzip-compressed when `Content-Encoding: gzip` says so or the
 bytes start with gzip's magic number):
 
 - JSON, a list of rows: `[{"id": "<snowflake>", "xp": <int>, "messages": <int, optional>}, ...]`;
@@ -10,8 +11,10 @@ bytes start with gzip's magic number):
   answers), or a list of such pages;
 - JSON, an xpshop export part `{"members": [{"id", "xp", "level", "messages"}], "next": ...}` (or the API's
   envelope around it, `{"success": true, "data": {...}}`), or a list of parts;
+- JSON, a Lurkr leveling backup `{"levels": [{"userId", "xp", "messageCount", ...}]}`;
 - CSV with a header row naming `id` and `xp` (and optionally `messages`), in any order, separated by commas,
-  semicolons or tabs, fields quoted or not; other columns are ignored.
+  semicolons or tabs (or what an Excel `sep=X` first line names), fields quoted or not; other columns are
+  ignored.
 
 Row numbers in answers: JSON lists and MEE6 players count from 1 in file order (across pages); CSV rows are
 the line number in the file, the header being line 1 (what a spreadsheet shows).
@@ -22,6 +25,7 @@ A body that cannot be read at all is refused as a whole (400 naming the first pr
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -50,7 +54,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    format: str  # "json" (rows), "mee6", "export", "csv"
+    format: str  # "json" (rows), "mee6", "export", "lurkr", "csv"
     rows: list[Row]
     rejected: list[Rejected]
     rewards: list[Reward]  # role rewards the file names (MEE6), first per level, in file order
@@ -123,10 +127,8 @@ def parse(body: bytes, content_type: str | None = None, content_encoding: str | 
             f"Content-Type {kind!r} is not accepted: send application/json (a list of rows, MEE6 pages or an "
             "xpshop export) or text/csv",
         )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _bad(f"The body is not UTF-8 text (invalid byte at offset {exc.start})") from exc
+    maybe_csv = kind in CSV_TYPES or (kind in SNIFFED_TYPES and raw.lstrip()[:1] not in (b"[", b"{"))
+    text = _decode(raw, _charset(content_type), maybe_csv)
     if not text.strip():
         raise _bad("The body is empty: send a JSON list of rows, MEE6 leaderboard page(s) or a CSV file")
     if kind in CSV_TYPES:
@@ -134,6 +136,46 @@ def parse(body: bytes, content_type: str | None = None, content_encoding: str | 
     if kind in SNIFFED_TYPES and text.lstrip()[:1] not in ("[", "{"):
         return _csv(text)
     return _json(text)
+
+
+def _charset(content_type: str | None) -> str | None:
+    """The `charset` parameter of a Content-Type, or None."""
+    for param in (content_type or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').strip() or None
+    return None
+
+
+def _decode(raw: bytes, charset: str | None, maybe_csv: bool) -> str:
+    """The body as text. A byte-order mark decides (UTF-8 or UTF-16, what Excel's "Unicode text" saves); else
+    the charset the Content-Type declares; else UTF-8. A CSV that is none of those (Excel's "CSV (Comma
+    delimited)" on Windows writes the system code page) is read as Windows-1252: the columns read (ids and
+    numbers) are ASCII, the same bytes in every such code page, so only ignored columns could read wrong.
+    JSON stays UTF-8 (RFC 8259)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # reads the mark, and drops it
+    elif charset:
+        encoding = charset
+    else:
+        encoding = "utf-8"
+    try:
+        return raw.decode(encoding)
+    except LookupError as exc:  # not a codec Python knows, or not a text one (base64, rot13)
+        raise ApiError(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            f"charset {charset!r} is not a text encoding this API reads: send UTF-8 (or say the file's charset)",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        if encoding == "utf-8" and maybe_csv:
+            try:
+                return raw.decode("cp1252")
+            except UnicodeDecodeError:
+                return raw.decode("latin-1")  # the five bytes cp1252 leaves undefined: never in an id or a number
+        said = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+        raise _bad(f"The body is not {said} text (invalid byte at offset {exc.start})") from exc
 
 
 # ---------------------------------------------------------------- JSON
@@ -161,9 +203,11 @@ def _json(text: str) -> Parsed:
             return _pages([document], single=True)
         if "members" in document:
             return _exports([document], single=True)
+        if "levels" in document:
+            return _lurkr(document)
         raise _bad(
-            "A JSON object must be a MEE6 leaderboard page (with players) or an xpshop export (with members); "
-            "a plain list of rows is a JSON list"
+            "A JSON object must be a MEE6 leaderboard page (with players), an xpshop export (with members) or a "
+            "Lurkr backup (with levels); a plain list of rows is a JSON list"
         )
     if not isinstance(document, list):
         raise _bad("The body must be a JSON list of rows or a JSON object (a MEE6 page or an xpshop export)")
@@ -204,10 +248,8 @@ def _row(rows: Collector, n: int, entry: Any, *, mee6: bool = False) -> None:
     if mee6:
         names = _MEE6_FIELDS
     else:
-        names = Fields(
-            id="userId" if "id" not in entry and "userId" in entry else "id",
-            messages="message_count" if "messages" not in entry and "message_count" in entry else "messages",
-        )
+        messages = next((k for k in ("messages", "message_count", "messageCount") if k in entry), "messages")
+        names = Fields(id="userId" if "id" not in entry and "userId" in entry else "id", messages=messages)
     rows.add(
         n, entry.get(names.id), entry.get("xp"), entry.get(names.messages), xp_missing="xp" not in entry, names=names
     )
@@ -280,6 +322,17 @@ def _reward(entry: Any, where: str) -> Reward:
     return Reward(rank, str(role_id))
 
 
+def _lurkr(document: dict[str, Any]) -> Parsed:
+    """Lurkr's leveling backup (its dashboard's export): `{"levels": [{"userId", "xp", "messageCount", "level",
+    "user": {...}}]}`; rows as JSON rows (`level` and `user` are not read: the level follows from the XP)."""
+    levels = _listed(document, "levels", "")
+    _check_count(len(levels))
+    rows = Collector()
+    for n, entry in enumerate(levels, start=1):
+        _row(rows, n, entry)
+    return Parsed("lurkr", rows.rows, rows.rejected, [])
+
+
 def _exports(parts: list[Any], *, single: bool) -> Parsed:
     listed: list[list[Any]] = []
     for index, given in enumerate(parts):
@@ -302,7 +355,11 @@ def _exports(parts: list[Any], *, single: bool) -> Parsed:
 _ID_NAMES = {"id", "userid", "discordid", "memberid"}
 _XP_NAMES = {"xp", "exp", "experience", "totalxp"}
 _MESSAGE_NAMES = {"messages", "messagecount", "msgs"}
-_WHOLE = re.compile(r"[+-]?[0-9]+")
+# a whole number, also as a float-typed column writes it ("1500.0": pandas, a spreadsheet's number format), as
+# a JSON row's 1500.0 is read
+_WHOLE = re.compile(r"([+-]?[0-9]+)(?:\.0*)?")
+# Excel's first line naming the separator (`sep=;`), which it writes and reads but never shows as a row
+_SEP_LINE = re.compile(r'"?sep=([^\r\n"])"?[ \t]*(?:\r\n|\n|\r|$)', re.IGNORECASE)
 
 
 def _column(name: str) -> str | None:
@@ -316,12 +373,21 @@ def _column(name: str) -> str | None:
 def _cell_number(text: str) -> Any:
     """A cell as a number when it is a whole one (so "-5" is refused as negative, not as text)."""
     text = text.strip()
-    return int(text) if _WHOLE.fullmatch(text) and len(text) <= 40 else text
+    whole = _WHOLE.fullmatch(text) if len(text) <= 40 else None
+    return int(whole.group(1)) if whole else text
 
 
 def _csv(text: str) -> Parsed:
+    sep = _SEP_LINE.match(text)
+    if sep:  # the lines are then numbered from the header, as the spreadsheet that wrote it shows them
+        text = text[sep.end() :]
     header_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=header_line.count) if any(d in header_line for d in ",;\t") else ","
+    if sep:
+        delimiter = sep.group(1)
+    elif any(d in header_line for d in ",;\t"):
+        delimiter = max((",", ";", "\t"), key=header_line.count)
+    else:
+        delimiter = ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     columns: dict[str, int] | None = None
     names = Fields()

@@ -24,7 +24,7 @@ __all__ = ["DEFAULT_ACCENT", "Card", "accent_of", "etag", "render"]
 WIDTH, HEIGHT = 934, 282
 SCALE = 2  # drawn at 2x, then reduced: anti-aliased shapes for a few ms
 AVATAR = 180  # the avatar's diameter on the card
-RENDER_VERSION = "1"  # part of the ETag: bump when the drawing changes
+RENDER_VERSION = "2"  # part of the ETag: bump when the drawing changes (2: brackets mirrored in right-to-left names)
 PNG_COMPRESSION = 1  # zlib level: twice as fast to encode as 6 for ~9 % more bytes (measured, docs/PERFORMANCE.md)
 
 _FONTS = Path(__file__).with_name("fonts")

@@ -119,6 +119,14 @@ def displayable(text: str, covered: frozenset[int]) -> str:
     return "".join(out).strip()
 
 
+# Bidi_Mirroring pairs (Unicode's BidiMirroring.txt, the ones a name may hold and the font draws): in a
+# right-to-left run the glyph is the mirrored one, so "(בית)" shows its brackets facing the text they enclose.
+_PAIRS = "()<>[]{}«»‹›⁅⁆⁽⁾₍₎≤≥≪≫⟨⟩⟦⟧⦃⦄⦅⦆〈〉《》「」『』【】〔〕〖〗〘〙〚〛"
+MIRRORED = {a: b for a, b in zip(_PAIRS[::2], _PAIRS[1::2], strict=True)} | {
+    b: a for a, b in zip(_PAIRS[::2], _PAIRS[1::2], strict=True)
+}
+
+
 def _direction(ch: str) -> str | None:
     kind = unicodedata.bidirectional(ch)
     if kind in ("R", "AL"):
@@ -141,7 +149,7 @@ def visual(text: str) -> str:
     """Logical order to the order to draw left to right, for names (a small part of Unicode's bidi rules):
     the paragraph takes the direction of its first strong character, numbers that of the text before them,
     neutrals that of their neighbours when both agree (else the paragraph's); right-to-left runs are
-    reversed, numbers inside them kept left to right."""
+    reversed, numbers inside them kept left to right, brackets in them mirrored."""
     if not any(_direction(ch) == "R" for ch in text):
         return text
     base = next(d for d in map(_direction, text) if d is not None)
@@ -166,10 +174,14 @@ def visual(text: str) -> str:
             atoms[-1] += ch
         else:
             atoms.append(ch)
-    drawn = ["".join(reversed(atoms) if d == "R" else atoms) for d, atoms in runs]
+    drawn = ["".join(_mirror(a) for a in reversed(atoms)) if d == "R" else "".join(atoms) for d, atoms in runs]
     if base == "R":
         drawn.reverse()
     return "".join(drawn)
+
+
+def _mirror(atom: str) -> str:
+    return MIRRORED.get(atom, atom)
 
 
 def fit(text: str, width: float, measure: Callable[[str], float]) -> str:

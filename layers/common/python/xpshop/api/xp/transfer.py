@@ -37,7 +37,7 @@ class ImportResult(BaseModel):
     model_config = _VIEW
     mode: ImportMode
     dryRun: bool
-    format: Literal["json", "mee6", "export", "csv"] = Field(description="How the body was read")
+    format: Literal["json", "mee6", "export", "lurkr", "csv"] = Field(description="How the body was read")
     received: int = Field(description="Rows in the file")
     imported: int = Field(description="Members written (dryRun: rows that would change a member; 202: 0 so far)")
     unchanged: int = Field(description="Rows that matched the stored member (nothing written; dryRun: would match)")
@@ -125,6 +125,13 @@ _EXPORT = {
     "properties": {"members": _ROWS},
     "not": {"required": ["players"]},  # an object with players is a MEE6 page
 }
+_LURKR = {
+    "type": "object",
+    "required": ["levels"],
+    "description": "A Lurkr leveling backup; levels are rows with userId for id and messageCount for messages",
+    "properties": {"levels": {**_ROWS, "items": {"description": _ROW_RULE}}},
+    "not": {"anyOf": [{"required": ["players"]}, {"required": ["members"]}]},  # those read first
+}
 # A saved API answer, {"success": true, "data": {...}}, is read as its data.
 _ENVELOPE = {
     "type": "object",
@@ -155,8 +162,10 @@ _NOT_A_ROW = {  # what makes a list a list of pages or of export parts: its firs
 CSV_PATTERN = r"^(?:\r?\n)*id,xp(?:,messages)?\r?\n[^\x00]*$"
 IMPORT_BODY: dict[str, Any] = {
     "required": True,
-    "description": "A JSON list of rows, MEE6 leaderboard page(s), an xpshop export, or CSV with a header row "
-    "naming id and xp (and optionally messages). UTF-8, 10 MB at most (gzip accepted with Content-Encoding), "
+    "description": "A JSON list of rows, MEE6 leaderboard page(s), an xpshop export, a Lurkr backup, or CSV "
+    "with a header row "
+    "naming id and xp (and optionally messages). UTF-8 (UTF-16 with its BOM, or the declared charset; a CSV "
+    "that is not UTF-8 is read as Windows-1252), 10 MB at most (gzip accepted with Content-Encoding), "
     "100,000 rows at most.",
     "content": {
         "application/json": {
@@ -167,6 +176,7 @@ IMPORT_BODY: dict[str, Any] = {
                     {"type": "array", "minItems": 1, "items": _MEE6_PAGE, "description": "MEE6 pages"},
                     _or_enveloped(_EXPORT),
                     {"type": "array", "minItems": 1, "items": _or_enveloped(_EXPORT), "description": "Export parts"},
+                    _or_enveloped(_LURKR),
                 ]
             },
             "example": [{"id": "123456789012345678", "xp": 1500, "messages": 42}],
