@@ -577,11 +577,15 @@ def first_difference(api: list[Any], recount: list[Any]) -> str:
 
 
 def replay_ledger(transactions: list[dict[str, Any]]) -> int:
-    """A profile's credits from its ledger, oldest first: a set replaces the balance, a purchase costs `cost`,
-    every other entry adds its `amount` (none for grants and revokes)."""
+    """A profile's credits from its ledger, oldest first: a set changes the balance by `amount - previous` (the
+    balance it replaced; a set listed before a change that committed ahead of it still adds up), or replaces
+    it when it has no `previous` (recorded before sets kept it); a purchase costs `cost`, every other entry
+    adds its `amount` (none for grants and revokes)."""
     balance = 0
     for t in transactions:
-        if t["type"] == "credits_set":
+        if t["type"] == "credits_set" and t.get("previous") is not None:
+            balance += int(t["amount"]) - int(t["previous"])
+        elif t["type"] == "credits_set":
             balance = int(t["amount"])
         elif t["type"] == "purchase":
             balance -= int(t["cost"])

@@ -125,3 +125,47 @@ def test_redeem_racing_a_change_of_its_cosmetic_grants_the_new_one(api, parallel
     assert r.status == 200, r.body
     assert r.body["rewards"]["cosmetic"] == new["name"]
     assert api.get(f"/api/v1/users/info?id={user}").body["cosmetics"]["locker"] == [new["id"]]
+
+
+def _ledger_balance(entries: list) -> int:
+    """What a profile's ledger adds up to, in any order: a set counts as what it changed (amount - previous)."""
+    total = 0
+    for e in entries:
+        if e.kind == "credits_set":
+            total += e.amount - e.previous
+        elif e.kind == "purchase":
+            total -= e.cost
+        else:
+            total += e.amount or 0
+    return total
+
+
+def test_a_balance_set_racing_changes_is_explained_by_the_ledger(api, parallel):
+    """A set committed between changes whose ledger entries were stamped earlier: replaying the ledger by
+    its order put the set last and lost the changes applied after it. Each set entry now carries the balance
+    it replaced (its write guarded by it), so the ledger adds up to the balance whatever the order."""
+    user = shop.funded_user(api, new_user_id(), 0)
+    requests = [("PATCH", "/api/v1/credits/modify", {"id": user, "amount": 1}, None) for _ in range(12)]
+    requests.insert(6, ("PATCH", "/api/v1/credits/set", {"id": user, "new_amount": 100}, None))
+    results = parallel.run(requests)
+    assert all(status == 200 for status, _ in results), results
+    balance = api.get(f"/api/v1/users/info?id={user}").body["credits"]
+    entries = _ledger(user)
+    assert _ledger_balance(entries) == balance
+    sets = [e for e in entries if e.kind == "credits_set" and e.amount == 100]
+    assert len(sets) == 1 and balance == 100 + 12 - sets[0].previous
+    listed = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
+    assert [t.get("previous") for t in listed if t["type"] == "credits_set"] == [0, sets[0].previous]
+
+
+def test_a_set_records_the_balance_it_replaced(api):
+    user = shop.funded_user(api, new_user_id(), 40)
+    assert api.request("PATCH", "/api/v1/credits/set", {"id": user, "new_amount": 15}).body == {"credits": 15}
+    fresh = new_user_id()  # no profile yet: it is created, replacing nothing (0)
+    assert api.request("PATCH", "/api/v1/credits/set", {"id": fresh, "new_amount": 7}).body == {"credits": 7}
+    sets = [
+        t for t in api.get(f"/api/v1/users/transactions?id={user}").body["transactions"] if t["type"] == "credits_set"
+    ]
+    assert [(t["amount"], t["previous"]) for t in sets][-1] == (15, 40)
+    listed = api.get(f"/api/v1/users/transactions?id={fresh}").body["transactions"]
+    assert [(t["type"], t["amount"], t["previous"]) for t in listed] == [("credits_set", 7, 0)]

@@ -10,8 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @contextmanager
-def fake_profile_service(profiles: dict[str, str], fail_with: int | None = None) -> Iterator[str]:
-    """Serve GET /users/profiles/minecraft/{name} -> {"id", "name"} (204 when unknown); yield the base URL."""
+def fake_profile_service(
+    profiles: dict[str, str], fail_with: int | None = None, raw_body: bytes | None = None
+) -> Iterator[str]:
+    """Serve GET /users/profiles/minecraft/{name} -> {"id", "name"} (204 when unknown); yield the base URL.
+    `raw_body`: answer every lookup 200 with these bytes instead (a misbehaving service)."""
     calls: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -22,6 +25,13 @@ def fake_profile_service(profiles: dict[str, str], fail_with: int | None = None)
             if fail_with:
                 self.send_response(fail_with)
                 self.end_headers()
+                return
+            if raw_body is not None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw_body)))
+                self.end_headers()
+                self.wfile.write(raw_body)
                 return
             match = next((n for n in profiles if name and n.lower() == name.lower()), None)
             if match is None:

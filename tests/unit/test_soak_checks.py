@@ -155,6 +155,17 @@ def test_the_ledger_replays_to_the_balance():
     assert soak.replay_ledger([*LEDGER, {"type": "credits_set", "amount": 5, "cost": 0}]) == 5
 
 
+def test_a_set_that_says_what_it_replaced_adds_up_in_any_order():
+    """A set committed ahead of a change stamped earlier is listed after it: 0, +1 (applied after the set),
+    set 100 (replaced 0) -> the balance is 101."""
+    raced = [
+        {"type": "credits_set", "amount": 0, "previous": 0, "cost": 0},
+        {"type": "credits_modify", "amount": 1, "cost": 0},
+        {"type": "credits_set", "amount": 100, "previous": 0, "cost": 0},
+    ]
+    assert soak.replay_ledger(raced) == 101
+
+
 def test_credits_that_differ_from_the_ledger_are_reported():
     assert soak.check_ledgers({"900000000000000001": (352, LEDGER)}).ok
     bad = soak.check_ledgers({"900000000000000001": (352, LEDGER), "900000000000000002": (402, LEDGER[:1])})

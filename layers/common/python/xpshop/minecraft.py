@@ -37,11 +37,22 @@ def lookup_uuid(username: str) -> str | None:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
             if response.status == 204:
                 return None
-            payload = json.loads(response.read() or b"{}")
+            body = response.read()
     except urllib.error.HTTPError as exc:
         if exc.code in (204, 404):
             return None
         raise Unavailable(f"The Minecraft profile service answered {exc.code}") from exc
     except (urllib.error.URLError, TimeoutError, ValueError) as exc:
         raise Unavailable("The Minecraft profile service is unreachable") from exc
-    return ids.minecraft_uuid(payload.get("id")) if isinstance(payload, dict) else None
+    if not body.strip():  # Mojang's older "no such name" (204), as some proxies pass it on: an empty 200
+        return None
+    # Any other 200 must be a profile: a body without a UUID `id` is the service misbehaving (the name may
+    # well exist), so the caller is told to retry (503), never that the account does not exist (404).
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise Unavailable("The Minecraft profile service answered something that is not JSON") from exc
+    found = ids.minecraft_uuid(payload.get("id")) if isinstance(payload, dict) else None
+    if found is None:
+        raise Unavailable("The Minecraft profile service answered without a profile id")
+    return found

@@ -25,11 +25,23 @@ def modify(discord_id: str, amount: int) -> None:
     )
 
 
-def set_balance(discord_id: str, new_amount: int) -> None:
+def set_balance(discord_id: str, new_amount: int, previous: int) -> None:
+    """Set the balance to `new_amount` if it still is `previous` (0: also no profile yet, which is created),
+    with a ledger entry recording both. BALANCE: the balance changed since it was read.
+
+    Why guarded: ledger entries are stamped before their transaction commits, so a set racing other changes
+    can be listed before a change applied ahead of it (or after one applied later). An entry that says what
+    it replaced is a change of `new_amount - previous` in any order, and the ledger adds up to the balance."""
+    condition = "credits = :prev" if previous else "(attribute_not_exists(credits) OR credits = :prev)"
     tx.write_guarded(
         [
-            (None, credit_upsert(discord_id, new_amount, set_balance=True)),
-            (None, tx.put(ledger.to_item(discord_id, "credits_set", amount=new_amount))),
+            (
+                Guard.BALANCE,
+                credit_upsert(
+                    discord_id, new_amount, set_balance=True, condition=condition, values={":prev": previous}
+                ),
+            ),
+            (None, tx.put(ledger.to_item(discord_id, "credits_set", amount=new_amount, previous=previous))),
         ]
     )
 

@@ -22,6 +22,7 @@ class LedgerEntry:
     cosmetic_id: str | None = None
     cost: int = 0  # what a purchase cost (0 for every other kind)
     amount: int | None = None  # credits added or set
+    previous: int | None = None  # credits_set: the balance it replaced (entries from before it was kept: None)
     coupon_code: str | None = None
     creator_code: str | None = None
     guild_id: str | None = None  # level_reward: where the level was reached
@@ -35,6 +36,7 @@ class LedgerEntry:
             cosmetic_id=item.get("cosmeticId"),
             cost=item.get("cost", 0),
             amount=item.get("amount"),
+            previous=item.get("previous"),
             coupon_code=item.get("couponCode"),
             creator_code=item.get("creatorCode"),
             guild_id=item.get("guildId"),

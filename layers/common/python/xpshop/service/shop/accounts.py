@@ -69,6 +69,7 @@ def _entry_view(entry: ledger.LedgerEntry) -> dict[str, Any]:
         "cost": entry.cost,
         "amount": entry.amount,
         "timestamp": entry.timestamp,
+        **({"previous": entry.previous} if entry.previous is not None else {}),
         **({"couponCode": entry.coupon_code} if entry.coupon_code else {}),
         **({"creatorCode": entry.creator_code} if entry.creator_code else {}),
         **({"guildId": entry.guild_id, "level": entry.level} if entry.kind == "level_reward" else {}),

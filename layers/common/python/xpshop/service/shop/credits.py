@@ -10,6 +10,7 @@ from ... import retry
 from ...errors import Conflict, ErrorCode, Unavailable
 from ...shop import MAX_CREDITS, level_payment
 from ...store import credits as store
+from ...store import profiles
 from ...store.guards import Guard, GuardFailed
 from . import accounts
 
@@ -36,8 +37,18 @@ def credit_limit(discord_id: str, amount: int) -> Conflict:
 
 
 def set_credits(discord_id: str, new_amount: int) -> dict[str, Any]:
-    store.set_balance(discord_id, new_amount)
-    return {"credits": new_amount}
+    """Replace the balance (creating the profile when absent); the ledger entry records what it replaced,
+    so the write is guarded by the balance read and a change landing in between makes it read again."""
+    for _ in retry.attempts():
+        current = profiles.get(discord_id)
+        try:
+            store.set_balance(discord_id, new_amount, current.credits if current else 0)
+        except GuardFailed as refused:
+            if Guard.BALANCE in refused:
+                continue  # the balance changed since we read it
+            raise
+        return {"credits": new_amount}
+    raise Unavailable("The balance kept changing concurrently; retry")
 
 
 def pay_level_credits(

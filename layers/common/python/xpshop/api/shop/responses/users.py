@@ -40,6 +40,10 @@ class Transaction(BaseModel):
     cosmeticId: str | None
     cost: int = Field(description="Credits paid (0 for entries that are not purchases)")
     amount: int | None
+    previous: int | None = Field(
+        default=None,
+        description="credits_set: the balance it replaced (so a set counts as amount - previous, in any order)",
+    )
     timestamp: int = Field(description="Unix seconds")
     couponCode: str | None = None
     creatorCode: str | None = None
