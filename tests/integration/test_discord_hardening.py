@@ -143,6 +143,7 @@ _MALFORMED = {
     "guild_id": _set("guild_id", to="abc"),
     "guild_id_number": _set("guild_id", to=123),
     "channel_id": _set("channel_id", to="general"),
+    "channel_parent_id": _set("channel", to={"id": "300000000000000001", "type": 11, "parent_id": "general"}),
     "user_id": _set("member", "user", "id", to="abc"),
     "user_missing": _drop("member", "user"),
     "member_not_object": _set("member", to="me"),
