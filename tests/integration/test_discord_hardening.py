@@ -238,6 +238,7 @@ def test_a_blank_announcement_template_is_refused_by_the_command_and_the_api(api
             "announce",
             options=[d.option("channel", TARGET, 7), d.option("message", message)],
             permissions=d.MANAGE_GUILD,
+            resolved={"channels": {TARGET: d.channel(TARGET)}},
         ),
     )
     assert answer["data"]["flags"] == EPHEMERAL and "levelUpAnnouncement.message" in _text(answer), answer

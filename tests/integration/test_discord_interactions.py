@@ -204,7 +204,10 @@ def test_xp_config_commands_change_the_guild_config(api, guild, discord_app):
     discord_app.fake.set_guild(guild, "1", [discord_role(role2, position=1), discord_role(admin_role, position=4)])
 
     def config(*path, options=()):
-        resolved = {"roles": {o["value"]: discord_role(o["value"], position=1) for o in options if o["type"] == 8}}
+        resolved = {
+            "roles": {o["value"]: discord_role(o["value"], position=1) for o in options if o["type"] == 8},
+            "channels": {o["value"]: d.channel(o["value"]) for o in options if o["type"] == 7},
+        }
         _, answer = d.call(
             discord_app.signer,
             d.command(
@@ -216,7 +219,7 @@ def test_xp_config_commands_change_the_guild_config(api, guild, discord_app):
                 options=list(options),
                 permissions=d.MANAGE_GUILD_AND_ROLES,
                 roles=[admin_role],
-                resolved=resolved if resolved["roles"] else None,
+                resolved=resolved if resolved["roles"] or resolved["channels"] else None,
             ),
         )
         assert answer["type"] == 4

@@ -419,3 +419,49 @@ def test_import_with_safe_role_rewards_below_the_invoker_is_applied(api, server,
     )
     assert "Imported" in edit, edit
     assert _rewards(api, server) == [{"level": 1, "roleId": VIP_ROLE}]
+
+
+# ---------------------------------------------------------------- announcements: the bot posts for the invoker
+
+ANNOUNCE_CHANNEL = "330000000000000001"
+
+
+def _announce(discord_app, guild, channel_permissions, *, message="GG {user}", resolved=True):
+    channels = {ANNOUNCE_CHANNEL: d.channel(ANNOUNCE_CHANNEL, channel_permissions)} if resolved else None
+    _, answer = d.call(
+        discord_app.signer,
+        d.command(
+            guild,
+            new_user_id(),
+            "xp",
+            "config",
+            "announce",
+            options=[d.option("channel", ANNOUNCE_CHANNEL, 7), d.option("message", message)],
+            permissions=d.MANAGE_GUILD,
+            roles=[MOD_ROLE],
+            resolved={"channels": channels} if channels else None,
+        ),
+    )
+    return answer
+
+
+@pytest.mark.parametrize(
+    "channel_permissions",
+    [str(1 << 10), str(1 << 11), "0", None],
+    ids=["view-only", "send-without-view", "nothing", "not-resolved"],
+)
+def test_announcements_go_only_where_the_invoker_may_post(api, server, discord_app, channel_permissions):
+    """A Manage Server moderator who can't post in a read-only (or hidden) channel must not have the bot post
+    their template there."""
+    answer = _announce(
+        discord_app, server, channel_permissions or "0", message="Free nitro {user}", resolved=bool(channel_permissions)
+    )
+    assert "can't send messages" in _text(answer)
+    assert api.get(f"/api/xp/config/{server}").data["levelUpAnnouncement"]["channelId"] is None
+
+
+@pytest.mark.parametrize("channel_permissions", [str((1 << 10) | (1 << 11)), str(ADMINISTRATOR)])
+def test_announcements_may_go_where_the_invoker_posts(api, server, discord_app, channel_permissions):
+    answer = _announce(discord_app, server, channel_permissions)
+    assert "✅" in _text(answer)
+    assert api.get(f"/api/xp/config/{server}").data["levelUpAnnouncement"]["channelId"] == ANNOUNCE_CHANNEL

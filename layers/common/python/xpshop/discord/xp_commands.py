@@ -250,9 +250,22 @@ def _credits_per_level_retired(i: Interaction) -> dict[str, Any]:
     )
 
 
+def _check_announce_channel(i: Interaction, channel_id: str) -> None:
+    """The bot posts the announcement template there with its own permissions: only someone who may post in
+    the channel themselves may point it there (else a moderator could have the bot write in a read-only or
+    staff channel). Discord resolves the channel option with the invoker's permissions in it."""
+    channel = (i.resolved.get("channels") or {}).get(channel_id)
+    if not isinstance(channel, dict) or not role_safety.can_post_in(channel.get("permissions")):
+        raise Refused(
+            f"You can't send messages in <#{channel_id}> yourself, so the bot won't post announcements there for you."
+        )
+
+
 def _config_set(i: Interaction) -> dict[str, Any]:
     if i.path[-1] in ("reward-mode", "remove-on-loss"):
         _check_reward_setting(i)
+    if i.path[-1] == "announce" and i.options.get("channel"):
+        _check_announce_channel(i, str(i.options["channel"]))
     edit, summary = _CONFIG_EDITS[i.path[-1]](i.options)
     change = edit if callable(edit) else (lambda _cfg: edit)
     return _edit(i, change, summary)
