@@ -143,6 +143,7 @@ _MALFORMED = {
     "guild_id": _set("guild_id", to="abc"),
     "guild_id_number": _set("guild_id", to=123),
     "channel_id": _set("channel_id", to="general"),
+    "channel_parent_id": _set("channel", to={"id": "300000000000000001", "type": 11, "parent_id": "general"}),
     "user_id": _set("member", "user", "id", to="abc"),
     "user_missing": _drop("member", "user"),
     "member_not_object": _set("member", to="me"),
@@ -237,6 +238,7 @@ def test_a_blank_announcement_template_is_refused_by_the_command_and_the_api(api
             "announce",
             options=[d.option("channel", TARGET, 7), d.option("message", message)],
             permissions=d.MANAGE_GUILD,
+            resolved={"channels": {TARGET: d.channel(TARGET)}},
         ),
     )
     assert answer["data"]["flags"] == EPHEMERAL and "levelUpAnnouncement.message" in _text(answer), answer

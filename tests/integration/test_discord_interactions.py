@@ -204,7 +204,10 @@ def test_xp_config_commands_change_the_guild_config(api, guild, discord_app):
     discord_app.fake.set_guild(guild, "1", [discord_role(role2, position=1), discord_role(admin_role, position=4)])
 
     def config(*path, options=()):
-        resolved = {"roles": {o["value"]: discord_role(o["value"], position=1) for o in options if o["type"] == 8}}
+        resolved = {
+            "roles": {o["value"]: discord_role(o["value"], position=1) for o in options if o["type"] == 8},
+            "channels": {o["value"]: d.channel(o["value"]) for o in options if o["type"] == 7},
+        }
         _, answer = d.call(
             discord_app.signer,
             d.command(
@@ -216,7 +219,7 @@ def test_xp_config_commands_change_the_guild_config(api, guild, discord_app):
                 options=list(options),
                 permissions=d.MANAGE_GUILD_AND_ROLES,
                 roles=[admin_role],
-                resolved=resolved if resolved["roles"] else None,
+                resolved=resolved if resolved["roles"] or resolved["channels"] else None,
             ),
         )
         assert answer["type"] == 4
@@ -303,6 +306,37 @@ def test_command_xp_honours_no_xp_rules_and_the_switch(api, guild, discord_app):
     user = new_user_id()
     d.call(discord_app.signer, d.command(guild, user, "leaderboard"))
     assert member_item(guild, user) is None
+
+
+@pytest.mark.parametrize("thread_type", [10, 11, 12])  # announcement, public and private threads
+def test_command_xp_in_a_thread_follows_its_parent_channels_no_xp_rule(api, guild, discord_app, thread_type):
+    """As the relay counts a thread's messages in its parent channel (admins list the channel; threads come and
+    go), a command used in a thread of a no-XP channel earns no XP either."""
+    quiet_channel, thread = "300000000000000901", "300000000000000902"
+    api.put(f"/api/xp/config/{guild}", {"noXpChannelIds": [quiet_channel], "cooldownSeconds": 0})
+    _forget(guild)
+    user = new_user_id()
+    payload = d.command(guild, user, "leaderboard", channel_id=thread)
+    payload["channel"] = {"id": thread, "type": thread_type, "parent_id": quiet_channel, "guild_id": guild}
+    d.call(discord_app.signer, payload)
+    assert (member_item(guild, user)["xp"], member_item(guild, user)["messages"]) == (0, 1)
+
+    elsewhere = d.command(guild, user, "leaderboard", channel_id=thread)  # a thread of another channel earns
+    elsewhere["channel"] = {"id": thread, "type": thread_type, "parent_id": "300000000000000903", "guild_id": guild}
+    d.call(discord_app.signer, elsewhere)
+    assert member_item(guild, user)["xp"] >= 15
+
+
+def test_a_channel_with_a_parent_that_is_not_a_thread_keeps_its_own_rules(api, guild, discord_app):
+    """A text channel's parent_id is its category: no-XP rules name channels, not categories."""
+    category, channel = "300000000000000911", "300000000000000912"
+    api.put(f"/api/xp/config/{guild}", {"noXpChannelIds": [category]})
+    _forget(guild)
+    user = new_user_id()
+    payload = d.command(guild, user, "leaderboard", channel_id=channel)
+    payload["channel"] = {"id": channel, "type": 0, "parent_id": category, "guild_id": guild}
+    d.call(discord_app.signer, payload)
+    assert member_item(guild, user)["xp"] >= 15
 
 
 def test_the_same_interaction_delivered_twice_counts_once(api, guild, discord_app):

@@ -226,6 +226,116 @@ def test_replace_mode_never_strips_a_role_that_became_dangerous(api, server, dis
     assert discord_app.fake.calls_to("DELETE", f"/guilds/{server}/members/{member}/roles/") == []
 
 
+# ---------------------------------------------------------------- the other reward settings (confused deputy)
+# A moderator with Manage Roles, below a reward role the owner configured, must not make the bot take that
+# role away (or hand it out) by changing the other settings: Discord would not let them manage it themselves.
+
+
+def _setting(discord_app, guild, user, sub, options, *, roles=(MOD_ROLE,)):
+    _, answer = d.call(
+        discord_app.signer,
+        d.command(
+            guild,
+            user,
+            "xp",
+            "config",
+            sub,
+            options=options,
+            permissions=MANAGE_SERVER_AND_ROLES,
+            roles=list(roles),
+        ),
+    )
+    return answer
+
+
+def _owner_rewards(api, guild, rewards, **settings):
+    for level, role_id in rewards:
+        assert api.post(f"/api/xp/config/{guild}/rewards", {"level": level, "roleId": role_id}).status in (200, 201)
+    if settings:
+        assert api.put(f"/api/xp/config/{guild}", settings).status == 200
+    from xpshop.service import curves
+
+    curves.forget(guild)
+
+
+@pytest.mark.parametrize(
+    ("sub", "options", "settings"),
+    [
+        ("reward-mode", [d.option("mode", "replace")], {}),
+        ("reward-mode", [d.option("mode", "stack")], {"rewardsMode": "replace"}),
+        ("remove-on-loss", [d.option("enabled", True, 5)], {}),
+        ("reward-remove", [d.option("level", 5, 4)], {}),
+        ("reward-remove", [d.option("level", 9, 4)], {"rewardsMode": "replace"}),  # HIGH at 5 would come back
+    ],
+    ids=["mode-replace", "mode-stack", "remove-on-loss", "remove-its-reward", "remove-above-it-in-replace"],
+)
+def test_a_setting_reaching_a_reward_role_above_the_invoker_is_refused(
+    api, server, discord_app, sub, options, settings
+):
+    _owner_rewards(api, server, [(5, HIGH_ROLE), (9, VIP_ROLE)], **settings)
+    before = api.get(f"/api/xp/config/{server}").data
+    answer = _setting(discord_app, server, new_user_id(), sub, options)
+    assert "at or above your highest role" in _text(answer) and f"<@&{HIGH_ROLE}>" in _text(answer)
+    after = api.get(f"/api/xp/config/{server}").data
+    assert {k: after[k] for k in ("roleRewards", "rewardsMode", "removeRewardOnXpLoss")} == {
+        k: before[k] for k in ("roleRewards", "rewardsMode", "removeRewardOnXpLoss")
+    }
+
+
+def test_a_reward_added_in_replace_mode_may_not_take_a_higher_role_away(api, server, discord_app, table_stream):
+    """Replace mode removes the lower rewards from a member reaching a new one: adding a safe role at level 9
+    would have the bot strip HIGH (above the moderator) from everyone reaching it."""
+    _owner_rewards(api, server, [(5, HIGH_ROLE)], rewardsMode="replace")
+    answer = _setting(
+        discord_app, server, new_user_id(), "reward-add", [d.option("level", 9, 4), d.option("role", VIP_ROLE, 8)]
+    )
+    assert "at or above your highest role" in _text(answer)
+    assert _rewards(api, server) == [{"level": 5, "roleId": HIGH_ROLE}]
+    answer = _setting(  # a level below HIGH's takes nothing from anyone: allowed
+        discord_app, server, new_user_id(), "reward-add", [d.option("level", 2, 4), d.option("role", VIP_ROLE, 8)]
+    )
+    assert "✅" in _text(answer)
+
+
+@pytest.mark.parametrize(
+    ("sub", "options"),
+    [
+        ("reward-mode", [d.option("mode", "replace")]),
+        ("remove-on-loss", [d.option("enabled", True, 5)]),
+        ("reward-remove", [d.option("level", 9, 4)]),
+        ("reward-add", [d.option("level", 12, 4), d.option("role", VIP_ROLE, 8)]),
+    ],
+)
+def test_settings_reaching_only_roles_below_the_invoker_are_accepted(api, server, discord_app, sub, options):
+    _owner_rewards(api, server, [(9, VIP_ROLE)])
+    assert "✅" in _text(_setting(discord_app, server, new_user_id(), sub, options))
+
+
+def test_the_owner_may_change_every_reward_setting(api, server, discord_app):
+    _owner_rewards(api, server, [(5, HIGH_ROLE)])
+    answer = _setting(discord_app, server, OWNER, "reward-mode", [d.option("mode", "replace")], roles=())
+    assert "✅" in _text(answer)
+    assert api.get(f"/api/xp/config/{server}").data["rewardsMode"] == "replace"
+
+
+def test_the_end_to_end_strip_is_closed(api, server, discord_app, table_stream):
+    """The attack: the owner rewards level 5 with HIGH; a Manage Roles moderator below HIGH turns on replace
+    mode and adds a harmless reward at level 9; a member reaching 9 would lose HIGH."""
+    _owner_rewards(api, server, [(5, HIGH_ROLE)])
+    mod = new_user_id()
+    _setting(discord_app, server, mod, "reward-mode", [d.option("mode", "replace")])
+    _setting(discord_app, server, mod, "reward-add", [d.option("level", 9, 4), d.option("role", VIP_ROLE, 8)])
+    member = new_user_id()
+    discord_app.fake.set_member(server, member, roles=[HIGH_ROLE])
+    from xpshop.service import curves
+
+    curves.forget(server)
+    assert api.put(f"/api/xp/users/{server}/{member}", {"xp": 1_000_000}).status == 200
+    table_stream.drain()
+    assert HIGH_ROLE in discord_app.fake.member_roles(server, member)
+    assert discord_app.fake.calls_to("DELETE", f"/guilds/{server}/members/{member}/roles/") == []
+
+
 # ---------------------------------------------------------------- the same effect through /xp import
 
 
@@ -309,3 +419,49 @@ def test_import_with_safe_role_rewards_below_the_invoker_is_applied(api, server,
     )
     assert "Imported" in edit, edit
     assert _rewards(api, server) == [{"level": 1, "roleId": VIP_ROLE}]
+
+
+# ---------------------------------------------------------------- announcements: the bot posts for the invoker
+
+ANNOUNCE_CHANNEL = "330000000000000001"
+
+
+def _announce(discord_app, guild, channel_permissions, *, message="GG {user}", resolved=True):
+    channels = {ANNOUNCE_CHANNEL: d.channel(ANNOUNCE_CHANNEL, channel_permissions)} if resolved else None
+    _, answer = d.call(
+        discord_app.signer,
+        d.command(
+            guild,
+            new_user_id(),
+            "xp",
+            "config",
+            "announce",
+            options=[d.option("channel", ANNOUNCE_CHANNEL, 7), d.option("message", message)],
+            permissions=d.MANAGE_GUILD,
+            roles=[MOD_ROLE],
+            resolved={"channels": channels} if channels else None,
+        ),
+    )
+    return answer
+
+
+@pytest.mark.parametrize(
+    "channel_permissions",
+    [str(1 << 10), str(1 << 11), "0", None],
+    ids=["view-only", "send-without-view", "nothing", "not-resolved"],
+)
+def test_announcements_go_only_where_the_invoker_may_post(api, server, discord_app, channel_permissions):
+    """A Manage Server moderator who can't post in a read-only (or hidden) channel must not have the bot post
+    their template there."""
+    answer = _announce(
+        discord_app, server, channel_permissions or "0", message="Free nitro {user}", resolved=bool(channel_permissions)
+    )
+    assert "can't send messages" in _text(answer)
+    assert api.get(f"/api/xp/config/{server}").data["levelUpAnnouncement"]["channelId"] is None
+
+
+@pytest.mark.parametrize("channel_permissions", [str((1 << 10) | (1 << 11)), str(ADMINISTRATOR)])
+def test_announcements_may_go_where_the_invoker_posts(api, server, discord_app, channel_permissions):
+    answer = _announce(discord_app, server, channel_permissions)
+    assert "✅" in _text(answer)
+    assert api.get(f"/api/xp/config/{server}").data["levelUpAnnouncement"]["channelId"] == ANNOUNCE_CHANNEL

@@ -60,6 +60,14 @@ def _member(user_id: str, permissions: str, roles: list[str] | None, joined_at: 
     }
 
 
+VIEW_AND_SEND = str((1 << 10) | (1 << 11))
+
+
+def channel(channel_id: str, permissions: str = VIEW_AND_SEND, kind: int = 0) -> dict[str, Any]:
+    """A channel as Discord resolves a CHANNEL option: `permissions` are the invoker's there."""
+    return {"id": channel_id, "name": "channel", "type": kind, "permissions": permissions}
+
+
 def option(name: str, value: Any, kind: int = 3) -> dict[str, Any]:
     return {"name": name, "type": kind, "value": value}
 

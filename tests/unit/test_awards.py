@@ -27,3 +27,18 @@ def test_rate_and_multipliers():
     rng = random.Random(7)
     base = random.Random(7).randint(15, 25)
     assert message_award(cfg, U, C, [R], rng).xp == int(base * 2.0 * 2.25)
+
+
+G = "111111111111111111"  # the guild, and so its @everyone role
+
+
+def test_everyone_is_a_role_every_member_holds():
+    """Discord's member.roles and the relay leave @everyone out; a rule set on it still means everyone."""
+    muted = merge({"noXpRoleIds": [G]})
+    assert message_award(muted, U, C, [], guild_id=G).xp is None
+    assert message_award(muted, U, C, [R], guild_id=G).xp is None
+    doubled = merge({"multipliers": {"role": {G: 2.0, R: 3.0}}})
+    base = random.Random(3).randint(15, 25)
+    assert message_award(doubled, U, C, [], random.Random(3), guild_id=G).xp == base * 2
+    assert message_award(doubled, U, C, [R], random.Random(3), guild_id=G).xp == base * 3  # the best role
+    assert message_award(merge({"noXpRoleIds": [G]}), U, C, [], guild_id="999999999999999999").xp is not None

@@ -21,10 +21,20 @@ class MessageAward:
 
 
 def message_award(
-    cfg: dict[str, Any], user_id: str, channel_id: str, role_ids: Sequence[str], rng: random.Random | None = None
+    cfg: dict[str, Any],
+    user_id: str,
+    channel_id: str,
+    role_ids: Sequence[str],
+    rng: random.Random | None = None,
+    *,
+    guild_id: str | None = None,
 ) -> MessageAward:
     """Base 15-25 x xpRate x (server x best role x user multiplier), rounded down; nothing in a no-XP channel
-    or for a member holding any no-XP role. The cooldown (per member, all channels) is applied by the store."""
+    or for a member holding any no-XP role. The cooldown (per member, all channels) is applied by the store.
+    Every member holds @everyone (its id is the guild's), which neither Discord's `member.roles` nor the relay
+    lists: with `guild_id`, a no-XP rule or multiplier set on @everyone applies to everyone, as it says."""
+    if guild_id is not None and guild_id not in role_ids:
+        role_ids = [*role_ids, guild_id]
     cooldown_ms = int(cfg["cooldownSeconds"]) * 1000
     if channel_id in cfg["noXpChannelIds"] or any(r in cfg["noXpRoleIds"] for r in role_ids):
         return MessageAward(None, cooldown_ms)

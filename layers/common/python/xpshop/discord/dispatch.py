@@ -322,7 +322,7 @@ def _command_xp(i: Interaction) -> None:
             i.guild_id,
             i.user_id,
             i.id,
-            channel_id=i.channel_id or "0",
+            channel_id=i.xp_channel_id or "0",  # a thread counts in its parent channel
             role_ids=i.roles,
             at_ms=snowflake_ms(i.id),
             display=display.from_interaction(i.raw.get("member") or {}),

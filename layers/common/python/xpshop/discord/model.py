@@ -16,6 +16,8 @@ AUTOCOMPLETE_RESULT = 8
 ACTION_ROW, BUTTON = 1, 2
 DANGER, SECONDARY = 4, 2  # button styles
 LEADERBOARD_PAGE_SIZE = 10
+# Channel types (https://discord.com/developers/docs/resources/channel#channel-object-channel-types)
+THREAD_TYPES = frozenset({10, 11, 12})  # announcement, public and private threads
 
 
 @dataclass
@@ -45,6 +47,15 @@ class Interaction:
     @property
     def user_id(self) -> str:
         return str(self.user["id"])
+
+    @property
+    def xp_channel_id(self) -> str | None:
+        """The channel no-XP rules judge the interaction by: a thread's parent (threads come and go, so admins
+        list the parent channel; the relay counts a thread's messages the same way), else the channel."""
+        channel = self.raw.get("channel")
+        if isinstance(channel, dict) and channel.get("type") in THREAD_TYPES and channel.get("parent_id"):
+            return str(channel["parent_id"])
+        return self.channel_id
 
     @property
     def custom_id(self) -> str:
@@ -121,6 +132,8 @@ def _check_shape(raw: dict[str, Any]) -> None:
     channel = raw.get("channel")
     if channel is not None and (not isinstance(channel, dict) or not is_snowflake(channel.get("id"))):
         raise Malformed("channel")
+    if channel is not None and channel.get("parent_id") is not None and not is_snowflake(channel["parent_id"]):
+        raise Malformed("channel.parent_id")
     _check_invoker(raw)
     _check_data(raw.get("data"), raw.get("type"))
 

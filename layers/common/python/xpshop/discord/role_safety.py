@@ -27,6 +27,9 @@ MANAGE_GUILD = 1 << 5
 MANAGE_ROLES = 1 << 28
 MANAGE_WEBHOOKS = 1 << 29
 
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+
 DANGEROUS_PERMISSIONS = {
     ADMINISTRATOR: "Administrator",
     MANAGE_GUILD: "Manage Server",
@@ -54,6 +57,16 @@ def permission_bits(value: Any) -> int | None:
 
 def can_configure_rewards(invoker_permissions: int) -> bool:
     return bool(invoker_permissions & (MANAGE_ROLES | ADMINISTRATOR))
+
+
+def can_post_in(channel_permissions: Any) -> bool:
+    """Whether the invoker may post in a channel, from its `permissions` as Discord resolves a channel option
+    (computed for the invoker, overwrites included): the bot posts announcements there on their behalf."""
+    bits = permission_bits(channel_permissions)
+    if bits is None:
+        return False
+    needed = VIEW_CHANNEL | SEND_MESSAGES
+    return bool(bits & ADMINISTRATOR) or (bits & needed) == needed
 
 
 def unsafe_reason(role: Mapping[str, Any], guild_id: str) -> str | None:

@@ -250,7 +250,22 @@ def _credits_per_level_retired(i: Interaction) -> dict[str, Any]:
     )
 
 
+def _check_announce_channel(i: Interaction, channel_id: str) -> None:
+    """The bot posts the announcement template there with its own permissions: only someone who may post in
+    the channel themselves may point it there (else a moderator could have the bot write in a read-only or
+    staff channel). Discord resolves the channel option with the invoker's permissions in it."""
+    channel = (i.resolved.get("channels") or {}).get(channel_id)
+    if not isinstance(channel, dict) or not role_safety.can_post_in(channel.get("permissions")):
+        raise Refused(
+            f"You can't send messages in <#{channel_id}> yourself, so the bot won't post announcements there for you."
+        )
+
+
 def _config_set(i: Interaction) -> dict[str, Any]:
+    if i.path[-1] in ("reward-mode", "remove-on-loss"):
+        _check_reward_setting(i)
+    if i.path[-1] == "announce" and i.options.get("channel"):
+        _check_announce_channel(i, str(i.options["channel"]))
     edit, summary = _CONFIG_EDITS[i.path[-1]](i.options)
     change = edit if callable(edit) else (lambda _cfg: edit)
     return _edit(i, change, summary)
@@ -265,8 +280,10 @@ def _config_reward(i: Interaction) -> dict[str, Any]:
         refusal = _reward_role_refusal(i, guild_id, role)
         if refusal:
             raise Refused(refusal)
+        _check_reward_setting(i)
         config.add_reward(guild_id, level, role)
         return embeds.done(f"✅ Members reaching level {level} get {embeds.mention_role(role)}.", ephemeral=True)
+    _check_reward_setting(i)
     removed = config.remove_reward(guild_id, level)["removed"]
     return embeds.done(
         f"✅ Removed the level {level} reward ({embeds.mention_role(removed['roleId'])}).", ephemeral=True
@@ -289,7 +306,7 @@ def reward_roles_refusal(i: Interaction, guild_id: str, role_ids: list[str]) -> 
         str(rid): r for rid, r in (i.resolved.get("roles") or {}).items() if isinstance(r, dict)
     }
     owner_id: str | None = None
-    fresh = _guild_snapshot(guild_id)
+    fresh = _guild_snapshot_for(i, guild_id)
     if fresh is not None:
         owner_id, listed = fresh
         roles.update(listed)
@@ -312,12 +329,77 @@ def reward_roles_refusal(i: Interaction, guild_id: str, role_ids: list[str]) -> 
     return None
 
 
+def _check_reward_setting(i: Interaction) -> None:
+    """Refuse a reward change that would have the bot add or take away, on members' levels, a configured reward
+    role at or above the invoker's highest role: Discord would not let them manage that role themselves, and the
+    bot acts with its own permissions (a confused deputy). Which configured roles a change reaches
+    (`_touched_rewards`); roles Discord no longer lists are left out (the bot can't move them anyway)."""
+    from ..service import config
+
+    guild_id = guild_of(i)
+    touched = _touched_rewards(i, config.merged_guild(guild_id))
+    if not touched:
+        return
+    snapshot = _guild_snapshot_for(i, guild_id)
+    if snapshot is None:
+        raise Refused("I couldn't check the role hierarchy right now; try again in a moment.")
+    owner_id, listed = snapshot
+    if owner_id is not None and owner_id == i.user_id:
+        return  # the owner is above every role
+    positions = {rid: pos for rid, r in listed.items() if (pos := _position(r)) is not None}
+    positions[guild_id] = 0
+    mine = role_safety.highest_position(i.roles, positions)
+    if mine is None:
+        raise Refused("I couldn't check the role hierarchy right now; try again in a moment.")
+    for role_id in sorted(touched, key=lambda r: -positions.get(r, -1)):
+        if role_id in positions and positions[role_id] >= mine:
+            raise Refused(
+                f"This would let the bot give or take {embeds.mention_role(role_id)}, a reward role at or above "
+                "your highest role: only someone above it can change that."
+            )
+
+
+def _touched_rewards(i: Interaction, cfg: dict[str, Any]) -> set[str]:
+    """The configured reward roles whose holders a reward change may alter (beyond the role a reward-add adds,
+    which is checked on its own): every reward for a mode change or for turning remove-on-loss on (each may then
+    be taken away), the reward removed and, in replace mode, the lower ones it lets come back; in replace mode
+    the lower rewards a reward-add would take away from members reaching its level."""
+    rewards = [(int(r["level"]), str(r["roleId"])) for r in cfg["roleRewards"]]
+    sub, replace = i.path[-1], cfg["rewardsMode"] == "replace"
+    if sub == "reward-mode":
+        return {role for _, role in rewards} if i.options.get("mode") != cfg["rewardsMode"] else set()
+    if sub == "remove-on-loss":
+        return {role for _, role in rewards} if i.options.get("enabled") and not cfg["removeRewardOnXpLoss"] else set()
+    level = int(i.options["level"])
+    if sub == "reward-remove":
+        return {role for lv, role in rewards if lv == level or (replace and lv < level)}
+    return {role for lv, role in rewards if replace and lv < level}  # reward-add
+
+
 def _position(role: dict[str, Any]) -> int | None:
     position = role.get("position")
     return position if isinstance(position, int) and not isinstance(position, bool) else None
 
 
-def _guild_snapshot(guild_id: str) -> tuple[str | None, dict[str, dict[str, Any]]] | None:
+Snapshot = tuple[str | None, dict[str, dict[str, Any]]]
+# The last interaction's snapshot: a reward-add checks its role and the rewards it reaches with one read of
+# Discord, inside the 3-second window.
+_last_snapshot: dict[tuple[str, str], Snapshot | None] = {}
+
+
+def _guild_snapshot_for(i: Interaction, guild_id: str) -> Snapshot | None:
+    key = (i.id, guild_id)
+    try:
+        return _last_snapshot[key]  # None too: Discord couldn't be asked a moment ago
+    except KeyError:
+        pass
+    snapshot = _guild_snapshot(guild_id)
+    _last_snapshot.clear()
+    _last_snapshot[key] = snapshot
+    return snapshot
+
+
+def _guild_snapshot(guild_id: str) -> Snapshot | None:
     """(owner id, roles by id) from Discord, or None when it can't be asked now (no bot token, an error):
     the caller then decides from the interaction alone and refuses what it cannot verify."""
     from .rest import bot_client

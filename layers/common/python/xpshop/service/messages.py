@@ -104,7 +104,7 @@ def count_command(
     cfg = config_for(guild_id)
     if not cfg.get("commandXp", True):
         return {"counted": False, "reason": "off"}
-    award = message_award(cfg, user_id, channel_id, role_ids)
+    award = message_award(cfg, user_id, channel_id, role_ids, guild_id=guild_id)
     result = members.count_message(
         guild_id,
         user_id,
@@ -145,7 +145,7 @@ def count_run(events: list[MessageEvent], tally: Tally) -> list[dict[str, Any]]:
     curve = curve_for(first.guildId)
     run = []
     for e in human:
-        award = message_award(cfg, e.userId, e.channelId, e.roleIds)
+        award = message_award(cfg, e.userId, e.channelId, e.roleIds, guild_id=e.guildId)
         run.append(members.Message(int(e.messageId), e.award_at(), award.xp, award.cooldown_ms, e.display_data()))
     outcomes = iter(members.count_messages(first.guildId, first.userId, run, curve=curve))
     for i, r in enumerate(results):
