@@ -251,6 +251,19 @@ def test_user_list_pagination(api, guild):
         assert bad.split("=")[0] in r.error["message"]
 
 
+def test_page_wins_over_offset_when_both_are_given(api, guild):
+    """The reference computes the offset from `page` whenever a valid page is given, after reading
+    `offset`: `?page=2&offset=1&limit=2` is the second page (members 3-4), not members 2-3."""
+    for i, xp in enumerate([500, 400, 300, 200, 100]):
+        api.put(users(guild, str(300000000000000000 + i)), {"xp": xp})
+    for query in ("page=2&offset=1&limit=2", "offset=1&page=2&limit=2"):
+        listed = api.get(f"{users(guild)}?{query}").data
+        assert [u["xp"] for u in listed["users"]] == [300, 200], query
+        assert listed["pagination"] == {"offset": 2, "limit": 2, "total": 5, "hasMore": True}, query
+        board = api.get(f"/api/xp/leaderboard/{guild}?{query}").data
+        assert [(e["xp"], e["rank"]) for e in board["entries"]] == [(300, 3), (200, 4)], query
+
+
 # ------------------------------------------------------------------ leaderboard
 
 
