@@ -428,6 +428,22 @@ def test_stats_from_counters(api, guild):
     assert stats["leaderboard"] == {"public": False}
 
 
+def test_stats_averages_round_halves_up(api, guild):
+    """5 of 8 members at level 1 average 0.625 levels: 0.63, as people round (Python's round on the float
+    gave 0.62); 1 XP over 8 members is 0.125: 0.13."""
+    for i in range(8):
+        api.put(users(guild, str(510000000000000000 + i)), {"xp": 155 if i < 5 else 0})
+    api.post(users(guild, "510000000000000007"), {"amount": 1})
+    stats = api.get(f"/api/xp/stats/{guild}").data
+    assert stats["levels"] == {"average": 0.63, "distribution": {"0": 3, "1": 5}}
+    assert stats["xp"] == {"total": 776, "average": 97.0}
+    api.put(users(guild, "510000000000000007"), {"xp": 0})
+    for i in range(5):
+        api.put(users(guild, str(510000000000000000 + i)), {"xp": 0})
+    api.put(users(guild, "510000000000000000"), {"xp": 1})
+    assert api.get(f"/api/xp/stats/{guild}").data["xp"] == {"total": 1, "average": 0.13}
+
+
 def test_health_is_public(api):
     r = api.get("/api/xp/health", key=None)
     assert r.status == 200
