@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tests.support.storage import member_item, new_user_id, recorded_calls
+from tests.support.storage import half_up, member_item, new_user_id, recorded_calls
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +60,7 @@ def test_curve_change_then_recalc_brings_levels_in_line(api, guild):
     assert stats["users"]["total"] == 40
     expected_levels = [Curve(**steep).level(member_item(guild, u)["xp"]) for u in users]
     assert sum(stats["levels"]["distribution"].values()) == 40
-    assert stats["levels"]["average"] == round(sum(expected_levels) / 40, 2)
+    assert stats["levels"]["average"] == half_up(sum(expected_levels), 40)
 
 
 def test_a_second_run_writes_nothing(api, guild):
@@ -294,7 +294,7 @@ def test_two_overlapping_runs_count_each_level_change_once(api, guild, monkeypat
     assert_in_line(guild, users, Curve(**steep))
     levels = [Curve(**steep).level(member_item(guild, u)["xp"]) for u in users]
     stats = api.get(f"/api/xp/stats/{guild}").data
-    assert stats["levels"]["average"] == round(sum(levels) / len(levels), 2)
+    assert stats["levels"]["average"] == half_up(sum(levels), len(levels))
     assert {int(k): v for k, v in stats["levels"]["distribution"].items() if v} == dict(Counter(levels))
 
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.sqs import consume, message
-from tests.support.storage import new_guild_id
+from tests.support.storage import half_up, new_guild_id
 
 T0 = 1_795_400_000_000
 
@@ -50,12 +50,12 @@ def _recount(guild: str) -> dict:
             "total": len(items),
             "topUser": {"userId": top["userId"], "xp": int(top["xp"]), "level": levels[items.index(top)]},
         },
-        "xp": {"total": xp, "average": round(xp / len(items), 2)},
+        "xp": {"total": xp, "average": half_up(xp, len(items))},
         "messages": {
             "total": sum(int(i["messages"]) for i in items),
             "xpMessages": sum(int(i["xpMessages"]) for i in items),
         },
-        "levels": {"average": round(sum(levels) / len(items), 2), "distribution": distribution},
+        "levels": {"average": half_up(sum(levels), len(items)), "distribution": distribution},
     }
 
 

@@ -251,6 +251,19 @@ def test_user_list_pagination(api, guild):
         assert bad.split("=")[0] in r.error["message"]
 
 
+def test_page_wins_over_offset_when_both_are_given(api, guild):
+    """The reference computes the offset from `page` whenever a valid page is given, after reading
+    `offset`: `?page=2&offset=1&limit=2` is the second page (members 3-4), not members 2-3."""
+    for i, xp in enumerate([500, 400, 300, 200, 100]):
+        api.put(users(guild, str(300000000000000000 + i)), {"xp": xp})
+    for query in ("page=2&offset=1&limit=2", "offset=1&page=2&limit=2"):
+        listed = api.get(f"{users(guild)}?{query}").data
+        assert [u["xp"] for u in listed["users"]] == [300, 200], query
+        assert listed["pagination"] == {"offset": 2, "limit": 2, "total": 5, "hasMore": True}, query
+        board = api.get(f"/api/xp/leaderboard/{guild}?{query}").data
+        assert [(e["xp"], e["rank"]) for e in board["entries"]] == [(300, 3), (200, 4)], query
+
+
 # ------------------------------------------------------------------ leaderboard
 
 
@@ -413,6 +426,22 @@ def test_stats_from_counters(api, guild):
     assert stats["messages"] == {"total": 0, "xpMessages": 0}
     assert stats["config"] == {"cooldownSeconds": 60, "xpRate": 1.0, "rewardsCount": 0, "multipliersCount": 0}
     assert stats["leaderboard"] == {"public": False}
+
+
+def test_stats_averages_round_halves_up(api, guild):
+    """5 of 8 members at level 1 average 0.625 levels: 0.63, as people round (Python's round on the float
+    gave 0.62); 1 XP over 8 members is 0.125: 0.13."""
+    for i in range(8):
+        api.put(users(guild, str(510000000000000000 + i)), {"xp": 155 if i < 5 else 0})
+    api.post(users(guild, "510000000000000007"), {"amount": 1})
+    stats = api.get(f"/api/xp/stats/{guild}").data
+    assert stats["levels"] == {"average": 0.63, "distribution": {"0": 3, "1": 5}}
+    assert stats["xp"] == {"total": 776, "average": 97.0}
+    api.put(users(guild, "510000000000000007"), {"xp": 0})
+    for i in range(5):
+        api.put(users(guild, str(510000000000000000 + i)), {"xp": 0})
+    api.put(users(guild, "510000000000000000"), {"xp": 1})
+    assert api.get(f"/api/xp/stats/{guild}").data["xp"] == {"total": 1, "average": 0.13}
 
 
 def test_health_is_public(api):

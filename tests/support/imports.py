@@ -8,6 +8,7 @@ from typing import Any
 
 from local import REPO_ROOT, events, lambdas
 from local.template import functions, load_template
+from tests.support.storage import half_up
 
 QUEUE = "xpshop-imports"
 EDGE_XP = [0, 0, 1, 154, 155, 999, 1000, 1001, 5500, 999_999, 1_000_000, 1_000_001]
@@ -67,9 +68,9 @@ def check_against_oracle(api: Any, guild: str, expected: dict[str, tuple[int, in
         "total": len(order),
         "topUser": {"userId": top, "xp": expected[top][0], "level": DEFAULT_CURVE.level(expected[top][0])},
     }
-    assert stats["xp"] == {"total": xp_total, "average": round(xp_total / len(order), 2)}
+    assert stats["xp"] == {"total": xp_total, "average": half_up(xp_total, len(order))}
     assert stats["messages"]["total"] == sum(m for _, m in expected.values())
-    assert stats["levels"] == {"average": round(sum(levels) / len(levels), 2), "distribution": distribution}
+    assert stats["levels"] == {"average": half_up(sum(levels), len(levels)), "distribution": distribution}
 
 
 def deliver(messages: list[dict[str, Any]], *, receive_count: int = 1) -> list[Any]:

@@ -74,3 +74,10 @@ def guild_curve(guild_id: str):  # -> xpshop.levels.Curve
     from xpshop.service import curves
 
     return curves.curve_for(guild_id)
+
+
+def half_up(numerator: int, denominator: int) -> float:
+    """The API's 2-decimal averages, as people round: the exact quotient, halves up (5/8 -> 0.63)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return float((Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

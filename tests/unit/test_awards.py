@@ -42,3 +42,34 @@ def test_everyone_is_a_role_every_member_holds():
     assert message_award(doubled, U, C, [], random.Random(3), guild_id=G).xp == base * 2
     assert message_award(doubled, U, C, [R], random.Random(3), guild_id=G).xp == base * 3  # the best role
     assert message_award(merge({"noXpRoleIds": [G]}), U, C, [], guild_id="999999999999999999").xp is not None
+
+
+class _Fixed(random.Random):
+    """An rng whose base award is `value`."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__()
+        self.value = value
+
+    def randint(self, a: int, b: int) -> int:
+        return self.value
+
+
+def test_awards_are_the_exact_decimal_product_rounded_down():
+    """25 XP x a 1.16 server multiplier is 29, and 15 x an xpRate of 8.2 is 123: the float products
+    (28.999999999999996, 122.99999999999999) were floored to 28 and 122."""
+    assert message_award(merge({"multipliers": {"server": 1.16}}), U, C, [], _Fixed(25)).xp == 29
+    assert message_award(merge({"xpRate": 8.2}), U, C, [], _Fixed(15)).xp == 123
+    assert message_award(merge({"xpRate": 4.5, "multipliers": {"role": {R: 0.7}}}), U, C, [R], _Fixed(20)).xp == 63
+    assert message_award(merge({"xpRate": 1.5}), U, C, [], _Fixed(15)).xp == 22  # 22.5 still rounds down
+
+
+def test_every_rate_and_multiplier_of_two_decimals_awards_the_exact_floor():
+    from fractions import Fraction
+
+    for base in (15, 20, 25):
+        for hundredths in range(1, 1001):
+            rate = hundredths / 100
+            cfg = merge({"xpRate": rate, "multipliers": {"user": {U: 0.7}}})
+            expected = int(Fraction(base) * Fraction(str(rate)) * Fraction("0.7"))
+            assert message_award(cfg, U, C, [], _Fixed(base)).xp == expected, (base, rate)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .multipliers import effective_multiplier
+from .multipliers import effective_multiplier, exact
 
 BASE_MIN, BASE_MAX = 15, 25
 
@@ -41,4 +41,5 @@ def message_award(
     m = cfg["multipliers"]
     multiplier = effective_multiplier(m.get("server"), m.get("role"), m.get("user"), role_ids, user_id)
     base = (rng or random).randint(BASE_MIN, BASE_MAX)
-    return MessageAward(int(base * float(cfg["xpRate"]) * multiplier), cooldown_ms)
+    # in decimals: the float product floors a whole award to the XP below it (15 x 8.2 = 122.99999999999999)
+    return MessageAward(int(base * exact(cfg["xpRate"]) * exact(multiplier)), cooldown_ms)

@@ -59,6 +59,16 @@ class Curve:
         return cls(a=int(values.get("a", 5)), b=int(values.get("b", 50)), c=int(values.get("c", 100)))
 
 
+def ratio(numerator: int, denominator: int) -> float:
+    """numerator / denominator with 2 decimals, halves rounded up, from the exact integers: Python's round on
+    the float quotient rounds an exact half to the even digit (5/8 -> 0.62) and loses digits past 2^53."""
+    if denominator <= 0:
+        return 0.0
+    sign = -1 if numerator < 0 else 1
+    hundredths = (abs(numerator) * 200 + denominator) // (2 * denominator)
+    return sign * hundredths / 100
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     level: int
@@ -70,7 +80,7 @@ class Progress:
         """Share of the current level already earned, 0-99.99 with 2 decimals: rounding never shows 100 % of
         a level not yet reached (2,418,068 of 2,418,188 XP is 99.99, not 100.0)."""
         span = self.in_level + self.to_next
-        return min(round(self.in_level / span * 100, 2), 99.99) if span else 0.0
+        return min(ratio(self.in_level * 100, span), 99.99) if span else 0.0
 
     def as_dict(self) -> dict[str, int]:
         return {"level": self.level, "inLevel": self.in_level, "toNext": self.to_next}

@@ -52,7 +52,9 @@ Offset = Annotated[QueryInt, Query(ge=0, le=MAX_OFFSET, description="Starting po
 Limit = Annotated[
     QueryInt, Query(ge=1, description=f"Max entries (default {DEFAULT_LIMIT}; above {MAX_LIMIT}: {MAX_LIMIT})")
 ]
-Page = Annotated[QueryInt, Query(ge=1, le=MAX_PAGE, description="1-based page, an alternative to offset")]
+Page = Annotated[
+    QueryInt, Query(ge=1, le=MAX_PAGE, description="1-based page, an alternative to offset (given both, the page wins)")
+]
 
 # What Powertools matches for a `<name>` path segment: RFC 3986 safe characters and the unsafe ones API
 # Gateway decodes. Kept equal to Powertools' own rule so our lookups agree with its routing.
@@ -244,10 +246,13 @@ def once(
 
 
 def page_window(offset: int | None, limit: int | None, page: int | None = None) -> tuple[int, int]:
-    """offset/limit with `page` (1-based) as an alternative to offset; limit defaults to 10, max 100."""
+    """offset/limit with `page` (1-based) as an alternative to offset; limit defaults to 10, max 100. When
+    both are given the page wins, as in the reference (it reads `offset`, then computes it from `page`)."""
     size = min(limit if limit is not None else DEFAULT_LIMIT, MAX_LIMIT)
-    if offset is None:
-        offset = (page - 1) * size if page else 0
+    if page is not None:
+        offset = (page - 1) * size
+    elif offset is None:
+        offset = 0
     if offset > MAX_OFFSET:  # `Offset` and `Page` state the bounds; this keeps direct callers to them
         field = "offset" if page is None else "page"
         raise InvalidInput(ErrorCode.INVALID_REQUEST, f"{field}: pages start at most {MAX_OFFSET} entries deep")

@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import __version__
 from ..clock import now_ms
+from ..levels import ratio
 from ..store import keys, stats
 from ..store.members import Member
 from ..store.table import table
@@ -36,10 +37,10 @@ def guild_stats(guild_id: str) -> dict[str, Any]:
             "total": count,
             "topUser": {"userId": top[0].user_id, "xp": top[0].xp, "level": curve.level(top[0].xp)} if top else None,
         },
-        "xp": {"total": totals.xp, "average": round(totals.xp / count, 2) if count else 0},
+        "xp": {"total": totals.xp, "average": ratio(totals.xp, count) if count else 0},
         "messages": {"total": totals.messages, "xpMessages": totals.xp_messages},
         "levels": {
-            "average": round(totals.level_sum / count, 2) if count else 0,
+            "average": ratio(totals.level_sum, count) if count else 0,
             "distribution": {str(level): n for level, n in totals.distribution.items()},
         },
         "config": config_summary(cfg),
