@@ -84,11 +84,11 @@ def test_validation_failure_still_reports_an_unknown_guild_first(api):
 
 def test_405_lists_allowed_methods(api):
     for path, allow in [
-        (f"/api/xp/users/{G}", "GET"),
+        (f"/api/xp/users/{G}", "GET, HEAD"),
         (f"/api/xp/users/{G}/{U}/recalc", "POST"),
-        (f"/api/xp/config/{G}/rewards", "GET, POST, DELETE"),
-        ("/api/xp/config/global", "GET, PUT"),
-        (f"/api/xp/leaderboard/{G}", "GET"),
+        (f"/api/xp/config/{G}/rewards", "GET, HEAD, POST, DELETE"),
+        ("/api/xp/config/global", "GET, HEAD, PUT"),
+        (f"/api/xp/leaderboard/{G}", "GET, HEAD"),
     ]:
         r = api.request("PATCH", path)
         assert r.status == 405, path
@@ -313,3 +313,40 @@ def test_a_json_body_that_is_not_an_object_is_refused_as_such(api, method, path,
     r = api.request(method, path, raw=raw)
     assert (r.status, r.error) == (400, {"code": "INVALID_REQUEST", "message": "Request body must be an object"})
     assert member_item(G, U) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/xp/health",
+        "/api/xp/guilds",
+        f"/api/xp/users/{G}",
+        f"/api/xp/config/{G}/rewards",
+        "/api/xp/config/global",
+        f"/api/xp/stats/{G}",
+        "/api/keys",
+        "/api/v1/cosmetics/list",
+        "/api/v1/categories/list",
+        "/api/docs/openapi.json",
+    ],
+)
+def test_head_is_answered_as_get_without_a_body(api, path):
+    # RFC 9110 9.3.2: HEAD wherever GET is allowed, the GET's status and headers, no body
+    got = api.get(path)
+    head = api.request("HEAD", path)
+    assert (head.status, head.content) == (got.status, b""), head.body
+    assert got.status == 200
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == str(len(got.content))
+
+
+def test_head_keeps_the_gets_errors_and_refuses_where_get_is_not_allowed(api):
+    # the GET's answer, error included (an unknown guild, no key)
+    unknown = "999999999999999999"
+    assert api.request("HEAD", f"/api/xp/users/{unknown}").status == api.get(f"/api/xp/users/{unknown}").status == 404
+    assert api.request("HEAD", f"/api/xp/users/{G}", key=None).status == 401
+    assert api.request("HEAD", "/api/v1/nothing/here").status == 404
+    # a route without GET: 405 listing what it allows
+    for path, allow in [(f"/api/xp/users/{G}/{U}/recalc", "POST"), ("/api/v1/cosmetics/buy", "POST")]:
+        r = api.request("HEAD", path)
+        assert (r.status, r.headers["allow"], r.content) == (405, allow, b""), path

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .resolver import Resolver
 
 logger = Logger(child=True)
-_ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _describe(error: Mapping[str, Any]) -> str:
@@ -149,7 +149,9 @@ def install(
             preflight.check(app, pattern, args)
         except ApiError as earlier:
             return fail(earlier)
-        allow = ", ".join(m for m in _ALL_METHODS if m in methods)
+        # HEAD wherever GET is allowed: the resolver answers it as the GET (resolver._head_as_get)
+        allowed = {*methods, "HEAD"} if "GET" in methods else set(methods)
+        allow = ", ".join(m for m in _ALL_METHODS if m in allowed)
         return fail(
             ApiError(
                 ErrorCode.METHOD_NOT_ALLOWED,
