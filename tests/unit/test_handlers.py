@@ -209,6 +209,32 @@ def test_unexpected_error_is_500_internal_error(api, monkeypatch):
 def test_bad_idempotency_key(api):
     r = api.post(f"/api/xp/users/{G}/{U}", {"amount": 1}, headers={"Idempotency-Key": "x" * 300})
     assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST")
+    # what docs/openapi.json states: 1-255 visible ASCII characters (spaces inside only), as HTTP sends it
+    for bad in ("cl\u00e9", "a\tb", " "):
+        r = api.post(f"/api/xp/users/{G}/{U}", {"amount": 1}, headers={"Idempotency-Key": bad})
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), bad
+        assert "Idempotency-Key" in r.error["message"]
+    assert api.get(f"/api/xp/users/{G}/{U}").status == 404  # nothing applied
+
+
+def test_every_write_honours_an_idempotency_key(api):
+    """README: a retry of a POST/PUT/DELETE with the same Idempotency-Key and body returns the first answer.
+    The writes that are idempotent by nature replay their first answer too (a registration's 201, a forget's
+    counts), so a client's retry logic is one rule for every write (docs/openapi.json declares the header on
+    each; the recalculation and the relay's routes, which do not take it, are the stated exceptions)."""
+    guild = "333333333333333333"
+    idem = {"Idempotency-Key": "register-once"}
+    first = api.put(f"/api/xp/guilds/{guild}", headers=idem)
+    again = api.put(f"/api/xp/guilds/{guild}", headers=idem)
+    assert (first.status, again.status, again.body) == (201, 201, first.body)
+    assert api.put(f"/api/xp/guilds/{guild}").status == 200  # without the key: already registered
+    assert api.post(f"/api/xp/users/{G}/{U}", {"amount": 40}).status == 200
+    idem = {"Idempotency-Key": "forget-once"}
+    first = api.post(f"/api/xp/users/{G}/{U}/forget", headers=idem)
+    again = api.post(f"/api/xp/users/{G}/{U}/forget", headers=idem)
+    assert first.status == again.status == 200 and again.body == first.body
+    assert first.data["removed"]["member"] == 1
+    assert api.post(f"/api/xp/users/{G}/{U}/forget").data["removed"]["member"] == 0  # without it: nothing left
 
 
 # ---------------------------------------------------------------- query strings on writes
