@@ -4,7 +4,7 @@ names the field at fault with its own code (KEYS_FIELD_CODES)."""
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema, field_validator
 
 from ..clock import now_ms
 from ..errors import ErrorCode
@@ -147,7 +147,7 @@ class CreateKeyBody(BaseModel):
 # What the answers hold, stated for generated clients: ISO 8601 instants in UTC (`clock.iso`, RFC 3339 with
 # `Z`), and scopes from the fixed set.
 Instant = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
-_SCOPES = {"items": {"type": "string", "enum": list(ALL_SCOPES)}}
+_SCOPES: dict[str, JsonValue] = {"items": {"type": "string", "enum": list(ALL_SCOPES)}}
 
 
 class KeyView(BaseModel):

@@ -1,11 +1,11 @@
 """Response shapes of /api/v1/cosmetics (ShopCosmeticsFunction): see the package's docstring."""
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
 from ....shop import COSMETIC_TYPES
 from ._view import VIEW as _VIEW
 
-_TYPE = {"enum": list(COSMETIC_TYPES)}  # what the answers hold, stated for generated clients
+_TYPE: dict[str, JsonValue] = {"enum": list(COSMETIC_TYPES)}  # what the answers hold, stated for generated clients
 
 
 class Cosmetic(BaseModel):
