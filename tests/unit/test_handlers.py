@@ -376,3 +376,12 @@ def test_head_keeps_the_gets_errors_and_refuses_where_get_is_not_allowed(api):
     for path, allow in [(f"/api/xp/users/{G}/{U}/recalc", "POST"), ("/api/v1/cosmetics/buy", "POST")]:
         r = api.request("HEAD", path)
         assert (r.status, r.headers["allow"], r.content) == (405, allow, b""), path
+
+
+@pytest.mark.parametrize("path", ["/", "/nowhere", "/api", "/api/xp/nope", "/api/v1/nope", "/?x=1"])
+def test_an_unknown_route_is_a_404_in_the_envelope(api, path):
+    # the catch-all routes of the template (`/` and `/{proxy+}`) reach a function: never API Gateway's own body
+    for method in ("GET", "POST", "DELETE"):
+        r = api.request(method, path)
+        assert (r.status, r.error["code"]) == (404, "NOT_FOUND"), (method, path, r.body)
+        assert r.headers["content-type"] == "application/json"
