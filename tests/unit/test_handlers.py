@@ -385,3 +385,24 @@ def test_an_unknown_route_is_a_404_in_the_envelope(api, path):
         r = api.request(method, path)
         assert (r.status, r.error["code"]) == (404, "NOT_FOUND"), (method, path, r.body)
         assert r.headers["content-type"] == "application/json"
+
+
+def test_a_method_the_route_does_not_have_is_a_405_for_a_key_that_may_use_the_route(api):
+    # an xp:read key sending PATCH to a read-only route: no scope would let it, so the answer is the 405 with
+    # Allow (was a 403 naming xp:write, which would not help either)
+    made = api.post("/api/keys", {"name": "reader", "scopes": ["xp:read"], "guildIds": [G]})
+    assert made.status == 201
+    reader = made.data["key"]
+    for method, path, allow in [
+        ("PATCH", f"/api/xp/users/{G}", "GET, HEAD"),
+        ("POST", f"/api/xp/leaderboard/{G}", "GET, HEAD"),
+        ("DELETE", "/api/xp/health", "GET, HEAD"),
+    ]:
+        r = api.request(method, path, key=reader)
+        assert (r.status, r.error["code"], r.headers["allow"]) == (405, "METHOD_NOT_ALLOWED", allow), path
+    # a key that may use none of the route's methods is still refused for the scope it lacks
+    r = api.request("PATCH", f"/api/xp/config/{G}", key=reader)
+    assert (r.status, r.error["code"]) == (403, "FORBIDDEN") and "config:" in r.error["message"]
+    # and for a guild it lacks
+    r = api.request("PATCH", "/api/xp/users/333333333333333333", key=reader)
+    assert (r.status, r.error["code"]) == (403, "FORBIDDEN")

@@ -145,6 +145,9 @@ def install(
                 if rule.match(path):
                     return fail(required(code))
             return fail(ApiError(ErrorCode.NOT_FOUND, f"No route for {app.current_event.http_method} {path}"))
+        from . import access  # loaded with the gate's checks by then
+
+        access.method_not_routed(tuple(m for m in _ALL_METHODS if m in methods))
         try:
             preflight.check(app, pattern, args)
         except ApiError as earlier:
