@@ -24,8 +24,8 @@ DESCRIPTION = (
     "Send the admin key, or an API key from POST /api/keys (scopes and guilds per key, rate-limited: "
     "X-RateLimit-* headers, 429 RATE_LIMITED with Retry-After), as `Authorization: Bearer <key>` or "
     "`X-API-Key: <key>`. "
-    "POST/PUT/DELETE accept an optional `Idempotency-Key` header: a retry with the same key and body "
-    "replays the first answer."
+    "POST/PUT/PATCH/DELETE accept an optional `Idempotency-Key` header (declared on each; not the relay's "
+    "routes nor the recalculation): a retry with the same key and body replays the first answer."
 )
 
 
@@ -84,6 +84,7 @@ def state_contract(document: dict[str, Any], access: dict[tuple[str, str], Any])
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         components.pop(unused, None)
     components["GatewayError"] = GATEWAY_ERROR
+    document["components"]["headers"] = _response_headers()
     _json_schema_keywords(document)
     operation_ids: dict[str, str] = {}
     for path, operations in document.get("paths", {}).items():
@@ -95,11 +96,14 @@ def state_contract(document: dict[str, Any], access: dict[tuple[str, str], Any])
                 raise SystemExit(f"{label} and {operation_ids[operation['operationId']]}: one operationId")
             mode = access.get((path, method)) or Access.ADMIN
             _parameters(path, operation)
+            if method in WRITES and (method, path) not in NO_IDEMPOTENCY:
+                _idempotency_key(operation)
             if mode is Access.PUBLIC:
                 operation["security"] = []
             elif mode is Access.LEADERBOARD:  # no key when the guild's leaderboard is public
                 operation["security"] = [{}, {"bearer": []}, {"apiKey": []}]
             operation["responses"] = _responses(method, operation, mode)
+            _declare_response_headers(operation["responses"])
             _require_examples(path, method, operation, components)
     return document
 
@@ -150,6 +154,74 @@ ERROR_STATUSES = {
     422: "The Idempotency-Key was already used with a different request (IDEMPOTENCY_KEY_REUSED)",
     503: "Storage is throttled or unreachable: retry shortly (SERVICE_UNAVAILABLE)",
 }
+
+
+# Writes that take no Idempotency-Key (the header is ignored): the relay's routes, deduplicated by message and
+# event id, and the recalculation, which a second run leaves as it is. Every other write honours it (http.once).
+NO_IDEMPOTENCY = {
+    ("post", "/api/xp/ingest/messages"),
+    ("post", "/api/xp/ingest/members"),
+    ("post", "/api/xp/recalc"),
+    ("post", "/api/xp/recalc/{guildId}"),
+}
+
+
+def _idempotency_key(operation: dict[str, Any]) -> None:
+    from xpshop.http.idempotency import EXPIRES_AFTER_SECONDS, KEY_PATTERN
+
+    hours = EXPIRES_AFTER_SECONDS // 3600
+    operation.setdefault("parameters", []).append(
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "description": f"Makes a retry safe: a retry with the same key and request (body and query) "
+            f"within {hours} h answers the first answer instead of applying again; the same key with another "
+            "request is 422 IDEMPOTENCY_KEY_REUSED, while the first still runs 409 REQUEST_IN_PROGRESS. Keys "
+            "are per caller. A new key's secret is never replayed (409 KEY_ALREADY_CREATED).",
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
+                "pattern": KEY_PATTERN,
+                "description": "1-255 visible ASCII characters, spaces only between them",
+            },
+        }
+    )
+
+
+RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
+def _response_headers() -> dict[str, Any]:
+    """The headers an answer may carry (components/headers): the rate limit's on every answer to a limited
+    caller (an API key, a shop user key, a caller without a key on a public route; the admin key only when
+    AdminRateLimitPerMinute is set), Retry-After where a retry is asked for."""
+    return {
+        "X-RateLimit-Limit": {
+            "description": "Requests allowed per minute to this caller (a limited caller's answers only)",
+            "schema": {"type": "integer", "minimum": 1},
+        },
+        "X-RateLimit-Remaining": {
+            "description": "Requests left in this minute's window",
+            "schema": {"type": "integer", "minimum": 0},
+        },
+        "X-RateLimit-Reset": {
+            "description": "When this window ends, in epoch seconds",
+            "schema": {"type": "integer", "minimum": 0},
+        },
+        "Retry-After": {
+            "description": "Seconds to wait before retrying (RATE_LIMITED: until the window ends; "
+            "SERVICE_UNAVAILABLE and REQUEST_IN_PROGRESS: 1; an import still running: 5)",
+            "schema": {"type": "integer", "minimum": 1},
+        },
+    }
+
+
+def _declare_response_headers(responses: dict[str, Any]) -> None:
+    for status, response in responses.items():
+        names = [*RATE_LIMIT_HEADERS, *(("Retry-After",) if status in ("409", "429", "503") else ())]
+        response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
 CURSOR_RULE = ", as given: opaque (url-safe base64); only a cursor the server handed out is valid, any other is a 400"

@@ -151,7 +151,7 @@ def revoke_cosmetic(body: Annotated[OwnershipBody, Body()]):
 )
 def equip_cosmetic(body: Annotated[EquipBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.plain(purchases.equip(discord_id, body.cosmetictype, body.cosmeticid))
+    return http.once(app, lambda: (purchases.equip(discord_id, body.cosmetictype, body.cosmeticid), 200))
 
 
 @app.delete(
@@ -162,7 +162,7 @@ def equip_cosmetic(body: Annotated[EquipBody, Body()]):
 )
 def unequip_cosmetic(body: Annotated[UnequipBody, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.plain(purchases.unequip(discord_id, body.cosmetictype))
+    return http.once(app, lambda: (purchases.unequip(discord_id, body.cosmetictype), 200))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -26,6 +26,7 @@ from xpshop.api.shop.responses.users import (
     UserInfo,
     UserTransactions,
 )
+from xpshop.errors import ApiError, ErrorCode
 from xpshop.http import Access
 
 # The routes' services, with the stores behind them: imported by the first request that uses them.
@@ -108,17 +109,31 @@ def unlink_account(body: Annotated[Account, Body()]):
     KEYS,
     tags=["shop keys"],
     summary="Issue a user API key (shown once; replaces the previous one) (admin)",
+    description="With an Idempotency-Key, a retry of the same request issues no second key (which would replace "
+    "the first): it is answered 409 KEY_ALREADY_CREATED naming the account (the secret is never stored, so never "
+    "replayed).",
     responses=shop_responses(IssuedKey, statuses=(201,)),
 )
 def issue_key(body: Annotated[Account, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.plain(accounts.issue_key(discord_id), 201)
+    # as POST /api/keys: a retry with the same Idempotency-Key keeps the first key; its secret is not replayed
+    return http.once(app, lambda: (accounts.issue_key(discord_id), 201), secret=("key", _issued_already))
+
+
+def _issued_already(first: dict[str, Any]) -> ApiError:
+    account = first.get("discord_id")
+    return ApiError(
+        ErrorCode.KEY_ALREADY_CREATED,
+        f"This Idempotency-Key already issued the API key of account {account}; its secret is shown only in that "
+        "first answer. If it was lost, issue another (POST /api/v1/keys without this Idempotency-Key), which "
+        "replaces it",
+    )
 
 
 @app.delete(KEYS, tags=["shop keys"], summary="Revoke a user's API key (admin)", responses=shop_responses(RevokedKey))
 def revoke_key(body: Annotated[Account, Body()]):
     discord_id = accounts.account_for(http.caller(app), body.id)
-    return http.plain(accounts.revoke_key(discord_id))
+    return http.once(app, lambda: (accounts.revoke_key(discord_id), 200))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

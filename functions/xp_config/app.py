@@ -179,8 +179,12 @@ def list_guilds(
 )
 def register_guild(guildId: str, body: Annotated[RegisterGuildBody | None, Body()] = None):
     guild_id = http.guild_id_param(guildId)
-    guild, created = guilds.register(guild_id, body.name if body else None)
-    return http.ok({**guild, "created": created}, 201 if created else 200)
+
+    def register() -> tuple[dict[str, Any], int]:
+        guild, created = guilds.register(guild_id, body.name if body else None)
+        return {**guild, "created": created}, 201 if created else 200
+
+    return http.once(app, register)  # a retry with the Idempotency-Key replays the first answer (its 201)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -105,7 +105,7 @@ def set_privacy(guildId: str, userId: str, body: Annotated[PrivacyBody, Body()])
     responses=responses(Forgotten),
 )
 def forget_user(guildId: str, userId: str):
-    return http.ok(members.forget(guildId, userId))
+    return http.once(app, lambda: (members.forget(guildId, userId), 200))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

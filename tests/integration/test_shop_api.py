@@ -6,6 +6,7 @@ import pytest
 
 from tests.support import shop
 from tests.support.storage import new_user_id
+from xpshop.store.table import plain, table
 
 
 @pytest.fixture
@@ -325,6 +326,39 @@ def test_a_new_key_replaces_the_old(api):
     second = api.post("/api/v1/keys", {"id": user}).body["key"]
     assert api.get(f"/api/v1/users/info?id={user}", key=first).status == 401
     assert api.get(f"/api/v1/users/info?id={user}", key=second).status == 200
+
+
+def test_a_retried_user_key_issue_with_an_idempotency_key_keeps_the_first_key_and_stores_no_secret(api):
+    # Given: the admin issues a user key with an Idempotency-Key (its answer was lost, say)
+    user = shop.funded_user(api, new_user_id(), 1)
+    idem = {"Idempotency-Key": f"issue-{user}"}
+    first = api.post("/api/v1/keys", {"id": user}, headers=idem)
+    assert first.status == 201 and first.body["discord_id"] == user
+    # When: it retries the same request
+    again = api.post("/api/v1/keys", {"id": user}, headers=idem)
+    # Then: no second key replaces the first; the answer names the account, without the secret
+    assert (again.status, again.error["code"]) == (409, "KEY_ALREADY_CREATED")
+    assert user in again.error["message"] and first.body["key"] not in str(again.body)
+    assert api.get(f"/api/v1/users/info?id={user}", key=first.body["key"]).status == 200
+    # and no stored item holds the secret (only its SHA-256 is stored)
+    page: dict = {"LastEvaluatedKey": None}
+    while "LastEvaluatedKey" in page:
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]} if page["LastEvaluatedKey"] else {}
+        page = table().scan(ConsistentRead=True, **start)
+        assert first.body["key"] not in str(plain(page["Items"]))
+    # and the same Idempotency-Key with another account is refused as for any write
+    other = api.post("/api/v1/keys", {"id": shop.funded_user(api, new_user_id(), 1)}, headers=idem)
+    assert (other.status, other.error["code"]) == (422, "IDEMPOTENCY_KEY_REUSED")
+
+
+def test_a_retried_user_key_revocation_with_an_idempotency_key_replays_its_answer(api):
+    user = shop.funded_user(api, new_user_id(), 1)
+    api.post("/api/v1/keys", {"id": user})
+    idem = {"Idempotency-Key": f"revoke-{user}"}
+    first = api.request("DELETE", "/api/v1/keys", {"id": user}, headers=idem)
+    again = api.request("DELETE", "/api/v1/keys", {"id": user}, headers=idem)
+    assert first.status == again.status == 200 and again.body == first.body == {"revoked": True, "discord_id": user}
+    assert api.request("DELETE", "/api/v1/keys", {"id": user}).error["code"] == "KEY_NOT_FOUND"
 
 
 # ------------------------------------------------------------------ coupons

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from local.contract_hooks import explain
+from local.contract_hooks import explain, reused_key
 
 G = "123456789012345678"
 
@@ -20,6 +20,7 @@ class Case:
     path_parameters: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     body: Any = None
+    headers: dict[str, Any] = field(default_factory=dict)
 
 
 USER = "/api/xp/users/{guildId}/{userId}"
@@ -85,3 +86,10 @@ def test_explained_refusals_are_dropped(case: Case, code: str, message: str) -> 
 )
 def test_anything_else_stands(case: Case, code: str, message: str) -> None:
     assert explain(case, code, message) is None
+
+
+def test_only_a_reused_idempotency_key_explains_a_422():
+    reused = Case("POST", "/api/v1/keys", headers={"Idempotency-Key": "0"})
+    assert reused_key(reused, "IDEMPOTENCY_KEY_REUSED") is not None
+    assert reused_key(Case("POST", "/api/v1/keys"), "IDEMPOTENCY_KEY_REUSED") is None  # no key sent: a real fault
+    assert reused_key(reused, "INVALID_REQUEST") is None

@@ -317,3 +317,14 @@ def test_cors_configuration(template: dict[str, Any]) -> None:
         "AllowMethods": ["*"],
         "AllowHeaders": ["*"],
     }
+
+
+def test_the_deployed_api_routes_head_wherever_it_routes_get():
+    # An HTTP API routes HEAD only to a HEAD or ANY route: every path with a GET route needs one of them, so
+    # HEAD reaches the function (which answers it as the GET) deployed as it does locally.
+    routes = http_routes(load_template())
+    by_path: dict[str, set[str]] = {}
+    for route in routes:
+        by_path.setdefault(route.path, set()).add(route.method)
+    lacking = sorted(p for p, methods in by_path.items() if "GET" in methods and not methods & {"HEAD", "ANY"})
+    assert lacking == []

@@ -8,6 +8,8 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from ..errors import ErrorCode
+
 _VIEW = ConfigDict(extra="forbid", defer_build=True)
 
 SHOP_ERRORS = (400, 401, 403, 404, 405, 409)
@@ -42,7 +44,10 @@ def _enveloped(model: Any) -> type[BaseModel]:
 
 class ErrorBody(BaseModel):
     model_config = _VIEW
-    code: str = Field(description="One of the documented error codes, e.g. USER_NOT_FOUND")
+    code: str = Field(
+        description="One of the documented error codes, e.g. USER_NOT_FOUND",
+        json_schema_extra={"enum": [code.value for code in ErrorCode]},  # every code an answer may carry
+    )
     message: str = Field(description="What went wrong, naming the field at fault")
 
 

@@ -4,7 +4,7 @@ names the field at fault with its own code (KEYS_FIELD_CODES)."""
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema, field_validator
 
 from ..clock import now_ms
 from ..errors import ErrorCode
@@ -144,18 +144,24 @@ class CreateKeyBody(BaseModel):
         return None if self.expiresAt is None else int(parse_instant(self.expiresAt).timestamp() * 1000)
 
 
+# What the answers hold, stated for generated clients: ISO 8601 instants in UTC (`clock.iso`, RFC 3339 with
+# `Z`), and scopes from the fixed set.
+Instant = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+_SCOPES: dict[str, JsonValue] = {"items": {"type": "string", "enum": list(ALL_SCOPES)}}
+
+
 class KeyView(BaseModel):
     model_config = _VIEW
     id: str
     name: str
-    scopes: list[str]
+    scopes: list[str] = Field(json_schema_extra=_SCOPES)
     guildIds: list[str]
-    expiresAt: str | None = Field(description="ISO 8601; null: never expires")
+    expiresAt: Instant | None = Field(description="ISO 8601; null: never expires")
     rateLimitPerMinute: int = Field(description="Requests per minute this key may make")
-    createdAt: str
+    createdAt: Instant
     createdBy: str | None = None
-    lastUsedAt: str | None = Field(None, description="ISO 8601, to within 5 minutes; null: never used")
-    revokedAt: str | None = Field(None, description="ISO 8601; set once the key is revoked")
+    lastUsedAt: Instant | None = Field(None, description="ISO 8601, to within 5 minutes; null: never used")
+    revokedAt: Instant | None = Field(None, description="ISO 8601; set once the key is revoked")
 
 
 class KeyCreated(BaseModel):
@@ -163,11 +169,11 @@ class KeyCreated(BaseModel):
     id: str
     key: str = Field(description="The secret: shown this once, never again (only its SHA-256 is stored)")
     name: str
-    scopes: list[str]
+    scopes: list[str] = Field(json_schema_extra=_SCOPES)
     guildIds: list[str]
-    expiresAt: str | None
+    expiresAt: Instant | None
     rateLimitPerMinute: int
-    createdAt: str
+    createdAt: Instant
 
 
 class KeyList(BaseModel):
@@ -179,4 +185,4 @@ class KeyRevoked(BaseModel):
     model_config = _VIEW
     id: str
     revoked: bool = True
-    revokedAt: str
+    revokedAt: Instant

@@ -21,6 +21,9 @@ _counted: ContextVar[bool] = ContextVar("xpshop_rate_counted", default=False)
 # Who the request was let in as, for its log line: "admin", "key:<id>", "user" (a shop user key), "relay",
 # "anonymous" (never a key or a secret, nor a member id or a client address).
 _caller: ContextVar[str | None] = ContextVar("xpshop_caller", default=None)
+# The methods of the route when the request's own method is not one of them (a 405 on its way): set by the
+# not-found handler (http.errors) before it runs the route's checks.
+_route_methods: ContextVar[tuple[str, ...]] = ContextVar("xpshop_route_methods", default=())
 _UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="xpshop"'}
 
 
@@ -29,6 +32,12 @@ def begin() -> None:
     _verdict.set(None)
     _counted.set(False)
     _caller.set(None)
+    _route_methods.set(())
+
+
+def method_not_routed(methods: tuple[str, ...]) -> None:
+    """The request's method is not one of the route's `methods`: the key's scope is checked against those."""
+    _route_methods.set(methods)
 
 
 def identified(who: str) -> None:
@@ -82,11 +91,16 @@ def _key(presented: str) -> AccessKey:
 
 
 def _authorize(key: AccessKey, method: str, rule: str, guild_id: str | None) -> None:
-    want = scopes.need(method, rule)
     guild = unquote(guild_id).strip() if guild_id is not None else None
-    problem = scopes.missing(frozenset(key.scopes), frozenset(key.guild_ids), want, guild or None)
-    if problem is not None:
-        raise ApiError(ErrorCode.FORBIDDEN, problem)
+    # A method the route does not have needs no scope of its own: a key that may use one of the route's methods
+    # gets the 405 naming them (a 403 for a write scope would not help it); any other key, the 403.
+    methods = _route_methods.get() or (method,)
+    problems = [
+        scopes.missing(frozenset(key.scopes), frozenset(key.guild_ids), scopes.need(m, rule), guild or None)
+        for m in methods
+    ]
+    if all(problem is not None for problem in problems):
+        raise ApiError(ErrorCode.FORBIDDEN, str(problems[0]))
 
 
 API_KEY_ID = "api_key_id"  # the request context's entry naming the API key that was let in

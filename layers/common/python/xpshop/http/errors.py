@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .resolver import Resolver
 
 logger = Logger(child=True)
-_ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _describe(error: Mapping[str, Any]) -> str:
@@ -145,11 +145,16 @@ def install(
                 if rule.match(path):
                     return fail(required(code))
             return fail(ApiError(ErrorCode.NOT_FOUND, f"No route for {app.current_event.http_method} {path}"))
+        from . import access  # loaded with the gate's checks by then
+
+        access.method_not_routed(tuple(m for m in _ALL_METHODS if m in methods))
         try:
             preflight.check(app, pattern, args)
         except ApiError as earlier:
             return fail(earlier)
-        allow = ", ".join(m for m in _ALL_METHODS if m in methods)
+        # HEAD wherever GET is allowed: the resolver answers it as the GET (resolver._head_as_get)
+        allowed = {*methods, "HEAD"} if "GET" in methods else set(methods)
+        allow = ", ".join(m for m in _ALL_METHODS if m in allowed)
         return fail(
             ApiError(
                 ErrorCode.METHOD_NOT_ALLOWED,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
     from .resolver import Resolver
 
 IDEMPOTENCY_HEADER = "idempotency-key"
+# What docs/openapi.json states (KEY_PATTERN): visible ASCII, spaces inside only. HTTP field values carry
+# ASCII (anything else arrives however the sender's library encoded it), and a proxy may trim outer spaces.
+KEY_PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?$"
+_VALID_KEY = re.compile(KEY_PATTERN)
 EXPIRES_AFTER_SECONDS = 24 * 3600
 
 
@@ -78,8 +83,11 @@ def once(
     if key is None:
         data, status = operation()
         return respond(data, status)
-    if not (1 <= len(key) <= 255) or not key.isprintable():
-        raise InvalidInput(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1-255 printable characters")
+    if not _VALID_KEY.fullmatch(key):
+        raise InvalidInput(
+            ErrorCode.INVALID_REQUEST,
+            "Idempotency-Key must be 1-255 visible ASCII characters (spaces only between them)",
+        )
     who = app.context.get("caller")
     api_key = app.context.get("api_key_id")  # set by http.access for an API key (which acts as the admin)
     if api_key is not None:

@@ -283,10 +283,26 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
     started = time.perf_counter()
     raw = getattr(app, "raw_bodies", False)
     style: ApiStyle | None = getattr(app, "style", None)
+    event = _head_as_get(app, event)
     result = app.resolve(event if raw else _normalise(event, style is not None and style.query_as_body), context)
     result = _no_store(access.decorate(result))  # X-RateLimit-* on every answer to a limited caller
     request_log.logged(event, result, started, access.caller_label())
     return result
+
+
+def _head_as_get(app: APIGatewayHttpResolver, event: dict[str, Any]) -> dict[str, Any]:
+    """HEAD is GET without the body (RFC 9110 9.3.2): wherever the path allows GET, HEAD is routed as the GET
+    (same checks, scope and rate limit; API Gateway, as the local server, sends the headers only, with the
+    body's Content-Length). Where it does not, HEAD stays HEAD and meets the 405 listing the path's methods."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    if http.get("method") != "HEAD" or not isinstance(app, Resolver):
+        return event
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+    methods, _, _ = app.routes_for(APIGatewayProxyEventV2(event).path)
+    if "GET" not in methods:
+        return event
+    return {**event, "requestContext": {**event["requestContext"], "http": {**http, "method": "GET"}}}
 
 
 # Every API answer: private data behind a key, or a secret shown once (a new key), so no browser or proxy

@@ -57,7 +57,7 @@ class ImportJob(BaseModel):
     jobId: str
     status: Literal["queued", "running", "done", "failed"]
     mode: ImportMode
-    format: str
+    format: Literal["json", "mee6", "export", "csv"]
     received: int
     total: int = Field(description="Valid rows to apply")
     processed: int = Field(description="Rows applied so far (imported + unchanged + rejected while writing)")

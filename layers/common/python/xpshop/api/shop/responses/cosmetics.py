@@ -1,15 +1,18 @@
 """Response shapes of /api/v1/cosmetics (ShopCosmeticsFunction): see the package's docstring."""
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
+from ....shop import COSMETIC_TYPES
 from ._view import VIEW as _VIEW
+
+_TYPE: dict[str, JsonValue] = {"enum": list(COSMETIC_TYPES)}  # what the answers hold, stated for generated clients
 
 
 class Cosmetic(BaseModel):
     model_config = _VIEW
     id: str
     name: str
-    type: str
+    type: str = Field(json_schema_extra=_TYPE)
     description: str
     categoryId: str
     cost: int = Field(description="0 = not for sale")
@@ -35,7 +38,7 @@ class Bought(BaseModel):
     bought: bool
     cosmeticId: str
     name: str
-    type: str
+    type: str = Field(json_schema_extra=_TYPE)
     cost: int
     credits: int = Field(description="The buyer's balance after the purchase")
     creator: CreatorShare | None

@@ -32,11 +32,22 @@ class UserInfo(BaseModel):
     cosmetics: UserCosmetics
 
 
+# The ledger's entry kinds (store.ledger), in the order the description lists them.
+TRANSACTION_TYPES = (
+    "purchase",
+    "grant",
+    "revoke",
+    "redeem",
+    "credits_modify",
+    "credits_set",
+    "creator_payout",
+    "level_reward",
+)
+
+
 class Transaction(BaseModel):
     model_config = _VIEW
-    type: str = Field(
-        description="purchase, grant, revoke, redeem, credits_modify, credits_set, creator_payout, level_reward"
-    )
+    type: str = Field(description=", ".join(TRANSACTION_TYPES), json_schema_extra={"enum": list(TRANSACTION_TYPES)})
     cosmeticId: str | None
     cost: int = Field(description="Credits paid (0 for entries that are not purchases)")
     amount: int | None

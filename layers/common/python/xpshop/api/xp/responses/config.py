@@ -78,12 +78,17 @@ class MultipliersView(MultiplierMaps):
     effective: EffectiveMultipliers
 
 
+GUILD_SOURCES = ("api", "discord", "gateway")  # who registered it: the API, an interaction, a relayed message
+
+
 class GuildView(BaseModel):
     model_config = _VIEW
     guildId: str
     name: str | None
     registeredAt: int
-    source: str
+    source: str = Field(
+        description="Who registered it: " + ", ".join(GUILD_SOURCES), json_schema_extra={"enum": list(GUILD_SOURCES)}
+    )
 
 
 class GuildRegistered(GuildView):
