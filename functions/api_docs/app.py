@@ -47,10 +47,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
     wants_json = path.endswith("/openapi.json") or (event.get("queryStringParameters") or {}).get("format") == "json"
     if method not in ("GET", "HEAD"):
-        message = f"Method {method} is not allowed on {path}; use GET, HEAD"
+        message = f"Method {method} is not allowed on {path}; use GET"
         error = {"success": False, "error": {"code": "METHOD_NOT_ALLOWED", "message": message}}
         response = _respond(405, "application/json", json.dumps(error))
-        response["headers"]["Allow"] = "GET, HEAD"  # HEAD: the GET's answer, which API Gateway sends without a body
+        response["headers"]["Allow"] = "GET"  # HEAD too: the GET's answer, which API Gateway sends without a body
         return response
     if wants_json:
         return _respond(200, "application/json", _spec())

@@ -152,9 +152,9 @@ def install(
             preflight.check(app, pattern, args)
         except ApiError as earlier:
             return fail(earlier)
-        # HEAD wherever GET is allowed: the resolver answers it as the GET (resolver._head_as_get)
-        allowed = {*methods, "HEAD"} if "GET" in methods else set(methods)
-        allow = ", ".join(m for m in _ALL_METHODS if m in allowed)
+        # the route's own methods, as the reference lists them: HEAD is answered wherever GET is
+        # (resolver._head_as_get) without being advertised, as RFC 9110 lets a server do
+        allow = ", ".join(m for m in _ALL_METHODS if m in methods)
         return fail(
             ApiError(
                 ErrorCode.METHOD_NOT_ALLOWED,
