@@ -4,7 +4,7 @@ request_log.py's line per API request.
     {"rec":"xp_consumer","id":"<SQS messageId>","g":"<guild id>","k":"message","o":"applied","ms":1.2}
 
 Keys (short: CloudWatch Logs bills every byte, and the busiest records, one per chat message, log in three
-functions; a line is ~130-200 bytes):
+functions; a line is ~130-190 bytes; docs/RUNBOOK.md "Logs" lists the kinds and outcomes):
 
 - `rec`: the function (its CodeUri folder); its presence marks a record line (`filter ispresent(rec)`);
 - `id`: the correlation id: the SQS messageId, the stream record's eventID, the schedule event's id;
@@ -15,14 +15,13 @@ functions; a line is ~130-200 bytes):
   docs/RUNBOOK.md lists them);
 - `ms`: milliseconds of the record's processing, or its share of the batch's when records are applied together
   (`ap: 1`: apportioned; the message consumer's run of a member's messages, the rank index's batch);
-- `n`: how many a record held (a run's messages, a scheduled recalculation's guilds) when not one; `err`: a
-  failure's exception type (and AWS error code),
-  never its message.
+- `n`: how many a record held (a run's messages, a scheduled recalculation's guilds) when not one;
+- `err`: a failure's exception type (and AWS error code), never its message.
 
 Never the message's content, a member id, a key, secret or token: the callers pass ids and labels only, and
 the guild is checked to be a snowflake here. Written straight to stdout (as Powertools' lines are, without its
-~250 bytes of Lambda context per line) and skipped, but for failures, set-aside and deferred records, when the
-function's log level is above INFO (POWERTOOLS_LOG_LEVEL, the template's LogLevel): the cheap setting.
+~250 bytes of Lambda context per line). When the function's log level is above INFO (POWERTOOLS_LOG_LEVEL, the
+template's LogLevel: the cheap setting) only the TROUBLE outcomes are written (retried, set aside, refused, lost).
 Standard library only, and nothing loaded beyond what every function has already: no cold-start cost.
 """
 
