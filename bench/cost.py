@@ -1201,7 +1201,10 @@ def section(report: Report) -> list[str]:
         " costs. Streams: GetRecords by Lambda triggers is free; filtered-out records invoke nothing.",
         "- CloudWatch Logs: what the handlers print, measured (log level"
         f" {os.environ.get('POWERTOOLS_LOG_LEVEL', '?')},"
-        f" EMF metric lines on), + {PLATFORM_LOG_BYTES} bytes of Lambda platform lines per invocation"
+        f" EMF metric lines on; at INFO every queue and stream record logs one line, xpshop/record_log.py, about"
+        " 130-190 bytes: up to three a message, consumer, rank index and effects, fewer where a member's"
+        " messages share one write),"
+        f" + {PLATFORM_LOG_BYTES} bytes of Lambda platform lines per invocation"
         f" + {ACCESS_LOG_BYTES} bytes of HTTP API access log per request (assumed).",
         "",
         "### Prices and sources",

@@ -1,4 +1,8 @@
-"""The recalculation job: on its EventBridge schedule, and on demand at POST /api/xp/recalc[/{guildId}]."""
+"""The recalculation job: on its EventBridge schedule, and on demand at POST /api/xp/recalc[/{guildId}].
+
+A scheduled run logs one record line (xpshop.record_log): the schedule event's id, kind `schedule`, outcome
+`done` (every marked guild finished), `partial` (the next run resumes) or `failed`, the guilds it worked on
+(`n`) and its time; each request logs its request line (xpshop.request_log)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from xpshop import http, tracing
+from xpshop import http, record_log, tracing
 from xpshop.api.envelope import responses
 from xpshop.api.xp.responses.recalc import RecalcReport
 
@@ -62,7 +66,19 @@ def recalc_guild(guildId: str):
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("source") == "aws.events" or "detail-type" in event:  # the schedule
-        report = recalc.run(_budget(context))
+        clock, report, failure = record_log.Clock(), None, None
+        try:
+            report = recalc.run(_budget(context))
+        except Exception as exc:
+            failure = exc
+            raise
+        finally:
+            guilds = (report or {}).get("guilds") or []
+            outcome = "failed" if report is None else "done" if report.get("complete") else "partial"
+            only = guilds[0].get("guildId") if len(guilds) == 1 else None
+            record_log.line(
+                "recalc", event.get("id"), only, "schedule", outcome, ms=clock.lap(), n=len(guilds), err=failure
+            )
         logger.info("scheduled recalculation", extra={"report": report})
         return report
     return http.resolve(app, event, context)

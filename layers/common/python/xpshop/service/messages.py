@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ import pydantic
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ParamValidationError
 
-from .. import message_queue, metrics
+from .. import message_queue, metrics, record_log
 from ..api.xp.member_events import MemberEvent, MembersIngestBody, MessageRun, parse_record
 from ..api.xp.messages import IngestBody, MessageEvent
 from ..awards import message_award
@@ -25,6 +26,7 @@ from . import members as members_service
 from .curves import config_for, curve_for
 
 POISON = "poison"
+COOLDOWN, NO_XP = "cooldown", "noXp"  # why a counted message earned nothing: the cooldown; a no-XP channel or role
 
 logger = Logger(child=True)
 
@@ -148,10 +150,11 @@ def count_run(events: list[MessageEvent], tally: Tally) -> list[dict[str, Any]]:
         award = message_award(cfg, e.userId, e.channelId, e.roleIds, guild_id=e.guildId)
         run.append(members.Message(int(e.messageId), e.award_at(), award.xp, award.cooldown_ms, e.display_data()))
     outcomes = iter(members.count_messages(first.guildId, first.userId, run, curve=curve))
+    sent = iter(run)
     for i, r in enumerate(results):
         if r is not None:
             continue
-        result = next(outcomes)
+        result, message = next(outcomes), next(sent)
         if not result.counted or result.change is None:
             results[i] = {"counted": False, "reason": "duplicate"}
             continue
@@ -167,7 +170,10 @@ def count_run(events: list[MessageEvent], tally: Tally) -> list[dict[str, Any]]:
                     "source": "message",
                 },
             )
-        results[i] = {"counted": True, "awarded": result.awarded}
+        counted: dict[str, Any] = {"counted": True, "awarded": result.awarded}
+        if not result.xp_message:  # counted without XP: why (the record's log line says it)
+            counted["reason"] = NO_XP if message.xp is None else COOLDOWN
+        results[i] = counted
     return [r or {} for r in results]
 
 
@@ -206,9 +212,27 @@ def consume(body: str, tally: Tally, *, group_id: str | None, record_id: str) ->
 
 
 def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """The outcome of a record holding several messages: how many counted, the XP they earned."""
-    counted = sum(1 for r in results if r.get("counted"))
-    return {"counted": counted, "awarded": sum(r.get("awarded", 0) for r in results), "messages": len(results)}
+    """The outcome of a record holding several messages: how many counted, the XP they earned (and, when none
+    earned any, why: the first counted message's reason)."""
+    counted = [r for r in results if r.get("counted")]
+    summary = {"counted": len(counted), "awarded": sum(r.get("awarded", 0) for r in results), "messages": len(results)}
+    if counted and all(r.get("reason") for r in counted):
+        summary["reason"] = counted[0]["reason"]
+    return summary
+
+
+def outcome_label(result: Mapping[str, Any]) -> str:
+    """What a record came to, in one word for its log line: applied (XP awarded, a member reset), cooldown,
+    no-xp (a no-XP channel or role), duplicate (counted or applied before), bot, kept (a member event the
+    guild's resetOn leaves alone), set-aside (on the dead-letter queue)."""
+    reason = result.get("reason")
+    if reason == POISON:
+        return "set-aside"
+    if reason == "duplicate" or ("messages" in result and result.get("counted") == 0):
+        return "duplicate"
+    if "applied" in result:  # a member event
+        return "applied" if result.get("reset") else "kept"
+    return {COOLDOWN: "cooldown", NO_XP: "no-xp", "bot": "bot"}.get(str(reason), "applied")
 
 
 def _set_aside(exc: Exception, body: str, *, group_id: str | None, record_id: str) -> dict[str, Any]:
@@ -230,10 +254,50 @@ class Record:
     record_id: str
 
 
+@dataclass(slots=True)
+class Seen:
+    """What a record's log line says besides its outcome: its guild, kind, messages, and its time (its share
+    of its run's one write when `apportioned`)."""
+
+    guild: str | None
+    kind: str
+    n: int = 1
+    ms: float = 0.0
+    apportioned: bool = False
+
+
+def _seen(event: MessageEvent | MemberEvent | MessageRun | None) -> Seen:
+    if isinstance(event, MessageEvent):
+        return Seen(event.guildId, "message")
+    if isinstance(event, MessageRun):
+        return Seen(event.messages[0].guildId, "messages", len(event.messages))
+    if isinstance(event, MemberEvent):
+        return Seen(event.guildId, f"member-{event.type}")
+    return Seen(None, "unreadable")
+
+
+class _Timing:
+    """Each record's processing time in a group: a record applied alone gets its own, a run's records share
+    their write's equally (record_log.Clock: the time since the previous record or run was done)."""
+
+    def __init__(self, seen: dict[str, Seen] | None) -> None:
+        self.seen = seen
+        self.clock = record_log.Clock()
+
+    def done(self, records: list[Record]) -> None:
+        took = self.clock.lap()
+        if self.seen is None:
+            return
+        for r in records:
+            found = self.seen.get(r.record_id)
+            if found is not None:
+                found.ms, found.apportioned = took / len(records), len(records) > 1
+
+
 Outcome = dict[str, Any] | Exception  # what `consume` returned for a record, or what it raised
 
 
-def consume_batch(records: list[Record], tally: Tally) -> dict[str, Outcome]:
+def consume_batch(records: list[Record], tally: Tally, seen: dict[str, Seen] | None = None) -> dict[str, Outcome]:
     """A whole delivery, with one write per run of a member's consecutive messages (a FIFO group is one
     member, and SQS hands out several messages of a group together) instead of one per message. The outcome
     of each record is the one `consume` gives it applied alone, in order: a record is applied once or raised;
@@ -241,32 +305,34 @@ def consume_batch(records: list[Record], tally: Tally) -> dict[str, Outcome]:
     to each of its records (the write is all or nothing, so none was applied) and its group stops there:
     the records after it have no outcome (the caller fails them, so SQS redelivers them in order). A run
     refused for a reason a retry cannot change is applied again one record at a time, to set aside only the
-    record at fault."""
+    record at fault. `seen`, when given, is filled with each record's guild, kind and time (its log line)."""
     groups: dict[str, list[Record]] = {}
     for r in records:
         groups.setdefault(r.group_id or f"record:{r.record_id}", []).append(r)
     outcomes: dict[str, Outcome] = {}
     for group in groups.values():
-        _consume_group(group, tally, outcomes)
+        _consume_group(group, tally, outcomes, _Timing(seen))
     return outcomes
 
 
 Piece = tuple[Record, list[MessageEvent], bool]  # a record of a run, the messages it holds, whether several
 
 
-def _consume_group(group: list[Record], tally: Tally, outcomes: dict[str, Outcome]) -> None:
+def _consume_group(group: list[Record], tally: Tally, outcomes: dict[str, Outcome], timing: _Timing) -> None:
     run: list[Piece] = []
     for record in group:
         try:
             event: MessageEvent | MemberEvent | MessageRun | None = parse_record(record.body)
         except Exception:
             event = None  # let `consume` set it aside (or raise) in its place, after the run before it
+        if timing.seen is not None:
+            timing.seen[record.record_id] = _seen(event)
         held = [event] if isinstance(event, MessageEvent) else event.messages if isinstance(event, MessageRun) else []
         piece = (record, held, isinstance(event, MessageRun))
         if held and (not run or _same_member(run[0][1][0], held[0])):
             run.append(piece)
             continue
-        if run and not _flush(run, tally, outcomes):
+        if run and not _flush(run, tally, outcomes, timing):
             return
         if held:
             run = [piece]
@@ -279,16 +345,25 @@ def _consume_group(group: list[Record], tally: Tally, outcomes: dict[str, Outcom
         except Exception as exc:
             outcomes[record.record_id] = exc
             return
+        finally:
+            timing.done([record])
     if run:
-        _flush(run, tally, outcomes)
+        _flush(run, tally, outcomes, timing)
 
 
 def _same_member(a: MessageEvent, b: MessageEvent) -> bool:
     return (a.guildId, a.userId) == (b.guildId, b.userId)
 
 
-def _flush(run: list[Piece], tally: Tally, outcomes: dict[str, Outcome]) -> bool:
+def _flush(run: list[Piece], tally: Tally, outcomes: dict[str, Outcome], timing: _Timing) -> bool:
     """Apply a run; False when its group must stop (a record failed and is to be retried)."""
+    try:
+        return _apply_run(run, tally, outcomes)
+    finally:
+        timing.done([record for record, _, _ in run])
+
+
+def _apply_run(run: list[Piece], tally: Tally, outcomes: dict[str, Outcome]) -> bool:
     try:
         results = count_run([e for _, held, _ in run for e in held], tally)
     except Exception as exc:

@@ -305,28 +305,42 @@ def _position(image: Mapping[str, Any] | None) -> Position | None:
     return int(image["xp"]), str(image.get("userId") or keys.user_id_from_member_sk(str(image["SK"])))
 
 
-def apply_records(records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]]) -> int:
+def apply_records(
+    records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]],
+    outcomes: dict[str, str] | None = None,
+) -> int:
     """(sequence number, old image, new image) of member items, in stream order -> one move per member
     (its first old position to its last new one), each applied once whatever the redeliveries. Returns how
-    many members moved in the counters."""
+    many members moved in the counters. `outcomes`, when given, gets each record's (by sequence number): its
+    member's move in this batch: `applied`, `no-move` (nothing leaves its bucket), `duplicate` (applied by an
+    earlier delivery: refused by the sequence number), `skipped` (not a member)."""
     moves: dict[tuple[str, str], list[Any]] = {}
+    of_member: dict[tuple[str, str], list[str]] = {}
     for seq, old, new in records:
         before, after = _position(old), _position(new)
         image = new or old or {}
         if not str(image.get("SK", "")).startswith(keys.MEMBER_PREFIX):
+            if outcomes is not None:
+                outcomes[seq] = "skipped"
             continue
         guild_id = str(image.get("guildId") or keys.guild_id_from_pk(str(image["PK"])))
         user_id = str(image.get("userId") or keys.user_id_from_member_sk(str(image["SK"])))
+        of_member.setdefault((guild_id, user_id), []).append(seq)
         found = moves.get((guild_id, user_id))
         if found is None:
             moves[(guild_id, user_id)] = [before, after, seq]
         else:  # a later record of the same member in this batch: keep the first old, take the last new
             found[1], found[2] = after, seq
     moved = 0
-    for (guild_id, user_id), (before, after, seq) in moves.items():
+    for member, (before, after, seq) in moves.items():
         if rank_tree.canonical(before) == rank_tree.canonical(after):
-            continue  # XP inside one bucket, messages counted without XP, stats fields: no counter moves
-        moved += store.move(guild_id, user_id, before, after, seq)
+            outcome = "no-move"  # XP inside one bucket, messages counted without XP, stats fields
+        elif store.move(member[0], member[1], before, after, seq):
+            moved, outcome = moved + 1, "applied"
+        else:
+            outcome = "duplicate"
+        if outcomes is not None:
+            outcomes.update(dict.fromkeys(of_member[member], outcome))
     return moved
 
 
