@@ -139,14 +139,12 @@ def uses(creator_id: str, limit: int | None = None) -> list[CreatorUse]:
 
 
 def uses_page(creator_id: str, limit: int | None = None) -> tuple[list[CreatorUse], bool]:
-    """The code's first `limit` uses (all when None), and whether it has more. One item beyond the limit is
-    read to know: DynamoDB's LastEvaluatedKey is also given when the page ends exactly at the last item."""
+    """The code's first `limit` uses (all when None), and whether it has more (exactly: see pages.query_page)."""
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": Key("PK").eq(keys.creator_pk(creator_id)) & Key("SK").begins_with(keys.USE_PREFIX)
     }
-    found, _ = pages.query_page(kwargs, None if limit is None else limit + 1, None, {"PK", "SK"}, lambda _key: True)
-    more = limit is not None and len(found) > limit
-    return [CreatorUse.from_item(i) for i in found[:limit]], more
+    found, next_cursor = pages.query_page(kwargs, limit, None, {"PK", "SK"}, lambda _key: True)
+    return [CreatorUse.from_item(i) for i in found], next_cursor is not None
 
 
 def page(limit: int | None, token: str | None) -> tuple[list[CreatorCode], str | None]:
