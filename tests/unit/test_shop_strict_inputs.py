@@ -170,6 +170,14 @@ def test_account_ids_have_one_strict_form(api, written):
     assert r.error["message"].startswith("id: "), r.error
 
 
+def test_a_number_is_never_a_minecraft_uuid(api):
+    """A JSON number stands for a snowflake only (snowflakes may be integers): 32 decimal digits as a number
+    were read as the UUID those digits spell."""
+    r = api.request("PATCH", "/api/v1/credits/modify", raw='{"id": 12345678901234567890123456789012, "amount": 1}')
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert r.error["message"].startswith("id: "), r.error
+
+
 @pytest.mark.parametrize(
     "written",
     [

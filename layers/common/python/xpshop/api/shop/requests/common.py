@@ -26,11 +26,9 @@ from ...fields import (
 
 
 def _account(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if ids.is_snowflake(value):
+    if ids.is_snowflake(value):  # a string, or an integer (snowflakes may be sent as numbers)
         return str(value)
-    uuid = ids.minecraft_uuid(value)
+    uuid = ids.minecraft_uuid(value)  # text only: 32 decimal digits as a JSON number are not a UUID
     if uuid is None:
         raise ValueError(
             "must be a Discord ID (snowflake) or a Minecraft UUID (32 hex digits, or 8-4-4-4-12 with dashes)"
