@@ -61,7 +61,9 @@ app = http.make_resolver(
 def list_creator_codes(
     limit: Annotated[Whole | None, Query(ge=1, le=1000, description="Codes per page; without it: every code")] = None,
     cursor: Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")] = None,
-    uses_limit: Annotated[Whole | None, Query(ge=1, le=10_000, description="Max uses listed per code")] = None,
+    uses_limit: Annotated[
+        Whole | None, Query(ge=1, le=10_000, description="Max uses listed per code (each then says hasMoreUses)")
+    ] = None,
 ):
     return http.plain(creators.list_creator_codes(limit, cursor, uses_limit))
 

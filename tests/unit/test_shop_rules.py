@@ -57,6 +57,13 @@ def test_minecraft_uuid_forms():
     assert ids.minecraft_uuid("069A79F444E94726A5BEFCA90E38AAF5") == "069a79f444e94726a5befca90e38aaf5"
     assert ids.minecraft_uuid("069a79f4-44e9") is None
     assert ids.minecraft_uuid(123) is None
+    # one strict form: dashes only at 8-4-4-4-12, nothing around it (as a Discord ID is read)
+    for loose in (
+        " 069a79f444e94726a5befca90e38aaf5",
+        "069a79f444e94726a5befca90e38aaf5\n",
+        "069a79f444e94726a5befca90e38aaf5----",
+    ):
+        assert ids.minecraft_uuid(loose) is None, loose
 
 
 def test_offline_uuid_is_what_minecraft_computes():
@@ -142,3 +149,33 @@ def test_retry_attempts_pause_only_between_tries(monkeypatch):
     assert list(retry.attempts()) == list(range(retry.ATTEMPTS))
     assert len(pauses) == retry.ATTEMPTS - 1
     assert all(0 <= p <= retry.CAP_SECONDS for p in pauses)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "069a79f444e94726a5befca90e38aaf5",
+        "069A79F4-44E9-4726-A5BE-FCA90E38AAF5",
+        " 069a79f444e94726a5befca90e38aaf5",
+        "069a79f4-44e9-4726-a5be-fca90e38aaf5 ",
+        "069a79f444e94726a5befca90e38aaf5----",
+        "069a79f444e-94726a5b-efca90e-38aaf5-",
+        "123456789012345678",
+        " 123456789012345678",
+    ],
+)
+def test_account_schema_states_the_validator(written):
+    """The OpenAPI document's account id patterns accept exactly what the API reads."""
+    import re
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from xpshop.api.shop.requests.common import ACCOUNT_SCHEMA, AccountId
+
+    by_schema = any(re.search(alt["pattern"], written) for alt in ACCOUNT_SCHEMA["anyOf"])
+    try:
+        TypeAdapter(AccountId).validate_python(written)
+        read = True
+    except ValidationError:
+        read = False
+    assert by_schema == read, written

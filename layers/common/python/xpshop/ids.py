@@ -70,18 +70,19 @@ def snowflake_at(ms: int) -> int:
     return (ms - DISCORD_EPOCH_MS) << 22
 
 
-_UUID = re.compile(r"^[0-9a-f]{32}$")
+# A Minecraft UUID as text: 32 hex digits, or the standard 8-4-4-4-12 dashed form; any case, nothing around
+# it (no spaces: a Discord ID is not trimmed either). The one rule every API reads an account id with.
+_HEX = "[0-9A-Fa-f]"
+UUID_PATTERN = f"^(?:{_HEX}{{32}}|{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}})$"
+_UUID = re.compile(UUID_PATTERN)
 _ALPHABET = string.ascii_letters + string.digits
 
 
 def minecraft_uuid(value: Any) -> str | None:
-    """A Minecraft UUID in its 32-hex lowercase form (dashes accepted on input), or None if it isn't one."""
-    if not isinstance(value, str):
+    """A Minecraft UUID in its 32-hex lowercase form, or None if it isn't one (see UUID_PATTERN)."""
+    if not isinstance(value, str) or not _UUID.fullmatch(value):  # fullmatch: "$" lets a newline through
         return None
-    compact = value.strip().lower().replace("-", "")
-    if len(value.strip()) not in (32, 36) or not _UUID.match(compact):
-        return None
-    return compact
+    return value.replace("-", "").lower()
 
 
 def short_id(length: int = 8) -> str:

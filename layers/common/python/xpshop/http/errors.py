@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 _ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+# The start of a JSON parse error naming a key a body repeats (resolver.DuplicateKey): said to the caller.
+DUPLICATE_KEY = "duplicate key "
 
 
 def _describe(error: Mapping[str, Any]) -> str:
@@ -52,7 +54,10 @@ def validation_error(
     something else, `null` or `5`)."""
     for e in errors:
         if e.get("type") == "json_invalid":
-            return InvalidInput(ErrorCode.INVALID_REQUEST, "Invalid JSON in request body")
+            why = str((e.get("ctx") or {}).get("error", ""))
+            # a repeated key (resolver.DuplicateKey) is named; other parse errors keep the reference's words
+            detail = f": {why}" if why.startswith(DUPLICATE_KEY) else ""
+            return InvalidInput(ErrorCode.INVALID_REQUEST, f"Invalid JSON in request body{detail}")
         if tuple(e.get("loc", ())) == ("body",) and e.get("type") != "value_error":
             message = "Invalid JSON in request body" if empty_body else "Request body must be an object"
             if query:  # no body, a query string: say why it was not taken for one

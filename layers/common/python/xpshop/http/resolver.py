@@ -71,11 +71,14 @@ class ApiStyle(NamedTuple):  # NamedTuples, not dataclasses: a dataclass costs ~
     envelope: bool
     field_codes: Mapping[str, ErrorCode] = MappingProxyType({})
     query_as_body: bool = False
+    # A body that repeats a key is refused (naming it) rather than read as its last value: `{"amount": 5,
+    # "amount": -5}` must not move money silently. /api/xp keeps JSON.parse's last-key-wins (its reference's).
+    unique_keys: bool = False
 
 
 XP_API = ApiStyle(envelope=True, field_codes=FIELD_ERROR_CODES)  # /api/xp: the XP seed's codes
 RELAY_API = ApiStyle(envelope=True)  # /api/xp/ingest: the envelope, INVALID_REQUEST for any field
-SHOP_API = ApiStyle(envelope=False, query_as_body=True)  # /api/v1: the shop seed's plain shapes
+SHOP_API = ApiStyle(envelope=False, query_as_body=True, unique_keys=True)  # /api/v1: the shop seed's plain shapes
 
 
 class RegisteredRoute(NamedTuple):
@@ -96,17 +99,33 @@ def _route_signature() -> inspect.Signature:
     return inspect.signature(APIGatewayHttpResolver.route)
 
 
-def strict_json(text: str) -> Any:
+class DuplicateKey(json.JSONDecodeError):
+    """A JSON object that repeats a key, in a body read with `unique_keys`."""
+
+    def __init__(self, key: str, text: str) -> None:
+        super().__init__(f"{errors.DUPLICATE_KEY}{key!r}", text, max(text.find(json.dumps(key)), 0))
+
+
+def strict_json(text: str, *, unique_keys: bool = False) -> Any:
     """json.loads without Python's extensions, and with every unreadable body a JSONDecodeError (Powertools'
     validation answers those as 400 "Invalid JSON in request body"): NaN, Infinity and -Infinity are not JSON
     (RFC 8259; the reference's JSON.parse refuses them), and an integer longer than Python converts (4300
-    digits) raises a plain ValueError."""
+    digits) raises a plain ValueError. `unique_keys`: an object that repeats a key is a DuplicateKey (JSON
+    leaves it undefined; json.loads, like JSON.parse, keeps the last)."""
 
     def refuse(name: str) -> Any:
         raise json.JSONDecodeError(f"{name} is not a JSON value", text, max(text.find(name), 0))
 
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in found:
+                raise DuplicateKey(key, text)
+            found[key] = value
+        return found
+
     try:
-        return json.loads(text, parse_constant=refuse)
+        return json.loads(text, parse_constant=refuse, object_pairs_hook=unique if unique_keys else None)
     except json.JSONDecodeError:
         raise
     except ValueError as exc:
@@ -117,7 +136,8 @@ class Resolver(APIGatewayHttpResolver):
     """APIGatewayHttpResolver with an ApiStyle and a list of the routes registered on it."""
 
     def __init__(self, style: ApiStyle, *, raw_bodies: bool = False) -> None:
-        super().__init__(enable_validation=True, json_body_deserializer=strict_json)
+        parse = functools.partial(strict_json, unique_keys=style.unique_keys) if style.unique_keys else strict_json
+        super().__init__(enable_validation=True, json_body_deserializer=parse)
         self.style = style
         self.registered: list[RegisteredRoute] = []
         # The routes read their bodies themselves (`raw_body`), in the media type the caller sent (the

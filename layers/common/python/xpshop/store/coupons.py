@@ -84,8 +84,9 @@ def create(draft: Coupon) -> Coupon:
 
 def edit(current: Coupon, changes: Mapping[str, Any]) -> Coupon:
     """Change fields (entity field -> value; None removes a limit or a grant), the code included;
-    redemptions stay attached to the coupon's id. ENTITY: it is gone, or the stored grant this edit leaves
-    as the coupon's only one was removed meanwhile (a coupon always grants something); NAME, NEW_NAME: see
+    redemptions stay attached to the coupon's id. ENTITY: it is gone, the stored grant this edit leaves
+    as the coupon's only one was removed meanwhile (a coupon always grants something), or a new `uses` is
+    below the redemptions counted (`used`, which redemptions raise meanwhile); NAME, NEW_NAME: see
     store.named; GRANT: a new cosmetic_grant does not exist."""
     sets = {Coupon.ATTRIBUTES[k]: v for k, v in changes.items() if v is not None}
     removes = [Coupon.ATTRIBUTES[k] for k, v in changes.items() if v is None and k != "code"]
@@ -105,6 +106,9 @@ def edit(current: Coupon, changes: Mapping[str, Any]) -> Coupon:
         condition += " AND #kept > :none"
         names["#kept"] = Coupon.ATTRIBUTES["credit_grant"]
         values[":none"] = 0
+    if changes.get("uses") is not None:  # never fewer uses than the redemptions counted by the time of the write
+        condition += " AND used <= :uses"
+        values[":uses"] = changes["uses"]
     items: list[tx.Guarded] = [
         (
             Guard.ENTITY,

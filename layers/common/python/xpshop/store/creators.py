@@ -135,11 +135,16 @@ def owner_check(creator: CreatorCode) -> dict[str, Any]:
 
 
 def uses(creator_id: str, limit: int | None = None) -> list[CreatorUse]:
+    return uses_page(creator_id, limit)[0]
+
+
+def uses_page(creator_id: str, limit: int | None = None) -> tuple[list[CreatorUse], bool]:
+    """The code's first `limit` uses (all when None), and whether it has more (exactly: see pages.query_page)."""
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": Key("PK").eq(keys.creator_pk(creator_id)) & Key("SK").begins_with(keys.USE_PREFIX)
     }
-    found, _ = pages.query_page(kwargs, limit, None, {"PK", "SK"}, lambda _key: True)
-    return [CreatorUse.from_item(i) for i in found]
+    found, next_cursor = pages.query_page(kwargs, limit, None, {"PK", "SK"}, lambda _key: True)
+    return [CreatorUse.from_item(i) for i in found], next_cursor is not None
 
 
 def page(limit: int | None, token: str | None) -> tuple[list[CreatorCode], str | None]:

@@ -36,16 +36,20 @@ def query_page(
     belongs: Callable[[dict[str, str]], bool],
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Up to `limit` items (all of them when None) from `token` on, and the cursor of what follows
-    (None without a limit, or at the end). A cursor we did not issue for this listing is a 400."""
+    (None without a limit, or at the end). A cursor we did not issue for this listing is a 400.
+
+    One item beyond the limit is read so the cursor is exact: DynamoDB also gives a LastEvaluatedKey when
+    the page ends on the last item, which led to an empty page; the cursor is the last listed item's key."""
     start = cursor.decode(token, cursor_keys, belongs)
     if start:
         kwargs = {**kwargs, "ExclusiveStartKey": start}
     found: list[dict[str, Any]] = []
-    last = None
-    for items, page_end in _items(dict(kwargs), limit):
+    for items, _ in _items(dict(kwargs), None if limit is None else limit + 1):
         found += items
-        last = page_end
-    return found, cursor.encode(last) if limit is not None else None
+    if limit is None or len(found) <= limit:
+        return found, None
+    found = found[:limit]
+    return found, cursor.encode({k: found[-1][k] for k in cursor_keys})
 
 
 def gsi1_page(

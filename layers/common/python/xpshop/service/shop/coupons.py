@@ -72,14 +72,23 @@ def create_coupon(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def edit_coupon(original_code: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change any field, the code included (None removes a limit or a grant); a coupon keeps a grant. The
-    write is guarded by the grant it keeps: an edit that removed it meanwhile makes this one decide again."""
+    """Change any field, the code included (None removes a limit or a grant); a coupon keeps a grant, and
+    `uses` never goes below `used` (409 COUPON_USES_BELOW_USED). The write is guarded by the grant it keeps
+    and by `used`: an edit that removed the grant, or redemptions counted, meanwhile make this one decide again."""
     for _ in retry.attempts():
         current = by_code(original_code)
         merged = {**coupon_view(current), **changes}
         if not merged.get("credit_grant") and not merged.get("cosmetic_grant"):
             # the request is what is wrong (given the coupon's grants), not a race: retrying cannot help
             raise InvalidInput(ErrorCode.INVALID_REQUEST, KEEP_A_GRANT)
+        if changes.get("uses") is not None and changes["uses"] < current.used:
+            # `uses` is the total allowed: below what was redeemed it would hide redemptions. The write's own
+            # condition holds it against redemptions counted after this read (refused there: read again, here)
+            raise Conflict(
+                ErrorCode.COUPON_USES_BELOW_USED,
+                f"uses: {changes['uses']} is below the {current.used} redemption(s) this coupon already counted "
+                f"(used); give at least {current.used}",
+            )
         try:
             edited = store.edit(current, changes)
         except GuardFailed as refused:

@@ -42,8 +42,16 @@ def by_code(code: str) -> CreatorCode:
 
 
 def list_creator_codes(limit: int | None, cursor: str | None, uses_limit: int | None) -> Any:
+    """The seed's shape; with `uses_limit`, each code also says whether it has more uses than listed
+    (`hasMoreUses`), as a page says it has more with its `nextCursor`."""
     codes, next_cursor = store.page(limit, cursor)
-    listed = [{**code_view(c), "uses": [use_view(u) for u in store.uses(c.id, uses_limit)]} for c in codes]
+    listed = []
+    for c in codes:
+        found, more = store.uses_page(c.id, uses_limit)
+        entry = {**code_view(c), "uses": [use_view(u) for u in found]}
+        if uses_limit is not None:
+            entry["hasMoreUses"] = more
+        listed.append(entry)
     if limit is None and cursor is None:
         return listed
     return {"creatorCodes": listed, "nextCursor": next_cursor}

@@ -13,7 +13,6 @@ from .... import ids, names
 from ....errors import ErrorCode, InvalidInput
 from ...fields import (
     PATTERN_RULES,
-    PY_SPACE,
     SNOWFLAKE_EXAMPLE,
     SNOWFLAKE_PATTERN,
     SNOWFLAKE_SCHEMA,
@@ -27,13 +26,13 @@ from ...fields import (
 
 
 def _account(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if ids.is_snowflake(value):
+    if ids.is_snowflake(value):  # a string, or an integer (snowflakes may be sent as numbers)
         return str(value)
-    uuid = ids.minecraft_uuid(value)
+    uuid = ids.minecraft_uuid(value)  # text only: 32 decimal digits as a JSON number are not a UUID
     if uuid is None:
-        raise ValueError("must be a Discord ID (snowflake) or a Minecraft UUID (32 hex, dashes allowed)")
+        raise ValueError(
+            "must be a Discord ID (snowflake) or a Minecraft UUID (32 hex digits, or 8-4-4-4-12 with dashes)"
+        )
     return uuid
 
 
@@ -65,16 +64,17 @@ def _number(value: Any) -> Any:
     return value
 
 
-_HEX = "[0-9A-Fa-f]"
-# A Minecraft UUID: 32 hex digits, or 36 characters of which 4 are dashes (anywhere); case-insensitive and
-# trimmed. With the snowflake, the exact rule of `_account`.
+# A Minecraft UUID: 32 hex digits, or 8-4-4-4-12 with dashes (ids.UUID_PATTERN); any case, not trimmed. With
+# the snowflake, the exact rule of `_account`.
 ACCOUNT_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "string", "pattern": SNOWFLAKE_PATTERN},
-        {"type": "string", "pattern": f"^{PY_SPACE}*{_HEX}{{32}}{PY_SPACE}*$"},
-        {"type": "string", "pattern": f"^(?:{_HEX}*-){{4}}{_HEX}*$", "minLength": 36, "maxLength": 36},
+        {"type": "string", "pattern": ids.UUID_PATTERN},
     ],
-    "description": "Discord ID (snowflake: 17-20 digits, at most 2^64-1) or Minecraft UUID (32 hex, dashes allowed)",
+    "description": (
+        "Discord ID (snowflake: 17-20 digits, at most 2^64-1) or Minecraft UUID (32 hex digits, or 8-4-4-4-12 "
+        "with dashes)"
+    ),
     "examples": [SNOWFLAKE_EXAMPLE, "069a79f444e94726a5befca90e38aaf5"],
 }
 AccountId = Annotated[str, BeforeValidator(_account), WithJsonSchema(ACCOUNT_SCHEMA)]

@@ -1,24 +1,35 @@
 """Request bodies of /api/v1/coupons (ShopCouponsFunction): see the package's docstring."""
 
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from ...fields import body_config, required_non_null
 from .amounts import Credits
 from .common import EXAMPLE_COSMETIC, EXAMPLE_UID, AccountId, Code, Count, ShortId, UnixSeconds, any_of_present
 
-_BOOL_WORDS = "0|1|true|false|yes|no|on|off|t|f|y|n"
-# A boolean as JSON or as the words a query string carries ("true", "yes", "1"; any case).
+
+def _flag(value: Any) -> bool:
+    """A JSON boolean, or the words "true"/"false" in any case (the shop document writes `False`; a query
+    string carries text only). What pydantic's lax bool also reads ("yes", "on", "1", 0, 1) is refused: a
+    typo must not switch a coupon on."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError('must be a boolean: true or false (JSON), or the text "true" or "false"')
+
+
 Flag = Annotated[
     bool,
+    BeforeValidator(_flag),
     WithJsonSchema(
         {
             "anyOf": [
                 {"type": "boolean"},
-                {"type": "integer", "enum": [0, 1]},
-                {"type": "string", "pattern": f"^(?:{_BOOL_WORDS}|{_BOOL_WORDS.upper()})$"},
-            ]
+                {"type": "string", "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"},
+            ],
+            "description": 'true or false; also the text "true" or "false" (any case)',
         }
     ),
 ]

@@ -1,6 +1,6 @@
 """Response shapes of /api/v1/creator-codes (ShopCreatorCodesFunction): see the package's docstring."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ._view import VIEW as _VIEW
 
@@ -23,6 +23,10 @@ class CreatorCodeBrief(BaseModel):
 
 class CreatorCode(CreatorCodeBrief):
     uses: list[CreatorCodeUse]
+    hasMoreUses: bool = Field(
+        default=False,
+        description="Given with uses_limit only (without it every use is listed): true when uses_limit cut `uses`",
+    )
 
 
 class CreatorCodesPage(BaseModel):
