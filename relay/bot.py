@@ -236,10 +236,12 @@ class RelayClient(discord.AutoShardedClient):
             self.members.submit(event)
 
 
-async def _log_stats(forwarder: Forwarder, every: float = STATS_EVERY) -> None:
+async def _log_stats(forwarders: Mapping[str, Forwarder], every: float = STATS_EVERY) -> None:
+    """Every `every` seconds, one counter line per queue ("messages", and "members" when member events are on)."""
     while True:
         await asyncio.sleep(every)
-        logger.info("relay: %s", forwarder.stats())
+        for name, forwarder in forwarders.items():
+            logger.info("relay: %s %s", name, forwarder.stats())
 
 
 async def run(config: RelayConfig) -> None:
@@ -267,7 +269,8 @@ async def run(config: RelayConfig) -> None:
     await forwarder.start()
     if members is not None:
         await members.start()
-    stats = asyncio.create_task(_log_stats(forwarder))
+    queues = {"messages": forwarder, **({"members": members} if members is not None else {})}
+    stats = asyncio.create_task(_log_stats(queues))
     try:
         async with client:
             await client.start(config.token)

@@ -192,3 +192,32 @@ def test_a_leave_sends_the_members_waiting_messages_first() -> None:
 
     asyncio.run(main())
     assert received == [("messages", ["1300000000000000001"]), ("members", ["leave"])]
+
+
+def test_the_periodic_counters_include_the_member_events_queue(caplog: pytest.LogCaptureFixture) -> None:
+    """relay/README.md: member events have "the same batching, retries and counters", logged every 5 minutes
+    with the messages' ones (the members' queue used to be left out of the log)."""
+    from relay import bot
+
+    messages = Forwarder("http://ingest.invalid/api/xp/ingest/messages", "key")
+    members = Forwarder.for_members("http://ingest.invalid/api/xp/ingest/members", "key")
+    from relay.events import event_from_message
+
+    messages.submit(
+        event_from_message(
+            message_id=1300000000000000001, guild_id=GUILD, channel_id=GUILD, user_id=USER, timestamp=NOW_MS
+        )
+    )
+    members.submit(member_event("leave", 111111111111111113, SimpleNamespace(id=222222222222222225, bot=False)))
+
+    async def one_round() -> None:
+        task = asyncio.create_task(bot._log_stats({"messages": messages, "members": members}, every=0))
+        for _ in range(100):  # a few rounds of the loop: each sleeps 0 s
+            await asyncio.sleep(0)
+        task.cancel()
+
+    with caplog.at_level("INFO", logger="relay.bot"):
+        asyncio.run(one_round())
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("relay: messages ") and "'queued': 1" in line for line in lines), lines
+    assert any(line.startswith("relay: members ") and "'queued': 1" in line for line in lines), lines
