@@ -244,14 +244,19 @@ async def _log_stats(forwarders: Mapping[str, Forwarder], every: float = STATS_E
             logger.info("relay: %s %s", name, forwarder.stats())
 
 
+def forwarders(config: RelayConfig) -> tuple[Forwarder, Forwarder | None]:
+    """The messages' forwarder and, when member events are on, the members' one: the same batch size and
+    window (RELAY_MAX_BATCH, RELAY_MAX_DELAY) for both."""
+    batch, delay = config.max_batch, config.max_delay
+    messages = Forwarder(config.ingest_url, config.relay_key, max_batch=batch, max_delay=delay)
+    if not config.members_url:
+        return messages, None
+    return messages, Forwarder.for_members(config.members_url, config.relay_key, max_batch=batch, max_delay=delay)
+
+
 async def run(config: RelayConfig) -> None:
     """Run until SIGINT/SIGTERM or a fatal gateway error, then flush the queued events."""
-    forwarder = Forwarder(config.ingest_url, config.relay_key, max_batch=config.max_batch, max_delay=config.max_delay)
-    members = (
-        Forwarder.for_members(config.members_url, config.relay_key, max_delay=config.max_delay)
-        if config.members_url
-        else None
-    )
+    forwarder, members = forwarders(config)
     client = RelayClient(forwarder, members)
     closing: set[asyncio.Task[None]] = set()
 

@@ -221,3 +221,24 @@ def test_the_periodic_counters_include_the_member_events_queue(caplog: pytest.Lo
     lines = [r.getMessage() for r in caplog.records]
     assert any(line.startswith("relay: messages ") and "'queued': 1" in line for line in lines), lines
     assert any(line.startswith("relay: members ") and "'queued': 1" in line for line in lines), lines
+
+
+def test_both_queues_take_the_configured_batch_size_and_window() -> None:
+    """RELAY_MAX_BATCH is "events per request" and member events have "the same batching" (relay/README.md):
+    the members' queue used to send up to 100 whatever RELAY_MAX_BATCH said."""
+    from relay import bot
+
+    env = {
+        "DISCORD_BOT_TOKEN": "t",
+        "XPSHOP_INGEST_URL": "https://x.example/api/xp/ingest/messages",
+        "XPSHOP_RELAY_KEY": "k",
+        "RELAY_MEMBER_EVENTS": "1",
+        "RELAY_MAX_BATCH": "10",
+        "RELAY_MAX_DELAY": "2",
+    }
+    messages, members = bot.forwarders(RelayConfig.from_env(env))
+    assert members is not None
+    assert (messages.max_batch, messages.max_delay, messages.url) == (10, 2.0, env["XPSHOP_INGEST_URL"])
+    assert (members.max_batch, members.max_delay, members.url) == (10, 2.0, "https://x.example/api/xp/ingest/members")
+    assert members.body_key == "events"
+    assert bot.forwarders(RelayConfig.from_env({**env, "RELAY_MEMBER_EVENTS": "0"}))[1] is None
