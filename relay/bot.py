@@ -236,20 +236,27 @@ class RelayClient(discord.AutoShardedClient):
             self.members.submit(event)
 
 
-async def _log_stats(forwarder: Forwarder, every: float = STATS_EVERY) -> None:
+async def _log_stats(forwarders: Mapping[str, Forwarder], every: float = STATS_EVERY) -> None:
+    """Every `every` seconds, one counter line per queue ("messages", and "members" when member events are on)."""
     while True:
         await asyncio.sleep(every)
-        logger.info("relay: %s", forwarder.stats())
+        for name, forwarder in forwarders.items():
+            logger.info("relay: %s %s", name, forwarder.stats())
+
+
+def forwarders(config: RelayConfig) -> tuple[Forwarder, Forwarder | None]:
+    """The messages' forwarder and, when member events are on, the members' one: the same batch size and
+    window (RELAY_MAX_BATCH, RELAY_MAX_DELAY) for both."""
+    batch, delay = config.max_batch, config.max_delay
+    messages = Forwarder(config.ingest_url, config.relay_key, max_batch=batch, max_delay=delay)
+    if not config.members_url:
+        return messages, None
+    return messages, Forwarder.for_members(config.members_url, config.relay_key, max_batch=batch, max_delay=delay)
 
 
 async def run(config: RelayConfig) -> None:
     """Run until SIGINT/SIGTERM or a fatal gateway error, then flush the queued events."""
-    forwarder = Forwarder(config.ingest_url, config.relay_key, max_batch=config.max_batch, max_delay=config.max_delay)
-    members = (
-        Forwarder.for_members(config.members_url, config.relay_key, max_delay=config.max_delay)
-        if config.members_url
-        else None
-    )
+    forwarder, members = forwarders(config)
     client = RelayClient(forwarder, members)
     closing: set[asyncio.Task[None]] = set()
 
@@ -267,7 +274,8 @@ async def run(config: RelayConfig) -> None:
     await forwarder.start()
     if members is not None:
         await members.start()
-    stats = asyncio.create_task(_log_stats(forwarder))
+    queues = {"messages": forwarder, **({"members": members} if members is not None else {})}
+    stats = asyncio.create_task(_log_stats(queues))
     try:
         async with client:
             await client.start(config.token)

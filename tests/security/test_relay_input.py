@@ -93,6 +93,25 @@ class TestIngestion:
         assert ingest(api, message(G, U, MID + 5, now_ms() + 30 * MINUTE_MS)).status == 202
         assert_refused(ingest(api, message(G, U, MID + 6, now_ms() - 5 * MINUTE_MS)), "messages.0.timestamp")
 
+    def test_an_id_much_older_than_its_timestamp_is_accepted_and_only_dedups(self, api, messages_queue):
+        """No bound between the time a `messageId` carries and `timestamp` (docs/API.md, "Ingestion rules"):
+        the relay takes the timestamp from the id (discord.py's created_at), XP is judged by the timestamp
+        (bounded by arrival), and the id only orders the member's messages, so an old id can cost only its own
+        message (below the member's last counted id: a duplicate), never XP someone else earns."""
+        from xpshop.ids import DISCORD_EPOCH_MS
+
+        t = now_ms()
+        old_id = ((t - 400 * DAY_MS - DISCORD_EPOCH_MS) << 22) + 1
+        user = new_user_id()
+        old = message(G, user, old_id, t - 2 * MINUTE_MS)
+        assert (ingest(api, old).status, receive_all(messages_queue) != []) == (202, True)
+        consume([old])
+        assert (member_item(G, user)["messages"], member_item(G, user)["xpMessages"]) == (1, 1)
+        fresh = message(G, user, ((t - DISCORD_EPOCH_MS) << 22) + 1, t - MINUTE_MS - MINUTE_MS // 2)
+        consume([fresh])  # a real id counts as usual (in cooldown: counted, no XP)
+        consume([old])  # the old id again, below the watermark now: a duplicate
+        assert (member_item(G, user)["messages"], member_item(G, user)["xpMessages"]) == (2, 1)
+
     @pytest.mark.parametrize(
         ("field", "value"),
         [

@@ -192,3 +192,53 @@ def test_a_leave_sends_the_members_waiting_messages_first() -> None:
 
     asyncio.run(main())
     assert received == [("messages", ["1300000000000000001"]), ("members", ["leave"])]
+
+
+def test_the_periodic_counters_include_the_member_events_queue(caplog: pytest.LogCaptureFixture) -> None:
+    """relay/README.md: member events have "the same batching, retries and counters", logged every 5 minutes
+    with the messages' ones (the members' queue used to be left out of the log)."""
+    from relay import bot
+
+    messages = Forwarder("http://ingest.invalid/api/xp/ingest/messages", "key")
+    members = Forwarder.for_members("http://ingest.invalid/api/xp/ingest/members", "key")
+    from relay.events import event_from_message
+
+    messages.submit(
+        event_from_message(
+            message_id=1300000000000000001, guild_id=GUILD, channel_id=GUILD, user_id=USER, timestamp=NOW_MS
+        )
+    )
+    members.submit(member_event("leave", 111111111111111113, SimpleNamespace(id=222222222222222225, bot=False)))
+
+    async def one_round() -> None:
+        task = asyncio.create_task(bot._log_stats({"messages": messages, "members": members}, every=0))
+        for _ in range(100):  # a few rounds of the loop: each sleeps 0 s
+            await asyncio.sleep(0)
+        task.cancel()
+
+    with caplog.at_level("INFO", logger="relay.bot"):
+        asyncio.run(one_round())
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("relay: messages ") and "'queued': 1" in line for line in lines), lines
+    assert any(line.startswith("relay: members ") and "'queued': 1" in line for line in lines), lines
+
+
+def test_both_queues_take_the_configured_batch_size_and_window() -> None:
+    """RELAY_MAX_BATCH is "events per request" and member events have "the same batching" (relay/README.md):
+    the members' queue used to send up to 100 whatever RELAY_MAX_BATCH said."""
+    from relay import bot
+
+    env = {
+        "DISCORD_BOT_TOKEN": "t",
+        "XPSHOP_INGEST_URL": "https://x.example/api/xp/ingest/messages",
+        "XPSHOP_RELAY_KEY": "k",
+        "RELAY_MEMBER_EVENTS": "1",
+        "RELAY_MAX_BATCH": "10",
+        "RELAY_MAX_DELAY": "2",
+    }
+    messages, members = bot.forwarders(RelayConfig.from_env(env))
+    assert members is not None
+    assert (messages.max_batch, messages.max_delay, messages.url) == (10, 2.0, env["XPSHOP_INGEST_URL"])
+    assert (members.max_batch, members.max_delay, members.url) == (10, 2.0, "https://x.example/api/xp/ingest/members")
+    assert members.body_key == "events"
+    assert bot.forwarders(RelayConfig.from_env({**env, "RELAY_MEMBER_EVENTS": "0"}))[1] is None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from .. import guild_config
+from ..clock import now_ms
 from ..errors import ErrorCode, NotFound
 from ..levels import Curve
 from ..store import members
@@ -110,7 +111,9 @@ def add_xp(
     level_source = members.LEVEL_EARNED if earned else members.LEVEL_GRANTED
     note = members.Note(source, reason)
     curve = curve_for(guild_id)
-    change = members.add(guild_id, user_id, amount, curve, source=level_source, note=note)
+    # Earned XP records its time on the member: a leave or ban stamped before it is stale (see reset_once).
+    earned_at = now_ms() if earned else None
+    change = members.add(guild_id, user_id, amount, curve, source=level_source, note=note, earned_at=earned_at)
     _logged(guild_id, user_id, change, reason, source)
     answer = _levels(change, curve)
     return {**answer, "leveledUp": answer["newLevel"] > answer["oldLevel"]}
@@ -255,11 +258,20 @@ def apply_member_event(event: MemberEvent) -> dict[str, Any]:
         event.eventId,
         event.type,
         curve_for(event.guildId),
+        at_ms=event.at,
         reset=reset,
         note=members.Note("relay", event.type),
     )
     if not outcome.first:
         return {"applied": False, "reason": "duplicate"}
+    if outcome.stale:
+        # Delivered late: the member came back and earned XP after it (or a later reset covered it). Resetting
+        # now would take XP earned after the event, so it changes nothing (its id is recorded as seen).
+        logger.info(
+            "member event stale",
+            extra={"guildId": event.guildId, "userId": event.userId, "type": event.type, "eventId": event.eventId},
+        )
+        return {"applied": False, "reset": False, "reason": "stale"}
     if outcome.change is None:
         return {"applied": True, "reset": False, "reason": "resetOn" if not reset else "noXp"}
     _logged(event.guildId, event.userId, outcome.change, event.type, "relay")

@@ -148,7 +148,11 @@ def count_run(events: list[MessageEvent], tally: Tally) -> list[dict[str, Any]]:
     run = []
     for e in human:
         award = message_award(cfg, e.userId, e.channelId, e.roleIds, guild_id=e.guildId)
-        run.append(members.Message(int(e.messageId), e.award_at(), award.xp, award.cooldown_ms, e.display_data()))
+        run.append(
+            members.Message(
+                int(e.messageId), e.award_at(), award.xp, award.cooldown_ms, e.display_data(), e.written_at()
+            )
+        )
     outcomes = iter(members.count_messages(first.guildId, first.userId, run, curve=curve))
     sent = iter(run)
     for i, r in enumerate(results):

@@ -155,6 +155,11 @@ class Note:
 
 
 LAST_CHANGE = "lastChange"
+# When the member last earned XP by their own activity: a rewarded message's or command's own time, Give XP's
+# time. A leave or ban stamped before it is stale (the member came back and earned since): see reset_once.
+EARNED_AT = "earnedAt"
+# The `at` of the last leave or ban that reset the member: a leave or ban stamped no later is covered by it.
+RESET_AT = "resetAt"
 
 
 def last_change(note: Note, wid: str, at_ms: int) -> dict[str, Any]:
@@ -190,10 +195,11 @@ _SET_LEVELLED = (
 _SET_EXACT = (
     f"{_SET_LEVELLED}, messages = if_not_exists(messages, :zero), xpMessages = if_not_exists(xpMessages, :zero)"
 )
-# A rewarded message: counted, and its award time and id recorded, in the same write.
+# A rewarded message: counted, and its award time, earned time and id recorded, in the same write.
 _SET_EXACT_MESSAGE = (
     f"{_SET_LEVELLED}, messages = if_not_exists(messages, :zero) + :one, "
-    "xpMessages = if_not_exists(xpMessages, :zero) + :one, lastAwardedAt = :at, #lastId = :mid"
+    "xpMessages = if_not_exists(xpMessages, :zero) + :one, lastAwardedAt = :at, #lastId = :mid, "
+    f"{EARNED_AT} = :at"
 )
 
 
@@ -207,10 +213,16 @@ def _write_exact(
     source: str,
     note: Note | None = None,
     level_seen: bool = False,
+    earned_at: int | None = None,
 ) -> None:
     """Write xp and its level, provided the member is still as we saw it (absent, or at `seen.xp`; with
-    `level_seen`, also at the level seen: a relevel racing another relevel, whose change is already counted)."""
+    `level_seen`, also at the level seen: a relevel racing another relevel, whose change is already counted).
+    `earned_at`: XP the member earned at that time (recorded as `earnedAt`)."""
     values = _exact_values(guild_id, user_id, new_xp, curve, source)
+    expression = _SET_EXACT
+    if earned_at is not None:
+        expression += f", {EARNED_AT} = :eat"
+        values[":eat"] = earned_at
     if seen is None:
         condition = "attribute_not_exists(PK)"
     else:
@@ -224,7 +236,7 @@ def _write_exact(
                 values[":seenLevel"] = seen["level"]
     _update(
         Key=keys.member(guild_id, user_id),
-        UpdateExpression=_SET_EXACT,
+        UpdateExpression=expression,
         ConditionExpression=condition,
         ExpressionAttributeNames={"#level": "level"},
         ExpressionAttributeValues=values,
@@ -316,13 +328,21 @@ def _attempts() -> Iterator[int]:
 
 
 def _delta(
-    guild_id: str, user_id: str, amount: int, removing: bool, curve: Curve, *, source: str, note: Note | None
+    guild_id: str,
+    user_id: str,
+    amount: int,
+    removing: bool,
+    curve: Curve,
+    *,
+    source: str,
+    note: Note | None,
+    earned_at: int | None = None,
 ) -> Change:
     """Add (or remove) XP. Within a level this is one atomic UpdateItem that never conflicts; crossing a
     level, the exact values are written conditionally on the XP we were handed back."""
     sign = -1 if removing else 1
     for _ in _attempts():
-        seen = _try_in_level(guild_id, user_id, amount, removing, note)
+        seen = _try_in_level(guild_id, user_id, amount, removing, note, earned_at=earned_at)
         if isinstance(seen, Change):
             return seen
         if seen is None and removing:
@@ -332,7 +352,7 @@ def _delta(
         old_xp = int(seen["xp"]) if seen else 0
         new_xp = max(0, old_xp + sign * amount) if removing else _check_cap(old_xp + amount)
         try:
-            _write_exact(guild_id, user_id, seen, new_xp, curve, source=source, note=note)
+            _write_exact(guild_id, user_id, seen, new_xp, curve, source=source, note=note, earned_at=earned_at)
             return _change(seen, new_xp, curve)
         except _Landed as landed:
             return landed.change
@@ -350,7 +370,7 @@ def _fits_in_level(seen: dict[str, Any], amount: int, removing: bool) -> bool:
 
 
 def _try_in_level(
-    guild_id: str, user_id: str, amount: int, removing: bool, note: Note | None = None
+    guild_id: str, user_id: str, amount: int, removing: bool, note: Note | None = None, *, earned_at: int | None = None
 ) -> Change | dict[str, Any] | None:
     """The atomic in-level update. Returns the change, or (when the guard fails) the current item/None."""
     if removing:
@@ -365,6 +385,9 @@ def _try_in_level(
         )
         condition = "toNext > :a AND xp <= :cap"
         values = {":cap": MAX_XP - amount}
+        if earned_at is not None:
+            expression += f", {EARNED_AT} = :eat"
+            values[":eat"] = earned_at
     try:
         resp = _update(
             Key=keys.member(guild_id, user_id),
@@ -386,11 +409,18 @@ def _try_in_level(
 
 
 def add(
-    guild_id: str, user_id: str, amount: int, curve: Curve, *, source: str = LEVEL_GRANTED, note: Note | None = None
+    guild_id: str,
+    user_id: str,
+    amount: int,
+    curve: Curve,
+    *,
+    source: str = LEVEL_GRANTED,
+    note: Note | None = None,
+    earned_at: int | None = None,
 ) -> Change:
-    """Add XP (creates the member when absent). `source`: LEVEL_EARNED only for XP the member earned.
-    `note`: audit the change (and count it) from the stream."""
-    return _delta(guild_id, user_id, amount, False, curve, source=source, note=note)
+    """Add XP (creates the member when absent). `source`: LEVEL_EARNED only for XP the member earned, with
+    `earned_at` its time (recorded as `earnedAt`). `note`: audit the change (and count it) from the stream."""
+    return _delta(guild_id, user_id, amount, False, curve, source=source, note=note, earned_at=earned_at)
 
 
 def remove(guild_id: str, user_id: str, amount: int, curve: Curve, *, note: Note | None = None) -> Change:
@@ -624,7 +654,7 @@ def _count_message(
         expression, names, values = _with_display(
             "SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
             "messages = messages + :one, xpMessages = xpMessages + :one, lastAwardedAt = :at, "
-            "#lastId = :mid, updatedAt = :at",
+            f"#lastId = :mid, updatedAt = :at, {EARNED_AT} = :at",
             {"#lastId": id_attr},
             {
                 ":a": xp,
@@ -725,62 +755,95 @@ def set_hidden(guild_id: str, user_id: str, hidden: bool, curve: Curve) -> bool:
 @dataclass(frozen=True, slots=True)
 class Reset:
     """The outcome of a member event: `first` False for an event id seen before (nothing written);
-    `change` the XP going to 0 (None: nothing to reset, or not asked to)."""
+    `change` the XP going to 0 (None: nothing to reset, or not asked to); `stale` True when the member
+    earned XP after the event's time, or an earlier reset covered it (nothing reset)."""
 
     first: bool
     change: Change | None
+    stale: bool = False
+
+
+# A member event is applied only while the member's item agrees that nothing happened after it: no XP
+# earned after its time (`earnedAt`; items from before it carry only `lastAwardedAt`) and no reset by an
+# event stamped at or after it. Part of the reset's own condition, so a message landing between the read
+# and the write makes the write fail (and the event is then judged again from the item).
+_NOT_STALE = (
+    f"(attribute_not_exists({EARNED_AT}) OR {EARNED_AT} <= :evat) AND "
+    f"(attribute_exists({EARNED_AT}) OR attribute_not_exists(lastAwardedAt) OR lastAwardedAt <= :evat) AND "
+    f"(attribute_not_exists({RESET_AT}) OR {RESET_AT} < :evat)"
+)
+
+
+def _is_stale(item: dict[str, Any], at_ms: int) -> bool:
+    """What _NOT_STALE refuses, judged on an item read. Both times only grow, so a stale event stays stale."""
+    earned = item.get(EARNED_AT, item.get("lastAwardedAt"))
+    reset_at = item.get(RESET_AT)
+    return (earned is not None and int(earned) > at_ms) or (reset_at is not None and int(reset_at) >= at_ms)
 
 
 def reset_once(
-    guild_id: str, user_id: str, event_id: str, event_type: str, curve: Curve, *, reset: bool, note: Note | None = None
+    guild_id: str,
+    user_id: str,
+    event_id: str,
+    event_type: str,
+    curve: Curve,
+    *,
+    at_ms: int,
+    reset: bool,
+    note: Note | None = None,
 ) -> Reset:
     """Record a member event once per event id and, when `reset`, take the member's XP (and level) to 0 in
-        the same TransactWriteItems: the event's once-marker (`attribute_not_exists`) and the member's exact
-        values, guarded by the XP read just before (a concurrent award makes it read and try again). A member
-        without a record, or already at 0 XP, only gets the marker. Message counts, display data and privacy
-        are kept: a member who comes back starts from 0 XP, not as a stranger. `note`: the reset is audited (and
-    counted) from the stream, as an XP change through the API is."""
-    marker = {
-        **keys.once(guild_id, keys.MEMBER_EVENT, event_id),
-        "type": event_type,
-        "at": _now_ms(),
-        "ttl": _now_ms() // 1000 + ONCE_TTL_SECONDS,
-    }
-    claim = tx.put(marker, "attribute_not_exists(PK)")
+    the same TransactWriteItems: the event's once-marker (`attribute_not_exists`) and the member, guarded by
+    the XP read just before and by the event not being stale (`at_ms`, the event's time, not before the
+    member's last earned XP or last reset: _NOT_STALE); a concurrent write makes it read and try again. The
+    reset records `at_ms` as `resetAt`. A member without a record, already at 0 XP, or for whom the event is
+    stale only gets the marker (a member at 0 XP or without a record still guards it: an award landing
+    meanwhile is judged with it). Message counts, display data and privacy are kept: a member who comes back
+    starts from 0 XP, not as a stranger. `note`: the reset is audited (and counted) from the stream, as an XP
+    change through the API is."""
+    member_key = keys.member(guild_id, user_id)
     for _ in _attempts():
-        seen = None
+        seen, stale = None, False
         if reset:
-            item = table().get_item(Key=keys.member(guild_id, user_id), ConsistentRead=True).get("Item")
+            item = table().get_item(Key=member_key, ConsistentRead=True).get("Item")
             seen = plain(item) if item else None
-        items = [claim]
-        if seen is not None and int(seen.get("xp", 0)) > 0:
+            stale = seen is not None and _is_stale(seen, at_ms)
+        marker = {
+            **keys.once(guild_id, keys.MEMBER_EVENT, event_id),
+            "type": event_type,
+            "at": _now_ms(),
+            "eventAt": at_ms,
+            "ttl": _now_ms() // 1000 + ONCE_TTL_SECONDS,
+        }
+        if stale:
+            marker["stale"] = True
+        items = [tx.put(marker, "attribute_not_exists(PK)")]
+        if reset and not stale and seen is None:
+            items.append(tx.check(member_key, "attribute_not_exists(PK)"))
+        elif reset and not stale and seen is not None and int(seen.get("xp", 0)) <= 0:
+            items.append(tx.check(member_key, f"xp = :seen AND {_NOT_STALE}", values={":seen": 0, ":evat": at_ms}))
+        elif reset and not stale and seen is not None:
             values = _exact_values(guild_id, user_id, 0, curve, LEVEL_GRANTED)
-            values[":seen"] = seen["xp"]
-            expression = _SET_EXACT
+            values.update({":seen": seen["xp"], ":evat": at_ms})
+            expression = f"{_SET_EXACT}, {RESET_AT} = :evat"
             if note is not None:  # a new write id: the stream tells this change from the last noted one
                 wid = write_id()
                 expression += f", wid = :wid, {LAST_CHANGE} = :lc"
                 values.update({":wid": wid, ":lc": last_change(note, wid, int(values[":now"]))})
-            items.append(
-                tx.update(
-                    keys.member(guild_id, user_id),
-                    expression,
-                    "xp = :seen",
-                    names={"#level": "level"},
-                    values=values,
-                )
-            )
-        else:
-            seen = None  # nothing to take back
+            guard = f"xp = :seen AND {_NOT_STALE}"
+            items.append(tx.update(member_key, expression, guard, names={"#level": "level"}, values=values))
         try:
             tx.write(items)
         except tx.Cancelled as exc:
             if exc.failed(0):
                 return Reset(False, None)  # seen before: a redelivery, or the relay sent it twice
             if exc.failed(1):
-                continue  # the member moved since it was read
+                continue  # the member moved since it was read: judge the event again
             raise
-        return Reset(True, _change(seen, 0, curve) if seen is not None else None)
+        if stale:
+            return Reset(True, None, stale=True)
+        changed = seen is not None and int(seen.get("xp", 0)) > 0
+        return Reset(True, _change(seen, 0, curve) if changed else None)
     raise Unavailable("The member is being updated concurrently; retry shortly")
 
 
@@ -831,6 +894,9 @@ class Message:
     xp: int | None
     cooldown_ms: int
     display: Display | None = None
+    # When it was written (its own timestamp, not after its arrival): recorded as the member's `earnedAt` when
+    # it earns, which a late leave or ban is judged stale by. `at_ms` may be later (bounded by arrival - 1 h).
+    written_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -867,6 +933,7 @@ class _Plan:
     counted: list[bool]
     last_id: int | None = None
     last_awarded: int | None = None
+    last_earned: int | None = None  # the latest written time of an award (recorded as earnedAt)
     total: int = 0
     in_cooldown_edge: int | None = None  # the latest cooldown edge of messages found in cooldown before an award
     award_edge: int | None = None  # the cooldown edge of the first award
@@ -909,6 +976,8 @@ def _plan(state: _State | None, run: list[Message]) -> _Plan:
         plan.total += amount
         plan.awards.append(amount)
         last_awarded = m.at_ms
+        written = m.written_ms if m.written_ms is not None else m.at_ms
+        plan.last_earned = max(written, plan.last_earned or written)
     plan.last_id = last_id
     plan.last_awarded = last_awarded
     return plan
@@ -925,12 +994,12 @@ def _run_display(run: list[Message], counted: list[bool]) -> dict[str, str | Non
 
 _SET_EXACT_RUN = (
     f"{_SET_LEVELLED}, messages = if_not_exists(messages, :zero) + :n, "
-    "xpMessages = if_not_exists(xpMessages, :zero) + :k, lastAwardedAt = :at, #lastId = :mid"
+    f"xpMessages = if_not_exists(xpMessages, :zero) + :k, lastAwardedAt = :at, #lastId = :mid, {EARNED_AT} = :eat"
 )
 _SET_IN_LEVEL_RUN = (
     "SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
     "messages = if_not_exists(messages, :zero) + :n, xpMessages = if_not_exists(xpMessages, :zero) + :k, "
-    "lastAwardedAt = :at, #lastId = :mid, updatedAt = :upd"
+    f"lastAwardedAt = :at, #lastId = :mid, updatedAt = :upd, {EARNED_AT} = :eat"
 )
 
 # The state this container last wrote per member (guild, user, id attribute): picks the first write's shape.
@@ -1062,6 +1131,7 @@ def _write_run(
                 ":cap": MAX_XP - plan.total,
                 ":k": plan.awarded,
                 ":at": plan.last_awarded,
+                ":eat": plan.last_earned,
                 # as the last message's own write would set it: its time for an award, now for a count
                 ":upd": run[last_counted].at_ms if plan.awards[last_counted] is not None else _now_ms(),
             }
@@ -1070,7 +1140,7 @@ def _write_run(
     else:
         form = "exact"  # a level crossed, the cap reached, or a new member
         values.update(_exact_values(guild_id, user_id, state.xp + plan.total, curve, LEVEL_EARNED))
-        values.update({":k": plan.awarded, ":at": plan.last_awarded})
+        values.update({":k": plan.awarded, ":at": plan.last_awarded, ":eat": plan.last_earned})
         expression = _SET_EXACT_RUN
         if state.exists:
             conditions.append("xp = :seen")

@@ -175,6 +175,12 @@ class MessageEvent(BaseModel):
             return self.timestamp
         return min(max(self.timestamp, self.receivedAt - award_window_ms()), self.receivedAt)
 
+    def written_at(self) -> int:
+        """When the message was written, as far as the backend can tell: its timestamp, never after its arrival
+        (a relay clock ahead). What a late leave or ban is judged stale by (`earnedAt`), unlike `award_at`,
+        which an hour-late message moves forward."""
+        return self.timestamp if self.receivedAt is None else min(self.timestamp, self.receivedAt)
+
     def display_data(self) -> dict[str, str | None]:
         """The display data the relay sent (only the fields it sent: absent ones are kept as stored)."""
         return {name: getattr(self, name) for name in display.ATTRIBUTES if name in self.model_fields_set}
