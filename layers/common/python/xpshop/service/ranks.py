@@ -306,9 +306,10 @@ def _position(image: Mapping[str, Any] | None) -> Position | None:
 
 
 def apply_records(records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]]) -> int:
-    """(sequence number, old image, new image) of member items, in stream order -> one move per member
-    (its first old position to its last new one), each applied once whatever the redeliveries. Returns how
-    many members moved in the counters."""
+    """(sequence number, old image, new image) of member items, in stream order -> one plan per guild (per
+    PLAN_MEMBERS members) moving each member from where it is counted to its last new position, each change
+    applied once whatever the redeliveries (store.rank_counters). Returns how many members moved in the
+    counters."""
     moves: dict[tuple[str, str], list[Any]] = {}
     for seq, old, new in records:
         before, after = _position(old), _position(new)
@@ -322,12 +323,12 @@ def apply_records(records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping
             moves[(guild_id, user_id)] = [before, after, seq]
         else:  # a later record of the same member in this batch: keep the first old, take the last new
             found[1], found[2] = after, seq
-    moved = 0
+    by_guild: dict[str, dict[str, tuple[Position | None, str]]] = {}
     for (guild_id, user_id), (before, after, seq) in moves.items():
         if rank_tree.canonical(before) == rank_tree.canonical(after):
             continue  # XP inside one bucket, messages counted without XP, stats fields: no counter moves
-        moved += store.move(guild_id, user_id, before, after, seq)
-    return moved
+        by_guild.setdefault(guild_id, {})[user_id] = (after, seq)
+    return sum(store.apply(guild_id, changes) for guild_id, changes in by_guild.items())
 
 
 def repair(guild_id: str, members: Iterable[Position]) -> int:
