@@ -25,7 +25,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from tests.support import shop
-from tests.support.faults import CONFLICT, INTERNAL, KINDS, THROTTLE, Fault, inject, key_is
+from tests.support.faults import CONFLICT, INTERNAL, KINDS, THROTTLE, Fault, inject, key_is, nth_item
 from tests.support.imports import check_against_oracle
 from tests.support.sqs import consume, message
 from tests.support.storage import member_item, new_guild_id, new_user_id, reset_storage_caches
@@ -541,7 +541,7 @@ def test_a_failed_rank_batch_is_redelivered_and_counted_once(api, rank_stream, k
     plan is finished once and the members' records are refused by their sequence numbers."""
     guild, expected = _ranked_setup(api, rank_stream)
     tries = 8 if kind == CONFLICT else 5  # the store's tries for a conflict; botocore's for the others
-    with inject(Fault("UpdateItem", kind, times=tries, skip=1, match=_counts_rank)) as injected:
+    with inject(Fault("UpdateItem", kind, times=tries, match=nth_item(_counts_rank, 1))) as injected:
         rank_stream.drain()
     assert injected.injected == tries
     check_against_oracle(api, guild, expected)

@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.test_ranking import _check
-from tests.support.faults import INTERNAL, Fault, inject
+from tests.support.faults import INTERNAL, Fault, inject, nth_item
 
 
 def _hold(api: Any) -> tuple[Any, list[dict[str, Any]]]:
@@ -107,7 +107,7 @@ def test_a_batch_failing_between_two_writes_is_finished_by_its_redelivery(api, g
     poller, seen = _hold(api)
     _move(api, guild, users, members)
     records = _held(poller, seen)
-    crash = Fault("UpdateItem", INTERNAL, times=5, skip=skip, match=_rank_write)  # botocore's 5 tries
+    crash = Fault("UpdateItem", INTERNAL, times=5, match=nth_item(_rank_write, skip))  # botocore's 5 tries
     with inject(crash) as injected, pytest.raises(ClientError):
         _deliver(records)
     assert injected.injected == 5
@@ -136,7 +136,7 @@ def test_a_holder_that_died_is_taken_over_once_its_lease_is_past(api, guild, mon
     _move(api, guild, users, members)
     records = _held(poller, seen)
     monkeypatch.setattr(rank_counters, "_give_up", lambda guild_id, plan: None)  # died: nothing more runs
-    crash = Fault("UpdateItem", INTERNAL, times=5, skip=7, match=_rank_write)
+    crash = Fault("UpdateItem", INTERNAL, times=5, match=nth_item(_rank_write, 7))
     with inject(crash), pytest.raises(ClientError):
         _deliver(records)
     pending = rank_counters._plan_item(guild)
@@ -176,14 +176,14 @@ def test_a_write_applied_whose_answer_was_lost_is_not_applied_twice(api, guild, 
 
 
 def _blocking_counters(monkeypatch: Any, blocked: threading.Event, go: threading.Event) -> None:
-    """The first counter write of the thread named 'holder' waits for `go` (its ranked items are written,
-    its counters not yet)."""
+    """The first counter write of the thread named 'holder' (or of its plan's writer threads, named after
+    it) waits for `go` (its ranked items are written, its counters not yet)."""
     from xpshop.store import rank_counters
 
     real_add = rank_counters._add
 
     def add(*args: Any) -> None:
-        if threading.current_thread().name == "holder" and not blocked.is_set():
+        if threading.current_thread().name.startswith("holder") and not blocked.is_set():
             blocked.set()
             assert go.wait(60)
         real_add(*args)

@@ -37,9 +37,12 @@ one Query.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -49,7 +52,7 @@ from ..errors import Unavailable
 from ..rank_tree import Counter, Position, canonical
 from . import keys, tx
 from .conditions import Key
-from .table import batch_get, failed_item, is_condition_failure, plain, resource, table, write_id
+from .table import batch_get, client, failed_item, is_condition_failure, plain, resource, table, table_name, write_id
 
 SEQ_WIDTH = 40  # stream sequence numbers are 21-40 digits: zero-padded, they compare as strings
 REPAIR_SEQ = "0" * SEQ_WIDTH  # a repair is older than any stream record: the record wins afterwards
@@ -59,6 +62,12 @@ LEASE_MS = 20_000  # a plan's holder writes nothing of it after this long (it fa
 # holder sent just before its lease ended is answered by then, botocore's retries included (5 tries).
 SLACK_MS = 40_000
 PATIENCE_MS = 2_000  # how long a repair or forget waits for a pending plan before answering "try later"
+# A plan's writes in flight at once: one after another, a plan of 100 members (100-500 writes at ~6 ms) would
+# wait 0.6-3 s on DynamoDB; at once, ~0.1-0.2 s (botocore's CPU a request does not overlap: PERFORMANCE.md,
+# "Rank index throughput"). They write through store.table's
+# client (boto3 clients are thread-safe, resources and Table objects are not), each on a pooled connection
+# (table.MAX_POOL_CONNECTIONS).
+WRITERS = 16
 
 State = tuple[int, str] | None  # a ranked item as stored, (xp, seq); None: none, the member is not counted
 _NAMES = {"#v": "v", "#tok": "tok", "#holder": "holder", "#until": "until", "#plan": "plan"}
@@ -216,9 +225,11 @@ def _take(guild_id: str, item: Mapping[str, Any] | None, entries: list[Entry]) -
 
 def _run(guild_id: str, plan: Plan, *, fresh: bool) -> None:
     """Apply a plan taken (`fresh`: just now, nothing of it written) or taken over (some of it may be
-    written): ranked items, counters, release. Each step is a no-op when it is done already."""
+    written): ranked items, then counters, then release, the writes of each step at once (WRITERS). Each
+    write is a no-op when it is done already."""
     try:
         current = None if fresh else _ranked_items(guild_id, [e.user_id for e in plan.entries])
+        todo = []
         for entry in plan.entries:
             if current is not None:
                 state = _state(current.get(entry.user_id))
@@ -226,14 +237,39 @@ def _run(guild_id: str, plan: Plan, *, fresh: bool) -> None:
                     continue
                 if state != entry.before:
                     raise PlanBroken(f"ranked item of {entry.user_id} in guild {guild_id}: {state}, plan {entry}")
-            _write_ranked(guild_id, plan, entry)
+            todo.append(entry)
         moves = [(_position(e.before, e.user_id), _position(e.after, e.user_id)) for e in plan.entries]
-        for counter, delta in rank_tree.deltas(moves).items():
-            _add(guild_id, plan, counter, delta)
+        # Worker threads are named after the caller's (logs, tests). Counters only once every ranked item is
+        # written: a taken-over plan then finds each ranked item as read or as made.
+        with ThreadPoolExecutor(WRITERS, thread_name_prefix=threading.current_thread().name) as pool:
+            _all_at_once(pool, [partial(_write_ranked, guild_id, plan, e) for e in todo])
+            deltas = rank_tree.deltas(moves).items()
+            _all_at_once(pool, [partial(_add, guild_id, plan, c, d) for c, d in deltas])
         _release(guild_id, plan)
     except BaseException:
-        _give_up(guild_id, plan)
+        _give_up(guild_id, plan)  # only once nothing of ours is in flight: _all_at_once waited for it
         raise
+
+
+def _all_at_once(pool: ThreadPoolExecutor, writes: list[Callable[[], None]]) -> None:
+    """Run these writes on the pool and wait for every one. After a failure the writes not started yet are
+    skipped, and those in flight are still waited for before the failure is raised: the holder gives the
+    plan up only when none of its writes can land any more."""
+    failed = threading.Event()
+
+    def run(write: Callable[[], None]) -> None:
+        if failed.is_set():
+            return
+        try:
+            write()
+        except BaseException:
+            failed.set()
+            raise
+
+    futures = [pool.submit(run, write) for write in writes]
+    wait(futures)
+    for future in futures:
+        future.result()  # the first failure, raised
 
 
 def _conflicts_retried(write: Callable[[], Any]) -> None:
@@ -258,11 +294,11 @@ def _write_ranked(guild_id: str, plan: Plan, entry: Entry) -> None:
         if entry.after is None:
             if values:
                 kwargs["ExpressionAttributeValues"] = values
-            _conflicts_retried(lambda: table().delete_item(Key=key, **kwargs))
+            _conflicts_retried(lambda: client().delete_item(TableName=table_name(), Key=key, **kwargs))
         else:
             kwargs["UpdateExpression"] = "SET xp = :xp, seq = :seq"
             kwargs["ExpressionAttributeValues"] = {":xp": entry.after[0], ":seq": entry.after[1], **values}
-            _conflicts_retried(lambda: table().update_item(Key=key, **kwargs))
+            _conflicts_retried(lambda: client().update_item(TableName=table_name(), Key=key, **kwargs))
     except ClientError as exc:
         if not is_condition_failure(exc):
             raise
@@ -276,7 +312,8 @@ def _add(guild_id: str, plan: Plan, counter: Counter, delta: int) -> None:
     plan.check_lease()
     try:
         _conflicts_retried(
-            lambda: table().update_item(
+            lambda: client().update_item(
+                TableName=table_name(),
                 Key=keys.rank_counter(guild_id, counter.level, counter.parent, counter.key),
                 UpdateExpression="ADD n :d SET j = :j",
                 ConditionExpression="attribute_not_exists(j) OR j < :j",
