@@ -2,7 +2,7 @@
 
 DynamoDB Local cannot show partition limits, so this is arithmetic over the write paths as the code does
 them (per award: the member `UpdateItem`, its `LeaderboardBands` index entry, the guild's stats shard, the
-rank index's transaction of counters), under a stated distribution of the active members over levels. Every
+rank index's writes of counters), under a stated distribution of the active members over levels. Every
 input is a constant below: edit them (or pass --shares / --life-minutes) and run
 
     python -m bench.capacity            # print the section
@@ -53,7 +53,7 @@ LEVEL_SHARES: dict[int, float] | None = None
 MESSAGES_PER_BATCH = 10  # the consumer's SQS batch: one stats shard write per guild per batch
 STATS_SHARDS = keys.STATS_SHARDS
 PARTITION_WCU = 1_000
-TRANSACTION_WCU_PER_ITEM = 2  # the rank index writes counters in TransactWriteItems
+RANK_WCU_PER_ITEM = 1  # the rank index's plans write ranked items and counters one plain write each
 MAX_LEVEL = 2_000
 SENSITIVITY_LIVES = (1_000.0, 1_500.0, 2_000.0, 3_000.0, 4_500.0, 6_000.0, 8_000.0, 12_000.0)
 
@@ -140,15 +140,16 @@ def model(curve: Curve = CURVE, life: float | None = None) -> list[Partition]:
 
 
 def _rank_counters(curve: Curve, awards: dict[int, float]) -> list[Partition]:
-    """The rank index's transaction per award that moves a member's counters: the member's ranked item,
+    """The rank index's writes per award that moves a member's counters: the member's ranked item,
     C(old) -1 and C(new) +1 (one partition per thousand of XP), T(old XP) -1 and T(new XP) +1 below 1,000 XP
-    (one partition per exact XP), B -1/+1 across a thousand, A across a million; 2 WCU per item (a
-    transaction). Below 1,000 XP every award moves (a C item per exact XP); from 1,000 on only the awards
+    (one partition per exact XP), B -1/+1 across a thousand, A across a million; 1 WCU per item (a plain
+    write of the batch's plan; members of one batch sharing a counter share its write, not counted here: an
+    upper bound). Below 1,000 XP every award moves (a C item per exact XP); from 1,000 on only the awards
     that leave their hundred of XP (a C item per hundred): those from its last XP_PER_AWARD XP."""
     c_parts: dict[tuple[int, int], float] = defaultdict(float)
     b_parts: dict[int, float] = defaultdict(float)
     t_parts: dict[int, float] = defaultdict(float)
-    tx = TRANSACTION_WCU_PER_ITEM
+    tx = RANK_WCU_PER_ITEM
     for level, n in awards.items():
         low, high = curve.total_xp_for_level(level), curve.total_xp_for_level(level + 1)
         per_xp = n / (high - low)  # awards/s per XP value: members spread evenly inside their level
@@ -234,8 +235,44 @@ def below_threshold() -> tuple[int, float]:
     return members, 2 * members / COOLDOWN_SECONDS
 
 
+def moving_members(curve: Curve = CURVE, life: float | None = None) -> float:
+    """Members/s that move in the rank counters: every award below 1,000 XP (rank_tree.TIED_BELOW), from
+    there those leaving their hundred of XP (XP_PER_AWARD in rank_tree.BUCKET); members spread evenly
+    inside a level."""
+    moving = 0.0
+    for level, n in _awards_by_level(level_shares(curve, life)).items():
+        low, high = curve.total_xp_for_level(level), curve.total_xp_for_level(level + 1)
+        below = max(0, min(high, rank_tree.TIED_BELOW) - low) / (high - low)
+        moving += n * (below + (1 - below) * XP_PER_AWARD / rank_tree.BUCKET)
+    return moving
+
+
+# Rerun `python -m bench.rank_plans` after changing the rank index and paste its table here.
+RANK_INDEX_MEASURED = [
+    "Measured 2026-12-01 (load average ~10 on this machine's 2 cores): "
+    "`python -m bench.rank_plans --members 100 --rounds 10` (bench/rank_plans.py): one guild, 10 plans of 100 "
+    "moving members each through `rank_counters.apply` on DynamoDB Local, the plan's writes one after another "
+    "(1 writer) or 16 at once (`WRITERS`). AWS: every request 6 ms (bench/cost.py's `DurationModel`), a plan = "
+    "its reads and take, its ranked writes, its counter writes, its release, each step in waves of the "
+    "writers; CPU as measured here, stretched to the function's share of a vCPU; several writers: the larger "
+    "of waiting and CPU (optimistic).",
+    "",
+    "| moves | writers | writes a plan (ranked + counters + plan item) | local members/s | CPU ms a plan on "
+    "Lambda (512 MB) | waiting ms a plan on AWS | AWS ms a plan | AWS members/s, one guild (512 MB) | same at "
+    "1,769 MB (a vCPU) |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    "| 1,000+ XP, ten hundreds shared | 1 | 106 (100 + 4 + 2) | 124 | 834 | 648 | 1,482 | 67 | 112 |",
+    "| 1,000+ XP, ten hundreds shared | 16 | 106 (100 + 4 + 2) | 217 | 835 | 72 | 835 | 120 | 414 |",
+    "| 1,000+ XP, a hundred each | 1 | 302 (100 + 200 + 2) | 59 | 2,092 | 1,830 | 3,922 | 25 | 41 |",
+    "| 1,000+ XP, a hundred each | 16 | 302 (100 + 200 + 2) | 86 | 1,806 | 144 | 1,806 | 55 | 191 |",
+    "| below 1,000 XP, 20 XP each (the most writes) | 1 | 502 (100 + 400 + 2) | 38 | 3,119 | 3,024 | 6,143 | 16 | 25 |",
+    "| below 1,000 XP, 20 XP each (the most writes) | 16 | 502 (100 + 400 + 2) | 54 | 2,732 | 216 | 2,732 | 37 | 126 |",
+]
+
+
 def section(curve: Curve = CURVE, life: float | None = None) -> list[str]:
     rows = model(curve, life)
+    moving = moving_members(curve, life)
     index = [r for r in rows if r.key.endswith("(index)")]
     fixed = [r for r in rows if not r.key.startswith("GUILD#<g> (table)")]
     busiest = max(fixed, key=lambda r: r.wcu)
@@ -337,16 +374,35 @@ def section(curve: Curve = CURVE, life: float | None = None) -> list[str]:
         "crossing) or write sharding with merged reads; neither is built.",
         f"- Stats: one `UpdateItem` per guild per batch of {MESSAGES_PER_BATCH} messages on one of "
         f"{STATS_SHARDS} shard keys.",
-        "- Rank counters: an award that moves a member's counters is one `TransactWriteItems` of the rank index "
-        "(2 WCU an item): the member's ranked item, its C counter left and the next joined (one partition per "
+        "- Rank counters: an award that moves a member's counters is part of a plan of the rank index (plain "
+        "writes, 1 WCU an item, a counter written once per batch whatever the members sharing it; counted here "
+        "as if none shared): the member's ranked item, its C counter left and the next joined (one partition per "
         "thousand of XP), and below 1,000 XP its T counters (one partition per exact XP); B across a thousand. "
         "Below 1,000 XP every award moves (a C item per exact XP); from 1,000 on only the awards that leave "
         f"their hundred of XP (a C item per hundred: ~{XP_PER_AWARD}% of them), the rest write nothing. The "
-        "busiest C partition is the thousand of XP holding the most members.",
+        "busiest C partition is the thousand of XP holding the most members. The guild's plan item (one key) is "
+        "written twice per plan, ~80 bytes per member moved: ~0.16 WCU per member moved (~170 WCU/s at the "
+        f"{moving:,.0f} moving members/s below): not the bound either.",
+        f"- Rank index throughput (one guild): at {AWARDS_PER_SECOND:,} awards/s about {moving:,.0f} members/s "
+        f"move in the counters (every award below 1,000 XP, ~1 in {rank_tree.BUCKET // XP_PER_AWARD} above). "
+        "One guild's member records share a partition key, so the stream gives them to one invocation at a "
+        "time, which applies its plans (up to 100 members each) one after another: one guild's rank index "
+        "takes at most (members a plan) / (time a plan), at any number of shards. Measured "
+        "(`python -m bench.rank_plans`, table below): a plan's writes 16 at once (`WRITERS`) cut its waiting "
+        "on DynamoDB 9-14x (a plan of 100 members and 302 writes: 1,830 -> 144 ms at 6 ms a request), but "
+        "then the CPU bounds it: botocore's ~1.5-2 ms a request measured here (a loaded 2-core machine) "
+        "stretches ~3.5x at the function's 512 MB. So one guild's rank index keeps up with **~55-120 moving "
+        "members/s at 512 MB, ~190-410 at 1,769 MB** (a full vCPU, the most one Python process uses), i.e. "
+        f"~300-2,000 awards/s from 1,000 XP: **not {AWARDS_PER_SECOND:,} awards/s**. Past its rate the rank "
+        "index lags (the stream's iterator age grows; ranks stay exact and catch up when traffic drops). "
+        "More needs fewer requests per moving member or the guild's counters split into shards applied in "
+        "parallel (members routed by id, ranks summing the shards): not built.",
         "- SQS FIFO with `FifoThroughputLimit: perMessageGroupId` and a group per member takes 70,000 msg/s "
         "per queue with batching: not the limit. Consumers: ~500-1,000 msg/s each against DynamoDB (a few ms "
         "a write), so 5-10 concurrent consumers (batch 10). Stream: 5,000 records/s in one guild's shard "
         "lineage; the rank index takes batches of 1,000 with `ParallelizationFactor` 2 (order per guild kept).",
+        "",
+        *RANK_INDEX_MEASURED,
     ]
     return lines
 

@@ -1296,26 +1296,29 @@ def levers(report: Report, prices: Prices = PRICES) -> list[str]:
             f" by function: {parts}."
         )
     consumer = _per_message(busy, "XpConsumerFunction", "wru")
-    member_updates = busy.ddb_calls.get("UpdateItem", 0) / busy.messages
+    # the consumer's own requests (the rank index's plans are UpdateItems too)
+    member_updates = _per_message(busy, "XpConsumerFunction", "ddb_requests")
     rank = _per_message(busy, "RankIndexFunction", "wru")
     lines += [
-        f"- The consumer's {consumer:.2f} WRU a message (busy guild) come from {member_updates:.2f} `UpdateItem`s a"
-        " message: one guarded write per member per delivery (ingestion queues a member's messages of a relay"
-        " request as one record, and the consumer merges a member's consecutive records), the stats shard once a"
-        " batch, and a second write only when the first one's guess was wrong (a member this container has not"
+        f"- The consumer's {consumer:.2f} WRU a message (busy guild) come from"
+        f" {member_updates:.2f} `UpdateItem`s a message: one guarded write per member per delivery (ingestion"
+        " queues a member's messages of a relay request as one record, and the consumer merges a member's"
+        " consecutive records), the stats shard once a batch, and a second write only when the first one's"
+        " guess was wrong (a member this container has not"
         " written lately and that turns out to be new or in cooldown, or one another container changed). Of all"
         f" writes, {busy.index_wru:.2f} WRU a message are index writes: each member write rewrites its"
         " `LeaderboardBands` entry, 2 more WRU when the score moves (delete + put), 1 when only a projected"
         " attribute moves (`messages`, `xpMessages`, `lastAwardedAt` are projected for the pages, so a message"
         " inside the cooldown writes the index too). A member write is therefore 2 WRU at least, 3 with an award.",
-        f"- The rank index's {rank:.2f} WRU a message: each XP move that changes the member's counters is one"
-        " `TransactWriteItems` (the member's ranked item + the counters it leaves and joins, guarded by the stream"
-        " sequence number), and a transaction bills two units per item. Below 1,000 XP every award moves them (a C"
-        " counter per exact XP, and its tie ranges); from 1,000 XP on members are counted per hundred of XP, so"
-        " only the awards that leave their hundred (about one in five) write anything. The same guard on plain"
-        " conditional writes (ranked item first, then idempotent"
-        " counter updates keyed by the sequence number) would halve it; merging the counter deltas of a whole"
-        " stream batch (members sharing counter items) cuts it further in busy guilds.",
+        f"- The rank index's {rank:.2f} WRU a message: the XP moves that change a member's counters (below 1,000"
+        " XP every award, a C counter per exact XP and its tie ranges; from 1,000 XP on, counted per hundred of XP,"
+        " only the awards that leave their hundred, about one in five) are applied per stream batch and guild as"
+        " one plan of plain conditional writes, 1 WRU an item (a transaction bills two): the guild's plan item"
+        " taken and released (~80 bytes a member moved), each member's ranked item, and each counter the batch"
+        " moves once with its net delta (members of a batch sharing a counter share its write). The plan item is"
+        " what makes plain writes exact: a batch that fails between two of them is finished by its redelivery"
+        ' (docs/ARCHITECTURE.md, "Plans"). Left: a ranked item and two to four counter writes per member moved;'
+        " fewer only with coarser counters (more members per counter, more index reads per rank).",
     ]
     compared = "".join(
         f"; at {_window(r)} ({r.scenario.relay_batch:.2f} a request): {_request_charges(r)},"

@@ -1,14 +1,15 @@
 """The rank index: keeps the rank counters (xpshop.rank_tree) in step with member XP, from the table's stream,
 and writes the audit records and guild counters of XP changes made through the API, /xp and member events.
 
-Every member write that moves XP (any path) arrives here in order per guild; a batch becomes one guarded
-update per counter it changes (see xpshop.service.ranks.apply_records), and, for the changes whose write
-carried a note (who, why), one transaction per guild of their audit records and counter deltas (see
-xpshop.service.changes). Awards stay one write; ranks and pages at any depth read a few counters. A failed
-batch is retried whole (bisected on error): counters already updated for it refuse it again by the stream
-sequence number, audit records by the change's write id, so nothing counts twice. Each record logs one line
-(xpshop.record_log): its eventID and sequence number, guild, kind, its member's move, and its share of the
-batch's time.
+Every member write that moves XP (any path) arrives here in order per guild; a batch becomes one rank plan
+per guild: the members' ranked items and the counters they leave and join, each counter written once with
+the batch's net delta (see xpshop.service.ranks.apply_records and xpshop.store.rank_counters), and, for the
+changes whose write carried a note (who, why), one transaction per guild of their audit records and counter
+deltas (see xpshop.service.changes). Awards stay one write; ranks and pages at any depth read a few
+counters. A failed batch is retried whole (bisected on error): a plan it left pending is finished first,
+ranked items refuse records already applied by their sequence number, audit records by the change's write
+id, so nothing counts twice. Each record logs one line (xpshop.record_log): its eventID and sequence number,
+guild, kind, its member's move, and its share of the batch's time.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from tests.support import shop
-from tests.support.faults import CONFLICT, INTERNAL, KINDS, THROTTLE, Fault, inject, key_is
+from tests.support.faults import CONFLICT, INTERNAL, KINDS, THROTTLE, Fault, inject, key_is, nth_item
 from tests.support.imports import check_against_oracle
 from tests.support.sqs import consume, message
 from tests.support.storage import member_item, new_guild_id, new_user_id, reset_storage_caches
@@ -536,28 +536,30 @@ def _ranked_setup(api: Any, rank_stream: Any) -> tuple[str, dict[str, tuple[int,
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_failed_rank_batch_is_redelivered_and_counted_once(api, rank_stream, kind):
-    """The second counter move fails on every try of the first invocation: the batch fails whole (the
-    first member's move already applied), the stream delivers it again, and the applied move is refused
-    by its sequence number."""
+    """The plan's second counter write fails on every try of the first invocation: the batch fails whole
+    (ranked items and a counter already written, the plan left pending), the stream delivers it again, the
+    plan is finished once and the members' records are refused by their sequence numbers."""
     guild, expected = _ranked_setup(api, rank_stream)
     tries = 8 if kind == CONFLICT else 5  # the store's tries for a conflict; botocore's for the others
-    with inject(Fault("TransactWriteItems", kind, times=tries, skip=1, match=_moves_rank)) as injected:
+    with inject(Fault("UpdateItem", kind, times=tries, match=nth_item(_counts_rank, 1))) as injected:
         rank_stream.drain()
     assert injected.injected == tries
     check_against_oracle(api, guild, expected)
 
 
 def test_a_rank_move_whose_answer_was_lost_counts_once(api, rank_stream):
-    """botocore sends the transaction again with the same ClientRequestToken: DynamoDB does not apply it twice."""
+    """botocore sends a counter's update again after its answer was lost: the counter refuses a plan it has
+    taken (its plan number), so it does not count twice."""
     guild, expected = _ranked_setup(api, rank_stream)
-    with inject(Fault("TransactWriteItems", INTERNAL, lost=True, skip=1, match=_moves_rank)) as injected:
+    with inject(Fault("UpdateItem", INTERNAL, lost=True, skip=1, match=_counts_rank)) as injected:
         rank_stream.drain()
     assert injected.injected == 1
     check_against_oracle(api, guild, expected)
 
 
-def _moves_rank(body: dict[str, Any]) -> bool:
-    return not _writes_audit(body)
+def _counts_rank(body: dict[str, Any]) -> bool:
+    """A plan's write of a rank counter (GUILD#<g>#RANK#v<n>#...)."""
+    return "#RANK#v" in str(body.get("Key", {}).get("PK", {}).get("S", ""))
 
 
 # ---------------------------------------------------------------- a redrive from the dead-letter queue (RUNBOOK.md)

@@ -328,41 +328,35 @@ def test_two_repairs_of_one_stale_view_move_the_member_once(api, guild, monkeypa
 
 
 def test_a_record_beside_a_repair_moves_the_member_from_where_it_is_counted(api, guild, monkeypatch):
-    """A stream record whose own condition failed reads the ranked item and moves from there; a repair that
-    moved the XP (keeping the sequence number) between that read and the write must make the write fail."""
+    """A stream record's plan reads the ranked item, then takes the plan item; a repair that moved the XP
+    (keeping the sequence number) between that read and the take must make the take fail (the repair
+    bumped the plan item's version), and the plan read again: else it moves the member out of a bucket it
+    has left (counted twice)."""
     from xpshop.store import rank_counters
 
     a, b = str(546_000_000_000_000_001), str(546_000_000_000_000_002)
     assert api.put(f"/api/xp/users/{guild}/{a}", {"xp": 40}).status == 200
     assert api.put(f"/api/xp/users/{guild}/{b}", {"xp": 500}).status == 200
     assert api.get(f"/api/xp/leaderboard/{guild}").data["total"] == 2
-    real_table = rank_counters.table
+    real_read = rank_counters._ranked_items
+    repaired: list[bool] = []
 
-    class StaleOnce:
-        """The table, except that the first consistent read of `a`'s ranked item answers as it was, and a
-        repair (40 -> 700, same sequence number) lands right after that read."""
-
-        def __init__(self) -> None:
-            self.done = False
-
-        def __getattr__(self, name):
-            return getattr(real_table(), name)
-
-        def get_item(self, **kwargs):
-            answer = real_table().get_item(**kwargs)
-            if not self.done:
-                self.done = True
-                item = answer["Item"]
+    def read_then_repair(guild_id: str, users: list[str]):
+        found = real_read(guild_id, users)
+        if not repaired:  # a repair (40 -> 700, same sequence number) lands right after the plan's read
+            item = found[a]
+            repaired.append(
                 rank_counters._try(
                     guild, a, ((40, a), (700, a)), str(item["seq"]), ("seq = :seen", {":seen": item["seq"]})
                 )
-            return answer
+            )
+        return found
 
-    stale = StaleOnce()
-    monkeypatch.setattr(rank_counters, "table", lambda: stale)
-    # a record claiming a was at 10 (its condition fails: a is counted at 40), moving it to 90
-    rank_counters.move(guild, a, (10, a), (90, a), "9" * 30)
+    monkeypatch.setattr(rank_counters, "_ranked_items", read_then_repair)
+    # a record claiming a was at 10, moving it to 90
+    assert rank_counters.move(guild, a, (10, a), (90, a), "9" * 30)
     monkeypatch.undo()
+    assert repaired == [True]
     from xpshop.levels import DEFAULT_CURVE
     from xpshop.store import members as store
 

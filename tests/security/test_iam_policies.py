@@ -118,7 +118,7 @@ def test_functions_with_a_fixed_key_space_are_held_to_it():
 
 def test_the_checker_catches_an_action_or_partition_outside_the_grant():
     """The session-end check (tests/conftest.py) is only worth something if it can fail."""
-    assert violations({"RankIndexFunction": {"dynamodb:BatchGetItem": {"GUILD#1"}}})
+    assert violations({"RankIndexFunction": {"dynamodb:Scan": {"GUILD#1"}}})
     assert violations({"RankIndexFunction": {"dynamodb:UpdateItem": {"USER#1"}}})
     assert violations({"XpIngestFunction": {"dynamodb:GetItem": {"GUILD#1"}}})
     assert violations({"XpConsumerFunction": {"dynamodb:Query": {"index:GSI1:GUILDS"}}})

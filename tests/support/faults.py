@@ -15,6 +15,7 @@ retry double-apply unless the write is idempotent.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,15 +48,17 @@ class Fault:
     match: Callable[[dict[str, Any]], bool] | None = None
     seen: int = 0
     injected: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)  # writer threads
 
     def wants(self, operation: str, body: dict[str, Any]) -> bool:
         if operation != self.operation or (self.match is not None and not self.match(body)):
             return False
-        self.seen += 1
-        if self.seen <= self.skip or self.injected >= self.times:
-            return False
-        self.injected += 1
-        return True
+        with self.lock:
+            self.seen += 1
+            if self.seen <= self.skip or self.injected >= self.times:
+                return False
+            self.injected += 1
+            return True
 
 
 @dataclass
@@ -135,7 +138,8 @@ def inject(*faults: Fault) -> Iterator[Injected]:
                 if fault.lost:
                     answer = session.send(request)  # DynamoDB applies it; its answer never arrives
                     if answer.status_code != 200:  # refused (a condition): nothing applied, nothing to lose
-                        fault.injected -= 1
+                        with fault.lock:
+                            fault.injected -= 1
                         return AWSResponse(request.url, answer.status_code, answer.headers, _Raw(answer.content))
                 status, payload = error_body(fault.kind, operation, body)
                 return AWSResponse(
@@ -164,3 +168,22 @@ def key_is(key: dict[str, str]) -> Callable[[dict[str, Any]], bool]:
         return all(named.get(name, {}).get("S") == value for name, value in key.items())
 
     return match
+
+
+def nth_item(match: Callable[[dict[str, Any]], bool], skip: int) -> Callable[[dict[str, Any]], bool]:
+    """Match every try of one request: the first matching one after `skip` others (its item fixed then).
+    For writes sent at once from several threads (a rank plan's), where the Nth request is not always the
+    same item and the requests after it are not the retries of the one refused. Use with skip=0 in Fault."""
+    lock = threading.Lock()
+    seen: list[str] = []
+
+    def matches(body: dict[str, Any]) -> bool:
+        if not match(body):
+            return False
+        item = json.dumps(body.get("Key") or body.get("Item") or {}, sort_keys=True)
+        with lock:
+            if len(seen) <= skip:
+                seen.append(item)
+            return len(seen) == skip + 1 and item == seen[skip]
+
+    return matches

@@ -309,11 +309,12 @@ def apply_records(
     records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]],
     outcomes: dict[str, str] | None = None,
 ) -> int:
-    """(sequence number, old image, new image) of member items, in stream order -> one move per member
-    (its first old position to its last new one), each applied once whatever the redeliveries. Returns how
-    many members moved in the counters. `outcomes`, when given, gets each record's (by sequence number): its
-    member's move in this batch: `applied`, `no-move` (nothing leaves its bucket), `duplicate` (applied by an
-    earlier delivery: refused by the sequence number), `skipped` (not a member)."""
+    """(sequence number, old image, new image) of member items, in stream order -> one plan per guild (per
+    PLAN_MEMBERS members) moving each member from where it is counted to its last new position, each change
+    applied once whatever the redeliveries (store.rank_counters). Returns how many members moved in the
+    counters. `outcomes`, when given, gets each record's (by sequence number): its member's move in this
+    batch: `applied`, `no-move` (nothing leaves its bucket), `duplicate` (applied by an earlier delivery:
+    refused by the sequence number), `skipped` (not a member)."""
     moves: dict[tuple[str, str], list[Any]] = {}
     of_member: dict[tuple[str, str], list[str]] = {}
     for seq, old, new in records:
@@ -331,17 +332,18 @@ def apply_records(
             moves[(guild_id, user_id)] = [before, after, seq]
         else:  # a later record of the same member in this batch: keep the first old, take the last new
             found[1], found[2] = after, seq
-    moved = 0
-    for member, (before, after, seq) in moves.items():
+    by_guild: dict[str, dict[str, tuple[Position | None, str]]] = {}
+    for (guild_id, user_id), (before, after, seq) in moves.items():
         if rank_tree.canonical(before) == rank_tree.canonical(after):
-            outcome = "no-move"  # XP inside one bucket, messages counted without XP, stats fields
-        elif store.move(member[0], member[1], before, after, seq):
-            moved, outcome = moved + 1, "applied"
-        else:
-            outcome = "duplicate"
-        if outcomes is not None:
-            outcomes.update(dict.fromkeys(of_member[member], outcome))
-    return moved
+            continue  # XP inside one bucket, messages counted without XP, stats fields: no counter moves
+        by_guild.setdefault(guild_id, {})[user_id] = (after, seq)
+    moved = {(guild_id, user) for guild_id, changes in by_guild.items() for user in store.apply(guild_id, changes)}
+    if outcomes is not None:
+        for (guild_id, user_id), seqs in of_member.items():
+            planned = user_id in by_guild.get(guild_id, {})
+            outcome = "no-move" if not planned else "applied" if (guild_id, user_id) in moved else "duplicate"
+            outcomes.update(dict.fromkeys(seqs, outcome))
+    return len(moved)
 
 
 def repair(guild_id: str, members: Iterable[Position]) -> int:

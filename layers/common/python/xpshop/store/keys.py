@@ -415,6 +415,13 @@ def ranked(guild_id: str, user_id: str) -> dict[str, str]:
     return {"PK": f"{guild_pk(guild_id)}#RANKED#{user_id}", "SK": f"RANKED#v{RANK_LAYOUT}"}
 
 
+def rank_plan(guild_id: str) -> dict[str, str]:
+    """The guild's rank plan: the lock every writer of its rank counters and ranked items takes or checks,
+    its version (v), and the moves of the plan being applied (store.rank_counters). Never deleted: the
+    counters remember the last plan version applied to them."""
+    return {"PK": f"{guild_pk(guild_id)}#RANKPLAN", "SK": f"RANKPLAN#v{RANK_LAYOUT}"}
+
+
 # Imports (issue 15): one record per import run (a request answered at once, or a background job), the
 # rows of a job's chunks, and the guild's lock (one import at a time). Member items name the run that
 # last wrote them in `importRun` (per-row idempotency: a chunk delivered again is not added twice).

@@ -31,6 +31,9 @@ from ..errors import Unavailable
 # (store/members.py, store/stats.py, store/config.py); transactions carry botocore's ClientRequestToken.
 MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 1.0
+# Connections kept per client (botocore keeps 10): the import's and the rank index's writer threads (16
+# each, service/imports.py and store/rank_counters.py) each keep theirs instead of reconnecting.
+MAX_POOL_CONNECTIONS = 32
 _THROTTLE_CODES = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -52,6 +55,7 @@ def _boto_config() -> Any:
         connect_timeout=2,
         read_timeout=5,
         tcp_keepalive=True,
+        max_pool_connections=MAX_POOL_CONNECTIONS,
     )
 
 
