@@ -627,3 +627,17 @@ def test_an_import_hides_and_never_shows(api, existing, mode):
     assert member_item(existing, D)["hidden"] is True
     again = _import(api, existing, listed, "?mode=max").data  # now nothing left to do
     assert again["unchanged"] == 4
+
+
+def test_a_job_keeps_its_rows_privacy_choices(api, guild, import_queue):
+    """Rows queued as a job's chunks keep `hidden: true` (a fifth entry in the stored row)."""
+    listed = rows(1_000, seed=8)
+    for i in (0, 999):
+        listed[i]["hidden"] = True
+    listed[1]["hidden"] = False
+    answer = _import(api, guild, listed)
+    assert answer.status == 202, answer.body
+    deliver(receive_all(import_queue))
+    assert api.get(answer.data["statusUrl"]).data["imported"] == 1_000
+    hidden = {u for u in (r["id"] for r in listed[:3] + listed[-2:]) if member_item(guild, u).get("hidden")}
+    assert hidden == {listed[0]["id"], listed[999]["id"]}
