@@ -580,6 +580,8 @@ def test_a_trailing_slash_redirects_to_the_board(api):
 @pytest.mark.parametrize(
     "target",
     [
+        "/leaderboard",
+        "/leaderboard?page=2",
         f"/leaderboard/{G}/x",
         f"/leaderboard/{G}//",
         f"/leaderboard/{G}/1/",
