@@ -24,7 +24,8 @@ logger = Logger()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # per client address (anonymous by design); one log line per request
-    return timed(event, "anonymous", lambda: limited_public(event, leaderboard.respond))
+    # over the limit, a browser gets a page like the board's 404, a script the API's JSON refusal
+    return timed(event, "anonymous", lambda: limited_public(event, leaderboard.respond, leaderboard.rate_limited))
 
 
 coldstart.done()  # the end of init

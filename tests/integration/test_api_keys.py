@@ -221,8 +221,21 @@ def test_anonymous_callers_are_limited_per_address(api, guild, anonymous_limit_o
         assert status == 429, path
         assert body["error"]["code"] == "RATE_LIMITED" and int(headers["retry-after"]) >= 1
         assert headers["x-ratelimit-limit"] == "3" and headers["x-ratelimit-remaining"] == "0"
+        # a client that asks for JSON gets JSON on every route, the web board's included
+        status, headers, body = from_address(api, "GET", path, address, accept="application/json")
+        assert (status, body["error"]["code"]) == (429, "RATE_LIMITED") and int(headers["retry-after"]) >= 1
         # another address is counted apart
         assert from_address(api, "GET", path, new_address())[0] == 200
+    # a browser on the web board gets a page (the 404's look), the same limit and Retry-After, never cached
+    address = new_address()
+    browser = "text/html,application/xhtml+xml,*/*;q=0.8"
+    assert [from_address(api, "GET", f"/leaderboard/{guild}", address, accept=browser)[0] for _ in range(3)] == [
+        200
+    ] * 3
+    status, headers, body = from_address(api, "GET", f"/leaderboard/{guild}", address, accept=browser)
+    assert (status, body, headers["content-type"]) == (429, None, "text/html; charset=utf-8")
+    assert int(headers["retry-after"]) >= 1 and headers["cache-control"] == "no-store"
+    assert headers["x-ratelimit-limit"] == "3" and headers["x-ratelimit-remaining"] == "0"
 
 
 def test_rank_cards_are_limited_per_address(api, guild, anonymous_limit_of_3):

@@ -265,7 +265,7 @@ def test_csv_export(api, guild, discord_app, interactions_queue):
     _, file = _deferred(discord_app, interactions_queue, payload)
     assert file.filename == f"xp-{guild}.csv" and file.content_type == "text/csv"
     lines = list(csv.reader(io.StringIO(file.data.decode())))
-    assert lines[0] == ["id", "xp", "level", "messages"]
+    assert lines[0] == ["id", "xp", "level", "messages", "hidden"]
     assert lines[1][:2] == [A, "500"] and lines[1][3] == "4"
     assert file.data == api.get(f"/api/xp/export/{guild}?format=csv").content
 

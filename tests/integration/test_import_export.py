@@ -462,7 +462,7 @@ def test_export_then_import_into_another_guild_gives_an_identical_leaderboard(ap
     # the same through CSV, one file for the whole guild
     csv_text = api.get(f"/api/xp/export/{guild}?format=csv")
     assert csv_text.headers["content-type"] == "text/csv; charset=utf-8"
-    assert csv_text.content.decode().splitlines()[0] == "id,xp,level,messages"
+    assert csv_text.content.decode().splitlines()[0] == "id,xp,level,messages,hidden"
     third = _new_guild(api)
     assert _import(api, third, csv_text.content.decode()).data["imported"] == 1_200
     assert leaderboard(api, third) == leaderboard(api, guild)
@@ -472,7 +472,7 @@ def test_export_then_import_into_another_guild_gives_an_identical_leaderboard(ap
 def test_export_of_an_empty_guild_and_bad_parameters(api, guild):
     empty = api.get(f"/api/xp/export/{guild}")
     assert empty.status == 200 and empty.data == {"guildId": guild, "members": [], "next": None}
-    assert api.get(f"/api/xp/export/{guild}?format=csv").content == b"id,xp,level,messages\r\n"
+    assert api.get(f"/api/xp/export/{guild}?format=csv").content == b"id,xp,level,messages,hidden\r\n"
     for query, field in (
         ("limit=0", "limit"),
         ("limit=10001", "limit"),
@@ -565,3 +565,79 @@ def test_the_part_that_ends_the_export_has_no_next(api, guild):
     assert last.data["next"] is None and "link" not in last.headers
     csv_part = api.get(f"/api/xp/export/{guild}?limit=3&format=csv")
     assert "link" not in csv_part.headers
+
+
+# ---------------------------------------------------------------- privacy choices travel with the export
+
+
+def _public_hidden(api, guild) -> tuple[list[bool], int]:
+    """Who the public leaderboard (no key) shows as hidden, in rank order, and how often the web board says
+    "Hidden member" (its rows, and its footer's explanation)."""
+    entries = api.get(f"/api/xp/leaderboard/{guild}?limit=100", key=None).data["entries"]
+    page = api.get(f"/leaderboard/{guild}", key=None).content.decode()
+    return [e["hidden"] for e in entries], page.count("Hidden member")
+
+
+def test_hidden_members_stay_hidden_through_export_and_import(api, guild):
+    """A guild moved by export -> import kept its XP but showed its hidden members on the new public board:
+    the export did not carry the privacy choice."""
+    listed = rows(40, seed=5)
+    _import(api, guild, listed)
+    hidden = {listed[i]["id"] for i in (0, 7, 39)}
+    for user in hidden:
+        assert api.put(f"/api/xp/users/{guild}/{user}/privacy", {"hidden": True}).status == 200
+    assert api.put(f"/api/xp/config/{guild}", {"leaderboard": {"public": True}}).status == 200
+    part = api.get(f"/api/xp/export/{guild}").data
+    assert {m["id"] for m in part["members"] if m["hidden"]} == hidden
+    assert all(m["hidden"] is False for m in part["members"] if m["id"] not in hidden)
+    csv_body = api.get(f"/api/xp/export/{guild}?format=csv").content.decode()
+    assert csv_body.splitlines()[0] == "id,xp,level,messages,hidden"
+    assert sum(_public_hidden(api, guild)[0]) == 3
+    for body in (part, csv_body):
+        copy = _new_guild(api)
+        assert api.put(f"/api/xp/config/{copy}", {"leaderboard": {"public": True}}).status == 200
+        data = _import(api, copy, body).data
+        assert (data["imported"], data["rejected"]) == (40, 0), data
+        assert leaderboard(api, copy) == leaderboard(api, guild)
+        assert _public_hidden(api, copy) == _public_hidden(api, guild)
+        assert {u for u in (m["id"] for m in part["members"]) if member_item(copy, u).get("hidden")} == hidden
+        assert api.get(f"/api/xp/export/{copy}").data["members"] == part["members"]
+
+
+@pytest.mark.parametrize("mode", ["replace", "add", "max"])
+def test_an_import_hides_and_never_shows(api, existing, mode):
+    """A row that says hidden hides its member in every mode, even when its counts change nothing (it is then
+    imported, not unchanged); `hidden: false` or no `hidden` leaves the member's own choice (A is hidden)."""
+    listed = [
+        {"id": A, "xp": 1_000, "messages": 40, "hidden": False},
+        {"id": B, "xp": 200, "hidden": True},
+        {"id": C, "xp": 5_000},
+        {"id": D, "xp": 10, "hidden": True},
+    ]
+    predicted = _import(api, existing, listed, f"?mode={mode}&dryRun=true").data
+    data = _import(api, existing, listed, f"?mode={mode}").data
+    assert (predicted["imported"], predicted["unchanged"]) == (data["imported"], data["unchanged"])
+    if mode == "add":
+        assert (data["imported"], data["unchanged"]) == (4, 0)
+    else:
+        assert (data["imported"], data["unchanged"]) == (2, 2)
+    assert member_item(existing, A)["hidden"] is True
+    assert member_item(existing, B)["hidden"] is True
+    assert "hidden" not in member_item(existing, C)
+    assert member_item(existing, D)["hidden"] is True
+    again = _import(api, existing, listed, "?mode=max").data  # now nothing left to do
+    assert again["unchanged"] == 4
+
+
+def test_a_job_keeps_its_rows_privacy_choices(api, guild, import_queue):
+    """Rows queued as a job's chunks keep `hidden: true` (a fifth entry in the stored row)."""
+    listed = rows(1_000, seed=8)
+    for i in (0, 999):
+        listed[i]["hidden"] = True
+    listed[1]["hidden"] = False
+    answer = _import(api, guild, listed)
+    assert answer.status == 202, answer.body
+    deliver(receive_all(import_queue))
+    assert api.get(answer.data["statusUrl"]).data["imported"] == 1_000
+    hidden = {u for u in (r["id"] for r in listed[:3] + listed[-2:]) if member_item(guild, u).get("hidden")}
+    assert hidden == {listed[0]["id"], listed[999]["id"]}

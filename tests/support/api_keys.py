@@ -18,9 +18,13 @@ def request_with_key(method: str, path: str, key: str) -> tuple[int, dict[str, s
     return result.status, result.headers
 
 
-def from_address(api: Any, method: str, path: str, address: str, key: str | None = None) -> Any:
+def from_address(
+    api: Any, method: str, path: str, address: str, key: str | None = None, accept: str | None = None
+) -> Any:
     """A request from client address `address` (requestContext.http.sourceIp), as API Gateway sees it."""
     headers = [("host", "localhost")]
+    if accept is not None:
+        headers.append(("accept", accept))
     if key is not None:
         headers.append(("authorization", f"Bearer {key}"))
     response = api.api.handle(HttpRequest(method=method, target=path, headers=headers, source_ip=address))

@@ -474,11 +474,14 @@ def test_role_rewards_merge_keeps_the_guilds_unless_replace():
 
 
 def test_the_export_csv_reads_back_as_an_import():
-    members = [{"id": A, "xp": 1500, "level": 5, "messages": 3}, {"id": B, "xp": 0, "level": 0, "messages": 0}]
+    members = [
+        {"id": A, "xp": 1500, "level": 5, "messages": 3, "hidden": False},
+        {"id": B, "xp": 0, "level": 0, "messages": 0, "hidden": False},
+    ]
     text = csv_text(members)
-    assert text.splitlines()[0] == "id,xp,level,messages"
-    assert list(csv.reader(io.StringIO(text)))[1] == [A, "1500", "5", "3"]
-    assert parse(text.encode(), "text/csv").rows == [Row(2, A, 1500, 3), Row(3, B, 0, 0)]
+    assert text.splitlines()[0] == "id,xp,level,messages,hidden"
+    assert list(csv.reader(io.StringIO(text)))[1] == [A, "1500", "5", "3", "false"]
+    assert parse(text.encode(), "text/csv").rows == [Row(2, A, 1500, 3, False), Row(3, B, 0, 0, False)]
 
 
 # ---------------------------------------------------------------- what an imported level does downstream
@@ -548,3 +551,81 @@ def test_a_gzip_body_of_several_members_is_read_whole_and_a_bomb_is_said_truthfu
     with pytest.raises(ApiError) as garbage:
         parse(gzip.compress(text.encode()) + b"not gzip", "text/csv", "gzip")
     assert garbage.value.status == 400 and "not valid gzip" in garbage.value.message
+
+
+# ---------------------------------------------------------------- the privacy choice (`hidden`)
+
+
+def _hidden(parsed):
+    return [(r.user_id, r.hidden) for r in parsed.rows]
+
+
+def test_an_export_carries_each_members_privacy_choice_and_reads_back():
+    """A hidden member exported and imported elsewhere stays hidden: the export says so (`hidden`), in JSON
+    and in CSV, and the importer reads it back."""
+    members = [
+        {"id": A, "xp": 1500, "level": 5, "messages": 3, "hidden": True},
+        {"id": B, "xp": 0, "level": 0, "messages": 0, "hidden": False},
+    ]
+    text = csv_text(members)
+    assert text.splitlines()[0] == "id,xp,level,messages,hidden"
+    assert list(csv.reader(io.StringIO(text)))[1:] == [[A, "1500", "5", "3", "true"], [B, "0", "0", "0", "false"]]
+    assert parse(text.encode(), "text/csv").rows == [Row(2, A, 1500, 3, True), Row(3, B, 0, 0, False)]
+    part = {"guildId": "1" * 18, "members": members, "next": None}
+    assert _hidden(_json(part)) == [(A, True), (B, False)]
+    assert _hidden(_json({"success": True, "data": part})) == [(A, True), (B, False)]
+
+
+def test_a_row_that_does_not_state_hidden_leaves_the_choice_alone():
+    assert _hidden(_json([{"id": A, "xp": 1}, {"id": B, "xp": 2, "hidden": None}])) == [(A, None), (B, None)]
+    assert _hidden(parse(f"id,xp\n{A},1\n".encode(), "text/csv")) == [(A, None)]
+    assert _hidden(parse(f"id,xp,hidden\n{A},1,\n".encode(), "text/csv")) == [(A, None)]
+
+
+def test_mee6_and_lurkr_files_never_state_hidden():
+    """Neither writes a privacy flag of ours: a field of that name there is not ours, and is not read."""
+    player = {**_player(A, 10), "hidden": True}
+    assert _hidden(_json(_page([player]))) == [(A, None)]
+    assert _hidden(_json({"levels": [{"userId": A, "xp": 10, "messageCount": 1, "hidden": True}]})) == [(A, None)]
+
+
+@pytest.mark.parametrize(
+    ("cell", "hidden"),
+    [("true", True), ("TRUE", True), (" True ", True), ("1", True), ("yes", True), ("false", False), ("0", False)],
+)
+def test_a_csv_hidden_cell_as_spreadsheets_write_it(cell, hidden):
+    assert _hidden(parse(f"id,xp,Hidden\n{A},1,{cell}\n".encode(), "text/csv")) == [(A, hidden)]
+
+
+def test_a_hidden_value_that_is_not_a_yes_or_no_rejects_its_row():
+    parsed = _json([{"id": A, "xp": 1, "hidden": "true"}, {"id": B, "xp": 1, "hidden": 1}, {"id": C, "xp": 1}])
+    assert _errors(parsed) == [
+        (1, A, "hidden must be true or false, got 'true'"),
+        (2, B, "hidden must be true or false, got 1"),
+    ]
+    assert _hidden(parsed) == [(C, None)]
+    parsed = parse(f"id,xp,Hidden\n{A},1,maybe\n{B},1,true\n".encode(), "text/csv")
+    assert _errors(parsed) == [(2, A, "Hidden must be true or false, got 'maybe'")]
+    assert _hidden(parsed) == [(B, True)]
+
+
+# ---------------------------------------------------------------- Excel's ="..." id cells
+
+
+@pytest.mark.parametrize("written", [f'="{A}"', f'"=""{A}"""', f' ="{A}" '])
+def test_an_excel_text_formula_id_cell_is_read_as_its_value(written):
+    """Excel writes a long id as ="123..." so that it is not turned into 1.23E+17: the id is what is inside."""
+    parsed = parse(f"id,xp\n{written},5\n".encode(), "text/csv")
+    assert _rows(parsed) == [(2, A, 5, None)] and parsed.rejected == []
+
+
+@pytest.mark.parametrize("written", [f"={A}", f'=" {A}"', f'="{A}', f'=="{A}"', f'="{A}"x', f'=T("{A}")'])
+def test_only_that_exact_form_is_unwrapped(written):
+    cell = written.replace('"', '""')
+    parsed = parse(f'id,xp\n"{cell}",5\n'.encode(), "text/csv")
+    assert parsed.rows == [] and _errors(parsed)[0][2] == "id must be a Discord snowflake (17-20 digits)"
+
+
+def test_an_excel_text_formula_is_not_unwrapped_in_other_columns():
+    parsed = parse(f'id,xp,messages\n="{A}",="5",="3"\n'.encode(), "text/csv")
+    assert _errors(parsed) == [(2, A, "xp must be a whole number, got '=\"5\"'")]

@@ -464,3 +464,134 @@ def test_accepts_gzip(header, ok):
     from xpshop.web.leaderboard import accepts_gzip
 
     assert accepts_gzip(header) is ok
+
+
+# ---------------------------------------------------------------- the rate limit's refusal, as a page
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+@pytest.fixture
+def limit_of_one(api, monkeypatch):
+    _public(api)
+    _members(api, 1)
+    monkeypatch.setenv("RATE_LIMIT_ANONYMOUS_PER_MINUTE", "1")
+    from tests.support.api_keys import away_from_window_end
+
+    away_from_window_end()
+
+
+def _from(address: str, method: str = "GET", target: str = f"/leaderboard/{G}", **headers: str):
+    from local.server import HttpRequest
+
+    return HttpRequest(
+        method=method, target=target, headers=[("host", "localhost"), *headers.items()], source_ip=address
+    )
+
+
+def test_a_browser_over_the_limit_gets_a_page_not_json(api, limit_of_one):
+    """A person who reloads the board too often saw raw JSON: the refusal is a page like the board's 404,
+    with its Retry-After, kept by no cache."""
+    assert api.api.handle(_from("198.51.100.1", accept=BROWSER)).status == 200
+    refused = api.api.handle(_from("198.51.100.1", accept=BROWSER))
+    assert refused.status == 429
+    headers = {k.lower(): v for k, v in refused.headers}
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert headers["cache-control"] == "no-store"
+    assert int(headers["retry-after"]) >= 1
+    assert headers["x-ratelimit-limit"] == "1" and headers["x-ratelimit-remaining"] == "0"
+    assert (
+        "script-src" not in headers["content-security-policy"]
+        and "default-src 'none'" in headers["content-security-policy"]
+    )
+    assert "accept" in headers["vary"].lower()
+    page = refused.body.decode()
+    assert "Too many requests" in page and '<main class="missing">' in page
+    not_found = _board(api, f"/leaderboard/{OTHER}")
+    assert not_found.headers["content-security-policy"] == headers["content-security-policy"]  # the same look
+    assert page.split("<main")[0].replace("Too many requests", "") == not_found.body.split("<main")[0].replace(
+        "Leaderboard not found", ""
+    )
+    head = api.api.handle(_from("198.51.100.1", "HEAD", accept=BROWSER))
+    assert head.status == 429 and head.header("content-type") == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "application/json", "application/json, text/html;q=0.5", "text/html;q=0, */*"]
+)
+def test_a_client_that_does_not_prefer_html_keeps_the_json_refusal(api, limit_of_one, accept):
+    headers = {"accept": accept} if accept else {}
+    address = "198.51.100.2" if accept is None else f"198.51.100.{10 + len(accept)}"
+    assert api.api.handle(_from(address, **headers)).status == 200
+    refused = api.api.handle(_from(address, **headers))
+    assert refused.status == 429
+    assert refused.header("content-type") == "application/json" and refused.header("cache-control") == "no-store"
+    assert json.loads(refused.body)["error"]["code"] == "RATE_LIMITED"
+    assert int(refused.header("retry-after")) >= 1
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        (BROWSER, True),
+        ("text/html", True),
+        ("TEXT/HTML; charset=utf-8", True),
+        ("application/xhtml+xml", True),
+        ("text/html, application/json", True),
+        ("application/json;q=0.9, text/html", True),
+        ("text/*", True),
+        (None, False),
+        ("", False),
+        ("*/*", False),
+        ("application/json", False),
+        ("application/json, text/html;q=0.9", False),
+        ("text/html;q=0", False),
+        ("text/html;q=abc", False),
+        ("image/png", False),
+    ],
+)
+def test_prefers_html(accept, html):
+    from xpshop.web.leaderboard import prefers_html
+
+    assert prefers_html(accept) is html
+
+
+# ---------------------------------------------------------------- a trailing slash, and paths below a board
+
+
+def test_a_trailing_slash_redirects_to_the_board(api):
+    """`/leaderboard/<g>/` got the API's JSON 404: it is a permanent redirect to the board (relative, so it
+    works behind any base path), its query kept."""
+    _public(api)
+    _members(api, 1)
+    for target, location in (
+        (f"/leaderboard/{G}/", f"../{G}"),
+        (f"/leaderboard/{G}/?page=2", f"../{G}?page=2"),
+        (f"/leaderboard/{OTHER}/", f"../{OTHER}"),  # no read: an unknown guild is redirected the same way
+    ):
+        r = _board(api, target)
+        assert (r.status, r.headers["location"]) == (301, location), target
+        assert r.headers["cache-control"] == "public, max-age=86400"
+        assert r.headers["content-type"] == "text/html; charset=utf-8"
+    head = api.request("HEAD", f"/leaderboard/{G}/", key=None)
+    assert (head.status, head.headers["location"]) == (301, f"../{G}")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/leaderboard",
+        "/leaderboard?page=2",
+        f"/leaderboard/{G}/x",
+        f"/leaderboard/{G}//",
+        f"/leaderboard/{G}/1/",
+        "/leaderboard/abc/",
+        "/leaderboard/%3Cb%3E/",
+    ],
+)
+def test_other_paths_below_a_board_get_the_boards_404(api, target):
+    _public(api)
+    expected = _board(api, f"/leaderboard/{OTHER}")
+    r = _board(api, target)
+    assert (r.status, r.body) == (404, expected.body)
+    assert _without_request_id(r.headers) == _without_request_id(expected.headers)

@@ -167,18 +167,19 @@ def _preview(guild_id: str, rows: list[Row], mode: Mode) -> Outcome:
     (`transfer.target`), from one read per 100 members and no write. Awards landing meanwhile may change it."""
     user_ids = [row.user_id for row in rows]
     parts = [user_ids[i : i + PREVIEW_READ_IDS] for i in range(0, len(user_ids), PREVIEW_READ_IDS)]
-    stored: dict[str, tuple[int, int]] = {}
+    stored: dict[str, tuple[int, int, bool]] = {}
     with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="preview") as pool:
         for found in pool.map(lambda ids: store.stored_progress(guild_id, ids), parts):
             stored.update(found)
     outcome = Outcome()
     for row in rows:
         before = stored.get(row.user_id)
-        after = target(mode, *(before or (0, 0)), row.xp, row.messages)
+        stored_xp, stored_messages, hidden = before or (0, 0, False)
+        after = target(mode, stored_xp, stored_messages, row.xp, row.messages)
         refused = refusal(after[0])
         if refused:
             outcome.rejected.append(Rejected(row.row, row.user_id, refused))
-        elif before is not None and after == before:
+        elif before is not None and after == (stored_xp, stored_messages) and (hidden or row.hidden is not True):
             outcome.unchanged += 1
         else:
             outcome.imported += 1

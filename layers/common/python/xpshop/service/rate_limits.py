@@ -85,9 +85,15 @@ def ip_subject(event: Mapping[str, Any]) -> str:
     return f"ip:{source or 'unknown'}"
 
 
-def limited_public(event: dict[str, Any], respond: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+def limited_public(
+    event: dict[str, Any],
+    respond: Callable[[dict[str, Any]], dict[str, Any]],
+    refuse: Callable[[dict[str, Any], int, dict[str, str]], dict[str, Any] | None] | None = None,
+) -> dict[str, Any]:
     """A public route outside the resolvers (web leaderboard, rank cards): the per-address limit, then
-    `respond`, with the X-RateLimit-* headers; over the limit, 429 in the API's error envelope."""
+    `respond`, with the X-RateLimit-* headers; over the limit, 429 in the API's error envelope, unless
+    `refuse` (the route's own refusal: given the event, status and headers) answers otherwise (the web
+    board's page for a browser)."""
     limit = anonymous_limit()
     if limit <= 0:
         return respond(event)
@@ -99,6 +105,9 @@ def limited_public(event: dict[str, Any], respond: Callable[[dict[str, Any]], di
         return respond(event)  # storage busy: the page's own reads answer for it (503 page), not the limiter
     if not verdict.allowed:
         error = verdict.refusal()
+        own = refuse(event, error.status, dict(error.headers)) if refuse is not None else None
+        if own is not None:
+            return own
         body = {"success": False, "error": {"code": str(error.code), "message": error.message}}
         return {
             "statusCode": error.status,

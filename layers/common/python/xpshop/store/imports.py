@@ -83,12 +83,15 @@ def _values(guild_id: str, row: Row, xp: int, curve: Curve, run_id: str) -> dict
 def _update(key: dict[str, str], expression: str, condition: str, values: dict[str, Any]) -> dict[str, Any] | None:
     """One guarded UpdateItem: the item before it (None when it created the member); raises _Refused with
     the item DynamoDB hands back when the condition fails."""
+    names = {"#level": "level", "#run": RUN_ATTRIBUTE}
+    if "#hidden" in expression or "#hidden" in condition:  # DynamoDB refuses a name the expressions don't use
+        names["#hidden"] = "hidden"  # HIDDEN is one of DynamoDB's reserved words
     try:
         resp = table().update_item(
             Key=key,
             UpdateExpression=expression,
             ConditionExpression=condition,
-            ExpressionAttributeNames={"#level": "level", "#run": RUN_ATTRIBUTE},
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -106,8 +109,23 @@ class _Refused(Exception):
         self.seen = seen
 
 
+_HIDE = ", #hidden = :hidden"  # a row that says hidden: the member is hidden (an import never shows one)
+_SHOWN = "attribute_not_exists(#hidden)"  # shown: the flag is absent (service/members.set_privacy)
+
+
 def _first_write(mode: Mode, row: Row) -> tuple[str, str, dict[str, Any]]:
-    """(messages clause, condition, extra values) of the first attempt."""
+    """(messages clause, condition, extra values) of the first attempt; a row that says hidden also sets the
+    flag, and under `replace` is due when only the flag differs (`add` and `max` combine it with the stored
+    member in the second write)."""
+    clause, condition, extra = _first_write_of_counts(mode, row)
+    if row.hidden is not True:
+        return clause, condition, extra
+    if mode is Mode.REPLACE:
+        condition = condition[:-1] + f" OR {_SHOWN})"
+    return clause + _HIDE, condition, {**extra, ":hidden": True}
+
+
+def _first_write_of_counts(mode: Mode, row: Row) -> tuple[str, str, dict[str, Any]]:
     if mode is Mode.ADD:
         return "messages = :m", "attribute_not_exists(PK)", {":m": row.messages or 0}
     if mode is Mode.REPLACE:
@@ -157,21 +175,11 @@ def apply_row(guild_id: str, row: Row, mode: Mode, curve: Curve, run_id: str) ->
         too_large = refusal(new_xp)
         if too_large:
             return Applied(REJECTED, reason=too_large)
-        if (new_xp, new_messages) == (stored_xp, stored_messages) and not seen.get("_absent"):
+        hide = row.hidden is True and seen.get("hidden") is not True
+        if (new_xp, new_messages) == (stored_xp, stored_messages) and not seen.get("_absent") and not hide:
             return Applied(UNCHANGED)
         values = _values(guild_id, row, new_xp, curve, run_id)
-        if seen.get("_absent"):
-            condition, clause = "attribute_not_exists(PK)", "messages = :m"
-            values[":m"] = new_messages
-        elif mode is Mode.ADD:  # messages added atomically: a message counted meanwhile is kept
-            condition, clause = f"xp = :seen AND {_NOT_THIS_RUN}", "messages = if_not_exists(messages, :zero) + :dm"
-            values.update({":seen": stored_xp, ":dm": row.messages or 0})
-        else:
-            guard = "messages = :seenm" if "messages" in seen else "attribute_not_exists(messages)"
-            condition, clause = f"xp = :seen AND {guard} AND {_NOT_THIS_RUN}", "messages = :m"
-            values.update({":seen": stored_xp, ":m": new_messages})
-            if "messages" in seen:
-                values[":seenm"] = stored_messages
+        clause, condition = _exact_write(mode, row, seen, new_messages, values)
         try:
             old = _update(key, _SET + clause, condition, values)
         except _Refused as again:
@@ -181,6 +189,30 @@ def apply_row(guild_id: str, row: Row, mode: Mode, curve: Curve, run_id: str) ->
             return _applied(old, new_xp, curve, added_messages=row.messages or 0)
         return _applied(old, new_xp, curve, messages=new_messages)
     raise Unavailable("Members are being updated concurrently; retry shortly")
+
+
+def _exact_write(
+    mode: Mode, row: Row, seen: dict[str, Any], new_messages: int, values: dict[str, Any]
+) -> tuple[str, str]:
+    """(messages clause, condition) of a write of the values computed from `seen` (the item the refused write
+    handed back), guarded by what was seen; `values` gets the ones they use."""
+    stored_xp, stored_messages = int(seen.get("xp", 0)), int(seen.get("messages", 0) or 0)
+    if seen.get("_absent"):
+        condition, clause = "attribute_not_exists(PK)", "messages = :m"
+        values[":m"] = new_messages
+    elif mode is Mode.ADD:  # messages added atomically: a message counted meanwhile is kept
+        condition, clause = f"xp = :seen AND {_NOT_THIS_RUN}", "messages = if_not_exists(messages, :zero) + :dm"
+        values.update({":seen": stored_xp, ":dm": row.messages or 0})
+    else:
+        guard = "messages = :seenm" if "messages" in seen else "attribute_not_exists(messages)"
+        condition, clause = f"xp = :seen AND {guard} AND {_NOT_THIS_RUN}", "messages = :m"
+        values.update({":seen": stored_xp, ":m": new_messages})
+        if "messages" in seen:
+            values[":seenm"] = stored_messages
+    if row.hidden is True:
+        clause += _HIDE
+        values[":hidden"] = True
+    return clause, condition
 
 
 def _applied(
@@ -209,18 +241,23 @@ def _applied(
     return Applied(IMPORTED, change, delta)
 
 
-def stored_progress(guild_id: str, user_ids: list[str]) -> dict[str, tuple[int, int]]:
-    """(xp, messages) of those of these members who have an item: one BatchGetItem per 100 (a dry run's
-    prediction; nothing is written)."""
+def stored_progress(guild_id: str, user_ids: list[str]) -> dict[str, tuple[int, int, bool]]:
+    """(xp, messages, hidden) of those of these members who have an item: one BatchGetItem per 100 (a dry
+    run's prediction; nothing is written)."""
     if not user_ids:
         return {}
     found = batch_get(
         [keys.member(guild_id, u) for u in dict.fromkeys(user_ids)],
         consistent=False,
-        projection="SK, xp, messages",
+        projection="SK, xp, messages, #hidden",
+        names={"#hidden": "hidden"},
     )
     return {
-        keys.user_id_from_member_sk(str(item["SK"])): (int(item.get("xp", 0)), int(item.get("messages", 0) or 0))
+        keys.user_id_from_member_sk(str(item["SK"])): (
+            int(item.get("xp", 0)),
+            int(item.get("messages", 0) or 0),
+            item.get("hidden") is True,
+        )
         for item in (plain(i) for i in found)
     }
 
@@ -459,7 +496,10 @@ def _chunk_ttl(now: int) -> int:
 
 def put_chunk(guild_id: str, run_id: str, chunk: int, rows: list[Row]) -> None:
     """A chunk's rows as one compact item (2,000 rows ~ 90 KB, under DynamoDB's 400 KB), written once."""
-    packed = json.dumps([[r.row, r.user_id, r.xp, r.messages] for r in rows], separators=(",", ":"))
+    # a row that says hidden has a fifth entry (1); other rows are as chunks written before it existed
+    packed = json.dumps(
+        [[r.row, r.user_id, r.xp, r.messages, *([1] if r.hidden else [])] for r in rows], separators=(",", ":")
+    )
     now = now_ms()
     table().put_item(
         Item={
@@ -481,4 +521,7 @@ def get_chunk(guild_id: str, run_id: str, chunk: int) -> list[Row] | None:
     item = table().get_item(Key=keys.import_chunk(guild_id, run_id, chunk), ConsistentRead=True).get("Item")
     if not item:
         return None
-    return [Row(int(n), str(u), int(x), None if m is None else int(m)) for n, u, x, m in json.loads(item["rows"])]
+    return [
+        Row(int(n), str(u), int(x), None if m is None else int(m), True if hidden else None)
+        for n, u, x, m, *hidden in json.loads(item["rows"])
+    ]

@@ -96,6 +96,20 @@ def profiles(guild_id: str, user_ids: list[str]) -> dict[str, Profile]:
     return {keys.user_id_from_member_sk(str(i["SK"])): Profile.from_item(plain(i)) for i in found}
 
 
+def hidden_among(guild_id: str, user_ids: list[str]) -> set[str]:
+    """Those of these members who chose to be hidden (the Leaderboard index does not project the flag): one
+    BatchGetItem per 100 members, only the key and the flag read."""
+    if not user_ids:
+        return set()
+    found = batch_get(
+        [keys.member(guild_id, u) for u in dict.fromkeys(user_ids)],
+        consistent=False,
+        projection="SK, #hidden",
+        names={"#hidden": "hidden"},  # HIDDEN is one of DynamoDB's reserved words
+    )
+    return {keys.user_id_from_member_sk(str(i["SK"])) for i in found if i.get("hidden") is True}
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """The outcome of one write to a member."""

@@ -239,9 +239,10 @@ def _check_count(count: int) -> None:
 _MEE6_FIELDS = Fields(messages="message_count")
 
 
-def _row(rows: Collector, n: int, entry: Any, *, mee6: bool = False) -> None:
-    """A JSON row (`id` or `userId`, `xp`, `messages` or `message_count`) or a MEE6 player (`id`, `xp`,
-    `message_count`); a rejected row's reason names the key the row has."""
+def _row(rows: Collector, n: int, entry: Any, *, mee6: bool = False, privacy: bool = True) -> None:
+    """A JSON row (`id` or `userId`, `xp`, `messages` or `message_count`, `hidden`) or a MEE6 player (`id`,
+    `xp`, `message_count`); a rejected row's reason names the key the row has. `privacy` False: the file's
+    format has no privacy flag of ours (MEE6, Lurkr), so a `hidden` key in it is not read."""
     if not isinstance(entry, dict):
         rows.reject(n, None, "a row must be an object with id and xp")
         return
@@ -251,7 +252,13 @@ def _row(rows: Collector, n: int, entry: Any, *, mee6: bool = False) -> None:
         messages = next((k for k in ("messages", "message_count", "messageCount") if k in entry), "messages")
         names = Fields(id="userId" if "id" not in entry and "userId" in entry else "id", messages=messages)
     rows.add(
-        n, entry.get(names.id), entry.get("xp"), entry.get(names.messages), xp_missing="xp" not in entry, names=names
+        n,
+        entry.get(names.id),
+        entry.get("xp"),
+        entry.get(names.messages),
+        xp_missing="xp" not in entry,
+        names=names,
+        raw_hidden=entry.get("hidden") if privacy and not mee6 else None,
     )
 
 
@@ -329,7 +336,7 @@ def _lurkr(document: dict[str, Any]) -> Parsed:
     _check_count(len(levels))
     rows = Collector()
     for n, entry in enumerate(levels, start=1):
-        _row(rows, n, entry)
+        _row(rows, n, entry, privacy=False)
     return Parsed("lurkr", rows.rows, rows.rejected, [])
 
 
@@ -355,6 +362,11 @@ def _exports(parts: list[Any], *, single: bool) -> Parsed:
 _ID_NAMES = {"id", "userid", "discordid", "memberid"}
 _XP_NAMES = {"xp", "exp", "experience", "totalxp"}
 _MESSAGE_NAMES = {"messages", "messagecount", "msgs"}
+_HIDDEN_NAMES = {"hidden"}
+# a `hidden` cell: what the export writes (true / false) and what a spreadsheet may turn it into
+_YES, _NO = {"true", "1", "yes"}, {"false", "0", "no"}
+# Excel's way of keeping a long id from becoming 1.23E+17: the cell is the formula ="123456789012345678"
+_EXCEL_TEXT = re.compile(r'="([^"]*)"')
 # a whole number, also as a float-typed column writes it ("1500.0": pandas, a spreadsheet's number format), as
 # a JSON row's 1500.0 is read
 _WHOLE = re.compile(r"([+-]?[0-9]+)(?:\.0*)?")
@@ -364,7 +376,12 @@ _SEP_LINE = re.compile(r'"?sep=([^\r\n"])"?[ \t]*(?:\r\n|\n|\r|$)', re.IGNORECAS
 
 def _column(name: str) -> str | None:
     folded = re.sub(r"[\s_\-]", "", name.strip().lstrip("\ufeff").strip('"').lower())
-    for column, names in (("id", _ID_NAMES), ("xp", _XP_NAMES), ("messages", _MESSAGE_NAMES)):
+    for column, names in (
+        ("id", _ID_NAMES),
+        ("xp", _XP_NAMES),
+        ("messages", _MESSAGE_NAMES),
+        ("hidden", _HIDDEN_NAMES),
+    ):
         if folded in names:
             return column
     return None
@@ -447,7 +464,10 @@ def _csv_row(rows: Collector, line: int, record: list[str], columns: dict[str, i
             return None
         return record[index].strip()
 
-    raw_id, xp, messages = cell("id"), cell("xp"), cell("messages")
+    raw_id, xp, messages, hidden = cell("id"), cell("xp"), cell("messages"), cell("hidden")
+    if raw_id:
+        excel = _EXCEL_TEXT.fullmatch(raw_id)  # ids only: a count written so is still refused
+        raw_id = excel.group(1) if excel else raw_id
     rows.add(
         line,
         raw_id or None,
@@ -455,4 +475,11 @@ def _csv_row(rows: Collector, line: int, record: list[str], columns: dict[str, i
         _cell_number(messages) if messages else None,
         xp_missing=not xp,
         names=names,
+        raw_hidden=_cell_flag(hidden) if hidden else None,
     )
+
+
+def _cell_flag(text: str) -> bool | str:
+    """A `hidden` cell as true or false (any case, or 1 / 0, yes / no), else the text (the row is refused)."""
+    folded = text.strip().lower()
+    return True if folded in _YES else False if folded in _NO else text

@@ -22,6 +22,7 @@ class Fields(NamedTuple):
     id: str = "id"
     xp: str = "xp"
     messages: str = "messages"
+    hidden: str = "hidden"
 
 
 FIELDS = Fields()
@@ -35,6 +36,9 @@ class Row:
     user_id: str
     xp: int
     messages: int | None = None  # None: the file does not say; the stored count is kept
+    # The member's privacy choice as an xpshop export states it (True: hidden). None: the row does not say
+    # (a MEE6 or Lurkr file never does); an import hides, it never shows (service/imports.py).
+    hidden: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +104,26 @@ def _problem(raw_id: Any, raw_xp: Any, xp_missing: bool, names: Fields) -> str |
 
 
 def validate(
-    row: int, raw_id: Any, raw_xp: Any, raw_messages: Any, *, xp_missing: bool = False, names: Fields = FIELDS
+    row: int,
+    raw_id: Any,
+    raw_xp: Any,
+    raw_messages: Any,
+    *,
+    xp_missing: bool = False,
+    names: Fields = FIELDS,
+    raw_hidden: Any = None,
 ) -> Row | Rejected:
-    """Check one row's fields (ids as strings or integers; counts as integers); `names`: as the file has them."""
+    """Check one row's fields (ids as strings or integers; counts as integers; `hidden` true, false or absent);
+    `names`: as the file has them."""
     problem = _problem(raw_id, raw_xp, xp_missing, names)
     if problem is not None:
         return Rejected(row, _shown(raw_id), problem)
     messages = None if raw_messages is None else _count(raw_messages, names.messages, MAX_MESSAGES)
     if isinstance(messages, str):
         return Rejected(row, _shown(raw_id), messages)
-    return Row(row, str(raw_id), int(raw_xp), messages)
+    if raw_hidden is not None and not isinstance(raw_hidden, bool):
+        return Rejected(row, _shown(raw_id), f"{names.hidden} must be true or false, got {_describe(raw_hidden)}")
+    return Row(row, str(raw_id), int(raw_xp), messages, raw_hidden)
 
 
 class Collector:
@@ -134,13 +148,14 @@ class Collector:
         *,
         xp_missing: bool = False,
         names: Fields = FIELDS,
+        raw_hidden: Any = None,
     ) -> None:
         if not isinstance(raw_id, bool) and is_snowflake(raw_id):
             first = self._first.setdefault(str(raw_id), row)
             if first != row:
                 self.rejected.append(Rejected(row, str(raw_id), f"{names.id} repeated: already at row {first}"))
                 return
-        found = validate(row, raw_id, raw_xp, raw_messages, xp_missing=xp_missing, names=names)
+        found = validate(row, raw_id, raw_xp, raw_messages, xp_missing=xp_missing, names=names, raw_hidden=raw_hidden)
         if isinstance(found, Rejected):
             self.rejected.append(found)
         else:

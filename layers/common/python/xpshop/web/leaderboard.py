@@ -44,6 +44,7 @@ UNNAMED = "Unnamed member"  # a member seen before display names were kept (neve
 _ACCENT = re.compile(r"#[0-9A-Fa-f]{6}")
 _AVATAR_HASH = re.compile(r"(a_)?[0-9a-f]{32}")  # anything else in the field never reaches a URL
 _PAGE = re.compile(r"[1-9][0-9]{0,6}")
+_REDIRECTED = re.compile(r"[0-9]{1,40}")  # what a trailing slash is redirected for: an id, never other text
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -263,8 +264,34 @@ def render_board(board: boards.Board, page: boards.Page, base: str) -> Rendered:
     return Rendered(200, html, _csp(_style(accent)[1]))
 
 
+def _below_board(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A path below a board (the `/leaderboard/{proxy+}` route). `/leaderboard/<g>/` is a 301 to
+    `/leaderboard/<g>` (query kept; a relative Location, so it works behind any base path; nothing read, so
+    an unknown guild is redirected as a known one is); None for anything else (the board's 404)."""
+    below = (event.get("pathParameters") or {}).get("proxy")
+    if below is None:
+        return None
+    guild_id = below[:-1] if below.endswith("/") else ""
+    if not _REDIRECTED.fullmatch(guild_id):
+        return None
+    query = event.get("rawQueryString") or ""
+    return {
+        "statusCode": 301,
+        "headers": {
+            "Location": f"../{guild_id}" + (f"?{query}" if query else ""),
+            "Cache-Control": "public, max-age=86400",  # the board's URL never changes
+            "Content-Type": "text/html; charset=utf-8",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+        "body": "",
+    }
+
+
 def render(event: Mapping[str, Any]) -> Rendered:
     """The page for a request (reads the table; raises on storage failures)."""
+    if "proxy" in (event.get("pathParameters") or {}):
+        return not_found()  # below a board, and not the trailing slash (_below_board)
     guild_id = str((event.get("pathParameters") or {}).get("guildId") or "")
     board = boards.open_board(guild_id)
     if board is None:
@@ -309,10 +336,86 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     return False
 
 
+def _accept_q(accept: str, *ranges: str) -> tuple[float, bool]:
+    """(the q the Accept header gives the first of `ranges` it lists, whether that is the first: the exact
+    type): the most specific range listed wins (RFC 9110 12.5.1); none listed: 0."""
+    listed: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip().lower() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = min(1.0, max(0.0, float(value)))
+                except ValueError:
+                    q = 0.0  # a q that is not a number accepts nothing
+        if media:
+            listed.setdefault(media, q)
+    for index, media in enumerate(ranges):
+        if media in listed:
+            return listed[media], index == 0
+    return 0.0, False
+
+
+def prefers_html(accept: str | None) -> bool:
+    """Whether a client takes an HTML page over JSON: text/html (or XHTML) ranked above application/json, or
+    named as highly. A client that says nothing or `*/*` (curl, scripts, monitors) keeps the API's JSON."""
+    if not accept:
+        return False
+    html, named = max(
+        _accept_q(accept, "text/html", "text/*", "*/*"),
+        _accept_q(accept, "application/xhtml+xml", "application/*", "*/*"),
+    )
+    json_q, _ = _accept_q(accept, "application/json", "application/*", "*/*")
+    return html > 0 and (html > json_q or (html == json_q and named))
+
+
+def too_many_requests() -> Rendered:
+    """The rate limit's refusal as a page (a browser reloading the board too often), the 404's look."""
+    return _message(
+        DEFAULT_ACCENT,
+        429,
+        "Too many requests",
+        ["This address has asked for leaderboard pages too often. Wait a moment, then reload the page."],
+    )
+
+
+def rate_limited(event: Mapping[str, Any], status: int, headers: Mapping[str, str]) -> dict[str, Any] | None:
+    """The limiter's refusal for a client that prefers HTML (None: the API's JSON refusal is answered):
+    `headers` (Retry-After, X-RateLimit-*) kept; no cache keeps it."""
+    if not prefers_html(_headers(event).get("accept")):
+        return None
+    page = too_many_requests()
+    return {
+        "statusCode": status,
+        "headers": {**_page_headers(page, UNCACHED), "Vary": "Accept, Accept-Encoding", **headers},
+        "body": page.html,
+    }
+
+
+def _headers(event: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+
+
+def _page_headers(page: Rendered, cache: str) -> dict[str, str]:
+    return {
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": cache,
+        "Content-Security-Policy": page.csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Vary": "Accept-Encoding",
+    }
+
+
 def respond(event: Mapping[str, Any]) -> dict[str, Any]:
     """The API Gateway (payload 2.0) answer, to GET and HEAD alike. Never lets an exception out: storage
     trouble is a 503 page."""
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    headers = _headers(event)
+    redirect = _below_board(event)
+    if redirect is not None:
+        return redirect
     try:
         page = render(event)
     except Exception as exc:
@@ -321,14 +424,7 @@ def respond(event: Mapping[str, Any]) -> dict[str, Any]:
     body = page.html.encode()
     # API Gateway HTTP APIs do not compress: 100 rows are ~70 KB of HTML and ~6 KB gzipped.
     gzipped = accepts_gzip(headers.get("accept-encoding")) and len(body) > GZIP_FROM
-    out: dict[str, str] = {
-        "Content-Type": "text/html; charset=utf-8",
-        "Cache-Control": cache,
-        "Content-Security-Policy": page.csp,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Vary": "Accept-Encoding",
-    }
+    out = _page_headers(page, cache)
     if page.status == 503:
         out["Retry-After"] = "5"
     if page.status == 200:

@@ -77,6 +77,10 @@ class ExportedMember(BaseModel):
     xp: int
     level: int = Field(description="Derived from XP with the guild's curve (the importer ignores it)")
     messages: int
+    hidden: bool = Field(
+        description='The member\'s privacy choice (true: public views show "Hidden member"); an import of this '
+        "file hides them too"
+    )
 
 
 class ExportPart(BaseModel):
@@ -96,7 +100,12 @@ _ROW_RULE = (
     f"A row: {{id: Discord user id (17-20 digits), xp: whole number 0..{MAX_XP}, messages (optional): "
     "the same}; a row that breaks it is reported in errors, not refused"
 )
-_ROWS = {"type": "array", "maxItems": _MAX_ROWS, "items": {"description": _ROW_RULE}}
+# rows of ours (a plain list, an export) may also state the member's privacy choice; MEE6 and Lurkr never do
+_OWN_ROW_RULE = _ROW_RULE.replace(
+    "the same}",
+    "the same, hidden (optional): true hides the member, false or absent leaves their privacy choice as it is}",
+)
+_ROWS = {"type": "array", "maxItems": _MAX_ROWS, "items": {"description": _OWN_ROW_RULE}}
 _MEE6_PAGE = {
     "type": "object",
     "required": ["players"],
@@ -157,14 +166,15 @@ _NOT_A_ROW = {  # what makes a list a list of pages or of export parts: its firs
         {**_ENVELOPE, "properties": {"success": {"const": True}, "data": {"type": "object", "required": ["members"]}}},
     ]
 }
-# CSV: a header row naming the columns (id, xp and optionally messages; other names are read too: userId,
-# exp, ... see the importer), then one row a line; 100,000 characters here (the importer takes 10 MB).
-CSV_PATTERN = r"^(?:\r?\n)*id,xp(?:,messages)?\r?\n[^\x00]*$"
+# CSV: a header row naming the columns (id, xp and optionally messages and hidden; other names are read too:
+# userId, exp, ... see the importer), then one row a line; 100,000 characters here (the importer takes 10 MB).
+CSV_PATTERN = r"^(?:\r?\n)*id,xp(?:,messages)?(?:,hidden)?\r?\n[^\x00]*$"
 IMPORT_BODY: dict[str, Any] = {
     "required": True,
     "description": "A JSON list of rows, MEE6 leaderboard page(s), an xpshop export, a Lurkr backup, or CSV "
     "with a header row "
-    "naming id and xp (and optionally messages). UTF-8 (UTF-16 with its BOM, or the declared charset; a CSV "
+    "naming id and xp (and optionally messages and hidden: true or false). UTF-8 (UTF-16 with its BOM, or the "
+    "declared charset; a CSV "
     "that is not UTF-8 is read as Windows-1252), 10 MB at most (gzip accepted with Content-Encoding), "
     "100,000 rows at most.",
     "content": {
