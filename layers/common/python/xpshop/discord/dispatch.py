@@ -57,7 +57,7 @@ def _require_role_manager(i: Interaction) -> None:
         raise Refused("Role rewards need the **Manage Roles** permission: the bot hands these roles out for you.")
 
 
-# How fast XP is earned (guild_config.EARNING_RATE_FIELDS): where levels pay credits, how fast they are minted.
+# How fast XP is earned (xpRate, cooldownSeconds, multipliers): where levels pay credits, how fast they are minted.
 _EARNING_RATE_SETTINGS = {("xp", "config", sub) for sub in ("rate", "cooldown", "multiplier")}
 
 

@@ -272,10 +272,14 @@ def _all_at_once(pool: ThreadPoolExecutor, writes: list[Callable[[], None]]) -> 
         future.result()  # the first failure, raised
 
 
-def _conflicts_retried(write: Callable[[], Any]) -> None:
+def _conflicts_retried(write: Callable[[], Any], lease: Plan | None = None) -> None:
     """A plain write, tried again while a transaction holds one of its items (botocore does not retry that:
-    a repair's transaction refused by the plan item may still hold a counter for a moment)."""
+    a repair's transaction refused by the plan item may still hold a counter for a moment). With `lease`:
+    each try only while the plan's lease holds (a try can take botocore's retries, tens of seconds: a try
+    after the lease could land after another holder took the plan over)."""
     for attempt in retry.attempts():
+        if lease is not None:
+            lease.check_lease()
         try:
             write()
             return
@@ -286,7 +290,6 @@ def _conflicts_retried(write: Callable[[], Any]) -> None:
 
 
 def _write_ranked(guild_id: str, plan: Plan, entry: Entry) -> None:
-    plan.check_lease()
     key = keys.ranked(guild_id, entry.user_id)
     condition, values = _as_read(entry.before)
     kwargs: dict[str, Any] = {"ConditionExpression": condition, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
@@ -294,11 +297,11 @@ def _write_ranked(guild_id: str, plan: Plan, entry: Entry) -> None:
         if entry.after is None:
             if values:
                 kwargs["ExpressionAttributeValues"] = values
-            _conflicts_retried(lambda: client().delete_item(TableName=table_name(), Key=key, **kwargs))
+            _conflicts_retried(lambda: client().delete_item(TableName=table_name(), Key=key, **kwargs), plan)
         else:
             kwargs["UpdateExpression"] = "SET xp = :xp, seq = :seq"
             kwargs["ExpressionAttributeValues"] = {":xp": entry.after[0], ":seq": entry.after[1], **values}
-            _conflicts_retried(lambda: client().update_item(TableName=table_name(), Key=key, **kwargs))
+            _conflicts_retried(lambda: client().update_item(TableName=table_name(), Key=key, **kwargs), plan)
     except ClientError as exc:
         if not is_condition_failure(exc):
             raise
@@ -309,7 +312,6 @@ def _write_ranked(guild_id: str, plan: Plan, entry: Entry) -> None:
 
 def _add(guild_id: str, plan: Plan, counter: Counter, delta: int) -> None:
     """Add the plan's delta to one counter, unless it took this plan (or a later one) already."""
-    plan.check_lease()
     try:
         _conflicts_retried(
             lambda: client().update_item(
@@ -318,7 +320,8 @@ def _add(guild_id: str, plan: Plan, counter: Counter, delta: int) -> None:
                 UpdateExpression="ADD n :d SET j = :j",
                 ConditionExpression="attribute_not_exists(j) OR j < :j",
                 ExpressionAttributeValues={":d": delta, ":j": plan.number},
-            )
+            ),
+            plan,
         )
     except ClientError as exc:
         if not is_condition_failure(exc):
