@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,15 +35,18 @@ def new_user_id() -> str:
 
 
 @contextmanager
-def recorded_calls() -> Iterator[Counter[str]]:
-    """Count every DynamoDB API call made through the store's client (operation name -> count)."""
+def recorded_calls(*, this_thread_only: bool = False) -> Iterator[Counter[str]]:
+    """Count every DynamoDB API call made through the store's client (operation name -> count).
+    `this_thread_only`: not the calls of other threads (a stream poller applying earlier writes meanwhile)."""
     from xpshop.store.table import client
 
     calls: Counter[str] = Counter()
     events = client().meta.events
+    owner = threading.get_ident()
 
     def record(model: Any, **_: Any) -> None:
-        calls[model.name] += 1
+        if not this_thread_only or threading.get_ident() == owner:
+            calls[model.name] += 1
 
     events.register("before-call.dynamodb.*", record)
     try:
