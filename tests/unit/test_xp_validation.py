@@ -248,3 +248,20 @@ def test_a_negative_query_number_is_told_the_minimum(api, guild):
         r = api.get(target)
         assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), target
         assert r.error["message"] == f"{name}: Input should be greater than or equal to {minimum}", r.error
+
+
+def test_a_body_led_by_a_utf8_byte_order_mark_is_read(api, guild):
+    """A JSON body saved by a Windows editor or PowerShell often starts with a UTF-8 BOM. The reference reads
+    it (`request.json()` decodes with WHATWG UTF-8 decode, which drops a leading BOM; RFC 8259 lets a reader
+    ignore it): the body is the JSON after it, on every route, and a BOM anywhere else is still not JSON."""
+    user = new_user_id()
+    bom = "\ufeff".encode()
+    r = api.post(users(guild, user), raw=bom + b'{"amount": 42, "reason": "bom"}')
+    assert (r.status, r.data["newXp"]) == (200, 42), r.body
+    assert member_item(guild, user)["xp"] == 42
+    r = api.put(f"/api/xp/config/{guild}", raw=bom + b'{"giveXpAmount": 77}')
+    assert (r.status, r.data["giveXpAmount"]) == (200, 77), r.body
+    assert api.get(f"/api/xp/config/{guild}").data["giveXpAmount"] == 77
+    r = api.put(f"/api/xp/config/{guild}", raw=b'{"giveXpAmount": 50}' + bom)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert api.put(f"/api/xp/config/{guild}", {"giveXpAmount": None}).status == 200
