@@ -265,3 +265,27 @@ def test_a_body_led_by_a_utf8_byte_order_mark_is_read(api, guild):
     r = api.put(f"/api/xp/config/{guild}", raw=b'{"giveXpAmount": 50}' + bom)
     assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
     assert api.put(f"/api/xp/config/{guild}", {"giveXpAmount": None}).status == 200
+
+
+def test_an_empty_guilds_averages_are_numbers_of_one_type(api):
+    """`xp.average` and `levels.average` are numbers with 2 decimals (0.0 for a guild of no members, as
+    500.0 for one), not an integer 0 that a typed client reads as another type."""
+    from tests.support.storage import new_guild_id
+
+    empty = new_guild_id()
+    assert api.put(f"/api/xp/guilds/{empty}").status == 201
+    stats = api.get(f"/api/xp/stats/{empty}").data
+    assert (stats["users"]["total"], stats["users"]["topUser"]) == (0, None)
+    for average in (stats["xp"]["average"], stats["levels"]["average"]):
+        assert isinstance(average, float) and average == 0.0, stats
+
+
+@pytest.mark.parametrize("bad", ["18446744073709551616", "99999999999999999999"])
+def test_a_path_id_above_the_snowflake_range_is_told_the_range(api, guild, bad):
+    """A 20-digit id above 2^64-1 is refused: the message states that bound, not only "17-20 digits"
+    (which the id has)."""
+    for method, path in (("PUT", f"/api/xp/guilds/{bad}"), ("GET", users(guild, bad))):
+        r = api.request(method, path)
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+        assert "at most 2^64-1" in r.error["message"], r.error
+    assert member_item(guild, bad) is None
