@@ -59,7 +59,7 @@ def runner() -> Callable[..., dict[str, Any]]:
 def _canonical(body: str | None) -> str:
     """The body with formatting removed, so the same request re-sent with other spacing is the same."""
     try:
-        return json.dumps(json.loads(body or "null"), sort_keys=True, separators=(",", ":"))
+        return json.dumps(json.loads((body or "null").removeprefix("\ufeff")), sort_keys=True, separators=(",", ":"))
     except (ValueError, RecursionError):
         return body or ""
 
