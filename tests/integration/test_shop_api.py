@@ -167,6 +167,25 @@ def test_buy_equip_info_transactions(api, catalog):
     assert info(api, user)["cosmetics"]["equipped"]["hat"] is None
 
 
+def test_locker_lists_cosmetics_in_the_order_they_were_acquired(api, catalog):
+    """The shop document's users/info lists the locker in acquisition order (pEK8nKC4, bought first, before
+    2uOb7Kt5), not sorted by id."""
+    category = catalog["category"]
+    made = [shop.cosmetic(api, category, cost=10, kind="wings") for _ in range(4)]
+    order = sorted((c["id"] for c in made), reverse=True)  # acquired against the ids' sort order
+    user = shop.funded_user(api, new_user_id(), 100)
+    for n, cosmetic_id in enumerate(order):
+        if n % 2:
+            assert api.post("/api/v1/cosmetics/buy", {"id": user, "cosmeticid": cosmetic_id}).status == 200
+        else:
+            assert api.post("/api/v1/cosmetics/grant", {"id": user, "cosmeticid": cosmetic_id}).status == 200
+    assert info(api, user)["cosmetics"]["locker"] == order
+    # a cosmetic revoked and granted again goes to the end: it was acquired again
+    api.request("DELETE", "/api/v1/cosmetics/revoke", {"id": user, "cosmeticid": order[0]})
+    api.post("/api/v1/cosmetics/grant", {"id": user, "cosmeticid": order[0]})
+    assert info(api, user)["cosmetics"]["locker"] == order[1:] + order[:1]
+
+
 def test_grant_and_revoke(api, catalog):
     hat = catalog["hat"]
     user = shop.funded_user(api, new_user_id(), 0)
