@@ -68,6 +68,24 @@ def test_cosmetic_create_list_shop(api, catalog):
     assert catalog["free"]["id"] not in buyable
 
 
+def test_catalog_lists_keep_the_order_things_were_created_in(api):
+    """The shop document's lists are in creation order: categories/list shows eIH69Ue4 "Lightning Set" before
+    F1wHozEL "Fluffy Series" (neither id nor name order), cosmetics/list AIr77hfh "Enderman" before AgsoNWHI
+    "Birthday Cape!" (not name order). Names made in reverse alphabetical order, ids random."""
+    tag = shop.unique("")
+    categories = [
+        api.post("/api/v1/categories/create", {"name": f"{letter} order {tag}"}).body["id"] for letter in "ZYXWVU"
+    ]
+    listed = [c["id"] for c in api.get("/api/v1/categories/list").body if c["id"] in categories]
+    assert listed == categories
+    made = [
+        shop.cosmetic(api, categories[0], cost=n, name=f"{letter} order {tag}") for n, letter in enumerate("ZYXWVU")
+    ]
+    ids = [c["id"] for c in made]
+    assert [c["id"] for c in api.get("/api/v1/cosmetics/list").body if c["id"] in ids] == ids
+    assert [c["id"] for c in api.get("/api/v1/cosmetics/shop").body if c["id"] in ids] == ids[1:]  # cost 0: not sold
+
+
 def test_cosmetic_needs_an_existing_category_and_a_unique_name(api, catalog):
     r = api.post(
         "/api/v1/cosmetics/create",
