@@ -106,6 +106,24 @@ def test_names_fall_back_to_the_username_then_a_label_never_the_id(api):
     assert page.images[0]["alt"] == "Avatar of Alice"
 
 
+def test_a_stored_name_that_draws_nothing_falls_back_like_no_name(api):
+    """A name made only of zero-width characters or Hangul fillers (stored before ingestion dropped them) was a
+    blank, clickable name on the board, in the public API and a bare "@" on the card."""
+    from xpshop.service import cards as card_service
+
+    users = _members(api, 3)
+    set_profile(G, users[0], display_name="\u200b\u200b", username="alice_01")
+    set_profile(G, users[1], display_name="\u3164", username="\u2060\ufeff")
+    set_profile(G, users[2], display_name="Carol\u200b", username="\u3164")
+    _public(api)
+    assert [row["name"] for row in Page(_board(api).body).rows] == ["alice_01", "Unnamed member", "Carol\u200b"]
+    entries = api.get(f"/api/xp/leaderboard/{G}", key=None).data["entries"]
+    assert [e["displayName"] for e in entries] == ["alice_01", None, "Carol\u200b"]
+    card = card_service.card_of(G, users[1]).card
+    assert (card.name, card.username) == ("Member", None)
+    assert card_service.card_of(G, users[2]).card.username is None
+
+
 # ---------------------------------------------------------------- escaping
 
 
