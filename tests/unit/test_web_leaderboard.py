@@ -124,6 +124,32 @@ def test_a_stored_name_that_draws_nothing_falls_back_like_no_name(api):
     assert card_service.card_of(G, users[2]).card.username is None
 
 
+def test_a_guild_first_seen_from_discord_gets_its_name_from_a_later_put(api):
+    """Discord and the relay register a guild without a name (neither carries one), which is how every real
+    guild gets registered: a PUT naming it afterwards was answered 200 with `name: null` and the board said
+    "Discord server" for good. A PUT naming a known guild names it; one without a name leaves it."""
+    from xpshop.service import board as boards
+    from xpshop.store import guilds
+
+    other = "444444444444444445"
+    guilds.register(other, None, "gateway")
+    api.put(f"/api/xp/config/{other}", {"leaderboard": {"public": True}})
+    assert Page(_board(api, f"/leaderboard/{other}").body).title == "Discord server leaderboard"
+    named = api.put(f"/api/xp/guilds/{other}", {"name": "  Late Name  "})
+    assert named.status == 200
+    assert {k: named.data[k] for k in ("name", "created", "source")} == {
+        "name": "Late Name",
+        "created": False,
+        "source": "gateway",  # who registered it is kept, and when
+    }
+    assert api.put(f"/api/xp/guilds/{other}").data["name"] == "Late Name"  # no name: left as it is
+    assert api.put(f"/api/xp/guilds/{other}", {"name": "Renamed"}).data["name"] == "Renamed"
+    listed = api.get("/api/xp/guilds?limit=100").data["guilds"]
+    assert [g["name"] for g in listed if g["guildId"] == other] == ["Renamed"]
+    boards.forget()  # the board keeps a name NAME_CACHE_SECONDS
+    assert Page(_board(api, f"/leaderboard/{other}").body).title == "Renamed leaderboard"
+
+
 # ---------------------------------------------------------------- escaping
 
 
