@@ -50,6 +50,28 @@ def test_lenient_names_are_cut_never_refused() -> None:
     assert display.lenient_name(None) is None
 
 
+# Names that draw nothing: zero-width characters, joiners, a BOM, a soft hyphen, combining marks with no letter,
+# the Hangul fillers and the braille blank (what people pick for an "empty" Discord name). Stored as is, they
+# made a blank name link on the web board and a bare "@" on the card.
+BLANK_NAMES = ["\u200b\u200b", "\u3164", "\u2060\ufeff\u00ad", "\u034f\u115f", " \u200b ", "\u2800\uffa0\u1160"]
+
+
+@pytest.mark.parametrize("raw", BLANK_NAMES)
+def test_a_name_that_draws_nothing_is_no_name(raw: str) -> None:
+    assert display.clean_name(raw) == ""
+    assert display.lenient_name(raw) is None
+    assert display.lenient_name(raw * 100 + "visible past the cut") is None
+    user = {"id": "1", "username": "ada", "global_name": raw, "avatar": None}
+    assert display.from_interaction({"user": user, "nick": raw})["displayName"] == "ada"
+    queued = MessageEvent.model_validate(_event(displayName=raw, username=raw))
+    assert queued.display_data() == {"displayName": None, "username": None}  # as if null: the stored one goes
+
+
+@pytest.mark.parametrize("raw", ["a\u200bb", "\u0e01\u0e34", "\U0001f600", "\ue000", "x\u3164"])
+def test_a_name_with_something_to_draw_keeps_its_invisible_characters(raw: str) -> None:
+    assert display.clean_name(raw) == raw
+
+
 @pytest.mark.parametrize(
     ("value", "ok"),
     [(HASH, True), ("a_" + HASH, True), (HASH.upper(), False), (HASH[:-1], False), (HASH + "\n", False), (None, False)],

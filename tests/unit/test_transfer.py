@@ -629,3 +629,30 @@ def test_only_that_exact_form_is_unwrapped(written):
 def test_an_excel_text_formula_is_not_unwrapped_in_other_columns():
     parsed = parse(f'id,xp,messages\n="{A}",="5",="3"\n'.encode(), "text/csv")
     assert _errors(parsed) == [(2, A, "xp must be a whole number, got '=\"5\"'")]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (f'id,xp,name\n{A},5,ok\n{B},6,"Bob\n{C},7,x\n423456789012345678,8,y\n', 3),  # swallows two rows
+        (f'id,xp,name\n{A},5,ok\n{B},6,"Bob', 3),  # no line end after it
+        (f'id,xp\n{A},5\n"{B},6\n', 3),  # the id cell
+        (f'id,xp,name\n{A},5,"x"""\n{B},6,"a""b\n', 3),  # a doubled quote does not close it
+    ],
+)
+def test_a_csv_quote_never_closed_is_refused_not_read_as_one_cell(text, line):
+    """Without the closing quote, every line after the opening one lands in one cell and the rows on them
+    vanish from the import without a word (a bigger tail was already refused: "field larger than field
+    limit"). A file cut short, or a stray quote, is a body that cannot be read: 400 naming the line."""
+    with pytest.raises(ApiError) as refused:
+        parse(text.encode(), "text/csv")
+    assert refused.value.status == 400
+    assert refused.value.message == (
+        f"CSV line {line}: a quoted cell is never closed (a missing or stray quote): the rest of the file "
+        "would be read as that one cell"
+    )
+
+
+def test_quotes_that_are_closed_or_inside_unquoted_cells_are_read_as_before():
+    text = f'id,xp,name\n{A},5,"a ""quoted"" name"\n{B},6,Dwayne "The Rock"\n{C},7,6\'2"\n'
+    assert _rows(parse(text.encode(), "text/csv")) == [(2, A, 5, None), (3, B, 6, None), (4, C, 7, None)]

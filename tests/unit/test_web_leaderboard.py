@@ -106,6 +106,50 @@ def test_names_fall_back_to_the_username_then_a_label_never_the_id(api):
     assert page.images[0]["alt"] == "Avatar of Alice"
 
 
+def test_a_stored_name_that_draws_nothing_falls_back_like_no_name(api):
+    """A name made only of zero-width characters or Hangul fillers (stored before ingestion dropped them) was a
+    blank, clickable name on the board, in the public API and a bare "@" on the card."""
+    from xpshop.service import cards as card_service
+
+    users = _members(api, 3)
+    set_profile(G, users[0], display_name="\u200b\u200b", username="alice_01")
+    set_profile(G, users[1], display_name="\u3164", username="\u2060\ufeff")
+    set_profile(G, users[2], display_name="Carol\u200b", username="\u3164")
+    _public(api)
+    assert [row["name"] for row in Page(_board(api).body).rows] == ["alice_01", "Unnamed member", "Carol\u200b"]
+    entries = api.get(f"/api/xp/leaderboard/{G}", key=None).data["entries"]
+    assert [e["displayName"] for e in entries] == ["alice_01", None, "Carol\u200b"]
+    card = card_service.card_of(G, users[1]).card
+    assert (card.name, card.username) == ("Member", None)
+    assert card_service.card_of(G, users[2]).card.username is None
+
+
+def test_a_guild_first_seen_from_discord_gets_its_name_from_a_later_put(api):
+    """Discord and the relay register a guild without a name (neither carries one), which is how every real
+    guild gets registered: a PUT naming it afterwards was answered 200 with `name: null` and the board said
+    "Discord server" for good. A PUT naming a known guild names it; one without a name leaves it."""
+    from xpshop.service import board as boards
+    from xpshop.store import guilds
+
+    other = "444444444444444445"
+    guilds.register(other, None, "gateway")
+    api.put(f"/api/xp/config/{other}", {"leaderboard": {"public": True}})
+    assert Page(_board(api, f"/leaderboard/{other}").body).title == "Discord server leaderboard"
+    named = api.put(f"/api/xp/guilds/{other}", {"name": "  Late Name  "})
+    assert named.status == 200
+    assert {k: named.data[k] for k in ("name", "created", "source")} == {
+        "name": "Late Name",
+        "created": False,
+        "source": "gateway",  # who registered it is kept, and when
+    }
+    assert api.put(f"/api/xp/guilds/{other}").data["name"] == "Late Name"  # no name: left as it is
+    assert api.put(f"/api/xp/guilds/{other}", {"name": "Renamed"}).data["name"] == "Renamed"
+    listed = api.get("/api/xp/guilds?limit=100").data["guilds"]
+    assert [g["name"] for g in listed if g["guildId"] == other] == ["Renamed"]
+    boards.forget()  # the board keeps a name NAME_CACHE_SECONDS
+    assert Page(_board(api, f"/leaderboard/{other}").body).title == "Renamed leaderboard"
+
+
 # ---------------------------------------------------------------- escaping
 
 

@@ -30,15 +30,28 @@ ATTRIBUTES = (DISPLAY_NAME, USERNAME, AVATAR)
 
 _DROPPED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# What draws nothing on its own: format characters (zero-width space and joiners, BOM, soft hyphen), spaces,
+# combining marks with no letter to sit on, and the "blank" letters people pick for an empty-looking name (the
+# Hangul fillers, the braille blank). A name of only these is no name: views fall back to the next one.
+_BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 Display = Mapping[str, str | None]
 
 
 def clean_name(value: str) -> str:
-    """The name as stored and shown: NFC, without control or bidi-control characters, trimmed. May be empty."""
+    """The name as stored and shown: NFC, without control or bidi-control characters, trimmed. Empty when
+    nothing is left, or nothing in it draws anything (`draws_something`)."""
     text = unicodedata.normalize("NFC", value)
     kept = (c for c in text if c not in _BIDI_CONTROLS and unicodedata.category(c) not in _DROPPED_CATEGORIES)
-    return "".join(kept).strip()
+    cleaned = "".join(kept).strip()
+    return cleaned if draws_something(cleaned) else ""
+
+
+def draws_something(name: str) -> bool:
+    """Whether a name shows anything at all (zero-width characters and joiners inside a visible name stay:
+    an emoji sequence needs them)."""
+    return any(c not in _BLANK_LETTERS and unicodedata.category(c) not in _BLANK_CATEGORIES for c in name)
 
 
 def name_problem(value: str) -> str | None:
@@ -60,7 +73,7 @@ def lenient_name(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     cleaned = clean_name(value[:MAX_RAW_NAME_LENGTH])[:MAX_NAME_LENGTH].strip()
-    return cleaned or None
+    return cleaned if draws_something(cleaned) else None  # the cut may leave only what draws nothing
 
 
 def is_avatar_hash(value: Any) -> bool:

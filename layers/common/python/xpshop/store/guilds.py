@@ -33,7 +33,9 @@ class Guild:
 
 
 def register(guild_id: str, name: str | None, source: str) -> tuple[Guild, bool]:
-    """Register a guild once; a repeat returns the existing record. Returns (guild, created)."""
+    """Register a guild once; a repeat returns the existing record, renamed when it names the guild otherwise
+    (Discord and the relay register guilds without a name: an admin names them afterwards). Returns (guild,
+    created)."""
     now = now_ms()
     item: dict[str, Any] = {
         **keys.guild_meta(guild_id),
@@ -53,9 +55,24 @@ def register(guild_id: str, name: str | None, source: str) -> tuple[Guild, bool]
             raise
         _KNOWN.add(guild_id)
         existing = failed_item(exc)
+        if name and existing is not None and existing.get("name") != name:
+            return _rename(guild_id, name), False
         return Guild.from_item(existing or item), False
     _KNOWN.add(guild_id)
     return Guild.from_item(item), True
+
+
+def _rename(guild_id: str, name: str) -> Guild:
+    """One write: the name only (who registered the guild, and when, are kept)."""
+    resp = table().update_item(
+        Key=keys.guild_meta(guild_id),
+        UpdateExpression="SET #name = :name",
+        ConditionExpression="attribute_exists(PK)",  # registrations are never undone: this always holds
+        ExpressionAttributeNames={"#name": "name"},
+        ExpressionAttributeValues={":name": name},
+        ReturnValues="ALL_NEW",
+    )
+    return Guild.from_item(resp["Attributes"])
 
 
 def exists(guild_id: str) -> bool:

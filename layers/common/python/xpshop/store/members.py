@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .. import retry
+from .. import display, retry
 from ..clock import now_ms as _now_ms
 from ..display import ATTRIBUTES as DISPLAY_ATTRIBUTES
 from ..display import Display
@@ -54,7 +54,12 @@ class Profile:
             value = item.get(name)
             return value if isinstance(value, str) and value else None
 
-        return cls(text("displayName"), text("username"), text("avatar"), item.get("hidden") is True)
+        def name(attribute: str) -> str | None:
+            # a name stored before ingestion dropped the ones that draw nothing is no name either
+            value = text(attribute)
+            return value if value is not None and display.draws_something(value) else None
+
+        return cls(name("displayName"), name("username"), text("avatar"), item.get("hidden") is True)
 
 
 @dataclass(frozen=True, slots=True)

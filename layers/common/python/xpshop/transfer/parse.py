@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
 import sys
@@ -411,6 +412,7 @@ def _csv(text: str) -> Parsed:
     rows = Collector()
     count = 0
     ended = 0  # the line the previous record ended on: a quoted cell may hold line breaks
+    line = 0
     try:
         for record in reader:
             # a record is numbered by its first line (what a spreadsheet shows), not the last one read
@@ -427,10 +429,41 @@ def _csv(text: str) -> Parsed:
             _csv_row(rows, line, record, columns, names)
     except csv.Error as exc:
         raise _bad(f"CSV line {reader.line_num}: {exc}") from exc
+    if line and _ends_in_a_quoted_cell(text, line, delimiter):
+        # csv reads to the end of the text inside it, silently: the rows on those lines would vanish
+        raise _bad(
+            f"CSV line {line}: a quoted cell is never closed (a missing or stray quote): the rest of the file "
+            "would be read as that one cell"
+        )
     if columns is None:
         raise _bad("The CSV has no header row: the first line must name the columns id and xp")
     _check_count(count)
     return Parsed("csv", rows.rows, rows.rejected, [])
+
+
+def _ends_in_a_quoted_cell(text: str, line: int, delimiter: str) -> bool:
+    """Whether the record starting on `line` (1-based, as the reader counts) runs to the end of the text inside
+    a quoted cell. Only a quote opening a cell opens one (elsewhere it is text, as csv reads it), and `""` in
+    one is a quote, not its end. Only the last record is scanned: the ones before it ended."""
+    tail = "".join(itertools.islice(io.StringIO(text, newline=""), line - 1, None))
+    at, starts_cell = 0, True
+    while at < len(tail):
+        if starts_cell and tail[at] == '"':
+            at += 1
+            while True:  # to the closing quote, jumping over doubled ones
+                close = tail.find('"', at)
+                if close < 0:
+                    return True
+                if tail.startswith('"', close + 1):
+                    at = close + 2
+                    continue
+                at = close + 1
+                break
+            starts_cell = False
+            continue
+        starts_cell = tail[at] in (delimiter, "\r", "\n")
+        at += 1
+    return False
 
 
 def _header(record: list[str]) -> dict[str, int]:
