@@ -433,9 +433,10 @@ def test_a_post_that_reached_discord_before_the_crash_is_not_duplicated(
     assert (claim["state"], claim["messageId"]) == ("sent", posted[0]["id"])
 
 
-def test_a_claim_whose_attempt_may_still_run_is_retried_not_skipped(api, guild, discord_app, monkeypatch):
-    """A retry that finds the announcement claimed, not sent, by an attempt whose time is not up yet fails the
-    record (the stream retries it) instead of skipping it; after that attempt's deadline it posts."""
+def test_a_claim_whose_attempt_may_still_run_is_waited_for_or_retried_not_skipped(api, guild, discord_app, monkeypatch):
+    """A retry that finds the announcement claimed, not sent, by an attempt whose time is not up yet does not
+    skip it: it waits out a short hold (the grace after a timed-out attempt's deadline) and posts, or fails the
+    record (the stream retries it) when the hold is longer than that."""
     from xpshop.discord.rest import DiscordRest, bot_client
     from xpshop.service import effects
 
@@ -448,16 +449,21 @@ def test_a_claim_whose_attempt_may_still_run_is_retried_not_skipped(api, guild, 
     assert hold == (40 + effects.CLAIM_GRACE_SECONDS) * 1000  # its deadline, plus the clocks' grace
 
     with pytest.raises(effects.AnnouncementInFlight):
-        effects.apply(change, bot_client, lambda: 100.0)
+        effects.apply(change, bot_client, lambda: 100.0)  # 50 s of hold left: longer than a retry waits
+    _later(monkeypatch, 40)  # 10 s left
+    with pytest.raises(effects.AnnouncementInFlight):
+        effects.apply(change, bot_client, lambda: 35.0)  # waiting would leave the record under its margin
     assert not discord_app.fake.messages.get(CHANNEL)
 
-    _later(monkeypatch, 40 + effects.CLAIM_GRACE_SECONDS + 1)
+    slept: list[float] = []
+    monkeypatch.setattr(effects, "_sleep", lambda seconds: slept.append(seconds) or _later(monkeypatch, seconds))
     outcome = effects.apply(change, bot_client, lambda: 100.0)
+    assert len(slept) == 1 and 0 < slept[0] <= effects.CLAIM_GRACE_SECONDS + 0.1
     assert (outcome.announced, outcome.announcement) == (True, "reposted")
     assert [m["content"] for m in discord_app.fake.messages[CHANNEL]] == [f"<@{user}> L1"]
     again = effects.apply(change, bot_client, lambda: 100.0)  # a later record carrying level 1
     assert (again.announced, again.announcement) == (False, "done")
-    assert len(discord_app.fake.messages[CHANNEL]) == 1
+    assert len(discord_app.fake.messages[CHANNEL]) == 1 and len(slept) == 1
 
 
 def test_a_refused_announcement_is_not_posted_again(api, guild, discord_app, table_stream, monkeypatch):

@@ -104,6 +104,10 @@ RECORD_TIME_MARGIN_SECONDS = 30.0
 # not marked sent was cut off and is taken over.
 FUNCTION_TIMEOUT_SECONDS = 120
 CLAIM_GRACE_SECONDS = 10.0
+# A retry that finds a claim held for at most this long waits for it (the grace after a timed-out attempt's
+# deadline) rather than fail the record; longer holds (an attempt that crashed early) fail it, to be retried.
+CLAIM_WAIT_MAX_SECONDS = 15.0
+_sleep: Callable[[float], None] = time.sleep  # tests advance a clock instead
 
 
 class AnnouncementInFlight(Exception):
@@ -311,11 +315,16 @@ def _announce(
         return
     guild, user, level = change.guild_id, change.user_id, change.new_level
     claim = markers.claim_level_effect(guild, user, level, hold_seconds=claim_hold_seconds(time_left))
+    if not claim.granted and claim.state == markers.EFFECT_CLAIMED and _may_wait(claim.held_for, time_left):
+        # The retry of an attempt stopped at its timeout comes within the grace of its hold: waiting it out
+        # here spares the record a failure (the stream's retries are counted).
+        _sleep(claim.held_for + 0.1)
+        claim = markers.claim_level_effect(guild, user, level, hold_seconds=claim_hold_seconds(time_left))
     if not claim.granted:
         if claim.state == markers.EFFECT_CLAIMED:
-            # Claimed by an attempt that has not finished: cut off (the usual case: a retry comes after the
-            # attempt that failed) or, rarely, still running. Skipping would lose it; the record is retried
-            # until the claim's hold has passed, then the retry takes it over.
+            # Claimed by an attempt that has not finished: cut off before its deadline (a crash) or, rarely,
+            # still running. Skipping would lose it; the record is retried until the claim's hold has
+            # passed, then the retry takes it over.
             raise AnnouncementInFlight(f"level {level} announcement held until {clock.iso(claim.hold_until)}")
         outcome.announcement = "done"  # sent or refused by an earlier record or attempt: once per level
         return
@@ -356,6 +365,13 @@ def _finish(change: LevelChange, state: str, message_id: str | None = None) -> N
             "announcement claim not marked",
             extra={"guildId": change.guild_id, "level": change.new_level, "state": state, "error": repr(exc)},
         )
+
+
+def _may_wait(seconds: float, time_left: Callable[[], float] | None) -> bool:
+    """Whether a claim's hold is short enough to wait out in this invocation, leaving the record its margin."""
+    if seconds > CLAIM_WAIT_MAX_SECONDS:
+        return False
+    return time_left is None or time_left() - seconds >= RECORD_TIME_MARGIN_SECONDS
 
 
 def claim_hold_seconds(time_left: Callable[[], float] | None) -> float:

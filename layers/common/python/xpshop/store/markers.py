@@ -68,6 +68,7 @@ class LevelClaim:
     took_over: bool = False  # granted over a claim whose attempt ran out of time before it was marked sent
     state: str | None = None  # not granted: the claim's state (None: a claim from before the states)
     hold_until: int = 0  # not granted and `claimed`: when the attempt that holds it will have ended
+    held_for: float = 0.0  # seconds from the claim's check to `hold_until` (by the clock the condition used)
 
     def __bool__(self) -> bool:
         return self.granted
@@ -100,7 +101,13 @@ def claim_level_effect(guild_id: str, user_id: str, level: int, *, hold_seconds:
             raise
         found = failed_item(exc) or {}
         state = found.get("state")
-        return LevelClaim(False, state=str(state) if state else None, hold_until=int(found.get("holdUntil") or 0))
+        hold_until = int(found.get("holdUntil") or 0)
+        return LevelClaim(
+            False,
+            state=str(state) if state else None,
+            hold_until=hold_until,
+            held_for=max(0.0, (hold_until - now) / 1000),
+        )
     return LevelClaim(True, took_over=bool(answer.get("Attributes")))
 
 
