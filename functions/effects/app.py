@@ -35,7 +35,11 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # One client per batch (its rate-limit buckets span the batch's calls), made when a record needs it.
     rest_for = functools.cache(bot_client)
-    in_order = effects.InOrder(lambda: context.get_remaining_time_in_millis() / 1000)
+
+    def time_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    in_order = effects.InOrder(time_left)
 
     def handle(record: DynamoDBRecord) -> dict[str, Any] | None:
         clock = record_log.Clock()
@@ -43,13 +47,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         new = (stream.new_image if stream else None) or {}
         change = effects.level_change_from_images((stream.old_image if stream else None) or {}, new)
         kind, outcome = ("level-change", "applied") if change else ("member-write", "no-change")
-        failure: Exception | None = None
+        failure: BaseException | None = None
         try:
-            return in_order.run(lambda: effects.apply(change, rest_for).as_dict()) if change else None
+            return in_order.run(lambda: effects.apply(change, rest_for, time_left).as_dict()) if change else None
         except effects.Deferred:
             outcome = "deferred"  # not started: an earlier record failed, or too close to the timeout
             raise
-        except Exception as exc:
+        except BaseException as exc:  # a crash too: the line must not say "applied"
             outcome, failure = "failed", exc
             raise
         finally:

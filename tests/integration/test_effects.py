@@ -330,3 +330,168 @@ def test_level_ups_of_a_member_are_announced_in_order_when_one_is_retried(api, g
     discord_app.fake.fail("POST", rf"/channels/{CHANNEL}/messages", 502, times=3)  # the client's 3 attempts
     table_stream.drain()
     assert [m["content"] for m in discord_app.fake.messages[CHANNEL]] == [f"<@{user}> L1", f"<@{user}> L2"]
+
+
+# ---------------------------------------------------------------- the announcement: at least once, in practice once
+
+
+class _Killed(BaseException):
+    """The invocation dies here (a crash, Lambda's timeout): no handler of the function's runs after it."""
+
+
+def _kill_once(monkeypatch, owner, name: str) -> list[bool]:
+    """`owner.name` dies the first time it is called, then works: a crash at that point of the first attempt."""
+    real, killed = getattr(owner, name), []
+
+    def dying(*args, **kwargs):
+        if not killed:
+            killed.append(True)
+            raise _Killed(name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, dying)
+    return killed
+
+
+def _later(monkeypatch, seconds: float) -> None:
+    """The claims' clock `seconds` ahead: the attempt that claimed can no longer be running."""
+    from xpshop.store import markers
+
+    real = markers.now_ms
+    monkeypatch.setattr(markers, "now_ms", lambda: real() + int(seconds * 1000))
+
+
+def _claim(guild: str, user: str, level: int) -> dict:
+    from xpshop.store import markers
+
+    return markers.get_level_effect(guild, user, level) or {}
+
+
+def _announcing(api, guild: str, discord_app) -> str:
+    _configure(api, guild, {"levelUpAnnouncement": {"channelId": CHANNEL, "message": "{user} L{level}"}})
+    return _member(discord_app, guild)
+
+
+def test_an_announcement_cut_off_after_its_claim_is_posted_by_the_retry(
+    api, guild, discord_app, table_stream, monkeypatch
+):
+    """The first attempt claims the announcement and dies before posting it: the stream delivers the record
+    again and, once that attempt cannot still be running, the retry posts it, once."""
+    from xpshop.discord.rest import DiscordRest
+    from xpshop.service import effects
+
+    user = _announcing(api, guild, discord_app)
+    _set_xp(api, guild, user, LEVEL_XP[2])
+    killed = _kill_once(monkeypatch, DiscordRest, "create_message")
+    with pytest.raises(_Killed):
+        table_stream.drain()
+    assert killed and not discord_app.fake.calls_to("POST", "/channels/")
+    assert _claim(guild, user, 2)["state"] == "claimed"  # claimed, never posted: the gap this closes
+
+    _later(monkeypatch, effects.FUNCTION_TIMEOUT_SECONDS + effects.CLAIM_GRACE_SECONDS + 1)
+    table_stream.drain()  # the stream's retry of the record
+    posted = discord_app.fake.messages[CHANNEL]
+    assert [m["content"] for m in posted] == [f"<@{user}> L2"]
+    assert len(discord_app.fake.calls_to("POST", f"/channels/{CHANNEL}/messages")) == 1
+    claim = _claim(guild, user, 2)
+    assert (claim["state"], claim["messageId"]) == ("sent", posted[0]["id"])
+    assert "holdUntil" not in claim
+
+    table_stream.drain()  # nothing more: the claim is sent
+    _set_xp(api, guild, user, 0)
+    _set_xp(api, guild, user, LEVEL_XP[2])  # level 2 again: not announced again
+    table_stream.drain()
+    assert len(discord_app.fake.messages[CHANNEL]) == 1
+
+
+def test_a_post_that_reached_discord_before_the_crash_is_not_duplicated(
+    api, guild, discord_app, table_stream, monkeypatch
+):
+    """The first attempt's post reached Discord, then the attempt died before marking the claim sent: the
+    retry posts again with the same nonce and enforce_nonce, and Discord answers with the first message."""
+    from xpshop.service import effects
+    from xpshop.store import markers
+
+    user = _announcing(api, guild, discord_app)
+    _set_xp(api, guild, user, LEVEL_XP[3])
+    _kill_once(monkeypatch, markers, "finish_level_effect")
+    with pytest.raises(_Killed):
+        table_stream.drain()
+    assert len(discord_app.fake.messages[CHANNEL]) == 1
+    assert _claim(guild, user, 3)["state"] == "claimed"
+
+    _later(monkeypatch, effects.FUNCTION_TIMEOUT_SECONDS + effects.CLAIM_GRACE_SECONDS + 1)
+    table_stream.drain()
+    posted = discord_app.fake.messages[CHANNEL]
+    assert [m["content"] for m in posted] == [f"<@{user}> L3"]  # one message: Discord answered with the first
+    posts = discord_app.fake.calls_to("POST", f"/channels/{CHANNEL}/messages")
+    assert len(posts) == 2  # posted again: the retry cannot know the first one got through
+    nonce = effects.announcement_nonce(guild, user, 3)
+    assert [(p.json["nonce"], p.json.get("enforce_nonce")) for p in posts] == [(nonce, True), (nonce, True)]
+    assert len(nonce) <= 25
+    claim = _claim(guild, user, 3)
+    assert (claim["state"], claim["messageId"]) == ("sent", posted[0]["id"])
+
+
+def test_a_claim_whose_attempt_may_still_run_is_waited_for_or_retried_not_skipped(api, guild, discord_app, monkeypatch):
+    """A retry that finds the announcement claimed, not sent, by an attempt whose time is not up yet does not
+    skip it: it waits out a short hold (the grace after a timed-out attempt's deadline) and posts, or fails the
+    record (the stream retries it) when the hold is longer than that."""
+    from xpshop.discord.rest import DiscordRest, bot_client
+    from xpshop.service import effects
+
+    user = _announcing(api, guild, discord_app)
+    change = effects.LevelChange(guild, user, old_level=0, new_level=1, xp=LEVEL_XP[1], source="granted")
+    _kill_once(monkeypatch, DiscordRest, "create_message")
+    with pytest.raises(_Killed):
+        effects.apply(change, bot_client, lambda: 40.0)  # the invocation had 40 s left when it claimed
+    hold = _claim(guild, user, 1)["holdUntil"] - _claim(guild, user, 1)["at"]
+    assert hold == (40 + effects.CLAIM_GRACE_SECONDS) * 1000  # its deadline, plus the clocks' grace
+
+    with pytest.raises(effects.AnnouncementInFlight):
+        effects.apply(change, bot_client, lambda: 100.0)  # 50 s of hold left: longer than a retry waits
+    _later(monkeypatch, 40)  # 10 s left
+    with pytest.raises(effects.AnnouncementInFlight):
+        effects.apply(change, bot_client, lambda: 35.0)  # waiting would leave the record under its margin
+    assert not discord_app.fake.messages.get(CHANNEL)
+
+    slept: list[float] = []
+    monkeypatch.setattr(effects, "_sleep", lambda seconds: slept.append(seconds) or _later(monkeypatch, seconds))
+    outcome = effects.apply(change, bot_client, lambda: 100.0)
+    assert len(slept) == 1 and 0 < slept[0] <= effects.CLAIM_GRACE_SECONDS + 0.1
+    assert (outcome.announced, outcome.announcement) == (True, "reposted")
+    assert [m["content"] for m in discord_app.fake.messages[CHANNEL]] == [f"<@{user}> L1"]
+    again = effects.apply(change, bot_client, lambda: 100.0)  # a later record carrying level 1
+    assert (again.announced, again.announcement) == (False, "done")
+    assert len(discord_app.fake.messages[CHANNEL]) == 1 and len(slept) == 1
+
+
+def test_a_refused_announcement_is_not_posted_again(api, guild, discord_app, table_stream, monkeypatch):
+    """Discord refuses the post for good (the bot may not write there): the claim is marked refused, and a
+    later retry or record does not try again, however late."""
+    from xpshop.service import effects
+
+    user = _announcing(api, guild, discord_app)
+    discord_app.fake.fail("POST", rf"/channels/{CHANNEL}/messages", 403, 50013, "Missing Permissions")
+    _set_xp(api, guild, user, LEVEL_XP[1])
+    table_stream.drain()
+    assert _claim(guild, user, 1)["state"] == "refused"
+    _later(monkeypatch, effects.FUNCTION_TIMEOUT_SECONDS * 10)
+    _set_xp(api, guild, user, 0)
+    _set_xp(api, guild, user, LEVEL_XP[1])
+    table_stream.drain()
+    assert len(discord_app.fake.calls_to("POST", "/channels/")) == 1
+    assert not discord_app.fake.messages.get(CHANNEL)
+
+
+def test_a_claim_from_before_the_states_counts_as_announced(api, guild, discord_app, table_stream):
+    """A claim written before claims had a state (no `state`): announced or not, it is not posted again (as
+    before), whatever its age."""
+    from xpshop.store import keys
+    from xpshop.store.table import table
+
+    user = _announcing(api, guild, discord_app)
+    table().put_item(Item={**keys.level_effect(guild, user, 1), "at": 1, "ttl": 2_000_000_000})
+    _set_xp(api, guild, user, LEVEL_XP[1])
+    table_stream.drain()
+    assert not discord_app.fake.calls_to("POST", "/channels/")

@@ -8,7 +8,9 @@
 
 Every request is recorded (`calls`, paths relative to the API base, e.g. `/guilds/1/members/2`); failures can be
 scripted per route (`rate_limit`, `fail`). Normal answers carry X-RateLimit-* headers whose Remaining is
-`bucket_remaining`, so a client's pre-emptive bucket wait can be exercised.
+`bucket_remaining`, so a client's pre-emptive bucket wait can be exercised. Create Message keeps Discord's nonce
+rules: at most 25 characters, and with `enforce_nonce` a nonce sent again (within `nonce_window_seconds`) is
+answered with the message it created before, and no new message is created.
 """
 
 from __future__ import annotations
@@ -145,6 +147,8 @@ class FakeDiscord:
         self._deleted_roles: set[tuple[str, str]] = set()
         self._forbidden_roles: set[tuple[str, str]] = set()
         self._scripts: list[_Script] = []
+        self._nonces: dict[str, tuple[float, dict[str, Any]]] = {}  # nonce -> (when, the message it created)
+        self.nonce_window_seconds = 300.0  # how long `enforce_nonce` finds an earlier message ("a few minutes")
         self._next_id = 1_300_000_000_000_000_000
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -204,6 +208,7 @@ class FakeDiscord:
                 self._deleted_roles.clear()
                 self._forbidden_roles.clear()
                 self.messages.clear()
+                self._nonces.clear()
                 self.webhook_messages.clear()
                 self.webhook_files.clear()
                 self.commands.clear()
@@ -378,8 +383,22 @@ class FakeDiscord:
         return _Answer(200, self._guild_roles(match["guild"]))
 
     def _message(self, _method: str, match: re.Match[str], body: Any) -> _Answer:
-        message = {"id": self._snowflake(), "channel_id": match["channel"], **(body or {})}
+        body = dict(body or {})
+        nonce = body.get("nonce")
+        if nonce is not None and (isinstance(nonce, bool) or len(str(nonce)) > 25):
+            errors = {"nonce": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer"}]}}
+            return _Answer(400, {"code": 50035, "message": "Invalid Form Body", "errors": errors})
+        enforce = body.pop("enforce_nonce", False) is True  # a request parameter, not a message field
+        if enforce and nonce is not None:
+            # Discord: the same author's message with this nonce in the past few minutes is answered again,
+            # and no new message is created (the fake has one author, the bot).
+            earlier = self._nonces.get(str(nonce))
+            if earlier is not None and time.monotonic() - earlier[0] < self.nonce_window_seconds:
+                return _Answer(200, earlier[1])
+        message = {"id": self._snowflake(), "channel_id": match["channel"], **body}
         self.messages.setdefault(match["channel"], []).append(message)
+        if nonce is not None:
+            self._nonces[str(nonce)] = (time.monotonic(), message)
         return _Answer(200, message)
 
     def _webhook(self, _method: str, match: re.Match[str], body: Any, files: tuple[Upload, ...] = ()) -> _Answer:

@@ -107,6 +107,19 @@ def test_create_message_returns_and_stores_the_message(fake: FakeDiscord, client
     assert fake.messages["42"] == [message]
 
 
+def test_an_enforced_nonce_answers_the_earlier_message_as_discord_does(fake: FakeDiscord, client: DiscordRest) -> None:
+    """Create Message: a nonce up to 25 characters; with enforce_nonce a nonce sent again answers the message it
+    created, and creates none (the fake keeps the rule the effects' re-post relies on)."""
+    first = client.create_message("5", {"content": "hi", "nonce": "n" * 25, "enforce_nonce": True})
+    again = client.create_message("5", {"content": "hi", "nonce": "n" * 25, "enforce_nonce": True})
+    assert again["id"] == first["id"] and len(fake.messages["5"]) == 1
+    client.create_message("5", {"content": "hi", "nonce": "n" * 25})  # not enforced: a new message
+    assert len(fake.messages["5"]) == 2
+    with pytest.raises(DiscordError) as refused:
+        client.create_message("5", {"content": "hi", "nonce": "n" * 26, "enforce_nonce": True})
+    assert (refused.value.status, refused.value.code, refused.value.permanent) == (400, 50035, True)
+
+
 def test_unknown_member_on_role_add_is_permanent_10007(fake: FakeDiscord, client: DiscordRest) -> None:
     with pytest.raises(DiscordError) as info:
         client.add_member_role(GUILD, "555", ROLE)

@@ -41,3 +41,16 @@ def test_the_first_record_of_an_invocation_runs_whatever_the_time_left():
     with pytest.raises(Deferred):
         in_order.run(lambda: applied.append(2))
     assert applied == [1]
+
+
+def test_the_claim_hold_follows_the_functions_timeout():
+    """A claim holds while its attempt can still run: the invocation's time left, never more than the function's
+    Timeout in template.yaml, plus the grace for the hosts' clocks."""
+    from local.template import functions, load_template
+    from xpshop.service import effects
+
+    assert functions(load_template())["EffectsFunction"].timeout == effects.FUNCTION_TIMEOUT_SECONDS
+    grace = effects.CLAIM_GRACE_SECONDS
+    assert effects.claim_hold_seconds(lambda: 42.5) == 42.5 + grace
+    assert effects.claim_hold_seconds(lambda: 900.0) == effects.FUNCTION_TIMEOUT_SECONDS + grace
+    assert effects.claim_hold_seconds(None) == effects.FUNCTION_TIMEOUT_SECONDS + grace

@@ -3,7 +3,9 @@
 Member writes reach this through the table's stream (API add/set/remove, messages, commands, Give XP and
 the recalculation alike), so no path can forget to send them and an award stays one write. Each effect is
 idempotent: roles are reconciled against the roles the member holds, the announcement is claimed once per
-(guild, user, level), and credits are paid once per (user, guild, level) for ever.
+(guild, user, level) and marked sent when Discord answers (a claim cut off before that is posted again, with the
+same nonce: at least once, in practice exactly once; `_announce`), and credits are paid once per (user, guild,
+level) for ever.
 
 Credits are money (one balance across servers, it buys cosmetics), so only levels the member reached with
 XP they earned pay: the writer records where a level came from (`levelSource`, store/members.py) and only
@@ -23,7 +25,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import metrics, rewards, snapstart
+from .. import clock, metrics, rewards, snapstart
 from ..auth import shop_guild_ids
 from ..discord import role_safety
 from ..discord.rest import DiscordError, DiscordRest, RateLimited
@@ -76,6 +78,8 @@ class Outcome:
     announced: bool = False
     credits_paid: int = 0
     member_missing: bool = False
+    # posted, reposted (over a claim whose attempt was cut off), done (by an earlier record), refused; None: none due
+    announcement: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +87,7 @@ class Outcome:
             "removed": self.removed,
             "skipped": self.skipped,
             "announced": self.announced,
+            "announcement": self.announcement,
             "creditsPaid": self.credits_paid,
             "memberMissing": self.member_missing,
         }
@@ -92,6 +97,21 @@ class Outcome:
 # (up to the client's max_wait per call, a few calls) and a record cut off by the timeout could lose the
 # announcement it had claimed. The records not started are failed and redelivered.
 RECORD_TIME_MARGIN_SECONDS = 30.0
+
+
+# EffectsFunction's Timeout in template.yaml (tests/unit/test_effects_order.py keeps them equal): no attempt
+# runs longer than this after it claimed an announcement, so a claim older than that (plus the grace) that is
+# not marked sent was cut off and is taken over.
+FUNCTION_TIMEOUT_SECONDS = 120
+CLAIM_GRACE_SECONDS = 10.0
+# A retry that finds a claim held for at most this long waits for it (the grace after a timed-out attempt's
+# deadline) rather than fail the record; longer holds (an attempt that crashed early) fail it, to be retried.
+CLAIM_WAIT_MAX_SECONDS = 15.0
+_sleep: Callable[[float], None] = time.sleep  # tests advance a clock instead
+
+
+class AnnouncementInFlight(Exception):
+    """The record's announcement is claimed by an attempt that may still be running: retried later."""
 
 
 class Deferred(Exception):
@@ -145,11 +165,16 @@ def level_change_from_images(old: dict[str, Any], new: dict[str, Any]) -> LevelC
     )
 
 
-def apply(change: LevelChange, rest_for: Callable[[], DiscordRest | None]) -> Outcome:
+def apply(
+    change: LevelChange,
+    rest_for: Callable[[], DiscordRest | None],
+    time_left: Callable[[], float] | None = None,
+) -> Outcome:
     """Apply the effects of one level change. Raises on a transient failure (rate limit beyond what the
     client waits, 5xx, network) so the stream retries the record; what already happened is not repeated.
     `rest_for` gives the Discord client (None: no bot token), asked only when an effect needs Discord, so a
-    guild with credits but no roles does not depend on the token's parameter store."""
+    guild with credits but no roles does not depend on the token's parameter store. `time_left`: seconds left
+    in the invocation (None: not in Lambda, the function's timeout is assumed)."""
     cfg = merged_guild(change.guild_id)  # read fresh: level changes are rare, a reward added a moment ago counts
     outcome = Outcome()
     announces = change.new_level > change.old_level and not change.quiet
@@ -163,7 +188,7 @@ def apply(change: LevelChange, rest_for: Callable[[], DiscordRest | None]) -> Ou
     if rest is not None:
         _reconcile_roles(change, cfg, rest, outcome)
         if announces:  # not for a curve change or an import: they would post thousands at once
-            _announce(change, cfg, rest, outcome)
+            _announce(change, cfg, rest, outcome, time_left)
     logger.info("level effects", extra={**asdict(change), **outcome.as_dict()})
     if announces:  # after the effects: a record that failed and is retried counts once, when it is applied
         metrics.count(metrics.LEVEL_UPS)
@@ -266,24 +291,95 @@ def _role_call(call: Any, change: LevelChange, role: str, reason: str, outcome: 
     return True
 
 
-def _announce(change: LevelChange, cfg: dict[str, Any], rest: DiscordRest, outcome: Outcome) -> None:
+def announcement_nonce(guild_id: str, user_id: str, level: int) -> str:
+    """The Create Message nonce of a level-up announcement: the same for every attempt at it, 25 characters
+    (Discord's limit). With `enforce_nonce`, Discord answers a second post of it within a few minutes with the
+    message the first one created instead of creating another."""
+    return hashlib.sha256(f"{guild_id}:{user_id}:{level}".encode()).hexdigest()[:25]
+
+
+def _announce(
+    change: LevelChange,
+    cfg: dict[str, Any],
+    rest: DiscordRest,
+    outcome: Outcome,
+    time_left: Callable[[], float] | None,
+) -> None:
+    """Post the announcement at least once and, in practice, exactly once: claimed first (one conditional put),
+    marked sent when Discord answers (one conditional update). A claim whose attempt was cut off (a crash, the
+    function's timeout) before that is taken over once that attempt cannot still be running, and posted
+    again with the same nonce, so Discord drops the second post if the first had reached it after all."""
     settings = cfg.get("levelUpAnnouncement") or {}
     channel = settings.get("channelId")
-    if not channel or not markers.claim_level_effect(change.guild_id, change.user_id, change.new_level):
+    if not channel:
         return
-    text = rewards.render_announcement(str(settings["message"]), change.user_id, change.new_level, change.xp)
+    guild, user, level = change.guild_id, change.user_id, change.new_level
+    claim = markers.claim_level_effect(guild, user, level, hold_seconds=claim_hold_seconds(time_left))
+    if not claim.granted and claim.state == markers.EFFECT_CLAIMED and _may_wait(claim.held_for, time_left):
+        # The retry of an attempt stopped at its timeout comes within the grace of its hold: waiting it out
+        # here spares the record a failure (the stream's retries are counted).
+        _sleep(claim.held_for + 0.1)
+        claim = markers.claim_level_effect(guild, user, level, hold_seconds=claim_hold_seconds(time_left))
+    if not claim.granted:
+        if claim.state == markers.EFFECT_CLAIMED:
+            # Claimed by an attempt that has not finished: cut off before its deadline (a crash) or, rarely,
+            # still running. Skipping would lose it; the record is retried until the claim's hold has
+            # passed, then the retry takes it over.
+            raise AnnouncementInFlight(f"level {level} announcement held until {clock.iso(claim.hold_until)}")
+        outcome.announcement = "done"  # sent or refused by an earlier record or attempt: once per level
+        return
+    if claim.took_over:
+        logger.warning(
+            "announcement claimed by an attempt that did not finish: posting it again (same nonce)",
+            extra={"guildId": guild, "level": level},
+        )
+    nonce = announcement_nonce(guild, user, level)
     try:
-        # The nonce makes Discord drop a second post of the same announcement (a retry after a lost answer).
-        nonce = hashlib.sha256(f"{change.guild_id}:{change.user_id}:{change.new_level}".encode()).hexdigest()[:25]
-        payload = {"content": text, "allowed_mentions": {"users": [change.user_id]}, "nonce": nonce}
-        rest.create_message(channel, {**payload, "enforce_nonce": True})
-    except DiscordError as exc:
-        if exc.permanent:  # e.g. the channel is gone or the bot can't post there
-            logger.warning("announcement refused by Discord", extra={"channelId": channel, "status": exc.status})
-            return
-        markers.release_level_effect(change.guild_id, change.user_id, change.new_level)  # let the retry post it
-        raise
+        text = rewards.render_announcement(str(settings["message"]), user, level, change.xp)
+        payload = {"content": text, "allowed_mentions": {"users": [user]}, "nonce": nonce, "enforce_nonce": True}
+        message = rest.create_message(channel, payload)
+    except Exception as exc:
+        if not (isinstance(exc, DiscordError) and exc.permanent):
+            # Not posted, or not known to be (a lost answer): the retry claims it again at once and posts
+            # with the same nonce.
+            markers.release_level_effect(guild, user, level)
+            raise
+        # e.g. the channel is gone or the bot can't post there: retrying cannot fix it
+        logger.warning("announcement refused by Discord", extra={"channelId": channel, "status": exc.status})
+        _finish(change, markers.EFFECT_REFUSED)
+        outcome.announcement = "refused"
+        return
+    message_id = message.get("id") if isinstance(message, dict) else None
+    _finish(change, markers.EFFECT_SENT, str(message_id) if message_id else None)
     outcome.announced = True
+    outcome.announcement = "reposted" if claim.took_over else "posted"
+
+
+def _finish(change: LevelChange, state: str, message_id: str | None = None) -> None:
+    """Mark the claim sent or refused. A failure here is logged, not raised: the message is out (or refused for
+    good), and failing the record would only hold the stream until the claim's hold passed and post again."""
+    try:
+        markers.finish_level_effect(change.guild_id, change.user_id, change.new_level, state, message_id)
+    except Exception as exc:  # whatever the store's failure: the outcome stays what Discord answered
+        logger.warning(
+            "announcement claim not marked",
+            extra={"guildId": change.guild_id, "level": change.new_level, "state": state, "error": repr(exc)},
+        )
+
+
+def _may_wait(seconds: float, time_left: Callable[[], float] | None) -> bool:
+    """Whether a claim's hold is short enough to wait out in this invocation, leaving the record its margin."""
+    if seconds > CLAIM_WAIT_MAX_SECONDS:
+        return False
+    return time_left is None or time_left() - seconds >= RECORD_TIME_MARGIN_SECONDS
+
+
+def claim_hold_seconds(time_left: Callable[[], float] | None) -> float:
+    """How long a claim made now may belong to a running attempt: the invocation's time left (Lambda stops it
+    at its deadline), at most the function's timeout, plus CLAIM_GRACE_SECONDS for the clocks of the hosts
+    that claim and retry."""
+    left = FUNCTION_TIMEOUT_SECONDS if time_left is None else min(max(0.0, time_left()), FUNCTION_TIMEOUT_SECONDS)
+    return left + CLAIM_GRACE_SECONDS
 
 
 def max_level_payment() -> int:
