@@ -235,6 +235,47 @@ def test_an_invocation_short_of_time_leaves_a_dead_holders_plan_to_its_retry(api
     _check(api, guild, members)
 
 
+def test_a_holder_short_of_time_gives_its_plan_up_before_its_deadline(api, guild, monkeypatch):
+    """An invocation takes a plan with little time left: its lease ends before its deadline, so when time
+    runs out midway (ranked items written, counters not yet) it stops writing and gives the plan up before
+    Lambda would kill it, and its retry takes the plan over at once (no lease + slack to wait out)."""
+    from local import REPO_ROOT
+    from local.lambdas import FakeLambdaContext, load_handler
+    from local.template import functions, load_template
+    from xpshop import clock
+    from xpshop.errors import Unavailable
+    from xpshop.store import rank_counters
+
+    users = _members(guild, 629_000_000_000_000_000)
+    members = _start(api, guild, users)
+    poller, seen = _hold(api)
+    _move(api, guild, users, members)
+    records = _held(poller, seen)
+    simulated = _SimulatedClock(clock.now_ms())
+    monkeypatch.setattr(clock, "now_ms", simulated.now_ms)
+    monkeypatch.setattr(clock, "sleep", simulated.sleep)
+    remaining_ms = rank_counters.RESERVE_MS + 3_000  # enough to take a plan, less than a lease
+    deadline = simulated.now + remaining_ms
+    real_add = rank_counters._add
+
+    def slow_add(*args: Any) -> None:  # the counters' turn comes as the invocation's time runs out
+        simulated.now = max(simulated.now, deadline - rank_counters.LEASE_END_MS)
+        real_add(*args)
+
+    spec = functions(load_template())["RankIndexFunction"]
+    with monkeypatch.context() as slow:
+        slow.setattr(rank_counters, "_add", slow_add)
+        with pytest.raises(Unavailable):
+            load_handler(REPO_ROOT, spec)({"Records": records}, FakeLambdaContext(spec.logical_id, remaining_ms / 1000))
+    assert simulated.now < deadline  # stopped before Lambda would have
+    pending = rank_counters._plan_item(guild)
+    assert pending is not None and "tok" in pending and int(pending["until"]) == 0  # given up
+    _deliver(records)  # the retry, at the same moment: takes it over at once
+    assert "tok" not in rank_counters._plan_item(guild)
+    _release_poller(poller)
+    _check(api, guild, members)
+
+
 @pytest.mark.parametrize("operation", ["PutItem", "UpdateItem", "DeleteItem"])
 def test_a_write_applied_whose_answer_was_lost_is_not_applied_twice(api, guild, operation):
     """botocore tries again a write whose answer was lost (a 500 after DynamoDB applied it): the take of the
