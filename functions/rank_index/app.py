@@ -24,6 +24,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from xpshop import clock as epoch  # xpshop.clock: the time stored leases are in
 from xpshop import record_log, tracing
 from xpshop.service import changes, ranks
 
@@ -35,6 +36,9 @@ logger = Logger()
 @event_source(data_class=DynamoDBStreamEvent)
 def lambda_handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any]:
     clock = record_log.Clock()
+    # When Lambda stops this invocation: a plan is taken, or a pending one waited for, only with time left to
+    # finish it (else the batch fails retryable, before the timeout, nothing half-written: rank_counters).
+    deadline = epoch.now_ms() + context.get_remaining_time_in_millis()
     ids = [(r.event_id, d) for r in event.records if (d := r.dynamodb) is not None]
     records = [(str(d.sequence_number), d.old_image, d.new_image) for _, d in ids]
     outcomes: dict[str, str] = {}
@@ -42,7 +46,7 @@ def lambda_handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[s
     try:
         # The audit records and guild counters first: a reader who sees the ranks caught up sees those too.
         audited = changes.apply_records(records)
-        changed = ranks.apply_records(records, outcomes)
+        changed = ranks.apply_records(records, outcomes, deadline=deadline)
     except Exception as exc:
         failure = exc
         raise  # the batch is retried whole (bisected): every record of it is logged failed

@@ -156,6 +156,126 @@ def test_a_holder_that_died_is_taken_over_once_its_lease_is_past(api, guild, mon
     _check(api, guild, members)
 
 
+class _SimulatedClock:
+    """xpshop.clock with simulated time: sleeping moves it on, nothing waits for real."""
+
+    def __init__(self, now: int) -> None:
+        self.now = now
+        self.slept = 0
+
+    def now_ms(self) -> int:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += 1
+        self.now += max(1, int(seconds * 1000))
+
+
+def _rank_items(guild: str) -> list[dict[str, Any]]:
+    """The guild's ranked items, counters and plan item, as stored (a scan of the test table: tests only)."""
+    from xpshop.store.table import plain, table
+
+    prefix = f"GUILD#{guild}#RANK"
+    found, kwargs = [], {}
+    while True:
+        resp = table().scan(ConsistentRead=True, **kwargs)
+        found += [plain(i) for i in resp["Items"] if str(i["PK"]).startswith(prefix)]
+        if "LastEvaluatedKey" not in resp:
+            return sorted(found, key=lambda i: (str(i["PK"]), str(i["SK"])))
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+@pytest.mark.parametrize("remaining_s", [2, 30])
+def test_an_invocation_short_of_time_leaves_a_dead_holders_plan_to_its_retry(api, guild, monkeypatch, remaining_s):
+    """The holder died silently (its plan pending, not given up). The next invocation has less time left
+    than the holder's lease plus the slack: instead of waiting until Lambda kills it (a timeout, the plan
+    still pending), it gives up with the retryable error while it has time left, writing nothing. The
+    retry, once the lease is past by the slack, takes the plan over and the counters end exact."""
+    from local import REPO_ROOT
+    from local.lambdas import FakeLambdaContext, load_handler
+    from local.template import functions, load_template
+    from xpshop import clock
+    from xpshop.errors import Unavailable
+    from xpshop.store import rank_counters
+
+    users = _members(guild, 628_000_000_000_000_000)
+    members = _start(api, guild, users)
+    poller, seen = _hold(api)
+    _move(api, guild, users, members)
+    records = _held(poller, seen)
+    with monkeypatch.context() as dying:
+        dying.setattr(rank_counters, "_give_up", lambda guild_id, plan: None)  # died: nothing more runs
+        crash = Fault("UpdateItem", INTERNAL, times=5, match=nth_item(_rank_write, 7))
+        with inject(crash), pytest.raises(ClientError):
+            _deliver(records)
+    pending = rank_counters._plan_item(guild)
+    assert pending is not None and "tok" in pending and int(pending["until"]) > 0
+    stored = _rank_items(guild)
+
+    simulated = _SimulatedClock(clock.now_ms())  # the retry comes at once (the holder's invocation ended)
+    monkeypatch.setattr(clock, "now_ms", simulated.now_ms)
+    monkeypatch.setattr(clock, "sleep", simulated.sleep)
+    spec = functions(load_template())["RankIndexFunction"]
+    handler = load_handler(REPO_ROOT, spec)
+    started = simulated.now
+    short = FakeLambdaContext(spec.logical_id, timeout_s=remaining_s)
+    assert remaining_s * 1000 < int(pending["until"]) + rank_counters.SLACK_MS - started  # it cannot take over
+    with pytest.raises(Unavailable):
+        handler({"Records": records}, short)
+    # It gave up with its reserve still left (simulated time: only its pauses moved the clock) ...
+    assert simulated.now - started <= max(0, remaining_s * 1000 - rank_counters.RESERVE_MS)
+    assert (simulated.slept > 0) == (remaining_s * 1000 > rank_counters.RESERVE_MS)  # waited while it could
+    # ... and wrote nothing: the plan item (holder, lease, moves) and every counter and ranked item as left.
+    assert _rank_items(guild) == stored
+
+    simulated.now = int(pending["until"]) + rank_counters.SLACK_MS + 1
+    _deliver(records)  # the retry, a whole Timeout ahead: takes the plan over and finishes it, then its own
+    assert "tok" not in rank_counters._plan_item(guild)
+    _release_poller(poller)
+    _check(api, guild, members)
+
+
+def test_a_holder_short_of_time_gives_its_plan_up_before_its_deadline(api, guild, monkeypatch):
+    """An invocation takes a plan with little time left: its lease ends before its deadline, so when time
+    runs out midway (ranked items written, counters not yet) it stops writing and gives the plan up before
+    Lambda would kill it, and its retry takes the plan over at once (no lease + slack to wait out)."""
+    from local import REPO_ROOT
+    from local.lambdas import FakeLambdaContext, load_handler
+    from local.template import functions, load_template
+    from xpshop import clock
+    from xpshop.errors import Unavailable
+    from xpshop.store import rank_counters
+
+    users = _members(guild, 629_000_000_000_000_000)
+    members = _start(api, guild, users)
+    poller, seen = _hold(api)
+    _move(api, guild, users, members)
+    records = _held(poller, seen)
+    simulated = _SimulatedClock(clock.now_ms())
+    monkeypatch.setattr(clock, "now_ms", simulated.now_ms)
+    monkeypatch.setattr(clock, "sleep", simulated.sleep)
+    remaining_ms = rank_counters.RESERVE_MS + 3_000  # enough to take a plan, less than a lease
+    deadline = simulated.now + remaining_ms
+    real_add = rank_counters._add
+
+    def slow_add(*args: Any) -> None:  # the counters' turn comes as the invocation's time runs out
+        simulated.now = max(simulated.now, deadline - rank_counters.LEASE_END_MS)
+        real_add(*args)
+
+    spec = functions(load_template())["RankIndexFunction"]
+    with monkeypatch.context() as slow:
+        slow.setattr(rank_counters, "_add", slow_add)
+        with pytest.raises(Unavailable):
+            load_handler(REPO_ROOT, spec)({"Records": records}, FakeLambdaContext(spec.logical_id, remaining_ms / 1000))
+    assert simulated.now < deadline  # stopped before Lambda would have
+    pending = rank_counters._plan_item(guild)
+    assert pending is not None and "tok" in pending and int(pending["until"]) == 0  # given up
+    _deliver(records)  # the retry, at the same moment: takes it over at once
+    assert "tok" not in rank_counters._plan_item(guild)
+    _release_poller(poller)
+    _check(api, guild, members)
+
+
 @pytest.mark.parametrize("operation", ["PutItem", "UpdateItem", "DeleteItem"])
 def test_a_write_applied_whose_answer_was_lost_is_not_applied_twice(api, guild, operation):
     """botocore tries again a write whose answer was lost (a 500 after DynamoDB applied it): the take of the

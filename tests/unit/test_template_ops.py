@@ -126,6 +126,21 @@ def test_stream_consumers_are_known():
     assert {"RankIndexFunction", "EffectsFunction"} <= set(stream_consumers())
 
 
+# One guild's batch of 1,000 records: up to ten plans of 100 members, ~2.7 s each at 512 MB at the most
+# (PERFORMANCE.md, "Rank index throughput"), and its audit transactions.
+RANK_INDEX_BATCH_MS = 30_000
+
+
+def test_the_rank_index_takes_over_a_dead_holders_plan_within_one_invocation():
+    """A holder that died silently leaves its plan pending for up to its lease + slack: the retry waits that
+    out and still has the reserve for that plan and the time for its own batch, instead of giving up (a
+    failed batch, retried) or being killed by its timeout."""
+    from xpshop.store import rank_counters as plans
+
+    timeout_ms = FUNCTIONS["RankIndexFunction"]["Timeout"] * 1000
+    assert timeout_ms >= plans.LEASE_MS + plans.SLACK_MS + plans.RESERVE_MS + RANK_INDEX_BATCH_MS
+
+
 @pytest.mark.parametrize("function", sorted(stream_consumers()))
 def test_every_stream_consumer_alarms_on_iterator_age(function):
     found = alarms_on("AWS/Lambda", "IteratorAge", "FunctionName", {"Ref": function})

@@ -308,13 +308,17 @@ def _position(image: Mapping[str, Any] | None) -> Position | None:
 def apply_records(
     records: Iterable[tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]],
     outcomes: dict[str, str] | None = None,
+    *,
+    deadline: int | None = None,
 ) -> int:
     """(sequence number, old image, new image) of member items, in stream order -> one plan per guild (per
     PLAN_MEMBERS members) moving each member from where it is counted to its last new position, each change
     applied once whatever the redeliveries (store.rank_counters). Returns how many members moved in the
     counters. `outcomes`, when given, gets each record's (by sequence number): its member's move in this
     batch: `applied`, `no-move` (nothing leaves its bucket), `duplicate` (applied by an earlier delivery:
-    refused by the sequence number), `skipped` (not a member)."""
+    refused by the sequence number), `skipped` (not a member). `deadline` (epoch ms, xpshop.clock): when the
+    caller is stopped (the function's remaining time); short of time for a plan, Unavailable before it is
+    taken, never midway (store.rank_counters)."""
     moves: dict[tuple[str, str], list[Any]] = {}
     of_member: dict[tuple[str, str], list[str]] = {}
     for seq, old, new in records:
@@ -337,7 +341,11 @@ def apply_records(
         if rank_tree.canonical(before) == rank_tree.canonical(after):
             continue  # XP inside one bucket, messages counted without XP, stats fields: no counter moves
         by_guild.setdefault(guild_id, {})[user_id] = (after, seq)
-    moved = {(guild_id, user) for guild_id, changes in by_guild.items() for user in store.apply(guild_id, changes)}
+    moved = {
+        (guild_id, user)
+        for guild_id, changes in by_guild.items()
+        for user in store.apply(guild_id, changes, deadline=deadline)
+    }
     if outcomes is not None:
         for (guild_id, user_id), seqs in of_member.items():
             planned = user_id in by_guild.get(guild_id, {})

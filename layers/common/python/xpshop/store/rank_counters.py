@@ -28,6 +28,13 @@ lease is past by SLACK_MS, so two never apply one plan at once (and a late write
 is refused: counters by `j`, ranked items by their state). Lambda, besides, never runs two invocations of
 one guild's records at once, nor a retry before the failed invocation ended.
 
+An invocation's time is bounded (`deadline`: the rank index's remaining time). It takes or takes over a
+plan only with RESERVE_MS left, its lease ends LEASE_END_MS before its deadline at the latest, and it waits
+for a pending plan only until RESERVE_MS before it: short of time it fails with Unavailable having written
+nothing (a plan met pending stays exactly as it was; its retry takes it over), or, out of lease midway,
+gives its plan up, instead of being killed by the Lambda timeout with a plan pending that the retry must
+then wait out (lease + slack).
+
 A change inside one bucket (most awards from 1000 XP on) moves no counter and writes nothing, the ranked
 item included: it still says where the member is counted, and its sequence number is only compared with
 records that move the member. Counter items are small ({n, j}), one partition per parent, so a level is
@@ -38,7 +45,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -62,6 +68,15 @@ LEASE_MS = 20_000  # a plan's holder writes nothing of it after this long (it fa
 # holder sent just before its lease ended is answered by then, botocore's retries included (5 tries).
 SLACK_MS = 40_000
 PATIENCE_MS = 2_000  # how long a repair or forget waits for a pending plan before answering "try later"
+# The time an invocation keeps for a plan's writes: it takes (or takes over) a plan, or goes on waiting for
+# one, only while this much is left before its deadline. A plan's writes take ~0.1-2.7 s at 512 MB (up to
+# 502 writes, CPU bound: PERFORMANCE.md, "Rank index throughput"); 5 s is about twice the slowest, with
+# room for a throttled write's retries. Each plan of a batch checks it again, so a batch short of time
+# stops between two plans: those applied stay applied, the retry finds them so (their sequence numbers).
+RESERVE_MS = 5_000
+# A lease ends at least this long before the holder's deadline: a write in flight at its end is answered
+# (normally in ms) and the plan given up before Lambda would kill the holder with the plan still held.
+LEASE_END_MS = 1_000
 # A plan's writes in flight at once: one after another, a plan of 100 members (100-500 writes at ~6 ms) would
 # wait 0.6-3 s on DynamoDB; at once, ~0.1-0.2 s (botocore's CPU a request does not overlap: PERFORMANCE.md,
 # "Rank index throughput"). They write through store.table's
@@ -144,15 +159,18 @@ def _as_read(state: State) -> tuple[str, dict[str, Any]]:
 # ---------------------------------------------------------------- the rank index: plans
 
 
-def apply(guild_id: str, changes: Mapping[str, tuple[Position | None, str]]) -> set[str]:
+def apply(
+    guild_id: str, changes: Mapping[str, tuple[Position | None, str]], *, deadline: int | None = None
+) -> set[str]:
     """Apply the members' changes of one stream batch (user id -> (position after its last record, None:
     removed; that record's sequence number)) once, in plans of PLAN_MEMBERS. A member whose ranked item
     holds this record or a newer one is left alone (a redelivery, or records reordered). Returns the members
-    that moved in the counters."""
+    that moved in the counters. `deadline` (epoch ms, clock.now_ms): when the caller is stopped (the rank
+    index's remaining time); Unavailable when too little of it is left for the next plan (see above)."""
     users = list(changes)
     moved: set[str] = set()
     for start in range(0, len(users), PLAN_MEMBERS):
-        moved |= _apply_plan(guild_id, {u: changes[u] for u in users[start : start + PLAN_MEMBERS]})
+        moved |= _apply_plan(guild_id, {u: changes[u] for u in users[start : start + PLAN_MEMBERS]}, deadline)
     return moved
 
 
@@ -164,16 +182,17 @@ def move(guild_id: str, user_id: str, old: Position | None, new: Position | None
     return bool(apply(guild_id, {user_id: (new, sequence_number)}))
 
 
-def _apply_plan(guild_id: str, changes: Mapping[str, tuple[Position | None, str]]) -> set[str]:
+def _apply_plan(guild_id: str, changes: Mapping[str, tuple[Position | None, str]], deadline: int | None) -> set[str]:
     for _ in retry.attempts():
         item = _plan_item(guild_id)
         if item is not None and "tok" in item:
-            _settle(guild_id, item, LEASE_MS + SLACK_MS)  # a plan left pending: finished first
+            _settle(guild_id, item, LEASE_MS + SLACK_MS, deadline)  # a plan left pending: finished first
             continue
         entries = _entries(_ranked_items(guild_id, list(changes)), changes)
         if not entries:
             return set()
-        plan = _take(guild_id, item, entries)
+        _check_time(deadline)  # before the take: short of time, nothing of this plan is written
+        plan = _take(guild_id, item, entries, deadline)
         if plan is None:
             continue  # written since the version was read (a repair, another plan): read again
         _run(guild_id, plan, fresh=True)
@@ -196,15 +215,31 @@ def _entries(found: Mapping[str, Mapping[str, Any]], changes: Mapping[str, tuple
     return entries
 
 
+def _last_start(deadline: int | None) -> float:
+    """The last moment a plan may be taken (or a pending one waited for) before `deadline`."""
+    return float("inf") if deadline is None else deadline - RESERVE_MS
+
+
+def _lease_end(deadline: int | None) -> int:
+    """The end of a lease taken now by a caller stopped at `deadline` (None: never)."""
+    until = clock.now_ms() + LEASE_MS
+    return until if deadline is None else min(until, deadline - LEASE_END_MS)
+
+
+def _check_time(deadline: int | None) -> None:
+    if clock.now_ms() > _last_start(deadline):
+        raise Unavailable("The rank index is short of time for this guild's plan; the batch is retried")
+
+
 def _plan_item(guild_id: str) -> dict[str, Any] | None:
     item = table().get_item(Key=keys.rank_plan(guild_id), ConsistentRead=True).get("Item")
     return plain(item) if item else None
 
 
-def _take(guild_id: str, item: Mapping[str, Any] | None, entries: list[Entry]) -> Plan | None:
+def _take(guild_id: str, item: Mapping[str, Any] | None, entries: list[Entry], deadline: int | None) -> Plan | None:
     """Take the guild's plan item for these entries if its version is still as read (None: it is not)."""
     version = int(item["v"]) if item else 0
-    plan = Plan(version + 1, write_id(), clock.now_ms() + LEASE_MS, tuple(entries))
+    plan = Plan(version + 1, write_id(), _lease_end(deadline), tuple(entries))
     kwargs: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
     if item is not None:
         kwargs = {
@@ -356,28 +391,34 @@ def _give_up(guild_id: str, plan: Plan) -> None:
         )
 
 
-def _settle(guild_id: str, item: Mapping[str, Any] | None, patience_ms: int) -> None:
+def _settle(guild_id: str, item: Mapping[str, Any] | None, patience_ms: int, deadline: int | None = None) -> None:
     """A plan is pending: wait while its holder may still be applying it, then take it over and finish it
-    (given up, or its lease past by SLACK_MS). Unavailable when it is still held after `patience_ms`."""
-    give_up_at = clock.now_ms() + patience_ms
+    (given up, or its lease past by SLACK_MS). Unavailable when it is still held after `patience_ms`, or
+    RESERVE_MS before `deadline` (the caller's end: it would be killed waiting, or midway through the plan):
+    the plan item is then left exactly as found, for the retry to take over."""
+    give_up_at = min(clock.now_ms() + patience_ms, _last_start(deadline))
     pause = 0.01
     while item is not None and "tok" in item:
         until = int(item["until"])
-        if until == 0 or clock.now_ms() > until + SLACK_MS:
-            plan = _take_over(guild_id, item)
+        now = clock.now_ms()
+        if until == 0 or now > until + SLACK_MS:
+            _check_time(deadline)  # ours to finish, if there is time for it
+            plan = _take_over(guild_id, item, deadline)
             if plan is not None:
                 _run(guild_id, plan, fresh=False)
                 return
-        elif clock.now_ms() >= give_up_at:
+        elif now >= give_up_at:
+            if now >= _last_start(deadline):
+                raise Unavailable("A rank plan of this guild is pending past the rank index's time; retried")
             raise Unavailable("Rank counters busy (a batch is being applied); try again shortly")
         else:
-            time.sleep(pause)
+            clock.sleep(min(pause, (give_up_at - now) / 1000))  # not past the moment to give up
             pause = min(pause * 2, 0.5)
         item = _plan_item(guild_id)
 
 
-def _take_over(guild_id: str, item: Mapping[str, Any]) -> Plan | None:
-    plan = Plan(int(item["tok"]), write_id(), clock.now_ms() + LEASE_MS, _decode(str(item["plan"])))
+def _take_over(guild_id: str, item: Mapping[str, Any], deadline: int | None) -> Plan | None:
+    plan = Plan(int(item["tok"]), write_id(), _lease_end(deadline), _decode(str(item["plan"])))
     try:
         table().update_item(
             Key=keys.rank_plan(guild_id),
