@@ -142,6 +142,41 @@ def test_a_list_of_mee6_pages_numbers_rows_across_pages_and_keeps_one_reward_per
     assert _rows(parsed) == [(1, A, 900, None), (2, B, 800, None), (3, C, 700, None)]
     assert _errors(parsed) == [(4, A, "id repeated: already at row 1")]
     assert parsed.rewards == [Reward(5, ROLE1)]
+    # every MEE6 page carries the guild's rewards: the same one again is not a skip; another role at level 5 is
+    assert [s.as_dict() for s in parsed.skipped_rewards] == [
+        {
+            "entry": "pages[1].role_rewards[1]",
+            "level": 5,
+            "roleId": ROLE2,
+            "reason": f"pages[1].role_rewards[1]: level 5 already has role {ROLE1} (pages[0].role_rewards[0]): "
+            f"one reward per level, so role {ROLE2} was not imported",
+        }
+    ]
+
+
+def test_two_roles_at_one_level_keep_the_first_and_count_the_second_as_skipped():
+    parsed = _json(
+        _page(
+            [],
+            [
+                {"rank": 5, "role": {"id": ROLE1}},
+                {"rank": 5, "role": {"id": ROLE2}},
+                {"rank": 5, "role": {"id": ROLE1}},
+            ],
+        )
+    )
+    assert parsed.rewards == [Reward(5, ROLE1)]
+    assert [(s.entry, s.level, s.role_id) for s in parsed.skipped_rewards] == [("role_rewards[1]", 5, ROLE2)]
+    merged = reward_rules.merge([], parsed.rewards, replace=False)
+    counts = merged.counts(len(parsed.rewards), parsed.skipped_rewards)
+    assert {k: v for k, v in counts.items() if k != "errors"} == {
+        "received": 2,
+        "added": 1,
+        "replaced": 0,
+        "kept": 0,
+        "skipped": 1,
+    }
+    assert counts["errors"] == [s.as_dict() for s in parsed.skipped_rewards]
 
 
 def test_role_reward_variants_and_their_errors():
@@ -463,10 +498,10 @@ def test_role_rewards_merge_keeps_the_guilds_unless_replace():
         {"level": 10, "roleId": ROLE2},
         {"level": 20, "roleId": ROLE1},
     ]
-    assert merged.counts(3) == {"received": 3, "added": 1, "replaced": 0, "kept": 2}
+    assert merged.counts(3) == {"received": 3, "added": 1, "replaced": 0, "kept": 2, "skipped": 0, "errors": []}
     replaced = reward_rules.merge(current, imported, replace=True)
     assert replaced.rewards[0] == {"level": 5, "roleId": ROLE2}
-    assert replaced.counts(3) == {"received": 3, "added": 1, "replaced": 1, "kept": 1}
+    assert replaced.counts(3) == {"received": 3, "added": 1, "replaced": 1, "kept": 1, "skipped": 0, "errors": []}
     assert not reward_rules.merge(current, [Reward(5, ROLE1)], replace=True).changed
 
 

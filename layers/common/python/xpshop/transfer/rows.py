@@ -57,6 +57,20 @@ class Reward:
     role_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedReward:
+    """A role reward of the file that was not imported: another role has its level earlier in the file
+    (one reward per level). `entry` is where the file has it (`role_rewards[1]`, `pages[2].role_rewards[0]`)."""
+
+    entry: str
+    level: int
+    role_id: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"entry": self.entry, "level": self.level, "roleId": self.role_id, "reason": self.reason}
+
+
 def _shown(value: Any) -> str | None:
     """An id as the file gave it, short enough to echo back."""
     if value is None or isinstance(value, bool | dict | list):
