@@ -76,7 +76,7 @@ def test_rejected_rows_are_listed_and_the_rest_imported(api, guild):
     data = _import(api, guild, listed).data
     assert (data["received"], data["imported"], data["rejected"]) == (5, 2, 3)
     assert data["errors"] == [
-        {"row": 2, "id": "1", "reason": "id must be a Discord snowflake (17-20 digits)"},
+        {"row": 2, "id": "1", "reason": "id must be a Discord snowflake (17-20 digits, at most 2^64-1)"},
         {"row": 3, "id": B, "reason": "xp must be >= 0, got -1"},
         {"row": 4, "id": A, "reason": "id repeated: already at row 1"},
     ]
@@ -326,7 +326,9 @@ def test_a_big_import_is_a_job(api, guild, import_queue):
     deliver(messages)  # every chunk delivered again: skipped, nothing added twice
     done = api.get(job["statusUrl"]).data
     assert (done["status"], done["processed"], done["imported"], done["rejected"]) == ("done", 1_000, 1_000, 1)
-    assert done["errors"] == [{"row": 1_001, "id": "bad", "reason": "id must be a Discord snowflake (17-20 digits)"}]
+    assert done["errors"] == [
+        {"row": 1_001, "id": "bad", "reason": "id must be a Discord snowflake (17-20 digits, at most 2^64-1)"}
+    ]
     assert done["finishedAt"] is not None
     check_against_oracle(api, guild, _expected(listed[:-1]))
     assert not _recalc_marked(guild)

@@ -65,7 +65,7 @@ def test_bad_rows_are_rejected_with_their_row_number_and_the_others_kept():
     )
     assert _rows(parsed) == [(1, A, 10, None), (13, "923456789012345678", 5, 2)]
     assert _errors(parsed) == [
-        (2, "12345", "id must be a Discord snowflake (17-20 digits)"),
+        (2, "12345", "id must be a Discord snowflake (17-20 digits, at most 2^64-1)"),
         (3, B, "xp must be a whole number, got 1.5"),
         (4, C, "xp must be >= 0, got -3"),
         (5, "423456789012345678", f"xp must be at most {MAX_XP}, got {MAX_XP + 1}"),
@@ -210,7 +210,7 @@ def test_mee6_row_errors_name_the_fields_as_the_file_writes_them():
         (2, B, "message_count must be a whole number, got 'many'"),
         (3, C, f"message_count must be at most {MAX_XP}, got {MAX_XP + 1}"),
         (4, "423456789012345678", "xp must be >= 0, got -5"),
-        (5, "nope", "id must be a Discord snowflake (17-20 digits)"),
+        (5, "nope", "id must be a Discord snowflake (17-20 digits, at most 2^64-1)"),
         (6, None, "id is missing"),
         (7, "523456789012345678", "xp is missing"),
     ]
@@ -228,7 +228,7 @@ def test_json_row_errors_name_the_key_the_row_used():
         ]
     )
     assert _errors(parsed) == [
-        (1, "12345", "userId must be a Discord snowflake (17-20 digits)"),
+        (1, "12345", "userId must be a Discord snowflake (17-20 digits, at most 2^64-1)"),
         (2, A, "message_count must be >= 0, got -2"),
         (3, B, "messages must be a whole number, got 'x'"),
         (4, C, "messages must be >= 0, got -3"),
@@ -329,7 +329,7 @@ def test_csv_row_errors_name_the_columns_as_the_header_writes_them():
     parsed = parse(text.encode(), "text/csv")
     assert parsed.rows == []
     assert _errors(parsed) == [
-        (2, "12345", "User ID must be a Discord snowflake (17-20 digits)"),
+        (2, "12345", "User ID must be a Discord snowflake (17-20 digits, at most 2^64-1)"),
         (3, A, "Total XP must be >= 0, got -1"),
         (4, B, "Message Count must be >= 0, got -4"),
         (5, C, "Total XP is missing"),
@@ -658,9 +658,35 @@ def test_an_excel_text_formula_id_cell_is_read_as_its_value(written):
 def test_only_that_exact_form_is_unwrapped(written):
     cell = written.replace('"', '""')
     parsed = parse(f'id,xp\n"{cell}",5\n'.encode(), "text/csv")
-    assert parsed.rows == [] and _errors(parsed)[0][2] == "id must be a Discord snowflake (17-20 digits)"
+    assert (
+        parsed.rows == [] and _errors(parsed)[0][2] == "id must be a Discord snowflake (17-20 digits, at most 2^64-1)"
+    )
 
 
 def test_an_excel_text_formula_is_not_unwrapped_in_other_columns():
     parsed = parse(f'id,xp,messages\n="{A}",="5",="3"\n'.encode(), "text/csv")
     assert _errors(parsed) == [(2, A, "xp must be a whole number, got '=\"5\"'")]
+
+
+# ---------------------------------------------------------------- one snowflake rule in every message
+
+
+def test_every_snowflake_message_states_the_same_rule_as_the_api():
+    """The import's row and reward messages, the path ids' and the API bodies' say the same bound."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from xpshop import ids
+    from xpshop.api.fields import Snowflake
+
+    rule = "a Discord snowflake (17-20 digits, at most 2^64-1)"
+    too_big = str(2**64)  # 20 digits, one past the bound
+    assert _errors(_json([{"id": too_big, "xp": 1}])) == [(1, too_big, f"id must be {rule}")]
+    with pytest.raises(ApiError) as reward:
+        _json(_page([], [{"rank": 4, "role": {"id": too_big}}]))
+    assert reward.value.message == f"role_rewards[0].role.id must be {rule}, got {too_big!r}"
+    with pytest.raises(ApiError) as path:
+        ids.snowflake(too_big, "userId")
+    assert path.value.message == f"userId must be {rule}, got {too_big!r}"
+    with pytest.raises(ValidationError) as body:
+        TypeAdapter(Snowflake).validate_python(too_big)
+    assert f"must be {rule}" in str(body.value)

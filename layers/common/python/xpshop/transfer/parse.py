@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ApiError, ErrorCode, InvalidInput
-from ..ids import is_snowflake
+from ..ids import SNOWFLAKE_RULE_TEXT, is_snowflake
 from .rows import MAX_BODY_BYTES, MAX_ROWS, Collector, Fields, Rejected, Reward, Row, SkippedReward
 
 MAX_REWARD_LEVEL = 10_000
@@ -339,7 +339,7 @@ def _reward(entry: Any, where: str) -> Reward:
         )
     if isinstance(role_id, bool) or not is_snowflake(role_id):
         raise InvalidInput(
-            ErrorCode.INVALID_ROLE_ID, f"{where}.{role_key} must be a Discord snowflake, got {role_id!r}"
+            ErrorCode.INVALID_ROLE_ID, f"{where}.{role_key} must be {SNOWFLAKE_RULE_TEXT}, got {role_id!r}"
         )
     return Reward(rank, str(role_id))
 
