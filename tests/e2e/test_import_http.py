@@ -71,7 +71,7 @@ def test_a_mee6_file_then_its_export_into_another_guild(http):
     assert sent.status_code == 200, sent.text
     data = sent.json()["data"]
     assert (data["format"], data["received"], data["imported"], data["rejected"]) == ("mee6", 150, 150, 0)
-    assert data["roleRewards"] == {"received": 2, "added": 2, "replaced": 0, "kept": 0}
+    assert data["roleRewards"] == {"received": 2, "added": 2, "replaced": 0, "kept": 0, "skipped": 0, "errors": []}
     rewards = http.get(f"{http.base_url}/api/xp/config/{GUILD}/rewards", timeout=30).json()["data"]["rewards"]
     assert rewards == [{"level": 5, "roleId": ROLE5}, {"level": 10, "roleId": ROLE10}]
     players = [p for page in pages for p in page["players"]]

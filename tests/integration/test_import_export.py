@@ -76,7 +76,7 @@ def test_rejected_rows_are_listed_and_the_rest_imported(api, guild):
     data = _import(api, guild, listed).data
     assert (data["received"], data["imported"], data["rejected"]) == (5, 2, 3)
     assert data["errors"] == [
-        {"row": 2, "id": "1", "reason": "id must be a Discord snowflake (17-20 digits)"},
+        {"row": 2, "id": "1", "reason": "id must be a Discord snowflake (17-20 digits, at most 2^64-1)"},
         {"row": 3, "id": B, "reason": "xp must be >= 0, got -1"},
         {"row": 4, "id": A, "reason": "id repeated: already at row 1"},
     ]
@@ -326,7 +326,9 @@ def test_a_big_import_is_a_job(api, guild, import_queue):
     deliver(messages)  # every chunk delivered again: skipped, nothing added twice
     done = api.get(job["statusUrl"]).data
     assert (done["status"], done["processed"], done["imported"], done["rejected"]) == ("done", 1_000, 1_000, 1)
-    assert done["errors"] == [{"row": 1_001, "id": "bad", "reason": "id must be a Discord snowflake (17-20 digits)"}]
+    assert done["errors"] == [
+        {"row": 1_001, "id": "bad", "reason": "id must be a Discord snowflake (17-20 digits, at most 2^64-1)"}
+    ]
     assert done["finishedAt"] is not None
     check_against_oracle(api, guild, _expected(listed[:-1]))
     assert not _recalc_marked(guild)
@@ -422,7 +424,7 @@ def test_a_mee6_file_gives_roles_but_posts_no_announcements(api, guild, discord_
     }
     data = _import(api, guild, page).data
     assert data["format"] == "mee6"
-    assert data["roleRewards"] == {"received": 2, "added": 1, "replaced": 0, "kept": 1}
+    assert data["roleRewards"] == {"received": 2, "added": 1, "replaced": 0, "kept": 1, "skipped": 0, "errors": []}
     rewards = api.get(f"/api/xp/config/{guild}/rewards").data["rewards"]
     assert rewards == [{"level": 5, "roleId": role5}, {"level": 10, "roleId": kept}]
     table_stream.drain()
@@ -430,8 +432,35 @@ def test_a_mee6_file_gives_roles_but_posts_no_announcements(api, guild, discord_
     assert discord_app.fake.member_roles(guild, B) == {role5}
     assert discord_app.fake.calls_to("POST", f"/channels/{channel}/messages") == []
     replaced = _import(api, guild, page, "?rewards=replace").data
-    assert replaced["roleRewards"] == {"received": 2, "added": 0, "replaced": 1, "kept": 1}
+    assert replaced["roleRewards"] == {"received": 2, "added": 0, "replaced": 1, "kept": 1, "skipped": 0, "errors": []}
     assert api.get(f"/api/xp/config/{guild}/rewards").data["rewards"][1] == {"level": 10, "roleId": role10}
+
+
+def test_a_second_role_at_one_level_is_counted_and_named_not_dropped_silently(api, guild):
+    role_a, role_b, role_c = "611000000000000021", "611000000000000022", "611000000000000023"
+    page = {
+        "players": [{"id": A, "xp": 100}],
+        "role_rewards": [
+            {"rank": 5, "role": {"id": role_a}},
+            {"rank": 5, "role": {"id": role_b}},
+            {"rank": 8, "role": {"id": role_c}},
+        ],
+    }
+    skipped = {
+        "entry": "role_rewards[1]",
+        "level": 5,
+        "roleId": role_b,
+        "reason": f"role_rewards[1]: level 5 already has role {role_a} (role_rewards[0]): one reward per level, "
+        f"so role {role_b} was not imported",
+    }
+    expected = {"received": 3, "added": 2, "replaced": 0, "kept": 0, "skipped": 1, "errors": [skipped]}
+    dry = _import(api, guild, page, "?dryRun=true").data
+    assert dry["roleRewards"] == expected
+    data = _import(api, guild, page).data
+    assert data["roleRewards"] == expected
+    assert api.get(f"/api/xp/import/{guild}/jobs/{data['jobId']}").data["roleRewards"] == expected
+    rewards = api.get(f"/api/xp/config/{guild}/rewards").data["rewards"]
+    assert rewards == [{"level": 5, "roleId": role_a}, {"level": 8, "roleId": role_c}]
 
 
 # ---------------------------------------------------------------- export -> import

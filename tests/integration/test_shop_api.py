@@ -454,6 +454,61 @@ def test_coupon_rules(api):
     assert (dup.status, dup.error["code"]) == (409, "DUPLICATE_CODE")
 
 
+def _redeems(user: str) -> int:
+    from xpshop.store import ledger
+
+    entries, _ = ledger.page(user, None, None)
+    return [e.kind for e in entries].count("redeem")
+
+
+def test_a_member_who_used_up_a_coupon_is_told_they_redeemed_it(api, catalog):
+    """The transaction's cancellation reasons put the member's own redemption before the coupon's uses."""
+    code = shop.unique("LAST")
+    api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 7, "uses": 1})
+    first, other = shop.funded_user(api, new_user_id(), 0), shop.funded_user(api, new_user_id(), 0)
+    assert api.post("/api/v1/coupons/redeem", {"id": first, "code": code}).status == 200
+    again = api.post("/api/v1/coupons/redeem", {"id": first, "code": code})
+    assert (again.status, again.error["code"]) == (409, "COUPON_ALREADY_REDEEMED")
+    late = api.post("/api/v1/coupons/redeem", {"id": other, "code": code})
+    assert (late.status, late.error) == (409, {"code": "COUPON_EXHAUSTED", "message": "This coupon has no uses left"})
+    nobody = api.post("/api/v1/coupons/redeem", {"id": new_user_id(), "code": code})  # no account: the coupon first
+    assert (nobody.status, nobody.error["code"]) == (409, "COUPON_EXHAUSTED")
+    listed = {c["code"]: c for c in api.get("/api/v1/coupons/list").body}
+    assert listed[code]["used"] == 1
+    assert (info(api, first)["credits"], info(api, other)["credits"]) == (7, 0)
+    assert (_redeems(first), _redeems(other)) == (1, 0)
+
+
+def test_a_used_up_coupon_whose_cosmetic_was_deleted_still_answers_for_the_coupon(api, catalog):
+    item = shop.cosmetic(api, catalog["category"], cost=3, kind="mask")
+    code = shop.unique("GONE")
+    api.post("/api/v1/coupons/create", {"code": code, "cosmetic_grant": item["id"], "uses": 1})
+    first, other = shop.funded_user(api, new_user_id(), 0), shop.funded_user(api, new_user_id(), 0)
+    assert api.post("/api/v1/coupons/redeem", {"id": first, "code": code}).body["rewards"]["cosmetic"] == item["name"]
+    assert api.request("DELETE", "/api/v1/cosmetics/delete", {"cosmetic": item["name"]}).status == 200
+    assert api.post("/api/v1/coupons/redeem", {"id": first, "code": code}).error["code"] == "COUPON_ALREADY_REDEEMED"
+    assert api.post("/api/v1/coupons/redeem", {"id": other, "code": code}).error["code"] == "COUPON_EXHAUSTED"
+    assert info(api, other)["cosmetics"]["locker"] == []
+
+
+def test_a_coupon_used_up_when_read_but_given_more_uses_before_the_write_is_redeemed(api, catalog, monkeypatch):
+    from xpshop.service.shop import coupons
+
+    code = shop.unique("MORE")
+    api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 4, "cosmetic_grant": catalog["hat"]["id"]})
+    api.request("PATCH", "/api/v1/coupons/edit", {"original_code": code, "uses": 0})
+    stale = coupons.by_code(code)  # used up as read
+    api.request("PATCH", "/api/v1/coupons/edit", {"original_code": code, "uses": 1})  # more uses meanwhile
+    reads = iter([stale])
+    real = coupons.by_code
+    monkeypatch.setattr(coupons, "by_code", lambda c: next(reads, None) or real(c))
+    user = shop.funded_user(api, new_user_id(), 0)
+    r = api.post("/api/v1/coupons/redeem", {"id": user, "code": code})
+    assert r.body == {"redeemed": True, "rewards": {"credits": 4, "cosmetic": catalog["hat"]["name"]}}
+    assert (info(api, user)["credits"], info(api, user)["cosmetics"]["locker"]) == (4, [catalog["hat"]["id"]])
+    assert _redeems(user) == 1
+
+
 # ------------------------------------------------------------------ creator codes
 
 

@@ -252,6 +252,14 @@ def test_the_import_answer_lists_the_first_rejected_rows_and_counts_the_rest():
     assert "…and 2 more rejected rows." in text and "job" not in text
 
 
+def test_the_import_answer_names_the_role_rewards_it_skipped():
+    skipped = {"entry": "role_rewards[1]", "level": 5, "roleId": "2", "reason": "role_rewards[1]: level 5 ..."}
+    rewards = {"received": 2, "added": 1, "replaced": 0, "kept": 0, "skipped": 1, "errors": [skipped]}
+    text = _summary(roleRewards=rewards, rejected=0, errors=[])
+    assert "Role rewards from the file: received 2, added 1, replaced 0, kept 0, skipped 1." in text
+    assert "• role_rewards[1]: level 5 ..." in text.splitlines()
+
+
 def test_the_answer_for_a_job_gives_its_id_and_status_route():
     from xpshop.discord.file_commands import import_summary
 

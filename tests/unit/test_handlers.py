@@ -71,6 +71,58 @@ def test_admin_key_headers(api, key, headers, status):
     assert api.get(f"/api/xp/config/{G}", key=key, headers=headers).status == status
 
 
+MALFORMED_AUTHORIZATION = (
+    "The Authorization header must be `Bearer <key>` (the key can also be sent as `X-API-Key: <key>`)"
+)
+
+
+@pytest.mark.parametrize("path", [f"/api/xp/config/{G}", "/api/v1/users/list", f"/api/v1/users/info?id={U}"])
+@pytest.mark.parametrize("authorization", ["test-admin-key", "Basic abc", "Token test-admin-key", "Bearer", "Bearer  "])
+def test_an_authorization_header_without_the_bearer_scheme_is_named_in_the_401(api, path, authorization):
+    # a key was sent, but not in a form that is read: "a key is required" would be misleading
+    r = api.get(path, key=None, headers={"Authorization": authorization})
+    assert (r.status, r.error) == (401, {"code": "UNAUTHORIZED", "message": MALFORMED_AUTHORIZATION})
+    assert r.headers["www-authenticate"] == 'Bearer realm="xpshop"'
+
+
+def test_the_relay_route_names_a_malformed_authorization_header_too(api, monkeypatch):
+    monkeypatch.setenv("XPSHOP_RELAY_KEY", "test-relay-key")
+    body = {"messages": []}
+    r = api.post("/api/xp/ingest/messages", body, key=None, headers={"Authorization": "test-relay-key"})
+    assert (r.status, r.error["message"]) == (401, MALFORMED_AUTHORIZATION)
+    assert r.headers["www-authenticate"] == 'Bearer realm="xpshop-relay"'
+    none = api.post("/api/xp/ingest/messages", body, key=None)
+    assert (none.status, none.error["message"]) == (401, "The relay key is required")
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (f"/api/xp/config/{G}", "A valid admin key is required"),
+        ("/api/v1/users/list", "An API key is required"),
+        (f"/api/v1/users/info?id={U}", "An API key is required"),
+    ],
+)
+@pytest.mark.parametrize("headers", [None, {"Authorization": ""}, {"Authorization": "  "}])
+def test_no_key_at_all_is_still_a_key_is_required(api, path, message, headers):
+    r = api.get(path, key=None, headers=headers)
+    assert (r.status, r.error) == (401, {"code": "UNAUTHORIZED", "message": message})
+
+
+@pytest.mark.parametrize("path", [f"/api/xp/config/{G}", "/api/v1/users/list"])
+def test_a_valid_x_api_key_wins_over_a_malformed_authorization_header(api, path):
+    headers = {"Authorization": "Basic abc", "X-API-Key": "test-admin-key"}
+    assert api.get(path, key=None, headers=headers).status == 200
+    wrong = api.get(path, key=None, headers={"Authorization": "Basic abc", "X-API-Key": "wrong"})
+    assert (wrong.status, wrong.error["message"]) == (401, "The API key is not valid")
+
+
+def test_a_public_leaderboard_ignores_a_malformed_authorization_header(api):
+    # anonymous reads of a public board stay anonymous whatever the header holds (unchanged)
+    assert api.put(f"/api/xp/config/{G}", {"leaderboard": {"public": True}}).status == 200
+    assert api.get(f"/api/xp/leaderboard/{G}", key=None, headers={"Authorization": "Basic abc"}).status == 200
+
+
 def test_unauthorized_comes_before_everything_else(api):
     r = api.request("PATCH", "/api/xp/users/999999999999999999/bad", key=None, raw="{")
     assert (r.status, r.error["code"]) == (401, "UNAUTHORIZED")

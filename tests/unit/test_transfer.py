@@ -65,7 +65,7 @@ def test_bad_rows_are_rejected_with_their_row_number_and_the_others_kept():
     )
     assert _rows(parsed) == [(1, A, 10, None), (13, "923456789012345678", 5, 2)]
     assert _errors(parsed) == [
-        (2, "12345", "id must be a Discord snowflake (17-20 digits)"),
+        (2, "12345", "id must be a Discord snowflake (17-20 digits, at most 2^64-1)"),
         (3, B, "xp must be a whole number, got 1.5"),
         (4, C, "xp must be >= 0, got -3"),
         (5, "423456789012345678", f"xp must be at most {MAX_XP}, got {MAX_XP + 1}"),
@@ -142,6 +142,41 @@ def test_a_list_of_mee6_pages_numbers_rows_across_pages_and_keeps_one_reward_per
     assert _rows(parsed) == [(1, A, 900, None), (2, B, 800, None), (3, C, 700, None)]
     assert _errors(parsed) == [(4, A, "id repeated: already at row 1")]
     assert parsed.rewards == [Reward(5, ROLE1)]
+    # every MEE6 page carries the guild's rewards: the same one again is not a skip; another role at level 5 is
+    assert [s.as_dict() for s in parsed.skipped_rewards] == [
+        {
+            "entry": "pages[1].role_rewards[1]",
+            "level": 5,
+            "roleId": ROLE2,
+            "reason": f"pages[1].role_rewards[1]: level 5 already has role {ROLE1} (pages[0].role_rewards[0]): "
+            f"one reward per level, so role {ROLE2} was not imported",
+        }
+    ]
+
+
+def test_two_roles_at_one_level_keep_the_first_and_count_the_second_as_skipped():
+    parsed = _json(
+        _page(
+            [],
+            [
+                {"rank": 5, "role": {"id": ROLE1}},
+                {"rank": 5, "role": {"id": ROLE2}},
+                {"rank": 5, "role": {"id": ROLE1}},
+            ],
+        )
+    )
+    assert parsed.rewards == [Reward(5, ROLE1)]
+    assert [(s.entry, s.level, s.role_id) for s in parsed.skipped_rewards] == [("role_rewards[1]", 5, ROLE2)]
+    merged = reward_rules.merge([], parsed.rewards, replace=False)
+    counts = merged.counts(len(parsed.rewards), parsed.skipped_rewards)
+    assert {k: v for k, v in counts.items() if k != "errors"} == {
+        "received": 2,
+        "added": 1,
+        "replaced": 0,
+        "kept": 0,
+        "skipped": 1,
+    }
+    assert counts["errors"] == [s.as_dict() for s in parsed.skipped_rewards]
 
 
 def test_role_reward_variants_and_their_errors():
@@ -175,7 +210,7 @@ def test_mee6_row_errors_name_the_fields_as_the_file_writes_them():
         (2, B, "message_count must be a whole number, got 'many'"),
         (3, C, f"message_count must be at most {MAX_XP}, got {MAX_XP + 1}"),
         (4, "423456789012345678", "xp must be >= 0, got -5"),
-        (5, "nope", "id must be a Discord snowflake (17-20 digits)"),
+        (5, "nope", "id must be a Discord snowflake (17-20 digits, at most 2^64-1)"),
         (6, None, "id is missing"),
         (7, "523456789012345678", "xp is missing"),
     ]
@@ -193,7 +228,7 @@ def test_json_row_errors_name_the_key_the_row_used():
         ]
     )
     assert _errors(parsed) == [
-        (1, "12345", "userId must be a Discord snowflake (17-20 digits)"),
+        (1, "12345", "userId must be a Discord snowflake (17-20 digits, at most 2^64-1)"),
         (2, A, "message_count must be >= 0, got -2"),
         (3, B, "messages must be a whole number, got 'x'"),
         (4, C, "messages must be >= 0, got -3"),
@@ -294,7 +329,7 @@ def test_csv_row_errors_name_the_columns_as_the_header_writes_them():
     parsed = parse(text.encode(), "text/csv")
     assert parsed.rows == []
     assert _errors(parsed) == [
-        (2, "12345", "User ID must be a Discord snowflake (17-20 digits)"),
+        (2, "12345", "User ID must be a Discord snowflake (17-20 digits, at most 2^64-1)"),
         (3, A, "Total XP must be >= 0, got -1"),
         (4, B, "Message Count must be >= 0, got -4"),
         (5, C, "Total XP is missing"),
@@ -463,10 +498,10 @@ def test_role_rewards_merge_keeps_the_guilds_unless_replace():
         {"level": 10, "roleId": ROLE2},
         {"level": 20, "roleId": ROLE1},
     ]
-    assert merged.counts(3) == {"received": 3, "added": 1, "replaced": 0, "kept": 2}
+    assert merged.counts(3) == {"received": 3, "added": 1, "replaced": 0, "kept": 2, "skipped": 0, "errors": []}
     replaced = reward_rules.merge(current, imported, replace=True)
     assert replaced.rewards[0] == {"level": 5, "roleId": ROLE2}
-    assert replaced.counts(3) == {"received": 3, "added": 1, "replaced": 1, "kept": 1}
+    assert replaced.counts(3) == {"received": 3, "added": 1, "replaced": 1, "kept": 1, "skipped": 0, "errors": []}
     assert not reward_rules.merge(current, [Reward(5, ROLE1)], replace=True).changed
 
 
@@ -623,7 +658,9 @@ def test_an_excel_text_formula_id_cell_is_read_as_its_value(written):
 def test_only_that_exact_form_is_unwrapped(written):
     cell = written.replace('"', '""')
     parsed = parse(f'id,xp\n"{cell}",5\n'.encode(), "text/csv")
-    assert parsed.rows == [] and _errors(parsed)[0][2] == "id must be a Discord snowflake (17-20 digits)"
+    assert (
+        parsed.rows == [] and _errors(parsed)[0][2] == "id must be a Discord snowflake (17-20 digits, at most 2^64-1)"
+    )
 
 
 def test_an_excel_text_formula_is_not_unwrapped_in_other_columns():
@@ -656,3 +693,27 @@ def test_a_csv_quote_never_closed_is_refused_not_read_as_one_cell(text, line):
 def test_quotes_that_are_closed_or_inside_unquoted_cells_are_read_as_before():
     text = f'id,xp,name\n{A},5,"a ""quoted"" name"\n{B},6,Dwayne "The Rock"\n{C},7,6\'2"\n'
     assert _rows(parse(text.encode(), "text/csv")) == [(2, A, 5, None), (3, B, 6, None), (4, C, 7, None)]
+
+
+# ---------------------------------------------------------------- one snowflake rule in every message
+
+
+def test_every_snowflake_message_states_the_same_rule_as_the_api():
+    """The import's row and reward messages, the path ids' and the API bodies' say the same bound."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from xpshop import ids
+    from xpshop.api.fields import Snowflake
+
+    rule = "a Discord snowflake (17-20 digits, at most 2^64-1)"
+    too_big = str(2**64)  # 20 digits, one past the bound
+    assert _errors(_json([{"id": too_big, "xp": 1}])) == [(1, too_big, f"id must be {rule}")]
+    with pytest.raises(ApiError) as reward:
+        _json(_page([], [{"rank": 4, "role": {"id": too_big}}]))
+    assert reward.value.message == f"role_rewards[0].role.id must be {rule}, got {too_big!r}"
+    with pytest.raises(ApiError) as path:
+        ids.snowflake(too_big, "userId")
+    assert path.value.message == f"userId must be {rule}, got {too_big!r}"
+    with pytest.raises(ValidationError) as body:
+        TypeAdapter(Snowflake).validate_python(too_big)
+    assert f"must be {rule}" in str(body.value)

@@ -52,6 +52,20 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
     return key or None
 
 
+# A key sent without the `Bearer ` scheme (`Authorization: <key>`) or with another one (`Basic ...`) is not
+# read as a key: saying "a key is required" to a caller who sent one would send them looking in the wrong place.
+_MALFORMED_AUTHORIZATION = (
+    "The Authorization header must be `Bearer <key>` (the key can also be sent as `X-API-Key: <key>`)"
+)
+
+
+def _missing_key_message(headers: Mapping[str, str], missing: str) -> str:
+    """Why no key was read from `headers`: `missing` when none was sent, or what is wrong with a non-empty
+    Authorization header that is not `Bearer <key>`."""
+    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    return _MALFORMED_AUTHORIZATION if auth.strip() else missing
+
+
 def is_admin(presented: str | None) -> bool:
     expected = admin_key()
     if not presented or not expected:
@@ -62,7 +76,11 @@ def is_admin(presented: str | None) -> bool:
 def require_admin(headers: Mapping[str, str]) -> None:
     presented = presented_key(headers)
     if not is_admin(presented):
-        message = "A valid admin key is required" if presented is None else "The API key is not valid"
+        message = (
+            _missing_key_message(headers, "A valid admin key is required")
+            if presented is None
+            else "The API key is not valid"
+        )
         raise ApiError(ErrorCode.UNAUTHORIZED, message, {"WWW-Authenticate": 'Bearer realm="xpshop"'})
 
 
@@ -85,7 +103,9 @@ def identify(headers: Mapping[str, str]) -> Caller:
         owner = key_owner(presented)
         if owner is not None:
             return Caller(admin=False, discord_id=owner)
-    message = "An API key is required" if presented is None else "The API key is not valid"
+    message = (
+        _missing_key_message(headers, "An API key is required") if presented is None else "The API key is not valid"
+    )
     raise ApiError(ErrorCode.UNAUTHORIZED, message, {"WWW-Authenticate": 'Bearer realm="xpshop"'})
 
 
@@ -106,7 +126,11 @@ def require_relay(headers: Mapping[str, str]) -> None:
     presented = presented_key(headers)
     expected = relay_key()
     if not presented or not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
-        message = "The relay key is required" if presented is None else "The relay key is not valid"
+        message = (
+            _missing_key_message(headers, "The relay key is required")
+            if presented is None
+            else "The relay key is not valid"
+        )
         raise ApiError(ErrorCode.UNAUTHORIZED, message, {"WWW-Authenticate": 'Bearer realm="xpshop-relay"'})
 
 

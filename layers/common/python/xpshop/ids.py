@@ -34,6 +34,8 @@ def digits_at_most(limit: int, min_digits: int = 1) -> str:
 # Discord snowflakes are unsigned 64-bit integers: 17-19 digits today, 20 from about 2090, never above
 # 2^64-1. The pattern states both bounds exactly (it is published in the OpenAPI document).
 MAX_SNOWFLAKE = 2**64 - 1
+# How every message refusing a snowflake states the rule (path ids, API bodies, import rows and rewards)
+SNOWFLAKE_RULE_TEXT = "a Discord snowflake (17-20 digits, at most 2^64-1)"
 SNOWFLAKE_PATTERN = f"^(?:{digits_at_most(MAX_SNOWFLAKE, 17)})$"
 # 2015-01-01T00:00:00Z: the zero of a snowflake's 42 bits of milliseconds (the relay keeps a copy, tested equal)
 DISCORD_EPOCH_MS = 1_420_070_400_000
@@ -56,7 +58,7 @@ def _snowflake() -> re.Pattern[str]:
 def snowflake(value: Any, field: str, code: ErrorCode = ErrorCode.INVALID_REQUEST) -> str:
     """Normalise a snowflake given as string or integer to its string form, or raise naming the field."""
     if not is_snowflake(value):
-        raise InvalidInput(code, f"{field} must be a Discord snowflake (17-20 digits, at most 2^64-1), got {value!r}")
+        raise InvalidInput(code, f"{field} must be {SNOWFLAKE_RULE_TEXT}, got {value!r}")
     return str(value)
 
 

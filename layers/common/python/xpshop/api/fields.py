@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, WithJsonSchema
 
-from ..ids import SNOWFLAKE_PATTERN, digits_at_most, is_snowflake
+from ..ids import SNOWFLAKE_PATTERN, SNOWFLAKE_RULE_TEXT, digits_at_most, is_snowflake
 
 SNOWFLAKE_RULE = "A Discord snowflake: 17-20 digits, at most 2^64-1 (18446744073709551615)"
 SNOWFLAKE_EXAMPLE = "123456789012345678"
@@ -27,7 +27,7 @@ def _as_snowflake(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not is_snowflake(value):
-        raise ValueError("must be a Discord snowflake (17-20 digits, at most 2^64-1)")
+        raise ValueError(f"must be {SNOWFLAKE_RULE_TEXT}")
     return value
 
 

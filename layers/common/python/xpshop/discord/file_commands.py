@@ -97,7 +97,9 @@ def import_summary(guild_id: str, filename: str, r: dict[str, Any], *, queued: b
     lines = [head, counts]
     rewards = r.get("roleRewards")
     if rewards:
-        lines.append("Role rewards from the file: " + ", ".join(f"{k} {v}" for k, v in rewards.items()) + ".")
+        counted = ", ".join(f"{k} {v}" for k, v in rewards.items() if isinstance(v, int))
+        lines.append(f"Role rewards from the file: {counted}.")
+        lines.extend(f"• {skipped['reason']}" for skipped in rewards.get("errors", [])[:SHOWN_ERRORS])
     for error in r["errors"][:SHOWN_ERRORS]:
         who = f" (id {error['id']})" if error.get("id") else ""
         lines.append(f"• row {error['row']}{who}: {error['reason']}")

@@ -215,7 +215,7 @@ def _run_record(
         unchanged=counts["unchanged"],
         rejected=len(rejected),
         errors=[r.as_dict() for r in rejected[:MAX_ERRORS]],
-        role_rewards=merged.counts(len(parsed.rewards)) if merged is not None else None,
+        role_rewards=merged.counts(len(parsed.rewards), parsed.skipped_rewards) if merged is not None else None,
         chunks=chunks,
         created_at=now_ms(),
         finished_at=finished_at,
@@ -257,7 +257,11 @@ def _answer(
         "unchanged": unchanged,
         "rejected": len(rejected),
         "errors": [r.as_dict() for r in rejected[:MAX_ERRORS]],
-        "roleRewards": merged.counts(len(parsed.rewards)) if merged is not None and parsed.rewards else None,
+        "roleRewards": (
+            merged.counts(len(parsed.rewards), parsed.skipped_rewards)
+            if merged is not None and parsed.rewards
+            else None
+        ),
     }
 
 

@@ -318,7 +318,7 @@ class ImportRun:
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     chunks: int = 0
-    role_rewards: dict[str, int] | None = None
+    role_rewards: dict[str, Any] | None = None
     created_at: int = 0
     finished_at: int | None = None
     failure: str | None = None

@@ -33,12 +33,12 @@ import json
 import re
 import sys
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ApiError, ErrorCode, InvalidInput
-from ..ids import is_snowflake
-from .rows import MAX_BODY_BYTES, MAX_ROWS, Collector, Fields, Rejected, Reward, Row
+from ..ids import SNOWFLAKE_RULE_TEXT, is_snowflake
+from .rows import MAX_BODY_BYTES, MAX_ROWS, Collector, Fields, Rejected, Reward, Row, SkippedReward
 
 MAX_REWARD_LEVEL = 10_000
 JSON_TYPES = ("application/json", "text/json")
@@ -59,6 +59,8 @@ class Parsed:
     rows: list[Row]
     rejected: list[Rejected]
     rewards: list[Reward]  # role rewards the file names (MEE6), first per level, in file order
+    # another role at a level that already has one in the file: not imported, but counted and reported
+    skipped_rewards: list[SkippedReward] = field(default_factory=list)
 
     @property
     def received(self) -> int:
@@ -283,7 +285,8 @@ def _pages(pages: list[Any], *, single: bool) -> Parsed:
         for entry in listed:
             n += 1
             _row(rows, n, entry, mee6=True)
-    rewards: dict[int, Reward] = {}
+    rewards: dict[int, tuple[Reward, str]] = {}  # level -> the first reward at it, and where the file has it
+    skipped: list[SkippedReward] = []
     for i, page in enumerate(pages):
         found = page.get("role_rewards")
         if found is None:
@@ -291,9 +294,21 @@ def _pages(pages: list[Any], *, single: bool) -> Parsed:
         if not isinstance(found, list):
             raise _bad(f"{where[i]}role_rewards must be a list")
         for j, entry in enumerate(found):
-            reward = _reward(entry, f"{where[i]}role_rewards[{j}]")
-            rewards.setdefault(reward.level, reward)  # the first role at a level (one reward per level)
-    return Parsed("mee6", rows.rows, rows.rejected, list(rewards.values()))
+            at = f"{where[i]}role_rewards[{j}]"
+            reward = _reward(entry, at)
+            first = rewards.setdefault(reward.level, (reward, at))  # the first role at a level (one per level)
+            # the same reward again is no loss (every MEE6 page carries the guild's list); another role is
+            if first[0].role_id != reward.role_id:
+                skipped.append(
+                    SkippedReward(
+                        at,
+                        reward.level,
+                        reward.role_id,
+                        f"{at}: level {reward.level} already has role {first[0].role_id} ({first[1]}): one reward "
+                        f"per level, so role {reward.role_id} was not imported",
+                    )
+                )
+    return Parsed("mee6", rows.rows, rows.rejected, [r for r, _ in rewards.values()], skipped)
 
 
 def _reward(entry: Any, where: str) -> Reward:
@@ -325,7 +340,7 @@ def _reward(entry: Any, where: str) -> Reward:
         )
     if isinstance(role_id, bool) or not is_snowflake(role_id):
         raise InvalidInput(
-            ErrorCode.INVALID_ROLE_ID, f"{where}.{role_key} must be a Discord snowflake, got {role_id!r}"
+            ErrorCode.INVALID_ROLE_ID, f"{where}.{role_key} must be {SNOWFLAKE_RULE_TEXT}, got {role_id!r}"
         )
     return Reward(rank, str(role_id))
 

@@ -3,10 +3,11 @@ file's; at a level both have, the guild's reward stays unless `replace` is asked
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rows import Reward
+from .rows import MAX_ERRORS, Reward, SkippedReward
 
 
 @dataclass
@@ -18,8 +19,17 @@ class Merged:
     changed: bool = False
     levels: list[int] = field(default_factory=list)  # levels that changed
 
-    def counts(self, received: int) -> dict[str, int]:
-        return {"received": received, "added": self.added, "replaced": self.replaced, "kept": self.kept}
+    def counts(self, received: int, skipped: Sequence[SkippedReward] = ()) -> dict[str, Any]:
+        """`received`: the file's distinct rewards, `skipped` (another role at a level already given in the
+        file) included; `errors` lists the first MAX_ERRORS of those, as an answer lists rejected rows."""
+        return {
+            "received": received + len(skipped),
+            "added": self.added,
+            "replaced": self.replaced,
+            "kept": self.kept,
+            "skipped": len(skipped),
+            "errors": [s.as_dict() for s in skipped[:MAX_ERRORS]],
+        }
 
 
 def merge(current: list[dict[str, Any]], imported: list[Reward], *, replace: bool) -> Merged:

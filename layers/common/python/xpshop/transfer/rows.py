@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..ids import is_snowflake
+from ..ids import SNOWFLAKE_RULE_TEXT, is_snowflake
 from ..levels import MAX_XP
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # 10 MB a call (after gzip, when the body came compressed)
@@ -57,6 +57,20 @@ class Reward:
     role_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedReward:
+    """A role reward of the file that was not imported: another role has its level earlier in the file
+    (one reward per level). `entry` is where the file has it (`role_rewards[1]`, `pages[2].role_rewards[0]`)."""
+
+    entry: str
+    level: int
+    role_id: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"entry": self.entry, "level": self.level, "roleId": self.role_id, "reason": self.reason}
+
+
 def _shown(value: Any) -> str | None:
     """An id as the file gave it, short enough to echo back."""
     if value is None or isinstance(value, bool | dict | list):
@@ -96,7 +110,7 @@ def _problem(raw_id: Any, raw_xp: Any, xp_missing: bool, names: Fields) -> str |
     if raw_id is None or raw_id == "":
         return f"{names.id} is missing"
     if isinstance(raw_id, bool) or not is_snowflake(raw_id):
-        return f"{names.id} must be a Discord snowflake (17-20 digits)"
+        return f"{names.id} must be {SNOWFLAKE_RULE_TEXT}"
     if xp_missing:
         return f"{names.xp} is missing"
     xp = _count(raw_xp, names.xp, MAX_XP)

@@ -23,12 +23,26 @@ class ImportError(BaseModel):
     reason: str = Field(description="Why the row was not imported, naming the field")
 
 
+class SkippedRoleReward(BaseModel):
+    model_config = _VIEW
+    entry: str = Field(description="Where the file has it: role_rewards[j] (pages[i].role_rewards[j] in a list)")
+    level: int
+    roleId: str = Field(description="The role that was not imported")
+    reason: str = Field(description="Which role the file gave that level first")
+
+
 class RoleRewardsImported(BaseModel):
     model_config = _VIEW
-    received: int = Field(description="Role rewards in the file (one per level)")
+    received: int = Field(
+        description="Role rewards in the file (an identical repeat, as every MEE6 page carries, counts once)"
+    )
     added: int = Field(description="At levels where the guild had none")
     replaced: int = Field(description="At levels where the guild had another role (rewards=replace)")
     kept: int = Field(description="At levels where the guild keeps its own (or already had the same)")
+    skipped: int = Field(
+        description="Not imported: another role at a level the file gave a role earlier (one reward per level)"
+    )
+    errors: list[SkippedRoleReward] = Field(description="The first 100 skipped rewards, naming level and role")
 
 
 class ImportResult(BaseModel):

@@ -7,10 +7,12 @@ from typing import Any
 from ... import metrics, retry
 from ...auth import shop_guild_ids
 from ...clock import now_s
-from ...errors import Conflict, ErrorCode, InvalidInput, NotFound, Unavailable
+from ...errors import ApiError, Conflict, ErrorCode, InvalidInput, NotFound, Unavailable
 from ...shop import CouponState, coupon_refusal, days_in_server, membership_start
+from ...store import catalog as catalog_store
 from ...store import coupons as store
 from ...store import members, profiles
+from ...store.catalog import Cosmetic
 from ...store.coupons import Coupon
 from ...store.guards import Guard, GuardFailed
 from . import accounts, catalog
@@ -137,39 +139,64 @@ def _redeem(discord_id: str, code: str, *, through_api: bool, joined_at_s: int |
         coupon = by_code(code)
         now = now_s()
         refusal = coupon_refusal(_state(coupon), now, through_api, joined_at_s)
-        if refusal:
+        # A used-up coupon still goes to the transaction, which refuses it: its cancellation reasons say
+        # whether this member is one who used it up (COUPON_ALREADY_REDEEMED, the more specific answer)
+        # without a read of their redemption. Any other refusal is the same whoever asks.
+        if refusal and refusal[0] is not ErrorCode.COUPON_EXHAUSTED:
             raise Conflict(*refusal)
-        cosmetic = catalog.cosmetic(coupon.cosmetic_grant) if coupon.cosmetic_grant else None
+        # (nor a read of the cosmetic for a refusal: the transaction's COSMETIC guard checks it if it goes through)
+        cosmetic = catalog.cosmetic(coupon.cosmetic_grant) if coupon.cosmetic_grant and not refusal else None
+        cosmetic_id = cosmetic.id if cosmetic else coupon.cosmetic_grant
         credits = int(coupon.credit_grant or 0)
         days = None if through_api or joined_at_s is None else days_in_server(joined_at_s, now)
         try:
-            store.redeem(
-                coupon,
-                discord_id,
-                now_s=now,
-                credits=credits,
-                cosmetic_id=cosmetic.id if cosmetic else None,
-                days_in_server=days,
-            )
+            store.redeem(coupon, discord_id, now_s=now, credits=credits, cosmetic_id=cosmetic_id, days_in_server=days)
         except GuardFailed as refused:
-            if Guard.UNREDEEMED in refused:
-                raise Conflict(
-                    ErrorCode.COUPON_ALREADY_REDEEMED, f"{discord_id} already redeemed {code!r}"
-                ) from refused
-            if Guard.COUPON_OPEN in refused:
-                again = coupon_refusal(_state(by_code(code)), now_s(), through_api, joined_at_s)
-                if again:
-                    raise Conflict(*again) from refused
+            error = _redeem_refused(
+                refused,
+                discord_id=discord_id,
+                code=code,
+                refusal=refusal,
+                cosmetic=cosmetic,
+                credits=credits,
+                through_api=through_api,
+                joined_at_s=joined_at_s,
+            )
+            if error is None:
                 continue  # still open: its grants (or limits) were edited meanwhile, so decide again
-            if Guard.PROFILE in refused:
-                if credits and profiles.get(discord_id) is not None:  # there, but the credits would pass the cap
-                    raise credit_limit(discord_id, credits) from refused
-                raise accounts.no_account(discord_id) from refused
-            if cosmetic and Guard.UNOWNED in refused:
-                raise Conflict(ErrorCode.ALREADY_OWNED, f"{discord_id} already owns {cosmetic.name!r}") from refused
-            raise NotFound(ErrorCode.COSMETIC_NOT_FOUND, "The coupon's cosmetic no longer exists") from refused
+            raise error from refused
         break
     else:
         raise Unavailable("The coupon kept changing concurrently; retry")
+    if cosmetic is None and cosmetic_id:  # used up when read, given more uses before the write: it went through
+        cosmetic = catalog_store.get_cosmetic(cosmetic_id)  # (the write checked it exists; a delete may follow)
     metrics.count(metrics.COUPON_REDEEMS)
     return {"redeemed": True, "rewards": {"credits": credits, "cosmetic": cosmetic.name if cosmetic else None}}
+
+
+def _redeem_refused(
+    refused: GuardFailed,
+    *,
+    discord_id: str,
+    code: str,
+    refusal: tuple[ErrorCode, str] | None,
+    cosmetic: Cosmetic | None,
+    credits: int,
+    through_api: bool,
+    joined_at_s: int | None,
+) -> ApiError | None:
+    """Why the redeem transaction was cancelled, most specific first (its reasons name every guard that
+    failed); None: the coupon is open after all, decide again. `refusal`: the coupon was used up when read."""
+    if Guard.UNREDEEMED in refused:  # before the coupon's state: they did redeem it
+        return Conflict(ErrorCode.COUPON_ALREADY_REDEEMED, f"{discord_id} already redeemed {code!r}")
+    if refusal:  # used up when read: still not open is the read's answer (no second read)
+        return Conflict(*refusal) if Guard.COUPON_OPEN in refused else None
+    if Guard.COUPON_OPEN in refused:
+        again = coupon_refusal(_state(by_code(code)), now_s(), through_api, joined_at_s)
+        return Conflict(*again) if again else None
+    if Guard.PROFILE in refused:  # gone, or there but the credits would pass the cap
+        there = credits and profiles.get(discord_id) is not None
+        return credit_limit(discord_id, credits) if there else accounts.no_account(discord_id)
+    if cosmetic and Guard.UNOWNED in refused:
+        return Conflict(ErrorCode.ALREADY_OWNED, f"{discord_id} already owns {cosmetic.name!r}")
+    return NotFound(ErrorCode.COSMETIC_NOT_FOUND, "The coupon's cosmetic no longer exists")
