@@ -70,6 +70,18 @@ class Interaction:
     def resolved_user(self, user_id: str) -> dict[str, Any]:
         return dict((self.resolved.get("users") or {}).get(user_id) or {"id": user_id})
 
+    def shown_user(self, user_id: str) -> dict[str, Any]:
+        """The user as this server shows them: the user object with the member's server nickname (`nick`), the
+        invoker's from `member`, another member's from `resolved.members` (what the card and board show too)."""
+        if user_id == self.user_id:
+            user, member = dict(self.user), self.raw.get("member")
+        else:
+            user, member = self.resolved_user(user_id), (self.resolved.get("members") or {}).get(user_id)
+        nick = member.get("nick") if isinstance(member, dict) else None
+        if isinstance(nick, str) and nick.strip():
+            user["nick"] = nick
+        return user
+
     @classmethod
     def parse(cls, raw: dict[str, Any], *, base_url: str | None = None) -> Interaction:
         """The interaction, or Malformed when the payload is not shaped as Discord sends it (checked here,
