@@ -160,6 +160,9 @@ _MALFORMED = {
     "roles_not_list": _set("member", "roles", to="123456789012345678"),
     "role_not_snowflake": _set("member", "roles", to=["admin"]),
     "permissions_not_number": _set("member", "permissions", to="all"),
+    # past int()'s 4,300-digit limit: was "something went wrong" (a ValueError), not a refusal
+    "permissions_overlong": _set("member", "permissions", to="9" * 5000),
+    "permissions_past_64_bits": _set("member", "permissions", to="9" * 40),
     "resolved_not_object": _set("data", "resolved", to=[]),
     "resolved_users_not_object": _set("data", "resolved", to={"users": {TARGET: "x"}}),
     "command_type": _set("data", "type", to="chat"),
@@ -291,3 +294,46 @@ def test_a_server_command_in_a_direct_message_says_so(api, discord_app):
     raw = d.command(None, new_user_id(), "xp", "give", options=[d.option("user", TARGET, 6), d.option("amount", 5, 4)])
     _, answer = d.call(discord_app.signer, raw)
     assert answer["data"]["flags"] == EPHEMERAL and "only works in a server" in _text(answer)
+
+
+# ---------------------------------------------------------------- channel options Discord resolves with a type
+
+
+def _config_with_channel(guild: str, sub: str, channel: dict, *options: dict) -> dict:
+    return d.command(
+        guild,
+        new_user_id(),
+        "xp",
+        "config",
+        sub,
+        options=[*options, d.option("channel", channel["id"], 7)],
+        permissions=d.MANAGE_GUILD,
+        resolved={"channels": {channel["id"]: channel}},
+    )
+
+
+@pytest.mark.parametrize(("kind", "what"), [(11, "public thread"), (12, "private thread"), (4, "category")])
+def test_a_no_xp_channel_must_be_a_channel_messages_are_counted_in(api, guild, discord_app, kind, what):
+    """Messages (and commands) in a thread count in its parent channel, and nothing is posted in a category:
+    a thread or a category as a no-XP channel would be a rule that never applies, confirmed as if it did."""
+    channel = {**d.channel(TARGET, kind=kind), "parent_id": d.CHANNEL} if kind != 4 else d.channel(TARGET, kind=4)
+    raw = _config_with_channel(guild, "no-xp-channel", channel, d.option("action", "add"))
+    _, answer = d.call(discord_app.signer, raw)
+    assert answer["data"]["flags"] == EPHEMERAL and "`channel`" in _text(answer), (what, answer)
+    assert api.get(f"/api/xp/config/{guild}").data["noXpChannelIds"] == []
+
+
+@pytest.mark.parametrize("kind", [0, 2, 5, 13, 15, 16])  # text, voice, announcement, stage, forum, media
+def test_a_no_xp_channel_may_be_any_channel_with_messages(api, guild, discord_app, kind):
+    raw = _config_with_channel(guild, "no-xp-channel", d.channel(TARGET, kind=kind), d.option("action", "add"))
+    _, answer = d.call(discord_app.signer, raw)
+    assert "now earn no XP" in _text(answer), answer
+    assert api.get(f"/api/xp/config/{guild}").data["noXpChannelIds"] == [TARGET]
+
+
+@pytest.mark.parametrize("kind", [2, 4, 11, 15])  # voice, category, thread, forum: not where announcements go
+def test_announcements_go_only_to_text_or_announcement_channels(api, guild, discord_app, kind):
+    before = api.get(f"/api/xp/config/{guild}").data["levelUpAnnouncement"]
+    _, answer = d.call(discord_app.signer, _config_with_channel(guild, "announce", d.channel(TARGET, kind=kind)))
+    assert answer["data"]["flags"] == EPHEMERAL and "`channel`" in _text(answer), answer
+    assert api.get(f"/api/xp/config/{guild}").data["levelUpAnnouncement"] == before

@@ -472,3 +472,31 @@ def test_a_replayed_xp_give_changes_xp_once(api, guild, discord_app):
     _, again = d.call(discord_app.signer, payload)
     assert "Gave **40** XP" in _text(first) and "already handled" in _text(again)
     assert member_item(guild, target)["xp"] == 40
+
+
+def test_rank_names_members_by_their_server_nickname(api, guild, discord_app):
+    """What the member list, the rank card image and the web board show (nick > global name > username): the
+    embed's name agrees, for the invoker (`member.nick`) and for another member (`resolved.members`)."""
+    me, other = new_user_id(), new_user_id()
+    for who in (me, other):
+        api.put(f"/api/xp/users/{guild}/{who}", {"xp": 300})
+    api.before_read()
+    raw = d.command(guild, me, "rank")
+    raw["member"]["nick"] = "Captain *Me*"
+    _, answer = d.call(discord_app.signer, raw)
+    embed = answer["data"]["embeds"][0]
+    assert embed["author"]["name"] == "Captain *Me*"  # author names are plain text
+    assert embed["description"].startswith("Rank card: Captain \\*Me\\*,")  # descriptions are Markdown
+    raw = d.command(
+        guild,
+        me,
+        "rank",
+        options=[d.option("user", other, 6)],
+        resolved={"users": {other: d.user(other, "otheruser")}, "members": {other: {"nick": "Their Nick"}}},
+    )
+    _, answer = d.call(discord_app.signer, raw)
+    assert answer["data"]["embeds"][0]["author"]["name"] == "Their Nick"
+    view = d.user_command(guild, me, other)
+    view["data"]["resolved"]["members"] = {other: {"nick": "Their Nick"}}
+    _, answer = d.call(discord_app.signer, view)
+    assert answer["data"]["embeds"][0]["author"]["name"] == "Their Nick"

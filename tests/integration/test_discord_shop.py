@@ -180,3 +180,36 @@ def test_day_limit_coupons_only_count_join_dates_of_trusted_servers(api, guild, 
     text = _deferred(discord_app, interactions_queue, guild, user, "redeem", [d.option("code", code)], joined_now)
     assert "joined the server in the last 7 day(s)" in text
     assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 0
+
+
+def test_shop_refusals_speak_to_the_member_not_of_their_id(api, guild, discord_app, interactions_queue, catalog):
+    """The shop services' messages name the account by its id (the API's caller is an operator); in Discord the
+    member is told about themselves, and a bad option is named as the command's option, not the API field."""
+    user = shop.funded_user(api, new_user_id(), 100)
+    hat, wings = catalog["hat"]["name"], catalog["wings"]["name"]
+    text = _text(_run(discord_app, guild, user, "equip", [d.option("cosmetic", wings)]))
+    assert f"You don't own **{wings}**" in text and user not in text, text
+    text = _deferred(discord_app, interactions_queue, guild, user, "buy", [d.option("cosmetic", hat)])
+    assert "You bought" in text
+    text = _deferred(discord_app, interactions_queue, guild, user, "buy", [d.option("cosmetic", hat)])
+    assert f"You already own **{hat}**" in text and user not in text, text
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 70
+    nobody = new_user_id()
+    answer = _run(discord_app, guild, nobody, "unequip", [d.option("slot", "hat")])
+    assert answer["data"]["flags"] == EPHEMERAL and "no shop account yet" in _text(answer)
+    assert nobody not in _text(answer)
+    text = _text(_run(discord_app, guild, user, "equip", [d.option("cosmetic", "   ")]))
+    assert "`cosmetic`" in text and "name:" not in text, text
+    text = _text(_run(discord_app, guild, user, "creator-code", [d.option("code", "\u3000")]))
+    assert "`code`" in text and "code:" not in text, text
+
+
+def test_a_coupon_redeemed_twice_is_refused_in_the_members_words(api, guild, discord_app, interactions_queue):
+    code = f"TWICE{new_user_id()[-6:]}"
+    assert api.post("/api/v1/coupons/create", {"code": code, "credit_grant": 5}).status == 201
+    user = shop.funded_user(api, new_user_id(), 0)
+    assert "Coupon redeemed" in _deferred(
+        discord_app, interactions_queue, guild, user, "redeem", [d.option("code", code)]
+    )
+    text = _deferred(discord_app, interactions_queue, guild, user, "redeem", [d.option("code", code)])
+    assert "You already redeemed this coupon" in text and user not in text, text

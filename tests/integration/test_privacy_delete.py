@@ -118,3 +118,15 @@ def test_a_click_without_a_valid_signature_is_refused(api, guild, discord_app):
     status, _ = d.call(d.Signer(), click(guild, user, ids["Remove my XP data"]))  # another key
     assert status == 401
     assert member_item(guild, user)["xp"] == 2_000
+
+
+def test_a_question_dated_in_the_future_never_outlives_its_fifteen_minutes(api, guild, discord_app):
+    """The question's time is its interaction id's: an id from after the click was never a question this bot
+    asked (a forged or corrupted custom_id), and "age < 15 minutes" would hold for it for ever."""
+    import time
+
+    user = _member_with_history(api, guild)
+    later = str(snowflake_at(int((time.time() + 30 * 86_400) * 1000)))
+    _, answer = d.call(discord_app.signer, click(guild, user, f"privacy-delete:{guild}:{user}:{later}"))
+    assert "expired" in _text(answer) or "not valid" in _text(answer), answer
+    assert member_item(guild, user)["xp"] == 2_000

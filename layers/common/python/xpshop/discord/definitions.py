@@ -27,7 +27,19 @@ SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER_OPTION, CHANNEL, 
     10,
 )
 ATTACHMENT = 11
-GUILD_TEXT, GUILD_ANNOUNCEMENT = 0, 5
+# Channel types (https://discord.com/developers/docs/resources/channel#channel-object-channel-types)
+GUILD_TEXT, GUILD_VOICE, GUILD_CATEGORY, GUILD_ANNOUNCEMENT, GUILD_STAGE_VOICE, GUILD_FORUM, GUILD_MEDIA = (
+    0,
+    2,
+    4,
+    5,
+    13,
+    15,
+    16,
+)
+# Where messages are counted: a thread's messages count in its parent (a forum's posts in the forum), and a
+# category holds no messages, so a no-XP rule on either would never apply.
+MESSAGE_CHANNELS = [GUILD_TEXT, GUILD_VOICE, GUILD_ANNOUNCEMENT, GUILD_STAGE_VOICE, GUILD_FORUM, GUILD_MEDIA]
 
 VIEW_RANK = "View rank"
 GIVE_XP = "Give XP"
@@ -77,7 +89,13 @@ _CONFIG = {
             "no-xp-channel",
             "Add or remove a channel where messages earn no XP",
             _opt(STRING, "action", "add or remove", required=True, choices=_choices("add", "remove")),
-            _opt(CHANNEL, "channel", "The channel", required=True),
+            _opt(
+                CHANNEL,
+                "channel",
+                "The channel (threads count in theirs)",
+                required=True,
+                channel_types=MESSAGE_CHANNELS,
+            ),
         ),
         _sub(
             "no-xp-role",

@@ -301,7 +301,7 @@ def _check(i: Interaction) -> None:
         _require_admin_where_levels_pay(i, raised)
     if i.kind == definitions.CHAT_INPUT:
         # after the permission check: a member without it learns nothing about the command's options
-        wrong = options.problem(i.route, i.options)
+        wrong = options.problem(i.route, i.options, i.resolved)
         if wrong:
             raise Refused(wrong)
     elif not is_snowflake(i.target_id):  # a user or message command: what it was used on

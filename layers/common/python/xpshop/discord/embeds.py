@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..display import escape_markdown
+
 EPHEMERAL = 1 << 6  # message flag: only the invoking user sees it
 DEFAULT_COLOR = 0x5865F2  # Discord blurple, unless the guild's theme sets embedColor
 ERROR_COLOR = 0xED4245
@@ -94,8 +96,9 @@ def rank_card(
     if image_url:
         # Embed images have no alt text in Discord: the description says what the card shows, in words a
         # screen reader reads (the fields above carry the same numbers).
+        name = escape_markdown(display_name(user))  # the description is Markdown; the author name is not
         embed["description"] = (
-            f"Rank card: {display_name(user)}, rank {rank['rank']:,} of {rank['total']:,}, level {member['level']:,},"
+            f"Rank card: {name}, rank {rank['rank']:,} of {rank['total']:,}, level {member['level']:,},"
             f" {in_level:,} of {in_level + to_next:,} {label} to level {member['level'] + 1:,}."
         )
         embed["image"] = {"url": image_url}
@@ -126,7 +129,9 @@ def leaderboard_page(
 
 
 def display_name(user: dict[str, Any]) -> str:
-    return str(user.get("global_name") or user.get("username") or user.get("id") or "member")
+    """The server nickname (`nick`, see Interaction.shown_user), else the global display name, else the username:
+    the order the card and the web board use (xpshop.display.from_interaction)."""
+    return str(user.get("nick") or user.get("global_name") or user.get("username") or user.get("id") or "member")
 
 
 def avatar_url(user: dict[str, Any]) -> str | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..ids import is_snowflake
 from . import definitions
+from .role_safety import permission_bits
 
 # Interaction and response types (https://discord.com/developers/docs/interactions/receiving-and-responding)
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, APPLICATION_COMMAND_AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
@@ -68,6 +69,18 @@ class Interaction:
 
     def resolved_user(self, user_id: str) -> dict[str, Any]:
         return dict((self.resolved.get("users") or {}).get(user_id) or {"id": user_id})
+
+    def shown_user(self, user_id: str) -> dict[str, Any]:
+        """The user as this server shows them: the user object with the member's server nickname (`nick`), the
+        invoker's from `member`, another member's from `resolved.members` (what the card and board show too)."""
+        if user_id == self.user_id:
+            user, member = dict(self.user), self.raw.get("member")
+        else:
+            user, member = self.resolved_user(user_id), (self.resolved.get("members") or {}).get(user_id)
+        nick = member.get("nick") if isinstance(member, dict) else None
+        if isinstance(nick, str) and nick.strip():
+            user["nick"] = nick
+        return user
 
     @classmethod
     def parse(cls, raw: dict[str, Any], *, base_url: str | None = None) -> Interaction:
@@ -180,11 +193,9 @@ def _check_member(member: Any) -> None:
     roles = member.get("roles")
     if roles is not None and not (isinstance(roles, list) and all(is_snowflake(r) for r in roles)):
         raise Malformed("member.roles")
-    permissions = member.get("permissions")
-    if permissions is not None and not (
-        (isinstance(permissions, str) and permissions.isdecimal() and permissions.isascii())
-        or (isinstance(permissions, int) and not isinstance(permissions, bool) and permissions >= 0)
-    ):
+    # One rule with role_safety (a decimal string or int of at most 25 digits: 64 bits today): an unbounded
+    # string reached int()'s 4,300-digit limit in `parse` and answered "something went wrong".
+    if member.get("permissions") is not None and permission_bits(member["permissions"]) is None:
         raise Malformed("member.permissions")
     if member.get("joined_at") is not None and not isinstance(member["joined_at"], str):
         raise Malformed("member.joined_at")

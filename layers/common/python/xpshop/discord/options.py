@@ -41,9 +41,10 @@ def _leaves() -> dict[tuple[str, ...], list[dict[str, Any]]]:
     return found
 
 
-def problem(route: tuple[str, ...], given: dict[str, Any]) -> str | None:
+def problem(route: tuple[str, ...], given: dict[str, Any], resolved: dict[str, Any] | None = None) -> str | None:
     """Why `given` (option name -> value) does not fit the route's registered options, or None when it does
-    (or the route is not one of ours: the dispatcher answers that)."""
+    (or the route is not one of ours: the dispatcher answers that). `resolved`: the interaction's
+    `data.resolved`, where a channel option's type is (checked against the option's `channel_types`)."""
     declared = _leaves().get(route)
     if declared is None:
         return None
@@ -54,10 +55,33 @@ def problem(route: tuple[str, ...], given: dict[str, Any]) -> str | None:
             if spec.get("required"):
                 return f"The option `{name}` is missing (the bot's commands may need re-registering)."
             continue
-        reason = _value_problem(spec, value)
+        reason = _value_problem(spec, value) or _channel_type_problem(spec, value, resolved or {})
         if reason:
             return f"The option `{name}` {reason}."
     return None
+
+
+_CHANNEL_KINDS = {
+    d.GUILD_TEXT: "text channel",
+    d.GUILD_VOICE: "voice channel",
+    d.GUILD_ANNOUNCEMENT: "announcement channel",
+    d.GUILD_STAGE_VOICE: "stage channel",
+    d.GUILD_FORUM: "forum",
+    d.GUILD_MEDIA: "media channel",
+}
+
+
+def _channel_type_problem(spec: dict[str, Any], value: Any, resolved: dict[str, Any]) -> str | None:
+    """A channel of a type the option does not accept (a thread or category where only channels with messages
+    count), judged by the type Discord resolved it with; unknown when Discord resolved nothing."""
+    allowed = spec.get("channel_types")
+    channel = (resolved.get("channels") or {}).get(str(value))
+    if spec["type"] != d.CHANNEL or not allowed or not isinstance(channel, dict):
+        return None
+    kind = channel.get("type")
+    if isinstance(kind, int) and not isinstance(kind, bool) and kind in allowed:
+        return None
+    return "must be a " + " or ".join(_CHANNEL_KINDS.get(k, f"type {k} channel") for k in allowed)
 
 
 def _value_problem(spec: dict[str, Any], value: Any) -> str | None:

@@ -74,6 +74,7 @@ def status_text(profile: Profile | None, board_public: bool) -> str:
 # CONFIRM_SECONDS. "privacy-delete:<guild>:<user>:<asked>" is at most 77 characters (Discord allows 100).
 CONFIRM, CANCEL = "privacy-delete", "privacy-cancel"
 CONFIRM_SECONDS = 15 * 60
+CLOCK_SKEW_MS = 60_000  # Discord's clock (the question's id) vs ours
 
 _ASK = (
     "🗑️ **Remove your XP data in this server?**\n"
@@ -112,7 +113,9 @@ def on_button(i: Interaction) -> dict[str, Any]:
     action, guild_id, user_id, asked = _parse(i.custom_id)
     if i.guild_id != guild_id or i.user_id != user_id:
         raise Refused("Only the member who asked can answer this.")
-    if now_ms() - snowflake_ms(asked) > CONFIRM_SECONDS * 1000:
+    age_ms = now_ms() - snowflake_ms(asked)
+    # an id from after the click (beyond clock skew) was never a question asked here: it would never expire
+    if not -CLOCK_SKEW_MS <= age_ms <= CONFIRM_SECONDS * 1000:
         return _update(embeds.error("This question has expired: use `/privacy delete` again."))
     if action == CANCEL:
         return _update(embeds.done(_CANCELLED, ephemeral=True))

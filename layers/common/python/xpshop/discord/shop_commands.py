@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ..display import escape_markdown
+from ..errors import ApiError, ErrorCode
 from . import embeds
 from .model import Interaction, Refused
 
@@ -18,6 +20,55 @@ SHOP_COLOR = 0xF1C40F
 
 def _name(i: Interaction) -> str:
     return str(i.options["cosmetic"]).strip()
+
+
+_NO_ACCOUNT = "You have no shop account yet: earn or redeem some credits first."
+_FIELDS_AS_OPTIONS = {"name": "cosmetic", "code": "code"}
+
+
+def _in_the_members_words(exc: ApiError, cosmetic: str | None) -> str | None:
+    """A service refusal in the member's words, or None to show it as it is. The services name the account by
+    its id and a bad input by its API field ("name: ..."): that speaks to an API caller, not to the member
+    who typed the command. `cosmetic`: the name of the cosmetic the command is about, when known."""
+    what = f"**{escape_markdown(cosmetic)}**" if cosmetic else "that cosmetic"
+    if exc.code == ErrorCode.USER_NOT_FOUND:
+        return _NO_ACCOUNT
+    if exc.code == ErrorCode.NOT_OWNED:
+        return f"You don't own {what}: `/buy` it first."
+    if exc.code == ErrorCode.ALREADY_OWNED:
+        return f"You already own {what}: see `/locker`."
+    if exc.code == ErrorCode.COUPON_ALREADY_REDEEMED:
+        return "You already redeemed this coupon."
+    field, sep, why = exc.message.partition(": ")
+    if sep and field in _FIELDS_AS_OPTIONS:
+        return f"The option `{_FIELDS_AS_OPTIONS[field]}` {why}."
+    return None
+
+
+def _as_members_words(handler: Callable[[Interaction], dict[str, Any]]) -> Callable[[Interaction], dict[str, Any]]:
+    def run(i: Interaction) -> dict[str, Any]:
+        try:
+            return handler(i)
+        except _About as about:
+            reworded = _in_the_members_words(about.error, about.cosmetic)
+            if reworded is None:
+                raise about.error from None
+            raise Refused(reworded) from about.error
+        except ApiError as exc:
+            reworded = _in_the_members_words(exc, None)
+            if reworded is None:
+                raise
+            raise Refused(reworded) from exc
+
+    return run
+
+
+class _About(Exception):
+    """A service refusal about a named cosmetic (the handler knows its name; the service's message quotes it)."""
+
+    def __init__(self, error: ApiError, cosmetic: str) -> None:
+        super().__init__(error.message)
+        self.error, self.cosmetic = error, cosmetic
 
 
 def shop(i: Interaction) -> dict[str, Any]:
@@ -37,7 +88,10 @@ def buy(i: Interaction) -> dict[str, Any]:
     from ..service.shop import catalog, purchases
 
     cosmetic = catalog.cosmetic_named(_name(i))
-    bought = purchases.buy(i.user_id, cosmetic.id)
+    try:
+        bought = purchases.buy(i.user_id, cosmetic.id)
+    except ApiError as exc:
+        raise _About(exc, cosmetic.name) from exc
     creator = bought.get("creator")
     thanks = f"\n{creator['payout']:,} credits went to creator **{creator['code']}**." if creator else ""
     return embeds.done(
@@ -51,7 +105,10 @@ def equip(i: Interaction) -> dict[str, Any]:
     from ..service.shop import catalog, purchases
 
     cosmetic = catalog.cosmetic_named(_name(i))
-    purchases.equip(i.user_id, cosmetic.type, cosmetic.id)
+    try:
+        purchases.equip(i.user_id, cosmetic.type, cosmetic.id)
+    except ApiError as exc:
+        raise _About(exc, cosmetic.name) from exc
     return embeds.done(f"✨ You now wear **{cosmetic.name}** ({cosmetic.type}).", ephemeral=True)
 
 
@@ -69,7 +126,7 @@ def _account(i: Interaction) -> dict[str, Any]:
     try:
         return accounts.user_info(i.user_id)
     except NotFound:
-        raise Refused("You have no shop account yet: earn or redeem some credits first.") from None
+        raise Refused(_NO_ACCOUNT) from None
 
 
 def locker(i: Interaction) -> dict[str, Any]:
@@ -137,13 +194,16 @@ def apikey(i: Interaction) -> dict[str, Any]:
 
 
 HANDLERS: dict[tuple[str, ...], Callable[[Interaction], dict[str, Any]]] = {
-    ("shop",): shop,
-    ("buy",): buy,
-    ("equip",): equip,
-    ("unequip",): unequip,
-    ("locker",): locker,
-    ("credits",): credits,
-    ("redeem",): redeem,
-    ("creator-code",): creator_code,
-    ("apikey",): apikey,
+    route: _as_members_words(handler)
+    for route, handler in {
+        ("shop",): shop,
+        ("buy",): buy,
+        ("equip",): equip,
+        ("unequip",): unequip,
+        ("locker",): locker,
+        ("credits",): credits,
+        ("redeem",): redeem,
+        ("creator-code",): creator_code,
+        ("apikey",): apikey,
+    }.items()
 }

@@ -41,7 +41,7 @@ def _rank_of(i: Interaction, user_id: str) -> dict[str, Any]:
     from ..service import members
 
     guild_id = guild_of(i)
-    user = i.resolved_user(user_id) if user_id != i.user_id else i.user
+    user = i.shown_user(user_id)
     try:
         detail, position, profile = members.rank_card_with_profile(guild_id, user_id)
     except NotFound:
