@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 
 from .events import Event, InvalidEvent, validate_event, validate_member_event
+from .hold import MemberHold
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class Forwarder:
         stop_timeout: float | None = 60.0,
         body_key: str = "messages",
         validate: Callable[[Mapping[str, Any]], Event] = validate_event,
+        member_window: float = 0.0,
     ) -> None:
         if not url:
             raise ValueError("url is required")
@@ -113,6 +115,8 @@ class Forwarder:
             raise ValueError(f"max_batch must be between 1 and {MAX_BATCH}")
         if max_delay < 0 or max_queue < 1 or max_attempts < 1:
             raise ValueError("max_delay must be >= 0, max_queue and max_attempts >= 1")
+        if member_window < 0:
+            raise ValueError("member_window must be >= 0")
         self.url = url
         self.body_key = body_key
         self._validate = validate
@@ -136,6 +140,9 @@ class Forwarder:
         self._in_flight = 0
         self._stopping = False
         self._urgent = 0  # events at the head of the queue that `flush` asked to send without waiting
+        # Messages held per member before they are queued (relay/hold.py): off at 0. At most `max_queue` held,
+        # besides the queue's own `max_queue`; a member's group is released whole, at most a batch.
+        self._hold = MemberHold(member_window, max_group=max_batch, max_held=max_queue) if member_window > 0 else None
 
     @classmethod
     def for_members(cls, url: str, relay_key: str, **options: Any) -> Forwarder:
@@ -146,10 +153,15 @@ class Forwarder:
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
+        """Events waiting to be sent: queued, and held per member when the member window is on."""
+        return len(self._queue) + self.held
+
+    @property
+    def held(self) -> int:
+        return len(self._hold) if self._hold is not None else 0
 
     def stats(self) -> dict[str, int]:
-        return {**asdict(self.counters), "queued": len(self._queue)}
+        return {**asdict(self.counters), "queued": len(self._queue), "held": self.held}
 
     def submit(self, event: Mapping[str, Any]) -> bool:
         """Queue one event without blocking; False (and counted) when it is invalid, the queue is full or stopped.
@@ -179,17 +191,33 @@ class Forwarder:
                     self.counters.queue_full,
                 )
             return False
-        self._queue.append((time.monotonic(), checked))
+        now = time.monotonic()
         self.counters.submitted += 1
-        # Wake the sender when a batch starts (its delay starts) or fills up; not on every event.
-        if len(self._queue) == 1 or len(self._queue) >= self.max_batch:
-            self._wake.set()
+        if self._hold is not None:
+            was_holding = len(self._hold) > 0
+            released = self._hold.add(checked, now)
+            if not was_holding:
+                self._wake.set()  # the sender learns when this group is due
+            self._enqueue(released, now)
+            return True
+        self._enqueue([checked], now)
         return True
+
+    def _enqueue(self, events: list[Event], now: float) -> None:
+        if not events:
+            return
+        was = len(self._queue)
+        self._queue.extend((now, event) for event in events)
+        # Wake the sender when a batch starts (its delay starts) or fills up; not on every event.
+        if was == 0 or len(self._queue) >= self.max_batch:
+            self._wake.set()
 
     def flush(self) -> None:
         """Send what is queued now, without waiting for the rest of the window (events submitted later wait
-        as usual). For an event that must not trail what came before it: a member leaving after their last
-        messages (the two go to different endpoints)."""
+        as usual), the messages held per member included. For an event that must not trail what came before
+        it: a member leaving after their last messages (the two go to different endpoints)."""
+        if self._hold is not None:
+            self._queue.extend((time.monotonic(), event) for event in self._hold.drain())
         if self._queue:
             self._urgent = len(self._queue)
             self._wake.set()
@@ -218,8 +246,10 @@ class Forwarder:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-                lost = len(self._queue) + self._in_flight
+                lost = len(self._queue) + self._in_flight + self.held
                 self._queue.clear()
+                if self._hold is not None:
+                    self._hold.drain()
                 self._in_flight = self._urgent = 0
                 self.counters.dropped += lost
                 logger.error("relay: stop timed out after %ss, %d events dropped", timeout, lost)
@@ -230,21 +260,38 @@ class Forwarder:
 
     # --- the sender ----------------------------------------------------------------------------------
 
+    def _release_held(self) -> float | None:
+        """Queue the held groups that are due (all of them when stopping); seconds until the next is due."""
+        if self._hold is None:
+            return None
+        now = time.monotonic()
+        self._enqueue(self._hold.drain() if self._stopping else self._hold.due(now), now)
+        due = self._hold.next_due()
+        return None if due is None else max(0.0, due - now)
+
+    async def _wait(self, timeout: float | None) -> None:
+        self._wake.clear()
+        if timeout is None:
+            await self._wake.wait()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
     async def _run(self) -> None:
         while True:
+            next_held = self._release_held()
             if not self._queue:
                 if self._stopping:
                     return
-                self._wake.clear()
-                await self._wake.wait()
+                await self._wait(next_held)
                 continue
             if len(self._queue) < self.max_batch and not self._stopping and not self._urgent:
                 remaining = self._queue[0][0] + self.max_delay - time.monotonic()
                 if remaining > 0:
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), remaining)
-                    continue  # the delay passed, the batch filled up, or flush() or stop() was called
+                    # until the delay passes, the batch fills up, flush() or stop() is called, or a held
+                    # group is due (it may fill the batch)
+                    await self._wait(remaining if next_held is None else min(remaining, next_held))
+                    continue
             batch = [self._queue.popleft()[1] for _ in range(min(self.max_batch, len(self._queue)))]
             self._urgent = max(0, self._urgent - len(batch))
             self._in_flight = len(batch)
