@@ -54,7 +54,25 @@ def get_stats(guildId: str):
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("rawPath") == WEB_BOARDS:  # a browser's path, not the API's: the board's own 404 page
+        return _outside_boards(event)
     return http.resolve(app, event, context)
+
+
+# `/leaderboard/` reaches this catch-all (no route may end in a slash, and `/leaderboard/{proxy+}` needs a
+# character after it); the web board's routes answer everything else under /leaderboard.
+WEB_BOARDS = "/leaderboard/"
+
+
+def _outside_boards(event: dict[str, Any]) -> dict[str, Any]:
+    from xpshop.request_log import timed
+    from xpshop.service.rate_limits import limited_public
+    from xpshop.web import leaderboard
+
+    # as the web board's function answers its 404s: per client address, one log line per request
+    return timed(
+        event, "anonymous", lambda: limited_public(event, leaderboard.outside_boards, leaderboard.rate_limited)
+    )
 
 
 coldstart.done()  # the end of init

@@ -142,3 +142,95 @@ def test_a_message_landing_between_the_reset_read_and_its_write_wins(api, guild,
     assert injected
     assert member_item(guild, user)["xp"] > 5_000
     _stats_exact(api, guild)
+
+
+# ---------------------------------------------------------------- earned times only grow, whatever writes them
+# Each way of earning XP records its own time (Give XP: the click, by the server's clock; a command: its
+# interaction's time; a relayed message: its own time, and messages are held back by the relay's batching
+# window), so a later write of one must not pull the member's last earned time back below another's.
+
+
+def _give_xp(discord_app, guild: str, author: str) -> tuple[int, int]:
+    """Give XP on one of `author`'s messages through the interactions webhook; the instants around the click."""
+    from tests.support import discord as d
+
+    before = int(time.time() * 1000)
+    status, _ = d.call(discord_app.signer, d.message_command(guild, new_user_id(), d.next_snowflake(), author))
+    assert status == 200
+    return before, int(time.time() * 1000)
+
+
+def test_a_backlogged_message_older_than_give_xp_does_not_unstale_an_earlier_leave(api, guild, discord_app):
+    """Give XP at T; a message written at T - 30 s, held by the relay, earns after it; a leave stamped at
+    T - 10 s, delivered last, came before the Give XP: it is stale and takes nothing."""
+    user = _member(api, guild, "leave")
+    given_at, _ = _give_xp(discord_app, guild, user)
+    assert member_item(guild, user)["xp"] == 5_050
+    consume([_queued_message(guild, user, given_at - 30_000)])  # the backlogged message: it earns
+    earned = member_item(guild, user)["xp"]
+    assert earned > 5_050
+    consume([member_event(guild, user, "leave-between", "leave", at=given_at - 10_000)])
+    assert member_item(guild, user)["xp"] == earned
+    _stats_exact(api, guild)
+
+
+def test_a_leave_after_give_xp_and_a_backlogged_message_still_resets(api, guild, discord_app):
+    user = _member(api, guild, "leave")
+    given_at, done_at = _give_xp(discord_app, guild, user)
+    consume([_queued_message(guild, user, given_at - 30_000)])
+    assert member_item(guild, user)["xp"] > 5_050
+    consume([member_event(guild, user, "leave-after-all", "leave", at=done_at + 1)])
+    assert member_item(guild, user)["xp"] == 0
+    _stats_exact(api, guild)
+
+
+def test_a_command_counted_after_give_xp_but_used_before_it_does_not_unstale_an_earlier_leave(api, guild, discord_app):
+    """A command's XP is dated by its interaction (Discord's clock); Give XP by the click (the server's): a
+    command used at T - 5 s and counted after a Give XP at T leaves a ban stamped at T - 2 s stale."""
+    from tests.support import discord as d
+
+    user = _member(api, guild, "ban")
+    given_at, _ = _give_xp(discord_app, guild, user)
+    payload = d.command(guild, user, "leaderboard", interaction_id=str(_sf(given_at - 5_000)))
+    assert d.call(discord_app.signer, payload)[0] == 200
+    earned = member_item(guild, user)["xp"]
+    assert earned > 5_050  # the command earned
+    consume([member_event(guild, user, "ban-between", "ban", at=given_at - 2_000)])
+    assert member_item(guild, user)["xp"] == earned
+    consume([member_event(guild, user, "ban-after", "ban", at=int(time.time() * 1000))])
+    assert member_item(guild, user)["xp"] == 0
+
+
+def _stamp(guild: str, user: str, **times: int) -> None:
+    """Give a member item the times an older version of xpshop wrote (only `earnedAt`, or only
+    `lastAwardedAt`), as the table holds them for members not written since."""
+    from xpshop.store import keys
+    from xpshop.store.table import table
+
+    sets = ", ".join(f"{name} = :{name}" for name in times)
+    table().update_item(
+        Key=keys.member(guild, user),
+        UpdateExpression=f"SET {sets}",
+        ExpressionAttributeValues={f":{name}": value for name, value in times.items()},
+    )
+
+
+def test_items_written_before_keep_their_earned_time(api, guild):
+    now = int(time.time() * 1000)
+    only_earned = _member(api, guild, "leave")
+    _stamp(guild, only_earned, earnedAt=now - 60_000)  # earned at T (say a Give XP)
+    consume([_queued_message(guild, only_earned, now - 90_000)])  # then a message written at T - 30 s earns
+    earned = member_item(guild, only_earned)["xp"]
+    assert earned > 5_000
+    consume([member_event(guild, only_earned, "legacy-e1", "leave", at=now - 70_000)])  # between: stale
+    assert member_item(guild, only_earned)["xp"] == earned
+    consume([member_event(guild, only_earned, "legacy-e2", "leave", at=now - 50_000)])  # after both: resets
+    assert member_item(guild, only_earned)["xp"] == 0
+
+    only_awarded = _member(api, guild, "leave")
+    _stamp(guild, only_awarded, lastAwardedAt=now - 60_000)  # from before the earned time was recorded
+    consume([member_event(guild, only_awarded, "legacy-a1", "leave", at=now - 70_000)])  # before it: stale
+    assert member_item(guild, only_awarded)["xp"] == 5_000
+    consume([member_event(guild, only_awarded, "legacy-a2", "leave", at=now - 50_000)])  # after it: resets
+    assert member_item(guild, only_awarded)["xp"] == 0
+    _stats_exact(api, guild)

@@ -68,6 +68,24 @@ def test_cosmetic_create_list_shop(api, catalog):
     assert catalog["free"]["id"] not in buyable
 
 
+def test_catalog_lists_keep_the_order_things_were_created_in(api):
+    """The shop document's lists are in creation order: categories/list shows eIH69Ue4 "Lightning Set" before
+    F1wHozEL "Fluffy Series" (neither id nor name order), cosmetics/list AIr77hfh "Enderman" before AgsoNWHI
+    "Birthday Cape!" (not name order). Names made in reverse alphabetical order, ids random."""
+    tag = shop.unique("")
+    categories = [
+        api.post("/api/v1/categories/create", {"name": f"{letter} order {tag}"}).body["id"] for letter in "ZYXWVU"
+    ]
+    listed = [c["id"] for c in api.get("/api/v1/categories/list").body if c["id"] in categories]
+    assert listed == categories
+    made = [
+        shop.cosmetic(api, categories[0], cost=n, name=f"{letter} order {tag}") for n, letter in enumerate("ZYXWVU")
+    ]
+    ids = [c["id"] for c in made]
+    assert [c["id"] for c in api.get("/api/v1/cosmetics/list").body if c["id"] in ids] == ids
+    assert [c["id"] for c in api.get("/api/v1/cosmetics/shop").body if c["id"] in ids] == ids[1:]  # cost 0: not sold
+
+
 def test_cosmetic_needs_an_existing_category_and_a_unique_name(api, catalog):
     r = api.post(
         "/api/v1/cosmetics/create",
@@ -165,6 +183,25 @@ def test_buy_equip_info_transactions(api, catalog):
     }
     assert api.request("DELETE", "/api/v1/cosmetics/unequip", {"id": user, "cosmetictype": "hat"}).status == 200
     assert info(api, user)["cosmetics"]["equipped"]["hat"] is None
+
+
+def test_locker_lists_cosmetics_in_the_order_they_were_acquired(api, catalog):
+    """The shop document's users/info lists the locker in acquisition order (pEK8nKC4, bought first, before
+    2uOb7Kt5), not sorted by id."""
+    category = catalog["category"]
+    made = [shop.cosmetic(api, category, cost=10, kind="wings") for _ in range(4)]
+    order = sorted((c["id"] for c in made), reverse=True)  # acquired against the ids' sort order
+    user = shop.funded_user(api, new_user_id(), 100)
+    for n, cosmetic_id in enumerate(order):
+        if n % 2:
+            assert api.post("/api/v1/cosmetics/buy", {"id": user, "cosmeticid": cosmetic_id}).status == 200
+        else:
+            assert api.post("/api/v1/cosmetics/grant", {"id": user, "cosmeticid": cosmetic_id}).status == 200
+    assert info(api, user)["cosmetics"]["locker"] == order
+    # a cosmetic revoked and granted again goes to the end: it was acquired again
+    api.request("DELETE", "/api/v1/cosmetics/revoke", {"id": user, "cosmeticid": order[0]})
+    api.post("/api/v1/cosmetics/grant", {"id": user, "cosmeticid": order[0]})
+    assert info(api, user)["cosmetics"]["locker"] == order[1:] + order[:1]
 
 
 def test_grant_and_revoke(api, catalog):

@@ -184,6 +184,29 @@ def test_idempotency_keys_are_per_api_key(api):
     assert [e["amount"] for e in entries if e["type"] == "credits_modify"] == [10, 10, 5]
 
 
+def test_a_body_that_repeats_a_key_is_refused_even_under_a_used_idempotency_key(api):
+    """A body that repeats a key is a 400 (strict_json unique_keys). The fingerprint read the body with
+    last-key-wins, so `{"amount": 1, "amount": 5}` sent with the key of an earlier `{"amount": 5}` matched it
+    and got the stored answer instead: it is refused, and nothing is replayed or written."""
+    user = shop.funded_user(api, new_user_id(), 0)
+    same = {"Idempotency-Key": "grant-dup-1"}
+    first = api.request("PATCH", "/api/v1/credits/modify", {"id": user, "amount": 5}, headers=same)
+    assert (first.status, first.body) == (200, {"credits": 5})
+    for raw in (
+        f'{{"id": "{user}", "amount": 1, "amount": 5}}',
+        f'{{"id": "{user}", "amount": 5, "amount": 5}}',
+        f'{{"id": "{user}", "id": "{user}", "amount": 5}}',
+    ):
+        r = api.request("PATCH", "/api/v1/credits/modify", raw=raw, headers=same)
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), (raw, r.status, r.body)
+        assert "duplicate key" in r.error["message"], r.error
+    again = api.request("PATCH", "/api/v1/credits/modify", {"id": user, "amount": 5}, headers=same)
+    assert (again.status, again.body) == (200, {"credits": 5})  # the real retry still replays
+    assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 5
+    entries = api.get(f"/api/v1/users/transactions?id={user}").body["transactions"]
+    assert [e["amount"] for e in entries if e["type"] == "credits_modify"] == [5]
+
+
 def test_a_number_too_long_to_read_is_invalid_json(api):
     """Python refuses to read an integer of more than 4300 digits (a ValueError that is not a JSONDecodeError):
     the body is not readable JSON, a 400, not a 500; nothing is written."""

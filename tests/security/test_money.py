@@ -179,6 +179,76 @@ def test_earning_settings_stay_with_manage_server_where_levels_pay_nothing(
     assert not unchanged(api.get(f"/api/xp/config/{guild}").data), _text(answer)
 
 
+# The switches an owner uses to stop earning somewhere (a no-XP channel or role, command XP off): turning one
+# back on makes members earn, hence credits, where it was off, so where levels pay that needs Administrator
+# too; switching earning off stays with Manage Server. (setup patch, sub-command, options, still off?)
+_NO_XP_CHANNEL, _NO_XP_ROLE = "1300000000000000901", "1300000000000000902"
+_OFF = {"noXpChannelIds": [_NO_XP_CHANNEL], "noXpRoleIds": [_NO_XP_ROLE], "commandXp": False}
+_RAISING = [
+    (
+        "no-xp-channel",
+        [d.option("action", "remove"), d.option("channel", _NO_XP_CHANNEL, 7)],
+        lambda c: _NO_XP_CHANNEL in c["noXpChannelIds"],
+    ),
+    (
+        "no-xp-role",
+        [d.option("action", "remove"), d.option("role", _NO_XP_ROLE, 8)],
+        lambda c: _NO_XP_ROLE in c["noXpRoleIds"],
+    ),
+    ("command-xp", [d.option("enabled", True, 5)], lambda c: c["commandXp"] is False),
+]
+
+
+@pytest.mark.parametrize(("sub", "options", "still_off"), _RAISING, ids=[e[0] for e in _RAISING])
+def test_turning_earning_back_on_needs_administrator_where_levels_pay_credits(
+    api, shop_guild, discord_app, sub, options, still_off
+):
+    _configure(api, shop_guild, _OFF)
+    answer = _slash(discord_app, shop_guild, "config", sub, options=options)  # Manage Server only
+    assert answer["data"]["flags"] == EPHEMERAL
+    assert "administrator" in _text(answer).lower() and "pay shop credits" in _text(answer)
+    assert still_off(api.get(f"/api/xp/config/{shop_guild}").data)
+
+    answer = _slash(discord_app, shop_guild, "config", sub, options=options, permissions=str(d.ADMINISTRATOR))
+    assert "✅" in _text(answer), _text(answer)
+    assert not still_off(api.get(f"/api/xp/config/{shop_guild}").data)
+
+
+@pytest.mark.parametrize(("sub", "options", "still_off"), _RAISING, ids=[e[0] for e in _RAISING])
+def test_turning_earning_back_on_stays_with_manage_server_where_levels_pay_nothing(
+    api, guild, discord_app, monkeypatch, sub, options, still_off
+):
+    monkeypatch.setenv("SHOP_GUILD_IDS", guild)  # a shop server with credits off
+    _configure(api, guild, _OFF)
+    answer = _slash(discord_app, guild, "config", sub, options=options)
+    assert not still_off(api.get(f"/api/xp/config/{guild}").data), _text(answer)
+
+
+_LOWERING = [
+    (
+        "no-xp-channel",
+        [d.option("action", "add"), d.option("channel", _NO_XP_CHANNEL, 7)],
+        lambda c: _NO_XP_CHANNEL in c["noXpChannelIds"],
+    ),
+    (
+        "no-xp-role",
+        [d.option("action", "add"), d.option("role", _NO_XP_ROLE, 8)],
+        lambda c: _NO_XP_ROLE in c["noXpRoleIds"],
+    ),
+    ("command-xp", [d.option("enabled", False, 5)], lambda c: c["commandXp"] is False),
+]
+
+
+@pytest.mark.parametrize(("sub", "options", "off"), _LOWERING, ids=[e[0] for e in _LOWERING])
+def test_switching_earning_off_stays_with_manage_server_where_levels_pay_credits(
+    api, shop_guild, discord_app, sub, options, off
+):
+    assert not off(api.get(f"/api/xp/config/{shop_guild}").data)
+    answer = _slash(discord_app, shop_guild, "config", sub, options=options)  # Manage Server only
+    assert "✅" in _text(answer), _text(answer)
+    assert off(api.get(f"/api/xp/config/{shop_guild}").data)
+
+
 def test_xp_set_from_discord_pays_nothing_and_the_level_never_pays_later(api, shop_guild, discord_app, table_stream):
     user = new_user_id()
     target = d.option("user", user, 6)

@@ -141,12 +141,23 @@ def test_renaming_codes_by_letter_case_only(api):
 
 
 def test_cosmetics_sort_by_the_folded_name(api):
+    """Where cosmetics are sorted by name (Discord's /shop; the API lists them in creation order, as the shop
+    document does), the folded name is the key."""
+    from xpshop.service.shop import catalog
+
     category = shop.category(api)
     n = shop.unique("")
     for name in (f"Sz {n}", f"ﬁg {n}", f"Sa {n}", f"fz {n}", f"fa {n}"):
         shop.cosmetic(api, category, name=name)
-    mine = [name for name in _cosmetic_names(api) if name.endswith(f" {n}")]
-    assert mine == [f"fa {n}", f"ﬁg {n}", f"fz {n}", f"Sa {n}", f"Sz {n}"]
+    by_name = [c["name"] for c in catalog.list_cosmetics(by_name=True) if c["name"].endswith(f" {n}")]
+    assert by_name == [f"fa {n}", f"ﬁg {n}", f"fz {n}", f"Sa {n}", f"Sz {n}"]
+    assert [name for name in _cosmetic_names(api) if name.endswith(f" {n}")] == [
+        f"Sz {n}",
+        f"ﬁg {n}",
+        f"Sa {n}",
+        f"fz {n}",
+        f"fa {n}",
+    ]
 
 
 # ================================================================ finding 5: limits on what is keyed

@@ -32,6 +32,25 @@ def test_creator_percent_from_environment(monkeypatch):
 
 
 @pytest.mark.parametrize(
+    ("raw", "cost", "payout"),
+    [
+        ("2.5", 100, 2),  # the template's CreatorPayoutPercent is a Number: 2.5 is a valid value, not 5
+        ("2.5", 1000, 25),
+        ("0.5", 199, 0),
+        ("12.75", 10**12, 127_500_000_000),  # exact at the balance cap (no float rounding)
+        ("5.0", 50, 2),
+        ("nan", 50, 2),  # not a percentage: the default
+        ("inf", 50, 2),
+    ],
+)
+def test_creator_percent_may_be_a_decimal(monkeypatch, raw, cost, payout):
+    from xpshop.shop import purchase_payout
+
+    monkeypatch.setenv("CREATOR_PAYOUT_PERCENT", raw)
+    assert purchase_payout(cost, "1", "2") == payout
+
+
+@pytest.mark.parametrize(
     ("state", "through_api", "code"),
     [
         (CouponState(False, None, 0, None, None), True, ErrorCode.COUPON_INACTIVE),

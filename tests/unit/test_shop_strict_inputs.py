@@ -216,3 +216,39 @@ def test_duplicate_keys_keep_last_key_wins_on_the_xp_api(api):
     assert api.put(f"/api/xp/guilds/{guild}").status == 201
     r = api.request("POST", f"/api/xp/users/{guild}/{new_user_id()}", raw='{"amount": 5, "amount": 7}')
     assert (r.status, r.data["newXp"]) == (200, 7), r.body
+
+
+def test_an_idempotency_key_never_replays_a_body_that_repeats_a_key(api):
+    """The fingerprint of an Idempotency-Key read the body last-key-wins: `{"amount": 1, "amount": 5}` under
+    the key of an earlier `{"amount": 5}` matched it and got the stored answer, where /api/v1 refuses such a
+    body. Today every /api/v1 route declares its body (validated before the lookup); a route that reads its
+    body itself, after the lookup, shows the lookup's own rule: refused (400 naming the key), never replayed."""
+    from local import events
+    from local.lambdas import FakeLambdaContext
+    from xpshop import http
+
+    path = "/api/v1/test/once"
+    app = http.make_resolver(http.SHOP_API, access={path: http.Access.PUBLIC})
+    runs: list[int] = []
+
+    @app.post(path)
+    def write_once():
+        def run() -> tuple[dict, int]:
+            runs.append(app.current_event.json_body["amount"])
+            return {"amount": runs[-1]}, 200
+
+        return http.once(app, run)
+
+    def send(raw: str) -> dict:
+        headers = {"content-type": "application/json", "idempotency-key": "dup-keys-1"}
+        event = events.http_api_event("POST", path, headers=headers, body=raw)
+        return http.resolve(app, event, FakeLambdaContext("Fn"))
+
+    first = send('{"amount": 5}')
+    assert (first["statusCode"], json.loads(first["body"])) == (200, {"amount": 5})
+    for raw in ('{"amount": 1, "amount": 5}', '{"amount": 5, "amount": 5}', '{"amount": 5, "x": {"a": 1, "a": 2}}'):
+        r = send(raw)
+        assert r["statusCode"] == 400, (raw, r)
+        error = json.loads(r["body"])["error"]
+        assert error["code"] == "INVALID_REQUEST" and "duplicate key" in error["message"], error
+    assert (send('{ "amount" : 5 }')["statusCode"], runs) == (200, [5])  # the real retry replays, runs once

@@ -595,3 +595,43 @@ def test_other_paths_below_a_board_get_the_boards_404(api, target):
     r = _board(api, target)
     assert (r.status, r.body) == (404, expected.body)
     assert _without_request_id(r.headers) == _without_request_id(expected.headers)
+
+
+# ---------------------------------------------------------------- other methods, and `/leaderboard/`
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("target", [f"/leaderboard/{G}", f"/leaderboard/{OTHER}", f"/leaderboard/{G}/"])
+def test_other_methods_on_a_board_get_405_naming_get_and_head(api, method, target):
+    """A board's address answers GET and HEAD; any other method got the API's JSON 404. It is a 405 page
+    (the same for a public board, a private or unknown one, and the trailing-slash address) with Allow."""
+    _public(api)
+    _members(api, 1)
+    r = api.request(method, target, {"a": 1} if method != "OPTIONS" else None, key=None)
+    assert r.status == 405, (r.status, r.body)
+    assert r.headers["allow"] == "GET, HEAD"
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert r.headers["cache-control"] == "no-store"
+    assert "Method not allowed" in r.body and "apigw" not in r.body
+    same = api.request(method, f"/leaderboard/{OTHER}", key=None)
+    assert (same.body, _without_request_id(same.headers)) == (r.body, _without_request_id(r.headers))
+    assert _board(api).status == 200  # nothing changed
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "DELETE"])
+@pytest.mark.parametrize(
+    "target", ["/leaderboard/", "/leaderboard/?page=2", "/leaderboard", f"/leaderboard/{G}/x", "/leaderboard//"]
+)
+def test_paths_that_are_no_board_get_the_boards_404_for_every_method(api, method, target):
+    """`/leaderboard/` went to the API's catch-all (`/leaderboard/{proxy+}` needs a character after the slash):
+    its JSON 404. It, and any method on a path that is no board, get the board's own 404 page."""
+    _public(api)
+    expected = _board(api, f"/leaderboard/{OTHER}")
+    r = api.request(method, target, key=None)
+    assert r.status == 404, (r.status, r.body)
+    if method != "HEAD":
+        assert r.body == expected.body
+    assert _without_request_id(r.headers) == {
+        **_without_request_id(expected.headers),
+        **({"content-length": r.headers["content-length"]} if "content-length" in r.headers else {}),
+    }

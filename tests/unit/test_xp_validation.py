@@ -248,3 +248,44 @@ def test_a_negative_query_number_is_told_the_minimum(api, guild):
         r = api.get(target)
         assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), target
         assert r.error["message"] == f"{name}: Input should be greater than or equal to {minimum}", r.error
+
+
+def test_a_body_led_by_a_utf8_byte_order_mark_is_read(api, guild):
+    """A JSON body saved by a Windows editor or PowerShell often starts with a UTF-8 BOM. The reference reads
+    it (`request.json()` decodes with WHATWG UTF-8 decode, which drops a leading BOM; RFC 8259 lets a reader
+    ignore it): the body is the JSON after it, on every route, and a BOM anywhere else is still not JSON."""
+    user = new_user_id()
+    bom = "\ufeff".encode()
+    r = api.post(users(guild, user), raw=bom + b'{"amount": 42, "reason": "bom"}')
+    assert (r.status, r.data["newXp"]) == (200, 42), r.body
+    assert member_item(guild, user)["xp"] == 42
+    r = api.put(f"/api/xp/config/{guild}", raw=bom + b'{"giveXpAmount": 77}')
+    assert (r.status, r.data["giveXpAmount"]) == (200, 77), r.body
+    assert api.get(f"/api/xp/config/{guild}").data["giveXpAmount"] == 77
+    r = api.put(f"/api/xp/config/{guild}", raw=b'{"giveXpAmount": 50}' + bom)
+    assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+    assert api.put(f"/api/xp/config/{guild}", {"giveXpAmount": None}).status == 200
+
+
+def test_an_empty_guilds_averages_are_numbers_of_one_type(api):
+    """`xp.average` and `levels.average` are numbers with 2 decimals (0.0 for a guild of no members, as
+    500.0 for one), not an integer 0 that a typed client reads as another type."""
+    from tests.support.storage import new_guild_id
+
+    empty = new_guild_id()
+    assert api.put(f"/api/xp/guilds/{empty}").status == 201
+    stats = api.get(f"/api/xp/stats/{empty}").data
+    assert (stats["users"]["total"], stats["users"]["topUser"]) == (0, None)
+    for average in (stats["xp"]["average"], stats["levels"]["average"]):
+        assert isinstance(average, float) and average == 0.0, stats
+
+
+@pytest.mark.parametrize("bad", ["18446744073709551616", "99999999999999999999"])
+def test_a_path_id_above_the_snowflake_range_is_told_the_range(api, guild, bad):
+    """A 20-digit id above 2^64-1 is refused: the message states that bound, not only "17-20 digits"
+    (which the id has)."""
+    for method, path in (("PUT", f"/api/xp/guilds/{bad}"), ("GET", users(guild, bad))):
+        r = api.request(method, path)
+        assert (r.status, r.error["code"]) == (400, "INVALID_REQUEST"), r.body
+        assert "at most 2^64-1" in r.error["message"], r.error
+    assert member_item(guild, bad) is None

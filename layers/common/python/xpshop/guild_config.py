@@ -17,7 +17,8 @@ MAX_CREDITS_PER_LEVEL = 10_000
 # dashboard's or moderator's API key with config:write (issue 12, finding 2).
 ADMIN_KEY_FIELDS = ("creditsPerLevel",)
 # Where levels pay credits, how fast XP is earned (xpRate, cooldownSeconds, multipliers) is how fast credits are
-# minted: from Discord those need Administrator there, not Manage Server (discord/dispatch.py).
+# minted: from Discord those need Administrator there, not Manage Server, as does turning earning back on (removing
+# a no-XP channel or role, commandXp true) (discord/dispatch.py).
 
 
 def pays_level_credits(cfg: dict[str, Any]) -> bool:

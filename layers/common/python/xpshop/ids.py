@@ -56,7 +56,7 @@ def _snowflake() -> re.Pattern[str]:
 def snowflake(value: Any, field: str, code: ErrorCode = ErrorCode.INVALID_REQUEST) -> str:
     """Normalise a snowflake given as string or integer to its string form, or raise naming the field."""
     if not is_snowflake(value):
-        raise InvalidInput(code, f"{field} must be a Discord snowflake (17-20 digits), got {value!r}")
+        raise InvalidInput(code, f"{field} must be a Discord snowflake (17-20 digits, at most 2^64-1), got {value!r}")
     return str(value)
 
 

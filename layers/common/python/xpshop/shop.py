@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from .errors import ErrorCode
 
@@ -14,19 +15,25 @@ DEFAULT_CREATOR_PERCENT = 5
 MAX_CREDITS = 10**12  # far beyond any real balance; keeps arithmetic and storage exact
 
 
-def creator_percent() -> int:
-    """The share of a purchase paid to the creator whose code the buyer set (CREATOR_PAYOUT_PERCENT)."""
-    raw = os.environ.get("CREATOR_PAYOUT_PERCENT", "")
+def creator_percent() -> Decimal:
+    """The share of a purchase paid to the creator whose code the buyer set (CREATOR_PAYOUT_PERCENT, 0-100).
+    The template's CreatorPayoutPercent is a CloudFormation Number, so "2.5" is a valid setting: it is read
+    exactly (a Decimal), never replaced by the default."""
+    raw = os.environ.get("CREATOR_PAYOUT_PERCENT", "").strip()
     try:
-        value = int(raw) if raw else DEFAULT_CREATOR_PERCENT
-    except ValueError:
-        return DEFAULT_CREATOR_PERCENT
-    return min(max(value, 0), 100)
+        value = Decimal(raw) if raw else Decimal(DEFAULT_CREATOR_PERCENT)
+    except InvalidOperation:
+        return Decimal(DEFAULT_CREATOR_PERCENT)
+    if not value.is_finite():
+        return Decimal(DEFAULT_CREATOR_PERCENT)
+    return min(max(value, Decimal(0)), Decimal(100))
 
 
-def creator_payout(cost: int, percent: int) -> int:
-    """floor(cost x percent / 100): a 50-credit item at 5 % pays the creator 2."""
-    return cost * percent // 100
+def creator_payout(cost: int, percent: int | Decimal) -> int:
+    """floor(cost x percent / 100), exactly: a 50-credit item at 5 % pays the creator 2, 100 at 2.5 % pays 2."""
+    if isinstance(percent, int):
+        return cost * percent // 100
+    return int((Decimal(cost) * percent / 100).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def for_sale(cost: int) -> bool:

@@ -61,15 +61,28 @@ def _require_role_manager(i: Interaction) -> None:
 _EARNING_RATE_SETTINGS = {("xp", "config", sub) for sub in ("rate", "cooldown", "multiplier")}
 
 
-def _require_admin_where_levels_pay(i: Interaction) -> None:
+def _earning_raised(i: Interaction) -> str | None:
+    """What this /xp config change is ("... needs"), when it would make members earn XP (hence credits) where
+    the owner switched earning off, or None: removing a no-XP channel or role, turning command XP on.
+    Fail-closed: only an explicit "add" or `false` (earning off, which stays with Manage Server) is let
+    through; a malformed value is refused later anyway.
+    (Reward settings hand out roles, which could carry a multiplier, but they need Manage Roles and a role the
+    invoker could give by hand: no more earning than they can already grant in Discord.)"""
+    if i.route in (("xp", "config", "no-xp-channel"), ("xp", "config", "no-xp-role")):
+        if i.options.get("action") != "add":
+            return f"letting a no-XP {i.route[-1].removeprefix('no-xp-')} earn XP again needs"
+    elif i.route == ("xp", "config", "command-xp") and i.options.get("enabled") is not False:
+        return "turning command XP on needs"
+    return None
+
+
+def _require_admin_where_levels_pay(i: Interaction, what: str) -> None:
+    """`what`: the setting and its verb, e.g. "the XP rate, cooldown and multipliers need"."""
     from ..service import config
 
     if i.permissions & role_safety.ADMINISTRATOR or not config.pays_level_credits(guild_of(i)):
         return
-    raise Refused(
-        "Levels in this server pay shop credits, so the XP rate, cooldown and multipliers need the "
-        "**Administrator** permission."
-    )
+    raise Refused(f"Levels in this server pay shop credits, so {what} the **Administrator** permission.")
 
 
 # ---------------------------------------------------------------- entry points
@@ -283,7 +296,9 @@ def _check(i: Interaction) -> None:
     if i.kind == definitions.CHAT_INPUT and i.route in _ROLE_REWARD_SETTINGS:
         _require_role_manager(i)
     if i.kind == definitions.CHAT_INPUT and i.route in _EARNING_RATE_SETTINGS:
-        _require_admin_where_levels_pay(i)
+        _require_admin_where_levels_pay(i, "the XP rate, cooldown and multipliers need")
+    elif i.kind == definitions.CHAT_INPUT and (raised := _earning_raised(i)):
+        _require_admin_where_levels_pay(i, raised)
     if i.kind == definitions.CHAT_INPUT:
         # after the permission check: a member without it learns nothing about the command's options
         wrong = options.problem(i.route, i.options)

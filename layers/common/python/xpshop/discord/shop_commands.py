@@ -23,7 +23,7 @@ def _name(i: Interaction) -> str:
 def shop(i: Interaction) -> dict[str, Any]:
     from ..service.shop import catalog
 
-    listed = catalog.list_cosmetics(buyable_only=True)
+    listed = catalog.list_cosmetics(buyable_only=True, by_name=True)
     if not listed:
         return embeds.done("The shop is empty for now.", ephemeral=True)
     lines = [f"**{c['name']}** · {c['type']} · {c['cost']:,} credits" for c in listed[:MAX_LISTED]]

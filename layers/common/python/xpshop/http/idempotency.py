@@ -56,10 +56,18 @@ def runner() -> Callable[..., dict[str, Any]]:
     return run
 
 
-def _canonical(body: str | None) -> str:
-    """The body with formatting removed, so the same request re-sent with other spacing is the same."""
+def _canonical(body: str | None, unique_keys: bool) -> str:
+    """The body with formatting removed, so the same request re-sent with other spacing is the same. Read as
+    the API reads it: where a body may not repeat a key (`unique_keys`, /api/v1), one that does is refused
+    here, before the lookup, rather than canonicalised last-key-wins into the fingerprint of an earlier
+    request and answered with its stored result. Any other unreadable body is fingerprinted as it is."""
+    from .resolver import DuplicateKey, strict_json
+
     try:
-        return json.dumps(json.loads(body or "null"), sort_keys=True, separators=(",", ":"))
+        return json.dumps(strict_json(body or "null", unique_keys=unique_keys), sort_keys=True, separators=(",", ":"))
+    except DuplicateKey as exc:
+        # the words request validation uses for the same body (errors.validation_error)
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, f"Invalid JSON in request body: {exc.msg}") from exc
     except (ValueError, RecursionError):
         return body or ""
 
@@ -100,7 +108,8 @@ def once(
     query = "&".join(sorted(f"{k}={v}" for k, v in (event.query_string_parameters or {}).items()))
     import hashlib  # with the rest of this path: for the requests that carry a key
 
-    fingerprint = hashlib.sha256((_canonical(event.body) + ("?" + query if query else "")).encode()).hexdigest()
+    canonical = _canonical(event.body, app.style.unique_keys)
+    fingerprint = hashlib.sha256((canonical + ("?" + query if query else "")).encode()).hexdigest()
     errors.install_idempotency(app)
     config().register_lambda_context(app.lambda_context)  # the invocation's deadline bounds "in progress"
     result = runner()(request={"key": scope, "fingerprint": fingerprint}, operation=operation)

@@ -99,6 +99,9 @@ def _route_signature() -> inspect.Signature:
     return inspect.signature(APIGatewayHttpResolver.route)
 
 
+BOM = "\ufeff"
+
+
 class DuplicateKey(json.JSONDecodeError):
     """A JSON object that repeats a key, in a body read with `unique_keys`."""
 
@@ -111,7 +114,10 @@ def strict_json(text: str, *, unique_keys: bool = False) -> Any:
     validation answers those as 400 "Invalid JSON in request body"): NaN, Infinity and -Infinity are not JSON
     (RFC 8259; the reference's JSON.parse refuses them), and an integer longer than Python converts (4300
     digits) raises a plain ValueError. `unique_keys`: an object that repeats a key is a DuplicateKey (JSON
-    leaves it undefined; json.loads, like JSON.parse, keeps the last)."""
+    leaves it undefined; json.loads, like JSON.parse, keeps the last). A leading UTF-8 byte order mark is
+    dropped, as the reference's `request.json()` (WHATWG UTF-8 decode) does and RFC 8259 allows: Windows
+    tools write one."""
+    text = text.removeprefix(BOM)
 
     def refuse(name: str) -> Any:
         raise json.JSONDecodeError(f"{name} is not a JSON value", text, max(text.find(name), 0))

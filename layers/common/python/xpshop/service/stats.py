@@ -37,10 +37,10 @@ def guild_stats(guild_id: str) -> dict[str, Any]:
             "total": count,
             "topUser": {"userId": top[0].user_id, "xp": top[0].xp, "level": curve.level(top[0].xp)} if top else None,
         },
-        "xp": {"total": totals.xp, "average": ratio(totals.xp, count) if count else 0},
+        "xp": {"total": totals.xp, "average": ratio(totals.xp, count)},
         "messages": {"total": totals.messages, "xpMessages": totals.xp_messages},
         "levels": {
-            "average": ratio(totals.level_sum, count) if count else 0,
+            "average": ratio(totals.level_sum, count),  # 0.0 when no members: one type
             "distribution": {str(level): n for level, n in totals.distribution.items()},
         },
         "config": config_summary(cfg),

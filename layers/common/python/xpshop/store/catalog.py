@@ -105,8 +105,15 @@ def category_id(name: str) -> str | None:
     return named.id_by_name(keys.CATEGORY, name)
 
 
+def _created_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Oldest first: the listing's index reads them by id (random); `createdAt` is when each was made (the id
+    breaks a tie)."""
+    return sorted(items, key=lambda i: (int(i.get("createdAt", 0)), str(i["id"])))
+
+
 def categories() -> list[Category]:
-    return [Category.from_item(i) for i in named.listing(keys.CATEGORY)]
+    """Every category, oldest first."""
+    return [Category.from_item(i) for i in _created_order(named.listing(keys.CATEGORY))]
 
 
 def create_category(name: str) -> Category:
@@ -173,11 +180,11 @@ def cosmetic_id(name: str) -> str | None:
 
 
 def cosmetics(for_sale_only: bool = False) -> list[Cosmetic]:
-    """Every cosmetic not being deleted (in no particular order); `for_sale_only`: those with a price."""
+    """Every cosmetic not being deleted, oldest first; `for_sale_only`: those with a price."""
     condition: Any = Attr("deleting").not_exists()
     if for_sale_only:
         condition = condition & Attr("cost").gt(0)
-    return [Cosmetic.from_item(i) for i in named.listing(keys.COSMETIC, condition)]
+    return [Cosmetic.from_item(i) for i in _created_order(named.listing(keys.COSMETIC, condition))]
 
 
 def _category_count(category_id: str, delta: int) -> dict[str, Any]:

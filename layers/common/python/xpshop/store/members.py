@@ -169,9 +169,20 @@ class Note:
 
 
 LAST_CHANGE = "lastChange"
-# When the member last earned XP by their own activity: a rewarded message's or command's own time, Give XP's
-# time. A leave or ban stamped before it is stale (the member came back and earned since): see reset_once.
+# When the member last earned XP by their own activity, one attribute per way of earning it: a leave or ban
+# stamped before any of them is stale (the member came back and earned since): see reset_once. An update
+# expression cannot take a maximum, and the ways of earning arrive out of order with each other (a relayed
+# message is held by the relay's batching window; Give XP and commands land at once), so each writes only
+# its own attribute, whose times only grow on their own:
+# - `earnedAt`: Give XP, the click's time (the server's clock). Items from before the split carry here the
+#   time of any earned XP (a message, a command): a bound kept until a Give XP moves it forward.
+# - `messageEarnedAt`: a rewarded relayed message's own time. A member's messages are counted in id order
+#   (`lastMessageId`), and their times follow their ids.
+# - `commandEarnedAt`: a rewarded command's interaction time, counted in interaction id order likewise.
 EARNED_AT = "earnedAt"
+MESSAGE_EARNED_AT = "messageEarnedAt"
+COMMAND_EARNED_AT = "commandEarnedAt"
+EARNED_TIMES = (EARNED_AT, MESSAGE_EARNED_AT, COMMAND_EARNED_AT)
 # The `at` of the last leave or ban that reset the member: a leave or ban stamped no later is covered by it.
 RESET_AT = "resetAt"
 
@@ -209,11 +220,11 @@ _SET_LEVELLED = (
 _SET_EXACT = (
     f"{_SET_LEVELLED}, messages = if_not_exists(messages, :zero), xpMessages = if_not_exists(xpMessages, :zero)"
 )
-# A rewarded message: counted, and its award time, earned time and id recorded, in the same write.
+# A rewarded message: counted, and its award time, earned time (#earned: see _earned_attr) and id recorded, in
+# the same write.
 _SET_EXACT_MESSAGE = (
     f"{_SET_LEVELLED}, messages = if_not_exists(messages, :zero) + :one, "
-    "xpMessages = if_not_exists(xpMessages, :zero) + :one, lastAwardedAt = :at, #lastId = :mid, "
-    f"{EARNED_AT} = :at"
+    "xpMessages = if_not_exists(xpMessages, :zero) + :one, lastAwardedAt = :at, #lastId = :mid, #earned = :at"
 )
 
 
@@ -433,7 +444,7 @@ def add(
     earned_at: int | None = None,
 ) -> Change:
     """Add XP (creates the member when absent). `source`: LEVEL_EARNED only for XP the member earned, with
-    `earned_at` its time (recorded as `earnedAt`). `note`: audit the change (and count it) from the stream."""
+    `earned_at` its time (Give XP: recorded as `earnedAt`). `note`: audit the change (and count it) from the stream."""
     return _delta(guild_id, user_id, amount, False, curve, source=source, note=note, earned_at=earned_at)
 
 
@@ -567,6 +578,12 @@ MESSAGE_ID_ATTR = "lastMessageId"
 INTERACTION_ID_ATTR = "lastInteractionId"
 
 
+def _earned_attr(id_attr: str) -> str:
+    """Where a rewarded message or command records its time: its own attribute per watermark, so that it only
+    grows (each is counted in id order) and a late message never moves a command's or Give XP's time back."""
+    return COMMAND_EARNED_AT if id_attr == INTERACTION_ID_ATTR else MESSAGE_EARNED_AT
+
+
 def _count_only(
     guild_id: str,
     user_id: str,
@@ -668,8 +685,8 @@ def _count_message(
         expression, names, values = _with_display(
             "SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
             "messages = messages + :one, xpMessages = xpMessages + :one, lastAwardedAt = :at, "
-            f"#lastId = :mid, updatedAt = :at, {EARNED_AT} = :at",
-            {"#lastId": id_attr},
+            "#lastId = :mid, updatedAt = :at, #earned = :at",
+            {"#lastId": id_attr, "#earned": _earned_attr(id_attr)},
             {
                 ":a": xp,
                 ":s": xp * keys.SCORE_XP_UNIT,
@@ -716,7 +733,10 @@ def _count_message(
         else:
             condition = "attribute_not_exists(PK)"
         expression, names, values = _with_display(
-            _SET_EXACT_MESSAGE, {"#level": "level", "#lastId": id_attr}, values, display
+            _SET_EXACT_MESSAGE,
+            {"#level": "level", "#lastId": id_attr, "#earned": _earned_attr(id_attr)},
+            values,
+            display,
         )
         try:
             _update(
@@ -778,21 +798,36 @@ class Reset:
 
 
 # A member event is applied only while the member's item agrees that nothing happened after it: no XP
-# earned after its time (`earnedAt`; items from before it carry only `lastAwardedAt`) and no reset by an
-# event stamped at or after it. Part of the reset's own condition, so a message landing between the read
-# and the write makes the write fail (and the event is then judged again from the item).
-_NOT_STALE = (
-    f"(attribute_not_exists({EARNED_AT}) OR {EARNED_AT} <= :evat) AND "
-    f"(attribute_exists({EARNED_AT}) OR attribute_not_exists(lastAwardedAt) OR lastAwardedAt <= :evat) AND "
-    f"(attribute_not_exists({RESET_AT}) OR {RESET_AT} < :evat)"
+# earned after its time (every one of EARNED_TIMES at or before it; items from before any of them carry only
+# `lastAwardedAt`) and no reset by an event stamped at or after it. Part of the reset's own condition, so a
+# message landing between the read and the write makes the write fail (and the event is then judged again
+# from the item).
+_NOT_STALE = " AND ".join(
+    [f"(attribute_not_exists({name}) OR {name} <= :evat)" for name in EARNED_TIMES]
+    + [
+        "("
+        + " OR ".join(f"attribute_exists({name})" for name in EARNED_TIMES)
+        + " OR attribute_not_exists(lastAwardedAt) OR lastAwardedAt <= :evat)",
+        f"(attribute_not_exists({RESET_AT}) OR {RESET_AT} < :evat)",
+    ]
 )
 
 
+def _last_earned_at(item: dict[str, Any]) -> int | None:
+    """When the member last earned XP, as _NOT_STALE judges it: the latest of EARNED_TIMES, or on an item from
+    before them, `lastAwardedAt`; None when never."""
+    times = [int(item[name]) for name in EARNED_TIMES if item.get(name) is not None]
+    if not times and item.get("lastAwardedAt") is not None:
+        times.append(int(item["lastAwardedAt"]))
+    return max(times) if times else None
+
+
 def _is_stale(item: dict[str, Any], at_ms: int) -> bool:
-    """What _NOT_STALE refuses, judged on an item read. Both times only grow, so a stale event stays stale."""
-    earned = item.get(EARNED_AT, item.get("lastAwardedAt"))
+    """What _NOT_STALE refuses, judged on an item read. Every one of those times only grows (each on its own),
+    so a stale event stays stale."""
+    earned = _last_earned_at(item)
     reset_at = item.get(RESET_AT)
-    return (earned is not None and int(earned) > at_ms) or (reset_at is not None and int(reset_at) >= at_ms)
+    return (earned is not None and earned > at_ms) or (reset_at is not None and int(reset_at) >= at_ms)
 
 
 def reset_once(
@@ -908,8 +943,8 @@ class Message:
     xp: int | None
     cooldown_ms: int
     display: Display | None = None
-    # When it was written (its own timestamp, not after its arrival): recorded as the member's `earnedAt` when
-    # it earns, which a late leave or ban is judged stale by. `at_ms` may be later (bounded by arrival - 1 h).
+    # When it was written (its own timestamp, not after its arrival): recorded as the member's `messageEarnedAt`
+    # when it earns, which a late leave or ban is judged stale by. `at_ms` may be later (arrival - 1 h at least).
     written_ms: int | None = None
 
 
@@ -947,7 +982,7 @@ class _Plan:
     counted: list[bool]
     last_id: int | None = None
     last_awarded: int | None = None
-    last_earned: int | None = None  # the latest written time of an award (recorded as earnedAt)
+    last_earned: int | None = None  # the latest written time of an award (recorded as messageEarnedAt)
     total: int = 0
     in_cooldown_edge: int | None = None  # the latest cooldown edge of messages found in cooldown before an award
     award_edge: int | None = None  # the cooldown edge of the first award
@@ -1006,14 +1041,15 @@ def _run_display(run: list[Message], counted: list[bool]) -> dict[str, str | Non
     return merged
 
 
+# #earned: the run's earned time, in its watermark's own attribute (_earned_attr).
 _SET_EXACT_RUN = (
     f"{_SET_LEVELLED}, messages = if_not_exists(messages, :zero) + :n, "
-    f"xpMessages = if_not_exists(xpMessages, :zero) + :k, lastAwardedAt = :at, #lastId = :mid, {EARNED_AT} = :eat"
+    "xpMessages = if_not_exists(xpMessages, :zero) + :k, lastAwardedAt = :at, #lastId = :mid, #earned = :eat"
 )
 _SET_IN_LEVEL_RUN = (
     "SET xp = xp + :a, inLevel = inLevel + :a, toNext = toNext - :a, score = score + :s, "
     "messages = if_not_exists(messages, :zero) + :n, xpMessages = if_not_exists(xpMessages, :zero) + :k, "
-    f"lastAwardedAt = :at, #lastId = :mid, updatedAt = :upd, {EARNED_AT} = :eat"
+    "lastAwardedAt = :at, #lastId = :mid, updatedAt = :upd, #earned = :eat"
 )
 
 # The state this container last wrote per member (guild, user, id attribute): picks the first write's shape.
@@ -1129,6 +1165,8 @@ def _write_run(
         conditions.append("(attribute_not_exists(lastAwardedAt) OR lastAwardedAt <= :due)")
         values[":due"] = plan.award_edge
     names = {"#level": "level", "#lastId": id_attr}
+    if plan.awarded:
+        names["#earned"] = _earned_attr(id_attr)
     if not plan.awarded:
         form = "count"
         defaults, more = _create_defaults(guild_id, user_id, curve)

@@ -44,7 +44,8 @@ def get(discord_id: str) -> ShopProfile | None:
 
 
 def account(discord_id: str) -> tuple[ShopProfile | None, list[str]]:
-    """The profile and the locker (owned cosmetic ids) in one Query: SK from OWN# to PROFILE."""
+    """The profile and the locker (owned cosmetic ids, in the order they were acquired, as the shop document's
+    users/info shows them) in one Query: SK from OWN# to PROFILE."""
     resp = table().query(
         KeyConditionExpression=Key("PK").eq(keys.user_pk(discord_id))
         & Key("SK").between(keys.OWN_PREFIX, keys.PROFILE),
@@ -60,7 +61,9 @@ def account(discord_id: str) -> tuple[ShopProfile | None, list[str]]:
         )
         items += [plain(i) for i in resp.get("Items", [])]
     profile = next((ShopProfile.from_item(i) for i in items if i["SK"] == keys.PROFILE), None)
-    locker = [i["cosmeticId"] for i in items if i["SK"].startswith(keys.OWN_PREFIX)]
+    owned = [i for i in items if i["SK"].startswith(keys.OWN_PREFIX)]
+    # the query reads them by cosmetic id; `at` is when each was bought, granted or won (the id breaks a tie)
+    locker = [i["cosmeticId"] for i in sorted(owned, key=lambda i: (int(i.get("at", 0)), i["cosmeticId"]))]
     return profile, locker
 
 

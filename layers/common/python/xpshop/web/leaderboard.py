@@ -409,10 +409,43 @@ def _page_headers(page: Rendered, cache: str) -> dict[str, str]:
     }
 
 
+# What a board's address answers (its routes take ANY method, so the others get our 405, not API Gateway's 404).
+ALLOWED_METHODS = ("GET", "HEAD")
+
+
+@functools.cache
+def not_allowed() -> Rendered:
+    """The 405 for any other method on a board's address: nothing in it depends on the request (or the board)."""
+    return _message(
+        DEFAULT_ACCENT,
+        405,
+        "Method not allowed",
+        ["A leaderboard can only be viewed: open it in a browser (GET or HEAD)."],
+    )
+
+
+def _method(event: Mapping[str, Any]) -> str:
+    return str(((event.get("requestContext") or {}).get("http") or {}).get("method") or "GET").upper()
+
+
+def _is_board_address(event: Mapping[str, Any]) -> bool:
+    """`/leaderboard/<g>` or `/leaderboard/<g>/` (the redirect), whatever `<g>` is: a private, unknown and
+    public board answer other methods alike. Anything else under /leaderboard is the board's 404."""
+    return "guildId" in (event.get("pathParameters") or {}) or _below_board(event) is not None
+
+
 def respond(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The API Gateway (payload 2.0) answer, to GET and HEAD alike. Never lets an exception out: storage
-    trouble is a 503 page."""
+    """The API Gateway (payload 2.0) answer, to GET and HEAD alike (any other method: a 405 on a board's
+    address, else the 404 page). Never lets an exception out: storage trouble is a 503 page."""
     headers = _headers(event)
+    if _method(event) not in ALLOWED_METHODS:
+        if not _is_board_address(event):
+            return _answer(not_found(), headers)  # nothing is read: no method reaches the table
+        return {
+            "statusCode": 405,
+            "headers": {**_page_headers(not_allowed(), UNCACHED), "Allow": ", ".join(ALLOWED_METHODS)},
+            "body": not_allowed().html,
+        }
     redirect = _below_board(event)
     if redirect is not None:
         return redirect
@@ -420,6 +453,17 @@ def respond(event: Mapping[str, Any]) -> dict[str, Any]:
         page = render(event)
     except Exception as exc:
         page = _failure(exc)
+    return _answer(page, headers)
+
+
+def outside_boards(event: Mapping[str, Any]) -> dict[str, Any]:
+    """`/leaderboard/` (no guild id), which API Gateway routes to the API's catch-all (`/leaderboard/{proxy+}`
+    needs a character after the slash, and a route may not end in one): the board's 404 page, any method."""
+    return _answer(not_found(), _headers(event))
+
+
+def _answer(page: Rendered, headers: Mapping[str, str]) -> dict[str, Any]:
+    """A rendered page as the API Gateway answer: cache headers, ETag/304, gzip when asked."""
     cache = CACHE_CONTROL if page.status == 200 else UNCACHED
     body = page.html.encode()
     # API Gateway HTTP APIs do not compress: 100 rows are ~70 KB of HTML and ~6 KB gzipped.

@@ -177,7 +177,7 @@ class MessageEvent(BaseModel):
 
     def written_at(self) -> int:
         """When the message was written, as far as the backend can tell: its timestamp, never after its arrival
-        (a relay clock ahead). What a late leave or ban is judged stale by (`earnedAt`), unlike `award_at`,
+        (a relay clock ahead). What a late leave or ban is judged stale by (`messageEarnedAt`), unlike `award_at`,
         which an hour-late message moves forward."""
         return self.timestamp if self.receivedAt is None else min(self.timestamp, self.receivedAt)
 

@@ -47,6 +47,7 @@ def cosmetic_view(cosmetic: Cosmetic) -> dict[str, Any]:
 
 
 def list_categories() -> list[dict[str, Any]]:
+    """In the order they were created, as the shop document lists them."""
     return [category_view(c) for c in store.categories()]
 
 
@@ -118,10 +119,11 @@ def cosmetic_named(name: str) -> Cosmetic:
     return found
 
 
-def list_cosmetics(buyable_only: bool = False) -> list[dict[str, Any]]:
-    """Every cosmetic (or those for sale), by folded name."""
-    listed = (cosmetic_view(c) for c in store.cosmetics(for_sale_only=buyable_only))
-    return sorted(listed, key=lambda c: names.fold(c["name"]))
+def list_cosmetics(buyable_only: bool = False, by_name: bool = False) -> list[dict[str, Any]]:
+    """Every cosmetic (or those for sale), in the order they were created, as the shop document lists them;
+    `by_name`: by folded name (Discord's /shop)."""
+    listed = [cosmetic_view(c) for c in store.cosmetics(for_sale_only=buyable_only)]
+    return sorted(listed, key=lambda c: names.fold(c["name"])) if by_name else listed
 
 
 def create_cosmetic(fields: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ class Equipped(BaseModel):
 class UserCosmetics(BaseModel):
     model_config = _VIEW
     equipped: Equipped
-    locker: list[str] = Field(description="Owned cosmetic ids")
+    locker: list[str] = Field(description="Owned cosmetic ids, in the order they were acquired")
 
 
 class UserInfo(BaseModel):
