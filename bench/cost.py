@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import math
 import os
@@ -688,6 +689,16 @@ class Scenario:
 
         return DEFAULT_MAX_DELAY if self.relay_window_s is None else self.relay_window_s
 
+    @property
+    def tail_s(self) -> float:
+        """Traffic generated after the measured messages, relayed only as far as they need: so the last
+        measured member groups fill as under steady traffic (the relay's windows see messages after them)."""
+        return self.member_window_s + self.relay_delay_s + 5.0
+
+    def sizes(self, count: int) -> tuple[int, int, int]:
+        """Messages of the warm-up, the measurement and the tail."""
+        return round(self.rate_per_s * self.warmup_s), count, round(self.rate_per_s * self.tail_s)
+
     def messages(self, count: int) -> int:
         """Messages to measure: `count`, or more when `measure_s` of traffic needs more."""
         return max(count, math.ceil(self.rate_per_s * self.measure_s))
@@ -736,6 +747,7 @@ def message_scenarios(members: int, window_s: float | None = None) -> list[Scena
     return scenarios
 
 
+MIN_AUTHOR_GAP_MS = 1000  # one message a second at most per author (Discord: 5 per 5 s per channel)
 # Seconds of traffic relayed before measuring: the default cooldown (60 s) and some, so each author's last
 # award is where steady traffic leaves it.
 WARMUP_S = 80.0
@@ -804,16 +816,24 @@ def traffic(scenario: Scenario, count: int, seed: int = 18, start_ms: int | None
     from xpshop.ids import snowflake_at
 
     rng = random.Random(seed)
-    weights = [1 / (i + 1) ** 1.1 for i in range(scenario.authors)]
-    authors = rng.choices(range(scenario.authors), weights, k=count)
-    if scenario.spread:
-        authors = [i % scenario.authors for i in range(count)]
+    cum = list(itertools.accumulate(1 / (i + 1) ** 1.1 for i in range(scenario.authors)))
     gaps = [rng.expovariate(scenario.rate_per_s) * 1000 for _ in range(count)]
     now = int(time.time() * 1000)
     t = now - 60_000 - int(sum(gaps)) - count if start_ms is None else start_ms
     out = []
-    for i, (author, gap) in enumerate(zip(authors, gaps, strict=True)):
+    last: dict[int, int] = {}
+    for i, gap in enumerate(gaps):
         t += int(gap) + 1
+        if scenario.spread:
+            author = i % scenario.authors
+        else:
+            # Zipf-like, but nobody above Discord's rate limit for a member in a channel (5 messages in 5 s):
+            # an author who wrote within the last second is drawn again
+            for _ in range(50):
+                author = rng.choices(range(scenario.authors), cum_weights=cum)[0]
+                if t - last.get(author, -(10**15)) >= MIN_AUTHOR_GAP_MS:
+                    break
+            last[author] = t
         user = FIRST_USER + scenario.first_author + author
         out.append(
             {
@@ -835,8 +855,8 @@ def traffic(scenario: Scenario, count: int, seed: int = 18, start_ms: int | None
 def timeline(runs: list[tuple[Scenario, int]], seed: int = 18) -> list[list[dict[str, Any]]]:
     """Traffic for scenarios that share their members, one after the other in time (a member's messages
     keep their order across runs: the backend counts a message only after the member's last), the last one a
-    minute ago. Each run holds its warm-up and its `count` messages."""
-    sizes = [round(s.rate_per_s * s.warmup_s) + n for s, n in runs]
+    minute ago. Each run holds its warm-up, its `count` messages and its tail."""
+    sizes = [sum(s.sizes(n)) for s, n in runs]
     span = sum(traffic(s, k, seed, start_ms=0)[-1]["timestamp"] + 1 for (s, _), k in zip(runs, sizes, strict=True))
     t = int(time.time() * 1000) - 60_000 - span
     out = []
@@ -873,15 +893,16 @@ def stream_window_s(template: dict[str, Any]) -> float:
 def run_messages(
     stack: Stack, scenario: Scenario, count: int, *, seed: int = 18, messages: list[dict[str, Any]] | None = None
 ) -> MessageRun:
-    """Relay `count` messages end to end, after `scenario.warmup_s` of the same traffic unrecorded, and record
+    """Relay `count` messages end to end, after `scenario.warmup_s` of the same traffic unrecorded (and up to
+    the first request boundary past them: the relay's windows also gather later messages, `tail_s`), and record
     everything, per message: the requests as the relay forms them (`relay_requests`), each consumed as the
     event source would (batches of up to 10), and the stream read whenever a batching window's worth of
     messages (rate x window, at least one consumer batch) has been consumed."""
     relay_key = os.environ["XPSHOP_RELAY_KEY"]
-    warm = round(scenario.rate_per_s * scenario.warmup_s)
+    warm, _, tail = scenario.sizes(count)
     if messages is None:
-        messages = traffic(scenario, warm + count, seed)
-    assert len(messages) == warm + count, "the traffic holds the warm-up and the measured messages"
+        messages = traffic(scenario, warm + count + tail, seed)
+    assert len(messages) == warm + count + tail, "the traffic holds the warm-up, the measured messages and the tail"
     requests = relay_requests(messages, max_delay=scenario.relay_delay_s, member_window=scenario.member_window_s)
     authors = sorted({m["userId"] for m in messages})
     stream_batch = max(1.0, scenario.rate_per_s * stream_window_s(stack.template))
@@ -895,6 +916,9 @@ def run_messages(
             before = _message_counts(authors)
             stack.recorder.reset()
             measured_from = posted
+            since_drain = 0
+        if measured_from is not None and posted >= warm + count:
+            break  # measured: the tail only filled the last groups as steady traffic would
         measured_requests += measured_from is not None
         counted_call(
             stack,

@@ -28,7 +28,7 @@ SHUTDOWN_SECONDS = 60.0  # to send what is queued on SIGTERM, both queues togeth
 class Submitter(Protocol):
     def submit(self, event: Mapping[str, Any]) -> bool: ...
 
-    def flush(self) -> None: ...
+    def flush(self, member: tuple[str, str] | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -240,10 +240,11 @@ class RelayClient(discord.AutoShardedClient):
             return
         event = member_event(kind, guild_id, user)
         if event is not None:
-            # The member's last messages may still wait in the messages' window: send them now, so they are
-            # queued before the leave, which waits its own window (unless that batch is already due, or the
-            # messages' request is retried): a reset is then not followed by XP for messages written before it.
-            self.forwarder.flush()
+            # The member's last messages may still wait in the messages' window (or the member window): send
+            # them now, so they are queued before the leave, which waits its own window (unless that batch is
+            # already due, or the messages' request is retried): a reset is then not followed by XP for
+            # messages written before it. Other members' held messages stay held.
+            self.forwarder.flush((str(event["guildId"]), str(event["userId"])))
             self.members.submit(event)
 
 

@@ -83,6 +83,8 @@ class Forwarder:
     The window is counted from the oldest queued event: a batch goes when it is full (at once), when its
     first event has waited `max_delay`, on `flush` and on `stop`. So no event waits longer than `max_delay`
     (plus delivery), a busy stream goes out in full batches without waiting, and a quiet one shares requests.
+    With `member_window` (relay/hold.py) messages are first held per member and queued when their group is
+    released: a message then waits up to `member_window` + `max_delay` (plus delivery).
 
     `submit` must be called from the event loop's thread (discord.py's event handlers are). The forwarder
     opens its HTTP session with `session_factory` on `start` and closes it on `stop`.
@@ -153,8 +155,8 @@ class Forwarder:
 
     @property
     def queued(self) -> int:
-        """Events waiting to be sent: queued, and held per member when the member window is on."""
-        return len(self._queue) + self.held
+        """Events in the queue (the member window's held messages are `held`, not queued yet)."""
+        return len(self._queue)
 
     @property
     def held(self) -> int:
@@ -212,12 +214,15 @@ class Forwarder:
         if was == 0 or len(self._queue) >= self.max_batch:
             self._wake.set()
 
-    def flush(self) -> None:
+    def flush(self, member: tuple[str, str] | None = None) -> None:
         """Send what is queued now, without waiting for the rest of the window (events submitted later wait
-        as usual), the messages held per member included. For an event that must not trail what came before
-        it: a member leaving after their last messages (the two go to different endpoints)."""
+        as usual). For an event that must not trail what came before it: a member leaving after their last
+        messages (the two go to different endpoints). With the member window on, `member` (guild id, user id)
+        releases that member's held messages first, behind what is queued (other members stay held); without
+        it everything held goes."""
         if self._hold is not None:
-            self._queue.extend((time.monotonic(), event) for event in self._hold.drain())
+            held = self._hold.drain() if member is None else self._hold.release(member)
+            self._queue.extend((time.monotonic(), event) for event in held)
         if self._queue:
             self._urgent = len(self._queue)
             self._wake.set()
@@ -308,8 +313,8 @@ class Forwarder:
     async def _deliver(self, batch: list[Event]) -> None:
         """POST one batch until it is accepted, refused, or out of attempts (everything is counted).
 
-        Out of attempts only while the relay holds as many events as it may (`max_queue`, this batch
-        included): during a backend outage the head batch keeps being retried (at `max_backoff`) and the
+        Out of attempts only while the queue holds as many events as it may (`max_queue`, this batch
+        included; messages held by the member window come on top, at most `max_queue` more): during a backend outage the head batch keeps being retried (at `max_backoff`) and the
         events behind it wait in the queue, so an outage loses nothing until the queue is full."""
         session = self._session
         if session is None:

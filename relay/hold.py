@@ -11,7 +11,8 @@ window later (the level-up announcement too). docs/PERFORMANCE.md, "Cost to run"
 `MemberHold` is plain data with explicit clocks (no asyncio), so the forwarder and the cost bench run the same
 rules: a member's group opens with their first held message and is released whole when that message has
 waited `window` seconds, when the group holds `max_group` messages, or, oldest group first, when all groups
-together hold `max_held` (memory stays bounded whatever the rate). `drain` releases everything (flush, stop).
+together hold `max_held` (memory stays bounded whatever the rate). `release` lets one member's group go at once
+(before their leave or ban), `drain` everything (stop).
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ class MemberHold:
                 break
             released += self._release(key)
         return released
+
+    def release(self, key: tuple[str, str]) -> list[Event]:
+        """Release one member's group now (empty when nothing of theirs is held)."""
+        return self._release(key) if key in self._groups else []
 
     def drain(self) -> list[Event]:
         """Release everything held, oldest group first."""

@@ -111,8 +111,8 @@ def test_the_forwarder_sends_each_members_messages_as_one_group() -> None:
         await fwd.start()
         events = [message(i, USERS[i % 3]) for i in range(9)]
         assert all(fwd.submit(e) for e in events)
-        assert fwd.held == 9 and fwd.queued == 9
-        assert fwd.stats()["held"] == 9
+        assert fwd.held == 9 and fwd.queued == 0
+        assert (fwd.stats()["held"], fwd.stats()["queued"]) == (9, 0)
         await until(lambda: fwd.counters.sent == 9)
         await fwd.stop()
         delivered = server.delivered()
@@ -180,23 +180,33 @@ def test_a_leave_sends_the_members_held_messages_before_the_leave() -> None:
                 self.events: list[dict[str, Any]] = []
 
             def submit(self, event: dict[str, Any]) -> bool:
-                # the leave is queued only once the held messages were released to the queue
-                assert fwd.held == 0
+                # the leave is queued only once the leaver's held messages were released to the queue
+                assert not any(e["userId"] == str(USERS[0]) and e["guildId"] == str(GUILD) for e in held())
                 self.events.append(event)
                 return True
 
-            def flush(self) -> None:
+            def flush(self, member: tuple[str, str] | None = None) -> None:
                 pass
+
+        def held() -> list[dict[str, Any]]:
+            assert fwd._hold is not None
+            return [e for _, group in fwd._hold._groups.values() for e in group]
 
         members = Members()
         await fwd.start()
-        fwd.submit(message(1))
+        fwd.submit(message(1, USERS[1]))  # another member, held before the leaver
+        fwd.submit(message(2, USERS[0]))
+        fwd.submit(message(3, USERS[0], GUILD + 1))  # the leaver in another server
+        fwd.submit(message(4, USERS[0]))
         client = RelayClient(fwd, members)
         user = SimpleNamespace(id=USERS[0], bot=False)
         await client.on_raw_member_remove(SimpleNamespace(guild_id=GUILD, user=user))  # type: ignore[arg-type]
-        await until(lambda: fwd.counters.sent == 1)
+        await until(lambda: fwd.counters.sent == 2)
+        assert ids(server.delivered()) == ids([message(2, USERS[0]), message(4, USERS[0])])
         assert [e["type"] for e in members.events] == ["leave"]
+        assert fwd.held == 2  # the other member's group, and the leaver's in the other server, stay held
         await fwd.stop()
+        assert fwd.counters.sent == 4
 
     run_with_server(scenario)
 
@@ -219,3 +229,13 @@ def test_the_member_window_from_the_environment() -> None:
             RelayConfig.from_env({**env, "RELAY_MEMBER_WINDOW": bad})
     with pytest.raises(ValueError, match="RELAY_MEMBER_WINDOW must be a number"):
         RelayConfig.from_env({**env, "RELAY_MEMBER_WINDOW": "two minutes"})
+
+
+def test_one_members_group_can_be_released_alone() -> None:
+    hold = MemberHold(60.0)
+    a, b = message(1, USERS[0]), message(2, USERS[1])
+    hold.add(a, 0.0)
+    hold.add(b, 1.0)
+    assert hold.release((str(GUILD), str(USERS[1]))) == [b]
+    assert hold.release((str(GUILD), str(USERS[1]))) == []
+    assert len(hold) == 1 and hold.due(60.0) == [a]
