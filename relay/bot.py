@@ -17,6 +17,7 @@ import discord
 
 from .events import Event, InvalidEvent, event_from_member, event_from_message
 from .forwarder import DEFAULT_MAX_DELAY, MAX_BATCH, Forwarder
+from .hold import MAX_WINDOW
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ SHUTDOWN_SECONDS = 60.0  # to send what is queued on SIGTERM, both queues togeth
 class Submitter(Protocol):
     def submit(self, event: Mapping[str, Any]) -> bool: ...
 
-    def flush(self) -> None: ...
+    def flush(self, member: tuple[str, str] | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class RelayConfig:
     relay_key: str
     max_batch: int = MAX_BATCH
     max_delay: float = DEFAULT_MAX_DELAY  # the batching window: see forwarder.DEFAULT_MAX_DELAY
+    # Hold each member's messages together this long before queueing them (relay/hold.py): 0 = off.
+    member_window: float = 0.0
     # Member events (reset on leave or ban): off unless RELAY_MEMBER_EVENTS=1, since they need the
     # privileged Server Members intent, enabled for the bot in the developer portal.
     members_url: str | None = None
@@ -44,7 +47,8 @@ class RelayConfig:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RelayConfig:
         """DISCORD_BOT_TOKEN, XPSHOP_INGEST_URL, XPSHOP_RELAY_KEY; optional RELAY_MAX_BATCH, RELAY_MAX_DELAY
-        (default 5 s), RELAY_MEMBER_EVENTS (1: forward leaves and bans) with XPSHOP_MEMBERS_INGEST_URL
+        (default 5 s), RELAY_MEMBER_WINDOW (seconds a member's messages are held together, default 0: off),
+        RELAY_MEMBER_EVENTS (1: forward leaves and bans) with XPSHOP_MEMBERS_INGEST_URL
         (default: the ingestion URL with /messages replaced by /members)."""
         env = os.environ if environ is None else environ
         required = {
@@ -58,10 +62,16 @@ class RelayConfig:
             max_delay = float(env.get("RELAY_MAX_DELAY") or DEFAULT_MAX_DELAY)
         except ValueError as exc:
             raise ValueError(f"RELAY_MAX_BATCH must be an integer and RELAY_MAX_DELAY a number: {exc}") from None
+        try:
+            member_window = float(env.get("RELAY_MEMBER_WINDOW") or 0)
+        except ValueError as exc:
+            raise ValueError(f"RELAY_MEMBER_WINDOW must be a number of seconds: {exc}") from None
         if not 1 <= max_batch <= MAX_BATCH:
             raise ValueError(f"RELAY_MAX_BATCH must be between 1 and {MAX_BATCH}, got {max_batch}")
         if not 0 <= max_delay <= 60:
             raise ValueError(f"RELAY_MAX_DELAY must be between 0 and 60 seconds, got {max_delay}")
+        if not 0 <= member_window <= MAX_WINDOW:  # also refuses nan and inf
+            raise ValueError(f"RELAY_MEMBER_WINDOW must be between 0 and {MAX_WINDOW:g} seconds, got {member_window}")
         _check_url("XPSHOP_INGEST_URL", required["XPSHOP_INGEST_URL"])
         members_url = None
         switch = env.get("RELAY_MEMBER_EVENTS", "").strip().lower()
@@ -78,6 +88,7 @@ class RelayConfig:
             relay_key=required["XPSHOP_RELAY_KEY"],
             max_batch=max_batch,
             max_delay=max_delay,
+            member_window=member_window,
             members_url=members_url,
         )
 
@@ -229,10 +240,11 @@ class RelayClient(discord.AutoShardedClient):
             return
         event = member_event(kind, guild_id, user)
         if event is not None:
-            # The member's last messages may still wait in the messages' window: send them now, so they are
-            # queued before the leave, which waits its own window (unless that batch is already due, or the
-            # messages' request is retried): a reset is then not followed by XP for messages written before it.
-            self.forwarder.flush()
+            # The member's last messages may still wait in the messages' window (or the member window): send
+            # them now, so they are queued before the leave, which waits its own window (unless that batch is
+            # already due, or the messages' request is retried): a reset is then not followed by XP for
+            # messages written before it. Other members' held messages stay held.
+            self.forwarder.flush((str(event["guildId"]), str(event["userId"])))
             self.members.submit(event)
 
 
@@ -246,9 +258,11 @@ async def _log_stats(forwarders: Mapping[str, Forwarder], every: float = STATS_E
 
 def forwarders(config: RelayConfig) -> tuple[Forwarder, Forwarder | None]:
     """The messages' forwarder and, when member events are on, the members' one: the same batch size and
-    window (RELAY_MAX_BATCH, RELAY_MAX_DELAY) for both."""
+    window (RELAY_MAX_BATCH, RELAY_MAX_DELAY) for both; only messages are held per member (RELAY_MEMBER_WINDOW)."""
     batch, delay = config.max_batch, config.max_delay
-    messages = Forwarder(config.ingest_url, config.relay_key, max_batch=batch, max_delay=delay)
+    messages = Forwarder(
+        config.ingest_url, config.relay_key, max_batch=batch, max_delay=delay, member_window=config.member_window
+    )
     if not config.members_url:
         return messages, None
     return messages, Forwarder.for_members(config.members_url, config.relay_key, max_batch=batch, max_delay=delay)

@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 
 from .events import Event, InvalidEvent, validate_event, validate_member_event
+from .hold import MemberHold
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ class Forwarder:
     The window is counted from the oldest queued event: a batch goes when it is full (at once), when its
     first event has waited `max_delay`, on `flush` and on `stop`. So no event waits longer than `max_delay`
     (plus delivery), a busy stream goes out in full batches without waiting, and a quiet one shares requests.
+    With `member_window` (relay/hold.py) messages are first held per member and queued when their group is
+    released: a message then waits up to `member_window` + `max_delay` (plus delivery).
 
     `submit` must be called from the event loop's thread (discord.py's event handlers are). The forwarder
     opens its HTTP session with `session_factory` on `start` and closes it on `stop`.
@@ -104,6 +107,7 @@ class Forwarder:
         stop_timeout: float | None = 60.0,
         body_key: str = "messages",
         validate: Callable[[Mapping[str, Any]], Event] = validate_event,
+        member_window: float = 0.0,
     ) -> None:
         if not url:
             raise ValueError("url is required")
@@ -113,6 +117,8 @@ class Forwarder:
             raise ValueError(f"max_batch must be between 1 and {MAX_BATCH}")
         if max_delay < 0 or max_queue < 1 or max_attempts < 1:
             raise ValueError("max_delay must be >= 0, max_queue and max_attempts >= 1")
+        if member_window < 0:
+            raise ValueError("member_window must be >= 0")
         self.url = url
         self.body_key = body_key
         self._validate = validate
@@ -136,6 +142,9 @@ class Forwarder:
         self._in_flight = 0
         self._stopping = False
         self._urgent = 0  # events at the head of the queue that `flush` asked to send without waiting
+        # Messages held per member before they are queued (relay/hold.py): off at 0. At most `max_queue` held,
+        # besides the queue's own `max_queue`; a member's group is released whole, at most a batch.
+        self._hold = MemberHold(member_window, max_group=max_batch, max_held=max_queue) if member_window > 0 else None
 
     @classmethod
     def for_members(cls, url: str, relay_key: str, **options: Any) -> Forwarder:
@@ -146,10 +155,15 @@ class Forwarder:
 
     @property
     def queued(self) -> int:
+        """Events in the queue (the member window's held messages are `held`, not queued yet)."""
         return len(self._queue)
 
+    @property
+    def held(self) -> int:
+        return len(self._hold) if self._hold is not None else 0
+
     def stats(self) -> dict[str, int]:
-        return {**asdict(self.counters), "queued": len(self._queue)}
+        return {**asdict(self.counters), "queued": len(self._queue), "held": self.held}
 
     def submit(self, event: Mapping[str, Any]) -> bool:
         """Queue one event without blocking; False (and counted) when it is invalid, the queue is full or stopped.
@@ -179,17 +193,36 @@ class Forwarder:
                     self.counters.queue_full,
                 )
             return False
-        self._queue.append((time.monotonic(), checked))
+        now = time.monotonic()
         self.counters.submitted += 1
-        # Wake the sender when a batch starts (its delay starts) or fills up; not on every event.
-        if len(self._queue) == 1 or len(self._queue) >= self.max_batch:
-            self._wake.set()
+        if self._hold is not None:
+            was_holding = len(self._hold) > 0
+            released = self._hold.add(checked, now)
+            if not was_holding:
+                self._wake.set()  # the sender learns when this group is due
+            self._enqueue(released, now)
+            return True
+        self._enqueue([checked], now)
         return True
 
-    def flush(self) -> None:
+    def _enqueue(self, events: list[Event], now: float) -> None:
+        if not events:
+            return
+        was = len(self._queue)
+        self._queue.extend((now, event) for event in events)
+        # Wake the sender when a batch starts (its delay starts) or fills up; not on every event.
+        if was == 0 or len(self._queue) >= self.max_batch:
+            self._wake.set()
+
+    def flush(self, member: tuple[str, str] | None = None) -> None:
         """Send what is queued now, without waiting for the rest of the window (events submitted later wait
         as usual). For an event that must not trail what came before it: a member leaving after their last
-        messages (the two go to different endpoints)."""
+        messages (the two go to different endpoints). With the member window on, `member` (guild id, user id)
+        releases that member's held messages first, behind what is queued (other members stay held); without
+        it everything held goes."""
+        if self._hold is not None:
+            held = self._hold.drain() if member is None else self._hold.release(member)
+            self._queue.extend((time.monotonic(), event) for event in held)
         if self._queue:
             self._urgent = len(self._queue)
             self._wake.set()
@@ -218,8 +251,10 @@ class Forwarder:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-                lost = len(self._queue) + self._in_flight
+                lost = len(self._queue) + self._in_flight + self.held
                 self._queue.clear()
+                if self._hold is not None:
+                    self._hold.drain()
                 self._in_flight = self._urgent = 0
                 self.counters.dropped += lost
                 logger.error("relay: stop timed out after %ss, %d events dropped", timeout, lost)
@@ -230,21 +265,38 @@ class Forwarder:
 
     # --- the sender ----------------------------------------------------------------------------------
 
+    def _release_held(self) -> float | None:
+        """Queue the held groups that are due (all of them when stopping); seconds until the next is due."""
+        if self._hold is None:
+            return None
+        now = time.monotonic()
+        self._enqueue(self._hold.drain() if self._stopping else self._hold.due(now), now)
+        due = self._hold.next_due()
+        return None if due is None else max(0.0, due - now)
+
+    async def _wait(self, timeout: float | None) -> None:
+        self._wake.clear()
+        if timeout is None:
+            await self._wake.wait()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
     async def _run(self) -> None:
         while True:
+            next_held = self._release_held()
             if not self._queue:
                 if self._stopping:
                     return
-                self._wake.clear()
-                await self._wake.wait()
+                await self._wait(next_held)
                 continue
             if len(self._queue) < self.max_batch and not self._stopping and not self._urgent:
                 remaining = self._queue[0][0] + self.max_delay - time.monotonic()
                 if remaining > 0:
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), remaining)
-                    continue  # the delay passed, the batch filled up, or flush() or stop() was called
+                    # until the delay passes, the batch fills up, flush() or stop() is called, or a held
+                    # group is due (it may fill the batch)
+                    await self._wait(remaining if next_held is None else min(remaining, next_held))
+                    continue
             batch = [self._queue.popleft()[1] for _ in range(min(self.max_batch, len(self._queue)))]
             self._urgent = max(0, self._urgent - len(batch))
             self._in_flight = len(batch)
@@ -261,8 +313,8 @@ class Forwarder:
     async def _deliver(self, batch: list[Event]) -> None:
         """POST one batch until it is accepted, refused, or out of attempts (everything is counted).
 
-        Out of attempts only while the relay holds as many events as it may (`max_queue`, this batch
-        included): during a backend outage the head batch keeps being retried (at `max_backoff`) and the
+        Out of attempts only while the queue holds as many events as it may (`max_queue`, this batch
+        included; messages held by the member window come on top, at most `max_queue` more): during a backend outage the head batch keeps being retried (at `max_backoff`) and the
         events behind it wait in the queue, so an outage loses nothing until the queue is full."""
         session = self._session
         if session is None:

@@ -189,21 +189,59 @@ def test_the_share_model_says_up_to_which_share_one_dollar_is_met():
 
 
 def test_the_quiet_guild_follows_the_relays_default_window():
-    """Priced at relay.forwarder.DEFAULT_MAX_DELAY (not a number of its own), the former 1 s measured beside it."""
+    """Priced at relay.forwarder.DEFAULT_MAX_DELAY (not a number of its own), the former 1 s measured beside it;
+    the busy guild with the member window off (the relay's default), then on at each measured window."""
     from relay.forwarder import DEFAULT_MAX_DELAY
 
-    busy, former, quiet = cost.message_scenarios(10_000)
-    assert (busy.relay_batch, busy.relay_window_s) == (100, None)
+    busy, held60, held120, former, quiet = cost.message_scenarios(10_000)
+    assert (busy.relay_batch, busy.relay_window_s, busy.member_window_s) == (100, None, 0.0)
+    assert busy.warmup_s >= 60  # past the default cooldown: steady traffic, not every author due an award
+    assert [(s.member_window_s, s.first_author, s.authors) for s in (held60, held120)] == [
+        (60, 0, 2000),
+        (120, 0, 2000),
+    ]
+    assert held120.warmup_s >= busy.warmup_s + 120 and held120.messages(600) >= 2 * 120 * cost.BUSY_RATE
     assert quiet.relay_window_s == DEFAULT_MAX_DELAY
     assert quiet.relay_batch == pytest.approx(1 + cost.QUIET_RATE * DEFAULT_MAX_DELAY)
     assert (former.relay_window_s, former.relay_batch) == (1.0, pytest.approx(1 + cost.QUIET_RATE))
     assert former.first_author >= quiet.first_author + quiet.authors  # members of their own
-    assert [s.relay_window_s for s in cost.message_scenarios(10_000, window_s=1.0)] == [None, 1.0]
+    assert [s.relay_window_s for s in cost.message_scenarios(10_000, window_s=1.0)] == [None, None, None, 1.0]
+
+
+def _at(seconds: float, user: int, n: int) -> dict:
+    return {"messageId": str(n), "guildId": "1", "userId": str(user), "timestamp": int(seconds * 1000)}
+
+
+def test_relay_requests_fill_up_or_wait_the_delay_like_the_relay():
+    busy = [_at(i * 0.02, i % 7, i) for i in range(250)]  # 50 a second: full requests long before 5 s
+    assert [len(r) for r in cost.relay_requests(busy, max_delay=5.0)] == [100, 100, 50]
+    quiet = [_at(t, 1, i) for i, t in enumerate((0, 1, 4.9, 6, 20, 20.5))]
+    assert [[m["messageId"] for m in r] for r in cost.relay_requests(quiet, max_delay=5.0)] == [
+        ["0", "1", "2"],  # the oldest waited 5 s
+        ["3"],
+        ["4", "5"],
+    ]
+    assert [len(r) for r in cost.relay_requests(quiet, max_delay=0.0)] == [1, 1, 1, 1, 1, 1]
+
+
+def test_relay_requests_with_a_member_window_carry_each_members_messages_together():
+    messages = [_at(i * 0.5, i % 3, i) for i in range(60)]  # 3 members over 30 s
+    requests = cost.relay_requests(messages, max_delay=5.0, member_window=60.0)
+    assert sorted(m["messageId"] for r in requests for m in r) == sorted(m["messageId"] for m in messages)
+    assert len(requests) == 1  # released together at 60 s, 61 s...: one request
+    users = [m["userId"] for m in requests[0]]
+    assert users[0] == "0"  # the group opened first goes first
+    for user in ("0", "1", "2"):  # each member's group whole and in order
+        at = [i for i, u in enumerate(users) if u == user]
+        assert at == list(range(at[0], at[0] + 20))
+    assert cost.relay_requests(messages, max_delay=5.0, member_window=10.0)[0][0]["messageId"] == "0"
 
 
 def _quiet_run(name: str, window: float, api_requests: float) -> cost.MessageRun:
     scenario = cost.windowed(name, 0.4, window, 10, 0)
-    return cost.MessageRun(scenario, 100, Usage(api_requests=api_requests), [], Counter(), 1.0, 0.0)
+    run = cost.MessageRun(scenario, 100, Usage(api_requests=api_requests), [], Counter(), 1.0, 0.0)
+    run.per_request = scenario.relay_batch
+    return run
 
 
 def test_the_text_names_the_window_priced_and_the_former_one():

@@ -667,7 +667,7 @@ class Recorder:
         self.events.append(event)
         return True
 
-    def flush(self) -> None:
+    def flush(self, member: tuple[str, str] | None = None) -> None:
         pass
 
 
