@@ -314,8 +314,9 @@ class Forwarder:
         """POST one batch until it is accepted, refused, or out of attempts (everything is counted).
 
         Out of attempts only while the queue holds as many events as it may (`max_queue`, this batch
-        included; messages held by the member window come on top, at most `max_queue` more): during a backend outage the head batch keeps being retried (at `max_backoff`) and the
-        events behind it wait in the queue, so an outage loses nothing until the queue is full."""
+        included; messages held by the member window come on top, at most `max_queue` more): during a
+        backend outage the head batch keeps being retried (at `max_backoff`) and the events behind it wait
+        in the queue, so an outage loses nothing until the queue is full."""
         session = self._session
         if session is None:
             raise RuntimeError("the forwarder is not started")
