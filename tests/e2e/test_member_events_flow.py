@@ -23,7 +23,7 @@ class _NoMessages:
     def submit(self, event: object) -> bool:
         raise AssertionError("no chat message is expected here")
 
-    def flush(self) -> None:  # a member event flushes the messages' window first: nothing is queued here
+    def flush(self, member: tuple[str, str] | None = None) -> None:  # a member event flushes first: nothing here
         pass
 
 

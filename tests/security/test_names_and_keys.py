@@ -293,8 +293,8 @@ def test_discord_buy_and_equip_with_a_name_that_expands_are_refusals(api, guild,
     user = shop.funded_user(api, new_user_id(), 100)
     huge = "\ufdfa" * 100  # the commands' max_length
     text = _deferred(discord_app, interactions_queue, guild, user, "buy", [d.option("cosmetic", huge)])
-    _clear_refusal(text, "name")
-    _clear_refusal(_now(discord_app, guild, user, "equip", [d.option("cosmetic", huge)]), "name")
+    _clear_refusal(text, "cosmetic")  # the command's option, in the member's words (not the API's `name`)
+    _clear_refusal(_now(discord_app, guild, user, "equip", [d.option("cosmetic", huge)]), "cosmetic")
     assert api.get(f"/api/v1/users/info?id={user}").body["credits"] == 100
 
 
