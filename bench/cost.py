@@ -1320,7 +1320,9 @@ def section(report: Report) -> list[str]:
         " is consumed on its own and the stream read after each consumer invocation. Real chat is burstier (batches"
         " larger, cost lower): this is the expensive end for that volume.",
         f"- Authors: Zipf-distributed over {busy.scenario.authors} (busy) / {quiet.scenario.authors} (quiet) members"
-        f" of a {report.members:,}-member guild loaded with spread XP (bench's `bulk_load`); every message carries"
+        f" of a {report.members:,}-member guild loaded with spread XP (bench's `bulk_load`), none above one message"
+        " a second (Discord's limit for a member in a channel, 5 in 5 s: an author who wrote within the last second"
+        " is drawn again); every message carries"
         " the author's display data as the relay sends it. Cooldowns and level-ups happen as they fall:"
         f" {_share(busy, 'level_ups'):.1%} (busy) / {_share(quiet, 'level_ups'):.1%} (quiet) of messages crossed a"
         " level. The guild has no reward roles or announcement channel, so the effects function's Discord calls"
