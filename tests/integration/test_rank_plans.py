@@ -339,6 +339,27 @@ def _in_thread(name: str, work: Any) -> tuple[threading.Thread, list[BaseExcepti
     return thread, errors
 
 
+def _holder_blocked(
+    monkeypatch: Any, records: list[dict[str, Any]]
+) -> tuple[threading.Thread, list[BaseException], threading.Event]:
+    """Apply `records` in a thread named 'holder' that stops at its first counter write (its plan pending:
+    ranked items written, counters not yet) until someone meets the pending plan. Returns once it is
+    stopped there: the thread, its errors, and whether someone met the plan."""
+    blocked, go, met = threading.Event(), threading.Event(), threading.Event()
+    _blocking_counters(monkeypatch, blocked, go)
+    _meets_the_pending_plan(monkeypatch, met, go)
+    holder, errors = _in_thread("holder", lambda: _apply(records))
+    assert blocked.wait(60)
+    return holder, errors, met
+
+
+def _holder_finished(holder: threading.Thread, errors: list[BaseException], met: threading.Event) -> None:
+    """The holder went on and finished without an error, after someone met its pending plan."""
+    holder.join(60)
+    assert not holder.is_alive() and errors == []
+    assert met.is_set()
+
+
 @pytest.mark.parametrize("second", ["other members", "the same batch"])
 def test_two_batches_of_one_guild_at_once(api, guild, monkeypatch, second):
     """One invocation holds the guild's plan (ranked items written, counters not yet) while another brings
@@ -352,15 +373,9 @@ def test_two_batches_of_one_guild_at_once(api, guild, monkeypatch, second):
     first = _held(poller, seen)
     _move(api, guild, others, members)
     other = _held(poller, seen)
-    blocked, go, met = threading.Event(), threading.Event(), threading.Event()
-    _blocking_counters(monkeypatch, blocked, go)
-    _meets_the_pending_plan(monkeypatch, met, go)
-    holder, holder_errors = _in_thread("holder", lambda: _apply(first))
-    assert blocked.wait(60)
+    holder, holder_errors, met = _holder_blocked(monkeypatch, first)
     _apply(other if second == "other members" else first)
-    holder.join(60)
-    assert not holder.is_alive() and holder_errors == []
-    assert met.is_set()  # the second invocation did meet the pending plan
+    _holder_finished(holder, holder_errors, met)  # the second invocation did meet the pending plan
     if second == "the same batch":
         _deliver(other)
     _release_poller(poller)
@@ -380,17 +395,11 @@ def test_a_repair_while_a_plan_is_pending_waits_for_it(api, guild, monkeypatch):
     poller, seen = _hold(api)
     _move(api, guild, users, members)
     records = _held(poller, seen)
-    blocked, go, met = threading.Event(), threading.Event(), threading.Event()
-    _blocking_counters(monkeypatch, blocked, go)
-    _meets_the_pending_plan(monkeypatch, met, go)
-    holder, holder_errors = _in_thread("holder", lambda: _apply(records))
-    assert blocked.wait(60)
+    holder, holder_errors, met = _holder_blocked(monkeypatch, records)
     store.set_xp(guild, users[0], 333, DEFAULT_CURVE)  # moved again; its record held back
     members[users[0]] = 333
     assert ranks.repair(guild, [(333, users[0])]) == 1
-    holder.join(60)
-    assert not holder.is_alive() and holder_errors == []
-    assert met.is_set()
+    _holder_finished(holder, holder_errors, met)
     _check(api, guild, members)  # now the held record arrives too: nothing more to move
 
 
@@ -404,16 +413,10 @@ def test_a_forget_while_a_plan_is_pending_waits_for_it(api, guild, monkeypatch):
     poller, seen = _hold(api)
     _move(api, guild, users, members)
     records = _held(poller, seen)
-    blocked, go, met = threading.Event(), threading.Event(), threading.Event()
-    _blocking_counters(monkeypatch, blocked, go)
-    _meets_the_pending_plan(monkeypatch, met, go)
-    holder, holder_errors = _in_thread("holder", lambda: _apply(records))
-    assert blocked.wait(60)
+    holder, holder_errors, met = _holder_blocked(monkeypatch, records)
     assert service.forget(guild, users[1])["removed"]["rankedEntries"] == 1
     members.pop(users[1])
-    holder.join(60)
-    assert not holder.is_alive() and holder_errors == []
-    assert met.is_set()
+    _holder_finished(holder, holder_errors, met)
     _check(api, guild, members)
 
 

@@ -40,15 +40,8 @@ def test_every_page_of_a_listing_until_a_null_cursor(api):
 
 
 def test_uses_limit_at_the_exact_count_says_nothing_more(api):
-    owner = new_user_id()
-    code = shop.unique("EXACT")
-    assert api.post("/api/v1/creatorcodes/create", {"code": code, "assigned_user": owner}).status == 201
     buyer = shop.funded_user(api, new_user_id(), 100)
-    assert api.post("/api/v1/creatorcodes/set", {"id": buyer, "code": code}).status == 200
-    category = shop.category(api)
-    for _ in range(2):
-        cosmetic = shop.cosmetic(api, category, cost=20)
-        assert api.post("/api/v1/cosmetics/buy", {"id": buyer, "cosmeticid": cosmetic["id"]}).status == 200
+    code = shop.supported_code(api, "EXACT", new_user_id(), buyer, purchases=2)
     for limit, more in ((1, True), (2, False)):
         listed = next(c for c in api.get(f"/api/v1/creatorcodes/list?uses_limit={limit}").body if c["code"] == code)
         assert (len(listed["uses"]), listed["hasMoreUses"]) == (limit, more)

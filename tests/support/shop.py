@@ -39,3 +39,16 @@ def funded_user(api: Any, user_id: str, credits: int) -> str:
     r = api.request("PATCH", "/api/v1/credits/set", {"id": user_id, "new_amount": credits})
     assert r.status == 200, r.body
     return user_id
+
+
+def supported_code(api: Any, prefix: str, owner: str, buyer: str, purchases: int) -> str:
+    """A creator code of `owner` that `buyer` supports and has bought `purchases` cosmetics with (20 credits
+    each: the buyer needs them): each purchase records a use of the code."""
+    code = unique(prefix)
+    assert api.post("/api/v1/creatorcodes/create", {"code": code, "assigned_user": owner}).status == 201
+    assert api.post("/api/v1/creatorcodes/set", {"id": buyer, "code": code}).status == 200
+    category_id = category(api)
+    for _ in range(purchases):
+        bought = cosmetic(api, category_id, cost=20)
+        assert api.post("/api/v1/cosmetics/buy", {"id": buyer, "cosmeticid": bought["id"]}).status == 200
+    return code

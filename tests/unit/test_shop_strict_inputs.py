@@ -120,15 +120,8 @@ def test_uses_guard_is_in_the_write(api, monkeypatch):
 def test_uses_limit_says_when_it_cut_the_list(api):
     """`uses_limit` cut a code's uses silently; with it every code says whether more uses exist
     (`hasMoreUses`); without it the shape stays the shop document's."""
-    owner = new_user_id()
-    code = shop.unique("CUT")
-    assert api.post("/api/v1/creatorcodes/create", {"code": code, "assigned_user": owner}).status == 201
     buyer = shop.funded_user(api, new_user_id(), 100)
-    assert api.post("/api/v1/creatorcodes/set", {"id": buyer, "code": code}).status == 200
-    category = shop.category(api)
-    for _ in range(3):
-        cosmetic = shop.cosmetic(api, category, cost=20)
-        assert api.post("/api/v1/cosmetics/buy", {"id": buyer, "cosmeticid": cosmetic["id"]}).status == 200
+    code = shop.supported_code(api, "CUT", new_user_id(), buyer, purchases=3)
 
     def listed(query: str) -> dict:
         body = api.get(f"/api/v1/creatorcodes/list{query}").body
